@@ -1,0 +1,280 @@
+"""Command line: a thin shell over loader, planner, checks and ical.
+
+Every command that depends on "today" takes ``--now``. Errors a user can cause end with one
+French line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from syncsvc import __version__
+from syncsvc.checks import check_session
+from syncsvc.ical import KIND_LABELS, STATUS_LABELS, calendar_of, summary_for
+from syncsvc.loader import Config, ConfigError, load_config
+from syncsvc.model import Finding, Milestone, Session
+from syncsvc.planner import plan_session
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+SEVERITY_LABELS = {"error": "erreur", "warning": "avertissement", "info": "info"}
+STATUS_STYLES = {"overdue": "bold red", "due_soon": "yellow", "done": "green", "pending": ""}
+WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+AUDIENCE_LABELS = {
+    "coordinators": "coordination",
+    "session_manager": "resp. session",
+    "deputy_manager": "suppléant",
+    "centre_management": "direction",
+    "jury": "jury",
+}
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in what it names (one French line)."""
+
+
+_ARGPARSE_FR = [
+    (r"the following arguments are required: (.*)", r"argument(s) obligatoire(s) manquant(s) : \1"),
+    (r"unrecognized arguments: (.*)", r"argument(s) inconnu(s) : \1"),
+    (
+        r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)",
+        r"argument \1 : choix \2 invalide (attendu : \3)",
+    ),
+    (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
+    (r"argument (\S+): (.*)", r"argument \1 : \2"),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, replacement in _ARGPARSE_FR:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, replacement, message)
+                break
+        self.exit(EXIT_USAGE, f"syncsvc : {message} (voir syncsvc --help)\n")
+
+
+def parse_now(value: str) -> date | datetime:
+    """``YYYY-MM-DD`` (the centre's local day) or an ISO date-time with an offset."""
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"date « {value} » invalide (attendu : AAAA-MM-JJ, ex. 2027-01-15)"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"« {value} » sans fuseau horaire (attendu : AAAA-MM-JJ ou 2027-01-15T09:00+01:00)"
+        )
+    return moment
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="syncsvc",
+        description="Calendrier et rappels des sessions d'examen du Titre Professionnel.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"syncsvc {__version__}",
+        help="afficher la version et quitter",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMANDE", parser_class=_Parser
+    )
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--config",
+            type=Path,
+            default=Path("config"),
+            metavar="DOSSIER",
+            help="dossier contenant centres.yaml et sessions/ (défaut : config)",
+        )
+        sub.add_argument(
+            "--now",
+            type=parse_now,
+            default=None,
+            metavar="AAAA-MM-JJ",
+            help="date du jour à utiliser (défaut : aujourd'hui)",
+        )
+
+    validate = commands.add_parser("validate", help="vérifier les fichiers de configuration")
+    common(validate)
+    validate.add_argument(
+        "--strict", action="store_true", help="échouer aussi sur les constats de gravité « erreur »"
+    )
+
+    plan = commands.add_parser("plan", help="afficher les jalons calculés")
+    plan.add_argument(
+        "session", nargs="?", metavar="SESSION_ID", help="une seule session (défaut : toutes)"
+    )
+    common(plan)
+    plan.add_argument(
+        "--format",
+        choices=("table", "json", "ics"),
+        default="table",
+        help="table (défaut), json ou ics",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    now: date | datetime = args.now or datetime.now(UTC)
+    try:
+        config = load_config(args.config)
+        if args.command == "validate":
+            return _validate(config, now, strict=args.strict)
+        return _plan(config, now, args.session, args.format)
+    except (ConfigError, UsageError) as exc:
+        print(f"syncsvc : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _console() -> Console:
+    terminal = sys.stdout.isatty()
+    return Console(highlight=False, width=None if terminal else 160, soft_wrap=not terminal)
+
+
+def _findings(config: Config, now: date | datetime) -> list[tuple[Session, Finding]]:
+    found = []
+    for session in config.sessions.values():
+        centre = config.centres[session.centre]
+        milestones = plan_session(session, centre, config.rulesets[centre.id], now)
+        found += [(session, f) for f in check_session(session, centre, milestones, now)]
+    return found
+
+
+def _validate(config: Config, now: date | datetime, *, strict: bool) -> int:
+    for problem in config.problems:
+        print(problem)
+    findings = _findings(config, now)
+    for session, finding in findings:
+        file = config.session_files[session.id]
+        print(f"{file}: {SEVERITY_LABELS[finding.severity]}: {finding.message} [{finding.code}]")
+    errors = sum(1 for _, f in findings if f.severity == "error")
+    warnings = sum(1 for _, f in findings if f.severity == "warning")
+    broken = len({p.file for p in config.problems})
+    print(
+        f"{len(config.sessions)} session(s) chargée(s), {broken} fichier(s) en erreur ; "
+        f"constats : {errors} erreur(s), {warnings} avertissement(s)"
+    )
+    if config.problems or (strict and errors):
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _plan(config: Config, now: date | datetime, session_id: str | None, fmt: str) -> int:
+    sessions = sorted(config.sessions.values(), key=lambda s: (s.start, s.id))
+    if session_id is not None:
+        if session_id not in config.sessions:
+            if session_id in config.broken_session_ids:
+                raise UsageError(
+                    f"la session « {session_id} » ne se charge pas : lancer syncsvc validate"
+                )
+            known = ", ".join(s.id for s in sessions) or "aucune"
+            raise UsageError(f"session « {session_id} » inconnue (attendu : une de {known})")
+        sessions = [config.sessions[session_id]]
+    for problem in config.problems:
+        print(problem, file=sys.stderr)
+    planned = [
+        (s, plan_session(s, config.centres[s.centre], config.rulesets[s.centre], now))
+        for s in sessions
+    ]
+    if fmt == "json":
+        rows = [_json_row(s, m) for s, milestones in planned for m in milestones]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "ics":
+        generated_at = (
+            now if isinstance(now, datetime) else datetime.combine(now, time(0), tzinfo=UTC)
+        )
+        items = [(s, config.centres[s.centre], m) for s, milestones in planned for m in milestones]
+        sys.stdout.buffer.write(calendar_of(items, generated_at).to_ical())
+        sys.stdout.flush()
+    else:
+        _print_tables(config, planned, now)
+    return EXIT_INVALID if config.problems else EXIT_OK
+
+
+def _json_row(session: Session, milestone: Milestone) -> dict[str, Any]:
+    return {
+        "session": session.id,
+        "milestone": milestone.id,
+        "title": milestone.title,
+        "summary": summary_for(session, milestone),
+        "due": milestone.due.isoformat(),
+        "unshifted": milestone.unshifted.isoformat(),
+        "kind": milestone.kind,
+        "audience": list(milestone.audience),
+        "status": milestone.status,
+        "done_on": milestone.done_on.isoformat() if milestone.done_on else None,
+        "starts_at": milestone.starts_at.isoformat() if milestone.starts_at else None,
+        "ends_at": milestone.ends_at.isoformat() if milestone.ends_at else None,
+        "sources": list(dict.fromkeys(s.ref for s in milestone.rule.sources)),
+    }
+
+
+def _fr_day(day: date) -> str:
+    return f"{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def _print_tables(
+    config: Config, planned: list[tuple[Session, list[Milestone]]], now: date | datetime
+) -> None:
+    console = _console()
+    for session, milestones in planned:
+        centre = config.centres[session.centre]
+        table = Table(
+            title=(
+                f"[{session.short_label}] {session.title.code} {session.title.label} "
+                f"({session.nature.upper()}) — {centre.name}, du {session.start:%d/%m/%Y} au "
+                f"{session.end:%d/%m/%Y}"
+            ),
+            title_justify="left",
+        )
+        for column in ("Échéance", "Jalon", "Type", "Pour", "Statut"):
+            table.add_column(column)
+        for m in milestones:
+            style = STATUS_STYLES[m.status]
+            shifted = "*" if m.due != m.unshifted else ""
+            table.add_row(
+                _fr_day(m.due) + shifted,
+                m.title,
+                KIND_LABELS[m.kind],
+                ", ".join(AUDIENCE_LABELS[a] for a in m.audience),
+                Text(STATUS_LABELS[m.status], style=style),
+                style=style if m.status == "overdue" else None,
+            )
+        console.print(table)
+        findings = check_session(session, centre, milestones, now)
+        for finding in findings:
+            colour = {"error": "red", "warning": "yellow", "info": "cyan"}[finding.severity]
+            console.print(
+                Text(f"  {SEVERITY_LABELS[finding.severity]} : {finding.message}", style=colour)
+            )
+        console.print()
+    if any(m.due != m.unshifted for _, ms in planned for m in ms):
+        console.print("* échéance déplacée sur un jour ouvré (week-end ou jour férié)")

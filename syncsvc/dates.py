@@ -1,0 +1,79 @@
+"""Calendar arithmetic: offsets in days and clamped months, working days per holiday zone (pure).
+
+Public holidays come from the ``holidays`` package (computed, not fetched). Holiday zones:
+
+- ``metropole``: the 11 national public holidays;
+- ``alsace-moselle``: adds Good Friday and 26 December;
+- ``971`` Guadeloupe, ``972`` Martinique, ``973`` Guyane, ``974`` La Réunion, ``976`` Mayotte:
+  add the local abolition-of-slavery day (20 December in La Réunion, 27 May in Martinique…).
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from functools import cache
+
+import holidays
+
+from syncsvc.rules import Offset, Shift
+
+_SUBDIVISIONS: dict[str, str | None] = {
+    "metropole": None,
+    "alsace-moselle": "6AE",
+    "971": "971",
+    "972": "972",
+    "973": "973",
+    "974": "974",
+    "976": "976",
+}
+HOLIDAY_ZONES = tuple(_SUBDIVISIONS)
+MAX_SHIFT_DAYS = 5
+"""The longest run of non-working days a shift can cross (a weekend plus a holiday bridge)."""
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` calendar months, clamped to the end of the month."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
+
+
+def add_offset(day: date, offset: Offset) -> date:
+    if offset.unit == "d":
+        return day + timedelta(days=offset.amount)
+    return add_months(day, offset.amount)
+
+
+class WorkingDays:
+    """Working days of one holiday zone: Monday to Friday, public holidays excluded."""
+
+    def __init__(self, zone: str = "metropole") -> None:
+        if zone not in _SUBDIVISIONS:
+            raise ValueError(f"unknown holiday zone {zone!r}; expected one of {HOLIDAY_ZONES}")
+        self.zone = zone
+        self._holidays = holidays.country_holidays("FR", subdiv=_SUBDIVISIONS[zone], language="fr")
+
+    def holiday_name(self, day: date) -> str | None:
+        name = self._holidays.get(day)
+        return str(name) if name is not None else None
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self._holidays
+
+    def shift(self, day: date, policy: Shift) -> date:
+        """Move ``day`` to the nearest working day in the direction ``policy`` says."""
+        if policy == "none":
+            return day
+        step = timedelta(days=-1 if policy == "previous" else 1)
+        while not self.is_working_day(day):
+            day += step
+        return day
+
+
+@cache
+def working_days(zone: str) -> WorkingDays:
+    """The shared, cached calendar of one zone (holiday years are computed once, on demand)."""
+    return WorkingDays(zone)

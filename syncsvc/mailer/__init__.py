@@ -1,0 +1,1 @@
+"""Mail: reminders, alerts, digests and jury invitations through an outbox. Not built yet."""

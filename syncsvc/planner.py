@@ -1,0 +1,134 @@
+"""Session + centre + ruleset + now -> milestones (pure).
+
+The planner never reads the clock: ``now`` is an argument. A ``date`` is taken as the centre's
+local day; an aware ``datetime`` is converted to the centre's time zone first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from syncsvc.dates import add_offset, working_days
+from syncsvc.model import Centre, Milestone, Session, Status
+from syncsvc.rules import Rule, Ruleset
+
+DEFAULT_DUE_SOON_DAYS = 7
+"""Window for a rule without reminder days: due soon a week before."""
+
+
+def local_today(now: date | datetime, tz: ZoneInfo) -> date:
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        return now.astimezone(tz).date()
+    return now
+
+
+def anchor_date(rule: Rule, session: Session) -> date | None:
+    """The day ``rule`` counts from, or None when the session does not give it (yet)."""
+    match rule.anchor:
+        case "start":
+            return session.start
+        case "end":
+            return session.end
+        case "training_end":
+            return session.training_end or session.end
+        case "pv_validated_on":
+            return session.pv_validated_on
+        case "parchemins_received_on":
+            return session.parchemins_received_on
+        case "fixed":
+            assert rule.fixed_date is not None
+            # The day of the start's year; a session early in the year whose fixed day is not
+            # before its start counts from the previous year's (the programme was due then).
+            for year in (session.start.year, session.start.year - 1):
+                day = _clamped(year, rule.fixed_date.month, rule.fixed_date.day)
+                if day < session.start:
+                    return day
+            return day
+    raise AssertionError(rule.anchor)
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            day -= 1
+
+
+def status_of(rule: Rule, due: date, last_day: date, today: date, done_on: date | None) -> Status:
+    """``done`` when marked (or, for an untracked item, when over), ``overdue`` after the due
+    day, ``due_soon`` once its first reminder day is reached, else ``pending``."""
+    if done_on is not None:
+        return "done"
+    if not rule.tracked:
+        if today > last_day:
+            return "done"
+    elif today > due:
+        return "overdue"
+    window = rule.reminders[0] if rule.reminders else DEFAULT_DUE_SOON_DAYS
+    return "due_soon" if today >= due - timedelta(days=window) else "pending"
+
+
+def plan_session(
+    session: Session,
+    centre: Centre,
+    ruleset: Ruleset,
+    now: date | datetime,
+    done: Mapping[str, date] | None = None,
+) -> list[Milestone]:
+    """Every milestone of ``session`` whose anchor is known, in due order.
+
+    ``done`` maps milestone ids to the day they were marked done (the store's marks); marks
+    written in the session file count too.
+    """
+    today = local_today(now, centre.tz)
+    marks = {**session.done, **(done or {})}
+    calendar = working_days(centre.holiday_zone)
+    transport = session.title.transport
+    milestones: list[Milestone] = []
+    for rule in ruleset.rules:
+        anchor = anchor_date(rule, session)
+        if anchor is None:
+            continue
+        unshifted = add_offset(anchor, rule.offset_for(transport=transport))
+        due = calendar.shift(unshifted, rule.shift) if centre.working_day_shift else unshifted
+        is_session = rule.id == "exam_session"
+        last_day = session.end if is_session else due
+        starts_at = ends_at = None
+        if is_session and session.first_day_start is not None:
+            starts_at = datetime.combine(session.start, session.first_day_start, centre.tz)
+            ends_at = datetime.combine(session.end, session.last_day_end, centre.tz)
+        milestones.append(
+            Milestone(
+                session_id=session.id,
+                rule=rule,
+                due=due,
+                unshifted=unshifted,
+                status=status_of(rule, due, last_day, today, marks.get(rule.id)),
+                done_on=marks.get(rule.id),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                ends_on=last_day,
+            )
+        )
+    order = {rule_id: index for index, rule_id in enumerate(ruleset.ids)}
+    milestones.sort(key=lambda m: (m.due, order[m.id]))
+    return milestones
+
+
+def plan_sessions(
+    sessions: Iterable[Session],
+    centres: Mapping[str, Centre],
+    rulesets: Mapping[str, Ruleset],
+    now: date | datetime,
+    done: Mapping[str, Mapping[str, date]] | None = None,
+) -> Iterator[tuple[Session, list[Milestone]]]:
+    """Plan many sessions; ``rulesets`` maps centre ids to their customised ruleset."""
+    done = done or {}
+    for session in sessions:
+        centre = centres[session.centre]
+        yield session, plan_session(session, centre, rulesets[centre.id], now, done.get(session.id))

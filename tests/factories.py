@@ -1,0 +1,45 @@
+"""Small builders of valid models, for tests that vary one field at a time."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from syncsvc.model import Centre, Session
+
+CENTRE: dict[str, Any] = {
+    "id": "centre-test",
+    "name": "Centre de test",
+    "timezone": "Europe/Paris",
+    "holiday_zone": "metropole",
+    "exam_office_email": "examens@centre.example",
+    "ud_email": "ud@ddets.example",
+    "sector": "tertiaire",
+    "agrements": [{"title_code": "TP-00374", "until": date(2035, 12, 31), "max_candidates": 15}],
+}
+
+SESSION: dict[str, Any] = {
+    "id": "sa-test",
+    "title": {"code": "TP-00374", "acronym": "SA", "label": "Secrétaire assistant"},
+    "nature": "titre",
+    "centre": "centre-test",
+    "start": date(2027, 3, 15),
+    "end": date(2027, 3, 19),
+    "first_day_start": "08:30",
+    "candidates": {"training": 10, "vae": 2},
+    "session_manager": {"name": "Jean Hoarau", "email": "jean@centre.example"},
+    "coordinators": [{"name": "Nathalie Técher", "email": "nathalie@centre.example"}],
+    "jury": [
+        {"name": "Corinne Maillot", "email": "c@jury.example", "habilitation_until": "2030-01-01"},
+        {"name": "Patrick Fontaine", "email": "p@jury.example", "habilitation_until": "2030-01-01"},
+    ],
+    "declared_on": date(2026, 11, 20),
+}
+
+
+def centre(**changes: Any) -> Centre:
+    return Centre.model_validate({**CENTRE, **changes})
+
+
+def session(**changes: Any) -> Session:
+    return Session.model_validate({**SESSION, **changes})

@@ -1,0 +1,65 @@
+"""Milestones rendered as iCalendar: stable, deterministic, private."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from icalendar import Calendar
+
+from syncsvc.ical import calendar_of, uid_for
+from syncsvc.loader import load_ruleset
+from syncsvc.planner import plan_session
+from tests.factories import centre, session
+
+RULESET = load_ruleset()
+AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+def render(now: date = date(2026, 11, 23), generated_at: datetime = AT) -> bytes:
+    s = session(
+        candidates={
+            "training": 1,
+            "list": [{"name": "Karim Benali", "email": "karim@mail.example"}],
+        }
+    )
+    c = centre(timezone="Indian/Reunion", holiday_zone="974")
+    items = [(s, c, m) for m in plan_session(s, c, RULESET, now)]
+    ical: bytes = calendar_of(items, generated_at).to_ical()
+    return ical
+
+
+def test_rendering_is_deterministic_and_uids_are_derived() -> None:
+    first, second = render(), render()
+    assert first == second
+    cal = Calendar.from_ical(first)
+    uids = [str(e["UID"]) for e in cal.walk("VEVENT")]
+    assert len(uids) == len(set(uids)) == 20
+    assert uid_for("sa-test", "dte_order") in uids
+    assert b"DTSTAMP:20261123T060000Z" in first
+
+
+def test_all_day_milestones_and_timed_exam_session_with_its_timezone() -> None:
+    cal = Calendar.from_ical(render())
+    events = {str(e["X-SYNCSVC-MILESTONE"]): e for e in cal.walk("VEVENT")}
+    dte = events["dte_order"]
+    assert dte.decoded("DTSTART") == date(2026, 12, 11)
+    assert dte.decoded("DTEND") == date(2026, 12, 12)  # exclusive
+    assert str(dte["SUMMARY"]) == "[SA 15/03] Commander le pli d'examen (DTE)"
+    exam = events["exam_session"]
+    assert exam["DTSTART"].params["TZID"] == "Indian/Reunion"
+    assert [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Indian/Reunion"]
+    attendees = exam.get("ATTENDEE")
+    assert [a.params["SCHEDULE-AGENT"] for a in attendees] == ["CLIENT", "CLIENT"]
+    assert str(exam["ORGANIZER"]) == "mailto:jean@centre.example"
+
+
+def test_status_is_visible_in_the_title() -> None:
+    cal = Calendar.from_ical(render(now=date(2026, 12, 14)))
+    summaries = {str(e["X-SYNCSVC-MILESTONE"]): str(e["SUMMARY"]) for e in cal.walk("VEVENT")}
+    assert summaries["dte_order"].startswith("⚠ [SA 15/03]")
+
+
+def test_no_candidate_data_in_any_calendar() -> None:
+    text = render().decode()
+    assert "Benali" not in text
+    assert "karim@" not in text
