@@ -81,6 +81,10 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     result: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+            # `on:`, `123:` or `2026-09-01:` as a key: keep the text as written, so the error
+            # names the key the user typed instead of True, 123 or a date object.
+            key = key_node.value
         if key in result:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -93,10 +97,20 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     return result
 
 
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    # An impossible date such as 2027-02-30 would raise a bare ValueError inside PyYAML: keep
+    # the text instead, so validation reports it against its field like any other bad date.
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value
+
+
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 _YAML_PROBLEMS_FR = [
@@ -442,19 +456,20 @@ def _validate_session(config: Config, path: Path, raw: Mapping[str, Any]) -> Non
         )
     ruleset = config.rulesets.get(session.centre)
     if session.centre not in config.centres:
-        known = ", ".join(config.centres) or "aucun centre valide"
+        centres = ", ".join(config.centres) or "aucun centre valide"
         problems.append(
             Problem(
                 file,
                 "centre",
                 f"centre « {session.centre} » inconnu ou invalide dans "
-                f"centres.yaml (attendu : une de ces clés : {known})",
+                f"centres.yaml (attendu : une de ces clés : {centres})",
             )
         )
     elif ruleset is not None:
+        known = {*config.ruleset.ids, *ruleset.ids}  # a disabled advice rule may be marked done
         for milestone_id in session.done:
-            if milestone_id not in ruleset.ids:
-                close = difflib.get_close_matches(milestone_id, ruleset.ids, n=1)
+            if milestone_id not in known:
+                close = difflib.get_close_matches(milestone_id, sorted(known), n=1)
                 guess = f"vouliez-vous dire « {close[0]} » ? " if close else ""
                 problems.append(
                     Problem(

@@ -180,14 +180,24 @@ Problem = tuple[str, str]
 """(field path relative to the centre's ``rules`` key, French message)."""
 
 
-def _not_later(override: Offset, regulatory: Offset, path: str) -> Problem | None:
+def _no_less_margin(
+    override: Offset, regulatory: Offset, later_is_safe: bool, path: str
+) -> Problem | None:
+    """A regulatory offset may move to the safe side only: earlier for a deadline, later for a
+    minimum duration (a rule shifted to the *next* working day, such as archive retention)."""
     if override.unit != regulatory.unit:
         return (
             path,
             f"unité différente de la règle réglementaire {regulatory} "
-            f"(attendu : un décalage en {regulatory.unit}, au plus {regulatory})",
+            f"(attendu : un décalage en {regulatory.unit})",
         )
-    if override.amount > regulatory.amount:
+    if later_is_safe and override.amount < regulatory.amount:
+        return (
+            path,
+            f"{override} raccourcit la durée réglementaire {regulatory} : on peut l'allonger, "
+            f"jamais la réduire (attendu : {regulatory} ou plus)",
+        )
+    if not later_is_safe and override.amount > regulatory.amount:
         return (
             path,
             f"{override} est plus tardif que la valeur réglementaire {regulatory} : on peut "
@@ -253,7 +263,7 @@ def _apply_override(rule: Rule, override: RuleOverride, problems: list[Problem])
         current: Offset | None = getattr(rule, name) or rule.offset
         assert current is not None
         problem = (
-            _not_later(new, current, f"overrides.{rule.id}.{name}")
+            _no_less_margin(new, current, rule.shift == "next", f"overrides.{rule.id}.{name}")
             if rule.kind == "regulatory"
             else None
         )

@@ -1,0 +1,539 @@
+"""The command line, run in-process with ``main([...])`` (and once as a real process).
+
+Every run passes ``--now``: nothing here depends on the wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from icalendar import Calendar
+
+from syncsvc.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config"
+EXAMPLE_IDS = {
+    "ccp-ac-2027-05-st-andre",
+    "ctrmp-2027-02-venissieux",
+    "dwwm-2027-06-venissieux",
+    "sa-2027-03-st-andre",
+    "tee-2027-04-strasbourg",
+}
+SA = "sa-2027-03-st-andre"
+CTRMP = "ctrmp-2027-02-venissieux"
+NOW = "2026-11-23"
+
+ROW_KEYS = {"session", "milestone", "title", "due", "kind", "audience", "status"}
+KINDS = {"regulatory", "advice"}
+ROLES = {"coordinators", "session_manager", "deputy_manager", "centre_management", "jury"}
+STATUSES = {"pending", "due_soon", "overdue", "done"}
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
+    """``syncsvc ARGS`` in-process; an argparse exit counts as the exit code."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
+
+
+def plan_json(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any]]:
+    result = run(capsys, "plan", "--config", str(EXAMPLE), "--format", "json", *args)
+    assert result.code == 0, result.err
+    assert result.err == ""
+    rows: list[dict[str, Any]] = json.loads(result.out)
+    return rows
+
+
+def plan_ics(capsysbinary: pytest.CaptureFixture[bytes], *args: str) -> bytes:
+    try:
+        code = main(["plan", "--config", str(EXAMPLE), "--format", "ics", *args])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsysbinary.readouterr()
+    assert code == 0, captured.err.decode("utf-8")
+    return captured.out
+
+
+def row_of(rows: list[dict[str, Any]], session: str, milestone: str) -> dict[str, Any]:
+    [row] = [r for r in rows if r["session"] == session and r["milestone"] == milestone]
+    return row
+
+
+def unfolded(ics: bytes) -> str:
+    """The iCalendar text with folded lines joined (a name may be cut by a fold)."""
+    return ics.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "")
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.fixture
+def broken_config(tmp_path: Path) -> Path:
+    """The example configuration plus one session file with a mistake (an unknown nature)."""
+    root = tmp_path / "config"
+    shutil.copytree(EXAMPLE, root)
+    text = (EXAMPLE / "sessions" / f"{SA}.yaml").read_text(encoding="utf-8")
+    text = text.replace(f"id: {SA}", "id: sa-2027-09-cassee").replace(
+        "nature: titre", "nature: titr"
+    )
+    (root / "sessions" / "sa-2027-09-cassee.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+# --- validate ----------------------------------------------------------------------------------
+
+
+def test_validate_example_config_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "validate", "--config", str(EXAMPLE), "--now", NOW)
+
+    assert result.code == 0
+    assert result.err == ""
+    assert "5 session(s) chargée(s)" in result.out
+    assert "0 fichier(s) en erreur" in result.out
+
+
+def test_validate_broken_folder_exits_1_with_error_lines(
+    capsys: pytest.CaptureFixture[str], broken_config: Path
+) -> None:
+    result = run(capsys, "validate", "--config", str(broken_config), "--now", NOW)
+
+    broken = broken_config / "sessions" / "sa-2027-09-cassee.yaml"
+    assert result.code == 1
+    error_lines = [line for line in result.out.splitlines() if line.startswith(f"{broken}: ")]
+    assert len(error_lines) == 1
+    assert error_lines[0].startswith(f"{broken}: nature: ")
+    assert "« titr »" in error_lines[0]
+    assert "attendu" in error_lines[0]
+    assert "5 session(s) chargée(s)" in result.out
+    assert "1 fichier(s) en erreur" in result.out
+    assert "Traceback" not in result.out + result.err
+
+
+@pytest.mark.parametrize(
+    ("now", "strict", "code"),
+    [
+        pytest.param(NOW, False, 0, id="no-findings"),
+        pytest.param(NOW, True, 0, id="no-findings-strict"),
+        pytest.param("2027-06-01", False, 0, id="error-findings"),
+        pytest.param("2027-06-01", True, 1, id="error-findings-strict"),
+    ],
+)
+def test_validate_strict_fails_on_error_findings(
+    capsys: pytest.CaptureFixture[str], now: str, strict: bool, code: int
+) -> None:
+    args = ["validate", "--config", str(EXAMPLE), "--now", now]
+    result = run(capsys, *args, *(["--strict"] if strict else []))
+
+    assert result.code == code
+    assert "5 session(s) chargée(s), 0 fichier(s) en erreur" in result.out
+
+
+def test_validate_prints_findings_with_severity(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "validate", "--config", str(EXAMPLE), "--now", "2026-12-12")
+
+    sa_file = EXAMPLE / "sessions" / f"{SA}.yaml"
+    [line] = [x for x in result.out.splitlines() if x.endswith("[overdue:dte_order]")]
+    assert line.startswith(f"{sa_file}: erreur: ")
+    assert "11/12/2026" in line
+    assert result.code == 0
+
+
+def test_validate_strict_ignores_warnings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = tmp_path / "config"
+    shutil.copytree(EXAMPLE, root)
+    path = root / "sessions" / f"{SA}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('first_day_start: "08:30"\n', ""), encoding="utf-8")
+
+    result = run(capsys, "validate", "--strict", "--config", str(root), "--now", NOW)
+
+    assert f"{path}: avertissement: " in result.out
+    assert "[first_day_start_missing]" in result.out
+    assert "0 erreur(s), 1 avertissement(s)" in result.out
+    assert result.code == 0
+
+
+# --- plan --format json ------------------------------------------------------------------------
+
+
+def test_plan_json_rows_have_the_documented_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = plan_json(capsys, "--now", NOW)
+
+    assert isinstance(rows, list)
+    assert rows
+    for row in rows:
+        assert set(row) >= ROW_KEYS, row
+        assert row["session"] in EXAMPLE_IDS
+        assert isinstance(row["milestone"], str)
+        assert row["milestone"]
+        assert isinstance(row["title"], str)
+        assert row["title"]
+        assert DAY.match(row["due"]), row["due"]
+        assert row["kind"] in KINDS
+        assert isinstance(row["audience"], list)
+        assert row["audience"]
+        assert set(row["audience"]) <= ROLES
+        assert row["status"] in STATUSES
+    assert {r["session"] for r in rows} == EXAMPLE_IDS
+    pairs = [(r["session"], r["milestone"]) for r in rows]
+    assert len(pairs) == len(set(pairs))
+
+
+def test_plan_json_sa_dte_order_is_shifted_off_the_sunday(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = plan_json(capsys, "--now", NOW)
+
+    dte = row_of(rows, SA, "dte_order")
+    # 2027-03-15 - 92 days = Sunday 13 December 2026 -> Friday 11 December
+    assert dte["due"] == "2026-12-11"
+    assert dte["status"] == "pending"
+    assert dte["kind"] == "regulatory"
+    assert dte["audience"] == ["coordinators"]
+    # marked done in the session file
+    assert row_of(rows, SA, "ceres_session_create")["status"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("now", "status"),
+    [
+        ("2026-11-23", "pending"),
+        ("2026-11-26", "pending"),
+        ("2026-11-27", "due_soon"),  # 14 days before, its first reminder
+        ("2026-12-01", "due_soon"),
+        ("2026-12-11", "due_soon"),  # the due day itself is not late yet
+        ("2026-12-12", "overdue"),
+        ("2027-06-01", "overdue"),
+        # an instant is read in the centre's zone (La Réunion, UTC+4)
+        ("2026-12-11T19:30:00+00:00", "due_soon"),
+        ("2026-12-11T20:30:00+00:00", "overdue"),
+    ],
+)
+def test_plan_json_status_follows_now(
+    capsys: pytest.CaptureFixture[str], now: str, status: str
+) -> None:
+    rows = plan_json(capsys, SA, "--now", now)
+
+    dte = row_of(rows, SA, "dte_order")
+    assert dte["due"] == "2026-12-11"
+    assert dte["status"] == status
+
+
+def test_plan_session_id_limits_the_output(capsys: pytest.CaptureFixture[str]) -> None:
+    everything = plan_json(capsys, "--now", NOW)
+    only_sa = plan_json(capsys, SA, "--now", NOW)
+
+    assert only_sa
+    assert {r["session"] for r in only_sa} == {SA}
+    assert only_sa == [r for r in everything if r["session"] == SA]
+
+
+def test_plan_json_is_the_same_for_the_same_now(capsys: pytest.CaptureFixture[str]) -> None:
+    first = run(capsys, "plan", "--config", str(EXAMPLE), "--format", "json", "--now", NOW)
+    second = run(capsys, "plan", "--config", str(EXAMPLE), "--format", "json", "--now", NOW)
+
+    assert first.out == second.out
+
+
+def test_plan_with_a_broken_file_plans_the_others_and_exits_1(
+    capsys: pytest.CaptureFixture[str], broken_config: Path
+) -> None:
+    result = run(capsys, "plan", "--config", str(broken_config), "--format", "json", "--now", NOW)
+
+    assert result.code == 1
+    rows = json.loads(result.out)
+    assert {r["session"] for r in rows} == EXAMPLE_IDS
+    broken = broken_config / "sessions" / "sa-2027-09-cassee.yaml"
+    assert result.err.startswith(f"{broken}: nature: ")
+
+
+# --- plan --format ics -------------------------------------------------------------------------
+
+
+def test_plan_ics_is_a_valid_calendar_with_one_event_per_row(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    ics = plan_ics(capsysbinary, "--now", NOW)
+    assert main(["plan", "--config", str(EXAMPLE), "--format", "json", "--now", NOW]) == 0
+    rows = json.loads(capsysbinary.readouterr().out.decode("utf-8"))
+
+    calendar = Calendar.from_ical(ics)
+    assert calendar.name == "VCALENDAR"
+    assert str(calendar.get("prodid"))
+    assert str(calendar.get("version")) == "2.0"
+    events = calendar.walk("VEVENT")
+    assert len(events) == len(rows)
+    uids = [str(event.get("uid")) for event in events]
+    assert len(set(uids)) == len(uids)
+    assert all(uids)
+    pairs = {(str(e.get("x-syncsvc-session")), str(e.get("x-syncsvc-milestone"))) for e in events}
+    assert pairs == {(r["session"], r["milestone"]) for r in rows}
+
+
+def test_plan_ics_exam_session_is_timed_with_jury_attendees(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    ics = plan_ics(capsysbinary, SA, "--now", NOW)
+
+    calendar = Calendar.from_ical(ics)
+    [exam] = [e for e in calendar.walk("VEVENT") if e.get("x-syncsvc-milestone") == "exam_session"]
+    start = exam.get("dtstart")
+    assert start.params["TZID"] == "Indian/Reunion"
+    assert start.dt.isoformat() == "2027-03-15T08:30:00+04:00"
+    timezones = {str(tz.get("tzid")) for tz in calendar.walk("VTIMEZONE")}
+    assert "Indian/Reunion" in timezones
+    attendees = as_list(exam.get("attendee"))
+    assert {str(a) for a in attendees} == {
+        "mailto:c.maillot@jury.example",
+        "mailto:p.fontaine@jury.example",
+    }
+    for attendee in attendees:
+        assert attendee.params["SCHEDULE-AGENT"] == "CLIENT"
+
+
+def test_plan_ics_every_exam_session_has_a_tzid(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    calendar = Calendar.from_ical(plan_ics(capsysbinary, "--now", NOW))
+
+    exams = [e for e in calendar.walk("VEVENT") if e.get("x-syncsvc-milestone") == "exam_session"]
+    assert len(exams) == len(EXAMPLE_IDS)
+    timezones = {str(tz.get("tzid")) for tz in calendar.walk("VTIMEZONE")}
+    for exam in exams:
+        tzid = exam.get("dtstart").params["TZID"]
+        assert tzid in timezones
+        attendees = as_list(exam.get("attendee"))
+        assert len(attendees) >= 2
+        assert all(a.params["SCHEDULE-AGENT"] == "CLIENT" for a in attendees)
+
+
+def _candidate_data() -> list[str]:
+    data = yaml.safe_load((EXAMPLE / "sessions" / f"{CTRMP}.yaml").read_text(encoding="utf-8"))
+    named = data["candidates"]["list"]
+    assert named
+    return [str(c["name"]) for c in named] + [
+        str(c["host_company"]) for c in named if c.get("host_company")
+    ]
+
+
+@pytest.mark.parametrize("only", [None, CTRMP])
+def test_plan_ics_never_contains_candidate_names(
+    capsysbinary: pytest.CaptureFixture[bytes], only: str | None
+) -> None:
+    ics = plan_ics(capsysbinary, *([only] if only else []), "--now", NOW)
+
+    text = unfolded(ics).casefold()
+    for personal in _candidate_data():
+        assert personal.casefold() not in text
+
+
+def test_plan_ics_is_byte_for_byte_reproducible(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    first = plan_ics(capsysbinary, "--now", NOW)
+    second = plan_ics(capsysbinary, "--now", NOW)
+
+    assert first
+    assert first == second
+
+
+# --- plan --format table -----------------------------------------------------------------------
+
+
+def test_plan_table_shows_the_session_header_and_french_statuses(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+    result = run(capsys, "plan", SA, "--config", str(EXAMPLE), "--now", "2026-12-12")
+
+    out = ANSI.sub("", result.out)
+    assert result.code == 0
+    assert "[SA 15/03] TP-00374 Secrétaire assistant (TITRE)" in out
+    assert "AFPAR Saint-André" in out
+    assert "du 15/03/2027 au 19/03/2027" in out
+    for header in ("Échéance", "Jalon", "Type", "Pour", "Statut"):
+        assert header in out
+    for label in ("À venir", "En retard", "Fait"):
+        assert label in out
+    assert "ven. 11/12/2026*" in out
+    assert "jour ouvré" in out
+    assert "Commander le pli d'examen (DTE)" in out
+    # the overdue regulatory milestone is also listed as an error finding
+    assert "erreur : « Commander le pli d'examen (DTE) »" in out
+    for other in ("[CTRMP", "[DWWM", "[TEEE", "[AC "):
+        assert other not in out
+
+
+def test_plan_table_is_the_default_format(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "plan", "--config", str(EXAMPLE), "--now", NOW)
+
+    assert result.code == 0
+    for label in ("[SA 15/03]", "[CTRMP 22/02]", "[TEEE 26/04]", "[AC 10/05]", "[DWWM 07/06]"):
+        assert label in result.out
+    assert "À venir" in result.out
+
+
+# --- errors a user can cause -------------------------------------------------------------------
+
+
+def _user_errors() -> list[Any]:
+    """(arguments, a French word of the message); ``{tmp}`` stands for a temporary folder."""
+    example = str(EXAMPLE)
+    tmp = "{tmp}"
+    return [
+        pytest.param(
+            ["plan", "inconnue-2027", "--config", example, "--now", NOW],
+            "inconnue",
+            id="unknown-session",
+        ),
+        pytest.param(
+            ["plan", "--config", example, "--now", "2027-13-45"],
+            "invalide",
+            id="bad-now",
+        ),
+        pytest.param(
+            ["validate", "--config", example, "--now", "15/03/2027"],
+            "invalide",
+            id="bad-now-validate",
+        ),
+        pytest.param(
+            ["plan", "--config", example, "--now", "2026-12-11T10:00"],
+            "fuseau horaire",
+            id="now-without-offset",
+        ),
+        pytest.param(
+            ["plan", "--config", f"{tmp}/absent", "--now", NOW],
+            "introuvable",
+            id="missing-config-plan",
+        ),
+        pytest.param(
+            ["validate", "--config", f"{tmp}/absent", "--now", NOW],
+            "introuvable",
+            id="missing-config-validate",
+        ),
+        pytest.param(
+            ["plan", "--config", example, "--now", NOW, "--format", "pdf"],
+            "invalide",
+            id="bad-format",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("args", "word"), _user_errors())
+def test_user_errors_end_with_one_french_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], word: str
+) -> None:
+    result = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in args])
+
+    assert result.code != 0
+    assert result.out == ""
+    assert "Traceback" not in result.err
+    lines = result.err.splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("syncsvc : ")
+    assert word in lines[0]
+    assert "attendu" in lines[0]
+
+
+def test_plan_of_a_broken_session_says_to_run_validate(
+    capsys: pytest.CaptureFixture[str], broken_config: Path
+) -> None:
+    result = run(capsys, "plan", "sa-2027-09-cassee", "--config", str(broken_config), "--now", NOW)
+
+    assert result.code != 0
+    assert result.out == ""
+    lines = result.err.splitlines()
+    assert len(lines) == 1
+    assert "ne se charge pas" in lines[0]
+    assert "syncsvc validate" in lines[0]
+
+
+def test_unknown_session_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "plan", "sa-2027-03", "--config", str(EXAMPLE), "--now", NOW)
+
+    assert result.code != 0
+    for session_id in EXAMPLE_IDS:
+        assert session_id in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "word"),
+    [
+        (["plan", "inconnue-2027", "--now", NOW], "inconnue"),
+        (["plan", "--now", "2027-13-45"], "invalide"),
+        (["validate", "--config", "absent", "--now", NOW], "introuvable"),
+    ],
+)
+def test_real_process_user_error_has_no_traceback(
+    tmp_path: Path, args: list[str], word: str
+) -> None:
+    if "--config" not in args:
+        args = [*args, "--config", str(EXAMPLE)]
+    env = {**os.environ, "PYTHONUTF8": "1"}
+    completed = subprocess.run(
+        [sys.executable, "-c", "from syncsvc.cli import main; raise SystemExit(main())", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode != 0
+    assert "Traceback" not in completed.stderr
+    lines = completed.stderr.splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("syncsvc : ")
+    assert word in lines[0]
+    assert completed.stdout == ""
+
+
+# --- bugs found while writing these tests ------------------------------------------------------
+
+
+def test_validate_impossible_date_is_an_error_line_not_a_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = tmp_path / "config"
+    shutil.copytree(EXAMPLE, root)
+    path = root / "sessions" / f"{SA}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("start: 2027-03-15", "start: 2027-02-30"), encoding="utf-8")
+
+    result = run(capsys, "validate", "--config", str(root), "--now", NOW)
+
+    assert result.code == 1
+    assert f"{path}: " in result.out
+    assert "4 session(s) chargée(s)" in result.out
