@@ -212,7 +212,7 @@ def _plan(config: Config, now: date | datetime, session_id: str | None, fmt: str
             now if isinstance(now, datetime) else datetime.combine(now, time(0), tzinfo=UTC)
         )
         items = [(s, config.centres[s.centre], m) for s, milestones in planned for m in milestones]
-        sys.stdout.buffer.write(calendar_of(items, generated_at).to_ical())
+        sys.stdout.buffer.write(calendar_of(items, generated_at))
         sys.stdout.flush()
     else:
         _print_tables(config, planned, now)

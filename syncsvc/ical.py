@@ -1,21 +1,33 @@
-"""Milestones -> iCalendar components with stable UIDs (pure).
+"""Milestones -> iCalendar components with stable UIDs and a content hash (pure).
 
-Nothing here reads the clock or draws random numbers: the UID derives from (session id,
-milestone id) and DTSTAMP/LAST-MODIFIED come from the ``generated_at`` argument, so rendering the
-same plan twice gives the same bytes.
+Vocabulary:
+
+- a *component* is the meaning of one milestone for one audience: a VEVENT (all-day deadline or
+  timed exam session) or a VTODO, without DTSTAMP, LAST-MODIFIED or SEQUENCE;
+- its *content hash* is the SHA-256 of that component's serialisation, so a re-render of an
+  unchanged milestone hashes the same and is never written again;
+- a *resource* is what a calendar server stores: a VCALENDAR holding one stamped component and
+  the VTIMEZONEs it uses.
+
+Nothing here reads the clock or draws random numbers: UIDs derive from (session id, milestone
+id), and DTSTAMP/LAST-MODIFIED come from the ``generated_at`` argument.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Literal
 
-from icalendar import Alarm, Calendar, Event, vCalAddress
+from icalendar import Alarm, Calendar, Component, Event, Todo, vCalAddress
 
 from syncsvc.model import Centre, Milestone, Session
 
 PRODID = "-//syncsvc//Examens Titre Professionnel//FR"
 UID_DOMAIN = "syncsvc"
+UID_SUFFIX = f"@{UID_DOMAIN}"
+MARKER = "X-SYNCSVC-SESSION"
 KIND_LABELS = {"regulatory": "Réglementaire", "advice": "Conseil"}
 STATUS_LABELS = {
     "pending": "À venir",
@@ -24,11 +36,16 @@ STATUS_LABELS = {
     "done": "Fait",
 }
 STATUS_MARKS = {"done": "✓ ", "overdue": "⚠ "}
+Items = Literal["events", "tasks"]
 
 
 def uid_for(session_id: str, milestone_id: str) -> str:
     """The calendar UID of one milestone: stable for the life of the session."""
-    return f"{session_id}.{milestone_id}@{UID_DOMAIN}"
+    return f"{session_id}.{milestone_id}{UID_SUFFIX}"
+
+
+def is_ours(uid: str) -> bool:
+    return uid.endswith(UID_SUFFIX)
 
 
 def summary_for(session: Session, milestone: Milestone) -> str:
@@ -48,13 +65,12 @@ def description_for(session: Session, milestone: Milestone, dashboard_url: str |
         lines += [rule.description.strip(), ""]
     lines.append(f"Type : {KIND_LABELS[rule.kind].lower()}")
     if milestone.due != milestone.unshifted:
-        lines.append(
-            f"Échéance avancée au jour ouvré précédent (date calculée : "
-            f"{milestone.unshifted:%d/%m/%Y})"
+        direction = (
+            "avancée au jour ouvré précédent"
             if milestone.due < milestone.unshifted
-            else f"Échéance reportée au jour ouvré suivant (date calculée : "
-            f"{milestone.unshifted:%d/%m/%Y})"
+            else ("reportée au jour ouvré suivant")
         )
+        lines.append(f"Échéance {direction} (date calculée : {milestone.unshifted:%d/%m/%Y})")
     if milestone.done_on is not None:
         lines.append(f"Fait le {milestone.done_on:%d/%m/%Y}")
     for source in rule.sources:
@@ -66,62 +82,144 @@ def description_for(session: Session, milestone: Milestone, dashboard_url: str |
     return "\n".join(lines)
 
 
-def event_for(
+def component_for(
     session: Session,
     centre: Centre,
     milestone: Milestone,
-    generated_at: datetime,
+    items: Items = "events",
     dashboard_url: str | None = None,
-) -> Event:
-    """One VEVENT: all-day for a deadline, timed in the centre's zone for the exam session."""
+) -> Component:
+    """The meaning of one milestone: a VEVENT, or a VTODO when ``items`` is ``tasks``.
+
+    The exam session is always a VEVENT (timed in the centre's zone when its start time is
+    known), with the session manager as ORGANIZER and the jury as ATTENDEEs marked
+    ``SCHEDULE-AGENT=CLIENT``: servers that schedule by themselves send nothing.
+    """
     rule = milestone.rule
-    event = Event()
-    event.add("uid", uid_for(session.id, milestone.id))
-    event.add("dtstamp", generated_at)
-    event.add("last-modified", generated_at)
-    event.add("summary", summary_for(session, milestone))
-    event.add("description", description_for(session, milestone, dashboard_url))
-    if milestone.starts_at is not None and milestone.ends_at is not None:
-        event.add("dtstart", milestone.starts_at)
-        event.add("dtend", milestone.ends_at)
-        event.add("transp", "OPAQUE")
+    as_task = items == "tasks" and rule.tracked
+    component: Component = Todo() if as_task else Event()
+    component.add("uid", uid_for(session.id, milestone.id))
+    component.add("summary", summary_for(session, milestone))
+    component.add("description", description_for(session, milestone, dashboard_url))
+    if as_task:
+        component.add("dtstart", milestone.due)
+        component.add("due", milestone.due + timedelta(days=1))
+        if milestone.done_on is not None:
+            component.add("status", "COMPLETED")
+            component.add("completed", datetime.combine(milestone.done_on, time(12), UTC))
+            component.add("percent-complete", 100)
+        else:
+            component.add("status", "NEEDS-ACTION")
+        component.add("priority", 1 if rule.kind == "regulatory" else 5)
+    elif milestone.starts_at is not None and milestone.ends_at is not None:
+        component.add("dtstart", milestone.starts_at)
+        component.add("dtend", milestone.ends_at)
+        component.add("transp", "OPAQUE")
+        component.add("status", "CONFIRMED")
     else:
         last = milestone.ends_on or milestone.due
-        event.add("dtstart", milestone.due)
-        event.add("dtend", last + timedelta(days=1))
-        event.add("transp", "TRANSPARENT" if rule.tracked else "OPAQUE")
+        component.add("dtstart", milestone.due)
+        component.add("dtend", last + timedelta(days=1))
+        component.add("transp", "TRANSPARENT" if rule.tracked else "OPAQUE")
+        component.add("status", "CONFIRMED")
     if rule.id == "exam_session":
-        where = session.location or centre.name
-        event.add("location", where)
-        organizer = vCalAddress(f"mailto:{session.session_manager.email}")
-        organizer.params["CN"] = session.session_manager.name
-        event.add("organizer", organizer)
-        for member in session.jury:
-            attendee = vCalAddress(f"mailto:{member.email}")
-            attendee.params.update(
-                {
-                    "CN": member.name,
-                    "ROLE": "REQ-PARTICIPANT",
-                    "PARTSTAT": "NEEDS-ACTION",
-                    "RSVP": "TRUE",
-                    "SCHEDULE-AGENT": "CLIENT",
-                }
-            )
-            event.add("attendee", attendee, encode=False)
-    event.add("status", "CONFIRMED")
-    event.add(
+        _add_people(component, session, centre)
+    component.add(
         "categories",
         ["Examens TP", KIND_LABELS[rule.kind], STATUS_LABELS[milestone.status]],
     )
-    event.add("x-syncsvc-session", session.id)
-    event.add("x-syncsvc-milestone", milestone.id)
-    if rule.reminders and milestone.status not in ("done",):
+    component.add(MARKER, session.id)
+    component.add("x-syncsvc-milestone", milestone.id)
+    if rule.reminders and milestone.status != "done":
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", summary_for(session, milestone))
         alarm.add("trigger", timedelta(days=-rule.reminders[0]))
-        event.add_component(alarm)
-    return event
+        component.add_component(alarm)
+    return component
+
+
+def _add_people(component: Component, session: Session, centre: Centre) -> None:
+    component.add("location", session.location or centre.name)
+    organizer = vCalAddress(f"mailto:{session.session_manager.email}")
+    organizer.params["CN"] = session.session_manager.name
+    component.add("organizer", organizer)
+    for member in session.jury:
+        attendee = vCalAddress(f"mailto:{member.email}")
+        attendee.params.update(
+            {
+                "CN": member.name,
+                "ROLE": "REQ-PARTICIPANT",
+                "PARTSTAT": "NEEDS-ACTION",
+                "RSVP": "TRUE",
+                "SCHEDULE-AGENT": "CLIENT",
+            }
+        )
+        component.add("attendee", attendee, encode=False)
+
+
+def content_hash(component: Component) -> str:
+    """SHA-256 of the meaning: DTSTAMP, LAST-MODIFIED, SEQUENCE and PRODID are left out."""
+    volatile = {"DTSTAMP", "LAST-MODIFIED", "SEQUENCE", "PRODID"}
+    digest = hashlib.sha256()
+    for line in component.content_lines():
+        if line.split(":", 1)[0].split(";", 1)[0].upper() not in volatile:
+            digest.update(line.encode())
+            digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def stamped(component: Component, generated_at: datetime, sequence: int) -> Component:
+    """A copy of ``component`` with DTSTAMP, LAST-MODIFIED and SEQUENCE set."""
+    copy = type(component)()
+    for name, value in component.property_items(recursive=False):
+        if name not in ("BEGIN", "END"):
+            copy.add(name, value, encode=False)
+    for sub in component.subcomponents:
+        copy.add_component(sub)
+    copy.add("dtstamp", generated_at.astimezone(UTC))
+    copy.add("last-modified", generated_at.astimezone(UTC))
+    copy.add("sequence", sequence)
+    return copy
+
+
+def new_calendar(name: str | None = None, refresh_minutes: int | None = None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if name:
+        calendar.add("x-wr-calname", name)
+    if refresh_minutes:
+        calendar.add(
+            "refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"}
+        )
+        calendar.add("x-published-ttl", timedelta(minutes=refresh_minutes))
+    return calendar
+
+
+def resource_bytes(component: Component, generated_at: datetime, sequence: int) -> bytes:
+    """The VCALENDAR a CalDAV server stores for one item (with its VTIMEZONEs)."""
+    calendar = new_calendar()
+    calendar.add_component(stamped(component, generated_at, sequence))
+    calendar.add_missing_timezones()
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def calendar_bytes(
+    components: Iterable[tuple[Component, int]],
+    generated_at: datetime,
+    name: str | None = None,
+    refresh_minutes: int | None = None,
+) -> bytes:
+    """One VCALENDAR with every (component, sequence) stamped, and every VTIMEZONE used."""
+    calendar = new_calendar(name, refresh_minutes)
+    for component, sequence in components:
+        calendar.add_component(stamped(component, generated_at, sequence))
+    calendar.add_missing_timezones()
+    data: bytes = calendar.to_ical()
+    return data
 
 
 def calendar_of(
@@ -129,14 +227,7 @@ def calendar_of(
     generated_at: datetime,
     name: str = "Examens Titre Professionnel",
     dashboard_url: str | None = None,
-) -> Calendar:
-    """A VCALENDAR holding one VEVENT per milestone, with every VTIMEZONE it uses."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    for session, centre, milestone in items:
-        calendar.add_component(event_for(session, centre, milestone, generated_at, dashboard_url))
-    calendar.add_missing_timezones()
-    return calendar
+) -> bytes:
+    """A whole plan as one VCALENDAR (``syncsvc plan --format ics``)."""
+    components = [(component_for(s, c, m, dashboard_url=dashboard_url), 0) for s, c, m in items]
+    return calendar_bytes(components, generated_at, name)

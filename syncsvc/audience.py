@@ -1,0 +1,56 @@
+"""Who sees what: the milestones each audience's calendar carries (pure).
+
+An *audience* is written ``coordinators:<centre>``, ``session_manager:<email>``,
+``jury:<email>`` or ``all``:
+
+- a centre's coordinators see every milestone of the sessions held at their centre;
+- a session manager (or deputy) sees, for the sessions they manage, the milestones that name
+  them and the exam session itself;
+- a jury member sees only the exam sessions they sit on — never other sessions, never the
+  organisers' checklists of deadlines;
+- ``all`` is for the service's administrators.
+
+Candidates' personal data is never in any calendar, whatever the audience: rendering uses counts
+only (see :mod:`syncsvc.ical`).
+"""
+
+from __future__ import annotations
+
+from syncsvc.model import Milestone, Session
+
+MANAGER_ROLES = frozenset({"session_manager", "deputy_manager"})
+
+
+def parse(audience: str) -> tuple[str, str]:
+    kind, _, who = audience.partition(":")
+    return kind, who.lower()
+
+
+def sees(audience: str, session: Session, milestone: Milestone) -> bool:
+    kind, who = parse(audience)
+    if kind == "all":
+        return True
+    if kind == "coordinators":
+        return session.centre == who
+    if kind == "session_manager":
+        managers = {session.session_manager.email}
+        if session.deputy_manager is not None:
+            managers.add(session.deputy_manager.email)
+        return who in managers and (
+            milestone.id == "exam_session" or bool(MANAGER_ROLES & set(milestone.audience))
+        )
+    if kind == "jury":
+        return milestone.id == "exam_session" and any(m.email == who for m in session.jury)
+    raise ValueError(f"unknown audience {audience!r}")
+
+
+def calendar_name(audience: str, centre_names: dict[str, str]) -> str:
+    """A French display name for the calendar or feed of ``audience``."""
+    kind, who = parse(audience)
+    if kind == "coordinators":
+        return f"Examens TP — {centre_names.get(who, who)}"
+    if kind == "session_manager":
+        return f"Examens TP — responsable de session {who}"
+    if kind == "jury":
+        return f"Examens TP — jury {who}"
+    return "Examens TP — toutes les sessions"

@@ -1,0 +1,303 @@
+"""CalDAV target: any standards-compliant server (Radicale, Xandikos, Nextcloud, Cyrus…).
+
+The ``caldav`` library discovers the calendar home and holds the HTTP session (keep-alive,
+authentication); item requests are sent by this module so that every write is conditional:
+``If-None-Match: *`` on create, ``If-Match`` on update and delete. Statuses become the errors of
+:mod:`syncsvc.calendars.base` here and nowhere else.
+
+Change detection uses sync-collection (RFC 6578): a no-op sync costs one REPORT per calendar.
+A stale token is answered 403/412 with ``DAV:valid-sync-token``: the target then lists the whole
+calendar once. Servers without sync-collection get an ETag listing (PROPFIND Depth 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, unquote, urljoin, urlsplit
+from xml.sax.saxutils import escape
+
+from caldav.davclient import DAVClient
+from caldav.lib import error as dav_error
+from caldav.lib.http_sync import requests as http
+from lxml import etree
+
+from syncsvc.calendars.base import (
+    Changes,
+    NotFound,
+    PermanentError,
+    PreconditionFailed,
+    TemporaryError,
+    Unreachable,
+    Written,
+)
+
+NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav"}
+ICS = "text/calendar; charset=utf-8"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def canonical(href: str) -> str:
+    """One spelling per path: servers answer ``@`` or ``%40`` for the same item."""
+    return quote(unquote(urlsplit(href).path), safe="/")
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: let the caller's backoff decide
+
+
+class CalDAVTarget:
+    """One calendar on one CalDAV server."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        calendar: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        display_name: str | None = None,
+        color: str = "#1F6FB2",
+        timeout: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.url = url if url.endswith("/") else url + "/"
+        self.calendar = calendar
+        self.display_name = display_name or calendar
+        self.color = color
+        self.timeout = timeout
+        self.client = DAVClient(
+            url=self.url,
+            username=username,
+            password=password,
+            auth_type="basic" if username else None,
+            timeout=int(timeout),
+            rate_limit_handle=False,
+            enable_rfc6764=False,
+            require_tls=False,
+        )
+        self.calendar_url: str | None = None
+        self.supports_sync = True
+
+    # --- HTTP, translated once ---------------------------------------------------------------
+
+    def _http(
+        self, method: str, url: str, body: bytes | str = b"", headers: dict[str, str] | None = None
+    ) -> Any:
+        try:
+            response = self.client.session.request(
+                method,
+                url,
+                data=body.encode() if isinstance(body, str) else body,
+                headers=headers or {},
+                auth=self.client.auth,
+                timeout=self.timeout,
+            )
+        except http.exceptions.Timeout as exc:
+            raise TemporaryError(f"{method} {url}: délai dépassé ({exc})") from None
+        except http.exceptions.ConnectionError as exc:
+            raise Unreachable(
+                f"{method} {url}: serveur injoignable ({type(exc).__name__})"
+            ) from None
+        status: int = response.status_code or 0
+        if status < 300 or status == 207:
+            return response
+        what = f"{method} {urlsplit(url).path}: HTTP {status}"
+        if status in (404, 410):
+            raise NotFound(what)
+        if status == 412:
+            raise PreconditionFailed(what)
+        if status == 429 or status >= 500:
+            raise TemporaryError(what, _retry_after(response.headers.get("Retry-After")))
+        if status in (401, 403):
+            raise PermanentError(f"{what} (identifiants ou droits refusés)")
+        if status == 409:
+            raise PermanentError(f"{what} (conflit : un autre élément porte cet UID ?)")
+        raise PermanentError(what)
+
+    # --- calendar -----------------------------------------------------------------------------
+
+    def prepare(self, hint: str | None = None) -> str:
+        """The calendar's URL, created with MKCALENDAR when missing."""
+        if hint:
+            self.calendar_url = hint
+            return hint
+        url = self._resolve()
+        if not self._is_calendar(url):
+            self._http(
+                "MKCALENDAR", url, self._mkcalendar_body(), {"Content-Type": "application/xml"}
+            )
+        self.calendar_url = url
+        return url
+
+    def _is_calendar(self, url: str) -> bool:
+        """True when ``url`` is a calendar; False when nothing is there (some servers answer
+        404, others a 207 whose only status is 404); PermanentError for another resource."""
+        try:
+            response = self._http(
+                "PROPFIND", url, _PROPFIND_TYPE, {"Depth": "0", "Content-Type": "application/xml"}
+            )
+        except NotFound:
+            return False
+        tree = etree.fromstring(response.content, _PARSER)
+        if tree.find("d:response/d:propstat/d:prop/d:resourcetype/c:calendar", NS) is not None:
+            return True
+        statuses = [e.text or "" for e in tree.iter("{DAV:}status")]
+        if statuses and all(" 404 " in s for s in statuses):
+            return False
+        raise PermanentError(f"{urlsplit(url).path} existe mais n'est pas un calendrier")
+
+    def _resolve(self) -> str:
+        if "://" in self.calendar or self.calendar.startswith("/"):
+            return urljoin(self.url, self.calendar.rstrip("/") + "/")
+        try:
+            home = str(self.client.principal().calendar_home_set.url)  # type: ignore[no-untyped-call]
+        except dav_error.RateLimitError as exc:
+            raise TemporaryError(
+                f"découverte CalDAV : serveur saturé ({exc})", exc.retry_after_seconds
+            ) from None
+        except dav_error.AuthorizationError as exc:
+            raise PermanentError(f"découverte CalDAV refusée : {exc}") from None
+        except http.exceptions.ConnectionError:
+            raise Unreachable(f"serveur CalDAV {self.url} injoignable") from None
+        except (dav_error.DAVError, AttributeError, KeyError) as exc:
+            raise PermanentError(
+                f"découverte CalDAV impossible sur {self.url} ({type(exc).__name__}) : "
+                "donner l'URL complète du calendrier dans calendar"
+            ) from None
+        return urljoin(home if home.endswith("/") else home + "/", quote(self.calendar) + "/")
+
+    def _mkcalendar_body(self) -> str:
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" '
+            'xmlns:a="http://apple.com/ns/ical/"><d:set><d:prop>'
+            f"<d:displayname>{escape(self.display_name)}</d:displayname>"
+            f"<a:calendar-color>{escape(self.color)}</a:calendar-color>"
+            '<c:supported-calendar-component-set><c:comp name="VEVENT"/><c:comp name="VTODO"/>'
+            "</c:supported-calendar-component-set>"
+            "</d:prop></d:set></c:mkcalendar>"
+        )
+
+    def _calendar(self) -> str:
+        if self.calendar_url is None:
+            return self.prepare()
+        return self.calendar_url
+
+    def href_for(self, uid: str) -> str:
+        return canonical(urljoin(self._calendar(), quote(uid, safe="") + ".ics"))
+
+    def _url(self, href: str) -> str:
+        return urljoin(self._calendar(), href)
+
+    # --- change detection -------------------------------------------------------------------
+
+    def changes(self, since: str | None) -> Changes:
+        if self.supports_sync:
+            try:
+                return self._sync_collection(since)
+            except PreconditionFailed:
+                if since:  # stale token (Xandikos answers 412)
+                    return self._sync_collection(None)
+                raise
+            except PermanentError as exc:
+                if since and "403" in str(exc):  # stale token (Radicale, Cyrus answer 403)
+                    try:
+                        return self._sync_collection(None)
+                    except PermanentError:
+                        pass
+                self.supports_sync = False
+        return self._etag_listing()
+
+    def _sync_collection(self, token: str | None) -> Changes:
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:">'
+            f"<d:sync-token>{escape(token or '')}</d:sync-token><d:sync-level>1</d:sync-level>"
+            "<d:prop><d:getetag/></d:prop></d:sync-collection>"
+        )
+        response = self._http("REPORT", self._calendar(), body, {"Content-Type": "application/xml"})
+        tree = etree.fromstring(response.content, _PARSER)
+        present: dict[str, str | None] = {}
+        deleted: set[str] = set()
+        calendar_path = canonical(self._calendar())
+        for item in tree.findall("d:response", NS):
+            href = canonical(item.findtext("d:href", default="", namespaces=NS))
+            if href == calendar_path or not href.endswith(".ics"):
+                continue
+            status = item.findtext("d:status", default="", namespaces=NS)
+            if " 404 " in status or " 410 " in status:
+                deleted.add(href)
+                continue
+            etag = None
+            for propstat in item.findall("d:propstat", NS):
+                if " 200 " in propstat.findtext("d:status", default="", namespaces=NS):
+                    etag = propstat.findtext("d:prop/d:getetag", namespaces=NS)
+            if (
+                etag is None
+                and any(
+                    " 404 " in p.findtext("d:status", default="", namespaces=NS)
+                    for p in item.findall("d:propstat", NS)
+                )
+                and not item.findall("d:propstat/d:prop/d:getetag", NS)
+            ):
+                deleted.add(href)  # a ghost some servers keep listing after a delete
+                continue
+            present[href] = etag
+        new_token = tree.findtext("d:sync-token", namespaces=NS)
+        return Changes(new_token, present, frozenset(deleted - present.keys()), full=not token)
+
+    def _etag_listing(self) -> Changes:
+        response = self._http(
+            "PROPFIND",
+            self._calendar(),
+            _PROPFIND_ETAG,
+            {"Depth": "1", "Content-Type": "application/xml"},
+        )
+        tree = etree.fromstring(response.content, _PARSER)
+        calendar_path = canonical(self._calendar())
+        present: dict[str, str | None] = {}
+        for item in tree.findall("d:response", NS):
+            href = canonical(item.findtext("d:href", default="", namespaces=NS))
+            if href != calendar_path and href.endswith(".ics"):
+                present[href] = item.findtext("d:propstat/d:prop/d:getetag", namespaces=NS)
+        return Changes(None, present, frozenset(), full=True)
+
+    # --- items ------------------------------------------------------------------------------
+
+    def read(self, href: str) -> tuple[bytes, str | None]:
+        response = self._http("GET", self._url(href))
+        return response.content or b"", response.headers.get("ETag")
+
+    def create(self, href: str, data: bytes) -> Written:
+        response = self._http(
+            "PUT", self._url(href), data, {"Content-Type": ICS, "If-None-Match": "*"}
+        )
+        return Written(href, response.headers.get("ETag"))
+
+    def update(self, href: str, data: bytes, etag: str | None) -> Written:
+        headers = {"Content-Type": ICS}
+        if etag:
+            headers["If-Match"] = etag
+        response = self._http("PUT", self._url(href), data, headers)
+        return Written(href, response.headers.get("ETag"))
+
+    def delete(self, href: str, etag: str | None) -> None:
+        self._http("DELETE", self._url(href), b"", {"If-Match": etag} if etag else {})
+
+    def close(self) -> None:
+        self.client.close()
+
+
+_PROPFIND_TYPE = (
+    '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop>'
+    "<d:resourcetype/></d:prop></d:propfind>"
+)
+_PROPFIND_ETAG = (
+    '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop>'
+    "<d:getetag/></d:prop></d:propfind>"
+)

@@ -1,0 +1,382 @@
+"""The shell around the core: load -> plan -> render -> diff -> apply -> record.
+
+One target's failure never stops the others. Each remote write is recorded in the store right
+after it succeeds, so a run killed midway leaves a store that the next run completes: creates
+are conditional (``If-None-Match: *``) on hrefs derived from UIDs, and an existing item that is
+ours is adopted, never duplicated.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from syncsvc import audience
+from syncsvc.calendars.base import (
+    Changes,
+    NotFound,
+    PermanentError,
+    PreconditionFailed,
+    Target,
+    TargetError,
+    TemporaryError,
+    Unreachable,
+    Written,
+)
+from syncsvc.ical import MARKER, component_for, content_hash, resource_bytes
+from syncsvc.loader import Config
+from syncsvc.model import Centre, Milestone, Session
+from syncsvc.planner import plan_session
+from syncsvc.reconcile import Desired, MassDeleteRefused, Operation, Plan, Recorded, diff
+from syncsvc.settings import Settings, TargetSettings, secret
+from syncsvc.store import Store
+
+T = TypeVar("T")
+Sleep = Callable[[float], None]
+Planned = list[tuple[Session, Centre, list[Milestone]]]
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    sleep: Sleep = time.sleep
+
+    def delay(self, attempt: int, error: TemporaryError) -> float:
+        if error.retry_after is not None:
+            return float(min(self.max_delay, error.retry_after))
+        backoff = min(self.max_delay, self.base_delay * 2.0**attempt)
+        return float(backoff * (0.5 + random.random() / 2))
+
+
+@dataclass
+class TargetReport:
+    name: str
+    plan: Plan | None = None
+    done: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "delete": 0})
+    errors: list[str] = field(default_factory=list)
+    refused: str | None = None
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.refused is None
+
+
+def as_moment(now: date | datetime) -> datetime:
+    return now if isinstance(now, datetime) else datetime.combine(now, datetime.min.time(), UTC)
+
+
+def plan_all(config: Config, now: date | datetime, store: Store | None = None) -> Planned:
+    """Every loaded session with its milestones (done marks from the store count)."""
+    marks = store.done_marks() if store is not None else {}
+    planned: Planned = []
+    for session in sorted(config.sessions.values(), key=lambda s: (s.start, s.id)):
+        centre = config.centres[session.centre]
+        milestones = plan_session(
+            session, centre, config.rulesets[centre.id], now, marks.get(session.id)
+        )
+        planned.append((session, centre, milestones))
+    return planned
+
+
+def desired_items(
+    target: TargetSettings, planned: Planned, dashboard_url: str | None = None
+) -> dict[str, Desired]:
+    """What ``target`` should hold: the milestones its audience sees, rendered."""
+    items: dict[str, Desired] = {}
+    for session, centre, milestones in planned:
+        for milestone in milestones:
+            if not audience.sees(target.audience, session, milestone):
+                continue
+            component = component_for(session, centre, milestone, target.items, dashboard_url)
+            uid = str(component["UID"])
+            items[uid] = Desired(uid, session.id, milestone.id, content_hash(component), component)
+    return items
+
+
+def protected_sessions(config: Config, recorded: Iterable[Recorded]) -> frozenset[str]:
+    """Sessions whose items must not be touched: broken files, or everything when the
+    configuration itself (centres.yaml, the sessions folder) could not be read."""
+    structural = {str(config.directory / "centres.yaml"), str(config.directory / "sessions")}
+    if any(p.file in structural for p in config.problems):
+        return frozenset(r.session_id for r in recorded) | config.broken_session_ids
+    return frozenset(config.broken_session_ids)
+
+
+def remote_changes(
+    changes: Changes, recorded: Mapping[str, Recorded]
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """(changes by UID for the reconciler, ETags to adopt without writing).
+
+    Items the store does not know are never looked at: they are not ours. An ETag the store
+    lacks (the server sent none on PUT) is adopted, not treated as a remote edit.
+    """
+    by_href = {r.href: r for r in recorded.values()}
+    found: dict[str, str | None] = {}
+    adopt: dict[str, str] = {}
+    for href, etag in changes.present.items():
+        record = by_href.get(href)
+        if record is None or etag == record.etag:
+            continue
+        if record.etag is None and etag is not None:
+            adopt[record.uid] = etag
+        else:
+            found[record.uid] = etag
+    for href in changes.deleted:
+        if href in by_href:
+            found[by_href[href].uid] = None
+    if changes.full:
+        for record in recorded.values():
+            if record.href not in changes.present:
+                found[record.uid] = None
+    return found, adopt
+
+
+class Syncer:
+    """Runs one reconcile pass of one target."""
+
+    def __init__(
+        self, store: Store, retry: RetryPolicy | None = None, *, force: bool = False
+    ) -> None:
+        self.store = store
+        self.retry = retry or RetryPolicy()
+        self.force = force
+
+    def _call(self, action: Callable[[], T]) -> T:
+        for attempt in range(self.retry.attempts):
+            try:
+                return action()
+            except TemporaryError as exc:
+                if attempt == self.retry.attempts - 1:
+                    raise
+                self.retry.sleep(self.retry.delay(attempt, exc))
+        raise AssertionError("unreachable")
+
+    def sync(
+        self,
+        settings: TargetSettings,
+        target: Target,
+        config: Config,
+        planned: Planned,
+        now: datetime,
+        *,
+        dry_run: bool = False,
+        max_delete_share: float = 0.5,
+        dashboard_url: str | None = None,
+    ) -> TargetReport:
+        report = TargetReport(settings.name)
+        name = settings.name
+        try:
+            state = self.store.target_state(name)
+            location = self._call(lambda: target.prepare(state.location))
+            if location != state.location and not dry_run:
+                self.store.record_location(name, location)
+            recorded = self.store.recorded(name)
+            token = state.sync_token if recorded else None
+            try:
+                changes = self._call(lambda: target.changes(token))
+            except NotFound:  # the calendar itself was deleted: create it again, restore all
+                location = self._call(lambda: target.prepare(None))
+                if not dry_run:
+                    self.store.record_location(name, location)
+                changes = self._call(lambda: target.changes(None))
+            found, adopt = remote_changes(changes, recorded)
+            if not dry_run:
+                for uid, etag in adopt.items():
+                    self.store.record_etag(name, uid, etag)
+            desired = desired_items(settings, planned, dashboard_url)
+            share = (
+                settings.max_delete_share
+                if settings.max_delete_share is not None
+                else (max_delete_share)
+            )
+            plan = diff(
+                name,
+                desired,
+                recorded,
+                remote_changes=found,
+                protected_sessions=protected_sessions(config, recorded.values()),
+                max_delete_share=share,
+                force=self.force,
+            )
+            report.plan = plan
+            if dry_run:
+                return report
+            self._apply(plan, target, now, report)
+            if not report.errors:
+                token = changes.token
+                if not plan.is_noop:
+                    token = self._token_after_writes(name, target, token)
+                self.store.record_sync_token(name, token)
+                self.store.record_success(name, now)
+        except MassDeleteRefused as exc:
+            report.refused = str(exc)
+        except TargetError as exc:
+            report.errors.append(str(exc))
+        if not dry_run and not report.ok:
+            self.store.record_failure(name, report.refused or "; ".join(report.errors[:3]), now)
+        return report
+
+    def _token_after_writes(self, name: str, target: Target, token: str | None) -> str | None:
+        """A token that already covers our own writes.
+
+        The token read before writing would replay them next time, and would miss an item we
+        created that someone deletes before the next sync (created and deleted after the
+        token: no change to report). Ask again once; keep the new token only if everything it
+        reports is our own doing, otherwise keep the old one so the next run sees the rest.
+        """
+        after = self._call(lambda: target.changes(token))
+        found, adopt = remote_changes(after, self.store.recorded(name))
+        for uid, etag in adopt.items():
+            self.store.record_etag(name, uid, etag)
+        return after.token if not found else token
+
+    def _apply(self, plan: Plan, target: Target, now: datetime, report: TargetReport) -> None:
+        for op in plan.operations:
+            try:
+                self._call(lambda op=op: self._perform(op, target, now, plan.target))  # type: ignore[misc]
+                report.done[op.action] += 1
+            except Unreachable as exc:
+                report.errors.append(str(exc))
+                return  # the server is down: stop here, the next run resumes
+            except TargetError as exc:
+                report.errors.append(f"{op.uid}: {exc}")
+                self.store.record_item_error(plan.target, op.uid, str(exc), now)
+
+    def _perform(self, op: Operation, target: Target, now: datetime, name: str) -> None:
+        if op.action == "delete":
+            assert op.recorded is not None
+            self._delete(target, op.recorded)
+            self.store.forget(name, op.uid)
+            return
+        want = op.desired
+        assert want is not None
+        data = resource_bytes(want.component, now, op.sequence)
+        href = op.recorded.href if op.recorded is not None else target.href_for(op.uid)
+        written: Written
+        if op.action == "create":
+            try:
+                written = target.create(href, data)
+            except PreconditionFailed:
+                written = self._adopt(target, href, data, op.uid)
+        else:
+            assert op.recorded is not None
+            try:
+                written = target.update(href, data, op.recorded.etag)
+            except PreconditionFailed:
+                written = self._adopt(target, href, data, op.uid)
+            except NotFound:
+                written = target.create(href, data)
+        self.store.record_push(
+            name,
+            op.uid,
+            session_id=want.session_id,
+            milestone_id=want.milestone_id,
+            href=written.href,
+            etag=written.etag,
+            content_hash=want.content_hash,
+            sequence=op.sequence,
+            at=now,
+        )
+
+    @staticmethod
+    def _delete(target: Target, record: Recorded) -> None:
+        try:
+            target.delete(record.href, record.etag)
+        except NotFound:
+            return
+        except PreconditionFailed:  # edited remotely since; still ours: delete that version
+            try:
+                target.delete(record.href, None)
+            except NotFound:
+                return
+
+    @staticmethod
+    def _adopt(target: Target, href: str, data: bytes, uid: str) -> Written:
+        """An item is already at ``href`` (a crash after PUT, or a remote edit): overwrite it if
+        it is ours, refuse otherwise."""
+        try:
+            body, etag = target.read(href)
+        except NotFound:
+            return target.create(href, data)
+        text = body.decode("utf-8", "replace")
+        if uid not in text.replace("\r\n ", "") or MARKER not in text:
+            raise PermanentError(
+                f"{href} : un élément qui n'a pas été créé par syncsvc occupe cette adresse ; "
+                "il n'est pas modifié"
+            )
+        return target.update(href, data, etag)
+
+
+def make_target(settings: TargetSettings, base: Path) -> Target:
+    """The adapter for one configured target."""
+    if settings.kind == "caldav":
+        from syncsvc.calendars.caldav import CalDAVTarget
+
+        assert settings.url is not None
+        assert settings.calendar is not None
+        return CalDAVTarget(
+            settings.name,
+            settings.url,
+            settings.calendar,
+            username=settings.username,
+            password=secret(settings, base),
+            display_name=settings.display_name,
+            color=settings.color,
+            timeout=settings.timeout,
+        )
+    raise PermanentError(f"cible « {settings.name} » : type {settings.kind} pas encore disponible")
+
+
+def sync_all(
+    settings: Settings,
+    config: Config,
+    store: Store,
+    now: datetime,
+    *,
+    only: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    retry: RetryPolicy | None = None,
+    targets: Mapping[str, Target] | None = None,
+) -> list[TargetReport]:
+    """One pass over every push target (feeds are served, not pushed)."""
+    planned = plan_all(config, now, store)
+    syncer = Syncer(store, retry, force=force)
+    reports = []
+    for target_settings in settings.targets:
+        if only is not None and target_settings.name != only:
+            continue
+        if target_settings.kind == "feed":
+            continue
+        try:
+            target = (targets or {}).get(target_settings.name) or make_target(
+                target_settings, config.directory
+            )
+        except Exception as exc:
+            reports.append(TargetReport(target_settings.name, errors=[str(exc)]))
+            continue
+        try:
+            reports.append(
+                syncer.sync(
+                    target_settings,
+                    target,
+                    config,
+                    planned,
+                    now,
+                    dry_run=dry_run,
+                    max_delete_share=settings.max_delete_share,
+                    dashboard_url=settings.dashboard_url,
+                )
+            )
+        finally:
+            if targets is None or target_settings.name not in targets:
+                target.close()
+    return reports

@@ -1,0 +1,162 @@
+"""Service configuration: ``syncsvc.toml`` in the config folder, validated like session files.
+
+Secrets never live in this file: a target names the environment variable (``password_env``) or
+the file (``password_file``) that holds its password, and :func:`secret` reads it when needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, ValidationError, model_validator
+
+from syncsvc.loader import validation_problems
+from syncsvc.model import Strict
+
+AUDIENCE_RE = re.compile(r"^(all|coordinators:[a-z0-9-]+|session_manager:\S+@\S+|jury:\S+@\S+)$")
+DEFAULT_STORE_URL = "sqlite:///var/syncsvc.db"
+
+
+def _audience(value: str) -> str:
+    if not AUDIENCE_RE.match(value):
+        raise ValueError(
+            f"public « {value} » non reconnu (attendu : coordinators:<centre>, "
+            "session_manager:<e-mail>, jury:<e-mail> ou all)"
+        )
+    kind, _, who = value.partition(":")
+    return f"{kind}:{who.lower()}" if who else kind
+
+
+Audience = Annotated[str, AfterValidator(_audience)]
+
+
+class StoreSettings(Strict):
+    url: str = DEFAULT_STORE_URL
+
+
+class TargetSettings(Strict):
+    """One place the milestones are published to, for one audience."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    kind: Literal["caldav", "google", "feed"]
+    audience: Audience
+    items: Literal["events", "tasks"] = "events"
+    # caldav
+    url: str | None = None
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    calendar: str | None = None
+    display_name: str | None = None
+    color: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] = "#1F6FB2"
+    timeout: float = Field(default=30.0, gt=0)
+    concurrency: int = Field(default=2, ge=1, le=16)
+    # google (see the Google issue)
+    token_file: Path | None = None
+    service_account_file: Path | None = None
+    subject: str | None = None
+    api_endpoint: str | None = None
+    batch_uri: str | None = None
+    # guard
+    max_delete_share: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> TargetSettings:
+        if self.kind == "caldav":
+            missing = [k for k in ("url", "calendar") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(
+                    f"cible caldav « {self.name} » : {', '.join(missing)} manquant(s) "
+                    '(attendu : url = "https://serveur/dav/", calendar = "examens-centre")'
+                )
+            if self.password_env and self.password_file:
+                raise ValueError(
+                    "password_env et password_file sont exclusifs (attendu : l'un des deux)"
+                )
+        if self.kind == "google" and self.calendar is None:
+            raise ValueError(
+                f"cible google « {self.name} » : calendar manquant (attendu : l'id du calendrier)"
+            )
+        return self
+
+
+class FeedSettings(Strict):
+    base_url: str = "http://127.0.0.1:8080"
+    refresh_minutes: int = Field(default=60, ge=5, le=1440)
+
+
+class Settings(Strict):
+    store: StoreSettings = StoreSettings()
+    targets: tuple[TargetSettings, ...] = ()
+    feeds: FeedSettings = FeedSettings()
+    dashboard_url: str | None = None
+    max_delete_share: float = Field(default=0.5, ge=0, le=1)
+    """A plan that would delete more than this share of a target's items is refused."""
+    ruleset: str = "tp-2025"
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        names = [t.name for t in self.targets]
+        doubles = sorted({n for n in names if names.count(n) > 1})
+        if doubles:
+            raise ValueError(
+                f"cible(s) en double : {', '.join(doubles)} (attendu : des noms uniques)"
+            )
+        return self
+
+    def target(self, name: str) -> TargetSettings:
+        for target in self.targets:
+            if target.name == name:
+                return target
+        raise KeyError(name)
+
+
+class SettingsError(Exception):
+    """``syncsvc.toml`` is unreadable or invalid; the message lists every problem, in French."""
+
+
+def load_settings(directory: Path) -> Settings:
+    """``<directory>/syncsvc.toml``, or the embedded defaults when the file does not exist."""
+    path = directory / "syncsvc.toml"
+    if not path.is_file():
+        return Settings()
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(
+            f"{path}: TOML invalide : {exc} (attendu : une syntaxe TOML valide)"
+        ) from None
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        lines = [str(p) for p in validation_problems(str(path), exc, Settings)]
+        raise SettingsError("\n".join(lines)) from None
+
+
+def secret(target: TargetSettings, base: Path) -> str | None:
+    """The password of ``target``, read from its environment variable or file."""
+    if target.password_env:
+        value = os.environ.get(target.password_env)
+        if value is None:
+            raise SettingsError(
+                f"cible « {target.name} » : la variable d'environnement {target.password_env} "
+                "n'est pas définie (attendu : le mot de passe du compte CalDAV)"
+            )
+        return value
+    if target.password_file:
+        path = (
+            target.password_file
+            if target.password_file.is_absolute()
+            else base / target.password_file
+        )
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError:
+            raise SettingsError(
+                f"cible « {target.name} » : fichier de mot de passe {path} illisible"
+            ) from None
+    return None

@@ -1,0 +1,353 @@
+"""State: what was pushed where, feed tokens, done marks (SQLAlchemy 2 Core).
+
+SQLite by default (WAL journal, foreign keys on), PostgreSQL by URL
+(``postgresql+psycopg://user@host/db``). The schema is versioned in ``schema_version``;
+:func:`Store.migrate` applies the missing steps in order, inside a transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, make_url
+
+from syncsvc.reconcile import Recorded
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
+
+pushed_items = Table(
+    "pushed_items",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("uid", String(255), primary_key=True),
+    Column("session_id", String(80), nullable=False, index=True),
+    Column("milestone_id", String(64), nullable=False),
+    Column("href", Text, nullable=False),
+    Column("etag", Text),
+    Column("content_hash", String(64), nullable=False),
+    Column("sequence", Integer, nullable=False, default=0),
+    Column("pushed_at", DateTime(timezone=True), nullable=False),
+)
+
+target_state = Table(
+    "target_state",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("location", Text),
+    Column("sync_token", Text),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("last_error_at", DateTime(timezone=True)),
+)
+
+item_errors = Table(
+    "item_errors",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("uid", String(255), primary_key=True),
+    Column("error", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+feed_tokens = Table(
+    "feed_tokens",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+done_marks = Table(
+    "done_marks",
+    metadata,
+    Column("session_id", String(80), primary_key=True),
+    Column("milestone_id", String(64), primary_key=True),
+    Column("done_on", Date, nullable=False),
+    Column("by", String(255), nullable=False),
+    Column("note", Text),
+    Column("marked_at", DateTime(timezone=True), nullable=False),
+)
+
+MIGRATIONS: list[list[Table]] = [
+    [pushed_items, target_state, item_errors, feed_tokens, done_marks],  # 1
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    target: str
+    location: str | None
+    sync_token: str | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, url: str, base: Path | None = None) -> None:
+        parsed = make_url(url)
+        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+            path = Path(parsed.database)
+            if not path.is_absolute() and base is not None:
+                path = base / path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            parsed = parsed.set(database=str(path))
+        self.url = parsed
+        self.engine: Engine = create_engine(parsed, future=True)
+        if parsed.drivername.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def version(self) -> int:
+        with self.begin() as db:
+            if not self.engine.dialect.has_table(db, "schema_version"):
+                return 0
+            return int(db.execute(select(schema_version.c.version)).scalar() or 0)
+
+    def migrate(self) -> int:
+        """Bring the schema to :data:`SCHEMA_VERSION`; returns the version found before."""
+        with self.begin() as db:
+            schema_version.create(db, checkfirst=True)
+            found = int(db.execute(select(schema_version.c.version)).scalar() or 0)
+            for step in MIGRATIONS[found:]:
+                for table in step:
+                    table.create(db, checkfirst=True)
+            if found == 0:
+                db.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+            elif found < SCHEMA_VERSION:
+                db.execute(update(schema_version).values(version=SCHEMA_VERSION))
+        return found
+
+    # --- pushed items ---------------------------------------------------------------------
+
+    def recorded(self, target: str) -> dict[str, Recorded]:
+        with self.begin() as db:
+            rows = db.execute(select(pushed_items).where(pushed_items.c.target == target))
+            return {
+                row.uid: Recorded(
+                    row.uid, row.session_id, row.href, row.etag, row.content_hash, row.sequence
+                )
+                for row in rows
+            }
+
+    def record_push(
+        self,
+        target: str,
+        uid: str,
+        *,
+        session_id: str,
+        milestone_id: str,
+        href: str,
+        etag: str | None,
+        content_hash: str,
+        sequence: int,
+        at: datetime,
+    ) -> None:
+        values = {
+            "session_id": session_id,
+            "milestone_id": milestone_id,
+            "href": href,
+            "etag": etag,
+            "content_hash": content_hash,
+            "sequence": sequence,
+            "pushed_at": at,
+        }
+        with self.begin() as db:
+            done = db.execute(
+                update(pushed_items)
+                .where(pushed_items.c.target == target, pushed_items.c.uid == uid)
+                .values(**values)
+            )
+            if done.rowcount == 0:
+                db.execute(insert(pushed_items).values(target=target, uid=uid, **values))
+            db.execute(
+                delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
+            )
+
+    def record_etag(self, target: str, uid: str, etag: str | None) -> None:
+        with self.begin() as db:
+            db.execute(
+                update(pushed_items)
+                .where(pushed_items.c.target == target, pushed_items.c.uid == uid)
+                .values(etag=etag)
+            )
+
+    def forget(self, target: str, uid: str) -> None:
+        with self.begin() as db:
+            db.execute(
+                delete(pushed_items).where(
+                    pushed_items.c.target == target, pushed_items.c.uid == uid
+                )
+            )
+            db.execute(
+                delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
+            )
+
+    def record_item_error(self, target: str, uid: str, error: str, at: datetime) -> None:
+        with self.begin() as db:
+            db.execute(
+                delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
+            )
+            db.execute(insert(item_errors).values(target=target, uid=uid, error=error, at=at))
+
+    def item_errors(self, target: str) -> dict[str, str]:
+        with self.begin() as db:
+            rows = db.execute(select(item_errors).where(item_errors.c.target == target))
+            return {row.uid: row.error for row in rows}
+
+    # --- targets --------------------------------------------------------------------------
+
+    def target_state(self, target: str) -> TargetState:
+        with self.begin() as db:
+            row = db.execute(select(target_state).where(target_state.c.target == target)).first()
+        if row is None:
+            return TargetState(target, None, None, None, None, None)
+        return TargetState(
+            target,
+            row.location,
+            row.sync_token,
+            _aware(row.last_success_at),
+            row.last_error,
+            _aware(row.last_error_at),
+        )
+
+    def _upsert_target(self, db: Connection, target: str, **values: Any) -> None:
+        done = db.execute(
+            update(target_state).where(target_state.c.target == target).values(**values)
+        )
+        if done.rowcount == 0:
+            db.execute(insert(target_state).values(target=target, **values))
+
+    def record_location(self, target: str, location: str | None) -> None:
+        with self.begin() as db:
+            self._upsert_target(db, target, location=location)
+
+    def record_sync_token(self, target: str, token: str | None) -> None:
+        with self.begin() as db:
+            self._upsert_target(db, target, sync_token=token)
+
+    def record_success(self, target: str, at: datetime) -> None:
+        with self.begin() as db:
+            self._upsert_target(db, target, last_success_at=at, last_error=None, last_error_at=None)
+
+    def record_failure(self, target: str, error: str, at: datetime) -> None:
+        with self.begin() as db:
+            self._upsert_target(db, target, last_error=error, last_error_at=at)
+
+    # --- feed tokens ----------------------------------------------------------------------
+
+    def feed_token(self, target: str, now: datetime) -> str:
+        """The feed's token, created (unguessable, 256 bits) on first use."""
+        with self.begin() as db:
+            token = db.execute(
+                select(feed_tokens.c.token).where(feed_tokens.c.target == target)
+            ).scalar()
+            if token is None:
+                token = secrets.token_urlsafe(32)
+                db.execute(insert(feed_tokens).values(target=target, token=token, created_at=now))
+            return str(token)
+
+    def rotate_feed_token(self, target: str, now: datetime) -> str:
+        with self.begin() as db:
+            db.execute(delete(feed_tokens).where(feed_tokens.c.target == target))
+        return self.feed_token(target, now)
+
+    def feed_for_token(self, token: str) -> str | None:
+        with self.begin() as db:
+            found = db.execute(
+                select(feed_tokens.c.target).where(feed_tokens.c.token == token)
+            ).scalar()
+        return None if found is None else str(found)
+
+    # --- done marks -----------------------------------------------------------------------
+
+    def mark_done(
+        self,
+        session_id: str,
+        milestone_id: str,
+        done_on: date,
+        by: str,
+        note: str | None,
+        at: datetime,
+    ) -> None:
+        with self.begin() as db:
+            db.execute(
+                delete(done_marks).where(
+                    done_marks.c.session_id == session_id, done_marks.c.milestone_id == milestone_id
+                )
+            )
+            db.execute(
+                insert(done_marks).values(
+                    session_id=session_id,
+                    milestone_id=milestone_id,
+                    done_on=done_on,
+                    by=by,
+                    note=note,
+                    marked_at=at,
+                )
+            )
+
+    def mark_undone(self, session_id: str, milestone_id: str) -> None:
+        with self.begin() as db:
+            db.execute(
+                delete(done_marks).where(
+                    done_marks.c.session_id == session_id, done_marks.c.milestone_id == milestone_id
+                )
+            )
+
+    def done_marks(self) -> dict[str, dict[str, date]]:
+        marks: dict[str, dict[str, date]] = {}
+        with self.begin() as db:
+            for row in db.execute(select(done_marks)):
+                marks.setdefault(row.session_id, {})[row.milestone_id] = row.done_on
+        return marks
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)  # SQLite drops the offset; we only ever store UTC
+    return moment

@@ -1,0 +1,744 @@
+"""Real CalDAV servers (Radicale, Xandikos) for integration tests, behind a counting proxy.
+
+Each server runs as a subprocess bound to ``127.0.0.1`` on a free port, with its storage in a
+caller-given temporary directory. Clients never talk to the server directly: they talk to a
+:class:`CountingProxy` that forwards every request unchanged, counts requests by method, and can
+inject faults (an HTTP error status, or a dead endpoint that refuses connections).
+
+Usage::
+
+    with radicale_server(tmp_path) as server:
+        client = caldav.DAVClient(url=server.url, username=server.username,
+                                  password=server.password)
+        client.mkcalendar(server.home_url + "centre-a/")
+        ...
+        assert server.proxy.writes == 0
+
+No pytest fixtures live here on purpose: ``conftest.py`` builds them from these context managers.
+"""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import http.client
+import os
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final, cast
+
+__all__ = [
+    "HOP_BY_HOP_HEADERS",
+    "RADICALE_PASSWORD",
+    "RADICALE_USER",
+    "WRITE_METHODS",
+    "CalDAVServer",
+    "CountingProxy",
+    "ServerStartError",
+    "free_port",
+    "radicale_server",
+    "xandikos_server",
+]
+
+LOCALHOST: Final = "127.0.0.1"
+RADICALE_USER: Final = "coordination"
+RADICALE_PASSWORD: Final = "secret"
+
+#: Methods that ``CountingProxy.writes`` adds up.
+WRITE_METHODS: Final = frozenset({"PUT", "DELETE", "MKCALENDAR", "MKCOL", "PROPPATCH"})
+
+#: Headers that concern one connection only (RFC 9110 §7.6.1) and are never forwarded.
+HOP_BY_HOP_HEADERS: Final = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+_START_TIMEOUT: Final = 15.0
+_STOP_TIMEOUT: Final = 10.0
+_POLL_INTERVAL: Final = 0.05
+_MAX_LINE: Final = 65536
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOCALHOST, 0))
+        return int(sock.getsockname()[1])
+
+
+# --------------------------------------------------------------------------------------------
+# Counting reverse proxy
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Fault:
+    remaining: int
+    status: int
+    retry_after: int | None
+    method: str | None
+
+
+@dataclass(frozen=True)
+class _Upstream:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class _ProxyHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True  # so that up() can rebind the port at once
+    request_queue_size = 128
+
+    def __init__(self, port: int, proxy: CountingProxy) -> None:
+        self.proxy = proxy
+        super().__init__((LOCALHOST, port), _ProxyHandler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind does a reverse DNS lookup (socket.getfqdn): skip it.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
+    ) -> None:
+        # Connections cut by down()/close() or by the client are expected: stay quiet.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # StreamRequestHandler.setup() sets TCP_NODELAY
+    _upstream_conn: http.client.HTTPConnection | None = None
+
+    @property
+    def _proxy(self) -> CountingProxy:
+        return cast(_ProxyHTTPServer, self.server).proxy
+
+    def setup(self) -> None:
+        super().setup()
+        self._proxy._register(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            if self._upstream_conn is not None:
+                self._upstream_conn.close()
+            self._proxy._unregister(self.connection)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet: the proxy keeps its own log
+
+    def handle_one_request(self) -> None:
+        # Same as the stdlib version, but every method (PROPFIND, REPORT, MKCALENDAR, ...) goes
+        # to _forward() instead of a do_<METHOD> lookup, and socket errors end the connection.
+        try:
+            self.raw_requestline = self.rfile.readline(_MAX_LINE + 1)
+            if len(self.raw_requestline) > _MAX_LINE:
+                self.requestline = self.request_version = self.command = ""
+                self.send_error(414)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            self._forward()
+            self.wfile.flush()
+        except (OSError, ValueError):
+            self.close_connection = True
+
+    # -- request -----------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size_line = self.rfile.readline(_MAX_LINE + 1)
+                size = int(size_line.split(b";", 1)[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers: dropped
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(_MAX_LINE + 1)
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return None
+        return self.rfile.read(int(length))
+
+    def _forward(self) -> None:
+        proxy = self._proxy
+        method = self.command
+        path = self.path
+        body = self._read_body()
+
+        fault = proxy._take_fault(method)
+        if fault is not None:
+            status, retry_after = fault
+            proxy._record(method, path, status, forwarded=False)
+            extra = [] if retry_after is None else [("Retry-After", str(retry_after))]
+            self._reply_plain(status, b"fault injected by CountingProxy\n", extra)
+            return
+
+        connection_tokens = {
+            token.strip().lower() for token in self.headers.get("Connection", "").split(",")
+        }
+        headers: list[tuple[str, str]] = [("Host", proxy.upstream_netloc)]
+        for name, value in self.headers.items():
+            lname = name.lower()
+            if (
+                lname in HOP_BY_HOP_HEADERS
+                or lname in connection_tokens
+                or lname in ("host", "content-length", "expect")
+            ):
+                continue
+            if lname == "destination":  # MOVE/COPY: absolute URL that names the proxy
+                value = proxy._to_upstream(value)
+            headers.append((name, value))
+        if body is not None:
+            if not self.headers.get("Content-Encoding"):
+                body = proxy._to_upstream_bytes(body)
+            headers.append(("Content-Length", str(len(body))))
+
+        try:
+            upstream = self._send_upstream(method, path, headers, body)
+        except (OSError, http.client.HTTPException) as exc:
+            proxy._record(method, path, 502, forwarded=False)
+            self._reply_plain(502, f"upstream unreachable: {exc!r}\n".encode(), [])
+            return
+        proxy._record(method, path, upstream.status, forwarded=True)
+        self._reply_upstream(method, upstream)
+
+    def _send_upstream(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes | None
+    ) -> _Upstream:
+        proxy = self._proxy
+        for attempt in range(2):
+            if self._upstream_conn is None:
+                self._upstream_conn = http.client.HTTPConnection(
+                    proxy.upstream_host, proxy.upstream_port, timeout=proxy.upstream_timeout
+                )
+            conn = self._upstream_conn
+            reused = conn.sock is not None
+            try:
+                conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+                for name, value in headers:
+                    conn.putheader(name, value)
+                conn.endheaders(body)
+                response = conn.getresponse()
+                data = response.read()
+                return _Upstream(response.status, response.reason, response.getheaders(), data)
+            except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
+                conn.close()
+                # A kept-alive upstream connection may have been closed by the server while
+                # idle: retry once on a fresh one. A fresh connection that fails is an error.
+                if not reused or attempt == 1:
+                    raise
+            except BaseException:
+                conn.close()
+                raise
+        raise AssertionError("unreachable")
+
+    # -- response ----------------------------------------------------------------------------
+
+    def _reply_plain(self, status: int, body: bytes, extra: list[tuple[str, str]]) -> None:
+        self.send_response_only(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        for name, value in extra:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _reply_upstream(self, method: str, upstream: _Upstream) -> None:
+        proxy = self._proxy
+        status = upstream.status
+        connection_tokens: set[str] = set()
+        content_length: str | None = None
+        content_encoding = ""
+        for name, value in upstream.headers:
+            lname = name.lower()
+            if lname == "connection":
+                connection_tokens |= {token.strip().lower() for token in value.split(",")}
+            elif lname == "content-length":
+                content_length = value
+            elif lname == "content-encoding":
+                content_encoding = value.strip().lower()
+        body = proxy._to_proxy_body(upstream.body, content_encoding)
+
+        self.send_response_only(status, upstream.reason)
+        for name, value in upstream.headers:
+            lname = name.lower()
+            if lname in HOP_BY_HOP_HEADERS or lname in connection_tokens:
+                continue
+            if lname == "content-length":
+                continue
+            self.send_header(name, proxy._to_proxy(value))
+        no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
+        if method == "HEAD" or status == 304:
+            if content_length is not None:  # describes the body a GET would have had
+                self.send_header("Content-Length", content_length)
+        elif not no_body:
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not no_body:
+            self.wfile.write(body)
+
+
+class CountingProxy:
+    """A threaded HTTP/1.1 reverse proxy on 127.0.0.1 that counts and can break requests.
+
+    * Every request (method, path, headers, body) is forwarded to the upstream and the answer
+      (status, headers, body) comes back unchanged, except that hop-by-hop headers are dropped,
+      bodies are re-framed with ``Content-Length`` (chunked requests and responses included),
+      ``Host`` names the upstream, and the upstream's ``127.0.0.1:PORT`` is swapped for the
+      proxy's in response headers and bodies (the reverse for a request's ``Destination`` header
+      and body). gzip response bodies are decompressed for that swap and recompressed.
+    * Keep-alive with the client is independent from the upstream: the proxy keeps client
+      connections open (``TCP_NODELAY`` set) even though Radicale closes its own after every
+      request; each client connection has its own kept-alive upstream connection when the
+      upstream allows it.
+    * ``counts`` (by method), ``writes``, ``forwarded`` and ``log`` record every request the proxy
+      answered, injected faults included; they are updated *before* the response is sent, so a
+      client that got its answer can assert on them at once.
+    * ``fail_next(n, status, retry_after)`` answers the next ``n`` requests itself.
+    * ``down()`` closes the listening socket and cuts every open client connection, so new
+      requests fail with "connection refused" (``httpx.ConnectError``, ``requests``/``niquests``
+      ``ConnectionError``); a request already in flight on a kept-alive connection at that very
+      moment can instead see a ``RemoteProtocolError``-style disconnect (still an
+      ``httpx.TransportError``). ``up()`` rebinds the same port.
+    """
+
+    def __init__(
+        self,
+        upstream_host: str,
+        upstream_port: int,
+        *,
+        port: int = 0,
+        upstream_timeout: float = 300.0,
+    ) -> None:
+        self.upstream_host = upstream_host
+        self.upstream_port = upstream_port
+        self.upstream_timeout = upstream_timeout
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.forwarded: collections.Counter[str] = collections.Counter()
+        self.log: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+        self._faults: list[_Fault] = []
+        self._connections: set[socket.socket] = set()
+        self._server: _ProxyHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.port = port
+        self._start()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (no trailing slash)."""
+        return f"http://{LOCALHOST}:{self.port}"
+
+    @property
+    def upstream_netloc(self) -> str:
+        return f"{self.upstream_host}:{self.upstream_port}"
+
+    @property
+    def is_up(self) -> bool:
+        return self._server is not None
+
+    def _start(self) -> None:
+        try:
+            server = _ProxyHTTPServer(self.port, self)
+        except OSError as exc:
+            raise RuntimeError(f"CountingProxy cannot bind {LOCALHOST}:{self.port}: {exc}") from exc
+        self.port = server.server_port
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": _POLL_INTERVAL},
+            name=f"CountingProxy:{self.port}",
+            daemon=True,
+        )
+        thread.start()
+        self._server, self._thread = server, thread
+
+    def _stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()  # returns within one poll interval
+            server.server_close()  # the port now refuses connections
+        if thread is not None:
+            thread.join()
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)  # wakes the handler thread, which closes it
+
+    def down(self) -> None:
+        """Refuse connections until ``up()``: close the port and cut open client connections."""
+        if self._closed:
+            raise RuntimeError("CountingProxy is closed")
+        self._stop()
+
+    def up(self) -> None:
+        """Listen again on the same port (no-op when already up)."""
+        if self._closed:
+            raise RuntimeError("CountingProxy is closed")
+        if self._server is None:
+            self._start()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._stop()
+
+    def __enter__(self) -> CountingProxy:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- counting ----------------------------------------------------------------------------
+
+    @property
+    def writes(self) -> int:
+        """PUT + DELETE + MKCALENDAR + MKCOL + PROPPATCH requests answered (faults included)."""
+        with self._lock:
+            return sum(self.counts[method] for method in WRITE_METHODS)
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self.counts.values())
+
+    def reset(self) -> None:
+        """Forget counts, forwarded counts and the log (pending faults stay)."""
+        with self._lock:
+            self.counts.clear()
+            self.forwarded.clear()
+            self.log.clear()
+
+    def _record(self, method: str, path: str, status: int, *, forwarded: bool) -> None:
+        with self._lock:
+            self.counts[method] += 1
+            if forwarded:
+                self.forwarded[method] += 1
+            self.log.append((method, path, status))
+
+    # -- fault injection ---------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        n: int,
+        status: int = 503,
+        retry_after: int | None = None,
+        *,
+        method: str | None = None,
+    ) -> None:
+        """Answer the next ``n`` requests (only those with ``method`` if given) with ``status``.
+
+        The proxy answers them itself, with a ``Retry-After`` header when ``retry_after`` is
+        given, and does not forward them. Calls queue up: earlier rules are consumed first.
+        """
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        if n:
+            with self._lock:
+                self._faults.append(_Fault(n, status, retry_after, method and method.upper()))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, method: str) -> tuple[int, int | None] | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.method is None or fault.method == method:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+                    return fault.status, fault.retry_after
+        return None
+
+    # -- connections and rewriting -----------------------------------------------------------
+
+    def _register(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(conn)
+
+    def _unregister(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(conn)
+
+    def _to_proxy(self, text: str) -> str:
+        return text.replace(self.upstream_netloc, f"{LOCALHOST}:{self.port}")
+
+    def _to_upstream(self, text: str) -> str:
+        return text.replace(f"{LOCALHOST}:{self.port}", self.upstream_netloc)
+
+    def _to_upstream_bytes(self, data: bytes) -> bytes:
+        return data.replace(f"{LOCALHOST}:{self.port}".encode(), self.upstream_netloc.encode())
+
+    def _to_proxy_body(self, data: bytes, content_encoding: str) -> bytes:
+        old = self.upstream_netloc.encode()
+        new = f"{LOCALHOST}:{self.port}".encode()
+        if content_encoding in ("", "identity"):
+            return data.replace(old, new)
+        if content_encoding in ("gzip", "x-gzip"):
+            try:
+                plain = gzip.decompress(data)
+            except (OSError, EOFError):
+                return data
+            return gzip.compress(plain.replace(old, new)) if old in plain else data
+        return data  # other encodings pass through untouched
+
+
+# --------------------------------------------------------------------------------------------
+# Servers
+# --------------------------------------------------------------------------------------------
+
+
+class ServerStartError(RuntimeError):
+    """A CalDAV server subprocess did not answer HTTP in time (its output is in the message)."""
+
+
+@dataclass(frozen=True)
+class CalDAVServer:
+    """A running CalDAV server reached through its :class:`CountingProxy`.
+
+    ``url`` is the proxy's base URL with a trailing slash (give it to clients); ``home_url`` is
+    the principal's calendar home (create calendars under it) on the proxy;
+    ``upstream_url`` reaches the server directly, bypassing counting and faults.
+    """
+
+    name: str
+    url: str
+    username: str
+    password: str
+    home_url: str
+    proxy: CountingProxy
+    upstream_url: str
+    storage: Path
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        """``(username, password)`` for httpx/requests, or ``None`` when there is no auth."""
+        return (self.username, self.password) if self.username else None
+
+    def calendar_url(self, name: str) -> str:
+        """URL (on the proxy) of the calendar collection ``name`` under the home."""
+        return f"{self.home_url}{name.strip('/')}/"
+
+
+def _tail(path: Path, limit: int = 4000) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no output)"
+    return text[-limit:] if text else "(no output)"
+
+
+def _answers_http(port: int) -> bool:
+    conn = http.client.HTTPConnection(LOCALHOST, port, timeout=1.0)
+    try:
+        conn.request("OPTIONS", "/")
+        conn.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+    return True
+
+
+def _stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def _running(name: str, workdir: Path, argv_for_port: Callable[[int], list[str]]) -> Iterator[int]:
+    """Start ``argv_for_port(port)`` on a free port, wait until it answers HTTP, yield the port.
+
+    Retries on a new port (3 attempts) if the chosen one was taken in the meantime.
+    """
+    log_path = workdir / f"{name}.log"
+    for attempt in range(3):
+        port = free_port()
+        log: IO[bytes] = log_path.open("wb")
+        proc = subprocess.Popen(
+            argv_for_port(port),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            deadline = time.monotonic() + _START_TIMEOUT
+            while not _answers_http(port):
+                if proc.poll() is not None:
+                    output = _tail(log_path)
+                    if "already in use" in output.lower() and attempt < 2:
+                        break  # port stolen between free_port() and bind: try another
+                    raise ServerStartError(
+                        f"{name} exited with code {proc.returncode} before answering on port "
+                        f"{port}; output:\n{output}"
+                    )
+                if time.monotonic() > deadline:
+                    raise ServerStartError(
+                        f"{name} did not answer HTTP on {LOCALHOST}:{port} within "
+                        f"{_START_TIMEOUT:.0f} s; output:\n{_tail(log_path)}"
+                    )
+                time.sleep(_POLL_INTERVAL)
+            else:
+                yield port
+                return
+        finally:
+            _stop_process(proc)
+            log.close()
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def _proxied(
+    name: str, upstream_port: int, username: str, password: str, home_path: str, storage: Path
+) -> Iterator[CalDAVServer]:
+    with CountingProxy(LOCALHOST, upstream_port) as proxy:
+        yield CalDAVServer(
+            name=name,
+            url=f"{proxy.url}/",
+            username=username,
+            password=password,
+            home_url=f"{proxy.url}{home_path}",
+            proxy=proxy,
+            upstream_url=f"http://{LOCALHOST}:{upstream_port}/",
+            storage=storage,
+        )
+
+
+@contextmanager
+def radicale_server(tmp: Path) -> Iterator[CalDAVServer]:
+    """Radicale (``python -m radicale``) with htpasswd auth: user ``coordination``/``secret``.
+
+    Storage is ``tmp/radicale/collections``; calendars live at ``/coordination/NAME/``.
+    """
+    workdir = tmp / "radicale"
+    storage = workdir / "collections"
+    storage.mkdir(parents=True, exist_ok=True)
+    users = workdir / "users"
+    users.write_text(f"{RADICALE_USER}:{RADICALE_PASSWORD}\n")
+    config = workdir / "config"
+
+    def argv(port: int) -> list[str]:
+        config.write_text(
+            "[server]\n"
+            f"hosts = {LOCALHOST}:{port}\n"
+            "delay_on_error = 0\n"
+            "[auth]\n"
+            "type = htpasswd\n"
+            f"htpasswd_filename = {users}\n"
+            "htpasswd_encryption = plain\n"
+            "delay = 0\n"
+            "[rights]\n"
+            "type = owner_only\n"
+            "[storage]\n"
+            f"filesystem_folder = {storage}\n"
+            "[web]\n"
+            "type = none\n"
+            "[logging]\n"
+            "level = warning\n"
+        )
+        return [sys.executable, "-m", "radicale", "--config", str(config)]
+
+    with (
+        _running("radicale", workdir, argv) as port,
+        _proxied(
+            "radicale", port, RADICALE_USER, RADICALE_PASSWORD, f"/{RADICALE_USER}/", storage
+        ) as server,
+    ):
+        yield server
+
+
+@contextmanager
+def xandikos_server(tmp: Path) -> Iterator[CalDAVServer]:
+    """Xandikos (``python -m xandikos serve --defaults``), no auth, single user at ``/user/``.
+
+    Storage is ``tmp/xandikos/data`` (state in ``tmp/xandikos/state``); calendars live at
+    ``/user/calendars/NAME/`` (``--defaults`` also creates ``/user/calendars/calendar/``).
+    """
+    workdir = tmp / "xandikos"
+    storage = workdir / "data"
+    state = workdir / "state"
+    storage.mkdir(parents=True, exist_ok=True)
+    state.mkdir(parents=True, exist_ok=True)
+
+    def argv(port: int) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "xandikos",
+            "serve",
+            "-d",
+            str(storage),
+            "--state-dir",
+            str(state),
+            "--defaults",
+            "--no-detect-systemd",
+            "-l",
+            LOCALHOST,
+            "-p",
+            str(port),
+        ]
+
+    with (
+        _running("xandikos", workdir, argv) as port,
+        _proxied("xandikos", port, "", "", "/user/calendars/", storage) as server,
+    ):
+        yield server

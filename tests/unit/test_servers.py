@@ -1,0 +1,98 @@
+"""Self-test of tests/servers.py: real Radicale and Xandikos behind the counting proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import httpx
+import pytest
+from caldav.davclient import DAVClient
+
+from tests.servers import CalDAVServer, radicale_server, xandikos_server
+
+EVENT = (
+    "BEGIN:VCALENDAR\r\n"
+    "VERSION:2.0\r\n"
+    "PRODID:-//syncsvc//tests//EN\r\n"
+    "BEGIN:VEVENT\r\n"
+    "UID:servers-self-test@syncsvc.test\r\n"
+    "DTSTAMP:20250101T000000Z\r\n"
+    "DTSTART:20250102T090000Z\r\n"
+    "DTEND:20250102T100000Z\r\n"
+    "SUMMARY:self-test\r\n"
+    "END:VEVENT\r\n"
+    "END:VCALENDAR\r\n"
+)
+
+Starter = Callable[[Path], AbstractContextManager[CalDAVServer]]
+
+
+@pytest.fixture(params=[radicale_server, xandikos_server], ids=["radicale", "xandikos"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CalDAVServer]:
+    start: Starter = request.param
+    with start(tmp_path) as running:
+        yield running
+
+
+def test_server_behind_counting_proxy(server: CalDAVServer) -> None:
+    proxy = server.proxy
+    calendar_url = server.calendar_url("test")
+
+    # auth_type="basic" sends credentials up front; without it caldav sends its first request
+    # unauthenticated and repeats it after Radicale's 401 (one extra request in the counts).
+    with DAVClient(
+        url=server.url,
+        username=server.username or None,
+        password=server.password or None,
+        auth_type="basic" if server.auth else None,
+    ) as client:
+        assert client.mkcalendar(calendar_url).status == 201
+        urls = {str(calendar.url) for calendar in client.get_calendars()}
+    assert calendar_url in urls  # discovery through the proxy finds the home we advertise
+    assert proxy.counts["MKCALENDAR"] == 1
+    assert proxy.writes == 1
+
+    proxy.reset()
+    event_url = f"{calendar_url}x.ics"
+    with httpx.Client(auth=server.auth, timeout=5.0) as http:
+        put = http.put(
+            event_url,
+            content=EVENT.encode(),
+            headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+        )
+        assert put.status_code in (201, 204)
+        assert proxy.counts["PUT"] == 1
+        assert proxy.writes == 1
+        assert proxy.log == [("PUT", "/" + event_url.split("/", 3)[3], put.status_code)]
+
+        got = http.get(event_url)
+        assert got.status_code == 200
+        assert "UID:servers-self-test@syncsvc.test" in got.text
+
+        # Injected fault: answered by the proxy itself, not forwarded.
+        forwarded_before = sum(proxy.forwarded.values())
+        proxy.fail_next(1, 503, retry_after=2)
+        failed = http.get(event_url)
+        assert failed.status_code == 503
+        assert failed.headers["Retry-After"] == "2"
+        assert sum(proxy.forwarded.values()) == forwarded_before
+        assert proxy.log[-1] == ("GET", proxy.log[-1][1], 503)
+        assert http.get(event_url).status_code == 200  # only one request was failed
+
+        # Down: connection refused, on the same kept-alive client.
+        proxy.down()
+        with pytest.raises(httpx.ConnectError):
+            http.get(event_url)
+        proxy.up()
+        assert http.get(event_url).status_code == 200
+
+        # The same UID again with If-None-Match: * is refused by both servers.
+        again = http.put(
+            event_url,
+            content=EVENT.encode(),
+            headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+        )
+        assert again.status_code == 412
+    assert proxy.counts["PUT"] == 2
