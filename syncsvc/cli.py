@@ -22,9 +22,12 @@ from rich.text import Text
 from syncsvc import __version__
 from syncsvc.checks import check_session
 from syncsvc.ical import KIND_LABELS, STATUS_LABELS, calendar_of, summary_for
-from syncsvc.loader import Config, ConfigError, load_config
+from syncsvc.loader import Config, ConfigError, load_config, load_ruleset
 from syncsvc.model import Finding, Milestone, Session
 from syncsvc.planner import plan_session
+from syncsvc.service import TargetReport, as_moment, sync_all
+from syncsvc.settings import Settings, SettingsError, load_settings
+from syncsvc.store import Store
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 SEVERITY_LABELS = {"error": "erreur", "warning": "avertissement", "info": "info"}
@@ -136,6 +139,34 @@ def _build_parser() -> argparse.ArgumentParser:
         default="table",
         help="table (défaut), json ou ics",
     )
+
+    sync = commands.add_parser("sync", help="publier les jalons dans les agendas configurés")
+    common(sync)
+    sync.add_argument(
+        "--once", action="store_true", help="une seule passe (le mode continu est celui du démon)"
+    )
+    sync.add_argument(
+        "--dry-run", action="store_true", help="afficher ce qui serait fait, sans rien écrire"
+    )
+    sync.add_argument(
+        "--force",
+        action="store_true",
+        help="autoriser des suppressions massives (voir max_delete_share)",
+    )
+    sync.add_argument("--target", metavar="NOM", help="une seule cible")
+
+    feeds = commands.add_parser("feeds", help="lister les adresses des flux ICS")
+    common(feeds)
+    feeds.add_argument(
+        "--rotate",
+        metavar="NOM",
+        help="remplacer le jeton du flux NOM (l'ancienne adresse cesse de marcher)",
+    )
+
+    serve = commands.add_parser("serve", help="servir les flux ICS en HTTP")
+    common(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (défaut 8080)")
     return parser
 
 
@@ -143,15 +174,106 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     now: date | datetime = args.now or datetime.now(UTC)
     try:
+        if args.command in ("sync", "feeds", "serve"):
+            return _service_command(args, now)
         config = load_config(args.config)
         if args.command == "validate":
             return _validate(config, now, strict=args.strict)
         return _plan(config, now, args.session, args.format)
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, SettingsError) as exc:
         print(f"syncsvc : {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _service_command(args: argparse.Namespace, now: date | datetime) -> int:
+    if not args.config.is_dir():
+        raise ConfigError(
+            f"dossier de configuration « {args.config} » introuvable (attendu : un dossier "
+            "contenant syncsvc.toml, centres.yaml et sessions/ ; option --config)"
+        )
+    settings = load_settings(args.config)
+    store = Store(settings.store.url)
+    store.migrate()
+    try:
+        if args.command == "feeds":
+            return _feeds(settings, store, as_moment(now), args.rotate)
+        if args.command == "serve":
+            return _serve(args, settings, store)
+        config = load_config(args.config, load_ruleset(settings.ruleset))
+        for problem in config.problems:
+            print(problem, file=sys.stderr)
+        if args.target is not None and args.target not in {t.name for t in settings.targets}:
+            known = ", ".join(t.name for t in settings.targets) or "aucune"
+            raise UsageError(f"cible « {args.target} » inconnue (attendu : une de {known})")
+        reports = sync_all(
+            settings,
+            config,
+            store,
+            as_moment(now),
+            only=args.target,
+            dry_run=args.dry_run,
+            force=args.force,
+        )
+        return _print_reports(reports, dry_run=args.dry_run)
+    finally:
+        store.close()
+
+
+def _print_reports(reports: list[TargetReport], *, dry_run: bool) -> int:
+    if not reports:
+        print("aucune cible à synchroniser (voir [[targets]] dans syncsvc.toml)")
+    for report in reports:
+        plan = report.plan
+        if dry_run and plan is not None:
+            counts = {a: plan.count(a) for a in ("create", "update", "delete")}
+        else:
+            counts = report.done
+        kept = plan.kept if plan is not None else 0
+        print(
+            f"{report.name} : {counts['create']} création(s), {counts['update']} mise(s) à jour, "
+            f"{counts['delete']} suppression(s), {kept} inchangé(s)"
+            + (" — simulation, rien n'a été écrit" if dry_run else "")
+        )
+        if dry_run and plan is not None:
+            symbols = {"create": "+", "update": "~", "delete": "-"}
+            for op in plan.operations:
+                print(f"  {symbols[op.action]} {op.uid} ({op.reason})")
+        if report.refused:
+            print(f"  refusé : {report.refused}")
+        for error in report.errors[:10]:
+            print(f"  erreur : {error}")
+        if len(report.errors) > 10:
+            print(f"  … et {len(report.errors) - 10} autre(s) erreur(s)")
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_INVALID
+
+
+def _feeds(settings: Settings, store: Store, now: datetime, rotate: str | None) -> int:
+    feeds = [t for t in settings.targets if t.kind == "feed"]
+    if rotate is not None:
+        if rotate not in {t.name for t in feeds}:
+            known = ", ".join(t.name for t in feeds) or "aucun"
+            raise UsageError(f"flux « {rotate} » inconnu (attendu : un de {known})")
+        store.rotate_feed_token(rotate, now)
+    if not feeds:
+        print('aucun flux configuré (ajouter une cible kind = "feed" dans syncsvc.toml)')
+    base = settings.feeds.base_url.rstrip("/")
+    for target in feeds:
+        token = store.feed_token(target.name, now)
+        print(f"{target.name}\t{target.audience}\t{base}/feeds/{token}.ics")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    import uvicorn
+
+    from syncsvc.web import create_app
+
+    app = create_app(args.config, settings, store)
+    print(f"flux servis sur http://{args.host}:{args.port}/ (syncsvc feeds pour les adresses)")
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    return EXIT_OK
 
 
 def _console() -> Console:

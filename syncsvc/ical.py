@@ -208,15 +208,14 @@ def resource_bytes(component: Component, generated_at: datetime, sequence: int) 
 
 
 def calendar_bytes(
-    components: Iterable[tuple[Component, int]],
-    generated_at: datetime,
+    components: Iterable[tuple[Component, int, datetime]],
     name: str | None = None,
     refresh_minutes: int | None = None,
 ) -> bytes:
-    """One VCALENDAR with every (component, sequence) stamped, and every VTIMEZONE used."""
+    """One VCALENDAR holding every (component, sequence, stamp) and every VTIMEZONE used."""
     calendar = new_calendar(name, refresh_minutes)
-    for component, sequence in components:
-        calendar.add_component(stamped(component, generated_at, sequence))
+    for component, sequence, stamp in components:
+        calendar.add_component(stamped(component, stamp, sequence))
     calendar.add_missing_timezones()
     data: bytes = calendar.to_ical()
     return data
@@ -229,5 +228,7 @@ def calendar_of(
     dashboard_url: str | None = None,
 ) -> bytes:
     """A whole plan as one VCALENDAR (``syncsvc plan --format ics``)."""
-    components = [(component_for(s, c, m, dashboard_url=dashboard_url), 0) for s, c, m in items]
-    return calendar_bytes(components, generated_at, name)
+    components = [
+        (component_for(s, c, m, dashboard_url=dashboard_url), 0, generated_at) for s, c, m in items
+    ]
+    return calendar_bytes(components, name)

@@ -153,6 +153,8 @@ class Syncer:
         for attempt in range(self.retry.attempts):
             try:
                 return action()
+            except Unreachable:
+                raise  # no connection at all: the next scheduled run retries, not this one
             except TemporaryError as exc:
                 if attempt == self.retry.attempts - 1:
                     raise

@@ -52,6 +52,7 @@ pushed_items = Table(
     Column("content_hash", String(64), nullable=False),
     Column("sequence", Integer, nullable=False, default=0),
     Column("pushed_at", DateTime(timezone=True), nullable=False),
+    Column("content", Text),  # feeds only: the stamped component, served as is
 )
 
 target_state = Table(
@@ -186,6 +187,7 @@ class Store:
         content_hash: str,
         sequence: int,
         at: datetime,
+        content: str | None = None,
     ) -> None:
         values = {
             "session_id": session_id,
@@ -194,7 +196,8 @@ class Store:
             "etag": etag,
             "content_hash": content_hash,
             "sequence": sequence,
-            "pushed_at": at,
+            "pushed_at": _utc(at),
+            "content": content,
         }
         with self.begin() as db:
             done = db.execute(
@@ -207,6 +210,16 @@ class Store:
             db.execute(
                 delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
             )
+
+    def contents(self, target: str) -> list[str]:
+        """The stored components of a feed target, in UID order."""
+        with self.begin() as db:
+            rows = db.execute(
+                select(pushed_items.c.content)
+                .where(pushed_items.c.target == target, pushed_items.c.content.is_not(None))
+                .order_by(pushed_items.c.uid)
+            )
+            return [str(row.content) for row in rows]
 
     def record_etag(self, target: str, uid: str, etag: str | None) -> None:
         with self.begin() as db:
@@ -232,7 +245,7 @@ class Store:
             db.execute(
                 delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
             )
-            db.execute(insert(item_errors).values(target=target, uid=uid, error=error, at=at))
+            db.execute(insert(item_errors).values(target=target, uid=uid, error=error, at=_utc(at)))
 
     def item_errors(self, target: str) -> dict[str, str]:
         with self.begin() as db:
@@ -272,11 +285,13 @@ class Store:
 
     def record_success(self, target: str, at: datetime) -> None:
         with self.begin() as db:
-            self._upsert_target(db, target, last_success_at=at, last_error=None, last_error_at=None)
+            self._upsert_target(
+                db, target, last_success_at=_utc(at), last_error=None, last_error_at=None
+            )
 
     def record_failure(self, target: str, error: str, at: datetime) -> None:
         with self.begin() as db:
-            self._upsert_target(db, target, last_error=error, last_error_at=at)
+            self._upsert_target(db, target, last_error=error, last_error_at=_utc(at))
 
     # --- feed tokens ----------------------------------------------------------------------
 
@@ -288,7 +303,9 @@ class Store:
             ).scalar()
             if token is None:
                 token = secrets.token_urlsafe(32)
-                db.execute(insert(feed_tokens).values(target=target, token=token, created_at=now))
+                db.execute(
+                    insert(feed_tokens).values(target=target, token=token, created_at=_utc(now))
+                )
             return str(token)
 
     def rotate_feed_token(self, target: str, now: datetime) -> str:
@@ -327,7 +344,7 @@ class Store:
                     done_on=done_on,
                     by=by,
                     note=note,
-                    marked_at=at,
+                    marked_at=_utc(at),
                 )
             )
 
@@ -348,6 +365,16 @@ class Store:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)  # SQLite drops the offset; we only ever store UTC
-    return moment
+    """Read side: SQLite drops the offset of what :func:`_utc` wrote (always UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Write side: every stored instant is UTC, whatever offset the caller used."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware one")
+    return moment.astimezone(UTC)

@@ -24,8 +24,7 @@ def render(now: date = date(2026, 11, 23), generated_at: datetime = AT) -> bytes
     )
     c = centre(timezone="Indian/Reunion", holiday_zone="974")
     items = [(s, c, m) for m in plan_session(s, c, RULESET, now)]
-    ical: bytes = calendar_of(items, generated_at).to_ical()
-    return ical
+    return calendar_of(items, generated_at)
 
 
 def test_rendering_is_deterministic_and_uids_are_derived() -> None:

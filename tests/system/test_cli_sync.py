@@ -1,0 +1,128 @@
+"""`syncsvc sync` end to end: config folder -> real Radicale, through the command line."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncsvc.cli import main
+from tests.servers import CalDAVServer, free_port, radicale_server
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = ["--now", "2026-11-23"]
+
+
+def write_config(tmp: Path, server: CalDAVServer, *, extra: str = "") -> Path:
+    config = tmp / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "syncsvc.toml").write_text(
+        f"""
+[store]
+url = "sqlite:///{tmp / "state.db"}"
+
+[[targets]]
+name = "coordination-st-andre"
+kind = "caldav"
+url = "{server.url}"
+username = "{server.username}"
+password_env = "TEST_CALDAV_PASSWORD"
+calendar = "examens-st-andre"
+audience = "coordinators:afpar-st-andre"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.fixture
+def radicale(tmp_path: Path) -> Iterator[CalDAVServer]:
+    with radicale_server(tmp_path / "radicale") as server:
+        yield server
+
+
+def test_dry_run_then_sync_then_noop(
+    radicale: CalDAVServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_CALDAV_PASSWORD", radicale.password)
+    config = write_config(tmp_path, radicale)
+    args = ["sync", "--once", "--config", str(config), *NOW]
+
+    assert main([*args, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "coordination-st-andre : 40 création(s)" in out
+    assert "simulation" in out
+    assert "+ sa-2027-03-st-andre.dte_order@syncsvc (nouveau)" in out
+    assert radicale.proxy.counts["PUT"] == 0
+
+    assert main(args) == 0
+    assert "40 création(s)" in capsys.readouterr().out
+    assert radicale.proxy.counts["PUT"] == 40
+
+    radicale.proxy.reset()
+    assert main(args) == 0
+    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 40 inchangé(s)" in (
+        capsys.readouterr().out
+    )
+    assert radicale.proxy.writes == 0
+
+
+def test_a_failing_target_does_not_stop_the_others(
+    radicale: CalDAVServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_CALDAV_PASSWORD", radicale.password)
+    dead = f"""
+[[targets]]
+name = "a-serveur-eteint"
+kind = "caldav"
+url = "http://127.0.0.1:{free_port()}/"
+calendar = "http://127.0.0.1:{free_port()}/x/"
+audience = "all"
+timeout = 2
+"""
+    config = write_config(tmp_path, radicale, extra=dead)
+    code = main(["sync", "--once", "--config", str(config), *NOW])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "coordination-st-andre : 40 création(s)" in out
+    assert "a-serveur-eteint : 0 création(s)" in out
+    assert "injoignable" in out
+
+
+def test_missing_password_variable_is_a_clear_error(
+    radicale: CalDAVServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TEST_CALDAV_PASSWORD", raising=False)
+    config = write_config(tmp_path, radicale)
+    assert main(["sync", "--once", "--config", str(config), *NOW]) == 1
+    out = capsys.readouterr().out
+    assert "TEST_CALDAV_PASSWORD" in out
+    assert radicale.password not in out
+
+
+def test_invalid_service_config_names_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "syncsvc.toml").write_text(
+        '[[targets]]\nname = "x"\nkind = "caldav"\naudience = "coordinateurs:x"\nurl = "u"\n'
+        'calendar = "c"\nmot_de_passe = "secret"\n',
+        encoding="utf-8",
+    )
+    assert main(["sync", "--once", "--config", str(config), *NOW]) == 2
+    err = capsys.readouterr().err
+    assert "syncsvc.toml: targets[1].audience: public « coordinateurs:x » non reconnu" in err
+    assert "targets[1].mot_de_passe: clé inconnue" in err

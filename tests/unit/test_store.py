@@ -1,0 +1,369 @@
+"""The store, against SQLite (a file) and PostgreSQL (a fresh schema per test).
+
+PostgreSQL: ``SYNCSVC_TEST_POSTGRES_URL`` or the local server (trust auth). When it cannot be
+reached the PostgreSQL cases are skipped, or fail when ``CI`` is set (CI has PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
+
+from syncsvc.reconcile import Recorded
+from syncsvc.store import SCHEMA_VERSION, Store, TargetState, pushed_items, schema_version
+
+POSTGRES_URL = os.environ.get(
+    "SYNCSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+T0 = datetime(2027, 1, 15, 8, 30, 12, 345678, tzinfo=UTC)
+T1 = T0 + timedelta(hours=1, seconds=7)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine]:
+    """An engine on the test database, to create and drop the per-test schemas."""
+    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    message: str | None = None
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        message = f"PostgreSQL injoignable à {POSTGRES_URL} : {exc.orig}"
+    if message is not None:
+        engine.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (CI est défini : PostgreSQL doit tourner)", pytrace=False)
+        pytest.skip(message)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def fresh(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A store on an empty database (not migrated)."""
+    if backend == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+        yield store
+        store.close()
+        return
+    admin: Engine = request.getfixturevalue("postgres_admin")
+    schema = f"t_{uuid.uuid4().hex}"
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    store = Store(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    try:
+        with store.begin() as connection:  # the options parameter reached the server
+            assert connection.execute(text("SELECT current_schema()")).scalar() == schema
+        yield store
+    finally:
+        store.close()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def store(fresh: Store) -> Store:
+    fresh.migrate()
+    return fresh
+
+
+def push(
+    store: Store,
+    target: str,
+    uid: str,
+    *,
+    session_id: str = "sa-2027-03",
+    milestone_id: str = "convocation",
+    href: str | None = None,
+    etag: str | None = '"e1"',
+    content_hash: str = "a" * 64,
+    sequence: int = 0,
+    at: datetime = T0,
+) -> None:
+    store.record_push(
+        target,
+        uid,
+        session_id=session_id,
+        milestone_id=milestone_id,
+        href=href if href is not None else f"/cal/{uid}.ics",
+        etag=etag,
+        content_hash=content_hash,
+        sequence=sequence,
+        at=at,
+    )
+
+
+def assert_utc(moment: datetime | None, expected: datetime) -> None:
+    assert moment is not None
+    assert moment.tzinfo is not None, "naive datetime"
+    assert moment.utcoffset() == timedelta(0), f"{moment} is not in UTC"
+    assert moment == expected
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+
+def test_migrate_an_empty_database(fresh: Store) -> None:
+    assert fresh.version() == 0
+    assert fresh.migrate() == 0
+    assert fresh.version() == SCHEMA_VERSION
+    assert fresh.migrate() == SCHEMA_VERSION
+    assert fresh.version() == SCHEMA_VERSION
+    with fresh.begin() as db:
+        assert db.execute(select(func.count()).select_from(schema_version)).scalar() == 1
+        for table in ["pushed_items", "target_state", "item_errors", "feed_tokens", "done_marks"]:
+            assert fresh.engine.dialect.has_table(db, table), table
+
+
+def test_migrate_again_keeps_the_data(store: Store) -> None:
+    push(store, "t", "u1")
+    store.mark_done("s", "m", date(2027, 1, 2), "jean", None, T0)
+    assert store.migrate() == SCHEMA_VERSION
+    assert set(store.recorded("t")) == {"u1"}
+    assert store.done_marks() == {"s": {"m": date(2027, 1, 2)}}
+
+
+# --- pushed items ---------------------------------------------------------------------------
+
+
+def test_record_push_inserts_then_updates(store: Store) -> None:
+    assert store.recorded("t") == {}
+    push(store, "t", "u1@syncsvc", etag=None)
+    assert store.recorded("t") == {
+        "u1@syncsvc": Recorded("u1@syncsvc", "sa-2027-03", "/cal/u1@syncsvc.ics", None, "a" * 64, 0)
+    }
+    push(
+        store,
+        "t",
+        "u1@syncsvc",
+        session_id="sa-2027-09",
+        milestone_id="pv",
+        href="/other/u1.ics",
+        etag='W/"e2"',
+        content_hash="b" * 64,
+        sequence=3,
+        at=T1,
+    )
+    assert store.recorded("t") == {
+        "u1@syncsvc": Recorded("u1@syncsvc", "sa-2027-09", "/other/u1.ics", 'W/"e2"', "b" * 64, 3)
+    }
+    with store.begin() as db:
+        rows = db.execute(select(pushed_items)).all()
+    assert len(rows) == 1
+    assert rows[0].milestone_id == "pv"
+    pushed_at: datetime = rows[0].pushed_at
+    if pushed_at.tzinfo is None:  # SQLite drops the offset; the store writes UTC
+        pushed_at = pushed_at.replace(tzinfo=UTC)
+    assert pushed_at == T1
+
+
+def test_recorded_is_per_target(store: Store) -> None:
+    push(store, "a", "u1", sequence=1)
+    push(store, "b", "u1", sequence=2)
+    push(store, "b", "u2")
+    assert {uid: r.sequence for uid, r in store.recorded("a").items()} == {"u1": 1}
+    assert {uid: r.sequence for uid, r in store.recorded("b").items()} == {"u1": 2, "u2": 0}
+    assert store.recorded("c") == {}
+
+
+def test_record_etag(store: Store) -> None:
+    push(store, "t", "u1", etag=None)
+    store.record_etag("t", "u1", '"e9"')
+    assert store.recorded("t")["u1"].etag == '"e9"'
+    store.record_etag("t", "unknown", '"e9"')  # no row created
+    assert set(store.recorded("t")) == {"u1"}
+
+
+def test_forget(store: Store) -> None:
+    push(store, "t", "u1")
+    push(store, "t", "u2")
+    push(store, "other", "u1")
+    store.record_item_error("t", "u1", "403", T0)
+    store.forget("t", "u1")
+    assert set(store.recorded("t")) == {"u2"}
+    assert set(store.recorded("other")) == {"u1"}
+    assert store.item_errors("t") == {}
+    store.forget("t", "never-pushed")  # no error
+    assert set(store.recorded("t")) == {"u2"}
+
+
+def test_item_errors_replaced_then_cleared_by_a_push(store: Store) -> None:
+    assert store.item_errors("t") == {}
+    store.record_item_error("t", "u1", "412 Precondition Failed", T0)
+    store.record_item_error("t", "u1", "403 Forbidden", T1)
+    store.record_item_error("t", "u2", "500", T0)
+    store.record_item_error("other", "u1", "timeout", T0)
+    assert store.item_errors("t") == {"u1": "403 Forbidden", "u2": "500"}
+    push(store, "t", "u1")
+    assert store.item_errors("t") == {"u2": "500"}
+    assert store.item_errors("other") == {"u1": "timeout"}
+
+
+# --- target state ---------------------------------------------------------------------------
+
+
+def test_target_state_default(store: Store) -> None:
+    assert store.target_state("t") == TargetState("t", None, None, None, None, None)
+
+
+def test_target_state_round_trip(store: Store) -> None:
+    store.record_location("t", "https://dav.example/cal/syncsvc/")
+    store.record_sync_token("t", "http://radicale.org/ns/sync/abc")
+    state = store.target_state("t")
+    assert (state.location, state.sync_token) == (
+        "https://dav.example/cal/syncsvc/",
+        "http://radicale.org/ns/sync/abc",
+    )
+    assert (state.last_success_at, state.last_error, state.last_error_at) == (None, None, None)
+
+    store.record_failure("t", "serveur injoignable", T0)
+    state = store.target_state("t")
+    assert state.last_error == "serveur injoignable"
+    assert_utc(state.last_error_at, T0)
+    assert state.last_success_at is None
+    assert state.location == "https://dav.example/cal/syncsvc/"
+
+    store.record_success("t", T1)
+    state = store.target_state("t")
+    assert_utc(state.last_success_at, T1)
+    assert (state.last_error, state.last_error_at) == (None, None)
+    assert state.sync_token == "http://radicale.org/ns/sync/abc"
+
+    store.record_failure("t", "403", T1 + timedelta(days=1))
+    state = store.target_state("t")
+    assert_utc(state.last_success_at, T1)  # a failure keeps the last success
+    assert_utc(state.last_error_at, T1 + timedelta(days=1))
+
+    store.record_location("t", None)
+    store.record_sync_token("t", None)
+    state = store.target_state("t")
+    assert (state.location, state.sync_token) == (None, None)
+    assert store.target_state("other") == TargetState("other", None, None, None, None, None)
+
+
+def test_target_state_first_write_can_be_a_success(store: Store) -> None:
+    store.record_success("new", T0)
+    assert store.target_state("new") == TargetState("new", None, None, T0, None, None)
+
+
+def test_datetimes_with_another_offset_keep_their_instant(store: Store) -> None:
+    paris = datetime(2027, 1, 15, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    store.record_success("t", paris)
+    store.record_failure("t", "x", paris)
+    state = store.target_state("t")
+    assert state.last_success_at == paris  # same instant: 08:00 UTC
+    assert state.last_error_at == paris
+
+
+# --- feed tokens ----------------------------------------------------------------------------
+
+
+def test_feed_token_is_stable_and_unguessable(store: Store) -> None:
+    token = store.feed_token("feed-jury", T0)
+    assert len(token) >= 43
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
+    assert store.feed_token("feed-jury", T1) == token
+    assert store.feed_for_token(token) == "feed-jury"
+    other = store.feed_token("feed-centre", T0)
+    assert other != token
+    assert store.feed_for_token(other) == "feed-centre"
+
+
+def test_rotate_feed_token(store: Store) -> None:
+    old = store.feed_token("feed-jury", T0)
+    other = store.feed_token("feed-centre", T0)
+    new = store.rotate_feed_token("feed-jury", T1)
+    assert new != old
+    assert len(new) >= 43
+    assert store.feed_token("feed-jury", T1) == new
+    assert store.feed_for_token(old) is None
+    assert store.feed_for_token(new) == "feed-jury"
+    assert store.feed_for_token(other) == "feed-centre"
+
+
+def test_rotate_creates_a_token_when_there_was_none(store: Store) -> None:
+    token = store.rotate_feed_token("feed-jury", T0)
+    assert store.feed_for_token(token) == "feed-jury"
+
+
+@pytest.mark.parametrize("token", ["", "unknown", "x" * 43])
+def test_unknown_token_resolves_to_nothing(store: Store, token: str) -> None:
+    store.feed_token("feed-jury", T0)
+    assert store.feed_for_token(token) is None
+
+
+# --- done marks -----------------------------------------------------------------------------
+
+
+def test_done_marks(store: Store) -> None:
+    assert store.done_marks() == {}
+    store.mark_done("sa-2027-03", "convocation", date(2027, 1, 10), "jean", "envoyé", T0)
+    store.mark_done("sa-2027-03", "pv", date(2027, 3, 20), "nathalie", None, T0)
+    store.mark_done("cda-2027-06", "convocation", date(2027, 5, 2), "jean", None, T0)
+    store.mark_done("sa-2027-03", "convocation", date(2027, 1, 11), "nathalie", None, T1)
+    assert store.done_marks() == {
+        "sa-2027-03": {"convocation": date(2027, 1, 11), "pv": date(2027, 3, 20)},
+        "cda-2027-06": {"convocation": date(2027, 5, 2)},
+    }
+    store.mark_undone("sa-2027-03", "convocation")
+    store.mark_undone("sa-2027-03", "never-marked")
+    store.mark_undone("cda-2027-06", "convocation")
+    assert store.done_marks() == {"sa-2027-03": {"pv": date(2027, 3, 20)}}
+
+
+# --- SQLite specifics -----------------------------------------------------------------------
+
+
+def test_sqlite_is_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = Store(f"sqlite:///{path}")
+    try:
+        store.migrate()
+        with store.begin() as db:
+            assert db.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert db.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert db.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    finally:
+        store.close()
+    with sqlite3.connect(path) as raw:  # WAL is persistent: a plain connection sees it too
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    raw.close()
+
+
+def test_sqlite_relative_path_is_under_base_and_folders_are_created(tmp_path: Path) -> None:
+    store = Store("sqlite:///var/state/syncsvc.db", base=tmp_path)
+    try:
+        assert (tmp_path / "var" / "state").is_dir()
+        assert store.url.database == str(tmp_path / "var" / "state" / "syncsvc.db")
+        store.migrate()
+        assert (tmp_path / "var" / "state" / "syncsvc.db").is_file()
+        assert store.version() == SCHEMA_VERSION
+    finally:
+        store.close()
+
+
+def test_sqlite_absolute_path_ignores_base(tmp_path: Path) -> None:
+    path = tmp_path / "abs" / "deeper" / "state.db"
+    store = Store(f"sqlite:///{path}", base=tmp_path / "elsewhere")
+    try:
+        store.migrate()
+        assert path.is_file()
+        assert not (tmp_path / "elsewhere").exists()
+    finally:
+        store.close()
