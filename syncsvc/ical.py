@@ -16,11 +16,13 @@ id), and DTSTAMP/LAST-MODIFIED come from the ``generated_at`` argument.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Component, Event, Todo, vCalAddress
+from icalendar import Alarm, Calendar, Component, Event, Timezone, Todo, vCalAddress
 
 from syncsvc.model import Centre, Milestone, Session
 
@@ -198,13 +200,29 @@ def new_calendar(name: str | None = None, refresh_minutes: int | None = None) ->
     return calendar
 
 
+@lru_cache(maxsize=64)
+def vtimezone(tzid: str) -> bytes:
+    """The VTIMEZONE of ``tzid`` (2000-2045 transitions), computed once per zone."""
+    data: bytes = Timezone.from_tzid(
+        tzid, first_date=date(2000, 1, 1), last_date=date(2045, 12, 31)
+    ).to_ical()
+    return data
+
+
+_TZID = re.compile(rb"TZID=([^:;\r\n]+)")
+
+
+def _assemble(head: Calendar, items: Iterable[bytes]) -> bytes:
+    """VCALENDAR = header + the VTIMEZONE of every TZID the items use + the items."""
+    bodies = list(items)
+    zones = sorted({m.decode() for body in bodies for m in _TZID.findall(body)})
+    start = head.to_ical().removesuffix(b"END:VCALENDAR\r\n")
+    return b"".join([start, *(vtimezone(z) for z in zones), *bodies, b"END:VCALENDAR\r\n"])
+
+
 def resource_bytes(component: Component, generated_at: datetime, sequence: int) -> bytes:
     """The VCALENDAR a CalDAV server stores for one item (with its VTIMEZONEs)."""
-    calendar = new_calendar()
-    calendar.add_component(stamped(component, generated_at, sequence))
-    calendar.add_missing_timezones()
-    data: bytes = calendar.to_ical()
-    return data
+    return _assemble(new_calendar(), [stamped(component, generated_at, sequence).to_ical()])
 
 
 def calendar_bytes(
@@ -213,12 +231,17 @@ def calendar_bytes(
     refresh_minutes: int | None = None,
 ) -> bytes:
     """One VCALENDAR holding every (component, sequence, stamp) and every VTIMEZONE used."""
-    calendar = new_calendar(name, refresh_minutes)
-    for component, sequence, stamp in components:
-        calendar.add_component(stamped(component, stamp, sequence))
-    calendar.add_missing_timezones()
-    data: bytes = calendar.to_ical()
-    return data
+    return _assemble(
+        new_calendar(name, refresh_minutes),
+        (stamped(c, stamp, sequence).to_ical() for c, sequence, stamp in components),
+    )
+
+
+def assemble(
+    items: Iterable[bytes], name: str | None = None, refresh_minutes: int | None = None
+) -> bytes:
+    """A VCALENDAR from already serialised components (feeds keep theirs in the store)."""
+    return _assemble(new_calendar(name, refresh_minutes), items)
 
 
 def calendar_of(

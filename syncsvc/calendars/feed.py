@@ -10,19 +10,15 @@ they were. Subscribers poll; ``If-None-Match`` gets a 304 when nothing changed.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from icalendar import Timezone
-
-from syncsvc.ical import new_calendar, stamped
+from syncsvc.ical import assemble, stamped
 from syncsvc.reconcile import Desired, Plan, diff
 from syncsvc.store import Store
 
 FEED_HREF = "feed"
-_TZID = re.compile(r"TZID=([^:;\r\n]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +63,7 @@ def refresh(
 
 def render(name: str, store: Store, display_name: str, refresh_minutes: int) -> Feed:
     """The feed's VCALENDAR, assembled from the stored components, with its ETag."""
-    items = store.contents(name)
-    head = new_calendar(display_name, refresh_minutes).to_ical().decode("utf-8")
-    head = head.removesuffix("END:VCALENDAR\r\n")
-    zones = sorted({tzid for item in items for tzid in _TZID.findall(item)})
-    parts = [head]
-    parts += [Timezone.from_tzid(tzid).to_ical().decode("utf-8") for tzid in zones]
-    parts += items
-    parts.append("END:VCALENDAR\r\n")
-    body = "".join(parts).encode("utf-8")
+    items = [item.encode("utf-8") for item in store.contents(name)]
+    body = assemble(items, display_name, refresh_minutes)
     etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
     return Feed(body, etag, len(items))
