@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Component, Event, Timezone, Todo, vCalAddress
+from icalendar import Alarm, Calendar, Component, Event, Timezone, Todo, vCalAddress, vDuration
 
 from syncsvc.model import Centre, Milestone, Session
 
@@ -196,16 +196,16 @@ def new_calendar(name: str | None = None, refresh_minutes: int | None = None) ->
         calendar.add(
             "refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"}
         )
-        calendar.add("x-published-ttl", timedelta(minutes=refresh_minutes))
+        calendar.add("x-published-ttl", vDuration(timedelta(minutes=refresh_minutes)))
     return calendar
 
 
 @lru_cache(maxsize=64)
 def vtimezone(tzid: str) -> bytes:
     """The VTIMEZONE of ``tzid`` (2000-2045 transitions), computed once per zone."""
-    data: bytes = Timezone.from_tzid(
-        tzid, first_date=date(2000, 1, 1), last_date=date(2045, 12, 31)
-    ).to_ical()
+    zone = Timezone.from_tzid(tzid, first_date=date(2000, 1, 1), last_date=date(2045, 12, 31))
+    zone.pop("COMMENT", None)  # icalendar adds one; RFC 5545 allows none on VTIMEZONE (libical)
+    data: bytes = zone.to_ical()
     return data
 
 

@@ -112,7 +112,7 @@ class CalDAVTarget:
             raise NotFound(what)
         if status == 412:
             raise PreconditionFailed(what)
-        if status == 429 or status >= 500:
+        if status == 429 or (status >= 500 and status != 501):
             raise TemporaryError(what, _retry_after(response.headers.get("Retry-After")))
         if status in (401, 403):
             raise PermanentError(f"{what} (identifiants ou droits refusés)")

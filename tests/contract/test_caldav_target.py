@@ -339,3 +339,15 @@ def test_tasks_target(world: World) -> None:
     assert kinds == {"VTODO", "VEVENT"}  # the exam session stays an event
     todo = _component(world.remote_by_uid()["sa-2027-03-st-andre.dte_order@syncsvc"][1])
     assert str(todo["STATUS"]) == "NEEDS-ACTION"
+
+
+def test_servers_without_sync_collection_get_an_etag_listing(world: World) -> None:
+    assert world.sync().ok
+    world.server.proxy.fail_next(1, 501, method="REPORT")
+    world.edit(SA, lambda t: t.replace("start: 2027-03-15", "start: 2027-03-16"))
+    world.server.proxy.reset()
+    report = world.sync()
+    assert report.ok, report.errors
+    assert report.done["update"] > 0
+    assert world.server.proxy.counts["PROPFIND"] >= 1  # the fallback listing
+    assert len(world.remote_by_uid()) == desired_count(world)
