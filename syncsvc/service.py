@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from syncsvc import audience
 from syncsvc.calendars.base import (
+    BatchTarget,
     Changes,
+    Item,
     NotFound,
     PermanentError,
     PreconditionFailed,
@@ -26,9 +29,10 @@ from syncsvc.calendars.base import (
     TargetError,
     TemporaryError,
     Unreachable,
+    Write,
     Written,
 )
-from syncsvc.ical import MARKER, component_for, content_hash, resource_bytes
+from syncsvc.ical import component_for, content_hash
 from syncsvc.loader import Config
 from syncsvc.model import Centre, Milestone, Session
 from syncsvc.planner import plan_session
@@ -241,41 +245,71 @@ class Syncer:
         return after.token if not found else token
 
     def _apply(self, plan: Plan, target: Target, now: datetime, report: TargetReport) -> None:
+        if isinstance(target, BatchTarget):
+            self._apply_batched(plan, target, now, report)
+            return
         for op in plan.operations:
+            if not self._apply_one(op, target, now, plan.target, report):
+                return
+
+    def _apply_one(
+        self, op: Operation, target: Target, now: datetime, name: str, report: TargetReport
+    ) -> bool:
+        """Perform one operation with retries; False when the target is unreachable."""
+        try:
+            self._call(lambda: self._perform(op, target, now, name))
+            report.done[op.action] += 1
+        except Unreachable as exc:
+            report.errors.append(str(exc))
+            return False  # the server is down: stop here, the next run resumes
+        except TargetError as exc:
+            report.errors.append(f"{op.uid}: {exc}")
+            self.store.record_item_error(name, op.uid, str(exc), now)
+        return True
+
+    def _apply_batched(
+        self, plan: Plan, target: BatchTarget, now: datetime, report: TargetReport
+    ) -> None:
+        """Send the plan in batches; every write that fails in a batch gets the one-by-one path
+        (with its retries, adoption and conflict handling)."""
+        ops = list(plan.operations)
+        for start in range(0, len(ops), target.batch_size):
+            chunk = ops[start : start + target.batch_size]
+            writes = [self._write_for(op, target, now) for op in chunk]
             try:
-                self._call(lambda op=op: self._perform(op, target, now, plan.target))  # type: ignore[misc]
-                report.done[op.action] += 1
+                results = self._call(partial(target.write_batch, writes))
             except Unreachable as exc:
                 report.errors.append(str(exc))
-                return  # the server is down: stop here, the next run resumes
-            except TargetError as exc:
-                report.errors.append(f"{op.uid}: {exc}")
-                self.store.record_item_error(plan.target, op.uid, str(exc), now)
+                return
+            for op, write, result in zip(chunk, writes, results, strict=True):
+                if isinstance(result, Written):
+                    self._record(op, write, result, now, plan.target)
+                    report.done[op.action] += 1
+                elif not self._apply_one(op, target, now, plan.target, report):
+                    return
 
-    def _perform(self, op: Operation, target: Target, now: datetime, name: str) -> None:
+    @staticmethod
+    def _item(op: Operation, now: datetime) -> Item:
+        want = op.desired
+        assert want is not None
+        return Item(want.uid, want.session_id, want.component, op.sequence, now, want.content_hash)
+
+    def _write_for(self, op: Operation, target: Target, now: datetime) -> Write:
         if op.action == "delete":
             assert op.recorded is not None
-            self._delete(target, op.recorded)
+            return Write("delete", op.recorded.href, None, op.recorded.etag)
+        href = op.recorded.href if op.recorded is not None else target.href_for(op.uid)
+        etag = op.recorded.etag if op.action == "update" and op.recorded is not None else None
+        return Write(op.action, href, self._item(op, now), etag)
+
+    def _record(
+        self, op: Operation, write: Write, written: Written, now: datetime, name: str
+    ) -> None:
+        if op.action == "delete":
             self.store.forget(name, op.uid)
             return
         want = op.desired
         assert want is not None
-        data = resource_bytes(want.component, now, op.sequence)
-        href = op.recorded.href if op.recorded is not None else target.href_for(op.uid)
-        written: Written
-        if op.action == "create":
-            try:
-                written = target.create(href, data)
-            except PreconditionFailed:
-                written = self._adopt(target, href, data, op.uid)
-        else:
-            assert op.recorded is not None
-            try:
-                written = target.update(href, data, op.recorded.etag)
-            except PreconditionFailed:
-                written = self._adopt(target, href, data, op.uid)
-            except NotFound:
-                written = target.create(href, data)
         self.store.record_push(
             name,
             op.uid,
@@ -287,6 +321,28 @@ class Syncer:
             sequence=op.sequence,
             at=now,
         )
+
+    def _perform(self, op: Operation, target: Target, now: datetime, name: str) -> None:
+        write = self._write_for(op, target, now)
+        written = Written(write.href, None)
+        if op.action == "delete":
+            assert op.recorded is not None
+            self._delete(target, op.recorded)
+        elif op.action == "create":
+            assert write.item is not None
+            try:
+                written = target.create(write.href, write.item)
+            except PreconditionFailed:
+                written = self._adopt(target, write.href, write.item)
+        else:
+            assert write.item is not None
+            try:
+                written = target.update(write.href, write.item, write.etag)
+            except PreconditionFailed:
+                written = self._adopt(target, write.href, write.item)
+            except NotFound:
+                written = target.create(write.href, write.item)
+        self._record(op, write, written, now, name)
 
     @staticmethod
     def _delete(target: Target, record: Recorded) -> None:
@@ -301,20 +357,14 @@ class Syncer:
                 return
 
     @staticmethod
-    def _adopt(target: Target, href: str, data: bytes, uid: str) -> Written:
-        """An item is already at ``href`` (a crash after PUT, or a remote edit): overwrite it if
-        it is ours, refuse otherwise."""
+    def _adopt(target: Target, href: str, item: Item) -> Written:
+        """An item is already at ``href`` (a crash after the write, or a remote edit):
+        overwrite it if it is ours; the target refuses if it is someone else's."""
         try:
-            body, etag = target.read(href)
+            etag = target.etag_if_ours(href, item.uid)
         except NotFound:
-            return target.create(href, data)
-        text = body.decode("utf-8", "replace")
-        if uid not in text.replace("\r\n ", "") or MARKER not in text:
-            raise PermanentError(
-                f"{href} : un élément qui n'a pas été créé par syncsvc occupe cette adresse ; "
-                "il n'est pas modifié"
-            )
-        return target.update(href, data, etag)
+            return target.create(href, item)
+        return target.update(href, item, etag)
 
 
 def make_target(settings: TargetSettings, base: Path) -> Target:

@@ -13,7 +13,8 @@ Errors say what happens next::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
 
 
 class TargetError(Exception):
@@ -49,6 +50,29 @@ class Written:
 
 
 @dataclass(frozen=True, slots=True)
+class Item:
+    """What to write: one milestone's component, stamped by the adapter in its own format
+    (an iCalendar resource for CalDAV, an event resource for Google)."""
+
+    uid: str
+    session_id: str
+    component: Any  # icalendar Component (see syncsvc.ical.component_for)
+    sequence: int
+    stamp: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One write of a batch: ``item`` is None for a delete."""
+
+    action: Literal["create", "update", "delete"]
+    href: str
+    item: Item | None
+    etag: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Changes:
     """What changed remotely since ``since`` (or everything present, when ``full``).
 
@@ -77,16 +101,27 @@ class Target(Protocol):
     def changes(self, since: str | None) -> Changes:
         """Remote changes since the token ``since`` (a full listing when None or stale)."""
 
-    def read(self, href: str) -> tuple[bytes, str | None]:
-        """The item at ``href`` and its ETag (raises NotFound)."""
+    def etag_if_ours(self, href: str, uid: str) -> str | None:
+        """The ETag of the item at ``href`` if syncsvc made it (UID and marker match);
+        NotFound when nothing is there, PermanentError when someone else's item is."""
 
-    def create(self, href: str, data: bytes) -> Written:
+    def create(self, href: str, item: Item) -> Written:
         """Store a new item; PreconditionFailed if something is already there."""
 
-    def update(self, href: str, data: bytes, etag: str | None) -> Written:
+    def update(self, href: str, item: Item, etag: str | None) -> Written:
         """Replace the item if its ETag is still ``etag`` (unconditionally when None)."""
 
     def delete(self, href: str, etag: str | None) -> None:
         """Remove the item if its ETag is still ``etag``; NotFound if already gone."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchTarget(Target, Protocol):
+    """A target that can send many writes in one request (Google's batch endpoint)."""
+
+    batch_size: int
+
+    def write_batch(self, writes: list[Write]) -> list[Written | TargetError]:
+        """One result per write, in order: a failed write does not fail its siblings."""

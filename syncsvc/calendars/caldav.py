@@ -23,6 +23,7 @@ from lxml import etree
 
 from syncsvc.calendars.base import (
     Changes,
+    Item,
     NotFound,
     PermanentError,
     PreconditionFailed,
@@ -30,6 +31,7 @@ from syncsvc.calendars.base import (
     Unreachable,
     Written,
 )
+from syncsvc.ical import MARKER, resource_bytes
 
 NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav"}
 ICS = "text/calendar; charset=utf-8"
@@ -269,17 +271,26 @@ class CalDAVTarget:
 
     # --- items ------------------------------------------------------------------------------
 
-    def read(self, href: str) -> tuple[bytes, str | None]:
+    def etag_if_ours(self, href: str, uid: str) -> str | None:
         response = self._http("GET", self._url(href))
-        return response.content or b"", response.headers.get("ETag")
+        text = (response.content or b"").decode("utf-8", "replace").replace("\r\n ", "")
+        if f"UID:{uid}" not in text or MARKER not in text:
+            raise PermanentError(
+                f"{href} : un élément qui n'a pas été créé par syncsvc occupe cette adresse ; "
+                "il n'est pas modifié"
+            )
+        etag: str | None = response.headers.get("ETag")
+        return etag
 
-    def create(self, href: str, data: bytes) -> Written:
+    def create(self, href: str, item: Item) -> Written:
+        data = resource_bytes(item.component, item.stamp, item.sequence)
         response = self._http(
             "PUT", self._url(href), data, {"Content-Type": ICS, "If-None-Match": "*"}
         )
         return Written(href, response.headers.get("ETag"))
 
-    def update(self, href: str, data: bytes, etag: str | None) -> Written:
+    def update(self, href: str, item: Item, etag: str | None) -> Written:
+        data = resource_bytes(item.component, item.stamp, item.sequence)
         headers = {"Content-Type": ICS}
         if etag:
             headers["If-Match"] = etag
