@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -163,6 +164,41 @@ def _build_parser() -> argparse.ArgumentParser:
         help="remplacer le jeton du flux NOM (l'ancienne adresse cesse de marcher)",
     )
 
+    notify = commands.add_parser(
+        "notify", help="envoyer les rappels, alertes, points hebdomadaires et invitations dus"
+    )
+    common(notify)
+    notify.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="afficher destinataires, objets et heures, sans rien envoyer",
+    )
+
+    outbox = commands.add_parser("outbox", help="voir la file des e-mails")
+    common(outbox)
+    outbox.add_argument("--failed", action="store_true", help="seulement les envois en échec")
+    outbox.add_argument(
+        "--resend", type=int, metavar="N", help="remettre en file l'envoi en échec numéro N"
+    )
+
+    done = commands.add_parser("done", help="marquer une échéance comme faite")
+    common(done)
+    done.add_argument("session", metavar="SESSION_ID")
+    done.add_argument("milestone", metavar="JALON")
+    done.add_argument(
+        "--on",
+        type=date.fromisoformat,
+        metavar="AAAA-MM-JJ",
+        help="date où c'est fait (défaut : aujourd'hui)",
+    )
+    done.add_argument("--by", default=None, metavar="NOM", help="qui l'a fait")
+    done.add_argument("--note", default=None, metavar="TEXTE", help="observations")
+
+    undone = commands.add_parser("undone", help="annuler une marque « fait »")
+    common(undone)
+    undone.add_argument("session", metavar="SESSION_ID")
+    undone.add_argument("milestone", metavar="JALON")
+
     serve = commands.add_parser("serve", help="servir les flux ICS en HTTP")
     common(serve)
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
@@ -174,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     now: date | datetime = args.now or datetime.now(UTC)
     try:
-        if args.command in ("sync", "feeds", "serve"):
+        if args.command in ("sync", "feeds", "serve", "notify", "outbox", "done", "undone"):
             return _service_command(args, now)
         config = load_config(args.config)
         if args.command == "validate":
@@ -201,6 +237,15 @@ def _service_command(args: argparse.Namespace, now: date | datetime) -> int:
             return _feeds(settings, store, as_moment(now), args.rotate)
         if args.command == "serve":
             return _serve(args, settings, store)
+        if args.command == "outbox":
+            return _outbox(store, as_moment(now), failed=args.failed, resend=args.resend)
+        config = load_config(args.config, load_ruleset(settings.ruleset))
+        if args.command in ("done", "undone"):
+            return _mark(args, config, store, now)
+        if args.command == "notify":
+            for problem in config.problems:
+                print(problem, file=sys.stderr)
+            return _notify(settings, config, store, as_moment(now), dry_run=args.dry_run)
         config = load_config(args.config, load_ruleset(settings.ruleset))
         for problem in config.problems:
             print(problem, file=sys.stderr)
@@ -219,6 +264,78 @@ def _service_command(args: argparse.Namespace, now: date | datetime) -> int:
         return _print_reports(reports, dry_run=args.dry_run)
     finally:
         store.close()
+
+
+def _notify(
+    settings: Settings, config: Config, store: Store, now: datetime, *, dry_run: bool
+) -> int:
+    from syncsvc.mailer.notify import notify
+
+    report = notify(settings, config, store, now, dry_run=dry_run)
+    for item in report.queued:
+        when = item.send_at.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+        print(
+            f"{'à envoyer' if dry_run else 'en file'} : {item.recipient} — {item.subject} "
+            f"(dû depuis le {when})"
+        )
+    if dry_run:
+        print(f"{len(report.queued)} message(s) à envoyer — simulation, rien n'a été envoyé")
+        return EXIT_OK
+    drained = report.drained
+    assert drained is not None
+    print(
+        f"{len(report.queued)} message(s) mis en file ; envoyés : {drained.sent}, "
+        f"à réessayer : {drained.retried}, en échec définitif : {drained.dead}"
+    )
+    for error in drained.errors[:10]:
+        print(f"  erreur : {error}")
+    return EXIT_OK if not drained.errors else EXIT_INVALID
+
+
+def _outbox(store: Store, now: datetime, *, failed: bool, resend: int | None) -> int:
+    if resend is not None:
+        if not store.resend(resend, now):
+            raise UsageError(f"aucun envoi en échec numéro {resend} (voir syncsvc outbox --failed)")
+        print(f"envoi {resend} remis en file : il partira au prochain syncsvc notify")
+        return EXIT_OK
+    labels = {"pending": "en attente", "sent": "envoyé", "dead": "en échec"}
+    counts = store.outbox_counts()
+    print(", ".join(f"{labels.get(k, k)} : {v}" for k, v in sorted(counts.items())) or "file vide")
+    for row in store.messages("dead" if failed else None, limit=200):
+        when = (row.sent_at or row.created_at).astimezone(UTC).strftime("%d/%m/%Y %H:%M")
+        detail = f" — {row.last_error}" if row.last_error and row.status != "sent" else ""
+        print(
+            f"{row.id}\t{labels.get(row.status, row.status)}\t{when}\t{row.recipient}\t"
+            f"{row.subject}{detail}"
+        )
+    return EXIT_OK
+
+
+def _mark(args: argparse.Namespace, config: Config, store: Store, now: date | datetime) -> int:
+    session = config.sessions.get(args.session)
+    if session is None:
+        known = ", ".join(sorted(config.sessions)) or "aucune"
+        raise UsageError(f"session « {args.session} » inconnue (attendu : une de {known})")
+    ruleset = config.rulesets[session.centre]
+    if args.milestone not in ruleset.ids:
+        raise UsageError(
+            f"jalon « {args.milestone} » inconnu (attendu : un de {', '.join(ruleset.ids)})"
+        )
+    moment = as_moment(now)
+    if args.command == "undone":
+        store.mark_undone(session.id, args.milestone)
+        print(f"{session.id} / {args.milestone} : marque « fait » retirée")
+        return EXIT_OK
+    centre = config.centres[session.centre]
+    on = args.on or (
+        now
+        if isinstance(now, date) and not isinstance(now, datetime)
+        else moment.astimezone(centre.tz).date()
+    )
+    by = args.by or os.environ.get("USER") or "inconnu"
+    store.mark_done(session.id, args.milestone, on, by, args.note, moment)
+    print(f"{session.id} / {args.milestone} : fait le {on:%d/%m/%Y} par {by}")
+    return EXIT_OK
 
 
 def _print_reports(reports: list[TargetReport], *, dry_run: bool) -> int:

@@ -145,6 +145,8 @@ class Session(Strict):
     parchemins_received_on: date | None = None
     training_end: date | None = None
     location: str | None = None
+    cancelled: bool = False
+    """A cancelled session leaves the calendars and its jury gets a cancellation."""
     done: dict[str, date] = Field(default_factory=dict)
     """Milestones already done, with the day they were done (``dte_order: 2026-12-10``)."""
 
@@ -190,6 +192,8 @@ class Centre(Strict):
     timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
     holiday_zone: Annotated[HolidayZone, BeforeValidator(_zone_code)] = "metropole"
     working_day_shift: bool = True
+    candidate_info_mail: bool = False
+    """Send candidates (listed with an e-mail) what to bring, a few days before (off by default)."""
     exam_office_email: Email
     ud_email: Email
     sector: Sector

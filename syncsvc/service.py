@@ -96,6 +96,8 @@ def desired_items(
     """What ``target`` should hold: the milestones its audience sees, rendered."""
     items: dict[str, Desired] = {}
     for session, centre, milestones in planned:
+        if session.cancelled:
+            continue  # its items leave the calendars; the jury gets a CANCEL by mail
         for milestone in milestones:
             if not audience.sees(target.audience, session, milestone):
                 continue

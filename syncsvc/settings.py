@@ -9,13 +9,20 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from syncsvc.loader import validation_problems
-from syncsvc.model import Strict
+from syncsvc.model import ClockTime, Strict
 
 AUDIENCE_RE = re.compile(r"^(all|coordinators:[a-z0-9-]+|session_manager:\S+@\S+|jury:\S+@\S+)$")
 DEFAULT_STORE_URL = "sqlite:///var/syncsvc.db"
@@ -84,6 +91,40 @@ class TargetSettings(Strict):
         return self
 
 
+class MailSettings(Strict):
+    """How mail leaves: SMTP (through aiosmtplib) or a Maildir of .eml files (the default)."""
+
+    transport: Literal["smtp", "maildir"] = "maildir"
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "none"
+    username_env: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    sender: Annotated[str, Field(alias="from")] = "Service examens <examens@localhost>"
+    maildir: Path = Path("var/mail")
+    send_hour: ClockTime = time(8, 0)
+    rate_per_minute: int = Field(default=30, ge=1, le=100_000)
+    timeout: float = Field(default=30.0, gt=0)
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ReminderSettings(Strict):
+    """When reminders, alerts and digests go out (defaults from the issue's policy)."""
+
+    overdue_every_days: int = Field(default=2, ge=1, le=30)
+    """Repeat an overdue alert every N working days until the milestone is done."""
+    escalate_after_days: int = Field(default=5, ge=1, le=60)
+    """After M days overdue, also alert the session manager, deputy (and management)."""
+    digest_weekday: int = Field(default=0, ge=0, le=6)  # Monday
+    digest_hour: ClockTime = time(8, 0)
+    digest_horizon_days: int = Field(default=21, ge=1, le=120)
+    candidate_info_days: int = Field(default=3, ge=1, le=30)
+    link_days: int = Field(default=30, ge=1, le=365)
+    """How long a "Marquer comme fait" link stays valid."""
+
+
 class FeedSettings(Strict):
     base_url: str = "http://127.0.0.1:8080"
     refresh_minutes: int = Field(default=60, ge=5, le=1440)
@@ -93,6 +134,10 @@ class Settings(Strict):
     store: StoreSettings = StoreSettings()
     targets: tuple[TargetSettings, ...] = ()
     feeds: FeedSettings = FeedSettings()
+    mail: MailSettings = MailSettings()
+    reminders: ReminderSettings = ReminderSettings()
+    secret_key_env: str = "SYNCSVC_SECRET_KEY"
+    """Environment variable holding the key that signs "Marquer comme fait" links."""
     dashboard_url: str | None = None
     max_delete_share: float = Field(default=0.5, ge=0, le=1)
     """A plan that would delete more than this share of a target's items is refused."""
@@ -160,3 +205,23 @@ def secret(target: TargetSettings, base: Path) -> str | None:
                 f"cible « {target.name} » : fichier de mot de passe {path} illisible"
             ) from None
     return None
+
+
+def mail_credentials(mail: MailSettings, base: Path) -> tuple[str | None, str | None]:
+    """(username, password) for the SMTP relay, from the environment or a file."""
+    user = os.environ.get(mail.username_env) if mail.username_env else None
+    password = None
+    if mail.password_env:
+        password = os.environ.get(mail.password_env)
+        if password is None:
+            raise SettingsError(
+                f"mail : la variable d'environnement {mail.password_env} n'est pas définie "
+                "(attendu : le mot de passe du relais SMTP)"
+            )
+    elif mail.password_file:
+        path = mail.password_file if mail.password_file.is_absolute() else base / mail.password_file
+        try:
+            password = path.read_text(encoding="utf-8").strip()
+        except OSError:
+            raise SettingsError(f"mail : fichier de mot de passe {path} illisible") from None
+    return user, password

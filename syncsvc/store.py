@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -28,12 +29,14 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Connection, make_url
 
+from syncsvc.mailer.invitations import InvitationState
 from syncsvc.reconcile import Recorded
 
 metadata = MetaData()
@@ -94,8 +97,43 @@ done_marks = Table(
     Column("marked_at", DateTime(timezone=True), nullable=False),
 )
 
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("session_id", String(80)),
+    Column("milestone_id", String(64)),
+    Column("recipient", String(255), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("message_id", String(255), nullable=False),
+    Column("message", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("smtp_reply", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("session_id", String(80), primary_key=True),
+    Column("email", String(255), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("meaning", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # invited | cancelled
+    Column("event", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 MIGRATIONS: list[list[Table]] = [
     [pushed_items, target_state, item_errors, feed_tokens, done_marks],  # 1
+    [outbox, invitations],  # 2: the mailer
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -114,7 +152,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a committed outbox row (a mail promised) survives a power loss, not just a crash.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
@@ -320,6 +359,149 @@ class Store:
             ).scalar()
         return None if found is None else str(found)
 
+    # --- outbox ---------------------------------------------------------------------------
+
+    def has_key(self, key: str) -> bool:
+        with self.begin() as db:
+            return db.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is not None
+
+    def enqueue(
+        self,
+        *,
+        key: str,
+        kind: str,
+        recipient: str,
+        subject: str,
+        message_id: str,
+        message: bytes,
+        now: datetime,
+        session_id: str | None = None,
+        milestone_id: str | None = None,
+        invitation: InvitationState | None = None,
+    ) -> bool:
+        """Queue a rendered message once per key; False when the key was already queued.
+
+        An invitation's new state is written in the same transaction as its message.
+        """
+        with self.begin() as db:
+            if db.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is not None:
+                return False
+            db.execute(
+                insert(outbox).values(
+                    key=key,
+                    kind=kind,
+                    session_id=session_id,
+                    milestone_id=milestone_id,
+                    recipient=recipient,
+                    subject=subject,
+                    message_id=message_id,
+                    message=message,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=_utc(now),
+                    created_at=_utc(now),
+                )
+            )
+            if invitation is not None:
+                where = (
+                    invitations.c.session_id == invitation.session_id,
+                    invitations.c.email == invitation.email,
+                )
+                db.execute(delete(invitations).where(*where))
+                db.execute(
+                    insert(invitations).values(
+                        session_id=invitation.session_id,
+                        email=invitation.email,
+                        name=invitation.name,
+                        sequence=invitation.sequence,
+                        meaning=invitation.meaning,
+                        status=invitation.status,
+                        event=invitation.event,
+                        updated_at=_utc(now),
+                    )
+                )
+        return True
+
+    def due_messages(self, now: datetime, limit: int = 1000) -> list[OutboxRow]:
+        """Pending messages whose time has come, oldest first."""
+        with self.begin() as db:
+            rows = db.execute(
+                select(outbox)
+                .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= _utc(now))
+                .order_by(outbox.c.id)
+                .limit(limit)
+            )
+            return [_outbox_row(r) for r in rows]
+
+    def messages(self, status: str | None = None, limit: int = 500) -> list[OutboxRow]:
+        query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(outbox.c.status == status)
+        with self.begin() as db:
+            return [_outbox_row(r) for r in db.execute(query)]
+
+    def mark_sent(self, message: int, reply: str, at: datetime) -> None:
+        with self.begin() as db:
+            db.execute(
+                update(outbox)
+                .where(outbox.c.id == message)
+                .values(
+                    status="sent",
+                    sent_at=_utc(at),
+                    smtp_reply=reply,
+                    attempts=outbox.c.attempts + 1,
+                    last_error=None,
+                )
+            )
+
+    def mark_retry(self, message: int, error: str, next_attempt: datetime) -> None:
+        with self.begin() as db:
+            db.execute(
+                update(outbox)
+                .where(outbox.c.id == message)
+                .values(
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error,
+                    next_attempt_at=_utc(next_attempt),
+                )
+            )
+
+    def mark_dead(self, message: int, error: str) -> None:
+        with self.begin() as db:
+            db.execute(
+                update(outbox)
+                .where(outbox.c.id == message)
+                .values(
+                    status="dead",
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error,
+                )
+            )
+
+    def resend(self, message: int, now: datetime) -> bool:
+        """Put a dead letter back in the queue (after the address was fixed, say)."""
+        with self.begin() as db:
+            done = db.execute(
+                update(outbox)
+                .where(outbox.c.id == message, outbox.c.status == "dead")
+                .values(status="pending", next_attempt_at=_utc(now))
+            )
+            return bool(done.rowcount)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.begin() as db:
+            rows = db.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+            return {str(status): int(count) for status, count in rows}
+
+    def invitation_states(self) -> dict[tuple[str, str], InvitationState]:
+        with self.begin() as db:
+            return {
+                (r.session_id, r.email): InvitationState(
+                    r.session_id, r.email, r.name, r.sequence, r.meaning, r.status, r.event
+                )
+                for r in db.execute(select(invitations))
+            }
+
     # --- done marks -----------------------------------------------------------------------
 
     def mark_done(
@@ -362,6 +544,47 @@ class Store:
             for row in db.execute(select(done_marks)):
                 marks.setdefault(row.session_id, {})[row.milestone_id] = row.done_on
         return marks
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    key: str
+    kind: str
+    session_id: str | None
+    milestone_id: str | None
+    recipient: str
+    subject: str
+    message_id: str
+    message: bytes
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    smtp_reply: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _outbox_row(row: Any) -> OutboxRow:
+    return OutboxRow(
+        row.id,
+        row.key,
+        row.kind,
+        row.session_id,
+        row.milestone_id,
+        row.recipient,
+        row.subject,
+        row.message_id,
+        bytes(row.message),
+        row.status,
+        row.attempts,
+        _aware(row.next_attempt_at) or datetime.min.replace(tzinfo=UTC),
+        row.last_error,
+        row.smtp_reply,
+        _aware(row.created_at) or datetime.min.replace(tzinfo=UTC),
+        _aware(row.sent_at),
+    )
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -1,0 +1,146 @@
+"""The mail shell: what is due now -> rendered once into the outbox -> drained to the relay."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from syncsvc import links
+from syncsvc.loader import Config
+from syncsvc.mailer import invitations
+from syncsvc.mailer.compose import DoneLink, compose, compose_invitation, subject_for
+from syncsvc.mailer.outbox import DrainReport, drain
+from syncsvc.mailer.reminders import Policy, due_notifications
+from syncsvc.mailer.smtp import MaildirTransport, RateLimit, SmtpTransport, Transport
+from syncsvc.service import plan_all
+from syncsvc.settings import Settings, mail_credentials
+from syncsvc.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One message that the run queued (or, in a dry run, would queue)."""
+
+    key: str
+    recipient: str
+    subject: str
+    send_at: datetime
+
+
+@dataclass
+class NotifyReport:
+    queued: list[Planned] = field(default_factory=list)
+    drained: DrainReport | None = None
+
+
+def policy_of(settings: Settings) -> Policy:
+    r = settings.reminders
+    return Policy(
+        send_hour=settings.mail.send_hour,
+        overdue_every_days=r.overdue_every_days,
+        escalate_after_days=r.escalate_after_days,
+        digest_weekday=r.digest_weekday,
+        digest_hour=r.digest_hour,
+        digest_horizon_days=r.digest_horizon_days,
+        candidate_info_days=r.candidate_info_days,
+    )
+
+
+def done_link_of(settings: Settings, now: datetime) -> DoneLink | None:
+    """Signed "Marquer comme fait" links, when the dashboard and the secret key exist."""
+    secret = os.environ.get(settings.secret_key_env)
+    if not settings.dashboard_url or not secret:
+        return None
+    base, key = settings.dashboard_url, secret.encode()
+    expires = now + timedelta(days=settings.reminders.link_days)
+    return lambda session_id, milestone_id: links.done_url(
+        base, key, session_id, milestone_id, expires
+    )
+
+
+def transport_of(
+    settings: Settings, base: Path, sleep: Callable[[float], None] = time.sleep
+) -> Transport:
+    mail = settings.mail
+    if mail.transport == "maildir":
+        return MaildirTransport(mail.maildir)
+    user, password = mail_credentials(mail, base)
+    return SmtpTransport(
+        mail.host,
+        mail.port,
+        mail.sender,
+        security=mail.security,
+        username=user,
+        password=password,
+        timeout=mail.timeout,
+        rate=RateLimit(mail.rate_per_minute, sleep),
+    )
+
+
+def notify(
+    settings: Settings,
+    config: Config,
+    store: Store,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    transport: Transport | None = None,
+) -> NotifyReport:
+    """Queue what is due at ``now`` (each key once), then send what is pending."""
+    report = NotifyReport()
+    sender = settings.mail.sender
+    planned = plan_all(config, now, store)
+    active = [p for p in planned if not p[0].cancelled]
+    link = done_link_of(settings, now)
+    r = settings.reminders
+    for n in due_notifications(active, policy_of(settings), now):
+        if store.has_key(n.key):
+            continue
+        subject = subject_for(n, now)
+        report.queued.append(Planned(n.key, n.recipient.email, subject, n.send_at))
+        if dry_run:
+            continue
+        message = compose(n, sender, now, link, r.escalate_after_days, r.digest_horizon_days)
+        store.enqueue(
+            key=n.key,
+            kind=n.kind,
+            recipient=str(message["To"]),
+            subject=subject,
+            message_id=str(message["Message-ID"]),
+            message=message.as_bytes(),
+            now=now,
+            session_id=n.session.id if n.session else None,
+            milestone_id=n.milestone.id if n.milestone else None,
+        )
+
+    # Invitations: sessions still to come; past ones and broken files change nothing.
+    upcoming = [p for p in planned if p[0].end >= now.astimezone(p[1].tz).date()]
+    past = {s.id for s, c, _ in planned if s.end < now.astimezone(c.tz).date()}
+    protected = frozenset(config.broken_session_ids | past)
+    for change in invitations.changes(upcoming, store.invitation_states(), protected):
+        if store.has_key(change.key):
+            continue
+        message, event = compose_invitation(change, sender, now)
+        subject = str(message["Subject"])
+        report.queued.append(Planned(change.key, change.email, subject, now))
+        if dry_run:
+            continue
+        store.enqueue(
+            key=change.key,
+            kind="invitation",
+            recipient=str(message["To"]),
+            subject=subject,
+            message_id=str(message["Message-ID"]),
+            message=message.as_bytes(),
+            now=now,
+            session_id=change.session_id,
+            milestone_id="exam_session",
+            invitation=change.state(event),
+        )
+    if not dry_run:
+        report.drained = drain(store, transport or transport_of(settings, config.directory), now)
+    return report

@@ -1,0 +1,57 @@
+"""The durable outbox: queue rendered messages once, send them, never twice, never lose one.
+
+Life of a row: ``pending`` -> ``sent`` (the SMTP answer is recorded in the same transaction), or
+-> ``pending`` again later (temporary failure, exponential backoff), or -> ``dead`` (permanent
+failure: visible in ``syncsvc outbox --failed``, resendable). Bytes are rendered once, at
+enqueue: a retry resends exactly the same message (same Message-ID, same DTSTAMP/SEQUENCE).
+
+The one window for a duplicate is between the relay's "250 accepted" and the commit marking the
+row sent (a few milliseconds); a process killed exactly there resends the same bytes at the next
+drain, with the same Message-ID, which mail clients and servers use to spot the duplicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from syncsvc.mailer.smtp import Outcome, Transport
+from syncsvc.store import OutboxRow, Store
+
+BASE_DELAY = timedelta(minutes=5)
+MAX_DELAY = timedelta(hours=6)
+
+
+def next_attempt(now: datetime, attempts: int) -> datetime:
+    """5 min, 10 min, 20 min… capped at 6 h."""
+    return now + min(MAX_DELAY, BASE_DELAY * (1 << min(max(0, attempts), 16)))
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def drain(store: Store, transport: Transport, now: datetime, limit: int = 1000) -> DrainReport:
+    """Send every pending message whose time has come, oldest first."""
+    report = DrainReport()
+    rows = store.due_messages(now, limit)
+
+    def on_result(row: OutboxRow, outcome: Outcome, detail: str) -> None:
+        if outcome == "sent":
+            store.mark_sent(row.id, detail, now)
+            report.sent += 1
+        elif outcome == "temporary":
+            store.mark_retry(row.id, detail, next_attempt(now, row.attempts))
+            report.retried += 1
+            report.errors.append(f"{row.recipient}: {detail}")
+        else:
+            store.mark_dead(row.id, detail)
+            report.dead += 1
+            report.errors.append(f"{row.recipient}: {detail}")
+
+    transport.send(rows, on_result)
+    return report
