@@ -59,6 +59,12 @@ def _clamped(year: int, month: int, day: int) -> date:
             day -= 1
 
 
+def implicit_marks(session: Session) -> dict[str, date]:
+    """Done marks the session file implies: ``declared_on`` is the day the session was created
+    in CERES."""
+    return {"ceres_session_create": session.declared_on} if session.declared_on else {}
+
+
 def status_of(rule: Rule, due: date, last_day: date, today: date, done_on: date | None) -> Status:
     """``done`` when marked (or, for an untracked item, when over), ``overdue`` after the due
     day, ``due_soon`` once its first reminder day is reached, else ``pending``."""
@@ -86,7 +92,7 @@ def plan_session(
     written in the session file count too.
     """
     today = local_today(now, centre.tz)
-    marks = {**session.done, **(done or {})}
+    marks = {**implicit_marks(session), **session.done, **(done or {})}
     calendar = working_days(centre.holiday_zone)
     transport = session.title.transport
     milestones: list[Milestone] = []

@@ -168,7 +168,7 @@ def test_status_follows_today(today: date, status: str) -> None:
 
 
 def test_done_marks_from_file_and_store() -> None:
-    s = session(done={"dte_order": date(2026, 12, 1)})
+    s = session(done={"dte_order": date(2026, 12, 1)}, declared_on=None)
     plan = plan_session(
         s, centre(), RULESET, date(2027, 1, 5), done={"candidate_convocation": date(2027, 1, 4)}
     )
@@ -266,3 +266,9 @@ def test_every_before_start_milestone_is_before_start(changes: dict[str, Any], z
 def test_ruleset_fixture_is_the_default() -> None:
     assert isinstance(RULESET, Ruleset)
     assert RULESET.version == "tp-2025"
+
+
+def test_declared_on_marks_the_ceres_creation_done() -> None:
+    plan = plan_session(session(declared_on=date(2026, 11, 20)), centre(), RULESET, NOW)
+    ceres = next(m for m in plan if m.id == "ceres_session_create")
+    assert (ceres.status, ceres.done_on) == ("done", date(2026, 11, 20))
