@@ -33,7 +33,7 @@ class Inbox:
     messages: list[tuple[datetime, str, Message]] = field(default_factory=list)
     today: datetime | None = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert self.today is not None
         for rcpt in envelope.rcpt_tos:
