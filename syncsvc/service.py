@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
+
+from icalendar import Component
 
 from syncsvc import audience
 from syncsvc.calendars.base import (
@@ -90,6 +93,36 @@ def plan_all(config: Config, now: date | datetime, store: Store | None = None) -
     return planned
 
 
+class _RenderCache:
+    """Rendered components by their inputs, kept across runs of a long-lived process.
+
+    The key holds everything a component is made of (the session and centre as JSON, the
+    milestone value, the item kind and the dashboard URL), so a hit is exactly the component
+    that rendering would give again. A daemon's no-op pass then hashes nothing.
+    """
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[object, ...], tuple[Component, str]] = OrderedDict()
+
+    def get(
+        self, key: tuple[object, ...], render: Callable[[], Component]
+    ) -> tuple[Component, str]:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            return found
+        component = render()
+        value = (component, content_hash(component))
+        self._items[key] = value
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+
+RENDERED = _RenderCache()
+
+
 def desired_items(
     target: TargetSettings, planned: Planned, dashboard_url: str | None = None
 ) -> dict[str, Desired]:
@@ -98,12 +131,16 @@ def desired_items(
     for session, centre, milestones in planned:
         if session.cancelled:
             continue  # its items leave the calendars; the jury gets a CANCEL by mail
+        inputs = (session.model_dump_json(), centre.model_dump_json(), target.items, dashboard_url)
         for milestone in milestones:
             if not audience.sees(target.audience, session, milestone):
                 continue
-            component = component_for(session, centre, milestone, target.items, dashboard_url)
+            component, digest = RENDERED.get(
+                (*inputs, milestone),
+                partial(component_for, session, centre, milestone, target.items, dashboard_url),
+            )
             uid = str(component["UID"])
-            items[uid] = Desired(uid, session.id, milestone.id, content_hash(component), component)
+            items[uid] = Desired(uid, session.id, milestone.id, digest, component)
     return items
 
 
@@ -386,6 +423,10 @@ def make_target(settings: TargetSettings, base: Path) -> Target:
             color=settings.color,
             timeout=settings.timeout,
         )
+    if settings.kind == "google":
+        from syncsvc.calendars.google import GoogleTarget
+
+        return GoogleTarget.from_settings(settings, base)
     raise PermanentError(f"cible « {settings.name} » : type {settings.kind} pas encore disponible")
 
 
