@@ -125,6 +125,32 @@ class ReminderSettings(Strict):
     """How long a "Marquer comme fait" link stays valid."""
 
 
+class WebUser(Strict):
+    login: Annotated[str, Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
+    password_hash: str = Field(min_length=20)
+    """From ``syncsvc hash-password``; never a clear-text password."""
+    name: str | None = None
+
+
+class WebSettings(Strict):
+    """The dashboard and feeds HTTP server of ``syncsvc run``."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    users: tuple[WebUser, ...] = ()
+    auth_header: str | None = None
+    """Trust this header (e.g. X-Remote-User) set by an authenticating reverse proxy."""
+    ready_within_minutes: int = Field(default=30, ge=1)
+    """/readyz fails when the last reconcile is older than this, or failed."""
+
+
+class DaemonSettings(Strict):
+    reconcile_every_minutes: int = Field(default=15, ge=1, le=1440)
+    notify_every_seconds: int = Field(default=60, ge=5, le=3600)
+    watch_every_seconds: float = Field(default=2.0, gt=0, le=60)
+    debounce_seconds: float = Field(default=1.0, ge=0, le=60)
+
+
 class FeedSettings(Strict):
     base_url: str = "http://127.0.0.1:8080"
     refresh_minutes: int = Field(default=60, ge=5, le=1440)
@@ -135,6 +161,8 @@ class Settings(Strict):
     targets: tuple[TargetSettings, ...] = ()
     feeds: FeedSettings = FeedSettings()
     mail: MailSettings = MailSettings()
+    web: WebSettings = WebSettings()
+    daemon: DaemonSettings = DaemonSettings()
     reminders: ReminderSettings = ReminderSettings()
     secret_key_env: str = "SYNCSVC_SECRET_KEY"
     """Environment variable holding the key that signs "Marquer comme fait" links."""

@@ -1,0 +1,52 @@
+"""What the running process has done lately, for /readyz and /metrics (in memory, thread-safe).
+
+Durable facts (last success per target, outbox rows, done marks) live in the store; this holds
+the counters a Prometheus scrape reads and the outcome of the last passes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Status:
+    reconcile_runs: Counter[str] = field(default_factory=Counter)
+    reconcile_errors: Counter[str] = field(default_factory=Counter)
+    reconcile_seconds: dict[str, float] = field(default_factory=dict)
+    """Duration of the last pass, per target."""
+    reconcile_seconds_total: Counter[str] = field(default_factory=Counter)
+    last_reconcile_at: datetime | None = None
+    last_reconcile_ok: bool | None = None
+    mails_sent: int = 0
+    mails_failed: int = 0
+    notify_runs: int = 0
+    last_notify_at: datetime | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record_reconcile(
+        self, results: Iterable[tuple[str, bool, float]], finished_at: datetime
+    ) -> None:
+        """``results``: (target name, ok, seconds) of one pass over the targets."""
+        with self._lock:
+            all_ok = True
+            for name, ok, seconds in results:
+                self.reconcile_runs[name] += 1
+                self.reconcile_seconds[name] = seconds
+                self.reconcile_seconds_total[name] += seconds
+                if not ok:
+                    self.reconcile_errors[name] += 1
+                    all_ok = False
+            self.last_reconcile_at = finished_at
+            self.last_reconcile_ok = all_ok
+
+    def record_notify(self, sent: int, failed: int, finished_at: datetime) -> None:
+        with self._lock:
+            self.notify_runs += 1
+            self.mails_sent += sent
+            self.mails_failed += failed
+            self.last_notify_at = finished_at
