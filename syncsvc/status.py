@@ -19,7 +19,7 @@ class Status:
     reconcile_errors: Counter[str] = field(default_factory=Counter)
     reconcile_seconds: dict[str, float] = field(default_factory=dict)
     """Duration of the last pass, per target."""
-    reconcile_seconds_total: Counter[str] = field(default_factory=Counter)
+    reconcile_seconds_total: dict[str, float] = field(default_factory=dict)
     last_reconcile_at: datetime | None = None
     last_reconcile_ok: bool | None = None
     mails_sent: int = 0
@@ -37,7 +37,9 @@ class Status:
             for name, ok, seconds in results:
                 self.reconcile_runs[name] += 1
                 self.reconcile_seconds[name] = seconds
-                self.reconcile_seconds_total[name] += seconds
+                self.reconcile_seconds_total[name] = (
+                    self.reconcile_seconds_total.get(name, 0.0) + seconds
+                )
                 if not ok:
                     self.reconcile_errors[name] += 1
                     all_ok = False
