@@ -15,9 +15,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+# The service on the example config with its own local Radicale and mail catcher (Ctrl-C stops).
 run: $(VENV)/.installed
 	$(BIN)/syncsvc validate --config $(CONFIG)
-	$(BIN)/syncsvc plan --config $(CONFIG)
+	$(BIN)/syncsvc demo --config $(CONFIG)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check syncsvc tests benchmarks

@@ -11,8 +11,10 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -199,6 +201,45 @@ def _build_parser() -> argparse.ArgumentParser:
     undone.add_argument("session", metavar="SESSION_ID")
     undone.add_argument("milestone", metavar="JALON")
 
+    run = commands.add_parser("run", help="lancer le service (démon, tableau de bord, flux)")
+    run.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config"),
+        metavar="DOSSIER",
+        help="dossier contenant syncsvc.toml, centres.yaml et sessions/",
+    )
+    run.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="format des journaux (défaut text)",
+    )
+    run.add_argument(
+        "--now",
+        type=parse_now,
+        default=None,
+        metavar="AAAA-MM-JJTHH:MM+HH:MM",
+        help="faire comme si l'on était à cette date (l'horloge avance ensuite)",
+    )
+    run.add_argument("--host", default=None, help="adresse d'écoute du tableau de bord")
+    run.add_argument("--port", type=int, default=None, help="port du tableau de bord")
+
+    demo = commands.add_parser(
+        "demo", help="lancer le service avec un Radicale et une capture d'e-mails locaux"
+    )
+    demo.add_argument("--config", type=Path, default=Path("config"), metavar="DOSSIER")
+    demo.add_argument(
+        "--var",
+        type=Path,
+        default=Path("var"),
+        metavar="DOSSIER",
+        help="où garder l'état de la démonstration (défaut var)",
+    )
+    demo.add_argument("--log-format", choices=("text", "json"), default="text")
+
+    commands.add_parser("hash-password", help="calculer l'empreinte d'un mot de passe (web)")
+
     serve = commands.add_parser("serve", help="servir les flux ICS en HTTP")
     common(serve)
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
@@ -208,6 +249,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    if args.command in ("run", "demo", "hash-password"):
+        return _long_running(args)
     now: date | datetime = args.now or datetime.now(UTC)
     try:
         if args.command in ("sync", "feeds", "serve", "notify", "outbox", "done", "undone"):
@@ -220,6 +263,59 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"syncsvc : {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
+        return EXIT_OK
+
+
+def _clock_from(start: date | datetime | None) -> Callable[[], datetime]:
+    """The wall clock, or one that starts at ``start`` and then runs at normal speed."""
+    if start is None:
+        return lambda: datetime.now(UTC)
+    origin = as_moment(start)
+    began = time.monotonic()
+    return lambda: origin + timedelta(seconds=time.monotonic() - began)
+
+
+def _long_running(args: argparse.Namespace) -> int:
+    if args.command == "hash-password":
+        import getpass
+
+        from syncsvc.auth import hash_password
+
+        first = getpass.getpass("Mot de passe : ")
+        if first != getpass.getpass("Encore une fois : "):
+            print("syncsvc : les deux saisies diffèrent", file=sys.stderr)
+            return EXIT_USAGE
+        print(hash_password(first))
+        return EXIT_OK
+    try:
+        if not args.config.is_dir():
+            raise ConfigError(
+                f"dossier de configuration « {args.config} » introuvable (attendu : un dossier "
+                "contenant syncsvc.toml, centres.yaml et sessions/ ; option --config)"
+            )
+        if args.command == "demo":
+            from syncsvc.demo import run_demo
+
+            return run_demo(args.config, args.var, args.log_format)
+        import asyncio
+
+        from syncsvc.daemon import Daemon, setup_logging
+
+        setup_logging(args.log_format)
+        settings = load_settings(args.config)
+        web = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+        if web:
+            settings = settings.model_copy(update={"web": settings.web.model_copy(update=web)})
+        store = Store(settings.store.url)
+        try:
+            daemon = Daemon(args.config, settings, store, clock=_clock_from(args.now))
+            return asyncio.run(daemon.run())
+        finally:
+            store.close()
+    except (ConfigError, SettingsError, UsageError) as exc:
+        print(f"syncsvc : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
         return EXIT_OK
 
 
@@ -448,7 +544,7 @@ def _plan(config: Config, now: date | datetime, session_id: str | None, fmt: str
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif fmt == "ics":
         generated_at = (
-            now if isinstance(now, datetime) else datetime.combine(now, time(0), tzinfo=UTC)
+            now if isinstance(now, datetime) else datetime.combine(now, clock_time(0), tzinfo=UTC)
         )
         items = [(s, config.centres[s.centre], m) for s, milestones in planned for m in milestones]
         sys.stdout.buffer.write(calendar_of(items, generated_at))

@@ -59,6 +59,10 @@ class Config:
     problems: list[Problem] = field(default_factory=list)
     broken_session_ids: set[str] = field(default_factory=set)
     """Sessions whose file exists but failed to load: keep their events, change nothing."""
+    file_ids: dict[str, str] = field(default_factory=dict)
+    """Session id read in each session file (good or broken), by file path."""
+    unreadable_files: list[str] = field(default_factory=list)
+    """Broken files whose id could not be read: the store may remember it."""
 
     @property
     def ok(self) -> bool:
@@ -431,9 +435,17 @@ def _load_session(config: Config, path: Path) -> None:
             )
         else:
             _validate_session(config, path, raw)
+    raw_id = raw.get("id") if isinstance(raw, Mapping) else None
+    if isinstance(raw_id, str):
+        config.file_ids[file] = raw_id
     if len(config.problems) > before:
-        raw_id = raw.get("id") if isinstance(raw, Mapping) else None
-        config.broken_session_ids.add(raw_id if isinstance(raw_id, str) else path.stem)
+        # Protect the session under its file name (which must be its id) and under the id
+        # written inside, when it can be read.
+        config.broken_session_ids.add(path.stem)
+        if isinstance(raw_id, str):
+            config.broken_session_ids.add(raw_id)
+        else:
+            config.unreadable_files.append(file)
 
 
 def _validate_session(config: Config, path: Path, raw: Mapping[str, Any]) -> None:
@@ -444,6 +456,17 @@ def _validate_session(config: Config, path: Path, raw: Mapping[str, Any]) -> Non
         config.problems.extend(validation_problems(file, exc, Session))
         return
     problems: list[Problem] = []
+    if path.stem != session.id:
+        # The file name is how a broken file still protects its session's events and jury:
+        # an unreadable file cannot tell its id.
+        problems.append(
+            Problem(
+                file,
+                "id",
+                f"l'identifiant « {session.id} » diffère du nom du fichier (attendu : renommer "
+                f"le fichier en {session.id}{path.suffix}, ou changer id en « {path.stem} »)",
+            )
+        )
     if session.id in config.sessions:
         other = config.session_files[session.id]
         problems.append(

@@ -38,6 +38,11 @@ Severity = Literal["error", "warning", "info"]
 
 
 def _email(value: str) -> str:
+    if not value.isascii():
+        raise ValueError(
+            f"adresse e-mail « {value} » avec des caractères accentués : la plupart des "
+            "serveurs de messagerie la refusent (attendu : une adresse sans accent)"
+        )
     if not _EMAIL_RE.match(value):
         raise ValueError(f"adresse e-mail « {value} » invalide (attendu : nom@domaine.fr)")
     return value.lower()

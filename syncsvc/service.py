@@ -144,13 +144,23 @@ def desired_items(
     return items
 
 
-def protected_sessions(config: Config, recorded: Iterable[Recorded]) -> frozenset[str]:
-    """Sessions whose items must not be touched: broken files, or everything when the
-    configuration itself (centres.yaml, the sessions folder) could not be read."""
+def protected_sessions(
+    config: Config, recorded: Iterable[Recorded], store: Store | None = None
+) -> frozenset[str]:
+    """Sessions whose items and invitations must not be touched: broken files (by file name,
+    by the id read inside, or by the id the store remembers for an unreadable file), or
+    everything when the configuration itself (centres.yaml, the sessions folder) could not be
+    read."""
     structural = {str(config.directory / "centres.yaml"), str(config.directory / "sessions")}
+    protected = set(config.broken_session_ids)
+    if store is not None:
+        store.remember_files(config.file_ids)
+        protected |= store.file_ids(config.unreadable_files)
     if any(p.file in structural for p in config.problems):
-        return frozenset(r.session_id for r in recorded) | config.broken_session_ids
-    return frozenset(config.broken_session_ids)
+        protected |= {r.session_id for r in recorded}
+        if store is not None:
+            protected |= {s for s, _ in store.invitation_states()}
+    return frozenset(protected)
 
 
 def remote_changes(
@@ -247,7 +257,7 @@ class Syncer:
                 desired,
                 recorded,
                 remote_changes=found,
-                protected_sessions=protected_sessions(config, recorded.values()),
+                protected_sessions=protected_sessions(config, recorded.values(), self.store),
                 max_delete_share=share,
                 force=self.force,
             )

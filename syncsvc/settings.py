@@ -68,6 +68,10 @@ class TargetSettings(Strict):
     subject: str | None = None
     api_endpoint: str | None = None
     batch_uri: str | None = None
+    requests_per_minute: int = Field(default=300, ge=1, le=600)
+    """Calls per minute to this Google calendar (Google allows ~600/min/user)."""
+    attendees: bool = False
+    """Google only: add the jury as attendees (Workspace-internal juries; iMIP mail otherwise)."""
     # guard
     max_delete_share: float | None = Field(default=None, ge=0, le=1)
 
@@ -84,10 +88,22 @@ class TargetSettings(Strict):
                 raise ValueError(
                     "password_env et password_file sont exclusifs (attendu : l'un des deux)"
                 )
-        if self.kind == "google" and self.calendar is None:
-            raise ValueError(
-                f"cible google « {self.name} » : calendar manquant (attendu : l'id du calendrier)"
-            )
+        if self.kind == "google":
+            if self.calendar is None:
+                raise ValueError(
+                    f"cible google « {self.name} » : calendar manquant (attendu : l'id du "
+                    "calendrier, ex. coordination@example.org)"
+                )
+            if (self.token_file is None) == (self.service_account_file is None):
+                raise ValueError(
+                    f"cible google « {self.name} » : attendu exactement un de token_file "
+                    "(jeton OAuth) ou service_account_file (compte de service)"
+                )
+            if self.subject and self.service_account_file is None:
+                raise ValueError(
+                    f"cible google « {self.name} » : subject ne s'utilise qu'avec "
+                    "service_account_file (délégation de domaine)"
+                )
         return self
 
 
@@ -193,8 +209,12 @@ class SettingsError(Exception):
 
 
 def load_settings(directory: Path) -> Settings:
-    """``<directory>/syncsvc.toml``, or the embedded defaults when the file does not exist."""
-    path = directory / "syncsvc.toml"
+    """``<directory>/syncsvc.toml`` (or the file named by ``SYNCSVC_SETTINGS``), or the
+    embedded defaults when there is no such file."""
+    override = os.environ.get("SYNCSVC_SETTINGS")
+    path = Path(override) if override else directory / "syncsvc.toml"
+    if override and not path.is_file():
+        raise SettingsError(f"SYNCSVC_SETTINGS : fichier {path} introuvable")
     if not path.is_file():
         return Settings()
     try:

@@ -8,7 +8,7 @@ SQLite by default (WAL journal, foreign keys on), PostgreSQL by URL
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -131,9 +131,17 @@ invitations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+known_files = Table(
+    "known_files",
+    metadata,
+    Column("path", String(1024), primary_key=True),
+    Column("session_id", String(80), nullable=False),
+)
+
 MIGRATIONS: list[list[Table]] = [
     [pushed_items, target_state, item_errors, feed_tokens, done_marks],  # 1
     [outbox, invitations],  # 2: the mailer
+    [known_files],  # 3: which session each file held, to protect it when it breaks
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -501,6 +509,28 @@ class Store:
                 )
                 for r in db.execute(select(invitations))
             }
+
+    # --- session files ----------------------------------------------------------------------
+
+    def remember_files(self, ids: Mapping[str, str]) -> None:
+        """Note the session id each file holds (only changes are written)."""
+        with self.begin() as db:
+            known = {r.path: r.session_id for r in db.execute(select(known_files))}
+            for path, session_id in ids.items():
+                if known.get(path) == session_id:
+                    continue
+                db.execute(delete(known_files).where(known_files.c.path == path))
+                db.execute(insert(known_files).values(path=path, session_id=session_id))
+
+    def file_ids(self, paths: Iterable[str]) -> set[str]:
+        wanted = list(paths)
+        if not wanted:
+            return set()
+        with self.begin() as db:
+            rows = db.execute(
+                select(known_files.c.session_id).where(known_files.c.path.in_(wanted))
+            )
+            return {str(r.session_id) for r in rows}
 
     # --- done marks -----------------------------------------------------------------------
 

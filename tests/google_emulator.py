@@ -21,10 +21,16 @@ HTTP methods, query parameters and request schemas all come from that document.
   the last page; ``syncToken`` returns every event of the calendar changed since (user events
   included), and is refused (400) together with the filters Google forbids with it, and
   answered 410 when stale or unknown (:meth:`CalendarEmulator.expire_sync_tokens`).
-- Fault injection (:meth:`CalendarEmulator.fail_next`): the next N calls (or HTTP requests)
-  answer 429, 403 ``rateLimitExceeded``, 5xx (with ``Retry-After`` if asked), or time out;
-  :meth:`CalendarEmulator.down` refuses connections until :meth:`CalendarEmulator.up`.
-- Counting: HTTP requests, calls by method name, calls inside batches.
+- Fault injection (:meth:`CalendarEmulator.fail_next`): the next N calls (or HTTP requests),
+  optionally of one method only, answer 429, 403 ``rateLimitExceeded``, 5xx (with
+  ``Retry-After`` if asked), or time out; :meth:`CalendarEmulator.down` refuses connections
+  until :meth:`CalendarEmulator.up`.
+- Counting: HTTP requests, calls by method name, calls inside batches; :attr:`log` keeps every
+  call with its parameters, headers and status.
+- Credentials: with ``token`` set, every request must carry ``Bearer <token>`` (401 otherwise);
+  ``/token`` stands in for Google's OAuth token endpoint (a service account file whose
+  ``token_uri`` points there gets that token, with domain-wide delegation's ``sub`` recorded).
+- ``latency`` (seconds, 0 by default) delays every HTTP answer: for benchmarks only.
 
 Simplifications: no recurrence, no attendees' own copies, no automatic ``sequence`` increments,
 timestamps from the wall clock. Helpers prefixed ``user_`` change the state as a person using
@@ -35,14 +41,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.parser
-import email.policy
-import itertools
 import json
 import re
 import select
 import socket
 import threading
+import time
 import uuid
 import zoneinfo
 from collections import Counter
@@ -56,6 +60,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import googleapiclient
+from google.auth.credentials import Credentials
+from google.oauth2.credentials import Credentials as UserCredentials
 
 DISCOVERY_PATH = (
     Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "calendar.v3.json"
@@ -107,6 +113,7 @@ STATUS_TEXT = {
     503: "Service Unavailable",
 }
 WRITE_CALLS = frozenset({"events.insert", "events.update", "events.patch", "events.delete"})
+TOKEN_PATH = "/token"
 _TIMEOUT_HOLD = 10.0  # seconds a "timed out" request holds its connection at most
 
 
@@ -135,9 +142,7 @@ class ApiError(Exception):
     def response(self) -> Response:
         body = {
             "error": {
-                "errors": [
-                    {"domain": self.domain, "reason": self.reason, "message": self.message}
-                ],
+                "errors": [{"domain": self.domain, "reason": self.reason, "message": self.message}],
                 "code": self.status,
                 "message": self.message,
             }
@@ -161,6 +166,7 @@ class Fault:
     reason: str | None = None
     retry_after: float | None = None
     scope: Literal["call", "http"] = "call"
+    only: str | None = None
 
 
 @dataclass(frozen=True)
@@ -302,9 +308,7 @@ class Discovery:
         elif kind == "boolean":
             if not isinstance(value, bool):
                 raise _mistyped(where, "TYPE_BOOL", value)
-        elif kind == "number" and (
-            not isinstance(value, int | float) or isinstance(value, bool)
-        ):
+        elif kind == "number" and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise _mistyped(where, "TYPE_DOUBLE", value)
 
     def read_only(self, schema_name: str) -> frozenset[str]:
@@ -366,8 +370,12 @@ def _parse_field_list(text: str) -> tuple[FieldTree, str]:
             text = text[1:]
         node = tree
         for name in path[:-1]:
-            node = node.setdefault(name, {}) or {}
-        node[path[-1]] = sub
+            child = node.setdefault(name, {})
+            if child is None:  # the whole value is already selected
+                break
+            node = child
+        else:
+            node[path[-1]] = sub
         if not text.startswith(","):
             return tree, text
         text = text[1:]
@@ -415,6 +423,8 @@ class CalendarEmulator:
         self.batches = 0
         self.batch_calls = 0
         self.log: list[Call] = []
+        self.grants: list[tuple[str, str | None]] = []
+        self.latency = 0.0
         self.port = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -442,6 +452,16 @@ class CalendarEmulator:
     @property
     def batch_uri(self) -> str:
         return f"{self.url}{self.discovery.batch_path}"
+
+    @property
+    def token_uri(self) -> str:
+        return f"{self.url}{TOKEN_PATH}"
+
+    def credentials(self) -> Credentials:
+        """google-auth credentials holding the access token this emulator accepts: valid,
+        never refreshed, so nothing ever calls Google's token endpoint."""
+        credentials: Credentials = UserCredentials(token=self.token)  # type: ignore[no-untyped-call]
+        return credentials
 
     def up(self) -> None:
         """Listen (again, on the same port after :meth:`down`)."""
@@ -495,15 +515,17 @@ class CalendarEmulator:
         retry_after: float | None = None,
         *,
         scope: Literal["call", "http"] = "call",
+        only: str | None = None,
     ) -> None:
         """The next ``n`` calls (``scope="call"``: each call of a batch counts) or HTTP requests
         (``scope="http"``: a whole batch fails) answer ``status`` (with Google's ``reason``
         and ``Retry-After`` when given). ``"timeout"`` holds the request without answering
-        until the client gives up (always HTTP scope)."""
+        until the client gives up (always HTTP scope). ``only`` restricts the fault to one
+        method (``"events.insert"``), or to batch requests (``"batch"``)."""
         if status == "timeout":
             scope = "http"
         with self.lock:
-            self.faults.extend([Fault(status, reason, retry_after, scope)] * n)
+            self.faults.extend([Fault(status, reason, retry_after, scope, only)] * n)
 
     def expire_sync_tokens(self, calendar_id: str) -> None:
         """Every sync token issued so far for the calendar now answers 410."""
@@ -528,7 +550,7 @@ class CalendarEmulator:
     def events(self, calendar_id: str, *, deleted: bool = False) -> dict[str, dict[str, Any]]:
         with self.lock:
             return {
-                k: json.loads(json.dumps(v))
+                k: _copy(v)
                 for k, v in self.calendars[calendar_id].events.items()
                 if deleted or v["status"] != "cancelled"
             }
@@ -555,12 +577,14 @@ class CalendarEmulator:
         with self.lock:
             self.http_requests += 1
             self.http_by_kind["batch" if batch else "single"] += 1
-            fault = self._take_fault("http")
+            fault = self._take_fault("http", "batch" if batch else self._name(method, path))
         if fault is not None:
             if fault.status == "timeout":
                 return "timeout"
             return self._fault_error(fault).response()
         try:
+            if path == TOKEN_PATH:
+                return self._grant(method, body)
             self._authorize(headers)
             if batch:
                 if method != "POST":
@@ -571,6 +595,29 @@ class CalendarEmulator:
         except ApiError as exc:
             return exc.response()
         return self.call(method, target, headers, body, in_batch=False)
+
+    def _grant(self, method: str, body: bytes) -> Response:
+        """A stand-in for Google's OAuth token endpoint (``token_uri`` in credential files):
+        a service account's signed JWT (its ``sub`` claim is the impersonated user) or an
+        authorized user's refresh token buys :attr:`token`. Signatures are not checked."""
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        grant = form.get("grant_type", "")
+        subject: str | None = None
+        if method != "POST" or self.token is None:
+            raise ApiError(400, "invalid_request", "invalid_request")
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            try:
+                claims = form["assertion"].split(".")[1]
+                payload = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+            except (KeyError, IndexError, ValueError, binascii.Error):
+                raise ApiError(400, "invalid_grant", "invalid_grant") from None
+            subject = payload.get("sub")
+        elif grant != "refresh_token" or not form.get("refresh_token"):
+            raise ApiError(400, "unsupported_grant_type", "unsupported_grant_type")
+        with self.lock:
+            self.grants.append((grant, subject))
+        answer = {"access_token": self.token, "expires_in": 3600, "token_type": "Bearer"}
+        return Response(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
 
     def _authorize(self, headers: dict[str, str]) -> None:
         if self.token is None:
@@ -584,9 +631,16 @@ class CalendarEmulator:
                 domain="global",
             )
 
-    def _take_fault(self, scope: str) -> Fault | None:
-        if self.faults and self.faults[0].scope == scope:
-            return self.faults.pop(0)
+    def _name(self, method: str, path: str) -> str:
+        try:
+            return self.discovery.route(method, path)[0].name
+        except ApiError:
+            return "?"
+
+    def _take_fault(self, scope: str, name: str) -> Fault | None:
+        for index, fault in enumerate(self.faults):
+            if fault.scope == scope and fault.only in (None, name):
+                return self.faults.pop(index)
         return None
 
     @staticmethod
@@ -596,11 +650,12 @@ class CalendarEmulator:
         if fault.reason is not None:
             domain = (
                 "usageLimits"
-                if fault.reason
-                in ("rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded")
+                if fault.reason in ("rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded")
                 else "global"
             )
-            return ApiError(status, fault.reason, fault.reason, domain=domain, retry_after=fault.retry_after)
+            return ApiError(
+                status, fault.reason, fault.reason, domain=domain, retry_after=fault.retry_after
+            )
         return ApiError(status, retry_after=fault.retry_after)
 
     def call(
@@ -617,7 +672,7 @@ class CalendarEmulator:
                 self.calls[name] += 1
                 if in_batch:
                     self.batch_calls += 1
-                fault = self._take_fault("call")
+                fault = self._take_fault("call", name)
             if fault is not None:
                 raise self._fault_error(fault)
             self.discovery.params(route, query)
@@ -681,7 +736,7 @@ class CalendarEmulator:
         event["updated"] = _now()
         calendar.revs[event["id"]] = self.rev
         calendar.events[event["id"]] = event
-        return json.loads(json.dumps(event))
+        return _copy(event)
 
     def _writable(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -788,11 +843,9 @@ class CalendarEmulator:
         self, calendar: _Calendar, event_id: str, payload: dict[str, Any], if_match: str | None
     ) -> dict[str, Any]:
         old = self._existing(calendar, event_id, if_match)
-        changes = {
-            k: v for k, v in payload.items() if k not in self._event_columns and k != "kind"
-        }
+        changes = {k: v for k, v in payload.items() if k not in self._event_columns and k != "kind"}
         changes.pop("etag", None)
-        event = _merge(json.loads(json.dumps(old)), changes)
+        event = _merge(_copy(old), changes)
         event["id"] = event_id
         self._validate(calendar, event, "calendar.events.patch", old)
         return self._stamp(calendar, event)
@@ -807,7 +860,7 @@ class CalendarEmulator:
         event = calendar.events.get(event_id)
         if event is None:
             raise ApiError(404, "Not Found")
-        return json.loads(json.dumps(event))  # tombstones included: "get always returns them"
+        return _copy(event)  # tombstones included: "get always returns them"
 
     # --- listing --------------------------------------------------------------------------
 
@@ -852,7 +905,7 @@ class CalendarEmulator:
                 continue
             if "iCalUID" in one and event.get("iCalUID") != one["iCalUID"]:
                 continue
-            items.append(json.loads(json.dumps(event)))
+            items.append(_copy(event))
         page = items[offset : offset + size]
         result: dict[str, Any] = {
             "kind": "calendar#events",
@@ -890,11 +943,8 @@ class CalendarEmulator:
         content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
         if not content_type.startswith("multipart/mixed"):
             raise ApiError(400, "A batch request is multipart/mixed", "badContent")
-        message = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body
-        )
-        parts = message.get_payload()
-        if not message.is_multipart() or not isinstance(parts, list) or not parts:
+        parts = split_multipart(content_type, body)
+        if not parts:
             raise ApiError(400, "Empty or malformed batch request", "badContent")
         if len(parts) > MAX_BATCH_CALLS:
             raise ApiError(
@@ -904,10 +954,9 @@ class CalendarEmulator:
             self.batches += 1
         boundary = f"batch_{uuid.uuid4().hex}"
         chunks: list[bytes] = []
-        for part in parts:
-            content_id = str(part.get("Content-ID", ""))
-            raw = part.get_payload(decode=False)
-            response = self._batch_part(raw if isinstance(raw, str) else "", headers)
+        for part_headers, payload in parts:
+            content_id = part_headers.get("content-id", "")
+            response = self._batch_part(payload, headers)
             answer_id = f"<response-{content_id[1:]}" if content_id.startswith("<") else ""
             lines = [
                 f"--{boundary}",
@@ -933,12 +982,7 @@ class CalendarEmulator:
         if match is None:
             return ApiError(400, f"Malformed batch part: {head[:80]!r}", "badContent").response()
         header_text, _, body = rest.partition("\n\n")
-        headers = {
-            k: str(v)
-            for k, v in email.parser.Parser(policy=email.policy.compat32)
-            .parsestr(header_text + "\n\n", headersonly=True)
-            .items()
-        }
+        headers = parse_headers(header_text)
         lower = {k.lower() for k in headers}
         if "authorization" not in lower:
             headers.update({k: v for k, v in outer.items() if k.lower() == "authorization"})
@@ -954,6 +998,41 @@ class CalendarEmulator:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """``Name: value`` lines (folded lines joined); names as sent."""
+    headers: dict[str, str] = {}
+    last: str | None = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line[:1] in (" ", "\t") and last is not None:
+            headers[last] += " " + line.strip()
+        elif ":" in line:
+            name, _, value = line.partition(":")
+            last = name.strip()
+            headers[last] = value.strip()
+    return headers
+
+
+def split_multipart(content_type: str, body: bytes) -> list[tuple[dict[str, str], str]]:
+    """The parts of a ``multipart/mixed`` body: (headers with lowercase names, payload)."""
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if match is None:
+        raise ApiError(400, "multipart/mixed without a boundary", "badContent")
+    delimiter = b"--" + match.group(1).encode()
+    parts: list[tuple[dict[str, str], str]] = []
+    for chunk in body.replace(b"\r\n", b"\n").split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        head, _, payload = chunk.removeprefix(b"\n").partition(b"\n\n")
+        headers = {k.lower(): v for k, v in parse_headers(head.decode("utf-8", "replace")).items()}
+        parts.append((headers, payload.removesuffix(b"\n").decode("utf-8", "replace")))
+    return parts
+
+
+def _copy(event: dict[str, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = json.loads(json.dumps(event))
+    return copied
 
 
 def _ok(payload: Any) -> Response:
@@ -1072,7 +1151,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k: str(v) for k, v in self.headers.items()}
-        answer = self.server.emulator.serve_http(self.command, self.path, headers, body)
+        emulator = self.server.emulator
+        if emulator.latency:
+            time.sleep(emulator.latency)  # benchmarks only: a stand-in for the network's RTT
+        answer = emulator.serve_http(self.command, self.path, headers, body)
         if answer == "timeout":
             # Answer nothing: wait until the client gives up and closes (or a long while).
             with suppress(OSError):
@@ -1087,6 +1169,3 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(answer.body)
-
-
-_ids = itertools.count()

@@ -76,7 +76,7 @@ class CalDAVTarget:
         self.client = DAVClient(
             url=self.url,
             username=username,
-            password=password,
+            password=password if password is not None or not username else "",
             auth_type="basic" if username else None,
             timeout=int(timeout),
             rate_limit_handle=False,

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.policy import SMTP
 from pathlib import Path
 
 from syncsvc import links
@@ -16,7 +17,7 @@ from syncsvc.mailer.compose import DoneLink, compose, compose_invitation, subjec
 from syncsvc.mailer.outbox import DrainReport, drain
 from syncsvc.mailer.reminders import Policy, due_notifications
 from syncsvc.mailer.smtp import MaildirTransport, RateLimit, SmtpTransport, Transport
-from syncsvc.service import plan_all
+from syncsvc.service import plan_all, protected_sessions
 from syncsvc.settings import Settings, mail_credentials
 from syncsvc.store import Store
 
@@ -111,7 +112,7 @@ def notify(
             recipient=str(message["To"]),
             subject=subject,
             message_id=str(message["Message-ID"]),
-            message=message.as_bytes(),
+            message=message.as_bytes(policy=SMTP),
             now=now,
             session_id=n.session.id if n.session else None,
             milestone_id=n.milestone.id if n.milestone else None,
@@ -120,7 +121,7 @@ def notify(
     # Invitations: sessions still to come; past ones and broken files change nothing.
     upcoming = [p for p in planned if p[0].end >= now.astimezone(p[1].tz).date()]
     past = {s.id for s, c, _ in planned if s.end < now.astimezone(c.tz).date()}
-    protected = frozenset(config.broken_session_ids | past)
+    protected = protected_sessions(config, (), store) | past
     for change in invitations.changes(upcoming, store.invitation_states(), protected):
         if store.has_key(change.key):
             continue
@@ -135,7 +136,7 @@ def notify(
             recipient=str(message["To"]),
             subject=subject,
             message_id=str(message["Message-ID"]),
-            message=message.as_bytes(),
+            message=message.as_bytes(policy=SMTP),
             now=now,
             session_id=change.session_id,
             milestone_id="exam_session",

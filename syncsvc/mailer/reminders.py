@@ -212,6 +212,8 @@ def _digests(
         moment = _moment(day, policy.digest_hour, centre)
         if moment > now:
             continue  # this week's digest is not due yet; last week's is superseded
+        if now - moment > timedelta(days=1):
+            continue  # missed by more than a day (service down): skipped, not sent late
         horizon = day + timedelta(days=policy.digest_horizon_days)
         overdue, upcoming = [], []
         for session, _, milestones in items:

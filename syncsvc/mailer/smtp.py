@@ -7,6 +7,7 @@ Errors are sorted once, here: a connection that fails, a timeout or a 4xx answer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mailbox
 import ssl
 import time
@@ -114,6 +115,10 @@ class SmtpTransport:
                 except aiosmtplib.SMTPResponseException as exc:
                     kind = "permanent" if exc.code >= 500 else "temporary"
                     on_result(row, kind, f"refus du relais SMTP : {exc.code} {exc.message}")
+                except (UnicodeError, ValueError) as exc:
+                    on_result(row, "permanent", f"message impossible à transmettre ({exc})")
+                    with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                        await client.rset()  # close the half-open transaction
                 except (aiosmtplib.SMTPException, OSError) as exc:
                     on_result(row, "temporary", f"envoi interrompu ({type(exc).__name__})")
                     for rest in rows[index + 1 :]:

@@ -283,9 +283,9 @@ def test_every_broken_file_is_reported(tmp_path: Path) -> None:
     root = make_config(
         tmp_path,
         {
-            "a.yaml": edit(session("a-session"), "nature: titre", "nature: titr"),
-            "b.yaml": session("b-session"),
-            "c.yaml": edit(session("c-session"), "start: 2027-03-15", "start: demain"),
+            "a-session.yaml": edit(session("a-session"), "nature: titre", "nature: titr"),
+            "b-session.yaml": session("b-session"),
+            "c-session.yaml": edit(session("c-session"), "start: 2027-03-15", "start: demain"),
         },
     )
 
@@ -294,7 +294,7 @@ def test_every_broken_file_is_reported(tmp_path: Path) -> None:
     assert list(config.sessions) == ["b-session"]
     assert config.broken_session_ids == {"a-session", "c-session"}
     files = {Path(p.file).name for p in config.problems}
-    assert files == {"a.yaml", "c.yaml"}
+    assert files == {"a-session.yaml", "c-session.yaml"}
 
 
 @pytest.mark.parametrize(
@@ -303,33 +303,33 @@ def test_every_broken_file_is_reported(tmp_path: Path) -> None:
         pytest.param(
             "fichier.yaml",
             edit(session("id-du-fichier"), "nature: titre", "nature: titr"),
-            "id-du-fichier",
+            {"id-du-fichier", "fichier"},
             id="id-read-from-file",
         ),
         pytest.param(
             "illisible.yaml",
             edit(session(), "nature: titre", "nature: [titre"),
-            "illisible",
+            {"illisible"},
             id="yaml-error-uses-stem",
         ),
-        pytest.param("vide.yaml", "", "vide", id="empty-file-uses-stem"),
-        pytest.param("liste.yml", "- a\n- b\n", "liste", id="not-a-mapping-uses-stem"),
+        pytest.param("vide.yaml", "", {"vide"}, id="empty-file-uses-stem"),
+        pytest.param("liste.yml", "- a\n- b\n", {"liste"}, id="not-a-mapping-uses-stem"),
         pytest.param(
             "numero.yaml",
             edit(session(), f"id: {SESSION_ID}", "id: 12345"),
-            "numero",
+            {"numero"},
             id="id-not-text-uses-stem",
         ),
     ],
 )
 def test_broken_session_id_comes_from_id_or_file_stem(
-    tmp_path: Path, name: str, text: str, expected_id: str
+    tmp_path: Path, name: str, text: str, expected_id: set[str]
 ) -> None:
-    root = make_config(tmp_path, {name: text, "bon.yaml": session("bonne-session")})
+    root = make_config(tmp_path, {name: text, "bonne-session.yaml": session("bonne-session")})
 
     config = load_config(root)
 
-    assert config.broken_session_ids == {expected_id}
+    assert config.broken_session_ids == expected_id
     assert list(config.sessions) == ["bonne-session"]
     assert {p.file for p in config.problems} == {str(root / "sessions" / name)}
 
@@ -527,9 +527,9 @@ def test_unknown_centre_lists_the_known_centres(tmp_path: Path) -> None:
 
 
 def test_duplicate_session_id_in_two_files(tmp_path: Path) -> None:
-    root = make_config(tmp_path, {"a-premier.yaml": session(), "b-second.yaml": session()})
-    first = root / "sessions" / "a-premier.yaml"
-    second = root / "sessions" / "b-second.yaml"
+    root = make_config(tmp_path, {f"{SESSION_ID}.yaml": session(), f"{SESSION_ID}.yml": session()})
+    first = root / "sessions" / f"{SESSION_ID}.yaml"
+    second = root / "sessions" / f"{SESSION_ID}.yml"
 
     config = load_config(root)
 
@@ -687,10 +687,10 @@ def test_unknown_timezone_is_reported(tmp_path: Path) -> None:
     root = make_config(
         tmp_path,
         {
-            "reunion.yaml": session("sa-reunion"),
-            "tee.yaml": (EXAMPLE / "sessions" / "tee-2027-04-strasbourg.yaml").read_text(
-                encoding="utf-8"
-            ),
+            "sa-reunion.yaml": session("sa-reunion"),
+            "tee-2027-04-strasbourg.yaml": (
+                EXAMPLE / "sessions" / "tee-2027-04-strasbourg.yaml"
+            ).read_text(encoding="utf-8"),
         },
         centres,
     )
@@ -706,7 +706,7 @@ def test_unknown_timezone_is_reported(tmp_path: Path) -> None:
     # the invalid centre is left out; a session there fails, the others load
     assert "afpar-st-andre" not in config.centres
     assert set(config.centres) == {"greta-lyon-venissieux", "afpa-strasbourg"}
-    reunion = problems_of(config, root / "sessions" / "reunion.yaml")
+    reunion = problems_of(config, root / "sessions" / "sa-reunion.yaml")
     assert set(reunion) == {"centre"}
     assert list(config.sessions) == ["tee-2027-04-strasbourg"]
     assert config.broken_session_ids == {"sa-reunion"}
@@ -797,7 +797,7 @@ def test_impossible_calendar_date_is_reported_not_raised(tmp_path: Path) -> None
             "sa-fevrier.yaml": edit(
                 session("sa-fevrier"), "start: 2027-03-15", "start: 2027-02-30"
             ),
-            "bon.yaml": session("bonne-session"),
+            "bonne-session.yaml": session("bonne-session"),
         },
     )
 
@@ -855,3 +855,12 @@ def test_done_mark_of_a_disabled_advice_rule_is_not_called_unknown(tmp_path: Pat
     config = load_config(root)
 
     assert not any("inconnu" in p.message for p in config.problems), config.problems
+
+
+def test_file_name_must_be_the_session_id(tmp_path: Path) -> None:
+    """A broken file protects its session by its name: the name must be the id."""
+    config, file = load_one(tmp_path, session("autre-id"), name="mauvais-nom.yaml")
+    problem = only_problem(config, file)
+    assert_line(problem, file, "id")
+    assert "autre-id.yaml" in problem.message
+    assert config.broken_session_ids == {"autre-id", "mauvais-nom"}

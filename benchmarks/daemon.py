@@ -1,0 +1,234 @@
+"""Benchmark: `syncsvc run` with 1,000 sessions.
+
+Prints: steady-state RSS of the daemon (target < 200 MB); the latency from editing one session
+file to the last write of its items on a local Radicale (target < 2 s); the dashboard's p95
+latency under 20 concurrent clients (target < 100 ms).
+
+1,000 sessions over 20 centres are loaded and planned; one centre's calendar (50 sessions,
+~1,000 items) is pushed to Radicale (a first push into one big calendar would measure
+Radicale's O(n²) creation cost, not syncsvc), every centre has an ICS feed.
+
+    .venv/bin/python benchmarks/daemon.py [--sessions 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from syncsvc.auth import hash_password  # noqa: E402
+from syncsvc.store import Store  # noqa: E402
+from tests.servers import free_port, radicale_server  # noqa: E402
+
+CENTRES = [f"centre-{i:02d}" for i in range(20)]
+CENTRE = """\
+{cid}:
+  name: "Centre {cid}"
+  timezone: Europe/Paris
+  exam_office_email: examens@{cid}.example
+  ud_email: ud@{cid}.example
+  sector: tertiaire
+  agrements: [{{title_code: TP-00374, until: 2031-12-31, max_candidates: 15}}]
+"""
+SESSION = """\
+id: bench-{n:04d}
+title: {{code: TP-00374, acronym: B{n}, label: "Titre de test", transport: false}}
+nature: titre
+centre: {centre}
+start: {start}
+end: {end}
+first_day_start: "08:30"
+candidates: {{training: 8, vae: 1}}
+session_manager: {{name: "Responsable {n}", email: rs{n}@centre.example}}
+coordinators: [{{name: "Coordination {n}", email: coord{n}@centre.example}}]
+jury:
+  - {{name: "Jury A{n}", email: a{n}@jury.example, habilitation_until: 2031-12-31}}
+  - {{name: "Jury B{n}", email: b{n}@jury.example, habilitation_until: 2031-12-31}}
+declared_on: 2026-01-05
+"""
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=1000)
+    count = parser.parse_args().sessions
+    with tempfile.TemporaryDirectory() as tmp_name, radicale_server(Path(tmp_name) / "r") as dav:
+        tmp = Path(tmp_name)
+        config = tmp / "config"
+        (config / "sessions").mkdir(parents=True)
+        (config / "centres.yaml").write_text("".join(CENTRE.format(cid=c) for c in CENTRES))
+        for n in range(count):
+            start = date(2027, 2, 1) + timedelta(days=(n * 7) % 600)
+            (config / "sessions" / f"bench-{n:04d}.yaml").write_text(
+                SESSION.format(
+                    n=n,
+                    centre=CENTRES[n % len(CENTRES)],
+                    start=start,
+                    end=start + timedelta(days=4),
+                )
+            )
+        port = free_port()
+        feeds = "".join(
+            f'\n[[targets]]\nname = "flux-{c}"\nkind = "feed"\naudience = "coordinators:{c}"\n'
+            for c in CENTRES
+        )
+        (config / "syncsvc.toml").write_text(f"""
+[store]
+url = "sqlite:///{tmp / "state.db"}"
+[web]
+port = {port}
+users = [{{ login = "bench", password_hash = "{hash_password("bench")}" }}]
+[mail]
+transport = "maildir"
+maildir = "{tmp / "mail"}"
+[daemon]
+watch_every_seconds = 0.2
+debounce_seconds = 0.2
+[[targets]]
+name = "coordination"
+kind = "caldav"
+url = "{dav.url}"
+username = "{dav.username}"
+password_env = "BENCH_CALDAV_PASSWORD"
+calendar = "examens-centre-00"
+audience = "coordinators:centre-00"
+{feeds}""")
+        env = {**os.environ, "BENCH_CALDAV_PASSWORD": dav.password}
+        log = (tmp / "daemon.log").open("wb")
+        daemon = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from syncsvc.cli import main; raise SystemExit(main())",
+                "run",
+                "--config",
+                str(config),
+                "--now",
+                "2026-12-01T09:00+01:00",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        store = Store(f"sqlite:///{tmp / 'state.db'}")
+        try:
+            expected = (count + len(CENTRES) - 1) // len(CENTRES) * 20
+            began = time.monotonic()
+            while True:
+                try:
+                    pushed = len(store.recorded("coordination"))
+                except Exception:
+                    pushed = 0
+                if pushed >= expected * 0.95 and dav.proxy.counts["PUT"] == pushed:
+                    break
+                assert daemon.poll() is None, (tmp / "daemon.log").read_text()
+                time.sleep(0.5)
+            print(
+                f"{count} sessions, {len(CENTRES)} centres; first push of {pushed} items to "
+                f"Radicale: {time.monotonic() - began:.1f} s"
+            )
+            time.sleep(5)
+            print(f"steady-state RSS: {rss_mb(daemon.pid):.0f} MB (target < 200 MB)")
+
+            # One file changes: time to the last write of its items.
+            path = config / "sessions" / "bench-0000.yaml"
+            text = path.read_text()
+            old_start = text.split("start: ")[1].split("\n")[0]
+            old_end = text.split("end: ")[1].split("\n")[0]
+            moved = (date.fromisoformat(old_start) + timedelta(days=7)).isoformat()
+            moved_end = (date.fromisoformat(old_end) + timedelta(days=7)).isoformat()
+            dav.proxy.reset()
+            edited = time.monotonic()
+            path.write_text(
+                text.replace(f"start: {old_start}", f"start: {moved}").replace(
+                    f"end: {old_end}", f"end: {moved_end}"
+                )
+            )
+            items = [
+                r for r in store.recorded("coordination").values() if r.session_id == "bench-0000"
+            ]
+            while True:
+                now_items = [
+                    r
+                    for r in store.recorded("coordination").values()
+                    if r.session_id == "bench-0000"
+                ]
+                if now_items and all(r.sequence == 1 for r in now_items):
+                    break
+                time.sleep(0.02)
+            latency = time.monotonic() - edited
+            print(
+                f"one session file edited -> its {len(items)} items rewritten on Radicale: "
+                f"{latency:.2f} s (target < 2 s; includes the 0.2 s watch + 0.2 s debounce), "
+                f"{dav.proxy.counts['PUT']} PUT"
+            )
+
+            # Dashboard p95 under 20 concurrent clients.
+            base = f"http://127.0.0.1:{port}"
+            with httpx.Client(base_url=base, follow_redirects=True) as client:
+                page = client.get("/login")
+                token = page.text.split('name="csrf" value="')[1].split('"')[0]
+                client.post("/login", data={"login": "bench", "password": "bench", "csrf": token})
+                cookies = dict(client.cookies)
+                assert client.get("/").status_code == 200
+            latencies: list[float] = []
+            lock = threading.Lock()
+
+            def worker() -> None:
+                with httpx.Client(base_url=base, cookies=cookies) as c:
+                    for _ in range(25):
+                        t0 = time.perf_counter()
+                        response = c.get("/")
+                        elapsed = time.perf_counter() - t0
+                        assert response.status_code == 200
+                        with lock:
+                            latencies.append(elapsed)
+
+            threads = [threading.Thread(target=worker) for _ in range(20)]
+            t0 = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            wall = time.perf_counter() - t0
+            p95 = statistics.quantiles(latencies, n=20)[18]
+            print(
+                f"dashboard under 20 concurrent clients: {len(latencies)} requests in "
+                f"{wall:.1f} s, median {statistics.median(latencies) * 1000:.0f} ms, "
+                f"p95 {p95 * 1000:.0f} ms (target < 100 ms)"
+            )
+            print(f"RSS after load: {rss_mb(daemon.pid):.0f} MB")
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(30)
+            print(f"SIGTERM -> exit {code}")
+            store.close()
+            log.close()
+            shutil.rmtree(config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""A session's milestones -> a timeline chart as an SVG string (pure).
+
+One row per milestone, in the order given; x is the date. Each row has a marker at its due day
+(a bar from the due day to the last day for a multi-day item such as the exam session), filled
+by status: overdue red, due soon amber, done green, pending grey. A done milestone also shows the
+day it was done (a green tick, linked to its due day when they differ). A vertical dashed line
+marks today. Milestones due after ``horizon`` (the archive deadline five years on, say) would
+squash every other row into a few pixels: they are drawn at the right edge with their date.
+
+The chart is decorative for screen readers (``role="img"`` with a title and a description): the
+checklist table next to it carries the same facts as text.
+
+Vocabulary of the markup (tests and CSS rely on it): ``<g class="milestone" data-milestone=ID
+data-status=STATUS>`` per row, ``<line class="today">`` for today, ``class="done-mark"`` for a
+done day, ``class="beyond"`` for a milestone beyond the horizon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html import escape
+
+from syncsvc.ical import STATUS_LABELS
+from syncsvc.model import Milestone, Status
+
+COLOURS: dict[Status, str] = {
+    "overdue": "#c62828",
+    "due_soon": "#e69500",
+    "done": "#2e7d32",
+    "pending": "#8a8f98",
+}
+LEGEND_ORDER: tuple[Status, ...] = ("overdue", "due_soon", "done", "pending")
+TODAY_COLOUR = "#1a3a8f"
+MONTHS = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    width: int = 980
+    label_width: int = 330
+    row_height: int = 26
+    top: int = 46
+    """Room for the month axis and today's label."""
+    bottom: int = 44
+    """Room for the legend."""
+    right: int = 70
+    """Room for the date labels of the last markers."""
+    char_width: float = 7.0
+    """Average width of a 12 px label character, to cut long titles."""
+    min_tick_gap: int = 64
+
+
+def _fr(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def _short(day: date) -> str:
+    return f"{day:%d/%m/%y}"
+
+
+def _n(value: float) -> str:
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _cut(text: str, width: float, char_width: float) -> str:
+    room = max(4, int(width / char_width))
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+
+
+def _last_day(m: Milestone) -> date:
+    return m.ends_on if m.ends_on is not None and m.ends_on > m.due else m.due
+
+
+def _months_between(start: date, end: date, step: int) -> list[date]:
+    ticks: list[date] = []
+    year, month = start.year, start.month
+    while True:
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+        tick = date(year, month, 1)
+        if tick > end:
+            return ticks
+        if (month - 1) % step == 0:
+            ticks.append(tick)
+
+
+def timeline_svg(
+    milestones: Sequence[Milestone],
+    today: date,
+    *,
+    horizon: date | None = None,
+    title: str = "Chronologie des jalons",
+    layout: Layout = Layout(),
+    id_prefix: str = "tl",
+) -> str:
+    """The SVG chart (a complete ``<svg>`` element, ready to inline in HTML)."""
+    lay = layout
+    inside = [m for m in milestones if horizon is None or m.due <= horizon]
+    days = [today]
+    for m in inside:
+        days += [m.due, _last_day(m)]
+        if m.done_on is not None and (horizon is None or m.done_on <= horizon):
+            days.append(m.done_on)
+    first = min(days) - timedelta(days=7)
+    last = max(days) + timedelta(days=7)
+    span = max(1, (last - first).days)
+    plot_left = lay.label_width
+    plot_right = lay.width - lay.right
+    plot_width = plot_right - plot_left
+    rows_height = lay.row_height * max(1, len(milestones))
+    height = lay.top + rows_height + lay.bottom
+
+    def x(day: date) -> float:
+        clamped = min(max(day, first), last)
+        return plot_left + (clamped - first).days / span * plot_width
+
+    title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
+    counts = {s: sum(1 for m in milestones if m.status == s) for s in LEGEND_ORDER}
+    summary = ", ".join(f"{STATUS_LABELS[s].lower()} : {counts[s]}" for s in LEGEND_ORDER)
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
+        f'viewBox="0 0 {lay.width} {height}" width="{lay.width}" height="{height}" '
+        f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif" '
+        f'font-size="12">',
+        f'<title id="{title_id}">{escape(title)}</title>',
+        f'<desc id="{desc_id}">{len(milestones)} jalons du {_fr(first + timedelta(days=7))} '
+        f"au {_fr(last - timedelta(days=7))} ; aujourd'hui {_fr(today)} ; "
+        f"{escape(summary)}. Le détail est dans le tableau des jalons.</desc>",
+    ]
+
+    # Month axis.
+    step = 1
+    while step < 12 and plot_width * 30 * step / span < lay.min_tick_gap:
+        step = {1: 2, 2: 3, 3: 6, 6: 12}[step]
+    if plot_width * 30 * step / span < lay.min_tick_gap:
+        step = 12 * max(1, round(lay.min_tick_gap * span / (plot_width * 365)))
+    axis_bottom = lay.top + rows_height
+    out.append('<g class="axis" fill="#555">')
+    for tick in _months_between(first, last, step):
+        tx = _n(x(tick))
+        label = (
+            f"{MONTHS[tick.month - 1]} {tick.year}"
+            if tick.month == 1 or step >= 12
+            else (MONTHS[tick.month - 1])
+        )
+        out.append(
+            f'<line x1="{tx}" y1="{lay.top - 6}" x2="{tx}" y2="{axis_bottom}" '
+            'stroke="#dde1e6" stroke-width="1"/>'
+            f'<text x="{tx}" y="{lay.top - 10}" text-anchor="middle" font-size="11">'
+            f"{escape(label)}</text>"
+        )
+    out.append("</g>")
+
+    # Rows.
+    for index, m in enumerate(milestones):
+        top = lay.top + index * lay.row_height
+        mid = top + lay.row_height / 2
+        colour = COLOURS[m.status]
+        beyond = horizon is not None and m.due > horizon
+        label = _cut(m.title, lay.label_width - 16, lay.char_width)
+        tooltip = f"{m.title} — échéance {_fr(m.due)}"
+        if _last_day(m) != m.due:
+            tooltip += f" au {_fr(_last_day(m))}"
+        tooltip += f" — {STATUS_LABELS[m.status]}"
+        if m.done_on is not None:
+            tooltip += f" le {_fr(m.done_on)}"
+        out.append(
+            f'<g class="milestone" data-milestone="{escape(m.id)}" data-status="{m.status}">'
+            f"<title>{escape(tooltip)}</title>"
+        )
+        if index % 2 == 0:
+            out.append(
+                f'<rect x="0" y="{top}" width="{lay.width}" height="{lay.row_height}" '
+                'fill="#f4f6f8"/>'
+            )
+        out.append(
+            f'<text x="8" y="{_n(mid + 4)}" fill="#1b1f24">{escape(label)}</text>'
+            f'<line x1="{plot_left}" y1="{_n(mid)}" x2="{plot_right}" y2="{_n(mid)}" '
+            'stroke="#e3e6ea" stroke-width="1"/>'
+        )
+        if beyond:
+            tip = plot_right + 4
+            out.append(
+                f'<path class="beyond" d="M{tip - 10} {_n(mid - 6)} L{tip} {_n(mid)} '
+                f'L{tip - 10} {_n(mid + 6)} Z" fill="{colour}"/>'
+                f'<text x="{tip - 14}" y="{_n(mid + 4)}" text-anchor="end" font-size="11" '
+                f'fill="#333">→ {_fr(m.due)}</text>'
+            )
+            out.append("</g>")
+            continue
+        x_due, x_last = x(m.due), x(_last_day(m))
+        if x_last - x_due >= 4:
+            out.append(
+                f'<rect class="marker" x="{_n(x_due)}" y="{_n(mid - 6)}" '
+                f'width="{_n(x_last - x_due)}" height="12" rx="3" fill="{colour}"/>'
+            )
+        else:
+            out.append(
+                f'<circle class="marker" cx="{_n(x_due)}" cy="{_n(mid)}" r="6" fill="{colour}" '
+                'stroke="#fff" stroke-width="1.5"/>'
+            )
+        note = _short(m.due)
+        if m.done_on is not None:
+            x_done = x(m.done_on)
+            if abs(x_done - x_due) > 1:
+                out.append(
+                    f'<line x1="{_n(x_due)}" y1="{_n(mid)}" x2="{_n(x_done)}" y2="{_n(mid)}" '
+                    f'stroke="{COLOURS["done"]}" stroke-width="2" stroke-dasharray="3 2"/>'
+                )
+            out.append(
+                f'<path class="done-mark" d="M{_n(x_done - 5)} {_n(mid - 1)} '
+                f'l4 5 l7 -10" fill="none" stroke="{COLOURS["done"]}" stroke-width="2.5" '
+                'stroke-linecap="round" stroke-linejoin="round"/>'
+            )
+            note = f"fait le {_short(m.done_on)}"
+        right_edge = max(x_last, x(m.done_on) if m.done_on else x_last)
+        out.append(
+            f'<text x="{_n(right_edge + 10)}" y="{_n(mid + 4)}" font-size="10.5" '
+            f'fill="#444">{escape(note)}</text>'
+        )
+        out.append("</g>")
+
+    # Today.
+    tx = _n(x(today))
+    out.append(
+        f'<line class="today" x1="{tx}" y1="{lay.top - 4}" x2="{tx}" y2="{axis_bottom}" '
+        f'stroke="{TODAY_COLOUR}" stroke-width="2" stroke-dasharray="5 3"/>'
+        f'<text x="{tx}" y="12" text-anchor="middle" font-size="11" font-weight="bold" '
+        f'fill="{TODAY_COLOUR}">Aujourd\'hui {_fr(today)}</text>'
+    )
+
+    # Legend.
+    ly = axis_bottom + 26
+    lx = 8
+    out.append('<g class="legend">')
+    for status in LEGEND_ORDER:
+        out.append(
+            f'<circle cx="{lx + 6}" cy="{ly - 4}" r="6" fill="{COLOURS[status]}"/>'
+            f'<text x="{lx + 16}" y="{ly}">{escape(STATUS_LABELS[status])}</text>'
+        )
+        lx += 30 + int(len(STATUS_LABELS[status]) * lay.char_width)
+    out.append(
+        f'<line x1="{lx}" y1="{ly - 10}" x2="{lx}" y2="{ly + 2}" stroke="{TODAY_COLOUR}" '
+        'stroke-width="2" stroke-dasharray="5 3"/>'
+        f'<text x="{lx + 8}" y="{ly}">Aujourd\'hui</text>'
+    )
+    out.append("</g></svg>")
+    return "\n".join(out)

@@ -1,0 +1,293 @@
+"""`syncsvc run` as a real process: Radicale and aiosmtpd started by the test, config edits
+picked up, SIGTERM, kill -9 and a standby taking over."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+from sqlalchemy import create_engine, text
+
+from syncsvc.store import Store
+from tests.servers import CalDAVServer, free_port, radicale_server
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = "2026-12-01T09:00+04:00"
+PG = os.environ.get(
+    "SYNCSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@dataclass
+class Inbox:
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    box = Inbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def radicale(tmp_path: Path) -> Iterator[CalDAVServer]:
+    with radicale_server(tmp_path / "radicale") as server:
+        yield server
+
+
+def wait_for(what: str, check: Callable[[], bool], seconds: float = 40) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Service:
+    """A `syncsvc run` process and its log."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.config, self.log = config, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Service:
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from syncsvc.cli import main; raise SystemExit(main())",
+                "run",
+                "--config",
+                str(self.config),
+                "--now",
+                NOW,
+            ],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=self.config.parent,
+        )
+        return self
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+
+def write_config(tmp: Path, radicale: CalDAVServer, smtp_port: int, store_url: str) -> Path:
+    config = tmp / "config"
+    shutil.copytree(ROOT / "config", config, dirs_exist_ok=True)
+    (config / "syncsvc.toml").write_text(
+        f"""
+[store]
+url = "{store_url}"
+
+[web]
+port = {free_port()}
+
+[daemon]
+reconcile_every_minutes = 60
+notify_every_seconds = 5
+watch_every_seconds = 0.2
+debounce_seconds = 0.2
+
+[mail]
+transport = "smtp"
+host = "127.0.0.1"
+port = {smtp_port}
+from = "Examens <examens@afpar.example>"
+rate_per_minute = 6000
+
+[[targets]]
+name = "coordination"
+kind = "caldav"
+url = "{radicale.url}"
+username = "{radicale.username}"
+password_env = "TEST_CALDAV_PASSWORD"
+calendar = "examens-st-andre"
+audience = "coordinators:afpar-st-andre"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def remote_dtstart(radicale: CalDAVServer, uid: str) -> str:
+    href = (
+        f"{radicale.upstream_url}{radicale.username}/examens-st-andre/{uid.replace('@', '%40')}.ics"
+    )
+    body = httpx.get(href, auth=radicale.auth).content
+    event = next(c for c in Calendar.from_ical(body).walk("VEVENT"))
+    return str(event.decoded("DTSTART"))
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_CALDAV_PASSWORD", "secret")
+
+
+def test_edit_picked_up_then_sigterm(
+    tmp_path: Path, radicale: CalDAVServer, inbox: tuple[Inbox, int]
+) -> None:
+    box, smtp_port = inbox
+    config = write_config(tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}")
+    service = Service(config, tmp_path / "run.log").start()
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        wait_for("the first push", lambda: len(_recorded(store)) == 40)
+        wait_for(
+            "the jury invitations",
+            lambda: (
+                sum(1 for m in box.messages if str(m["Subject"]).startswith("Invitation")) == 11
+            ),
+        )
+        uid = "sa-2027-03-st-andre.dte_order@syncsvc"
+        assert remote_dtstart(radicale, uid) == "2026-12-11"
+
+        path = config / "sessions/sa-2027-03-st-andre.yaml"
+        path.write_text(
+            path.read_text(encoding="utf-8")
+            .replace("start: 2027-03-15", "start: 2027-03-22")
+            .replace("end: 2027-03-19", "end: 2027-03-26"),
+            encoding="utf-8",
+        )
+        began = time.monotonic()
+        wait_for("the moved event", lambda: remote_dtstart(radicale, uid) == "2026-12-18")
+        assert time.monotonic() - began < 15
+        wait_for(
+            "the update invitation",
+            lambda: any(
+                str(m["Subject"]).startswith("Modification") and "c.maillot" in str(m["To"])
+                for m in box.messages
+            ),
+        )
+        assert service.stop() == 0
+        assert "arrêt terminé" in service.text()
+        assert "secret" not in service.text()
+    finally:
+        if service.process and service.process.poll() is None:
+            service.process.kill()
+        store.close()
+
+
+def _recorded(store: Store) -> dict[str, Any]:
+    try:
+        return dict(store.recorded("coordination"))
+    except Exception:
+        return {}
+
+
+def test_kill_9_during_push_then_restart_converges(
+    tmp_path: Path, radicale: CalDAVServer, inbox: tuple[Inbox, int]
+) -> None:
+    box, smtp_port = inbox
+    config = write_config(tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}")
+    first = Service(config, tmp_path / "a.log").start()
+    wait_for("some writes", lambda: radicale.proxy.counts["PUT"] >= 5)
+    first.stop(signal.SIGKILL)
+    second = Service(config, tmp_path / "b.log").start()
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        wait_for("convergence", lambda: len(_recorded(store)) == 40)
+        wait_for("the invitations", lambda: len({m["Message-ID"] for m in box.messages}) >= 11)
+        time.sleep(1)  # let a last drain run, then check nothing was lost or doubled
+        listing = httpx.request(
+            "PROPFIND",
+            f"{radicale.upstream_url}{radicale.username}/examens-st-andre/",
+            headers={"Depth": "1"},
+            auth=radicale.auth,
+        ).text
+        assert listing.count(".ics</") == 40
+        ids = [m["Message-ID"] for m in box.messages]
+        assert len(set(ids)) == len({row.key for row in store.messages()})
+        assert len(ids) - len(set(ids)) <= 1  # the documented window, at most once
+        assert second.stop() == 0
+    finally:
+        for service in (first, second):
+            if service.process and service.process.poll() is None:
+                service.process.kill()
+        store.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex}"
+    engine = create_engine(PG)
+    try:
+        with engine.begin() as db:
+            db.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:
+        if os.environ.get("CI"):
+            raise AssertionError(f"PostgreSQL injoignable sur {PG} : {exc}") from exc
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    try:
+        yield f"{PG}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as db:
+            db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_one_active_instance_and_a_standby_that_takes_over(
+    tmp_path: Path,
+    radicale: CalDAVServer,
+    inbox: tuple[Inbox, int],
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    _, smtp_port = inbox
+    url = (
+        f"sqlite:///{tmp_path / 'state.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    config = write_config(tmp_path, radicale, smtp_port, url)
+    active = Service(config, tmp_path / "active.log").start()
+    standby = Service(config, tmp_path / "standby.log")
+    try:
+        wait_for("the active instance", lambda: "instance active" in active.text())
+        standby.start()
+        wait_for("the standby", lambda: "en attente" in standby.text())
+        assert "instance active" not in standby.text()
+        active.stop(signal.SIGKILL)
+        wait_for("the take-over", lambda: "instance active" in standby.text(), seconds=20)
+        assert standby.stop() == 0
+    finally:
+        for service in (active, standby):
+            if service.process and service.process.poll() is None:
+                service.process.kill()
