@@ -76,7 +76,7 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "uvicorn.access", "niquests", "urllib3", "httpx"):
+    for noisy in ("apscheduler", "uvicorn.access", "niquests", "urllib3", "httpx", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
