@@ -22,8 +22,8 @@ sessions then end at every restart and no done link from a mail can be verified 
 only puts links in mails when the key is set).
 
 The configuration is loaded on first use and again whenever a file of ``centres.yaml`` or
-``sessions/`` changes (modification time and size); plans are cached until the configuration,
-a centre's local day or the done marks change. Blocking work runs in Starlette's threadpool.
+``sessions/`` changes; plans are cached until the configuration, a centre's local day or the
+done marks change (see :mod:`syncsvc.board`). Blocking work runs in Starlette's threadpool.
 """
 
 from __future__ import annotations
@@ -35,20 +35,18 @@ import re
 import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
-from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -56,17 +54,23 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syncsvc import audience, auth, links, metrics
+from syncsvc.board import (
+    STATUSES,
+    Board,
+    ConfigSource,
+    Mark,
+    SessionView,
+    checklist,
+    count_by_target,
+)
 from syncsvc.calendars import feed
-from syncsvc.checks import check_session
 from syncsvc.ical import KIND_LABELS, STATUS_LABELS
-from syncsvc.loader import Config, ConfigError, load_config, load_ruleset
-from syncsvc.model import Centre, Finding, Milestone, Session, Status
-from syncsvc.planner import local_today
+from syncsvc.loader import ConfigError
+from syncsvc.model import Centre, Milestone
 from syncsvc.service import desired_items, plan_all, protected_sessions
 from syncsvc.settings import Settings, TargetSettings
 from syncsvc.status import Status as ProcessStatus
 from syncsvc.store import Store, TargetState
-from syncsvc.store import done_marks as done_marks_table
 from syncsvc.store import item_errors as item_errors_table
 from syncsvc.store import pushed_items as pushed_items_table
 from syncsvc.timeline import timeline_svg
@@ -80,7 +84,6 @@ MAX_NOTE: Final = 2000
 MAX_BY: Final = 120
 TIMELINE_TAIL: Final = timedelta(days=120)
 """Milestones due later than this after a session's end are drawn at the chart's right edge."""
-STATUSES: Final[tuple[Status, ...]] = ("overdue", "due_soon", "pending", "done")
 ROLE_LABELS: Final = {
     "coordinators": "coordination",
     "session_manager": "resp. session",
@@ -107,169 +110,8 @@ CSP: Final = (
 )
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-utcnow = _utcnow
-
-
-# --- configuration, plans ------------------------------------------------------------------
-
-
-class ConfigSource:
-    """The configuration folder, loaded on first use and reloaded when one of its files changes.
-
-    The fingerprint is (name, mtime, size) of ``centres.yaml`` and of every entry of
-    ``sessions/``: an edit, a new file or a removed one all change it. ``generation`` counts
-    the loads, so caches built on a configuration can tell when to rebuild.
-    """
-
-    def __init__(self, config_dir: Path, ruleset: str) -> None:
-        self.config_dir = config_dir
-        self.ruleset = ruleset
-        self.generation = 0
-        self._lock = threading.Lock()
-        self._fingerprint: tuple[tuple[str, int, int], ...] | None = None
-        self._config: Config | None = None
-
-    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
-        entries: list[tuple[str, int, int]] = []
-        centres = self.config_dir / "centres.yaml"
-        try:
-            stat = centres.stat()
-            entries.append((centres.name, stat.st_mtime_ns, stat.st_size))
-        except OSError:
-            pass
-        try:
-            with os.scandir(self.config_dir / "sessions") as found:
-                for entry in found:
-                    try:
-                        stat = entry.stat()
-                    except OSError:
-                        continue
-                    entries.append((entry.name, stat.st_mtime_ns, stat.st_size))
-        except OSError:
-            pass
-        return tuple(sorted(entries))
-
-    def current(self) -> Config:
-        """The configuration as the files are now (raises ConfigError when the folder is gone)."""
-        with self._lock:
-            fingerprint = self.fingerprint()
-            if self._config is None or fingerprint != self._fingerprint:
-                self._config = load_config(self.config_dir, load_ruleset(self.ruleset))
-                # Read the fingerprint before loading: an edit during the load reloads again.
-                self._fingerprint = fingerprint
-                self.generation += 1
-                log.info(
-                    "configuration chargée : %d session(s), %d problème(s)",
-                    len(self._config.sessions),
-                    len(self._config.problems),
-                )
-            return self._config
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """A done mark of the store, with who made it and their note."""
-
-    done_on: date
-    by: str
-    note: str | None
-    marked_at: datetime
-
-
-def read_marks(store: Store) -> dict[tuple[str, str], Mark]:
-    # The Store API gives the days only; the dashboard also shows who and the note.
-    with store.begin() as db:
-        rows = db.execute(select(done_marks_table))
-        return {
-            (row.session_id, row.milestone_id): Mark(
-                row.done_on, row.by, row.note, _aware(row.marked_at)
-            )
-            for row in rows
-        }
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def count_by_target(store: Store, table: Any) -> dict[str, int]:
-    with store.begin() as db:
-        rows = db.execute(select(table.c.target, func.count()).group_by(table.c.target))
-        return {str(target): int(count) for target, count in rows}
-
-
-@dataclass
-class SessionView:
-    session: Session
-    centre: Centre
-    milestones: list[Milestone]
-    findings: list[Finding]
-    today: date
-
-    @property
-    def next(self) -> Milestone | None:
-        return next((m for m in self.milestones if m.status != "done"), None)
-
-    def count(self, status: Status) -> int:
-        return sum(1 for m in self.milestones if m.status == status)
-
-
-@dataclass
-class Snapshot:
-    """Every session planned at one moment, with its findings and the store's done marks."""
-
-    config: Config
-    views: list[SessionView]
-    marks: dict[tuple[str, str], Mark]
-    by_id: dict[str, SessionView] = field(default_factory=dict)
-    fragments: dict[str, Markup] = field(default_factory=dict)
-    """HTML rendered from this snapshot alone (the same for every user), kept with it."""
-
-    def __post_init__(self) -> None:
-        self.by_id = {view.session.id: view for view in self.views}
-
-    def milestone_counts(self) -> dict[Status, int]:
-        counts: dict[Status, int] = dict.fromkeys(STATUSES, 0)
-        for view in self.views:
-            if view.session.cancelled:
-                continue
-            for m in view.milestones:
-                counts[m.status] += 1
-        return counts
-
-
-class Board:
-    """Plans and findings of all sessions, recomputed only when their inputs change."""
-
-    def __init__(self, source: ConfigSource, store: Store) -> None:
-        self.source = source
-        self.store = store
-        self._lock = threading.Lock()
-        self._key: tuple[object, ...] | None = None
-        self._snapshot: Snapshot | None = None
-
-    def snapshot(self, now: datetime) -> Snapshot:
-        config = self.source.current()
-        marks = read_marks(self.store)
-        zones = sorted({c.timezone for c in config.centres.values()})
-        days = tuple(now.astimezone(ZoneInfo(z)).date() for z in zones)
-        key = (self.source.generation, id(config), days, tuple(sorted(marks.items())))
-        # One thread plans; requests arriving meanwhile wait for its result instead of
-        # planning the same thing again.
-        with self._lock:
-            if self._snapshot is not None and key == self._key:
-                return self._snapshot
-            views = []
-            for session, centre, milestones in plan_all(config, now, self.store):
-                findings = check_session(session, centre, milestones, now)
-                today = local_today(now, centre.tz)
-                views.append(SessionView(session, centre, milestones, findings, today))
-            self._key, self._snapshot = key, Snapshot(config, views, marks)
-            return self._snapshot
 
 
 class Feeds:
@@ -355,25 +197,6 @@ class TargetRow:
     url: str | None
 
 
-def checklist(description: str) -> tuple[str, list[str]]:
-    """(explanation, the "- …" lines under « À faire : ») of a rule's description."""
-    intro: list[str] = []
-    items: list[str] = []
-    in_list = False
-    for raw in description.splitlines():
-        line = raw.strip()
-        if line.lower().startswith("à faire"):
-            in_list = True
-            continue
-        if in_list and line.startswith("- "):
-            items.append(line[2:].strip())
-        elif in_list and items and line:
-            items[-1] += " " + line
-        elif line and not in_list:
-            intro.append(line)
-    return " ".join(intro), items
-
-
 def fr_date(day: date | None) -> str:
     return "" if day is None else f"{day:%d/%m/%Y}"
 
@@ -400,6 +223,14 @@ def audience_label(value: str, centres: Mapping[str, Centre]) -> str:
     if kind == "jury":
         return f"Jury — {who}"
     return "Toutes les sessions"
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part, for display."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def safe_next(value: str | None) -> str:
@@ -574,17 +405,25 @@ class Web:
         ctx: Context | None = None,
         session: auth.WebSession | None = None,
         new_cookie: bool = False,
+        splice: Mapping[str, bytes] | None = None,
         **values: Any,
     ) -> HTMLResponse:
+        """Render ``template``; each ``splice`` name is a ``{{ name }}`` replaced by ready bytes."""
         if ctx is not None:
             session, new_cookie = ctx.session, ctx.new_cookie
-        body = self.env.get_template(template).render(
+        marks = {name: f"\x00{name}\x00" for name in splice or {}}
+        text = self.env.get_template(template).render(
             user=ctx.user if ctx else None,
             via_header=ctx.via_header if ctx else False,
             csrf=session.csrf if session else "",
             path=request.url.path,
             **values,
+            **{name: Markup(mark) for name, mark in marks.items()},
         )
+        body = text.encode()
+        for name, mark in marks.items():
+            assert splice is not None
+            body = body.replace(mark.encode(), splice[name], 1)
         response = HTMLResponse(body, status_code=status_code)
         response.headers["Cache-Control"] = "no-store"
         if session is not None and new_cookie:
@@ -671,6 +510,9 @@ def action(
 
 
 def to_login(request: Request) -> Response:
+    """To the login form, and back to this page afterwards (a POST's page cannot be replayed)."""
+    if request.method not in ("GET", "HEAD"):
+        return RedirectResponse("/login", status_code=303)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
@@ -691,7 +533,7 @@ def create_app(
     config_dir: Path,
     settings: Settings,
     store: Store,
-    clock: Clock = _utcnow,
+    clock: Clock = utcnow,
     status: ProcessStatus | None = None,
 ) -> Starlette:
     """The web application; ``status`` (the daemon's counters) feeds /readyz and /metrics.
@@ -810,15 +652,18 @@ def create_app(
         table = snapshot.fragments.get("sessions")
         if table is None:
             template = web.env.get_template("_sessions_table.j2")
-            table = snapshot.fragments["sessions"] = Markup(template.render(views=snapshot.views))
+            table = template.render(views=snapshot.views).encode()
+            snapshot.fragments["sessions"] = table
+        # The big table is spliced in as bytes: a page for 1,000 sessions then costs its
+        # header, not a copy of the whole table per request.
         return web.html(
             ctx.request,
             "dashboard.j2",
             ctx=ctx,
-            table=table,
+            splice={"sessions": table},
             count=len(snapshot.views),
             problems=[str(p) for p in snapshot.config.problems],
-            totals=snapshot.milestone_counts(),
+            totals=snapshot.milestone_counts,
             now=clock(),
         )
 
@@ -829,11 +674,15 @@ def create_app(
             snapshot = web.board.snapshot(clock())
         except ConfigError as exc:
             return web.error(request, 503, "Configuration illisible", str(exc), ctx)
-        view = snapshot.by_id.get(request.path_params["session_id"])
+        session_id = request.path_params["session_id"]
+        view = snapshot.by_id.get(session_id)
         if view is None:
-            return web.error(
-                request, 404, "Session introuvable", "Aucune session ne porte cet identifiant.", ctx
+            message = (
+                "Le fichier de cette session contient des erreurs : le tableau de bord les liste."
+                if session_id in snapshot.config.broken_session_ids
+                else "Aucune session ne porte cet identifiant."
             )
+            return web.error(request, 404, "Session introuvable", message, ctx)
         session = view.session
         horizon = max(session.end, view.today) + TIMELINE_TAIL
         svg = timeline_svg(
@@ -874,7 +723,10 @@ def create_app(
 
     def _milestone_of(ctx: Context) -> tuple[SessionView, Milestone] | Response:
         request = ctx.request
-        snapshot = web.board.snapshot(clock())
+        try:
+            snapshot = web.board.snapshot(clock())
+        except ConfigError as exc:
+            return web.error(request, 503, "Configuration illisible", str(exc), ctx)
         view = snapshot.by_id.get(request.path_params["session_id"])
         milestone_id = request.path_params["milestone_id"]
         found = next((m for m in view.milestones if m.id == milestone_id), None) if view else None
@@ -932,14 +784,15 @@ def create_app(
         counts = store.outbox_counts()
         groups = {state: store.messages(state, limit=200) for state in OUTBOX_STATES}
         query = ctx.request.query_params
+        resent, missing = query.get("renvoye", ""), query.get("introuvable", "")
         return web.html(
             ctx.request,
             "outbox.j2",
             ctx=ctx,
             counts=counts,
             groups=groups,
-            resent=query.get("renvoye"),
-            missing=query.get("introuvable"),
+            resent=resent if resent.isdigit() else None,  # never reflect arbitrary text
+            missing=missing if missing.isdigit() else None,
         )
 
     @action(web)
@@ -965,8 +818,8 @@ def create_app(
             url = None
             if target.kind == "feed":
                 url = f"{base}/feeds/{store.feed_token(target.name, now)}.ics"
-            elif target.kind == "caldav":
-                url = target.url
+            elif target.kind == "caldav" and target.url:
+                url = _without_userinfo(target.url)
             rows.append(
                 TargetRow(
                     target,
@@ -1045,10 +898,6 @@ def create_app(
             return PlainTextResponse("Introuvable\n", status_code=404)
         return web.error(request, 404, "Page introuvable", "Cette adresse ne mène à rien.")
 
-    async def not_allowed(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 405
-        return PlainTextResponse("Méthode non permise\n", status_code=status)
-
     static = Path(__file__).parent / "static"
     app = Starlette(
         routes=[
@@ -1077,7 +926,7 @@ def create_app(
             Route("/metrics", metrics_page),
             Mount("/static", StaticFiles(directory=static), name="static"),
         ],
-        exception_handlers={404: not_found, 405: not_allowed},
+        exception_handlers={404: not_found},
     )
     app.add_middleware(SecurityHeaders)
     app.state.feeds = feeds
@@ -1206,7 +1055,7 @@ def metric_families(web: Web) -> list[metrics.Family]:
         snapshot = web.board.snapshot(web.clock())
     except ConfigError:
         return families
-    counts = snapshot.milestone_counts()
+    counts = snapshot.milestone_counts
     families += [
         F(
             "syncsvc_milestones",

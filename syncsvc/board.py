@@ -1,0 +1,227 @@
+"""The dashboard's view of the sessions: configuration reloaded on change, plans, done marks.
+
+Vocabulary:
+
+- *config source*: the configuration folder, loaded on first use and again when a file of
+  ``centres.yaml`` or ``sessions/`` changes (name, modification time and size);
+- *snapshot*: every session planned at one moment, with its findings and the store's done
+  marks (who, when, note); it is rebuilt only when the configuration, a centre's local day or
+  the done marks change, so a page costs a stat of the files and one query;
+- *checklist*: the "- …" lines under « À faire : » in a rule's description (the seeds).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from syncsvc.checks import check_session
+from syncsvc.loader import Config, load_config, load_ruleset
+from syncsvc.model import Centre, Finding, Milestone, Session, Status
+from syncsvc.planner import local_today
+from syncsvc.service import plan_all
+from syncsvc.store import Store
+from syncsvc.store import done_marks as done_marks_table
+
+log = logging.getLogger("syncsvc.web")
+STATUSES: Final[tuple[Status, ...]] = ("overdue", "due_soon", "pending", "done")
+
+
+class ConfigSource:
+    """The configuration folder, loaded on first use and reloaded when one of its files changes.
+
+    The fingerprint is (name, mtime, size) of ``centres.yaml`` and of every entry of
+    ``sessions/``: an edit, a new file or a removed one all change it. ``generation`` counts
+    the loads, so caches built on a configuration can tell when to rebuild.
+    """
+
+    def __init__(self, config_dir: Path, ruleset: str, recheck_seconds: float = 0.0) -> None:
+        self.config_dir = config_dir
+        self.ruleset = ruleset
+        self.recheck_seconds = recheck_seconds
+        """Stat the files at most this often (0: at every use). A process that watches the
+        folder itself can raise it and call :meth:`invalidate` on a change."""
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._fingerprint: tuple[tuple[str, int, int], ...] | None = None
+        self._config: Config | None = None
+        self._checked_at = float("-inf")
+
+    def invalidate(self) -> None:
+        """Look at the files again at the next use, whatever ``recheck_seconds`` says."""
+        with self._lock:
+            self._checked_at = float("-inf")
+
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        entries: list[tuple[str, int, int]] = []
+        centres = self.config_dir / "centres.yaml"
+        try:
+            stat = centres.stat()
+            entries.append((centres.name, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            pass
+        try:
+            with os.scandir(self.config_dir / "sessions") as found:
+                for entry in found:
+                    try:
+                        stat = entry.stat()
+                    except OSError:
+                        continue
+                    entries.append((entry.name, stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            pass
+        return tuple(sorted(entries))
+
+    def current(self) -> Config:
+        """The configuration as the files are now (raises ConfigError when the folder is gone)."""
+        with self._lock:
+            # Monotonic time paces the stat calls only; it decides nothing about the business.
+            moment = time.monotonic()
+            if self._config is not None and moment - self._checked_at < self.recheck_seconds:
+                return self._config
+            self._checked_at = moment
+            fingerprint = self.fingerprint()
+            if self._config is None or fingerprint != self._fingerprint:
+                self._config = load_config(self.config_dir, load_ruleset(self.ruleset))
+                # Read the fingerprint before loading: an edit during the load reloads again.
+                self._fingerprint = fingerprint
+                self.generation += 1
+                log.info(
+                    "configuration chargée : %d session(s), %d problème(s)",
+                    len(self._config.sessions),
+                    len(self._config.problems),
+                )
+            return self._config
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A done mark of the store, with who made it and their note."""
+
+    done_on: date
+    by: str
+    note: str | None
+    marked_at: datetime
+
+
+def read_marks(store: Store) -> dict[tuple[str, str], Mark]:
+    # The Store API gives the days only; the dashboard also shows who and the note.
+    with store.begin() as db:
+        rows = db.execute(select(done_marks_table))
+        return {
+            (row.session_id, row.milestone_id): Mark(
+                row.done_on, row.by, row.note, _aware(row.marked_at)
+            )
+            for row in rows
+        }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def count_by_target(store: Store, table: Any) -> dict[str, int]:
+    with store.begin() as db:
+        rows = db.execute(select(table.c.target, func.count()).group_by(table.c.target))
+        return {str(target): int(count) for target, count in rows}
+
+
+@dataclass
+class SessionView:
+    session: Session
+    centre: Centre
+    milestones: list[Milestone]
+    findings: list[Finding]
+    today: date
+
+    @property
+    def next(self) -> Milestone | None:
+        return next((m for m in self.milestones if m.status != "done"), None)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for m in self.milestones if m.status == status)
+
+
+@dataclass
+class Snapshot:
+    """Every session planned at one moment, with its findings and the store's done marks."""
+
+    config: Config
+    views: list[SessionView]
+    marks: dict[tuple[str, str], Mark]
+    by_id: dict[str, SessionView] = field(default_factory=dict)
+    fragments: dict[str, bytes] = field(default_factory=dict)
+    """UTF-8 HTML rendered from this snapshot alone (the same for every user), kept with it."""
+
+    def __post_init__(self) -> None:
+        self.by_id = {view.session.id: view for view in self.views}
+
+    @functools.cached_property
+    def milestone_counts(self) -> dict[Status, int]:
+        """Milestones of the sessions that are not cancelled, by status."""
+        counts: dict[Status, int] = dict.fromkeys(STATUSES, 0)
+        for view in self.views:
+            if view.session.cancelled:
+                continue
+            for m in view.milestones:
+                counts[m.status] += 1
+        return counts
+
+
+class Board:
+    """Plans and findings of all sessions, recomputed only when their inputs change."""
+
+    def __init__(self, source: ConfigSource, store: Store) -> None:
+        self.source = source
+        self.store = store
+        self._lock = threading.Lock()
+        self._key: tuple[object, ...] | None = None
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self, now: datetime) -> Snapshot:
+        config = self.source.current()
+        marks = read_marks(self.store)
+        zones = sorted({c.timezone for c in config.centres.values()})
+        days = tuple(now.astimezone(ZoneInfo(z)).date() for z in zones)
+        key = (self.source.generation, id(config), days, tuple(sorted(marks.items())))
+        # One thread plans; requests arriving meanwhile wait for its result instead of
+        # planning the same thing again.
+        with self._lock:
+            if self._snapshot is not None and key == self._key:
+                return self._snapshot
+            views = []
+            for session, centre, milestones in plan_all(config, now, self.store):
+                findings = check_session(session, centre, milestones, now)
+                today = local_today(now, centre.tz)
+                views.append(SessionView(session, centre, milestones, findings, today))
+            self._key, self._snapshot = key, Snapshot(config, views, marks)
+            return self._snapshot
+
+
+def checklist(description: str) -> tuple[str, list[str]]:
+    """(explanation, the "- …" lines under « À faire : ») of a rule's description."""
+    intro: list[str] = []
+    items: list[str] = []
+    in_list = False
+    for raw in description.splitlines():
+        line = raw.strip()
+        if line.lower().startswith("à faire"):
+            in_list = True
+            continue
+        if in_list and line.startswith("- "):
+            items.append(line[2:].strip())
+        elif in_list and items and line:
+            items[-1] += " " + line
+        elif line and not in_list:
+            intro.append(line)
+    return " ".join(intro), items

@@ -1,0 +1,145 @@
+"""Fixtures of the web tests: the app served by a real uvicorn on 127.0.0.1, a fixed clock.
+
+Each test gets a temporary copy of the example ``config/``, a fresh SQLite store, two users
+(``coordination`` with a name, ``direction`` without) and a known secret key, so done links can
+be signed here exactly as the mailer signs them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from syncsvc.auth import hash_password
+from syncsvc.settings import Settings, WebSettings, WebUser, load_settings
+from syncsvc.status import Status
+from syncsvc.store import Store
+from syncsvc.web import create_app
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+# A Monday when every status shows: the SA session has overdue and due-soon milestones.
+NOW = datetime(2027, 2, 8, 8, 0, tzinfo=UTC)
+SECRET_ENV = "SYNCSVC_TEST_WEB_SECRET"
+SECRET = "clé-de-test-des-liens-et-des-cookies"
+USER, PASSWORD, NAME = "coordination", "mot de passe de test", "Nathalie Técher"
+OTHER, OTHER_PASSWORD = "direction", "autre mot de passe"
+SESSION_ID = "sa-2027-03-st-andre"
+_CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@functools.cache
+def _hashes() -> tuple[str, str]:
+    # Lighter scrypt cost than the default: the format and the checks are the same.
+    return hash_password(PASSWORD, n=2**12), hash_password(OTHER_PASSWORD, n=2**12)
+
+
+def web_settings(config: Path, **web: object) -> Settings:
+    first, second = _hashes()
+    users = (
+        WebUser(login=USER, password_hash=first, name=NAME),
+        WebUser(login=OTHER, password_hash=second),
+    )
+    base = load_settings(config)
+    return base.model_copy(
+        update={
+            "web": WebSettings(users=users, **web),
+            "secret_key_env": SECRET_ENV,
+        }
+    )
+
+
+@dataclass
+class Served:
+    root: Path
+    config: Path
+    store: Store
+    clock: Clock
+    status: Status
+    settings: Settings
+    base: str
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, follow_redirects=False, timeout=30)
+
+    def login(self, client: httpx.Client, login: str = USER, password: str = PASSWORD) -> None:
+        form = client.get("/login")
+        response = client.post(
+            "/login",
+            data={"login": login, "password": password, "csrf": csrf_of(form.text), "next": "/"},
+        )
+        assert response.status_code == 303, response.text
+
+    @contextmanager
+    def logged_in(self, login: str = USER, password: str = PASSWORD) -> Iterator[httpx.Client]:
+        with self.client() as client:
+            self.login(client, login, password)
+            yield client
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF_RE.search(html)
+    assert found is not None, "no CSRF field in the page"
+    return found.group(1)
+
+
+@contextmanager
+def serve(
+    tmp_path: Path,
+    settings_for: Callable[[Path], Settings] = web_settings,
+    *,
+    with_status: bool = True,
+) -> Iterator[Served]:
+    """The app on a free port of 127.0.0.1 until the block ends."""
+    config = tmp_path / "config"
+    if not config.exists():
+        shutil.copytree(ROOT / "config", config)
+    settings = settings_for(config)
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    store.migrate()
+    clock = Clock(NOW)
+    status = Status()
+    app = create_app(config, settings, store, clock, status if with_status else None)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield Served(tmp_path, config, store, clock, status, settings, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    with serve(tmp_path) as running:
+        yield running
