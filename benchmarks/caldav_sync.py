@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -29,6 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import generate  # noqa: E402
 from syncsvc.calendars.caldav import CalDAVTarget  # noqa: E402
 from syncsvc.ical import resource_bytes  # noqa: E402
 from syncsvc.loader import load_config  # noqa: E402
@@ -39,41 +40,10 @@ from tests.servers import radicale_server  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)
 CENTRES = ["centre-a", "centre-b", "centre-c", "centre-d"]
-CENTRE = """\
-{cid}:
-  name: "Centre {cid}"
-  timezone: Europe/Paris
-  exam_office_email: examens@{cid}.example
-  ud_email: ud@{cid}.example
-  sector: tertiaire
-  agrements: [{{title_code: TP-00374, until: 2031-12-31, max_candidates: 15}}]
-"""
-SESSION = """\
-id: bench-{n:04d}
-title: {{code: TP-00374, acronym: B{n}, label: "Titre de test", transport: false}}
-nature: titre
-centre: {centre}
-start: {start}
-end: {end}
-first_day_start: "08:30"
-candidates: {{training: 8, vae: 1}}
-session_manager: {{name: "Responsable {n}", email: rs{n}@centre.example}}
-coordinators: [{{name: "Coordination {n}", email: coord{n}@centre.example}}]
-jury:
-  - {{name: "Jury A{n}", email: a{n}@jury.example, habilitation_until: 2031-12-31}}
-  - {{name: "Jury B{n}", email: b{n}@jury.example, habilitation_until: 2031-12-31}}
-"""
 
 
 def write_config(directory: Path, count: int) -> None:
-    directory.mkdir()
-    (directory / "centres.yaml").write_text("".join(CENTRE.format(cid=c) for c in CENTRES))
-    (directory / "sessions").mkdir()
-    for n in range(count):
-        start = date(2027, 2, 1) + timedelta(days=(n * 3) % 500)
-        (directory / "sessions" / f"bench-{n:04d}.yaml").write_text(
-            SESSION.format(n=n, centre=CENTRES[n % 4], start=start, end=start + timedelta(days=4))
-        )
+    generate.write_config(directory, count, CENTRES)
 
 
 def main() -> int:
@@ -168,17 +138,7 @@ def main() -> int:
             f"requests {server.proxy.total} ({server.proxy.total / len(CENTRES):.1f} per calendar)"
         )
 
-        moved = tmp / "config" / "sessions" / "bench-0000.yaml"
-        text = moved.read_text()
-        start = text.split("start: ")[1].split("\n")[0]
-        new = (date.fromisoformat(start) + timedelta(days=7)).isoformat()
-        end = text.split("end: ")[1].split("\n")[0]
-        new_end = (date.fromisoformat(end) + timedelta(days=7)).isoformat()
-        moved.write_text(
-            text.replace(f"start: {start}", f"start: {new}").replace(
-                f"end: {end}", f"end: {new_end}"
-            )
-        )
+        generate.move_session(tmp / "config" / "sessions" / "bench-0000.yaml", 7)
         config = load_config(tmp / "config")
         planned = plan_all(config, NOW)
         expected = sum(1 for s, _, ms in planned for _ in ms if s.id == "bench-0000")

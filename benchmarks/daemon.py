@@ -23,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -31,36 +30,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import generate  # noqa: E402
 from syncsvc.auth import hash_password  # noqa: E402
 from syncsvc.store import Store  # noqa: E402
 from tests.servers import free_port, radicale_server  # noqa: E402
 
 CENTRES = [f"centre-{i:02d}" for i in range(20)]
-CENTRE = """\
-{cid}:
-  name: "Centre {cid}"
-  timezone: Europe/Paris
-  exam_office_email: examens@{cid}.example
-  ud_email: ud@{cid}.example
-  sector: tertiaire
-  agrements: [{{title_code: TP-00374, until: 2031-12-31, max_candidates: 15}}]
-"""
-SESSION = """\
-id: bench-{n:04d}
-title: {{code: TP-00374, acronym: B{n}, label: "Titre de test", transport: false}}
-nature: titre
-centre: {centre}
-start: {start}
-end: {end}
-first_day_start: "08:30"
-candidates: {{training: 8, vae: 1}}
-session_manager: {{name: "Responsable {n}", email: rs{n}@centre.example}}
-coordinators: [{{name: "Coordination {n}", email: coord{n}@centre.example}}]
-jury:
-  - {{name: "Jury A{n}", email: a{n}@jury.example, habilitation_until: 2031-12-31}}
-  - {{name: "Jury B{n}", email: b{n}@jury.example, habilitation_until: 2031-12-31}}
-declared_on: 2026-01-05
-"""
 
 
 def rss_mb(pid: int) -> float:
@@ -77,18 +52,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp_name, radicale_server(Path(tmp_name) / "r") as dav:
         tmp = Path(tmp_name)
         config = tmp / "config"
-        (config / "sessions").mkdir(parents=True)
-        (config / "centres.yaml").write_text("".join(CENTRE.format(cid=c) for c in CENTRES))
-        for n in range(count):
-            start = date(2027, 2, 1) + timedelta(days=(n * 7) % 600)
-            (config / "sessions" / f"bench-{n:04d}.yaml").write_text(
-                SESSION.format(
-                    n=n,
-                    centre=CENTRES[n % len(CENTRES)],
-                    start=start,
-                    end=start + timedelta(days=4),
-                )
-            )
+        generate.write_config(config, count, CENTRES, spacing_days=7, span_days=600)
         port = free_port()
         feeds = "".join(
             f'\n[[targets]]\nname = "flux-{c}"\nkind = "feed"\naudience = "coordinators:{c}"\n'
@@ -153,19 +117,9 @@ audience = "coordinators:centre-00"
             print(f"steady-state RSS: {rss_mb(daemon.pid):.0f} MB (target < 200 MB)")
 
             # One file changes: time to the last write of its items.
-            path = config / "sessions" / "bench-0000.yaml"
-            text = path.read_text()
-            old_start = text.split("start: ")[1].split("\n")[0]
-            old_end = text.split("end: ")[1].split("\n")[0]
-            moved = (date.fromisoformat(old_start) + timedelta(days=7)).isoformat()
-            moved_end = (date.fromisoformat(old_end) + timedelta(days=7)).isoformat()
             dav.proxy.reset()
             edited = time.monotonic()
-            path.write_text(
-                text.replace(f"start: {old_start}", f"start: {moved}").replace(
-                    f"end: {old_end}", f"end: {moved_end}"
-                )
-            )
+            generate.move_session(config / "sessions" / "bench-0000.yaml", 7)
             items = [
                 r for r in store.recorded("coordination").values() if r.session_id == "bench-0000"
             ]

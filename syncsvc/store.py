@@ -156,14 +156,16 @@ class TargetState:
     last_error_at: datetime | None
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # FULL: a committed outbox row (a mail promised) survives a power loss, not just a crash.
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _sqlite_pragmas(synchronous: str) -> Any:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    return apply
 
 
 class Store:
@@ -177,15 +179,22 @@ class Store:
             parsed = parsed.set(database=str(path))
         self.url = parsed
         self.engine: Engine = create_engine(parsed, future=True)
+        self.durable_engine = self.engine
         if parsed.drivername.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            # WAL + NORMAL: a crash loses nothing committed; a power loss may lose the last
+            # pushed-item records, which the next sync adopts (412 -> ours -> recorded).
+            event.listen(self.engine, "connect", _sqlite_pragmas("NORMAL"))
+            # The outbox is written through FULL: a mail promised survives a power loss too.
+            self.durable_engine = create_engine(parsed, future=True)
+            event.listen(self.durable_engine, "connect", _sqlite_pragmas("FULL"))
 
     def close(self) -> None:
         self.engine.dispose()
+        self.durable_engine.dispose()
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
+    def begin(self, durable: bool = False) -> Iterator[Connection]:
+        with (self.durable_engine if durable else self.engine).begin() as connection:
             yield connection
 
     # --- schema ---------------------------------------------------------------------------
@@ -391,7 +400,7 @@ class Store:
 
         An invitation's new state is written in the same transaction as its message.
         """
-        with self.begin() as db:
+        with self.begin(durable=True) as db:
             if db.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is not None:
                 return False
             db.execute(
@@ -449,7 +458,7 @@ class Store:
             return [_outbox_row(r) for r in db.execute(query)]
 
     def mark_sent(self, message: int, reply: str, at: datetime) -> None:
-        with self.begin() as db:
+        with self.begin(durable=True) as db:
             db.execute(
                 update(outbox)
                 .where(outbox.c.id == message)
@@ -463,7 +472,7 @@ class Store:
             )
 
     def mark_retry(self, message: int, error: str, next_attempt: datetime) -> None:
-        with self.begin() as db:
+        with self.begin(durable=True) as db:
             db.execute(
                 update(outbox)
                 .where(outbox.c.id == message)
@@ -475,7 +484,7 @@ class Store:
             )
 
     def mark_dead(self, message: int, error: str) -> None:
-        with self.begin() as db:
+        with self.begin(durable=True) as db:
             db.execute(
                 update(outbox)
                 .where(outbox.c.id == message)
@@ -488,7 +497,7 @@ class Store:
 
     def resend(self, message: int, now: datetime) -> bool:
         """Put a dead letter back in the queue (after the address was fixed, say)."""
-        with self.begin() as db:
+        with self.begin(durable=True) as db:
             done = db.execute(
                 update(outbox)
                 .where(outbox.c.id == message, outbox.c.status == "dead")

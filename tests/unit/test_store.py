@@ -367,3 +367,14 @@ def test_sqlite_absolute_path_ignores_base(tmp_path: Path) -> None:
         assert not (tmp_path / "elsewhere").exists()
     finally:
         store.close()
+
+
+def test_sqlite_outbox_writes_are_fully_synchronous(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        with store.begin() as db:
+            assert db.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        with store.begin(durable=True) as db:
+            assert db.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        store.close()
