@@ -123,7 +123,8 @@ audience = "coordinators:centre-00"
             items = [
                 r for r in store.recorded("coordination").values() if r.session_id == "bench-0000"
             ]
-            while True:
+            deadline = edited + 60
+            while time.monotonic() < deadline:
                 now_items = [
                     r
                     for r in store.recorded("coordination").values()
@@ -132,6 +133,8 @@ audience = "coordinators:centre-00"
                 if now_items and all(r.sequence == 1 for r in now_items):
                     break
                 time.sleep(0.02)
+            else:
+                print("the edited session was not rewritten within 60 s: NOT met")
             latency = time.monotonic() - edited
             print(
                 f"one session file edited -> its {len(items)} items rewritten on Radicale: "

@@ -151,6 +151,12 @@ class SessionView:
     def count(self, status: Status) -> int:
         return sum(1 for m in self.milestones if m.status == status)
 
+    @property
+    def notable_findings(self) -> list[Finding]:
+        """Findings about the definition itself (agrément, jury, CERES…); overdue milestones
+        are already counted in their column, and listed on the session page."""
+        return [f for f in self.findings if not f.code.startswith("overdue:")]
+
 
 @dataclass
 class Snapshot:

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -187,6 +188,10 @@ class Daemon:
         self._seen = self.watcher.fingerprint()
         self._changed_at: float | None = None
         self.scheduler: AsyncIOScheduler | None = None
+        self._web_source: Any = None
+        self._lock = threading.Lock()
+        self._running = False
+        self._dirty = False
         self.server: uvicorn.Server | None = None
 
     # jobs (run in the loop's thread pool: they block on I/O) ---------------------------------
@@ -198,6 +203,33 @@ class Daemon:
         return config
 
     def reconcile(self) -> None:
+        """Passes until no change arrived meanwhile (an edit during a pass is never lost:
+        the scheduler would skip a second instance of a running job)."""
+        with self._lock:
+            self._running = True
+        try:
+            while True:
+                with self._lock:
+                    self._dirty = False
+                self._reconcile_once()
+                with self._lock:
+                    if not self._dirty:
+                        self._running = False
+                        return
+        except BaseException:
+            with self._lock:
+                self._running = False
+            raise
+
+    def request_reconcile(self) -> None:
+        with self._lock:
+            self._dirty = True
+            if self._running:
+                return  # the running pass will go round again
+        if self.scheduler is not None:
+            self.scheduler.get_job("reconcile").modify(next_run_time=datetime.now(UTC))
+
+    def _reconcile_once(self) -> None:
         from syncsvc.service import sync_all
 
         started = time.monotonic()
@@ -205,7 +237,6 @@ class Daemon:
         config = self._config()
         results = []
         for report in sync_all(self.settings, config, self.store, now):
-            plan = report.plan
             counts = report.done
             log.info(
                 "synchronisation %s : %d création(s), %d mise(s) à jour, %d suppression(s)%s",
@@ -216,7 +247,6 @@ class Daemon:
                 "" if report.ok else " — " + (report.refused or "; ".join(report.errors[:3])),
             )
             results.append((report.name, report.ok, time.monotonic() - started))
-            del plan
         self.status.record_reconcile(results, self.clock())
 
     def notify(self) -> None:
@@ -242,14 +272,15 @@ class Daemon:
         if current != self._seen:
             self._seen = current
             self._changed_at = time.monotonic()
+            if self._web_source is not None:
+                self._web_source.invalidate()
             return
         if self._changed_at is not None and (
             time.monotonic() - self._changed_at >= self.settings.daemon.debounce_seconds
         ):
             self._changed_at = None
             log.info("configuration modifiée : synchronisation")
-            if self.scheduler is not None:
-                self.scheduler.get_job("reconcile").modify(next_run_time=datetime.now(UTC))
+            self.request_reconcile()
 
     # life cycle --------------------------------------------------------------------------------
 
@@ -313,6 +344,9 @@ class Daemon:
             from syncsvc.web import create_app
 
             app = create_app(self.config_dir, self.settings, self.store, self.clock, self.status)
+            # The watcher below tells the dashboard when files change: no stat per request.
+            self._web_source = app.state.web.source
+            self._web_source.recheck_seconds = max(1.0, d.watch_every_seconds * 5)
             web = self.settings.web
             config = uvicorn.Config(
                 app,

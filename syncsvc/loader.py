@@ -9,6 +9,7 @@ sessions load, and every problem of every file is reported as one French line
 from __future__ import annotations
 
 import difflib
+import hashlib
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -155,9 +156,9 @@ class _FileProblem(Exception):
         self.message = message
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, data: bytes | None = None) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = (path.read_bytes() if data is None else data).decode("utf-8")
     except UnicodeDecodeError:
         raise _FileProblem(
             "fichier illisible : encodage non UTF-8 (attendu : un fichier enregistré en UTF-8)"
@@ -416,45 +417,79 @@ def _load_centres(config: Config, path: Path) -> None:
         config.rulesets[centre_id] = customised
 
 
-def _load_session(config: Config, path: Path) -> None:
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """One session file read and validated on its own (before cross-file checks)."""
+
+    raw_id: str | None
+    session: Session | None
+    problems: tuple[Problem, ...]
+
+
+_PARSED: dict[str, tuple[bytes, _Parsed]] = {}
+"""Parsed session files by path with the digest of their bytes: a long-lived process parses
+only the files whose content changed."""
+
+
+def _parse_session(path: Path) -> _Parsed:
     file = str(path)
-    before = len(config.problems)
-    raw: Any = None
     try:
-        raw = _read_yaml(path)
+        data: bytes | None = path.read_bytes()
+    except OSError:
+        data = None
+    digest = hashlib.sha256(data).digest() if data is not None else b""
+    cached = _PARSED.get(file)
+    if cached is not None and data is not None and cached[0] == digest:
+        return cached[1]
+    problems: list[Problem] = []
+    raw: Any = None
+    session = None
+    try:
+        raw = _read_yaml(path, data)
     except _FileProblem as exc:
-        config.problems.append(Problem(file, "", exc.message))
+        problems.append(Problem(file, "", exc.message))
     else:
         if raw is None:
-            config.problems.append(
+            problems.append(
                 Problem(file, "", "fichier vide (attendu : la définition d'une session)")
             )
         elif not isinstance(raw, Mapping):
-            config.problems.append(
-                Problem(file, "", "attendu : un bloc de clés (id, title, nature, …)")
-            )
+            problems.append(Problem(file, "", "attendu : un bloc de clés (id, title, nature, …)"))
         else:
-            _validate_session(config, path, raw)
+            try:
+                session = Session.model_validate(raw)
+            except ValidationError as exc:
+                problems.extend(validation_problems(file, exc, Session))
     raw_id = raw.get("id") if isinstance(raw, Mapping) else None
-    if isinstance(raw_id, str):
+    parsed = _Parsed(raw_id if isinstance(raw_id, str) else None, session, tuple(problems))
+    if data is not None:
+        _PARSED[file] = (digest, parsed)
+    return parsed
+
+
+def _load_session(config: Config, path: Path) -> None:
+    file = str(path)
+    before = len(config.problems)
+    parsed = _parse_session(path)
+    config.problems.extend(parsed.problems)
+    if parsed.session is not None:
+        _check_session(config, path, parsed.session)
+    raw_id = parsed.raw_id
+    if raw_id is not None:
         config.file_ids[file] = raw_id
     if len(config.problems) > before:
         # Protect the session under its file name (which must be its id) and under the id
         # written inside, when it can be read.
         config.broken_session_ids.add(path.stem)
-        if isinstance(raw_id, str):
+        if raw_id is not None:
             config.broken_session_ids.add(raw_id)
         else:
             config.unreadable_files.append(file)
 
 
-def _validate_session(config: Config, path: Path, raw: Mapping[str, Any]) -> None:
+def _check_session(config: Config, path: Path, session: Session) -> None:
+    """Checks that need the other files: name, unique id, centre, done marks."""
     file = str(path)
-    try:
-        session = Session.model_validate(raw)
-    except ValidationError as exc:
-        config.problems.extend(validation_problems(file, exc, Session))
-        return
     problems: list[Problem] = []
     if path.stem != session.id:
         # The file name is how a broken file still protects its session's events and jury:
