@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlalchemy import create_engine, text
 
+from syncsvc.auth import hash_password
 from syncsvc.store import Store
 from tests.servers import CalDAVServer, free_port, radicale_server
 
@@ -108,7 +109,18 @@ class Service:
         return self.process.wait(timeout)
 
 
-def write_config(tmp: Path, radicale: CalDAVServer, smtp_port: int, store_url: str) -> Path:
+TEST_HASH = hash_password("motdepasse")
+
+
+def write_config(
+    tmp: Path,
+    radicale: CalDAVServer,
+    smtp_port: int,
+    store_url: str,
+    web_port: int = 0,
+    rate: int = 6000,
+) -> Path:
+    web_port = web_port or free_port()
     config = tmp / "config"
     shutil.copytree(ROOT / "config", config, dirs_exist_ok=True)
     (config / "syncsvc.toml").write_text(
@@ -117,7 +129,8 @@ def write_config(tmp: Path, radicale: CalDAVServer, smtp_port: int, store_url: s
 url = "{store_url}"
 
 [web]
-port = {free_port()}
+port = {web_port}
+users = [{{ login = "test", password_hash = "{TEST_HASH}" }}]
 
 [daemon]
 reconcile_every_minutes = 60
@@ -130,7 +143,7 @@ transport = "smtp"
 host = "127.0.0.1"
 port = {smtp_port}
 from = "Examens <examens@afpar.example>"
-rate_per_minute = 6000
+rate_per_minute = {rate}
 
 [[targets]]
 name = "coordination"
@@ -164,7 +177,10 @@ def test_edit_picked_up_then_sigterm(
     tmp_path: Path, radicale: CalDAVServer, inbox: tuple[Inbox, int]
 ) -> None:
     box, smtp_port = inbox
-    config = write_config(tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}")
+    web_port = free_port()
+    config = write_config(
+        tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}", web_port
+    )
     service = Service(config, tmp_path / "run.log").start()
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     try:
@@ -204,6 +220,19 @@ def test_edit_picked_up_then_sigterm(
         store.close()
 
 
+def dashboard_session(port: int) -> str:
+    """The SA session page, as a logged-in coordinator sees it."""
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, follow_redirects=True, timeout=5) as client:
+            page = client.get("/login").text
+            csrf = page.split('name="csrf" value="')[1].split('"')[0]
+            client.post("/login", data={"login": "test", "password": "motdepasse", "csrf": csrf})
+            return client.get("/sessions/sa-2027-03-st-andre").text
+    except (httpx.HTTPError, IndexError):
+        return ""
+
+
 def _recorded(store: Store) -> dict[str, Any]:
     try:
         return dict(store.recorded("coordination"))
@@ -235,6 +264,39 @@ def test_kill_9_during_push_then_restart_converges(
         ids = [m["Message-ID"] for m in box.messages]
         assert len(set(ids)) == len({row.key for row in store.messages()})
         assert len(ids) - len(set(ids)) <= 1  # the documented window, at most once
+        assert second.stop() == 0
+    finally:
+        for service in (first, second):
+            if service.process and service.process.poll() is None:
+                service.process.kill()
+        store.close()
+
+
+def test_kill_9_during_an_outbox_drain_then_restart_loses_nothing(
+    tmp_path: Path, radicale: CalDAVServer, inbox: tuple[Inbox, int]
+) -> None:
+    box, smtp_port = inbox
+    # 300 messages a minute: the first drain takes seconds, long enough to be killed in it.
+    config = write_config(
+        tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}", rate=300
+    )
+    first = Service(config, tmp_path / "a.log").start()
+    second = Service(config, tmp_path / "b.log")
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        wait_for("a drain under way", lambda: len(box.messages) >= 3)
+        first.stop(signal.SIGKILL)
+        queued = {row.key for row in store.messages()}
+        assert len(box.messages) < len(queued), "the drain was already over"
+        second = Service(config, tmp_path / "b.log").start()
+        wait_for(
+            "every queued message",
+            lambda: all(row.status == "sent" for row in store.messages()),
+            seconds=60,
+        )
+        ids = [m["Message-ID"] for m in box.messages]
+        assert len(set(ids)) == len({row.message_id for row in store.messages()})
+        assert len(ids) - len(set(ids)) <= 1  # only the documented window
         assert second.stop() == 0
     finally:
         for service in (first, second):
