@@ -109,14 +109,17 @@ def _build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMANDE", parser_class=_Parser
     )
 
-    def common(sub: argparse.ArgumentParser) -> None:
+    def config_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--config",
             type=Path,
             default=Path("config"),
             metavar="DOSSIER",
-            help="dossier contenant centres.yaml et sessions/ (défaut : config)",
+            help="dossier contenant syncsvc.toml, centres.yaml et sessions/ (défaut : config)",
         )
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        config_option(sub)
         sub.add_argument(
             "--now",
             type=parse_now,
@@ -202,13 +205,7 @@ def _build_parser() -> argparse.ArgumentParser:
     undone.add_argument("milestone", metavar="JALON")
 
     run = commands.add_parser("run", help="lancer le service (démon, tableau de bord, flux)")
-    run.add_argument(
-        "--config",
-        type=Path,
-        default=Path("config"),
-        metavar="DOSSIER",
-        help="dossier contenant syncsvc.toml, centres.yaml et sessions/",
-    )
+    config_option(run)
     run.add_argument(
         "--log-format",
         choices=("text", "json"),
@@ -228,7 +225,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="lancer le service avec un Radicale et une capture d'e-mails locaux"
     )
-    demo.add_argument("--config", type=Path, default=Path("config"), metavar="DOSSIER")
+    config_option(demo)
     demo.add_argument(
         "--var",
         type=Path,

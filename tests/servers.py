@@ -742,3 +742,26 @@ def xandikos_server(tmp: Path) -> Iterator[CalDAVServer]:
         _proxied("xandikos", port, "", "", "/user/calendars/", storage) as server,
     ):
         yield server
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """An ASGI app served by uvicorn in a thread on a free port of 127.0.0.1; yields its URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=LOCALHOST, port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise ServerStartError("uvicorn did not start within 10 s")
+        time.sleep(0.01)
+    try:
+        yield f"http://{LOCALHOST}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

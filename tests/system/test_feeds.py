@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from icalendar import Calendar
 
 from syncsvc.settings import load_settings
 from syncsvc.store import Store
 from syncsvc.web import create_app
-from tests.servers import free_port
+from tests.servers import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,21 +43,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
     store.migrate()
     clock = Clock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     app = create_app(tmp_path / "config", settings, store, clock)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
     try:
-        yield Served(tmp_path, store, clock, f"http://127.0.0.1:{port}")
+        with serve_app(app) as url:
+            yield Served(tmp_path, store, clock, url)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         store.close()
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 import re
 import shutil
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,14 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from syncsvc.auth import hash_password
 from syncsvc.settings import Settings, WebSettings, WebUser, load_settings
 from syncsvc.status import Status
 from syncsvc.store import Store
 from syncsvc.web import create_app
-from tests.servers import free_port
+from tests.servers import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
 # A Monday when every status shows: the SA session has overdue and due-soon milestones.
@@ -120,21 +117,10 @@ def serve(
     clock = Clock(NOW)
     status = Status()
     app = create_app(config, settings, store, clock, status if with_status else None)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
     try:
-        yield Served(tmp_path, config, store, clock, status, settings, f"http://127.0.0.1:{port}")
+        with serve_app(app) as url:
+            yield Served(tmp_path, config, store, clock, status, settings, url)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         store.close()
 
 
