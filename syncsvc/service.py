@@ -9,9 +9,11 @@ ours is adopted, never duplicated.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -264,7 +266,7 @@ class Syncer:
             report.plan = plan
             if dry_run:
                 return report
-            self._apply(plan, target, now, report)
+            self._apply(plan, target, now, report, settings.concurrency)
             if not report.errors:
                 token = changes.token
                 if not plan.is_noop:
@@ -293,13 +295,62 @@ class Syncer:
             self.store.record_etag(name, uid, etag)
         return after.token if not found else token
 
-    def _apply(self, plan: Plan, target: Target, now: datetime, report: TargetReport) -> None:
+    def _apply(
+        self,
+        plan: Plan,
+        target: Target,
+        now: datetime,
+        report: TargetReport,
+        concurrency: int = 1,
+    ) -> None:
         if isinstance(target, BatchTarget):
             self._apply_batched(plan, target, now, report)
+            return
+        clone = getattr(target, "clone", None)
+        if concurrency > 1 and clone is not None and len(plan.operations) > 1:
+            self._apply_concurrently(plan, target, clone, now, report, concurrency)
             return
         for op in plan.operations:
             if not self._apply_one(op, target, now, plan.target, report):
                 return
+
+    def _apply_concurrently(
+        self,
+        plan: Plan,
+        target: Target,
+        clone: Callable[[], Target],
+        now: datetime,
+        report: TargetReport,
+        workers: int,
+    ) -> None:
+        """Up to ``workers`` writes in flight, each worker with its own connection; the first
+        unreachable server stops them all (the next run resumes)."""
+        pending = list(reversed(plan.operations))
+        lock = threading.Lock()
+        stop = threading.Event()
+        targets = [target] + [clone() for _ in range(workers - 1)]
+
+        def work(own: Target) -> None:
+            while not stop.is_set():
+                with lock:
+                    if not pending:
+                        return
+                    op = pending.pop()
+                local = TargetReport(report.name)
+                ok = self._apply_one(op, own, now, plan.target, local)
+                with lock:
+                    for action, count in local.done.items():
+                        report.done[action] += count
+                    report.errors += local.errors
+                if not ok:
+                    stop.set()
+
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(work, targets))
+        finally:
+            for extra in targets[1:]:
+                extra.close()
 
     def _apply_one(
         self, op: Operation, target: Target, now: datetime, name: str, report: TargetReport

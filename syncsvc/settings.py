@@ -61,7 +61,9 @@ class TargetSettings(Strict):
     display_name: str | None = None
     color: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] = "#1F6FB2"
     timeout: float = Field(default=30.0, gt=0)
-    concurrency: int = Field(default=2, ge=1, le=16)
+    concurrency: int = Field(default=1, ge=1, le=16)
+    """CalDAV writes in flight at once: raise it for servers that write in parallel
+    (Nextcloud, Cyrus…); Radicale serialises its writes, so 1 is right there."""
     # google (see the Google issue)
     token_file: Path | None = None
     service_account_file: Path | None = None

@@ -85,6 +85,21 @@ class CalDAVTarget:
         )
         self.calendar_url: str | None = None
         self.supports_sync = True
+        self._args = (name, url, calendar)
+        self._kwargs = {
+            "username": username,
+            "password": password,
+            "display_name": display_name,
+            "color": color,
+            "timeout": timeout,
+        }
+
+    def clone(self) -> CalDAVTarget:
+        """The same calendar over another connection (for concurrent writes)."""
+        other = CalDAVTarget(*self._args, **self._kwargs)  # type: ignore[arg-type]
+        other.calendar_url = self.calendar_url
+        other.supports_sync = self.supports_sync
+        return other
 
     # --- HTTP, translated once ---------------------------------------------------------------
 
@@ -114,7 +129,7 @@ class CalDAVTarget:
             raise NotFound(what)
         if status == 412:
             raise PreconditionFailed(what)
-        if status == 429 or (status >= 500 and status != 501):
+        if status in (423, 429) or (status >= 500 and status != 501):  # 423: resource locked
             raise TemporaryError(what, _retry_after(response.headers.get("Retry-After")))
         if status in (401, 403):
             raise PermanentError(f"{what} (identifiants ou droits refusés)")
