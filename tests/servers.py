@@ -22,11 +22,16 @@ from __future__ import annotations
 import collections
 import gzip
 import http.client
+import imaplib
 import os
+import pwd
+import shutil
+import signal
 import socket
 import socketserver
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +43,9 @@ from types import TracebackType
 from typing import IO, Any, Final, cast
 
 __all__ = [
+    "CYRUS_PACKAGES",
+    "CYRUS_PASSWORD",
+    "CYRUS_USER",
     "HOP_BY_HOP_HEADERS",
     "RADICALE_PASSWORD",
     "RADICALE_USER",
@@ -45,6 +53,9 @@ __all__ = [
     "CalDAVServer",
     "CountingProxy",
     "ServerStartError",
+    "cyrus_available",
+    "cyrus_server",
+    "ensure_cyrus",
     "free_port",
     "radicale_server",
     "xandikos_server",
@@ -765,3 +776,249 @@ def serve_app(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# --------------------------------------------------------------------------------------------
+# Cyrus IMAP CalDAV (Debian packages, started as root)
+# --------------------------------------------------------------------------------------------
+
+CYRUS_USER: Final = "coordination"
+CYRUS_PASSWORD: Final = "secret"
+#: Debian packages that provide ``master``, ``httpd`` (CalDAV), ``imapd`` and ``saslpasswd2``.
+CYRUS_PACKAGES: Final = ("cyrus-imapd", "cyrus-caldav", "cyrus-admin", "sasl2-bin")
+CYRUS_BIN: Final = Path("/usr/lib/cyrus/bin")
+SASLPASSWD2: Final = Path("/usr/sbin/saslpasswd2")
+#: The system account Cyrus's ``master`` switches to (its services refuse to run as root).
+_CYRUS_RUN_AS: Final = "cyrus"
+_CYRUS_REALM: Final = "localhost"
+
+
+def cyrus_available() -> str | None:
+    """``None`` when a private Cyrus CalDAV server can be started here, else the reason."""
+    needed = [CYRUS_BIN / name for name in ("master", "httpd", "imapd", "ctl_cyrusdb")]
+    missing = [str(path) for path in [*needed, SASLPASSWD2] if not os.access(path, os.X_OK)]
+    if missing:
+        return (
+            f"Cyrus CalDAV is not installed (missing {', '.join(missing)}); install the Debian "
+            f"packages {' '.join(CYRUS_PACKAGES)} (or set SYNCSVC_INSTALL_SYSTEM_DEPS=1 as root)"
+        )
+    try:
+        pwd.getpwnam(_CYRUS_RUN_AS)
+    except KeyError:
+        return f"Cyrus is installed but the system user {_CYRUS_RUN_AS!r} does not exist"
+    if os.geteuid() != 0:
+        return (
+            "Cyrus's master must be started as root (it switches to the 'cyrus' user, and "
+            "its services refuse to run as root or as another user)"
+        )
+    return None
+
+
+def ensure_cyrus() -> str | None:
+    """Like :func:`cyrus_available`, but first apt-installs Cyrus when allowed and missing.
+
+    Installs only when ``SYNCSVC_INSTALL_SYSTEM_DEPS=1`` and running as root with ``apt-get``
+    (``apt-get update`` and a second try when the first install fails). The packages' own
+    service is not started here: their postinst obeys ``policy-rc.d``; on a host with a running
+    init system it may start the system-wide Cyrus, which the tests do not use.
+    """
+    reason = cyrus_available()
+    if reason is None or os.environ.get("SYNCSVC_INSTALL_SYSTEM_DEPS") != "1":
+        return reason
+    apt = shutil.which("apt-get")
+    if os.geteuid() != 0 or apt is None:
+        return f"{reason} (cannot apt-install: not root or no apt-get)"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [apt, "install", "-y", "--no-install-recommends", *CYRUS_PACKAGES]
+
+    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        )
+
+    done = run(install)
+    if done.returncode != 0:
+        run([apt, "update"])
+        done = run(install)
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr)[-2000:]
+        return f"{reason}; apt-get install failed with code {done.returncode}:\n{output}"
+    return cyrus_available()
+
+
+def _cyrus_conf(root: Path, http_port: int, imap_port: int) -> tuple[str, str]:
+    """``(imapd.conf, cyrus.conf)`` for a private instance whose every path is under ``root``."""
+    conf = root / "imapd.conf"
+    imapd = (
+        f"configdirectory: {root / 'config'}\n"
+        "defaultpartition: default\n"
+        f"partition-default: {root / 'spool'}\n"
+        f"sievedir: {root / 'sieve'}\n"
+        f"proc_path: {root / 'run' / 'proc'}\n"
+        f"mboxname_lockpath: {root / 'run' / 'lock'}\n"
+        f"lmtpsocket: {root / 'run' / 'socket' / 'lmtp'}\n"
+        f"idlesocket: {root / 'run' / 'socket' / 'idle'}\n"
+        f"notifysocket: {root / 'run' / 'socket' / 'notify'}\n"
+        f"temp_path: {root / 'tmp'}\n"
+        f"servername: {_CYRUS_REALM}\n"
+        "unixhierarchysep: yes\n"
+        "allowplaintext: yes\n"
+        "sasl_pwcheck_method: auxprop\n"
+        "sasl_auxprop_plugin: sasldb\n"
+        f"sasl_sasldb_path: {root / 'sasldb2'}\n"
+        "sasl_mech_list: PLAIN LOGIN\n"
+        "autocreate_quota: 0\n"
+        "httpmodules: caldav\n"
+        "httpallowcompress: no\n"
+        "caldav_allowscheduling: no\n"
+    )
+    # master does not pass -C on to what it starts: every command names the config itself.
+    cyrus = (
+        "START {\n"
+        f'  recover cmd="ctl_cyrusdb -C {conf} -r"\n'
+        "}\n"
+        "SERVICES {\n"
+        f'  imap cmd="imapd -C {conf}" listen="{LOCALHOST}:{imap_port}" prefork=0\n'
+        f'  http cmd="httpd -C {conf}" listen="{LOCALHOST}:{http_port}" prefork=0\n'
+        "}\n"
+        "EVENTS {\n"
+        "}\n"
+    )
+    return imapd, cyrus
+
+
+def _imap_login(port: int, username: str, password: str, deadline: float) -> None:
+    """One IMAP LOGIN: Cyrus autocreates the user's mailbox, which its CalDAV home needs."""
+    while True:
+        try:
+            with imaplib.IMAP4(LOCALHOST, port, timeout=2.0) as imap:
+                imap.login(username, password)
+                imap.logout()
+            return
+        except (OSError, imaplib.IMAP4.error) as exc:
+            if time.monotonic() > deadline:
+                raise ServerStartError(f"cyrus: IMAP login failed: {exc!r}") from exc
+            time.sleep(_POLL_INTERVAL)
+
+
+def _chown_tree(root: Path, uid: int, gid: int) -> None:
+    os.chown(root, uid, gid)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            os.lchown(os.path.join(dirpath, name), uid, gid)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop ``master`` (it stops its services), then kill whatever is left of its group."""
+    _stop_process(proc)
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextmanager
+def _cyrus_running(root: Path) -> Iterator[int]:
+    """Start ``master`` on free ports, wait for HTTP and one IMAP login, yield the HTTP port."""
+    account = pwd.getpwnam(_CYRUS_RUN_AS)
+    for name in ("config", "spool", "sieve", "tmp", "run/proc", "run/lock", "run/socket"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [str(SASLPASSWD2), "-c", "-p", "-f", str(root / "sasldb2"), "-u", _CYRUS_REALM, CYRUS_USER],
+        input=CYRUS_PASSWORD.encode(),
+        capture_output=True,
+        check=True,
+    )
+    log_path = root / "master.log"
+    for attempt in range(3):
+        http_port, imap_port = free_port(), free_port()
+        imapd, cyrus = _cyrus_conf(root, http_port, imap_port)
+        (root / "imapd.conf").write_text(imapd)
+        (root / "cyrus.conf").write_text(cyrus)
+        _chown_tree(root, account.pw_uid, account.pw_gid)
+        log: IO[bytes] = log_path.open("wb")
+        proc = subprocess.Popen(
+            [
+                str(CYRUS_BIN / "master"),
+                "-C",
+                str(root / "imapd.conf"),
+                "-M",
+                str(root / "cyrus.conf"),
+                "-p",
+                str(root / "master.pid"),
+                "-D",  # keep stderr: the services themselves only log to syslog
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+            start_new_session=True,  # its own process group, killed as a whole on exit
+        )
+        try:
+            deadline = time.monotonic() + _START_TIMEOUT
+            while not _answers_http(http_port):
+                if proc.poll() is not None:
+                    output = _tail(log_path)
+                    if "in use" in output.lower() and attempt < 2:
+                        break  # a port was taken between free_port() and bind: try others
+                    raise ServerStartError(
+                        f"cyrus master exited with code {proc.returncode} before answering on "
+                        f"port {http_port}; output (services log to syslog):\n{output}"
+                    )
+                if time.monotonic() > deadline:
+                    if attempt < 2:
+                        break  # e.g. the HTTP port was stolen and master skipped the service
+                    raise ServerStartError(
+                        f"cyrus did not answer HTTP on {LOCALHOST}:{http_port} within "
+                        f"{_START_TIMEOUT:.0f} s; output (services log to syslog):\n"
+                        f"{_tail(log_path)}"
+                    )
+                time.sleep(_POLL_INTERVAL)
+            else:
+                _imap_login(imap_port, CYRUS_USER, CYRUS_PASSWORD, deadline)
+                yield http_port
+                return
+        finally:
+            _stop_group(proc)
+            log.close()
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def cyrus_server(tmp: Path) -> Iterator[CalDAVServer]:
+    """Cyrus IMAP 3.x CalDAV (``master`` + ``httpd`` + ``imapd``): user ``coordination``/``secret``.
+
+    Needs root and the Debian packages (see :func:`ensure_cyrus`); raises
+    :class:`ServerStartError` with the reason otherwise. ``master`` switches to the ``cyrus``
+    system user, which cannot enter pytest's private ``tmp`` folders, so the whole instance
+    (config, sasldb, spool, locks, sockets) lives in a fresh ``/tmp/syncsvc-cyrus-*`` folder,
+    linked from ``tmp/cyrus`` and deleted on exit. Auth is HTTP Basic checked against a private
+    sasldb; scheduling (iTIP/iMIP) and compression are off. The mailbox is created by one IMAP
+    LOGIN at start. Clients go to ``/dav/calendars/``; calendars live at
+    ``/dav/calendars/user/coordination/NAME/`` (Cyrus also creates a ``Default/`` calendar).
+    Cyrus is strict: a UID must be unique across all the user's calendars, and a timed DTSTART
+    needs a DTEND or DURATION.
+    """
+    reason = cyrus_available()
+    if reason is not None:
+        raise ServerStartError(f"cyrus cannot start: {reason}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="syncsvc-cyrus-"))
+    link = tmp / "cyrus"
+    try:
+        with suppress(OSError):
+            link.symlink_to(root, target_is_directory=True)
+        with (
+            _cyrus_running(root) as port,
+            CountingProxy(LOCALHOST, port) as proxy,
+        ):
+            yield CalDAVServer(
+                name="cyrus",
+                url=f"{proxy.url}/dav/calendars/",
+                username=CYRUS_USER,
+                password=CYRUS_PASSWORD,
+                home_url=f"{proxy.url}/dav/calendars/user/{CYRUS_USER}/",
+                proxy=proxy,
+                upstream_url=f"http://{LOCALHOST}:{port}/",
+                storage=root,
+            )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

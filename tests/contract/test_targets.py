@@ -1,6 +1,6 @@
 """The target contract: one set of scenarios, run against every kind of calendar target.
 
-Radicale and Xandikos (real CalDAV servers started by the tests, behind a counting proxy) and
+Radicale, Xandikos and Cyrus (real CalDAV servers started by the tests, behind a counting proxy) and
 Google Calendar (the Calendar v3 emulator) are driven through the same service, and each
 scenario reads the results through a small backend-neutral :class:`Backend`. Backend-specific
 checks (Google's batches and ids, CalDAV's ETag listing…) stay in ``test_caldav_target.py``
@@ -9,6 +9,7 @@ and ``test_google_target.py``.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -24,7 +25,7 @@ from syncsvc.store import Store
 from tests.contract import test_caldav_target as caldav
 from tests.contract import test_google_target as google
 from tests.google_emulator import CalendarEmulator
-from tests.servers import radicale_server, xandikos_server
+from tests.servers import cyrus_server, ensure_cyrus, radicale_server, xandikos_server
 
 NOW = caldav.NOW
 SA = caldav.SA
@@ -196,7 +197,10 @@ class _stopped(AbstractContextManager[None]):  # used like a function
         self._up()
 
 
-@pytest.fixture(params=["radicale", "xandikos", "google"])
+SERVERS = {"radicale": radicale_server, "xandikos": xandikos_server, "cyrus": cyrus_server}
+
+
+@pytest.fixture(params=["radicale", "xandikos", "cyrus", "google"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     shutil.copytree(caldav.ROOT / "config", tmp_path / "config")
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
@@ -207,8 +211,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
                 emulator.add_calendar(google.CALENDAR)
                 yield _google_backend(google.World(emulator, tmp_path, store))
         else:
-            start = radicale_server if request.param == "radicale" else xandikos_server
-            with start(tmp_path / "server") as server:
+            if request.param == "cyrus" and (reason := ensure_cyrus()) is not None:
+                if os.environ.get("CI"):
+                    pytest.fail(f"Cyrus is needed in CI: {reason}")
+                pytest.skip(reason)
+            with SERVERS[request.param](tmp_path / "server") as server:
                 yield _caldav_backend(request.param, caldav.World(server, tmp_path, store))
     finally:
         store.close()

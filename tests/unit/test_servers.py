@@ -1,7 +1,8 @@
-"""Self-test of tests/servers.py: real Radicale and Xandikos behind the counting proxy."""
+"""Self-test of tests/servers.py: real Radicale, Xandikos and Cyrus behind the counting proxy."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -10,7 +11,13 @@ import httpx
 import pytest
 from caldav.davclient import DAVClient
 
-from tests.servers import CalDAVServer, radicale_server, xandikos_server
+from tests.servers import (
+    CalDAVServer,
+    cyrus_server,
+    ensure_cyrus,
+    radicale_server,
+    xandikos_server,
+)
 
 EVENT = (
     "BEGIN:VCALENDAR\r\n"
@@ -96,3 +103,29 @@ def test_server_behind_counting_proxy(server: CalDAVServer) -> None:
         )
         assert again.status_code == 412
     assert proxy.counts["PUT"] == 2
+
+
+def test_cyrus_behind_counting_proxy(tmp_path: Path) -> None:
+    reason = ensure_cyrus()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"Cyrus is required in CI: {reason}")
+        pytest.skip(reason)
+    with cyrus_server(tmp_path) as server, httpx.Client(auth=server.auth, timeout=10.0) as http:
+        proxy = server.proxy
+        calendar_url = server.home_url + "test/"
+        assert server.calendar_url("test") == calendar_url
+        assert http.request("MKCALENDAR", calendar_url).status_code == 201
+        put = http.put(
+            f"{calendar_url}x.ics",
+            content=EVENT.encode(),
+            headers={"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"},
+        )
+        assert put.status_code == 201, put.text
+        assert proxy.counts["MKCALENDAR"] == 1
+        assert proxy.counts["PUT"] == 1
+        assert proxy.writes == 2
+        assert proxy.log[-1] == ("PUT", "/dav/calendars/user/coordination/test/x.ics", 201)
+        got = http.get(f"{calendar_url}x.ics")
+        assert got.status_code == 200
+        assert "UID:servers-self-test@syncsvc.test" in got.text

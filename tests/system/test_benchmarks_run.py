@@ -1,0 +1,34 @@
+"""The benchmark scripts still run (on tiny inputs): figures are printed, not asserted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expected"),
+    [
+        ("plan.py", ["--sessions", "60"], "sessions/s"),
+        ("caldav_sync.py", ["--sessions", "4"], "ratio ours/raw"),
+        ("google_sync.py", ["--sessions", "4"], "ratio one-by-one/batched"),
+        ("outbox.py", ["--messages", "20"], "ratio reuse / per-message"),
+        ("daemon.py", ["--sessions", "40"], "p95"),
+    ],
+)
+def test_benchmark_script_runs(script: str, args: list[str], expected: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert expected in done.stdout, done.stdout
