@@ -253,7 +253,10 @@ def test_kill_9_during_push_then_restart_converges(
     try:
         wait_for("convergence", lambda: len(_recorded(store)) == 40)
         wait_for("the invitations", lambda: len({m["Message-ID"] for m in box.messages}) >= 11)
-        time.sleep(1)  # let a last drain run, then check nothing was lost or doubled
+        wait_for(
+            "every queued message sent",
+            lambda: all(row.status == "sent" for row in store.messages()),
+        )
         listing = httpx.request(
             "PROPFIND",
             f"{radicale.upstream_url}{radicale.username}/examens-st-andre/",
