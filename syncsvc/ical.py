@@ -46,10 +46,6 @@ def uid_for(session_id: str, milestone_id: str) -> str:
     return f"{session_id}.{milestone_id}{UID_SUFFIX}"
 
 
-def is_ours(uid: str) -> bool:
-    return uid.endswith(UID_SUFFIX)
-
-
 def summary_for(session: Session, milestone: Milestone) -> str:
     """``[SA 15/03] Commander le pli d'examen (DTE)``, marked ✓ when done, ⚠ when overdue."""
     mark = STATUS_MARKS.get(milestone.status, "") if milestone.rule.tracked else ""

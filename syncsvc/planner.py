@@ -6,7 +6,7 @@ local day; an aware ``datetime`` is converted to the centre's time zone first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -124,17 +124,3 @@ def plan_session(
     order = {rule_id: index for index, rule_id in enumerate(ruleset.ids)}
     milestones.sort(key=lambda m: (m.due, order[m.id]))
     return milestones
-
-
-def plan_sessions(
-    sessions: Iterable[Session],
-    centres: Mapping[str, Centre],
-    rulesets: Mapping[str, Ruleset],
-    now: date | datetime,
-    done: Mapping[str, Mapping[str, date]] | None = None,
-) -> Iterator[tuple[Session, list[Milestone]]]:
-    """Plan many sessions; ``rulesets`` maps centre ids to their customised ruleset."""
-    done = done or {}
-    for session in sessions:
-        centre = centres[session.centre]
-        yield session, plan_session(session, centre, rulesets[centre.id], now, done.get(session.id))

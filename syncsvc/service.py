@@ -71,7 +71,6 @@ class TargetReport:
     done: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "delete": 0})
     errors: list[str] = field(default_factory=list)
     refused: str | None = None
-    skipped: str | None = None
 
     @property
     def ok(self) -> bool:
