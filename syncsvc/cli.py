@@ -391,7 +391,12 @@ def _outbox(store: Store, now: datetime, *, failed: bool, resend: int | None) ->
             raise UsageError(f"aucun envoi en échec numéro {resend} (voir syncsvc outbox --failed)")
         print(f"envoi {resend} remis en file : il partira au prochain syncsvc notify")
         return EXIT_OK
-    labels = {"pending": "en attente", "sent": "envoyé", "dead": "en échec"}
+    labels = {
+        "pending": "en attente",
+        "sent": "envoyé",
+        "dead": "en échec",
+        "skipped": "non envoyé",
+    }
     counts = store.outbox_counts()
     print(", ".join(f"{labels.get(k, k)} : {v}" for k, v in sorted(counts.items())) or "file vide")
     for row in store.messages("dead" if failed else None, limit=200):

@@ -109,7 +109,7 @@ outbox = Table(
     Column("subject", Text, nullable=False),
     Column("message_id", String(255), nullable=False),
     Column("message", LargeBinary, nullable=False),
-    Column("status", String(16), nullable=False, index=True),  # pending | sent | dead
+    Column("status", String(16), nullable=False, index=True),  # pending|sent|dead|skipped
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text),
@@ -438,6 +438,28 @@ class Store:
                     )
                 )
         return True
+
+    def record_skipped(
+        self, *, key: str, kind: str, recipient: str, subject: str, now: datetime
+    ) -> None:
+        """Note, once, a message that will not be sent (a digest missed by more than a day)."""
+        with self.begin(durable=True) as db:
+            if db.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is None:
+                db.execute(
+                    insert(outbox).values(
+                        key=key,
+                        kind=kind,
+                        recipient=recipient,
+                        subject=subject,
+                        message_id="",
+                        message=b"",
+                        status="skipped",
+                        attempts=0,
+                        next_attempt_at=_utc(now),
+                        created_at=_utc(now),
+                        last_error="manqué de plus d'un jour : non envoyé",
+                    )
+                )
 
     def due_messages(self, now: datetime, limit: int = 1000) -> list[OutboxRow]:
         """Pending messages whose time has come, oldest first."""

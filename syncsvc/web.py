@@ -93,8 +93,13 @@ ROLE_LABELS: Final = {
 }
 SEVERITY_LABELS: Final = {"error": "Erreur", "warning": "Avertissement", "info": "Info"}
 TARGET_KINDS: Final = {"caldav": "CalDAV", "google": "Google Agenda", "feed": "Flux ICS"}
-OUTBOX_STATES: Final = ("dead", "pending", "sent")
-OUTBOX_LABELS: Final = {"dead": "En échec", "pending": "En attente", "sent": "Envoyés"}
+OUTBOX_STATES: Final = ("dead", "pending", "sent", "skipped")
+OUTBOX_LABELS: Final = {
+    "dead": "En échec",
+    "pending": "En attente",
+    "sent": "Envoyés",
+    "skipped": "Non envoyés (manqués)",
+}
 MAIL_KINDS: Final = {
     "reminder": "Rappel",
     "overdue": "Alerte retard",

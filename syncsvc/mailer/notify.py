@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from syncsvc.mailer.smtp import MaildirTransport, RateLimit, SmtpTransport, Tran
 from syncsvc.service import plan_all, protected_sessions
 from syncsvc.settings import Settings, mail_credentials
 from syncsvc.store import Store
+
+log = logging.getLogger("syncsvc.mailer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,15 @@ def notify(
         if store.has_key(n.key):
             continue
         subject = subject_for(n, now)
+        if n.skipped:
+            log.warning(
+                "%s pour %s non envoyé : manqué de plus d'un jour", subject, n.recipient.email
+            )
+            if not dry_run:
+                store.record_skipped(
+                    key=n.key, kind=n.kind, recipient=n.recipient.email, subject=subject, now=now
+                )
+            continue
         report.queued.append(Planned(n.key, n.recipient.email, subject, n.send_at))
         if dry_run:
             continue

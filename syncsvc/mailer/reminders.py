@@ -62,6 +62,8 @@ class Notification:
     escalated: bool = False
     overdue: tuple[DigestEntry, ...] = field(default=())
     upcoming: tuple[DigestEntry, ...] = field(default=())
+    skipped: bool = False
+    """A digest whose time passed more than a day ago: not to be sent late, only noted."""
 
 
 Planned = Iterable[tuple[Session, Centre, list[Milestone]]]
@@ -212,8 +214,6 @@ def _digests(
         moment = _moment(day, policy.digest_hour, centre)
         if moment > now:
             continue  # this week's digest is not due yet; last week's is superseded
-        if now - moment > timedelta(days=1):
-            continue  # missed by more than a day (service down): skipped, not sent late
         horizon = day + timedelta(days=policy.digest_horizon_days)
         overdue, upcoming = [], []
         for session, _, milestones in items:
@@ -227,9 +227,22 @@ def _digests(
         if not overdue and not upcoming:
             continue
         week = day.isocalendar()
+        key = f"digest:{week.year}-W{week.week:02d}:{email}"
+        if now - moment > timedelta(days=1):
+            # Missed by more than a day (the service was down): noted, never sent late. When
+            # it went out on time, its key is already in the outbox and this changes nothing.
+            yield Notification(
+                "digest",
+                key,
+                Recipient(names[email], email, "coordinators"),
+                moment,
+                centre=centre,
+                skipped=True,
+            )
+            continue
         yield Notification(
             "digest",
-            f"digest:{week.year}-W{week.week:02d}:{email}",
+            key,
             Recipient(names[email], email, "coordinators"),
             moment,
             centre=centre,

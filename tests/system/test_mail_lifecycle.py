@@ -140,3 +140,34 @@ def test_a_session_lived_day_by_day(tmp_path: Path, smtp: tuple[Controller, Inbo
     )
     assert len(inbox.messages) == before
     store.close()
+
+
+def test_a_digest_missed_by_more_than_a_day_is_noted_not_sent(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config_dir = tmp_path / "config"
+    (config_dir / "sessions").mkdir(parents=True)
+    shutil.copy(ROOT / "config/centres.yaml", config_dir / "centres.yaml")
+    shutil.copy(ROOT / "config/sessions/sa-2027-03-st-andre.yaml", config_dir / "sessions")
+    config = load_config(config_dir)
+    settings = Settings.model_validate({"mail": {"maildir": str(tmp_path / "mail")}})
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    store.migrate()
+    # The service was down on Monday 30 November 2026; it comes back on Wednesday.
+    wednesday = datetime.combine(date(2026, 12, 2), time(9, 0), REUNION)
+    with caplog.at_level("WARNING", logger="syncsvc.mailer"):
+        notify(settings, config, store, wednesday)
+        notify(settings, config, store, wednesday + timedelta(hours=1))
+    digests = [r for r in store.messages() if r.kind == "digest"]
+    assert [(r.key, r.status) for r in digests] == [
+        ("digest:2026-W49:n.techer@afpar.example", "skipped")
+    ]
+    assert sum("manqué de plus d'un jour" in r.getMessage() for r in caplog.records) == 1
+    sent = [
+        str(email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["Subject"])
+        for f in (tmp_path / "mail").rglob("*")
+        if f.is_file()
+    ]
+    assert sent  # other mail went out…
+    assert not any("point de la semaine" in subject for subject in sent)  # …not the digest
+    store.close()
