@@ -93,6 +93,30 @@ ROLE_LABELS: Final = {
 }
 SEVERITY_LABELS: Final = {"error": "Erreur", "warning": "Avertissement", "info": "Info"}
 TARGET_KINDS: Final = {"caldav": "CalDAV", "google": "Google Agenda", "feed": "Flux ICS"}
+
+
+class LoginThrottle:
+    """At most ``limit`` failed logins per identifier in ``window``; then wait."""
+
+    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, login: str, now: datetime) -> list[datetime]:
+        kept = [t for t in self._failures.get(login.casefold(), []) if now - t < self.window]
+        self._failures[login.casefold()] = kept
+        return kept
+
+    def blocked(self, login: str, now: datetime) -> bool:
+        with self._lock:
+            return len(self._recent(login, now)) >= self.limit
+
+    def failed(self, login: str, now: datetime) -> None:
+        with self._lock:
+            self._recent(login, now).append(now)
+
+
 OUTBOX_STATES: Final = ("dead", "pending", "sent", "skipped")
 OUTBOX_LABELS: Final = {
     "dead": "En échec",
@@ -598,6 +622,8 @@ def create_app(
             header_hint=settings.web.auth_header,
         )
 
+    throttle = LoginThrottle()
+
     async def login_submit(request: Request) -> Response:
         session = web.web_session(request)
         try:
@@ -608,7 +634,18 @@ def create_app(
             return csrf_refused(web, request)
         assert session is not None
         login, password = form.get("login", "").strip(), form.get("password", "")
+        if throttle.blocked(login, clock()):
+            log.info("connexion refusée : trop de tentatives")
+            return web.error(
+                request,
+                429,
+                "Trop de tentatives",
+                "Trop de tentatives de connexion pour cet identifiant : réessayez dans quelques "
+                "minutes.",
+            )
         user = await run_in_threadpool(auth.authenticate, settings.web.users, login, password)
+        if user is None:
+            throttle.failed(login, clock())
         if user is None:
             log.info("connexion refusée")
             return web.html(

@@ -258,3 +258,20 @@ def test_trusted_proxy_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             assert response.status_code == 403
     marks = served.store.done_marks()
     assert list(marks[SESSION_ID]) == ["dte_order"]
+
+
+def test_too_many_failed_logins_are_throttled(served: Served) -> None:
+    with served.client() as client:
+        for _ in range(5):
+            csrf = csrf_of(client.get("/login").text)
+            answer = client.post("/login", data={"login": USER, "password": "faux", "csrf": csrf})
+            assert answer.status_code == 200
+            assert WRONG in answer.text
+        csrf = csrf_of(client.get("/login").text)
+        blocked = client.post("/login", data={"login": USER, "password": PASSWORD, "csrf": csrf})
+        assert blocked.status_code == 429
+        assert "Trop de tentatives" in blocked.text
+        served.clock.now += timedelta(minutes=16)  # the window has passed
+        csrf = csrf_of(client.get("/login").text)
+        ok = client.post("/login", data={"login": USER, "password": PASSWORD, "csrf": csrf})
+        assert ok.status_code == 303
