@@ -18,20 +18,17 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import func, select
 
 from syncsvc.checks import check_session
 from syncsvc.loader import Config, load_config, load_ruleset
 from syncsvc.model import Centre, Finding, Milestone, Session, Status
 from syncsvc.planner import local_today
 from syncsvc.service import plan_all
-from syncsvc.store import Store
-from syncsvc.store import done_marks as done_marks_table
+from syncsvc.store import DoneMark, Store
 
 log = logging.getLogger("syncsvc.web")
 STATUSES: Final[tuple[Status, ...]] = ("overdue", "due_soon", "pending", "done")
@@ -104,36 +101,8 @@ class ConfigSource:
             return self._config
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """A done mark of the store, with who made it and their note."""
-
-    done_on: date
-    by: str
-    note: str | None
-    marked_at: datetime
-
-
-def read_marks(store: Store) -> dict[tuple[str, str], Mark]:
-    # The Store API gives the days only; the dashboard also shows who and the note.
-    with store.begin() as db:
-        rows = db.execute(select(done_marks_table))
-        return {
-            (row.session_id, row.milestone_id): Mark(
-                row.done_on, row.by, row.note, _aware(row.marked_at)
-            )
-            for row in rows
-        }
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def count_by_target(store: Store, table: Any) -> dict[str, int]:
-    with store.begin() as db:
-        rows = db.execute(select(table.c.target, func.count()).group_by(table.c.target))
-        return {str(target): int(count) for target, count in rows}
+Mark = DoneMark
+"""A done mark of the store, with who made it and their note."""
 
 
 @dataclass
@@ -196,7 +165,7 @@ class Board:
 
     def snapshot(self, now: datetime) -> Snapshot:
         config = self.source.current()
-        marks = read_marks(self.store)
+        marks = self.store.done_mark_details()
         zones = sorted({c.timezone for c in config.centres.values()})
         days = tuple(now.astimezone(ZoneInfo(z)).date() for z in zones)
         key = (self.source.generation, id(config), days, tuple(sorted(marks.items())))

@@ -599,12 +599,45 @@ class Store:
                 )
             )
 
-    def done_marks(self) -> dict[str, dict[str, date]]:
-        marks: dict[str, dict[str, date]] = {}
+    def done_mark_details(self) -> dict[tuple[str, str], DoneMark]:
+        """Every done mark by (session, milestone), with who made it, when, and the note."""
         with self.begin() as db:
-            for row in db.execute(select(done_marks)):
-                marks.setdefault(row.session_id, {})[row.milestone_id] = row.done_on
+            return {
+                (row.session_id, row.milestone_id): DoneMark(
+                    row.done_on, row.by, row.note, _aware(row.marked_at) or _EPOCH
+                )
+                for row in db.execute(select(done_marks))
+            }
+
+    def done_marks(self) -> dict[str, dict[str, date]]:
+        """The done days, by session then milestone (what the planner needs)."""
+        marks: dict[str, dict[str, date]] = {}
+        for (session_id, milestone_id), mark in self.done_mark_details().items():
+            marks.setdefault(session_id, {})[milestone_id] = mark.done_on
         return marks
+
+    def _count_by_target(self, table: Table) -> dict[str, int]:
+        with self.begin() as db:
+            rows = db.execute(select(table.c.target, func.count()).group_by(table.c.target))
+            return {str(target): int(count) for target, count in rows}
+
+    def item_counts(self) -> dict[str, int]:
+        """Recorded items per target."""
+        return self._count_by_target(pushed_items)
+
+    def item_error_counts(self) -> dict[str, int]:
+        """Items whose last write failed, per target."""
+        return self._count_by_target(item_errors)
+
+
+@dataclass(frozen=True, slots=True)
+class DoneMark:
+    """A milestone marked done: the day, who, their note, and when it was marked."""
+
+    done_on: date
+    by: str
+    note: str | None
+    marked_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,6 +679,9 @@ def _outbox_row(row: Any) -> OutboxRow:
         _aware(row.created_at) or datetime.min.replace(tzinfo=UTC),
         _aware(row.sent_at),
     )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _aware(moment: datetime | None) -> datetime | None:

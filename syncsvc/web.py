@@ -61,7 +61,6 @@ from syncsvc.board import (
     Mark,
     SessionView,
     checklist,
-    count_by_target,
 )
 from syncsvc.calendars import feed
 from syncsvc.ical import KIND_LABELS, STATUS_LABELS
@@ -71,8 +70,6 @@ from syncsvc.service import desired_items, plan_all, protected_sessions
 from syncsvc.settings import Settings, TargetSettings
 from syncsvc.status import Status as ProcessStatus
 from syncsvc.store import Store, TargetState
-from syncsvc.store import item_errors as item_errors_table
-from syncsvc.store import pushed_items as pushed_items_table
 from syncsvc.timeline import timeline_svg
 
 log = logging.getLogger("syncsvc.web")
@@ -181,7 +178,11 @@ class Feeds:
                 desired = desired_items(target, planned, self.settings.dashboard_url)
                 recorded = self.store.recorded(target.name).values()
                 feed.refresh(
-                    target.name, desired, self.store, now, protected_sessions(config, recorded)
+                    target.name,
+                    desired,
+                    self.store,
+                    now,
+                    protected_sessions(config, recorded, self.store),
                 )
             self._fingerprint = state
 
@@ -624,7 +625,8 @@ def create_app(
 
     throttle = LoginThrottle()
 
-    async def login_submit(request: Request) -> Response:
+    async def checked_form(request: Request) -> tuple[Any, dict[str, str]] | Response:
+        """The posted form and the visitor's session, or the refusal (bad form, bad CSRF)."""
         session = web.web_session(request)
         try:
             form = await web.form(request)
@@ -632,6 +634,13 @@ def create_app(
             return web.error(request, exc.status, "Requête refusée", exc.message)
         if not auth.csrf_ok(session, form.get("csrf")):
             return csrf_refused(web, request)
+        return session, form
+
+    async def login_submit(request: Request) -> Response:
+        checked = await checked_form(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
         assert session is not None
         login, password = form.get("login", "").strip(), form.get("password", "")
         if throttle.blocked(login, clock()):
@@ -646,7 +655,6 @@ def create_app(
         user = await run_in_threadpool(auth.authenticate, settings.web.users, login, password)
         if user is None:
             throttle.failed(login, clock())
-        if user is None:
             log.info("connexion refusée")
             return web.html(
                 request,
@@ -672,13 +680,9 @@ def create_app(
         return web.html(request, "logout.j2", ctx=ctx)
 
     async def logout_submit(request: Request) -> Response:
-        session = web.web_session(request)
-        try:
-            form = await web.form(request)
-        except FormError as exc:
-            return web.error(request, exc.status, "Requête refusée", exc.message)
-        if not auth.csrf_ok(session, form.get("csrf")):
-            return csrf_refused(web, request)
+        checked = await checked_form(request)
+        if isinstance(checked, Response):
+            return checked
         response = RedirectResponse("/login?sortie=1", status_code=303)
         web.set_cookie(response, request, auth.new_session(None, clock()))
         return response
@@ -852,8 +856,8 @@ def create_app(
             centres = web.source.current().centres
         except ConfigError:
             centres = {}
-        items = count_by_target(store, pushed_items_table)
-        errors = count_by_target(store, item_errors_table)
+        items = store.item_counts()
+        errors = store.item_error_counts()
         base = settings.feeds.base_url.rstrip("/")
         rows = []
         for target in settings.targets:
@@ -1066,13 +1070,13 @@ def metric_families(web: Web) -> list[metrics.Family]:
             "syncsvc_items",
             "gauge",
             "Éléments enregistrés comme publiés, par cible.",
-            _per_target(count_by_target(web.store, pushed_items_table), targets),
+            _per_target(web.store.item_counts(), targets),
         ),
         F(
             "syncsvc_item_errors",
             "gauge",
             "Éléments en erreur lors de la dernière tentative, par cible.",
-            _per_target(count_by_target(web.store, item_errors_table), targets),
+            _per_target(web.store.item_error_counts(), targets),
         ),
         F(
             "syncsvc_outbox_messages",
