@@ -30,12 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate  # noqa: E402
+from syncsvc.app.sync import RetryPolicy, Syncer, desired_items, plan_all  # noqa: E402
 from syncsvc.calendars.caldav import CalDAVTarget  # noqa: E402
-from syncsvc.ical import resource_bytes  # noqa: E402
-from syncsvc.loader import load_config  # noqa: E402
-from syncsvc.service import RetryPolicy, Syncer, desired_items, plan_all  # noqa: E402
-from syncsvc.settings import TargetSettings  # noqa: E402
-from syncsvc.store import Store  # noqa: E402
+from syncsvc.formats.ical import resource_bytes  # noqa: E402
+from syncsvc.inputs.loader import load_config  # noqa: E402
+from syncsvc.inputs.settings import TargetSettings  # noqa: E402
+from syncsvc.state.store import Store  # noqa: E402
 from tests.servers import radicale_server  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)

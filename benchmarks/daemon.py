@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate  # noqa: E402
-from syncsvc.auth import hash_password  # noqa: E402
-from syncsvc.store import Store  # noqa: E402
+from syncsvc.state.store import Store  # noqa: E402
+from syncsvc.web.auth import hash_password  # noqa: E402
 from tests.servers import free_port, radicale_server  # noqa: E402
 
 CENTRES = [f"centre-{i:02d}" for i in range(20)]

@@ -27,12 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate  # noqa: E402
+from syncsvc.app.sync import Planned, RetryPolicy, Syncer, desired_items, plan_all  # noqa: E402
 from syncsvc.calendars.base import Changes, Item, Target, TargetError, Write, Written  # noqa: E402
 from syncsvc.calendars.google import DEFAULT_REQUESTS_PER_MINUTE, GoogleTarget, RateLimiter  # noqa: E402
-from syncsvc.loader import load_config  # noqa: E402
-from syncsvc.service import Planned, RetryPolicy, Syncer, desired_items, plan_all  # noqa: E402
-from syncsvc.settings import TargetSettings  # noqa: E402
-from syncsvc.store import Store  # noqa: E402
+from syncsvc.inputs.loader import load_config  # noqa: E402
+from syncsvc.inputs.settings import TargetSettings  # noqa: E402
+from syncsvc.state.store import Store  # noqa: E402
 from tests.google_emulator import CalendarEmulator  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)

@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from aiosmtpd.controller import Controller  # noqa: E402
 
-from syncsvc.mailer.compose import message_id  # noqa: E402
-from syncsvc.mailer.outbox import drain  # noqa: E402
+from syncsvc.app.outbox import drain  # noqa: E402
+from syncsvc.formats.mail import message_id  # noqa: E402
 from syncsvc.mailer.smtp import OnResult, Outcome, SmtpTransport  # noqa: E402
-from syncsvc.store import OutboxRow, Store  # noqa: E402
+from syncsvc.state.store import OutboxRow, Store  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)
 SENDER = "Service examens <examens@example.fr>"

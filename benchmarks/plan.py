@@ -21,8 +21,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from syncsvc.loader import load_config
-from syncsvc.planner import plan_session
+from syncsvc.core.planner import plan_session
+from syncsvc.inputs.loader import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = date(2026, 11, 23)

@@ -23,14 +23,14 @@ from rich.table import Table
 from rich.text import Text
 
 from syncsvc import __version__
-from syncsvc.checks import check_session
-from syncsvc.ical import KIND_LABELS, STATUS_LABELS, calendar_of, summary_for
-from syncsvc.loader import Config, ConfigError, load_config, load_ruleset
-from syncsvc.model import Finding, Milestone, Session
-from syncsvc.planner import plan_session
-from syncsvc.service import TargetReport, as_moment, sync_all
-from syncsvc.settings import Settings, SettingsError, load_settings
-from syncsvc.store import Store
+from syncsvc.app.sync import TargetReport, as_moment, sync_all
+from syncsvc.core.checks import check_session
+from syncsvc.core.model import Finding, Milestone, Session
+from syncsvc.core.planner import plan_session
+from syncsvc.formats.ical import KIND_LABELS, STATUS_LABELS, calendar_of, summary_for
+from syncsvc.inputs.loader import Config, ConfigError, load_config, load_ruleset
+from syncsvc.inputs.settings import Settings, SettingsError, load_settings
+from syncsvc.state.store import Store
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 SEVERITY_LABELS = {"error": "erreur", "warning": "avertissement", "info": "info"}
@@ -276,7 +276,7 @@ def _long_running(args: argparse.Namespace) -> int:
     if args.command == "hash-password":
         import getpass
 
-        from syncsvc.auth import hash_password
+        from syncsvc.web.auth import hash_password
 
         first = getpass.getpass("Mot de passe : ")
         if first != getpass.getpass("Encore une fois : "):
@@ -362,7 +362,7 @@ def _service_command(args: argparse.Namespace, now: date | datetime) -> int:
 def _notify(
     settings: Settings, config: Config, store: Store, now: datetime, *, dry_run: bool
 ) -> int:
-    from syncsvc.mailer.notify import notify
+    from syncsvc.app.notify import notify
 
     report = notify(settings, config, store, now, dry_run=dry_run)
     for item in report.queued:
@@ -483,7 +483,7 @@ def _feeds(settings: Settings, store: Store, now: datetime, rotate: str | None) 
 def _serve(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     import uvicorn
 
-    from syncsvc.web import create_app
+    from syncsvc.web.app import create_app
 
     app = create_app(args.config, settings, store)
     print(f"flux servis sur http://{args.host}:{args.port}/ (syncsvc feeds pour les adresses)")

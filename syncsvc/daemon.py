@@ -36,10 +36,10 @@ import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
-from syncsvc.loader import Config, load_config, load_ruleset
-from syncsvc.settings import Settings
-from syncsvc.status import Status
-from syncsvc.store import Store
+from syncsvc.app.status import Status
+from syncsvc.inputs.loader import Config, load_config, load_ruleset
+from syncsvc.inputs.settings import Settings
+from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc")
 Clock = Callable[[], datetime]
@@ -230,7 +230,7 @@ class Daemon:
             self.scheduler.get_job("reconcile").modify(next_run_time=datetime.now(UTC))
 
     def _reconcile_once(self) -> None:
-        from syncsvc.service import sync_all
+        from syncsvc.app.sync import sync_all
 
         started = time.monotonic()
         now = self.clock()
@@ -250,7 +250,7 @@ class Daemon:
         self.status.record_reconcile(results, self.clock())
 
     def notify(self) -> None:
-        from syncsvc.mailer.notify import notify
+        from syncsvc.app.notify import notify
 
         now = self.clock()
         report = notify(self.settings, self._config(), self.store, now)
@@ -341,7 +341,7 @@ class Daemon:
         scheduler.start()
         server_task = None
         if self.serve_web:
-            from syncsvc.web import create_app
+            from syncsvc.web.app import create_app
 
             app = create_app(self.config_dir, self.settings, self.store, self.clock, self.status)
             # The watcher below tells the dashboard when files change: no stat per request.

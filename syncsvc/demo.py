@@ -90,8 +90,8 @@ def mail_catcher(var: Path, port: int = CATCHER_PORT) -> Iterator[Path]:
 
 def run_demo(config_dir: Path, var: Path, log_format: str) -> int:
     from syncsvc.daemon import Daemon, setup_logging
-    from syncsvc.settings import load_settings
-    from syncsvc.store import Store
+    from syncsvc.inputs.settings import load_settings
+    from syncsvc.state.store import Store
 
     setup_logging(log_format)
     settings = load_settings(config_dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from syncsvc.model import Centre, Session
+from syncsvc.core.model import Centre, Session
 
 CENTRE: dict[str, Any] = {
     "id": "centre-test",

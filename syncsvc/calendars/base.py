@@ -56,7 +56,7 @@ class Item:
 
     uid: str
     session_id: str
-    component: Any  # icalendar Component (see syncsvc.ical.component_for)
+    component: Any  # icalendar Component (see syncsvc.formats.ical.component_for)
     sequence: int
     stamp: datetime
     content_hash: str

@@ -31,7 +31,7 @@ from syncsvc.calendars.base import (
     Unreachable,
     Written,
 )
-from syncsvc.ical import MARKER, resource_bytes
+from syncsvc.formats.ical import MARKER, resource_bytes
 
 NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav"}
 ICS = "text/calendar; charset=utf-8"

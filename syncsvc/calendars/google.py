@@ -99,10 +99,10 @@ from syncsvc.calendars.base import (
     Write,
     Written,
 )
-from syncsvc.ical import KIND_LABELS, STATUS_LABELS
+from syncsvc.formats.ical import KIND_LABELS, STATUS_LABELS
 
 if TYPE_CHECKING:
-    from syncsvc.settings import TargetSettings
+    from syncsvc.inputs.settings import TargetSettings
 
 DEFAULT_API_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
 DEFAULT_BATCH_URI = "https://www.googleapis.com/batch/calendar/v3"

@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 import aiosmtplib
 
-from syncsvc.store import OutboxRow
+from syncsvc.state.store import OutboxRow
 
 Outcome = Literal["sent", "temporary", "permanent"]
 OnResult = Callable[[OutboxRow, Outcome, str], None]

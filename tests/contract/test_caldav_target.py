@@ -18,11 +18,11 @@ import httpx
 import pytest
 from icalendar import Calendar, Component
 
+from syncsvc.app.sync import RetryPolicy, Syncer, TargetReport, plan_all
 from syncsvc.calendars.caldav import CalDAVTarget
-from syncsvc.loader import Config, load_config
-from syncsvc.service import RetryPolicy, Syncer, TargetReport, plan_all
-from syncsvc.settings import TargetSettings
-from syncsvc.store import Store
+from syncsvc.inputs.loader import Config, load_config
+from syncsvc.inputs.settings import TargetSettings
+from syncsvc.state.store import Store
 from tests.servers import CalDAVServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import pytest
 
+from syncsvc.app.sync import RetryPolicy, Syncer, TargetReport, desired_items, make_target, plan_all
 from syncsvc.calendars.base import Item, PermanentError, TemporaryError, Write, Written
 from syncsvc.calendars.google import (
     GoogleTarget,
@@ -32,11 +33,10 @@ from syncsvc.calendars.google import (
     event_resource,
     reminders_for,
 )
-from syncsvc.ical import uid_for
-from syncsvc.loader import Config, load_config
-from syncsvc.service import RetryPolicy, Syncer, TargetReport, desired_items, make_target, plan_all
-from syncsvc.settings import TargetSettings
-from syncsvc.store import Store
+from syncsvc.formats.ical import uid_for
+from syncsvc.inputs.loader import Config, load_config
+from syncsvc.inputs.settings import TargetSettings
+from syncsvc.state.store import Store
 from tests.contract.test_caldav_target import AUDIENCE, NOW, ROOT, SA
 from tests.google_emulator import CalendarEmulator
 

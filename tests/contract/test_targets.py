@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from syncsvc.service import TargetReport, plan_all
-from syncsvc.store import Store
+from syncsvc.app.sync import TargetReport, plan_all
+from syncsvc.state.store import Store
 from tests.contract import test_caldav_target as caldav
 from tests.contract import test_google_target as google
 from tests.google_emulator import CalendarEmulator

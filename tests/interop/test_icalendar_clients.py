@@ -30,14 +30,15 @@ from typing import Any, NoReturn
 
 import pytest
 
-from syncsvc import audience, cli
-from syncsvc.calendars import feed
-from syncsvc.ical import Items, component_for, resource_bytes
-from syncsvc.loader import load_config, load_ruleset
-from syncsvc.planner import plan_session
-from syncsvc.service import desired_items, plan_all, protected_sessions
-from syncsvc.settings import TargetSettings, load_settings
-from syncsvc.store import Store
+from syncsvc import cli
+from syncsvc.app import feeds as feed
+from syncsvc.app.sync import desired_items, plan_all, protected_sessions
+from syncsvc.core import audience
+from syncsvc.core.planner import plan_session
+from syncsvc.formats.ical import Items, component_for, resource_bytes
+from syncsvc.inputs.loader import load_config, load_ruleset
+from syncsvc.inputs.settings import TargetSettings, load_settings
+from syncsvc.state.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config"

@@ -35,10 +35,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from syncsvc.mailer.compose import message_id
+from syncsvc.formats.mail import message_id
+from syncsvc.inputs.settings import Settings
 from syncsvc.mailer.smtp import SmtpTransport
-from syncsvc.settings import Settings
-from syncsvc.store import OutboxRow, Store
+from syncsvc.state.store import OutboxRow, Store
 from tests.interop.test_icalendar_clients import icaljs as icaljs  # the ical.js validator
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from syncsvc.ical import uid_for
-from syncsvc.loader import load_config, load_ruleset
-from syncsvc.mailer.notify import notify
-from syncsvc.settings import Settings
-from syncsvc.store import Store
+from syncsvc.app.notify import notify
+from syncsvc.formats.ical import uid_for
+from syncsvc.inputs.loader import load_config, load_ruleset
+from syncsvc.inputs.settings import Settings
+from syncsvc.state.store import Store
 from tests.interop.test_icalendar_clients import Validator
 from tests.mailer.conftest import NOW, Received, SmtpServer, mail_settings
 

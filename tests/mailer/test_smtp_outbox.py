@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from syncsvc import cli
-from syncsvc.loader import Config, load_config, load_ruleset
-from syncsvc.mailer import notify as notify_module
-from syncsvc.mailer.notify import notify
-from syncsvc.mailer.outbox import DrainReport, drain
+from syncsvc.app import notify as notify_module
+from syncsvc.app.notify import notify
+from syncsvc.app.outbox import DrainReport, drain
+from syncsvc.inputs.loader import Config, load_config, load_ruleset
+from syncsvc.inputs.settings import Settings
 from syncsvc.mailer.smtp import RateLimit
-from syncsvc.settings import Settings
-from syncsvc.store import Store
+from syncsvc.state.store import Store
 from tests.mailer.conftest import (
     NOW,
     SENDER,
@@ -41,7 +41,7 @@ from tests.mailer.conftest import (
 # The AUTH fixture allows login over plain TCP on purpose (tests only): aiosmtpd warns about it.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
-RETRY = timedelta(minutes=5)  # first backoff step of syncsvc.mailer.outbox
+RETRY = timedelta(minutes=5)  # first backoff step of syncsvc.app.outbox
 
 
 def _config(config_dir: Path, settings: Settings) -> Config:

@@ -24,8 +24,8 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlalchemy import create_engine, text
 
-from syncsvc.auth import hash_password
-from syncsvc.store import Store
+from syncsvc.state.store import Store
+from syncsvc.web.auth import hash_password
 from tests.servers import CalDAVServer, free_port, radicale_server
 
 ROOT = Path(__file__).resolve().parents[2]

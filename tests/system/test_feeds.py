@@ -11,9 +11,9 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from syncsvc.settings import load_settings
-from syncsvc.store import Store
-from syncsvc.web import create_app
+from syncsvc.inputs.settings import load_settings
+from syncsvc.state.store import Store
+from syncsvc.web.app import create_app
 from tests.servers import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]

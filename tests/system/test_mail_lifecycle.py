@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from syncsvc.loader import load_config
-from syncsvc.mailer.notify import notify
+from syncsvc.app.notify import notify
+from syncsvc.inputs.loader import load_config
+from syncsvc.inputs.settings import Settings
 from syncsvc.mailer.smtp import SmtpTransport
-from syncsvc.settings import Settings
-from syncsvc.store import Store
+from syncsvc.state.store import Store
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from syncsvc.checks import check_session
-from syncsvc.loader import load_ruleset
-from syncsvc.model import Centre, Session
-from syncsvc.planner import plan_session
+from syncsvc.core.checks import check_session
+from syncsvc.core.model import Centre, Session
+from syncsvc.core.planner import plan_session
+from syncsvc.inputs.loader import load_ruleset
 from tests.factories import SESSION, centre, session
 
 RULESET = load_ruleset()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from syncsvc.daemon import Daemon
-from syncsvc.settings import Settings
-from syncsvc.store import Store
+from syncsvc.inputs.settings import Settings
+from syncsvc.state.store import Store
 
 
 def test_a_change_during_a_pass_triggers_another_pass(tmp_path: Path) -> None:

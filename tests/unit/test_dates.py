@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncsvc.dates import HOLIDAY_ZONES, MAX_SHIFT_DAYS, add_months, add_offset, working_days
-from syncsvc.rules import Offset
+from syncsvc.core.dates import HOLIDAY_ZONES, MAX_SHIFT_DAYS, add_months, add_offset, working_days
+from syncsvc.core.rules import Offset
 
 
 @pytest.mark.parametrize(

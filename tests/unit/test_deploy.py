@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from syncsvc.settings import Settings
+from syncsvc.inputs.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

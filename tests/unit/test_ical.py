@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
-from syncsvc.ical import calendar_of, uid_for
-from syncsvc.loader import load_ruleset
-from syncsvc.planner import plan_session
+from syncsvc.core.planner import plan_session
+from syncsvc.formats.ical import calendar_of, uid_for
+from syncsvc.inputs.loader import load_ruleset
 from tests.factories import centre, session
 
 RULESET = load_ruleset()

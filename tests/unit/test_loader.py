@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc.loader import Config, ConfigError, Problem, load_config
-from syncsvc.rules import Offset
+from syncsvc.core.rules import Offset
+from syncsvc.inputs.loader import Config, ConfigError, Problem, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config"

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncsvc.dates import HOLIDAY_ZONES, working_days
-from syncsvc.loader import load_ruleset
-from syncsvc.model import Milestone
-from syncsvc.planner import plan_session
-from syncsvc.rules import Ruleset
+from syncsvc.core.dates import HOLIDAY_ZONES, working_days
+from syncsvc.core.model import Milestone
+from syncsvc.core.planner import plan_session
+from syncsvc.core.rules import Ruleset
+from syncsvc.inputs.loader import load_ruleset
 from tests.factories import centre, session
 
 RULESET = load_ruleset()
@@ -209,7 +209,7 @@ def test_now_as_aware_datetime_uses_the_centre_local_day() -> None:
 
 
 def test_centre_customisation_is_applied() -> None:
-    from syncsvc.rules import CentreRules, customise
+    from syncsvc.core.rules import CentreRules, customise
 
     custom, problems = customise(
         RULESET,

@@ -10,7 +10,7 @@ from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from syncsvc.reconcile import (
+from syncsvc.core.reconcile import (
     MIN_ITEMS_FOR_SHARE_GUARD,
     Desired,
     MassDeleteRefused,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from syncsvc.loader import load_ruleset
-from syncsvc.mailer.reminders import Notification, Policy, due_notifications
-from syncsvc.model import Centre, Session
-from syncsvc.planner import plan_session
+from syncsvc.core.model import Centre, Session
+from syncsvc.core.planner import plan_session
+from syncsvc.core.reminders import Notification, Policy, due_notifications
+from syncsvc.inputs.loader import load_ruleset
 from tests.factories import centre, session
 
 RULESET = load_ruleset()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from syncsvc.loader import load_ruleset
-from syncsvc.rules import CentreRules, customise
+from syncsvc.core.rules import CentreRules, customise
+from syncsvc.inputs.loader import load_ruleset
 
 RULESET = load_ruleset()
 CATALOGUE = Path(__file__).resolve().parents[3] / "shared" / "domain" / "milestones.md"

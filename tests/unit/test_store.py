@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from syncsvc.reconcile import Recorded
-from syncsvc.store import SCHEMA_VERSION, Store, TargetState, pushed_items, schema_version
+from syncsvc.core.reconcile import Recorded
+from syncsvc.state.store import SCHEMA_VERSION, Store, TargetState, pushed_items, schema_version
 
 POSTGRES_URL = os.environ.get(
     "SYNCSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syncsvc.auth import hash_password
-from syncsvc.settings import Settings, WebSettings, WebUser, load_settings
-from syncsvc.status import Status
-from syncsvc.store import Store
-from syncsvc.web import create_app
+from syncsvc.app.status import Status
+from syncsvc.inputs.settings import Settings, WebSettings, WebUser, load_settings
+from syncsvc.state.store import Store
+from syncsvc.web.app import create_app
+from syncsvc.web.auth import hash_password
 from tests.servers import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]

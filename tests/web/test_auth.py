@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syncsvc import auth
-from syncsvc.settings import WebUser
+from syncsvc.inputs.settings import WebUser
+from syncsvc.web import auth
 from tests.web.conftest import (
     NAME,
     NOW,

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from syncsvc.loader import load_config, load_ruleset
-from syncsvc.mailer.notify import policy_of
-from syncsvc.mailer.reminders import Notification, due_notifications
-from syncsvc.service import plan_all
+from syncsvc.app.notify import policy_of
+from syncsvc.app.sync import plan_all
+from syncsvc.core.reminders import Notification, due_notifications
+from syncsvc.inputs.loader import load_config, load_ruleset
 from tests.web.conftest import NAME, NOW, PASSWORD, ROOT, SESSION_ID, USER, Served
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from syncsvc import links
+from syncsvc.core import links
 from tests.web.conftest import NOW, SECRET, SESSION_ID, Served
 
 MILESTONE = "dte_order"

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import httpx
 import yaml
 
-from syncsvc.loader import load_config, load_ruleset
-from syncsvc.service import plan_all
+from syncsvc.app.sync import plan_all
+from syncsvc.inputs.loader import load_config, load_ruleset
 from tests.web.conftest import NAME, NOW, SESSION_ID, Served, csrf_of
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import date
 
-from syncsvc import metrics
-from syncsvc.board import checklist
-from syncsvc.loader import load_ruleset
-from syncsvc.planner import plan_session
-from syncsvc.timeline import COLOURS, timeline_svg
+from syncsvc.app.board import checklist
+from syncsvc.core.planner import plan_session
+from syncsvc.formats import prometheus as metrics
+from syncsvc.formats.timeline import COLOURS, timeline_svg
+from syncsvc.inputs.loader import load_ruleset
 from tests import factories
 
 NS = "{http://www.w3.org/2000/svg}"

@@ -6,7 +6,7 @@ pages on the server; a few lines of CSS, no JavaScript framework.
 Access:
 
 - the dashboard and its actions require a logged-in user: ``[[web.users]]`` of ``syncsvc.toml``
-  (scrypt hashes from ``syncsvc hash-password``, see :mod:`syncsvc.auth`), or, when
+  (scrypt hashes from ``syncsvc hash-password``, see :mod:`syncsvc.web.auth`), or, when
   ``web.auth_header`` is set, the user named by that header (set by an authenticating reverse
   proxy: the service must then be reachable through that proxy only);
 - every POST form carries a CSRF token checked against the signed session cookie;
@@ -23,7 +23,7 @@ only puts links in mails when the key is set).
 
 The configuration is loaded on first use and again whenever a file of ``centres.yaml`` or
 ``sessions/`` changes; plans are cached until the configuration, a centre's local day or the
-done marks change (see :mod:`syncsvc.board`). Blocking work runs in Starlette's threadpool.
+done marks change (see :mod:`syncsvc.app.board`). Blocking work runs in Starlette's threadpool.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from syncsvc import audience, auth, links, metrics
-from syncsvc.board import (
+from syncsvc.app import feeds as feed
+from syncsvc.app.board import (
     STATUSES,
     Board,
     ConfigSource,
@@ -62,15 +62,17 @@ from syncsvc.board import (
     SessionView,
     checklist,
 )
-from syncsvc.calendars import feed
-from syncsvc.ical import KIND_LABELS, STATUS_LABELS
-from syncsvc.loader import ConfigError
-from syncsvc.model import Centre, Milestone
-from syncsvc.service import desired_items, plan_all, protected_sessions
-from syncsvc.settings import Settings, TargetSettings
-from syncsvc.status import Status as ProcessStatus
-from syncsvc.store import Store, TargetState
-from syncsvc.timeline import timeline_svg
+from syncsvc.app.status import Status as ProcessStatus
+from syncsvc.app.sync import desired_items, plan_all, protected_sessions
+from syncsvc.core import audience, links
+from syncsvc.core.model import Centre, Milestone
+from syncsvc.formats import prometheus as metrics
+from syncsvc.formats.ical import KIND_LABELS, STATUS_LABELS
+from syncsvc.formats.timeline import timeline_svg
+from syncsvc.inputs.loader import ConfigError
+from syncsvc.inputs.settings import Settings, TargetSettings
+from syncsvc.state.store import Store, TargetState
+from syncsvc.web import auth
 
 log = logging.getLogger("syncsvc.web")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
@@ -272,7 +274,7 @@ def safe_next(value: str | None) -> str:
 
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("syncsvc", "templates"),
+        loader=PackageLoader("syncsvc.web", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

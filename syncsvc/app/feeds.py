@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from syncsvc.ical import assemble, stamped
-from syncsvc.reconcile import Desired, Plan, diff
-from syncsvc.store import Store
+from syncsvc.core.reconcile import Desired, Plan, diff
+from syncsvc.formats.ical import assemble, stamped
+from syncsvc.state.store import Store
 
 FEED_HREF = "feed"
 

@@ -11,16 +11,15 @@ from datetime import datetime, timedelta
 from email.policy import SMTP
 from pathlib import Path
 
-from syncsvc import links
-from syncsvc.loader import Config
-from syncsvc.mailer import invitations
-from syncsvc.mailer.compose import DoneLink, compose, compose_invitation, subject_for
-from syncsvc.mailer.outbox import DrainReport, drain
-from syncsvc.mailer.reminders import Policy, due_notifications
+from syncsvc.app.outbox import DrainReport, drain
+from syncsvc.app.sync import plan_all, protected_sessions
+from syncsvc.core import invitations, links
+from syncsvc.core.reminders import Policy, due_notifications
+from syncsvc.formats.mail import DoneLink, compose, compose_invitation, subject_for
+from syncsvc.inputs.loader import Config
+from syncsvc.inputs.settings import Settings, mail_credentials
 from syncsvc.mailer.smtp import MaildirTransport, RateLimit, SmtpTransport, Transport
-from syncsvc.service import plan_all, protected_sessions
-from syncsvc.settings import Settings, mail_credentials
-from syncsvc.store import Store
+from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc.mailer")
 

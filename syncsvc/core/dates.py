@@ -16,7 +16,7 @@ from functools import cache
 
 import holidays
 
-from syncsvc.rules import Offset, Shift
+from syncsvc.core.rules import Offset, Shift
 
 _SUBDIVISIONS: dict[str, str | None] = {
     "metropole": None,

@@ -22,7 +22,6 @@ from typing import TypeVar
 
 from icalendar import Component
 
-from syncsvc import audience
 from syncsvc.calendars.base import (
     BatchTarget,
     Changes,
@@ -37,13 +36,14 @@ from syncsvc.calendars.base import (
     Write,
     Written,
 )
-from syncsvc.ical import component_for, content_hash
-from syncsvc.loader import Config
-from syncsvc.model import Centre, Milestone, Session
-from syncsvc.planner import plan_session
-from syncsvc.reconcile import Desired, MassDeleteRefused, Operation, Plan, Recorded, diff
-from syncsvc.settings import Settings, TargetSettings, secret
-from syncsvc.store import Store
+from syncsvc.core import audience
+from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.planner import plan_session
+from syncsvc.core.reconcile import Desired, MassDeleteRefused, Operation, Plan, Recorded, diff
+from syncsvc.formats.ical import component_for, content_hash
+from syncsvc.inputs.loader import Config
+from syncsvc.inputs.settings import Settings, TargetSettings, secret
+from syncsvc.state.store import Store
 
 T = TypeVar("T")
 Sleep = Callable[[float], None]

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from syncsvc.dates import add_offset, working_days
-from syncsvc.model import Centre, Milestone, Session, Status
-from syncsvc.rules import Rule, Ruleset
+from syncsvc.core.dates import add_offset, working_days
+from syncsvc.core.model import Centre, Milestone, Session, Status
+from syncsvc.core.rules import Rule, Ruleset
 
 DEFAULT_DUE_SOON_DAYS = 7
 """Window for a rule without reminder days: due soon a week before."""

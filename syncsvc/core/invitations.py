@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from syncsvc.model import Centre, Milestone, Session
+from syncsvc.core.model import Centre, Milestone, Session
 
 Method = Literal["REQUEST", "CANCEL"]
 

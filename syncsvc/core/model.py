@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from syncsvc.rules import CentreRules, Kind, Role, Rule
+from syncsvc.core.rules import CentreRules, Kind, Role, Rule
 
 _EMAIL_RE = re.compile(
     r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"

@@ -20,9 +20,9 @@ from functools import lru_cache
 from icalendar import Alarm, Calendar, Component, Event, vCalAddress
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from syncsvc.ical import KIND_LABELS, PRODID, uid_for, vtimezone
-from syncsvc.mailer.invitations import InvitationChange
-from syncsvc.mailer.reminders import Notification
+from syncsvc.core.invitations import InvitationChange
+from syncsvc.core.reminders import Notification
+from syncsvc.formats.ical import KIND_LABELS, PRODID, uid_for, vtimezone
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
@@ -55,7 +55,7 @@ def french_time(moment: time | datetime) -> str:
 @lru_cache(maxsize=1)
 def _templates() -> Environment:
     env = Environment(
-        loader=PackageLoader("syncsvc.mailer", "templates"),
+        loader=PackageLoader("syncsvc.formats", "mail_templates"),
         autoescape=select_autoescape(["html.j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,

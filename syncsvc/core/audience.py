@@ -11,12 +11,12 @@ An *audience* is written ``coordinators:<centre>``, ``session_manager:<email>``,
 - ``all`` is for the service's administrators.
 
 Candidates' personal data is never in any calendar, whatever the audience: rendering uses counts
-only (see :mod:`syncsvc.ical`).
+only (see :mod:`syncsvc.formats.ical`).
 """
 
 from __future__ import annotations
 
-from syncsvc.model import Milestone, Session
+from syncsvc.core.model import Milestone, Session
 
 MANAGER_ROLES = frozenset({"session_manager", "deputy_manager"})
 

@@ -36,8 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, make_url
 
-from syncsvc.mailer.invitations import InvitationState
-from syncsvc.reconcile import Recorded
+from syncsvc.core.invitations import InvitationState
+from syncsvc.core.reconcile import Recorded
 
 metadata = MetaData()
 

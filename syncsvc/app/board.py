@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from syncsvc.checks import check_session
-from syncsvc.loader import Config, load_config, load_ruleset
-from syncsvc.model import Centre, Finding, Milestone, Session, Status
-from syncsvc.planner import local_today
-from syncsvc.service import plan_all
-from syncsvc.store import DoneMark, Store
+from syncsvc.app.sync import plan_all
+from syncsvc.core.checks import check_session
+from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
+from syncsvc.core.planner import local_today
+from syncsvc.inputs.loader import Config, load_config, load_ruleset
+from syncsvc.state.store import DoneMark, Store
 
 log = logging.getLogger("syncsvc.web")
 STATUSES: Final[tuple[Status, ...]] = ("overdue", "due_soon", "pending", "done")

@@ -1,7 +1,7 @@
 """Regulatory checks of a session definition -> findings (pure).
 
 Structural problems (end before start, unknown nature, CCP code missing for a CCP/CCS session,
-unreadable time) make the file fail validation in :mod:`syncsvc.model`, and the loader reports
+unreadable time) make the file fail validation in :mod:`syncsvc.core.model`, and the loader reports
 them with the file and field. The checks here need more than one file or the date: agrément,
 CERES deadline, jury, candidate numbers, overdue milestones.
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
-from syncsvc.model import Centre, Finding, Milestone, Session, Severity
-from syncsvc.planner import local_today
+from syncsvc.core.model import Centre, Finding, Milestone, Session, Severity
+from syncsvc.core.planner import local_today
 
 _Add = Callable[[str, Severity, str], None]
 

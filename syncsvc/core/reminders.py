@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from syncsvc.dates import WorkingDays, working_days
-from syncsvc.model import Centre, Milestone, Person, Session
+from syncsvc.core.dates import WorkingDays, working_days
+from syncsvc.core.model import Centre, Milestone, Person, Session
 
 Kind = Literal["reminder", "overdue", "digest", "candidate_info"]
 

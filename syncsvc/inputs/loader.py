@@ -23,9 +23,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from syncsvc.model import Centre, Session
-from syncsvc.rules import DEFAULT_RULESET, Ruleset, customise
-from syncsvc.rules.ruleset import parse_ruleset
+from syncsvc.core.model import Centre, Session
+from syncsvc.core.rules import DEFAULT_RULESET, Ruleset, customise
+from syncsvc.core.rules.ruleset import parse_ruleset
 
 SESSION_SUFFIXES = (".yaml", ".yml")
 
@@ -325,11 +325,11 @@ def validation_problems(
 @lru_cache(maxsize=8)
 def load_ruleset(name: str = DEFAULT_RULESET) -> Ruleset:
     """The ruleset shipped in the package under ``syncsvc/rules/<name>.yaml``."""
-    resource = resources.files("syncsvc.rules").joinpath(f"{name}.yaml")
+    resource = resources.files("syncsvc.core.rules").joinpath(f"{name}.yaml")
     if not resource.is_file():
         shipped = sorted(
             p.name.removesuffix(".yaml")
-            for p in resources.files("syncsvc.rules").iterdir()
+            for p in resources.files("syncsvc.core.rules").iterdir()
             if p.name.endswith(".yaml")
         )
         raise ConfigError(

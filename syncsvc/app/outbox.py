@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from syncsvc.mailer.smtp import Outcome, Transport
-from syncsvc.store import OutboxRow, Store
+from syncsvc.state.store import OutboxRow, Store
 
 BASE_DELAY = timedelta(minutes=5)
 MAX_DELAY = timedelta(hours=6)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
-from syncsvc.ical import STATUS_LABELS
-from syncsvc.model import Milestone, Status
+from syncsvc.core.model import Milestone, Status
+from syncsvc.formats.ical import STATUS_LABELS
 
 COLOURS: dict[Status, str] = {
     "overdue": "#c62828",

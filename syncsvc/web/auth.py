@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from syncsvc.settings import WebUser
+from syncsvc.inputs.settings import WebUser
 
 SCHEME: Final = "scrypt"
 SCRYPT_N: Final = 2**14

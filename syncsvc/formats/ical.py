@@ -24,7 +24,7 @@ from typing import Literal
 
 from icalendar import Alarm, Calendar, Component, Event, Timezone, Todo, vCalAddress, vDuration
 
-from syncsvc.model import Centre, Milestone, Session
+from syncsvc.core.model import Centre, Milestone, Session
 
 PRODID = "-//syncsvc//Examens Titre Professionnel//FR"
 UID_DOMAIN = "syncsvc"

@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from syncsvc.loader import validation_problems
-from syncsvc.model import ClockTime, Strict
+from syncsvc.core.model import ClockTime, Strict
+from syncsvc.inputs.loader import validation_problems
 
 AUDIENCE_RE = re.compile(r"^(all|coordinators:[a-z0-9-]+|session_manager:\S+@\S+|jury:\S+@\S+)$")
 DEFAULT_STORE_URL = "sqlite:///var/syncsvc.db"
