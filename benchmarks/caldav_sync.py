@@ -30,8 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate  # noqa: E402
-from syncsvc.app.sync import RetryPolicy, Syncer, desired_items, plan_all  # noqa: E402
+from syncsvc.app.apply import RetryPolicy  # noqa: E402
+from syncsvc.app.sync import Renderer, Syncer  # noqa: E402
 from syncsvc.calendars.caldav import CalDAVTarget  # noqa: E402
+from syncsvc.core.planner import plan_all  # noqa: E402
 from syncsvc.formats.ical import resource_bytes  # noqa: E402
 from syncsvc.inputs.loader import load_config  # noqa: E402
 from syncsvc.inputs.settings import TargetSettings  # noqa: E402
@@ -58,7 +60,7 @@ def main() -> int:
         assert not config.problems, config.problems[:3]
         store = Store(f"sqlite:///{tmp / 'state.db'}")
         store.migrate()
-        planned = plan_all(config, NOW)
+        planned = plan_all(config, {}, NOW)
         syncer = Syncer(store, RetryPolicy(sleep=lambda _: None))
         targets = [
             TargetSettings(
@@ -87,14 +89,14 @@ def main() -> int:
                 target.close()
             return time.perf_counter() - began
 
-        items = sum(len(desired_items(t, planned)) for t in targets)
+        items = sum(len(Renderer().desired(t, planned)) for t in targets)
         print(f"{count} sessions, {len(CENTRES)} calendars, {items} items")
 
         # The floor: the same bodies, PUT by a plain keep-alive loop into fresh calendars.
         bodies = [
-            (t.name, uid, resource_bytes(d.component, NOW, 0))
+            (t.name, uid, resource_bytes(d.entry, NOW, 0))
             for t in targets
-            for uid, d in desired_items(t, planned).items()
+            for uid, d in Renderer().desired(t, planned).items()
         ]
 
         def raw_push(prefix: str) -> float:
@@ -140,7 +142,7 @@ def main() -> int:
 
         generate.move_session(tmp / "config" / "sessions" / "bench-0000.yaml", 7)
         config = load_config(tmp / "config")
-        planned = plan_all(config, NOW)
+        planned = plan_all(config, {}, NOW)
         expected = sum(1 for s, _, ms in planned for _ in ms if s.id == "bench-0000")
         server.proxy.reset()
         one = run_all()

@@ -19,6 +19,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate  # noqa: E402
-from syncsvc.app.sync import Planned, RetryPolicy, Syncer, desired_items, plan_all  # noqa: E402
-from syncsvc.calendars.base import Changes, Item, Target, TargetError, Write, Written  # noqa: E402
+from syncsvc.app.apply import RetryPolicy  # noqa: E402
+from syncsvc.app.sync import Renderer, Syncer  # noqa: E402
+from syncsvc.calendars.base import (  # noqa: E402
+    Changes,
+    Item,
+    Result,
+    SequentialWrites,
+    Target,
+    Write,
+    Written,
+)
 from syncsvc.calendars.google import DEFAULT_REQUESTS_PER_MINUTE, GoogleTarget, RateLimiter  # noqa: E402
+from syncsvc.core.planner import Planned, plan_all  # noqa: E402
 from syncsvc.inputs.loader import load_config  # noqa: E402
 from syncsvc.inputs.settings import TargetSettings  # noqa: E402
 from syncsvc.state.store import Store  # noqa: E402
@@ -55,16 +66,16 @@ class TimedGoogleTarget(GoogleTarget):
         finally:
             TimedGoogleTarget.spent += time.perf_counter() - began
 
-    def write_batch(self, writes: list[Write]) -> list[Written | TargetError]:
+    def write_many(self, writes: Sequence[Write]) -> Iterator[tuple[int, Result]]:
         began = time.perf_counter()
         try:
-            return super().write_batch(writes)
+            yield from super().write_many(writes)
         finally:
             TimedGoogleTarget.spent += time.perf_counter() - began
 
 
-class OneByOne:
-    """The same target without ``write_batch``: the service then sends one call per item."""
+class OneByOne(SequentialWrites):
+    """The same target writing one call per item (no batch requests)."""
 
     def __init__(self, inner: TimedGoogleTarget) -> None:
         self.inner = inner
@@ -99,7 +110,7 @@ def run(
     emulator: CalendarEmulator,
     store: Store,
     config_dir: Path,
-    planned: Planned,
+    planned: list[Planned],
     prefix: str,
     batched: bool,
 ) -> tuple[int, int, float, float]:
@@ -151,10 +162,10 @@ def main() -> int:
         write_config(tmp / "config", args.sessions)
         config = load_config(tmp / "config")
         assert not config.problems, config.problems[:3]
-        planned = plan_all(config, NOW)
+        planned = plan_all(config, {}, NOW)
         items = sum(
             len(
-                desired_items(
+                Renderer().desired(
                     TargetSettings(
                         name=c,
                         kind="google",

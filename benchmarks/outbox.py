@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from aiosmtpd.controller import Controller  # noqa: E402
 
-from syncsvc.app.outbox import drain  # noqa: E402
+from syncsvc.app.outbox import drain, envelope_of  # noqa: E402
 from syncsvc.formats.mail import message_id  # noqa: E402
-from syncsvc.mailer.smtp import OnResult, Outcome, SmtpTransport  # noqa: E402
-from syncsvc.state.store import OutboxRow, Store  # noqa: E402
+from syncsvc.mailer.smtp import Envelope, OnResult, Outcome, SmtpTransport  # noqa: E402
+from syncsvc.state.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)
 SENDER = "Service examens <examens@example.fr>"
@@ -64,9 +64,9 @@ class OnePerMessage:
     def __init__(self, inner: SmtpTransport) -> None:
         self.inner = inner
 
-    def send(self, rows: Sequence[OutboxRow], on_result: OnResult) -> None:
-        for row in rows:
-            self.inner.send([row], on_result)
+    def send(self, envelopes: Sequence[Envelope], on_result: OnResult) -> None:
+        for envelope in envelopes:
+            self.inner.send([envelope], on_result)
 
 
 def free_port() -> int:
@@ -141,9 +141,9 @@ def main() -> int:
         print(f"ratio reuse / per-message (drain): {ratio:.1f}x")
 
         # The transport alone: same rows, no store update.
-        rows = stores["reuse"].messages(limit=count)
+        rows = [envelope_of(row) for row in stores["reuse"].messages(limit=count)]
 
-        def ignore(_row: OutboxRow, _outcome: Outcome, _detail: str) -> None:
+        def ignore(_envelope: Envelope, _outcome: Outcome) -> None:
             return None
 
         smtp: dict[str, float] = {}

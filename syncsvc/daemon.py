@@ -20,31 +20,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
 
+from syncsvc.app.feeds import FeedPublisher
+from syncsvc.app.notify import notify
 from syncsvc.app.status import Status
-from syncsvc.inputs.loader import Config, load_config, load_ruleset
+from syncsvc.app.sync import Syncer
+from syncsvc.core.config import Config
 from syncsvc.inputs.settings import Settings
+from syncsvc.inputs.watcher import ConfigSource, fingerprint
+from syncsvc.state.lock import InstanceLock
 from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc")
 Clock = Callable[[], datetime]
-LOCK_KEY = 0x5959_4E43  # "SYNC": the PostgreSQL advisory lock id
 STANDBY_POLL_SECONDS = 5.0
+SHUTDOWN_WAIT_SECONDS = 30.0
 
 
 def utcnow() -> datetime:
@@ -81,82 +82,34 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-# --- single instance -------------------------------------------------------------------------
-
-
-class InstanceLock:
-    """Held by the active instance for its whole life."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._file: Any = None
-        self._connection: Any = None
-
-    def describe(self) -> str:
-        if self.store.url.drivername.startswith("sqlite"):
-            return f"fichier {self._path()}"
-        return "verrou consultatif PostgreSQL"
-
-    def _path(self) -> Path:
-        database = self.store.url.database or "syncsvc"
-        return Path(f"{database}.lock") if database != ":memory:" else Path("var/memory.lock")
-
-    def try_acquire(self) -> bool:
-        if self.store.url.drivername.startswith("sqlite"):
-            path = self._path()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = path.open("a+")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                return False
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"{os.getpid()}\n")
-            handle.flush()
-            self._file = handle
-            return True
-        connection = self.store.engine.connect()
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
-        if got:
-            connection.commit()
-            self._connection = connection
-            return True
-        connection.close()
-        return False
-
-    def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
-                self._connection.close()
-            self._connection = None
-
-
 # --- the daemon ------------------------------------------------------------------------------
 
 
-class ConfigWatcher:
-    """Fingerprint of the config folder: (name, size, mtime) of every file in it."""
+class Jobs:
+    """Counts the jobs running in the scheduler's threads, so that a stop can wait for them
+    (bounded) without reaching into the scheduler's executor."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self) -> None:
+        self._running = 0
+        self._idle = threading.Condition()
 
-    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
-        found = []
-        for path in sorted(self.directory.rglob("*")):
-            with contextlib.suppress(OSError):
-                if path.is_file():
-                    stat = path.stat()
-                    found.append(
-                        (str(path.relative_to(self.directory)), stat.st_size, stat.st_mtime_ns)
-                    )
-        return tuple(found)
+    def wrap(self, job: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            with self._idle:
+                self._running += 1
+            try:
+                job()
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
+        run.__name__ = job.__name__
+        return run
+
+    def wait_idle(self, seconds: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, seconds)
 
 
 class _QuietServer(uvicorn.Server):
@@ -184,11 +137,20 @@ class Daemon:
         self.serve_web = serve_web
         self.status = Status()
         self.stopping = asyncio.Event()
-        self.watcher = ConfigWatcher(config_dir)
-        self._seen = self.watcher.fingerprint()
+        d = settings.daemon
+        # One watcher for the process: readers trust the last load for a while, and the watch
+        # job below tells them when the files change.
+        self.source = ConfigSource(
+            config_dir, settings.ruleset, max(1.0, d.watch_every_seconds * 5)
+        )
+        self.syncer = Syncer(store)
+        self.feeds = FeedPublisher(settings, store, self.source, clock, self.syncer.renderer)
+        self.jobs = Jobs()
+        self._seen = fingerprint(config_dir)
+        self._marks = store.marks_version() if store.version() else (0, "")
         self._changed_at: float | None = None
+        self._logged_generation = -1
         self.scheduler: AsyncIOScheduler | None = None
-        self._web_source: Any = None
         self._lock = threading.Lock()
         self._running = False
         self._dirty = False
@@ -197,9 +159,11 @@ class Daemon:
     # jobs (run in the loop's thread pool: they block on I/O) ---------------------------------
 
     def _config(self) -> Config:
-        config = load_config(self.config_dir, load_ruleset(self.settings.ruleset))
-        for problem in config.problems:
-            log.warning("configuration : %s", problem)
+        config = self.source.current()
+        if self.source.generation != self._logged_generation:
+            self._logged_generation = self.source.generation
+            for problem in config.problems:
+                log.warning("configuration : %s", problem)
         return config
 
     def reconcile(self) -> None:
@@ -222,21 +186,20 @@ class Daemon:
             raise
 
     def request_reconcile(self) -> None:
+        """Reconcile as soon as possible (a file edit, a milestone marked done)."""
         with self._lock:
             self._dirty = True
             if self._running:
                 return  # the running pass will go round again
         if self.scheduler is not None:
-            self.scheduler.get_job("reconcile").modify(next_run_time=datetime.now(UTC))
+            self.scheduler.modify_job("reconcile", next_run_time=datetime.now(UTC))
 
     def _reconcile_once(self) -> None:
-        from syncsvc.app.sync import sync_all
-
         started = time.monotonic()
         now = self.clock()
         config = self._config()
         results = []
-        for report in sync_all(self.settings, config, self.store, now):
+        for report in self.syncer.sync_all(self.settings, config, now):
             counts = report.done
             log.info(
                 "synchronisation %s : %d création(s), %d mise(s) à jour, %d suppression(s)%s",
@@ -247,11 +210,10 @@ class Daemon:
                 "" if report.ok else " — " + (report.refused or "; ".join(report.errors[:3])),
             )
             results.append((report.name, report.ok, time.monotonic() - started))
+        self.feeds.refresh()
         self.status.record_reconcile(results, self.clock())
 
     def notify(self) -> None:
-        from syncsvc.app.notify import notify
-
         now = self.clock()
         report = notify(self.settings, self._config(), self.store, now)
         drained = report.drained
@@ -267,13 +229,18 @@ class Daemon:
             self.status.record_notify(drained.sent, drained.dead, self.clock())
 
     def watch(self) -> None:
-        """Reconcile soon after the config folder changes (once it has been quiet a moment)."""
-        current = self.watcher.fingerprint()
+        """Reconcile soon after the config folder changes (once it has been quiet a moment),
+        and at once when a milestone was marked done or undone by another process."""
+        marks = self.store.marks_version()
+        if marks != self._marks:
+            self._marks = marks
+            log.info("marque « fait » modifiée : synchronisation")
+            self.request_reconcile()
+        current = fingerprint(self.config_dir)
         if current != self._seen:
             self._seen = current
             self._changed_at = time.monotonic()
-            if self._web_source is not None:
-                self._web_source.invalidate()
+            self.source.invalidate()
             return
         if self._changed_at is not None and (
             time.monotonic() - self._changed_at >= self.settings.daemon.debounce_seconds
@@ -305,6 +272,7 @@ class Daemon:
     async def run(self) -> int:
         self._install_signals()
         self.store.migrate()
+        self._marks = self.store.marks_version()
         lock = InstanceLock(self.store)
         if not await self._wait_for_lock(lock):
             return 0
@@ -326,27 +294,38 @@ class Daemon:
             },
         )
         now = datetime.now(UTC)
+        jobs = self.jobs
         scheduler.add_job(
-            self.reconcile,
+            jobs.wrap(self.reconcile),
             "interval",
             minutes=d.reconcile_every_minutes,
             id="reconcile",
             next_run_time=now,
         )
         scheduler.add_job(
-            self.notify, "interval", seconds=d.notify_every_seconds, id="notify", next_run_time=now
+            jobs.wrap(self.notify),
+            "interval",
+            seconds=d.notify_every_seconds,
+            id="notify",
+            next_run_time=now,
         )
-        scheduler.add_job(self.watch, "interval", seconds=d.watch_every_seconds, id="watch")
+        scheduler.add_job(
+            jobs.wrap(self.watch), "interval", seconds=d.watch_every_seconds, id="watch"
+        )
         self.scheduler = scheduler
         scheduler.start()
         server_task = None
         if self.serve_web:
-            from syncsvc.web.app import create_app
+            from syncsvc.web import create_app
 
-            app = create_app(self.config_dir, self.settings, self.store, self.clock, self.status)
-            # The watcher below tells the dashboard when files change: no stat per request.
-            self._web_source = app.state.web.source
-            self._web_source.recheck_seconds = max(1.0, d.watch_every_seconds * 5)
+            app = create_app(
+                self.source,
+                self.settings,
+                self.store,
+                self.clock,
+                self.status,
+                on_marked=self.request_reconcile,
+            )
             web = self.settings.web
             config = uvicorn.Config(
                 app,
@@ -367,8 +346,5 @@ class Daemon:
             self.server.should_exit = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(server_task, 10)
-        # let the thread-pool jobs finish (bounded)
-        executor = scheduler._executors.get("default")  # no public accessor
-        pending = list(getattr(executor, "_pending_futures", ()))
-        if pending:
-            await asyncio.wait(pending, timeout=30)
+        # let the running jobs finish (bounded)
+        await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)

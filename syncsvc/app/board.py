@@ -2,8 +2,7 @@
 
 Vocabulary:
 
-- *config source*: the configuration folder, loaded on first use and again when a file of
-  ``centres.yaml`` or ``sessions/`` changes (name, modification time and size);
+- *config source*: the configuration folder (:class:`syncsvc.inputs.watcher.ConfigSource`);
 - *snapshot*: every session planned at one moment, with its findings and the store's done
   marks (who, when, note); it is rebuilt only when the configuration, a centre's local day or
   the done marks change, so a page costs a stat of the files and one query;
@@ -14,91 +13,22 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from syncsvc.app.sync import plan_all
 from syncsvc.core.checks import check_session
+from syncsvc.core.clock import local_today
+from syncsvc.core.config import Config
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
-from syncsvc.core.planner import local_today
-from syncsvc.inputs.loader import Config, load_config, load_ruleset
+from syncsvc.core.planner import plan_all
+from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import DoneMark, Store
 
-log = logging.getLogger("syncsvc.web")
+log = logging.getLogger("syncsvc.board")
 STATUSES: Final[tuple[Status, ...]] = ("overdue", "due_soon", "pending", "done")
-
-
-class ConfigSource:
-    """The configuration folder, loaded on first use and reloaded when one of its files changes.
-
-    The fingerprint is (name, mtime, size) of ``centres.yaml`` and of every entry of
-    ``sessions/``: an edit, a new file or a removed one all change it. ``generation`` counts
-    the loads, so caches built on a configuration can tell when to rebuild.
-    """
-
-    def __init__(self, config_dir: Path, ruleset: str, recheck_seconds: float = 0.0) -> None:
-        self.config_dir = config_dir
-        self.ruleset = ruleset
-        self.recheck_seconds = recheck_seconds
-        """Stat the files at most this often (0: at every use). A process that watches the
-        folder itself can raise it and call :meth:`invalidate` on a change."""
-        self.generation = 0
-        self._lock = threading.Lock()
-        self._fingerprint: tuple[tuple[str, int, int], ...] | None = None
-        self._config: Config | None = None
-        self._checked_at = float("-inf")
-
-    def invalidate(self) -> None:
-        """Look at the files again at the next use, whatever ``recheck_seconds`` says."""
-        with self._lock:
-            self._checked_at = float("-inf")
-
-    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
-        entries: list[tuple[str, int, int]] = []
-        centres = self.config_dir / "centres.yaml"
-        try:
-            stat = centres.stat()
-            entries.append((centres.name, stat.st_mtime_ns, stat.st_size))
-        except OSError:
-            pass
-        try:
-            with os.scandir(self.config_dir / "sessions") as found:
-                for entry in found:
-                    try:
-                        stat = entry.stat()
-                    except OSError:
-                        continue
-                    entries.append((entry.name, stat.st_mtime_ns, stat.st_size))
-        except OSError:
-            pass
-        return tuple(sorted(entries))
-
-    def current(self) -> Config:
-        """The configuration as the files are now (raises ConfigError when the folder is gone)."""
-        with self._lock:
-            # Monotonic time paces the stat calls only; it decides nothing about the business.
-            moment = time.monotonic()
-            if self._config is not None and moment - self._checked_at < self.recheck_seconds:
-                return self._config
-            self._checked_at = moment
-            fingerprint = self.fingerprint()
-            if self._config is None or fingerprint != self._fingerprint:
-                self._config = load_config(self.config_dir, load_ruleset(self.ruleset))
-                # Read the fingerprint before loading: an edit during the load reloads again.
-                self._fingerprint = fingerprint
-                self.generation += 1
-                log.info(
-                    "configuration chargée : %d session(s), %d problème(s)",
-                    len(self._config.sessions),
-                    len(self._config.problems),
-                )
-            return self._config
 
 
 Mark = DoneMark
@@ -175,12 +105,19 @@ class Board:
             if self._snapshot is not None and key == self._key:
                 return self._snapshot
             views = []
-            for session, centre, milestones in plan_all(config, now, self.store):
+            for session, centre, milestones in plan_all(config, _by_session(marks), now):
                 findings = check_session(session, centre, milestones, now)
                 today = local_today(now, centre.tz)
                 views.append(SessionView(session, centre, milestones, findings, today))
             self._key, self._snapshot = key, Snapshot(config, views, marks)
             return self._snapshot
+
+
+def _by_session(marks: dict[tuple[str, str], DoneMark]) -> dict[str, dict[str, date]]:
+    by_session: dict[str, dict[str, date]] = {}
+    for (session_id, milestone_id), mark in marks.items():
+        by_session.setdefault(session_id, {})[milestone_id] = mark.done_on
+    return by_session
 
 
 def checklist(description: str) -> tuple[str, list[str]]:

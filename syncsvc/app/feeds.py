@@ -5,18 +5,33 @@ each item is kept there stamped (SEQUENCE, and DTSTAMP = the time it last change
 body — and its ETag — change only when a milestone does, and serving a feed reads the store
 without re-planning anything. Items of a session whose file fails to load stay in the feed as
 they were. Subscribers poll; ``If-None-Match`` gets a 304 when nothing changed.
+
+:class:`FeedPublisher` keeps every configured feed up to date: the daemon refreshes it after
+each reconcile pass, and serving a feed refreshes it first when its inputs changed (the
+configuration, a centre's local day, the done marks), so a feed is never staler than its inputs.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import re
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from syncsvc.app.sync import Renderer, protected_in
+from syncsvc.core import audience
+from syncsvc.core.planner import plan_all
 from syncsvc.core.reconcile import Desired, Plan, diff
-from syncsvc.formats.ical import assemble, stamped
+from syncsvc.formats.ical import assemble, item_bytes
+from syncsvc.inputs.settings import Settings, TargetSettings
+from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+Clock = Callable[[], datetime]
 
 FEED_HREF = "feed"
 
@@ -45,7 +60,7 @@ def refresh(
             continue
         want = op.desired
         assert want is not None
-        text = stamped(want.component, now, op.sequence).to_ical().decode("utf-8")
+        text = item_bytes(want.entry, now, op.sequence).decode("utf-8")
         store.record_push(
             name,
             op.uid,
@@ -67,3 +82,65 @@ def render(name: str, store: Store, display_name: str, refresh_minutes: int) -> 
     body = assemble(items, display_name, refresh_minutes)
     etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
     return Feed(body, etag, len(items))
+
+
+class FeedPublisher:
+    """Every feed target of the settings, kept up to date with the configuration, lazily and
+    under one lock (one refresh at a time; concurrent readers wait for its result)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        source: ConfigSource,
+        clock: Clock,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.source = source
+        self.clock = clock
+        self.renderer = renderer or Renderer()
+        self.targets = {t.name: t for t in settings.targets if t.kind == "feed"}
+        self._lock = threading.Lock()
+        self._fingerprint: tuple[object, ...] | None = None
+        self._names: dict[str, str] = {}
+
+    def refresh(self) -> None:
+        """Re-plan and update every feed when the config, the day or the done marks changed."""
+        if not self.targets:
+            return
+        with self._lock:
+            now = self.clock()
+            config = self.source.current()
+            zones = {c.timezone for c in config.centres.values()} or {"Europe/Paris"}
+            days = tuple(sorted(str(now.astimezone(ZoneInfo(z)).date()) for z in zones))
+            marks = self.store.done_marks()
+            digest = hashlib.sha256(repr(sorted(marks.items())).encode()).hexdigest()
+            state = (self.source.generation, id(config), days, digest)
+            if state == self._fingerprint:
+                return
+            self._names = {cid: c.name for cid, c in config.centres.items()}
+            planned = plan_all(config, marks, now)
+            for target in self.targets.values():
+                desired = self.renderer.desired(target, planned, self.settings.dashboard_url)
+                recorded = self.store.recorded(target.name).values()
+                protected = protected_in(config, self.store, recorded)
+                refresh(target.name, desired, self.store, now, protected)
+            self._fingerprint = state
+
+    def target_for(self, token: str) -> TargetSettings | None:
+        """The feed a token opens, or None (a malformed token is never looked up)."""
+        if not TOKEN_RE.match(token):
+            return None
+        name = self.store.feed_for_token(token)
+        return self.targets.get(name) if name else None
+
+    def feed(self, target: TargetSettings) -> Feed:
+        self.refresh()
+        return render(
+            target.name,
+            self.store,
+            audience.calendar_name(target.audience, self._names),
+            self.settings.feeds.refresh_minutes,
+        )

@@ -12,11 +12,13 @@ from email.policy import SMTP
 from pathlib import Path
 
 from syncsvc.app.outbox import DrainReport, drain
-from syncsvc.app.sync import plan_all, protected_sessions
+from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
+from syncsvc.core.clock import Now, instant, local_today
+from syncsvc.core.config import Config
+from syncsvc.core.planner import plan_all
 from syncsvc.core.reminders import Policy, due_notifications
 from syncsvc.formats.mail import DoneLink, compose, compose_invitation, subject_for
-from syncsvc.inputs.loader import Config
 from syncsvc.inputs.settings import Settings, mail_credentials
 from syncsvc.mailer.smtp import MaildirTransport, RateLimit, SmtpTransport, Transport
 from syncsvc.state.store import Store
@@ -25,7 +27,7 @@ log = logging.getLogger("syncsvc.mailer")
 
 
 @dataclass(frozen=True, slots=True)
-class Planned:
+class Queued:
     """One message that the run queued (or, in a dry run, would queue)."""
 
     key: str
@@ -36,7 +38,7 @@ class Planned:
 
 @dataclass
 class NotifyReport:
-    queued: list[Planned] = field(default_factory=list)
+    queued: list[Queued] = field(default_factory=list)
     drained: DrainReport | None = None
 
 
@@ -88,7 +90,7 @@ def notify(
     settings: Settings,
     config: Config,
     store: Store,
-    now: datetime,
+    now: Now,
     *,
     dry_run: bool = False,
     transport: Transport | None = None,
@@ -96,9 +98,10 @@ def notify(
     """Queue what is due at ``now`` (each key once), then send what is pending."""
     report = NotifyReport()
     sender = settings.mail.sender
-    planned = plan_all(config, now, store)
+    moment = instant(now)
+    planned = plan_all(config, store.done_marks(), now)
     active = [p for p in planned if not p[0].cancelled]
-    link = done_link_of(settings, now)
+    link = done_link_of(settings, moment)
     r = settings.reminders
     for n in due_notifications(active, policy_of(settings), now):
         if store.has_key(n.key):
@@ -110,10 +113,10 @@ def notify(
             )
             if not dry_run:
                 store.record_skipped(
-                    key=n.key, kind=n.kind, recipient=n.recipient.email, subject=subject, now=now
+                    key=n.key, kind=n.kind, recipient=n.recipient.email, subject=subject, now=moment
                 )
             continue
-        report.queued.append(Planned(n.key, n.recipient.email, subject, n.send_at))
+        report.queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
         if dry_run:
             continue
         message = compose(n, sender, now, link, r.escalate_after_days, r.digest_horizon_days)
@@ -124,21 +127,21 @@ def notify(
             subject=subject,
             message_id=str(message["Message-ID"]),
             message=message.as_bytes(policy=SMTP),
-            now=now,
+            now=moment,
             session_id=n.session.id if n.session else None,
             milestone_id=n.milestone.id if n.milestone else None,
         )
 
     # Invitations: sessions still to come; past ones and broken files change nothing.
-    upcoming = [p for p in planned if p[0].end >= now.astimezone(p[1].tz).date()]
-    past = {s.id for s, c, _ in planned if s.end < now.astimezone(c.tz).date()}
-    protected = protected_sessions(config, (), store) | past
+    upcoming = [p for p in planned if p.session.end >= local_today(now, p.centre.tz)]
+    past = {p.session.id for p in planned if p.session.end < local_today(now, p.centre.tz)}
+    protected = protected_in(config, store) | past
     for change in invitations.changes(upcoming, store.invitation_states(), protected):
         if store.has_key(change.key):
             continue
-        message, event = compose_invitation(change, sender, now)
+        message, event = compose_invitation(change, sender, moment)
         subject = str(message["Subject"])
-        report.queued.append(Planned(change.key, change.email, subject, now))
+        report.queued.append(Queued(change.key, change.email, subject, moment))
         if dry_run:
             continue
         store.enqueue(
@@ -148,11 +151,12 @@ def notify(
             subject=subject,
             message_id=str(message["Message-ID"]),
             message=message.as_bytes(policy=SMTP),
-            now=now,
+            now=moment,
             session_id=change.session_id,
             milestone_id="exam_session",
             invitation=change.state(event),
         )
     if not dry_run:
-        report.drained = drain(store, transport or transport_of(settings, config.directory), now)
+        mailer = transport or transport_of(settings, config.directory)
+        report.drained = drain(store, mailer, moment)
     return report

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import getaddresses
 
-from syncsvc.mailer.smtp import Outcome, Transport
+from syncsvc.errors import TemporaryError
+from syncsvc.mailer.smtp import Envelope, Outcome, Sent, Transport
 from syncsvc.state.store import OutboxRow, Store
 
 BASE_DELAY = timedelta(minutes=5)
@@ -38,20 +40,28 @@ class DrainReport:
 def drain(store: Store, transport: Transport, now: datetime, limit: int = 1000) -> DrainReport:
     """Send every pending message whose time has come, oldest first."""
     report = DrainReport()
-    rows = store.due_messages(now, limit)
+    rows = {row.id: row for row in store.due_messages(now, limit)}
 
-    def on_result(row: OutboxRow, outcome: Outcome, detail: str) -> None:
-        if outcome == "sent":
-            store.mark_sent(row.id, detail, now)
+    def on_result(envelope: Envelope, outcome: Outcome) -> None:
+        row = rows[envelope.ref]
+        if isinstance(outcome, Sent):
+            store.mark_sent(row.id, outcome.reply, now)
             report.sent += 1
-        elif outcome == "temporary":
+            return
+        detail = str(outcome)
+        report.errors.append(f"{row.recipient}: {detail}")
+        if isinstance(outcome, TemporaryError):
             store.mark_retry(row.id, detail, next_attempt(now, row.attempts))
             report.retried += 1
-            report.errors.append(f"{row.recipient}: {detail}")
         else:
             store.mark_dead(row.id, detail)
             report.dead += 1
-            report.errors.append(f"{row.recipient}: {detail}")
 
-    transport.send(rows, on_result)
+    transport.send([envelope_of(row) for row in rows.values()], on_result)
     return report
+
+
+def envelope_of(row: OutboxRow) -> Envelope:
+    """What the transport needs of a queued message: its recipients and its bytes."""
+    recipients = tuple(addr for _, addr in getaddresses([row.recipient]) if addr)
+    return Envelope(row.id, recipients, row.message)

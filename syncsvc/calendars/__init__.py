@@ -1,5 +1,4 @@
-"""Calendar targets: adapters that perform a reconcile plan on a remote calendar.
-
-Every target implements :class:`syncsvc.calendars.base.Target`; HTTP statuses become the errors
-of :mod:`syncsvc.calendars.base` in one place per adapter.
+"""calendars/ — talk to calendar servers: one adapter per family behind the
+:class:`~syncsvc.calendars.base.Target` protocol (CalDAV, Google). Each translates its
+protocol's answers into :mod:`syncsvc.errors` in one place.
 """

@@ -1,46 +1,26 @@
-"""The one seam every calendar target implements, and the errors it raises.
+"""The one seam every calendar target implements.
 
-Errors say what happens next::
+A target is one calendar on one server. It stores *items* (one calendar entry each) under
+*hrefs* derived from their UIDs, reports what changed remotely, and writes. Its protocol's
+answers become the errors of :mod:`syncsvc.errors` in one place per adapter: the application
+layer decides from the error class alone.
 
-    TargetError
-     ├── TemporaryError(retry_after)   server down, timeout, 429, 5xx: retry later
-     │    └── Unreachable              no connection at all: stop this target for this run
-     ├── PermanentError                retrying is useless (401, 403, bad request)
-     ├── PreconditionFailed            412: the remote item exists / changed since we saw it
-     └── NotFound                      404 / 410: the remote item (or calendar) is gone
+Writing: :meth:`Target.write_many` is the only path the application uses for a plan. Each
+adapter chooses how: one request after another (:class:`SequentialWrites`), several connections
+at once (CalDAV servers that accept concurrent writes), or batch requests (Google). Results come
+back as each write finishes, so the store records them at once; one failed write never fails its
+siblings, except :class:`~syncsvc.errors.Unreachable`, which ends the run for that target.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol
 
-
-class TargetError(Exception):
-    pass
-
-
-class TemporaryError(TargetError):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class Unreachable(TemporaryError):
-    pass
-
-
-class PermanentError(TargetError):
-    pass
-
-
-class PreconditionFailed(TargetError):
-    pass
-
-
-class NotFound(TargetError):
-    pass
+from syncsvc.core.entries import Entry
+from syncsvc.errors import RemoteError, Unreachable
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,25 +31,30 @@ class Written:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """What to write: one milestone's component, stamped by the adapter in its own format
-    (an iCalendar resource for CalDAV, an event resource for Google)."""
+    """What to write: one entry, with the SEQUENCE and stamp the adapter spells in its format."""
 
-    uid: str
-    session_id: str
-    component: Any  # icalendar Component (see syncsvc.formats.ical.component_for)
+    entry: Entry
     sequence: int
     stamp: datetime
     content_hash: str
 
+    @property
+    def uid(self) -> str:
+        return self.entry.uid
+
 
 @dataclass(frozen=True, slots=True)
 class Write:
-    """One write of a batch: ``item`` is None for a delete."""
+    """One write: ``item`` is None for a delete; ``etag`` makes it conditional."""
 
     action: Literal["create", "update", "delete"]
     href: str
     item: Item | None
     etag: str | None
+
+
+Result = Written | RemoteError
+"""What one write came to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +78,7 @@ class Target(Protocol):
 
     def prepare(self, hint: str | None = None) -> str:
         """Make sure the calendar exists (create it when missing); returns its location, which
-        the service keeps and passes back as ``hint`` to skip discovery next time."""
+        the application keeps and passes back as ``hint`` to skip discovery next time."""
 
     def href_for(self, uid: str) -> str:
         """Where the item with ``uid`` lives (derived, so a retried create finds it)."""
@@ -114,14 +99,43 @@ class Target(Protocol):
     def delete(self, href: str, etag: str | None) -> None:
         """Remove the item if its ETag is still ``etag``; NotFound if already gone."""
 
+    def write_many(self, writes: Sequence[Write]) -> Iterator[tuple[int, Result]]:
+        """Perform ``writes``, yielding (index, result) as each finishes, in any order. Stops
+        after yielding an :class:`~syncsvc.errors.Unreachable` result."""
+
     def close(self) -> None: ...
 
 
-@runtime_checkable
-class BatchTarget(Target, Protocol):
-    """A target that can send many writes in one request (Google's batch endpoint)."""
+class SingleWrites(Protocol):
+    """The single-item calls a target has (what :class:`SequentialWrites` needs)."""
 
-    batch_size: int
+    def create(self, href: str, item: Item) -> Written: ...
 
-    def write_batch(self, writes: list[Write]) -> list[Written | TargetError]:
-        """One result per write, in order: a failed write does not fail its siblings."""
+    def update(self, href: str, item: Item, etag: str | None) -> Written: ...
+
+    def delete(self, href: str, etag: str | None) -> None: ...
+
+
+def write_one(target: SingleWrites, write: Write) -> Written:
+    """One write through the target's single-item calls."""
+    if write.action == "delete":
+        target.delete(write.href, write.etag)
+        return Written(write.href, None)
+    assert write.item is not None
+    if write.action == "create":
+        return target.create(write.href, write.item)
+    return target.update(write.href, write.item, write.etag)
+
+
+class SequentialWrites:
+    """``write_many`` as one request after another (mixed into adapters)."""
+
+    def write_many(self: SingleWrites, writes: Sequence[Write]) -> Iterator[tuple[int, Result]]:
+        for index, write in enumerate(writes):
+            try:
+                yield index, write_one(self, write)
+            except Unreachable as exc:
+                yield index, exc
+                return
+            except RemoteError as exc:
+                yield index, exc

@@ -8,10 +8,17 @@ authentication); item requests are sent by this module so that every write is co
 Change detection uses sync-collection (RFC 6578): a no-op sync costs one REPORT per calendar.
 A stale token is answered 403/412 with ``DAV:valid-sync-token``: the target then lists the whole
 calendar once. Servers without sync-collection get an ETag listing (PROPFIND Depth 1).
+
+Writes go one after another, or over ``concurrency`` connections at once for servers that
+write in parallel (Nextcloud, Cyrus); Radicale serialises its writes, so 1 is right there.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
@@ -24,12 +31,19 @@ from lxml import etree
 from syncsvc.calendars.base import (
     Changes,
     Item,
+    Result,
+    SequentialWrites,
+    Write,
+    Written,
+    write_one,
+)
+from syncsvc.errors import (
     NotFound,
     PermanentError,
     PreconditionFailed,
+    RemoteError,
     TemporaryError,
     Unreachable,
-    Written,
 )
 from syncsvc.formats.ical import MARKER, resource_bytes
 
@@ -52,7 +66,7 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: let the caller's backoff decide
 
 
-class CalDAVTarget:
+class CalDAVTarget(SequentialWrites):
     """One calendar on one CalDAV server."""
 
     def __init__(
@@ -66,8 +80,10 @@ class CalDAVTarget:
         display_name: str | None = None,
         color: str = "#1F6FB2",
         timeout: float = 30.0,
+        concurrency: int = 1,
     ) -> None:
         self.name = name
+        self.concurrency = concurrency
         self.url = url if url.endswith("/") else url + "/"
         self.calendar = calendar
         self.display_name = display_name or calendar
@@ -85,18 +101,21 @@ class CalDAVTarget:
         )
         self.calendar_url: str | None = None
         self.supports_sync = True
-        self._args = (name, url, calendar)
-        self._kwargs = {
-            "username": username,
-            "password": password,
-            "display_name": display_name,
-            "color": color,
-            "timeout": timeout,
-        }
+        self._credentials = (username, password)
 
     def clone(self) -> CalDAVTarget:
         """The same calendar over another connection (for concurrent writes)."""
-        other = CalDAVTarget(*self._args, **self._kwargs)  # type: ignore[arg-type]
+        username, password = self._credentials
+        other = CalDAVTarget(
+            self.name,
+            self.url,
+            self.calendar,
+            username=username,
+            password=password,
+            display_name=self.display_name,
+            color=self.color,
+            timeout=self.timeout,
+        )
         other.calendar_url = self.calendar_url
         other.supports_sync = self.supports_sync
         return other
@@ -115,8 +134,8 @@ class CalDAVTarget:
                 auth=self.client.auth,
                 timeout=self.timeout,
             )
-        except http.exceptions.Timeout as exc:
-            raise TemporaryError(f"{method} {url}: délai dépassé ({exc})") from None
+        except http.exceptions.Timeout:
+            raise TemporaryError(f"{method} {urlsplit(url).path}: délai dépassé") from None
         except http.exceptions.ConnectionError as exc:
             raise Unreachable(
                 f"{method} {url}: serveur injoignable ({type(exc).__name__})"
@@ -126,16 +145,17 @@ class CalDAVTarget:
             return response
         what = f"{method} {urlsplit(url).path}: HTTP {status}"
         if status in (404, 410):
-            raise NotFound(what)
+            raise NotFound(what, status)
         if status == 412:
-            raise PreconditionFailed(what)
+            raise PreconditionFailed(what, status)
         if status in (423, 429) or (status >= 500 and status != 501):  # 423: resource locked
-            raise TemporaryError(what, _retry_after(response.headers.get("Retry-After")))
+            retry = _retry_after(response.headers.get("Retry-After"))
+            raise TemporaryError(what, retry, status)
         if status in (401, 403):
-            raise PermanentError(f"{what} (identifiants ou droits refusés)")
+            raise PermanentError(f"{what} (identifiants ou droits refusés)", status)
         if status == 409:
-            raise PermanentError(f"{what} (conflit : un autre élément porte cet UID ?)")
-        raise PermanentError(what)
+            raise PermanentError(f"{what} (conflit : un autre élément porte cet UID ?)", status)
+        raise PermanentError(what, status)
 
     # --- calendar -----------------------------------------------------------------------------
 
@@ -223,7 +243,7 @@ class CalDAVTarget:
                     return self._sync_collection(None)
                 raise
             except PermanentError as exc:
-                if since and "403" in str(exc):  # stale token (Radicale, Cyrus answer 403)
+                if since and exc.status == 403:  # stale token (Radicale, Cyrus answer 403)
                     try:
                         return self._sync_collection(None)
                     except PermanentError:
@@ -298,14 +318,14 @@ class CalDAVTarget:
         return etag
 
     def create(self, href: str, item: Item) -> Written:
-        data = resource_bytes(item.component, item.stamp, item.sequence)
+        data = resource_bytes(item.entry, item.stamp, item.sequence)
         response = self._http(
             "PUT", self._url(href), data, {"Content-Type": ICS, "If-None-Match": "*"}
         )
         return Written(href, response.headers.get("ETag"))
 
     def update(self, href: str, item: Item, etag: str | None) -> Written:
-        data = resource_bytes(item.component, item.stamp, item.sequence)
+        data = resource_bytes(item.entry, item.stamp, item.sequence)
         headers = {"Content-Type": ICS}
         if etag:
             headers["If-Match"] = etag
@@ -314,6 +334,58 @@ class CalDAVTarget:
 
     def delete(self, href: str, etag: str | None) -> None:
         self._http("DELETE", self._url(href), b"", {"If-Match": etag} if etag else {})
+
+    def write_many(self, writes: Sequence[Write]) -> Iterator[tuple[int, Result]]:
+        """One after another, or over ``concurrency`` connections; the first unreachable
+        answer stops every worker (the next run resumes)."""
+        if self.concurrency <= 1 or len(writes) <= 1:
+            yield from super().write_many(writes)
+            return
+        self._calendar()  # discover once, before the clones copy the location
+        pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for index in range(len(writes)):
+            pending.put(index)
+        results: queue.SimpleQueue[tuple[int, Result] | None] = queue.SimpleQueue()
+        stop = threading.Event()
+        workers = min(self.concurrency, len(writes))
+        connections = [self] + [self.clone() for _ in range(workers - 1)]
+
+        def work(own: CalDAVTarget) -> None:
+            try:
+                while not stop.is_set():
+                    try:
+                        index = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        results.put((index, write_one(own, writes[index])))
+                    except Unreachable as exc:
+                        stop.set()
+                        results.put((index, exc))
+                    except RemoteError as exc:
+                        results.put((index, exc))
+            finally:
+                results.put(None)
+
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for own in connections:
+                    pool.submit(work, own)
+                finished = 0
+                try:
+                    while finished < workers:
+                        found = results.get()
+                        if found is None:
+                            finished += 1
+                            continue
+                        yield found
+                        if isinstance(found[1], Unreachable):
+                            stop.set()
+                finally:
+                    stop.set()
+        finally:
+            for extra in connections[1:]:
+                extra.close()
 
     def close(self) -> None:
         self.client.close()

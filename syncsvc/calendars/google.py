@@ -9,11 +9,11 @@ not follow ``api_endpoint``, hence the second setting.
 
 Vocabulary and invariants:
 
-- the *href* of an item is its Google event id, derived from the UID: the base32hex spelling
-  (lowercase ``[a-v0-9]``, no padding, 52 characters) of the UID's SHA-256, valid for Google's
-  id rules. A create retried after a crash hits 409 on that id and is adopted, never
-  duplicated; an id left as a ``cancelled`` tombstone (deleted earlier, by us or by a person;
-  Google keeps ids unique even after deletion) is brought back with an update;
+- the *href* of an item is its Google event id, derived from the UID
+  (:func:`~syncsvc.formats.google_event.event_id`). A create retried after a crash hits 409 on
+  that id and is adopted, never duplicated; an id left as a ``cancelled`` tombstone (deleted
+  earlier, by us or by a person; Google keeps ids unique even after deletion) is brought back
+  with an update;
 - the *etag* of an item is the event's ``etag``; updates and deletes send ``If-Match`` with it
   (412 when the event changed since), creates are inserts (409 when the id exists);
 - ownership lives in ``extendedProperties.private``: ``syncsvc=1``, ``syncsvcSession`` and
@@ -21,26 +21,7 @@ Vocabulary and invariants:
   ``syncsvc=1`` (``privateExtendedProperty``), so people's own events are never read;
   ``etag_if_ours`` refuses to touch an event without the marker or with another ``iCalUID``.
 
-Rendering (:func:`event_resource`): all-day items use ``start.date``/``end.date`` (exclusive
-end); timed ones ``start.dateTime`` with the IANA ``timeZone``. Google Calendar has no tasks: a
-VTODO becomes an all-day event on its DUE - 1 day (the planner's DUE is the exclusive day after
-the deadline), transparent. Reminders come from the VALARMs as ``popup`` overrides (at most 5,
-0–40,320 minutes, relative to the start; absolute triggers are dropped). Attendees are not added
-(``sendUpdates=none`` everywhere): jury invitations go out as iMIP mail, which avoids Google's
-spam limits on external guests and service accounts' restrictions; ``with_attendees`` adds them
-for Workspace-internal juries, still without Google's notifications. Colours (``colorId``, the
-event palette of the ``colors`` endpoint):
-
-==============================  ====  ==========
-item                            id    colour
-==============================  ====  ==========
-done                            8     graphite
-the exam session itself         10    basil
-overdue                         11    tomato
-due soon                        6     tangerine
-regulatory, pending             9     blueberry
-advice, pending                 2     sage
-==============================  ====  ==========
+Rendering is :mod:`syncsvc.formats.google_event` (event ids, resources, colours).
 
 Change detection: ``events.list`` with the ``syncToken`` of the previous listing (one request
 when nothing changed); Google forbids ``privateExtendedProperty`` with a sync token, so an
@@ -48,12 +29,13 @@ incremental listing reports every changed event of the calendar, people's includ
 service keeps only the ids it recorded. 410 on a stale token means a full listing. A full
 listing that ends without ``nextSyncToken`` is still correct: the next run lists again.
 
-Writes: :meth:`GoogleTarget.write_batch` sends up to 50 calls per batch request and translates
+Writes: :meth:`GoogleTarget.write_many` sends up to 50 calls per batch request and translates
 each sub-response on its own (one failed call does not fail its siblings; a delete answered
 404/410 counts as done). Google refuses a ``sequence`` below the event's (400, "Invalid sequence
 value"; people's edits may raise it): the update is then sent again with Google's value.
 
 Quotas: a per-calendar token bucket (:class:`RateLimiter`, 300 requests a minute by default,
+shared by every target of the process writing to that calendar through :class:`RateLimiters`,
 well under Google's 600 per user; a batch costs one token per call, as Google counts them).
 403 ``rateLimitExceeded``/``userRateLimitExceeded``/``quotaExceeded`` or domain
 ``usageLimits``, 429 and 5xx become :class:`TemporaryError` carrying ``Retry-After``: the
@@ -65,19 +47,17 @@ the one-by-one retries that follow do not hit the quota again at once.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import http.client
 import json
 import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import google.auth.exceptions
 import google_auth_httplib2
@@ -87,42 +67,23 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import BatchError, HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from syncsvc.calendars.base import (
-    Changes,
-    Item,
+from syncsvc.calendars.base import Changes, Item, Result, Write, Written
+from syncsvc.errors import (
     NotFound,
     PermanentError,
     PreconditionFailed,
-    TargetError,
+    RemoteError,
     TemporaryError,
     Unreachable,
-    Write,
-    Written,
 )
-from syncsvc.formats.ical import KIND_LABELS, STATUS_LABELS
-
-if TYPE_CHECKING:
-    from syncsvc.inputs.settings import TargetSettings
+from syncsvc.formats.google_event import OWNER_KEY, event_id, event_resource
 
 DEFAULT_API_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
 DEFAULT_BATCH_URI = "https://www.googleapis.com/batch/calendar/v3"
 SCOPES = ("https://www.googleapis.com/auth/calendar.events",)
 MAX_BATCH = 50
 MAX_PAGE = 2500
-MAX_REMINDERS = 5
-MAX_REMINDER_MINUTES = 40320
 DEFAULT_REQUESTS_PER_MINUTE = 300.0
-OWNER_KEY = "syncsvc"
-SESSION_KEY = "syncsvcSession"
-HASH_KEY = "syncsvcHash"
-COLORS = {
-    "done": "8",
-    "exam_session": "10",
-    "overdue": "11",
-    "due_soon": "6",
-    "regulatory": "9",
-    "advice": "2",
-}
 RATE_REASONS = frozenset(
     {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"}
 )
@@ -131,132 +92,6 @@ WRITE_FIELDS = "id,etag"
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
-
-
-# --- identity and rendering (pure) --------------------------------------------------------
-
-
-def event_id(uid: str) -> str:
-    """The Google event id of ``uid``: base32hex of its SHA-256, lowercase, unpadded."""
-    digest = hashlib.sha256(uid.encode("utf-8")).digest()
-    return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
-
-
-def event_resource(item: Item, *, with_attendees: bool = False) -> dict[str, Any]:
-    """The Calendar v3 event resource of one item (see the module docstring)."""
-    component = item.component
-    start, end = _when(component)
-    is_task = component.name == "VTODO"
-    transparent = is_task or str(component.get("TRANSP", "")).upper() == "TRANSPARENT"
-    resource: dict[str, Any] = {
-        "id": event_id(item.uid),
-        "iCalUID": item.uid,
-        "status": "confirmed",
-        "summary": str(component.get("SUMMARY", "")),
-        "start": start,
-        "end": end,
-        "sequence": item.sequence,
-        "transparency": "transparent" if transparent else "opaque",
-        "colorId": color_for(component),
-        "reminders": {"useDefault": False, "overrides": reminders_for(component)},
-        "extendedProperties": {
-            "private": {
-                OWNER_KEY: "1",
-                SESSION_KEY: item.session_id,
-                HASH_KEY: item.content_hash,
-            }
-        },
-    }
-    for prop, key in (("DESCRIPTION", "description"), ("LOCATION", "location")):
-        if prop in component:
-            resource[key] = str(component[prop])
-    if with_attendees:
-        attendees = component.get("ATTENDEE", [])
-        for attendee in attendees if isinstance(attendees, list) else [attendees]:
-            address = str(attendee).removeprefix("mailto:").removeprefix("MAILTO:")
-            entry = {"email": address}
-            if "CN" in attendee.params:
-                entry["displayName"] = str(attendee.params["CN"])
-            resource.setdefault("attendees", []).append(entry)
-    return resource
-
-
-def _when(component: Any) -> tuple[dict[str, str], dict[str, str]]:
-    if component.name == "VTODO":
-        due = component.get("DUE")
-        if due is not None:
-            value = due.dt
-            day = value.date() if isinstance(value, datetime) else value - timedelta(days=1)
-        else:
-            value = component.decoded("DTSTART")
-            day = value.date() if isinstance(value, datetime) else value
-        return {"date": day.isoformat()}, {"date": (day + timedelta(days=1)).isoformat()}
-    start = component.decoded("DTSTART")
-    if "DTEND" in component:
-        end = component.decoded("DTEND")
-    elif "DURATION" in component:
-        end = start + component.decoded("DURATION")
-    else:
-        end = start if isinstance(start, datetime) else start + timedelta(days=1)
-    if isinstance(start, datetime):
-        return _moment(start), _moment(end if isinstance(end, datetime) else start)
-    first: date = start
-    last: date = end.date() if isinstance(end, datetime) else end
-    return {"date": first.isoformat()}, {"date": max(last, first + timedelta(1)).isoformat()}
-
-
-def _moment(value: datetime) -> dict[str, str]:
-    """A timed ``EventDateTime``: the offset in the value, the zone's IANA name beside it.
-    Floating times (no zone) are taken as UTC."""
-    if value.tzinfo is None:
-        return {"dateTime": value.isoformat(), "timeZone": "UTC"}
-    zone = getattr(value.tzinfo, "key", None)
-    if zone is None and value.utcoffset() == timedelta(0):
-        zone = "UTC"
-    moment = {"dateTime": value.isoformat()}
-    if zone:
-        moment["timeZone"] = zone
-    return moment
-
-
-def reminders_for(component: Any) -> list[dict[str, Any]]:
-    """Popup reminders from the VALARMs: minutes before the start, 0–40,320, at most 5."""
-    minutes: set[int] = set()
-    for alarm in component.walk("VALARM"):
-        trigger = alarm.get("TRIGGER")
-        if trigger is None or not isinstance(trigger.dt, timedelta):
-            continue  # an absolute trigger: Google reminders are relative to the start
-        if str(trigger.params.get("RELATED", "START")).upper() == "END":
-            continue
-        before = -trigger.dt.total_seconds() / 60
-        if before >= 0:
-            minutes.add(min(MAX_REMINDER_MINUTES, round(before)))
-    return [{"method": "popup", "minutes": m} for m in sorted(minutes)[:MAX_REMINDERS]]
-
-
-def _categories(component: Any) -> set[str]:
-    value = component.get("CATEGORIES")
-    if value is None:
-        return set()
-    found: set[str] = set()
-    for entry in value if isinstance(value, list) else [value]:
-        found.update(str(c) for c in getattr(entry, "cats", [entry]))
-    return found
-
-
-def color_for(component: Any) -> str:
-    """The ``colorId`` of an item: by status first, then the exam session, then by kind."""
-    categories = _categories(component)
-    status = next((k for k, label in STATUS_LABELS.items() if label in categories), "pending")
-    if str(component.get("STATUS", "")).upper() == "COMPLETED":
-        status = "done"
-    if status == "done":
-        return COLORS["done"]
-    if str(component.get("X-SYNCSVC-MILESTONE", "")) == "exam_session":
-        return COLORS["exam_session"]
-    if status in ("overdue", "due_soon"):
-        return COLORS[status]
-    return COLORS["advice" if KIND_LABELS["advice"] in categories else "regulatory"]
 
 
 # --- quotas -----------------------------------------------------------------------------------
@@ -308,17 +143,20 @@ class RateLimiter:
             self.not_before = max(self.not_before, self.clock() + seconds)
 
 
-_LIMITERS: dict[str, RateLimiter] = {}
-_LIMITERS_LOCK = threading.Lock()
+class RateLimiters:
+    """The limiters of one process, one per calendar: every target writing to a calendar
+    shares its bucket (the process that owns this registry decides its lifetime)."""
 
+    def __init__(self) -> None:
+        self._limiters: dict[str, RateLimiter] = {}
+        self._lock = threading.Lock()
 
-def shared_limiter(calendar: str, per_minute: float = DEFAULT_REQUESTS_PER_MINUTE) -> RateLimiter:
-    """The process-wide limiter of one calendar (every target writing to it shares it)."""
-    with _LIMITERS_LOCK:
-        limiter = _LIMITERS.get(calendar)
-        if limiter is None or limiter.rate != per_minute / 60.0:
-            limiter = _LIMITERS[calendar] = RateLimiter(per_minute)
-        return limiter
+    def get(self, calendar: str, per_minute: float = DEFAULT_REQUESTS_PER_MINUTE) -> RateLimiter:
+        with self._lock:
+            limiter = self._limiters.get(calendar)
+            if limiter is None or limiter.rate != per_minute / 60.0:
+                limiter = self._limiters[calendar] = RateLimiter(per_minute)
+            return limiter
 
 
 # --- errors, translated once ------------------------------------------------------------------
@@ -365,33 +203,34 @@ def _google_error(content: bytes | str | None) -> tuple[str, str, str]:
 
 def error_for(
     status: int, content: bytes | str | None, headers: Mapping[str, str], what: str
-) -> TargetError:
+) -> RemoteError:
     """The domain error of one Google answer (a plain call or one call of a batch)."""
     domain, reason, message = _google_error(content)
     text = f"{what}: HTTP {status}" + (f" {reason}" if reason else "")
     if message:
         text += f" ({message})"
+    retry = _retry_after(headers.get("retry-after"))
     if status in (404, 410):
-        return NotFound(text)
+        return NotFound(text, status)
     if status in (409, 412):
-        return PreconditionFailed(text)
+        return PreconditionFailed(text, status)
     if status == 429 or (status >= 500 and status != 501):
-        return TemporaryError(text, _retry_after(headers.get("retry-after")))
+        return TemporaryError(text, retry, status)
     if status == 403 and (reason in RATE_REASONS or domain == "usageLimits"):
-        return TemporaryError(f"{text} (quota Google)", _retry_after(headers.get("retry-after")))
+        return TemporaryError(f"{text} (quota Google)", retry, status)
     if status == 400 and "sequence" in message.lower():
-        return SequenceTooLow(text)
+        return SequenceTooLow(text, status)
     if status in (401, 403):
-        return PermanentError(f"{text} (identifiants ou droits refusés)")
-    return PermanentError(text)
+        return PermanentError(f"{text} (identifiants ou droits refusés)", status)
+    return PermanentError(text, status)
 
 
-def _http_error(exc: HttpError, what: str) -> TargetError:
+def _http_error(exc: HttpError, what: str) -> RemoteError:
     headers = {str(k).lower(): str(v) for k, v in dict(exc.resp).items()}
     return error_for(int(exc.resp.status), exc.content, headers, what)
 
 
-def _transport_error(exc: BaseException, what: str) -> TargetError | None:
+def _transport_error(exc: BaseException, what: str) -> RemoteError | None:
     """Errors below HTTP; None for anything else (a bug: let it rise)."""
     if isinstance(exc, TimeoutError):
         return TemporaryError(f"{what}: délai dépassé")
@@ -411,7 +250,14 @@ def _transport_error(exc: BaseException, what: str) -> TargetError | None:
 # --- credentials ------------------------------------------------------------------------------
 
 
-def load_credentials(settings: TargetSettings, base: Path) -> Credentials:
+def load_credentials(
+    name: str,
+    base: Path,
+    *,
+    token_file: Path | None = None,
+    service_account_file: Path | None = None,
+    subject: str | None = None,
+) -> Credentials:
     """Service-account JSON (``subject``: domain-wide delegation) or an authorized-user token
     file, by path (relative to ``base``). The file's content is never shown in errors."""
 
@@ -420,33 +266,32 @@ def load_credentials(settings: TargetSettings, base: Path) -> Credentials:
 
     path: Path | None = None
     try:
-        if settings.service_account_file is not None:
+        if service_account_file is not None:
             from google.oauth2 import service_account
 
-            path = resolve(settings.service_account_file)
+            path = resolve(service_account_file)
             account: service_account.Credentials = (
                 service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
                     str(path), scopes=list(SCOPES)
                 )
             )
-            if settings.subject:
-                account = account.with_subject(settings.subject)  # type: ignore[no-untyped-call]
+            if subject:
+                account = account.with_subject(subject)  # type: ignore[no-untyped-call]
             return account
-        if settings.token_file is not None:
+        if token_file is not None:
             from google.oauth2.credentials import Credentials as UserCredentials
 
-            path = resolve(settings.token_file)
+            path = resolve(token_file)
             user: Credentials = UserCredentials.from_authorized_user_file(  # type: ignore[no-untyped-call]
                 str(path)
             )
             return user
     except (OSError, ValueError, KeyError) as exc:
         raise PermanentError(
-            f"cible « {settings.name} » : identifiants Google illisibles dans {path} "
-            f"({type(exc).__name__})"
+            f"cible « {name} » : identifiants Google illisibles dans {path} ({type(exc).__name__})"
         ) from None
     raise PermanentError(
-        f"cible « {settings.name} » : identifiants Google manquants (attendu : "
+        f"cible « {name} » : identifiants Google manquants (attendu : "
         'token_file = "secrets/google-token.json" ou service_account_file = "…")'
     )
 
@@ -455,9 +300,7 @@ def load_credentials(settings: TargetSettings, base: Path) -> Credentials:
 
 
 class GoogleTarget:
-    """One Google calendar; implements ``Target`` and ``BatchTarget``."""
-
-    batch_size = MAX_BATCH
+    """One Google calendar (implements :class:`~syncsvc.calendars.base.Target`)."""
 
     def __init__(
         self,
@@ -481,7 +324,7 @@ class GoogleTarget:
         self.batch_uri = batch_uri or DEFAULT_BATCH_URI
         self.page_size = max(1, min(MAX_PAGE, page_size))
         self.with_attendees = with_attendees
-        self.limiter = limiter or shared_limiter(calendar, requests_per_minute)
+        self.limiter = limiter or RateLimiter(requests_per_minute)
         self.backoff = backoff or _jittered_backoff
         self._throttled = 0  # consecutive batches with rate-limited calls
         self.http = google_auth_httplib2.AuthorizedHttp(
@@ -496,20 +339,6 @@ class GoogleTarget:
             client_options={"api_endpoint": self.api_endpoint},
         )
         self.events = self.service.events()
-
-    @classmethod
-    def from_settings(cls, settings: TargetSettings, base: Path) -> GoogleTarget:
-        assert settings.calendar is not None
-        return cls(
-            settings.name,
-            settings.calendar,
-            load_credentials(settings, base),
-            api_endpoint=settings.api_endpoint,
-            batch_uri=settings.batch_uri,
-            timeout=settings.timeout,
-            requests_per_minute=settings.requests_per_minute,
-            with_attendees=settings.attendees,
-        )
 
     # --- HTTP, translated once ---------------------------------------------------------------
 
@@ -531,7 +360,9 @@ class GoogleTarget:
         return f"Google {call} {self.calendar}" + (f"/{event}" if event else "")
 
     def _body(self, item: Item) -> dict[str, Any]:
-        return event_resource(item, with_attendees=self.with_attendees)
+        return event_resource(
+            item.entry, item.content_hash, item.sequence, with_attendees=self.with_attendees
+        )
 
     def _insert(self, body: dict[str, Any]) -> Any:
         return self.events.insert(
@@ -584,7 +415,7 @@ class GoogleTarget:
         try:
             return self._listing(None)
         except _TokenExpired:
-            raise TemporaryError(self._what("events.list") + ": HTTP 410") from None
+            raise TemporaryError(self._what("events.list") + ": HTTP 410", status=410) from None
 
     def _listing(self, token: str | None) -> Changes:
         present: dict[str, str | None] = {}
@@ -682,15 +513,23 @@ class GoogleTarget:
 
     # --- batches ---------------------------------------------------------------------------
 
-    def write_batch(self, writes: list[Write]) -> list[Written | TargetError]:
+    def write_many(self, writes: Sequence[Write]) -> Iterator[tuple[int, Result]]:
         """One batch request per 50 writes; every call's answer is translated on its own.
 
-        A delete answered 404/410 counts as done (the event is gone, which was the point).
+        A delete answered 404/410 counts as done (the event is gone, which was the point). A
+        batch that cannot be sent at all gives each of its writes the same error; an
+        unreachable server ends the run.
         """
-        results: list[Written | TargetError] = []
         for start in range(0, len(writes), MAX_BATCH):
-            results.extend(self._batch(writes[start : start + MAX_BATCH]))
-        return results
+            chunk = writes[start : start + MAX_BATCH]
+            try:
+                results = self._batch(chunk)
+            except RemoteError as exc:
+                results = [exc] * len(chunk)
+            for offset, result in enumerate(results):
+                yield start + offset, result
+                if isinstance(result, Unreachable):
+                    return
 
     def _request(self, write: Write) -> Any:
         if write.action == "delete":
@@ -701,8 +540,8 @@ class GoogleTarget:
             return self._insert(body)
         return self._update(write.href, body, write.etag)
 
-    def _batch(self, writes: list[Write]) -> list[Written | TargetError]:
-        answers: dict[int, Written | TargetError] = {}
+    def _batch(self, writes: Sequence[Write]) -> list[Result]:
+        answers: dict[int, Result] = {}
 
         def collect(request_id: str, response: Any, exception: Exception | None) -> None:
             index = int(request_id)
@@ -728,12 +567,9 @@ class GoogleTarget:
             answers.get(i) or TemporaryError(f"{what}: pas de réponse pour l'appel {i}")
             for i in range(len(writes))
         ]
-        self._pace(results)
-        return results
+        return self._pace(results)
 
-    def _answer(
-        self, write: Write, response: Any, exception: Exception | None
-    ) -> Written | TargetError:
+    def _answer(self, write: Write, response: Any, exception: Exception | None) -> Result:
         if exception is None:
             if write.action == "delete":
                 return Written(write.href, None)
@@ -745,15 +581,21 @@ class GoogleTarget:
             return Written(write.href, None)
         return error
 
-    def _pace(self, results: list[Written | TargetError]) -> None:
-        """Calls refused for quota push the limiter back before the one-by-one retries."""
+    def _pace(self, results: list[Result]) -> list[Result]:
+        """Calls refused for quota push the limiter back (by ``Retry-After``, or a jittered
+        backoff): every later request of this calendar waits in the limiter, so the refusals
+        are reported as retryable at once (``retry_after=0``), not waited for twice."""
         limited = [r for r in results if type(r) is TemporaryError]
         if not limited:
             self._throttled = 0
-            return
+            return results
         delays = [r.retry_after for r in limited if r.retry_after is not None]
         self._throttled += 1
         self.limiter.defer(max(delays) if delays else self.backoff(self._throttled))
+        return [
+            TemporaryError(str(r), 0.0, r.status) if type(r) is TemporaryError else r
+            for r in results
+        ]
 
     def close(self) -> None:
         self.service.close()

@@ -12,10 +12,11 @@ never carry a candidate's name: they go to logs and dashboards seen by many.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
+from syncsvc.core.clock import Now, local_today
+from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Severity
-from syncsvc.core.planner import local_today
 
 _Add = Callable[[str, Severity, str], None]
 
@@ -23,15 +24,11 @@ CERES_LEAD_DAYS = 92
 MIN_JURY = 2
 
 
-def _fr(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def check_session(
     session: Session,
     centre: Centre,
     milestones: Iterable[Milestone],
-    now: date | datetime,
+    now: Now,
 ) -> list[Finding]:
     today = local_today(now, centre.tz)
     findings: list[Finding] = []
@@ -71,16 +68,16 @@ def _check_agrement(session: Session, centre: Centre, add: _Add) -> None:
         add(
             "agrement_expired",
             "error",
-            f"l'agrément {session.title.code} prend fin le {_fr(agrement.until)}, avant le début "
-            f"de la session ({_fr(session.start)}) : créer la session avant cette date pour "
-            "commander le DTE, puis prévenir la DEETS du changement de date",
+            f"l'agrément {session.title.code} prend fin le {fr_date(agrement.until)}, avant le "
+            f"début de la session ({fr_date(session.start)}) : créer la session avant cette "
+            "date pour commander le DTE, puis prévenir la DEETS du changement de date",
         )
     elif agrement.until < session.end:
         add(
             "agrement_ends_during_session",
             "error",
-            f"l'agrément {session.title.code} prend fin le {_fr(agrement.until)}, pendant la "
-            f"session (fin le {_fr(session.end)})",
+            f"l'agrément {session.title.code} prend fin le {fr_date(agrement.until)}, pendant la "
+            f"session (fin le {fr_date(session.end)})",
         )
     if session.candidates.total > agrement.max_candidates:
         add(
@@ -107,8 +104,8 @@ def _check_ceres_deadline(session: Session, today: date, add: _Add) -> None:
             add(
                 "ceres_late",
                 "error",
-                f"session créée dans CERES le {_fr(session.declared_on)}, {lead} jours avant le "
-                f"début : hors délai (au moins {CERES_LEAD_DAYS} jours, incompressible) ; "
+                f"session créée dans CERES le {fr_date(session.declared_on)}, {lead} jours avant "
+                f"le début : hors délai (au moins {CERES_LEAD_DAYS} jours, incompressible) ; "
                 "prévenir l'UD",
             )
     elif today > latest:
@@ -116,7 +113,7 @@ def _check_ceres_deadline(session: Session, today: date, add: _Add) -> None:
             "ceres_late",
             "error",
             f"la session n'est pas déclarée créée dans CERES et le délai de {CERES_LEAD_DAYS} "
-            f"jours est dépassé depuis le {_fr(latest)} : hors délai ; prévenir l'UD "
+            f"jours est dépassé depuis le {fr_date(latest)} : hors délai ; prévenir l'UD "
             "(renseigner declared_on si elle a été créée)",
         )
 
@@ -140,8 +137,8 @@ def _check_jury(session: Session, add: _Add) -> None:
                 "jury_habilitation_expired",
                 "error",
                 f"l'habilitation de {member.name} prend fin le "
-                f"{_fr(member.habilitation_until)}, avant la fin de la session "
-                f"({_fr(session.end)}) : la faire renouveler ou convoquer un autre membre",
+                f"{fr_date(member.habilitation_until)}, avant la fin de la session "
+                f"({fr_date(session.end)}) : la faire renouveler ou convoquer un autre membre",
             )
         if session.nature != "titre" and member.ccp and session.ccp_code not in member.ccp:
             add(
@@ -167,7 +164,7 @@ def _check_overdue(milestones: Iterable[Milestone], add: _Add) -> None:
             add(
                 f"overdue:{milestone.id}",
                 severity,
-                f"« {milestone.title} » devait être fait au plus tard le {_fr(milestone.due)} "
+                f"« {milestone.title} » devait être fait au plus tard le {fr_date(milestone.due)} "
                 "et n'est pas marqué fait",
             )
 

@@ -1,29 +1,25 @@
-"""Session + centre + ruleset + now -> milestones (pure).
+"""Session + centre + ruleset + done marks + now -> milestones (pure).
 
-The planner never reads the clock: ``now`` is an argument. A ``date`` is taken as the centre's
-local day; an aware ``datetime`` is converted to the centre's time zone first.
+The planner never reads the clock: ``now`` is an argument (see :mod:`syncsvc.core.clock` for
+what a date, an aware and a naive date-time mean). :func:`plan_all` is the one plan every face
+uses (``plan``, ``validate``, ``sync``, ``notify``, feeds, dashboard): same sessions, same marks,
+same statuses everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import NamedTuple
 
+from syncsvc.core.clock import Now, local_today
+from syncsvc.core.config import Config
 from syncsvc.core.dates import add_offset, working_days
 from syncsvc.core.model import Centre, Milestone, Session, Status
 from syncsvc.core.rules import Rule, Ruleset
 
 DEFAULT_DUE_SOON_DAYS = 7
 """Window for a rule without reminder days: due soon a week before."""
-
-
-def local_today(now: date | datetime, tz: ZoneInfo) -> date:
-    if isinstance(now, datetime):
-        if now.tzinfo is None:
-            raise ValueError("now must be timezone-aware")
-        return now.astimezone(tz).date()
-    return now
 
 
 def anchor_date(rule: Rule, session: Session) -> date | None:
@@ -83,7 +79,7 @@ def plan_session(
     session: Session,
     centre: Centre,
     ruleset: Ruleset,
-    now: date | datetime,
+    now: Now,
     done: Mapping[str, date] | None = None,
 ) -> list[Milestone]:
     """Every milestone of ``session`` whose anchor is known, in due order.
@@ -124,3 +120,27 @@ def plan_session(
     order = {rule_id: index for index, rule_id in enumerate(ruleset.ids)}
     milestones.sort(key=lambda m: (m.due, order[m.id]))
     return milestones
+
+
+Marks = Mapping[str, Mapping[str, date]]
+"""Done days by session id, then milestone id (the store's marks)."""
+
+
+class Planned(NamedTuple):
+    """One session with its centre and its milestones, as planned at one moment."""
+
+    session: Session
+    centre: Centre
+    milestones: list[Milestone]
+
+
+def plan_all(config: Config, marks: Marks, now: Now) -> list[Planned]:
+    """Every loaded session with its milestones, by start date then id."""
+    planned = []
+    for session in sorted(config.sessions.values(), key=lambda s: (s.start, s.id)):
+        centre = config.centres[session.centre]
+        milestones = plan_session(
+            session, centre, config.rulesets[centre.id], now, marks.get(session.id)
+        )
+        planned.append(Planned(session, centre, milestones))
+    return planned

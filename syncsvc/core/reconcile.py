@@ -10,19 +10,45 @@ Vocabulary:
   deleted by someone else), by UID; the service owns its items, so such changes are overwritten
   or restored;
 - *protected sessions*: sessions whose file exists but failed to load: their items are kept as
-  they are, neither updated nor deleted.
+  they are, neither updated nor deleted;
+- *recovery*: what to do when the server answers that the item exists or changed
+  (``if_exists``) or that it is gone (``if_missing``). It is decided here, with the operation,
+  so the loop that applies a plan has no choice of its own to make:
 
-:func:`diff` decides; it does no I/O. The service applies the plan and records each result
-right after the remote call.
+  ==========  ===========================  ================================
+  action      if_exists (412/409)          if_missing (404/410)
+  ==========  ===========================  ================================
+  create      ``adopt``: ours from a run   —
+              cut short, or a remote edit
+  update      ``adopt``                    ``recreate``
+  delete      ``delete_any``: edited       ``gone``: nothing left to do
+              remotely, still ours
+  ==========  ===========================  ================================
+
+  ``adopt`` overwrites the item only if syncsvc made it (the target checks UID and marker and
+  refuses someone else's).
+
+:func:`diff` decides; it does no I/O. :mod:`syncsvc.app.apply` runs the plan and records each
+result right after the remote call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from syncsvc.core.entries import Entry
+from syncsvc.errors import MassDeleteRefused
 
 Action = Literal["create", "update", "delete"]
+Recovery = Literal["adopt", "recreate", "delete_any", "gone", "fail"]
+RECOVERY: dict[Action, tuple[Recovery, Recovery]] = {
+    "create": ("adopt", "fail"),
+    "update": ("adopt", "recreate"),
+    "delete": ("delete_any", "gone"),
+}
+"""(if_exists, if_missing) of each action: see the table in the module docstring."""
 MIN_ITEMS_FOR_SHARE_GUARD = 4
 """Below this many recorded items, the share guard does not apply (deleting 1 of 2 is normal)."""
 
@@ -33,7 +59,7 @@ class Desired:
     session_id: str
     milestone_id: str
     content_hash: str
-    component: Any  # icalendar Component (kept opaque: this module does not render)
+    entry: Entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +81,14 @@ class Operation:
     recorded: Recorded | None = None
     sequence: int = 0
 
+    @property
+    def if_exists(self) -> Recovery:
+        return RECOVERY[self.action][0]
+
+    @property
+    def if_missing(self) -> Recovery:
+        return RECOVERY[self.action][1]
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -70,18 +104,6 @@ class Plan:
     @property
     def is_noop(self) -> bool:
         return not self.operations
-
-
-class MassDeleteRefused(Exception):
-    """The plan would delete a surprising share of a target's items; ``--force`` overrides."""
-
-    def __init__(self, target: str, deletes: int, total: int, max_share: float) -> None:
-        self.target, self.deletes, self.total, self.max_share = target, deletes, total, max_share
-        super().__init__(
-            f"cible « {target} » : {deletes} suppressions sur {total} éléments "
-            f"(plus de {max_share:.0%}) refusées par sécurité ; vérifier le dossier des "
-            "sessions, puis relancer avec --force si c'est voulu"
-        )
 
 
 def diff(
@@ -164,3 +186,62 @@ def _guard(plan: Plan, total: int, max_share: float, force: bool) -> None:
         return
     if deletes / total > max_share or deletes == total:
         raise MassDeleteRefused(plan.target, deletes, total, max_share)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteChanges:
+    """What a target reported since the last sync, as the reconciler needs it."""
+
+    by_uid: dict[str, str | None]
+    """New remote ETag by UID, or None when the item was deleted remotely."""
+    adopt: dict[str, str]
+    """ETags to record without writing (the server gave none when the item was written)."""
+
+
+def remote_changes(
+    present: Mapping[str, str | None],
+    deleted: Iterable[str],
+    full: bool,
+    recorded: Mapping[str, Recorded],
+) -> RemoteChanges:
+    """Translate a target's report (hrefs -> ETags, deleted hrefs; ``full``: a complete
+    listing, where absence means deletion) into changes by UID.
+
+    Items the store does not know are never looked at: they are not ours. An ETag the store
+    lacks (the server sent none on PUT) is adopted, not treated as a remote edit.
+    """
+    by_href = {r.href: r for r in recorded.values()}
+    found: dict[str, str | None] = {}
+    adopt: dict[str, str] = {}
+    for href, etag in present.items():
+        record = by_href.get(href)
+        if record is None or etag == record.etag:
+            continue
+        if record.etag is None and etag is not None:
+            adopt[record.uid] = etag
+        else:
+            found[record.uid] = etag
+    for href in deleted:
+        if href in by_href:
+            found[by_href[href].uid] = None
+    if full:
+        for record in recorded.values():
+            if record.href not in present:
+                found[record.uid] = None
+    return RemoteChanges(found, adopt)
+
+
+def protected_sessions(
+    broken: Iterable[str], structure_broken: bool, known: Iterable[str]
+) -> frozenset[str]:
+    """Sessions whose items and invitations must not be touched.
+
+    ``broken``: sessions whose file exists but failed to load (by file name, by the id read
+    inside, or by the id remembered for an unreadable file). When the configuration itself could
+    not be read (``structure_broken``), every ``known`` session (with recorded items or
+    invitations) is protected: its absence proves nothing.
+    """
+    protected = set(broken)
+    if structure_broken:
+        protected |= set(known)
+    return frozenset(protected)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
+from syncsvc.core.clock import Now, local_moment
 from syncsvc.core.dates import WorkingDays, working_days
 from syncsvc.core.model import Centre, Milestone, Person, Session
 
@@ -199,7 +200,7 @@ def _candidate_info(
 
 
 def _digests(
-    planned: list[tuple[Session, Centre, list[Milestone]]], policy: Policy, now: datetime
+    planned: list[tuple[Session, Centre, list[Milestone]]], policy: Policy, now: Now
 ) -> Iterator[Notification]:
     by_coordinator: dict[str, list[tuple[Session, Centre, list[Milestone]]]] = {}
     names: dict[str, str] = {}
@@ -209,10 +210,11 @@ def _digests(
             names.setdefault(person.email, person.name)
     for email, items in sorted(by_coordinator.items()):
         centre = items[0][1]
-        today = now.astimezone(centre.tz).date()
+        at = local_moment(now, centre.tz)
+        today = at.date()
         day = today - timedelta(days=(today.weekday() - policy.digest_weekday) % 7)
         moment = _moment(day, policy.digest_hour, centre)
-        if moment > now:
+        if moment > at:
             continue  # this week's digest is not due yet; last week's is superseded
         horizon = day + timedelta(days=policy.digest_horizon_days)
         overdue, upcoming = [], []
@@ -228,7 +230,7 @@ def _digests(
             continue
         week = day.isocalendar()
         key = f"digest:{week.year}-W{week.week:02d}:{email}"
-        if now - moment > timedelta(days=1):
+        if at - moment > timedelta(days=1):
             # Missed by more than a day (the service was down): noted, never sent late. When
             # it went out on time, its key is already in the outbox and this changes nothing.
             yield Notification(
@@ -254,17 +256,18 @@ def _digests(
 def due_notifications(
     planned: Iterable[tuple[Session, Centre, list[Milestone]]],
     policy: Policy,
-    now: datetime,
+    now: Now,
 ) -> list[Notification]:
     """Everything that should have been sent by ``now`` (the outbox drops what already was)."""
     planned = list(planned)
     out: list[Notification] = []
     for session, centre, milestones in planned:
+        at = local_moment(now, centre.tz)
         for m in milestones:
             if m.status == "done" or (not m.rule.reminders and m.status != "overdue"):
                 continue
-            out += _reminder(session, centre, m, policy, now)
-            out += _overdue(session, centre, m, policy, now)
-        out += _candidate_info(session, centre, policy, now)
+            out += _reminder(session, centre, m, policy, at)
+            out += _overdue(session, centre, m, policy, at)
+        out += _candidate_info(session, centre, policy, at)
     out += _digests(planned, policy, now)
     return out

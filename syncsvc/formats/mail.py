@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -20,36 +20,14 @@ from functools import lru_cache
 from icalendar import Alarm, Calendar, Component, Event, vCalAddress
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from syncsvc.core.clock import Now, instant, local_today
+from syncsvc.core.entries import uid_for
 from syncsvc.core.invitations import InvitationChange
+from syncsvc.core.labels import KIND_LABELS, french_date, french_time
 from syncsvc.core.reminders import Notification
-from syncsvc.formats.ical import KIND_LABELS, PRODID, uid_for, vtimezone
+from syncsvc.formats.ical import PRODID, vtimezone
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 DoneLink = Callable[[str, str], str | None]
-
-
-def french_date(day: date | datetime) -> str:
-    """« lundi 15 mars 2027 » (« 1er » for the first of the month)."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
-
-
-def french_time(moment: time | datetime) -> str:
-    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
 
 
 @lru_cache(maxsize=1)
@@ -93,14 +71,14 @@ def _render(template: str, **context: object) -> tuple[str, str]:
     return text, html
 
 
-def days_left(n: Notification, now: datetime) -> int:
+def days_left(n: Notification, now: Now) -> int:
     """Days from ``now`` (the centre's local day) to the due date of a reminder."""
     assert n.milestone is not None
     assert n.centre is not None
-    return (n.milestone.due - now.astimezone(n.centre.tz).date()).days
+    return (n.milestone.due - local_today(now, n.centre.tz)).days
 
 
-def subject_for(n: Notification, now: datetime) -> str:
+def subject_for(n: Notification, now: Now) -> str:
     if n.kind == "digest":
         assert n.centre is not None
         day = n.send_at.astimezone(n.centre.tz).date()
@@ -121,14 +99,14 @@ def subject_for(n: Notification, now: datetime) -> str:
 def compose(
     n: Notification,
     sender: str,
-    now: datetime,
+    now: Now,
     done_link: DoneLink | None = None,
     escalate_after: int = 5,
     horizon: int = 21,
 ) -> EmailMessage:
     """A reminder, an overdue alert, a weekly digest or a candidate notice."""
     subject = subject_for(n, now)
-    message = _envelope(subject, sender, n.recipient.name, n.recipient.email, n.key, now)
+    message = _envelope(subject, sender, n.recipient.name, n.recipient.email, n.key, instant(now))
     link = None
     if (
         done_link is not None
@@ -150,7 +128,7 @@ def compose(
         "horizon": horizon,
         "overdue": n.overdue,
         "upcoming": n.upcoming,
-        "kind": KIND_LABELS[n.milestone.kind].lower() if n.milestone else "",
+        "kind": KIND_LABELS[n.milestone.kind] if n.milestone else "",
         "day": n.send_at.astimezone(n.centre.tz).date() if n.centre else n.send_at.date(),
     }
     text, html = _render(n.kind, **context)

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
+from syncsvc.core.labels import MONTHS_SHORT as MONTHS
+from syncsvc.core.labels import STATUS_LABELS, capitalised, fr_date
 from syncsvc.core.model import Milestone, Status
-from syncsvc.formats.ical import STATUS_LABELS
 
 COLOURS: dict[Status, str] = {
     "overdue": "#c62828",
@@ -33,20 +34,6 @@ COLOURS: dict[Status, str] = {
 }
 LEGEND_ORDER: tuple[Status, ...] = ("overdue", "due_soon", "done", "pending")
 TODAY_COLOUR = "#1a3a8f"
-MONTHS = (
-    "janv.",
-    "févr.",
-    "mars",
-    "avr.",
-    "mai",
-    "juin",
-    "juil.",
-    "août",
-    "sept.",
-    "oct.",
-    "nov.",
-    "déc.",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +50,6 @@ class Layout:
     char_width: float = 7.0
     """Average width of a 12 px label character, to cut long titles."""
     min_tick_gap: int = 64
-
-
-def _fr(day: date) -> str:
-    return f"{day:%d/%m/%Y}"
 
 
 def _short(day: date) -> str:
@@ -133,15 +116,15 @@ def timeline_svg(
 
     title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
     counts = {s: sum(1 for m in milestones if m.status == s) for s in LEGEND_ORDER}
-    summary = ", ".join(f"{STATUS_LABELS[s].lower()} : {counts[s]}" for s in LEGEND_ORDER)
+    summary = ", ".join(f"{STATUS_LABELS[s]} : {counts[s]}" for s in LEGEND_ORDER)
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
         f'viewBox="0 0 {lay.width} {height}" width="{lay.width}" height="{height}" '
         f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif" '
         f'font-size="12">',
         f'<title id="{title_id}">{escape(title)}</title>',
-        f'<desc id="{desc_id}">{len(milestones)} jalons du {_fr(first + timedelta(days=7))} '
-        f"au {_fr(last - timedelta(days=7))} ; aujourd'hui {_fr(today)} ; "
+        f'<desc id="{desc_id}">{len(milestones)} jalons du {fr_date(first + timedelta(days=7))} '
+        f"au {fr_date(last - timedelta(days=7))} ; aujourd'hui {fr_date(today)} ; "
         f"{escape(summary)}. Le détail est dans le tableau des jalons.</desc>",
     ]
 
@@ -175,12 +158,12 @@ def timeline_svg(
         colour = COLOURS[m.status]
         beyond = horizon is not None and m.due > horizon
         label = _cut(m.title, lay.label_width - 16, lay.char_width)
-        tooltip = f"{m.title} — échéance {_fr(m.due)}"
+        tooltip = f"{m.title} — échéance {fr_date(m.due)}"
         if _last_day(m) != m.due:
-            tooltip += f" au {_fr(_last_day(m))}"
+            tooltip += f" au {fr_date(_last_day(m))}"
         tooltip += f" — {STATUS_LABELS[m.status]}"
         if m.done_on is not None:
-            tooltip += f" le {_fr(m.done_on)}"
+            tooltip += f" le {fr_date(m.done_on)}"
         out.append(
             f'<g class="milestone" data-milestone="{escape(m.id)}" data-status="{m.status}">'
             f"<title>{escape(tooltip)}</title>"
@@ -201,7 +184,7 @@ def timeline_svg(
                 f'<path class="beyond" d="M{tip - 10} {_n(mid - 6)} L{tip} {_n(mid)} '
                 f'L{tip - 10} {_n(mid + 6)} Z" fill="{colour}"/>'
                 f'<text x="{tip - 14}" y="{_n(mid + 4)}" text-anchor="end" font-size="11" '
-                f'fill="#333">→ {_fr(m.due)}</text>'
+                f'fill="#333">→ {fr_date(m.due)}</text>'
             )
             out.append("</g>")
             continue
@@ -243,7 +226,7 @@ def timeline_svg(
         f'<line class="today" x1="{tx}" y1="{lay.top - 4}" x2="{tx}" y2="{axis_bottom}" '
         f'stroke="{TODAY_COLOUR}" stroke-width="2" stroke-dasharray="5 3"/>'
         f'<text x="{tx}" y="12" text-anchor="middle" font-size="11" font-weight="bold" '
-        f'fill="{TODAY_COLOUR}">Aujourd\'hui {_fr(today)}</text>'
+        f'fill="{TODAY_COLOUR}">Aujourd\'hui {fr_date(today)}</text>'
     )
 
     # Legend.
@@ -253,7 +236,7 @@ def timeline_svg(
     for status in LEGEND_ORDER:
         out.append(
             f'<circle cx="{lx + 6}" cy="{ly - 4}" r="6" fill="{COLOURS[status]}"/>'
-            f'<text x="{lx + 16}" y="{ly}">{escape(STATUS_LABELS[status])}</text>'
+            f'<text x="{lx + 16}" y="{ly}">{escape(capitalised(STATUS_LABELS[status]))}</text>'
         )
         lx += 30 + int(len(STATUS_LABELS[status]) * lay.char_width)
     out.append(

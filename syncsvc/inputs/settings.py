@@ -22,7 +22,8 @@ from pydantic import (
 )
 
 from syncsvc.core.model import ClockTime, Strict
-from syncsvc.inputs.loader import validation_problems
+from syncsvc.errors import ConfigError
+from syncsvc.inputs.problems import validation_problems
 
 AUDIENCE_RE = re.compile(r"^(all|coordinators:[a-z0-9-]+|session_manager:\S+@\S+|jury:\S+@\S+)$")
 DEFAULT_STORE_URL = "sqlite:///var/syncsvc.db"
@@ -206,30 +207,25 @@ class Settings(Strict):
         raise KeyError(name)
 
 
-class SettingsError(Exception):
-    """``syncsvc.toml`` is unreadable or invalid; the message lists every problem, in French."""
-
-
 def load_settings(directory: Path) -> Settings:
     """``<directory>/syncsvc.toml`` (or the file named by ``SYNCSVC_SETTINGS``), or the
     embedded defaults when there is no such file."""
     override = os.environ.get("SYNCSVC_SETTINGS")
     path = Path(override) if override else directory / "syncsvc.toml"
     if override and not path.is_file():
-        raise SettingsError(f"SYNCSVC_SETTINGS : fichier {path} introuvable")
+        raise ConfigError(f"SYNCSVC_SETTINGS : fichier {path} introuvable")
     if not path.is_file():
         return Settings()
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(
+        raise ConfigError(
             f"{path}: TOML invalide : {exc} (attendu : une syntaxe TOML valide)"
         ) from None
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        lines = [str(p) for p in validation_problems(str(path), exc, Settings)]
-        raise SettingsError("\n".join(lines)) from None
+        raise ConfigError(validation_problems(str(path), exc, Settings)) from None
 
 
 def secret(target: TargetSettings, base: Path) -> str | None:
@@ -237,7 +233,7 @@ def secret(target: TargetSettings, base: Path) -> str | None:
     if target.password_env:
         value = os.environ.get(target.password_env)
         if value is None:
-            raise SettingsError(
+            raise ConfigError(
                 f"cible « {target.name} » : la variable d'environnement {target.password_env} "
                 "n'est pas définie (attendu : le mot de passe du compte CalDAV)"
             )
@@ -251,7 +247,7 @@ def secret(target: TargetSettings, base: Path) -> str | None:
         try:
             return path.read_text(encoding="utf-8").strip()
         except OSError:
-            raise SettingsError(
+            raise ConfigError(
                 f"cible « {target.name} » : fichier de mot de passe {path} illisible"
             ) from None
     return None
@@ -264,7 +260,7 @@ def mail_credentials(mail: MailSettings, base: Path) -> tuple[str | None, str | 
     if mail.password_env:
         password = os.environ.get(mail.password_env)
         if password is None:
-            raise SettingsError(
+            raise ConfigError(
                 f"mail : la variable d'environnement {mail.password_env} n'est pas définie "
                 "(attendu : le mot de passe du relais SMTP)"
             )
@@ -273,5 +269,5 @@ def mail_credentials(mail: MailSettings, base: Path) -> tuple[str | None, str | 
         try:
             password = path.read_text(encoding="utf-8").strip()
         except OSError:
-            raise SettingsError(f"mail : fichier de mot de passe {path} illisible") from None
+            raise ConfigError(f"mail : fichier de mot de passe {path} illisible") from None
     return user, password

@@ -1,1 +1,3 @@
-"""Mail: reminders, alerts, digests and jury invitations through an outbox. Not built yet."""
+"""mailer/ — talk to mail servers: transports that take envelopes (recipients and bytes) and
+report each outcome as :class:`~syncsvc.mailer.smtp.Sent` or an error of :mod:`syncsvc.errors`.
+"""

@@ -1,7 +1,10 @@
 """Mail transports: SMTP through aiosmtplib (one connection per batch), or a Maildir.
 
-Errors are sorted once, here: a connection that fails, a timeout or a 4xx answer is
-*temporary* (the outbox retries later); a 5xx answer is *permanent* (dead letter).
+A transport takes *envelopes* (sender, recipients, the message's bytes) and reports what each
+came to: :class:`Sent` with the server's answer, or an error of :mod:`syncsvc.errors` sorted
+once, here: a connection that fails, a timeout or a 4xx answer is a
+:class:`~syncsvc.errors.TemporaryError` (the outbox retries later); a 5xx answer is a
+:class:`~syncsvc.errors.PermanentError` (dead letter). Each error carries the SMTP code.
 """
 
 from __future__ import annotations
@@ -13,22 +16,37 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal, Protocol
 
 import aiosmtplib
 
-from syncsvc.state.store import OutboxRow
+from syncsvc.errors import PermanentError, RemoteError, TemporaryError, Unreachable
 
-Outcome = Literal["sent", "temporary", "permanent"]
-OnResult = Callable[[OutboxRow, Outcome, str], None]
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One message to send: ``ref`` is the caller's reference (the outbox row id)."""
+
+    ref: int
+    recipients: tuple[str, ...]
+    message: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    reply: str
+
+
+Outcome = Sent | RemoteError
+OnResult = Callable[[Envelope, Outcome], None]
 Sleep = Callable[[float], None]
 
 
 class Transport(Protocol):
-    def send(self, rows: Sequence[OutboxRow], on_result: OnResult) -> None:
-        """Send ``rows`` in order, calling ``on_result`` right after each one."""
+    def send(self, envelopes: Sequence[Envelope], on_result: OnResult) -> None:
+        """Send ``envelopes`` in order, calling ``on_result`` right after each one."""
 
 
 @dataclass
@@ -47,8 +65,9 @@ class RateLimit:
         self._last = now
 
 
-def _recipients(row: OutboxRow) -> list[str]:
-    return [addr for _, addr in getaddresses([row.recipient]) if addr]
+def _by_code(text: str, code: int) -> RemoteError:
+    """An SMTP answer: 5xx is permanent (every refused address, when several), else temporary."""
+    return PermanentError(text, code) if code >= 500 else TemporaryError(text, status=code)
 
 
 class SmtpTransport:
@@ -74,11 +93,11 @@ class SmtpTransport:
         self.tls_context = tls_context
         self.connections = 0
 
-    def send(self, rows: Sequence[OutboxRow], on_result: OnResult) -> None:
-        if rows:
-            asyncio.run(self._send(list(rows), on_result))
+    def send(self, envelopes: Sequence[Envelope], on_result: OnResult) -> None:
+        if envelopes:
+            asyncio.run(self._send(list(envelopes), on_result))
 
-    async def _send(self, rows: list[OutboxRow], on_result: OnResult) -> None:
+    async def _send(self, rows: list[Envelope], on_result: OnResult) -> None:
         client = aiosmtplib.SMTP(
             hostname=self.host,
             port=self.port,
@@ -93,12 +112,14 @@ class SmtpTransport:
             if self.username and self.password:
                 await client.login(self.username, self.password)
         except aiosmtplib.SMTPAuthenticationError as exc:
+            refused = PermanentError(f"authentification SMTP refusée ({exc.code})", exc.code)
             for row in rows:
-                on_result(row, "permanent", f"authentification SMTP refusée ({exc.code})")
+                on_result(row, refused)
             return
         except (aiosmtplib.SMTPException, OSError) as exc:
+            down = Unreachable(f"relais SMTP injoignable ({type(exc).__name__})")
             for row in rows:
-                on_result(row, "temporary", f"relais SMTP injoignable ({type(exc).__name__})")
+                on_result(row, down)
             return
         try:
             for index, row in enumerate(rows):
@@ -106,26 +127,27 @@ class SmtpTransport:
                     self.rate.wait()
                 try:
                     _refused, reply = await client.sendmail(
-                        self.envelope_from, _recipients(row), row.message
+                        self.envelope_from, list(row.recipients), row.message
                     )
                 except aiosmtplib.SMTPRecipientsRefused as exc:
                     codes = [r.code for r in exc.recipients]
-                    kind: Outcome = "permanent" if all(c >= 500 for c in codes) else "temporary"
-                    on_result(row, kind, f"destinataire refusé ({', '.join(map(str, codes))})")
+                    text = f"destinataire refusé ({', '.join(map(str, codes))})"
+                    on_result(row, _by_code(text, min(codes)) if codes else TemporaryError(text))
                 except aiosmtplib.SMTPResponseException as exc:
-                    kind = "permanent" if exc.code >= 500 else "temporary"
-                    on_result(row, kind, f"refus du relais SMTP : {exc.code} {exc.message}")
+                    text = f"refus du relais SMTP : {exc.code} {exc.message}"
+                    on_result(row, _by_code(text, exc.code))
                 except (UnicodeError, ValueError) as exc:
-                    on_result(row, "permanent", f"message impossible à transmettre ({exc})")
+                    on_result(row, PermanentError(f"message impossible à transmettre ({exc})"))
                     with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                         await client.rset()  # close the half-open transaction
                 except (aiosmtplib.SMTPException, OSError) as exc:
-                    on_result(row, "temporary", f"envoi interrompu ({type(exc).__name__})")
+                    on_result(row, TemporaryError(f"envoi interrompu ({type(exc).__name__})"))
+                    lost = TemporaryError("envoi interrompu (connexion perdue)")
                     for rest in rows[index + 1 :]:
-                        on_result(rest, "temporary", "envoi interrompu (connexion perdue)")
+                        on_result(rest, lost)
                     return
                 else:
-                    on_result(row, "sent", reply)
+                    on_result(row, Sent(reply))
         finally:
             if client.is_connected:
                 try:
@@ -146,12 +168,13 @@ class MaildirTransport:
                 (self.path / sub).mkdir(parents=True, exist_ok=True)
         return mailbox.Maildir(self.path, create=True)
 
-    def send(self, rows: Sequence[OutboxRow], on_result: OnResult) -> None:
+    def send(self, envelopes: Sequence[Envelope], on_result: OnResult) -> None:
         box = self._box()
-        for row in rows:
+        for envelope in envelopes:
             try:
-                key = box.add(row.message)
+                key = box.add(envelope.message)
             except OSError as exc:
-                on_result(row, "temporary", f"écriture impossible dans {self.path} ({exc})")
+                text = f"écriture impossible dans {self.path} ({exc.strerror})"
+                on_result(envelope, TemporaryError(text))
             else:
-                on_result(row, "sent", f"maildir {key}")
+                on_result(envelope, Sent(f"maildir {key}"))

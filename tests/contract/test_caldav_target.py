@@ -18,9 +18,12 @@ import httpx
 import pytest
 from icalendar import Calendar, Component
 
-from syncsvc.app.sync import RetryPolicy, Syncer, TargetReport, plan_all
+from syncsvc.app.apply import RetryPolicy
+from syncsvc.app.sync import Syncer, TargetReport
 from syncsvc.calendars.caldav import CalDAVTarget
-from syncsvc.inputs.loader import Config, load_config
+from syncsvc.core.config import Config
+from syncsvc.core.planner import plan_all
+from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings
 from syncsvc.state.store import Store
 from tests.servers import CalDAVServer
@@ -72,7 +75,7 @@ class World:
         config = self.config()
         syncer = Syncer(store or self.store, RetryPolicy(sleep=self.sleeps.append), force=force)
         try:
-            return syncer.sync(self.settings, target, config, plan_all(config, now), now)
+            return syncer.sync(self.settings, target, config, plan_all(config, {}, now), now)
         finally:
             target.close()
 
@@ -141,7 +144,9 @@ def world(caldav_server: CalDAVServer, tmp_path: Path) -> World:
 
 def desired_count(world: World) -> int:
     config = world.config()
-    return sum(1 for s, _, ms in plan_all(config, NOW) for _ in ms if s.centre == "afpar-st-andre")
+    return sum(
+        1 for s, _, ms in plan_all(config, {}, NOW) for _ in ms if s.centre == "afpar-st-andre"
+    )
 
 
 def test_tasks_target(world: World) -> None:

@@ -23,18 +23,17 @@ from typing import Any, Literal
 
 import pytest
 
-from syncsvc.app.sync import RetryPolicy, Syncer, TargetReport, desired_items, make_target, plan_all
-from syncsvc.calendars.base import Item, PermanentError, TemporaryError, Write, Written
-from syncsvc.calendars.google import (
-    GoogleTarget,
-    RateLimiter,
-    color_for,
-    event_id,
-    event_resource,
-    reminders_for,
-)
-from syncsvc.formats.ical import uid_for
-from syncsvc.inputs.loader import Config, load_config
+from syncsvc.app.apply import RetryPolicy
+from syncsvc.app.sync import Renderer, Syncer, TargetReport
+from syncsvc.app.targets import make_target
+from syncsvc.calendars.base import Item, Write, Written
+from syncsvc.calendars.google import GoogleTarget, RateLimiter, RateLimiters
+from syncsvc.core.config import Config
+from syncsvc.core.entries import Entry, uid_for
+from syncsvc.core.planner import plan_all
+from syncsvc.errors import PermanentError, TemporaryError
+from syncsvc.formats.google_event import event_id
+from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings
 from syncsvc.state.store import Store
 from tests.contract.test_caldav_target import AUDIENCE, NOW, ROOT, SA
@@ -118,7 +117,7 @@ class World:
         config = self.config()
         syncer = Syncer(store or self.store, RetryPolicy(sleep=self.sleeps.append), force=force)
         try:
-            return syncer.sync(self.settings, target, config, plan_all(config, now), now)
+            return syncer.sync(self.settings, target, config, plan_all(config, {}, now), now)
         finally:
             target.close()
 
@@ -187,7 +186,9 @@ def world(emulator: CalendarEmulator, tmp_path: Path) -> Iterator[World]:
 
 def desired_count(world: World) -> int:
     config = world.config()
-    return sum(1 for s, _, ms in plan_all(config, NOW) for _ in ms if s.centre == "afpar-st-andre")
+    return sum(
+        1 for s, _, ms in plan_all(config, {}, NOW) for _ in ms if s.centre == "afpar-st-andre"
+    )
 
 
 def write_calls(emulator: CalendarEmulator) -> list[Any]:
@@ -411,11 +412,11 @@ def test_items_of_others_are_never_touched(world: World) -> None:
         },
     )
     target = world.target()
-    item = Item(squatted, "sa-2027-03-st-andre", _vevent(squatted), 0, NOW, "h")
+    item = Item(_entry(squatted), 0, NOW, "h")
     try:
         with pytest.raises(PermanentError, match="pas été créé par syncsvc"):
             target.etag_if_ours(event_id(squatted), squatted)
-        results = target.write_batch([Write("create", event_id(squatted), item, None)])
+        results = dict(target.write_many([Write("create", event_id(squatted), item, None)]))
     finally:
         target.close()
     assert not isinstance(results[0], Written)
@@ -491,8 +492,8 @@ def test_pushing_1000_items_takes_at_most_25_http_requests_within_quota(
     settings = world.settings.model_copy(update={"audience": "coordinators:centre-a"})
     config = world.config()
     assert not config.problems, config.problems[:3]
-    planned = plan_all(config, NOW)
-    items = len(desired_items(settings, planned))
+    planned = plan_all(config, {}, NOW)
+    items = len(Renderer().desired(settings, planned))
     assert items >= 1000
     target = world.target()
     try:
@@ -525,7 +526,7 @@ def test_rate_limited_calls_in_a_batch_are_retried_and_the_state_is_exact(world:
     refused = [c for c in world.emulator.log if c.status in (403, 429)]
     assert [c.in_batch for c in refused] == [True] * 5
     assert 7.0 in world.time.sleeps  # the limiter waited as Retry-After asked
-    assert world.sleeps == []  # the one-by-one retries then went through at once
+    assert world.sleeps == []  # the retried calls then went through at once
     remote = world.remote_by_uid()
     assert len(remote) == desired_count(world)
     assert len(world.store.recorded("coordination")) == desired_count(world)
@@ -670,7 +671,7 @@ def test_service_account_with_delegation_from_the_configuration(
         api_endpoint=emulator.api_endpoint,
         batch_uri=emulator.batch_uri,
     )
-    target = make_target(settings, tmp_path)
+    target = make_target(settings, tmp_path, RateLimiters())
     try:
         assert isinstance(target, GoogleTarget)
         assert target.changes(None).full
@@ -707,11 +708,11 @@ def test_authorized_user_token_file_from_the_configuration(
         api_endpoint=emulator.api_endpoint,
         batch_uri=emulator.batch_uri,
     )
-    target = make_target(settings, tmp_path)
+    target = make_target(settings, tmp_path, RateLimiters())
     assert isinstance(target, GoogleTarget)
     try:
-        item = Item(DTE, "sa", _vevent(DTE), 0, NOW, "h")
-        results = target.write_batch([Write("create", target.href_for(DTE), item, None)])
+        item = Item(_entry(DTE), 0, NOW, "h")
+        results = dict(target.write_many([Write("create", target.href_for(DTE), item, None)]))
         assert isinstance(results[0], Written)
     finally:
         target.close()
@@ -730,11 +731,11 @@ def test_missing_or_unreadable_credentials_are_permanent_errors(tmp_path: Path) 
         service_account_file=Path("missing.json"),
     )
     with pytest.raises(PermanentError):
-        make_target(base, tmp_path)
+        make_target(base, tmp_path, RateLimiters())
     (tmp_path / "bad.json").write_text('{"private_key": "secret-value"}', encoding="utf-8")
     broken = base.model_copy(update={"service_account_file": Path("bad.json")})
     with pytest.raises(PermanentError) as caught:
-        make_target(broken, tmp_path)
+        make_target(broken, tmp_path, RateLimiters())
     assert "secret-value" not in str(caught.value)
 
 
@@ -776,15 +777,21 @@ def test_timeouts_are_temporary(emulator: CalendarEmulator) -> None:
 # --- rendering and quotas (pure) --------------------------------------------------------------
 
 
-def _vevent(uid: str) -> Any:
-    from icalendar import Event
-
-    event = Event()
-    event.add("uid", uid)
-    event.add("summary", "Test")
-    event.add("dtstart", date(2026, 12, 1))
-    event.add("dtend", date(2026, 12, 2))
-    return event
+def _entry(uid: str) -> Entry:
+    session_id, _, rest = uid.partition(".")
+    return Entry(
+        uid=uid,
+        session_id=session_id,
+        milestone_id=rest.removesuffix("@syncsvc"),
+        summary="Test",
+        description="",
+        kind="regulatory",
+        status="pending",
+        tracked=True,
+        task=False,
+        start=date(2026, 12, 1),
+        end=date(2026, 12, 2),
+    )
 
 
 def test_event_ids_follow_google_rules() -> None:
@@ -792,94 +799,6 @@ def test_event_ids_follow_google_rules() -> None:
     assert len(ids) == 500
     assert all(len(i) == 52 and set(i) <= set("0123456789abcdefghijklmnopqrstuv") for i in ids)
     assert event_id(DTE) == event_id(DTE)
-
-
-def _desired(items: Literal["events", "tasks"] = "events") -> dict[str, Item]:
-    config = load_config(ROOT / "config")
-    settings = TargetSettings(
-        name="g",
-        kind="google",
-        calendar=CALENDAR,
-        audience=AUDIENCE,
-        items=items,
-        token_file=Path("unused.json"),
-    )
-    return {
-        uid: Item(uid, d.session_id, d.component, 2, NOW, d.content_hash)
-        for uid, d in desired_items(settings, plan_all(config, NOW)).items()
-    }
-
-
-def test_event_resource_of_an_all_day_deadline() -> None:
-    item = _desired()[DTE]
-    resource = event_resource(item)
-    assert resource["id"] == event_id(DTE)
-    assert resource["iCalUID"] == DTE
-    assert resource["start"] == {"date": "2026-12-11"}
-    assert resource["end"] == {"date": "2026-12-12"}
-    assert resource["sequence"] == 2
-    assert resource["status"] == "confirmed"
-    assert resource["reminders"] == {
-        "useDefault": False,
-        "overrides": [{"method": "popup", "minutes": 14 * 24 * 60}],
-    }
-    assert resource["extendedProperties"]["private"] == {
-        "syncsvc": "1",
-        "syncsvcSession": "sa-2027-03-st-andre",
-        "syncsvcHash": item.content_hash,
-    }
-    assert resource["colorId"] == "9"  # regulatory, pending
-    assert resource["description"].startswith("TP-00374 Secrétaire assistant")
-
-
-def test_event_resource_of_the_exam_session_and_its_attendees_option() -> None:
-    item = _desired()[EXAM]
-    resource = event_resource(item)
-    assert resource["start"] == {
-        "dateTime": "2027-03-15T08:30:00+04:00",
-        "timeZone": "Indian/Reunion",
-    }
-    assert resource["location"] == "AFPAR Saint-André, salle B12"
-    assert resource["colorId"] == "10"
-    assert "attendees" not in resource
-    with_jury = event_resource(item, with_attendees=True)
-    assert [a["email"] for a in with_jury["attendees"]] == [
-        "c.maillot@jury.example",
-        "p.fontaine@jury.example",
-    ]
-
-
-def test_reminders_are_clamped_and_limited() -> None:
-    from icalendar import Alarm
-
-    event = _vevent("x@syncsvc")
-    for days in (1, 2, 3, 4, 5, 6, 40):
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("trigger", timedelta(days=-days))
-        event.add_component(alarm)
-    minutes = [r["minutes"] for r in reminders_for(event)]
-    assert minutes == [1440, 2880, 4320, 5760, 7200]
-    assert all(0 <= m <= 40320 for m in minutes)
-
-
-def test_colours_by_status_and_kind() -> None:
-    from icalendar import Event
-
-    def coloured(*categories: str, **props: str) -> str:
-        event = Event()
-        event.add("categories", ["Examens TP", *categories])
-        for key, value in props.items():
-            event.add(key.replace("_", "-"), value)
-        return color_for(event)
-
-    assert coloured("Réglementaire", "À venir") == "9"
-    assert coloured("Conseil", "À venir") == "2"
-    assert coloured("Conseil", "Bientôt") == "6"
-    assert coloured("Réglementaire", "En retard") == "11"
-    assert coloured("Réglementaire", "Fait") == "8"
-    assert coloured("Conseil", "À venir", status="COMPLETED") == "8"
-    assert coloured("Réglementaire", "À venir", x_syncsvc_milestone="exam_session") == "10"
 
 
 def test_the_rate_limiter_keeps_the_average_rate() -> None:

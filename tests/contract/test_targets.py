@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from syncsvc.app.sync import TargetReport, plan_all
+from syncsvc.app.sync import TargetReport
+from syncsvc.core.planner import plan_all
 from syncsvc.state.store import Store
 from tests.contract import test_caldav_target as caldav
 from tests.contract import test_google_target as google
@@ -79,7 +80,7 @@ class Backend:
     def desired_count(self) -> int:
         config = self.world.config()
         return sum(
-            1 for s, _, ms in plan_all(config, NOW) for _ in ms if s.centre == "afpar-st-andre"
+            1 for s, _, ms in plan_all(config, {}, NOW) for _ in ms if s.centre == "afpar-st-andre"
         )
 
 

@@ -32,10 +32,11 @@ import pytest
 
 from syncsvc import cli
 from syncsvc.app import feeds as feed
-from syncsvc.app.sync import desired_items, plan_all, protected_sessions
+from syncsvc.app.sync import Renderer, protected_in
 from syncsvc.core import audience
-from syncsvc.core.planner import plan_session
-from syncsvc.formats.ical import Items, component_for, resource_bytes
+from syncsvc.core.entries import Items, entry_for
+from syncsvc.core.planner import plan_all, plan_session
+from syncsvc.formats.ical import resource_bytes
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import TargetSettings, load_settings
 from syncsvc.state.store import Store
@@ -208,9 +209,9 @@ def _write_resources(directory: Path, generated: Generated) -> None:
             ruleset = config.rulesets[centre.id]
             for milestone in plan_session(session, centre, ruleset, moment):
                 for sequence, items in enumerate(ITEMS):
-                    component = component_for(session, centre, milestone, items, DASHBOARD)
+                    entry = entry_for(session, centre, milestone, items, DASHBOARD)
                     path = folder / f"{session.id}.{milestone.id}.{items}.ics"
-                    path.write_bytes(resource_bytes(component, moment, sequence))
+                    path.write_bytes(resource_bytes(entry, moment, sequence))
                     generated.resources[items].append(path)
 
 
@@ -234,12 +235,12 @@ def _write_feeds(directory: Path, generated: Generated) -> None:
                 centre = config.centres[session.centre]
                 first = plan_session(session, centre, config.rulesets[centre.id], moment)[0]
                 store.mark_done(session.id, first.id, date(2027, 2, 27), "coord", None, moment)
-            planned = plan_all(config, moment, store)
+            planned = plan_all(config, store.done_marks(), moment)
             for target in targets:
-                desired = desired_items(target, planned, DASHBOARD)
+                desired = Renderer().desired(target, planned, DASHBOARD)
                 recorded = store.recorded(target.name).values()
                 feed.refresh(
-                    target.name, desired, store, moment, protected_sessions(config, recorded)
+                    target.name, desired, store, moment, protected_in(config, store, recorded)
                 )
                 rendered = feed.render(
                     target.name,

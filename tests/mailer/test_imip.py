@@ -18,7 +18,7 @@ import pytest
 from icalendar import Calendar
 
 from syncsvc.app.notify import notify
-from syncsvc.formats.ical import uid_for
+from syncsvc.core.entries import uid_for
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import Settings
 from syncsvc.state.store import Store

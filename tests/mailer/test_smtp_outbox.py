@@ -17,7 +17,8 @@ from syncsvc import cli
 from syncsvc.app import notify as notify_module
 from syncsvc.app.notify import notify
 from syncsvc.app.outbox import DrainReport, drain
-from syncsvc.inputs.loader import Config, load_config, load_ruleset
+from syncsvc.core.config import Config
+from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import Settings
 from syncsvc.mailer.smtp import RateLimit
 from syncsvc.state.store import Store

@@ -126,3 +126,40 @@ def test_invalid_service_config_names_file_and_field(
     err = capsys.readouterr().err
     assert "syncsvc.toml: targets[1].audience: public « coordinateurs:x » non reconnu" in err
     assert "targets[1].mot_de_passe: clé inconnue" in err
+
+
+def test_done_updates_the_calendar_before_it_returns(
+    radicale: CalDAVServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reported: a mark reached the calendars only at the next periodic pass. With no service
+    running on the store, ``syncsvc done`` updates the targets that show the milestone."""
+    monkeypatch.setenv("TEST_CALDAV_PASSWORD", radicale.password)
+    config = write_config(tmp_path, radicale)
+    common = ["--config", str(config), "--now", "2026-12-07"]
+    assert main(["sync", "--once", *common]) == 0
+    capsys.readouterr()
+    radicale.proxy.reset()
+
+    assert main(["done", "sa-2027-03-st-andre", "dte_order", "--by", "Nathalie", *common]) == 0
+    out = capsys.readouterr().out
+    assert "agenda coordination-st-andre : à jour" in out
+    assert radicale.proxy.counts["PUT"] == 1  # that milestone's item only
+    dte = radicale_item(radicale, "sa-2027-03-st-andre.dte_order@syncsvc")
+    assert "SUMMARY:✓ [SA 15/03] Commander le pli" in dte
+
+    assert main(["undone", "sa-2027-03-st-andre", "dte_order", *common]) == 0
+    assert "SUMMARY:[SA 15/03] Commander le pli" in radicale_item(
+        radicale, "sa-2027-03-st-andre.dte_order@syncsvc"
+    )
+
+
+def radicale_item(server: CalDAVServer, uid: str) -> str:
+    import httpx
+
+    url = f"{server.home_url}examens-st-andre/{uid.replace('@', '%40')}.ics"
+    response = httpx.get(url, auth=(server.username, server.password))
+    assert response.status_code == 200, url
+    return response.text.replace("\r\n ", "")

@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from syncsvc.inputs.settings import load_settings
 from syncsvc.state.store import Store
-from syncsvc.web.app import create_app
+from syncsvc.web import create_app
 from tests.servers import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
+from syncsvc.core.entries import entry_for, uid_for
 from syncsvc.core.planner import plan_session
-from syncsvc.formats.ical import calendar_of, uid_for
+from syncsvc.formats.ical import calendar_of
 from syncsvc.inputs.loader import load_ruleset
 from tests.factories import centre, session
 
@@ -23,8 +24,8 @@ def render(now: date = date(2026, 11, 23), generated_at: datetime = AT) -> bytes
         }
     )
     c = centre(timezone="Indian/Reunion", holiday_zone="974")
-    items = [(s, c, m) for m in plan_session(s, c, RULESET, now)]
-    return calendar_of(items, generated_at)
+    entries = [entry_for(s, c, m) for m in plan_session(s, c, RULESET, now)]
+    return calendar_of(entries, generated_at)
 
 
 def test_rendering_is_deterministic_and_uids_are_derived() -> None:

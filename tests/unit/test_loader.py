@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from syncsvc.core.config import Config
 from syncsvc.core.rules import Offset
-from syncsvc.inputs.loader import Config, ConfigError, Problem, load_config
+from syncsvc.errors import ConfigError, Problem
+from syncsvc.inputs.loader import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from types import MappingProxyType
 
 import pytest
@@ -10,21 +11,35 @@ from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from syncsvc.core.entries import Entry
 from syncsvc.core.reconcile import (
     MIN_ITEMS_FOR_SHARE_GUARD,
     Desired,
-    MassDeleteRefused,
     Operation,
     Plan,
     Recorded,
     diff,
 )
+from syncsvc.errors import MassDeleteRefused
 
 TARGET = "nextcloud-centre"
 
 
 def want(uid: str, content_hash: str = "h1", session: str = "s1") -> Desired:
-    return Desired(uid, session, f"m-{uid}", content_hash, None)
+    entry = Entry(
+        uid=uid,
+        session_id=session,
+        milestone_id=f"m-{uid}",
+        summary=content_hash,
+        description="",
+        kind="regulatory",
+        status="pending",
+        tracked=True,
+        task=False,
+        start=date(2027, 1, 4),
+        end=date(2027, 1, 5),
+    )
+    return Desired(uid, session, f"m-{uid}", content_hash, entry)
 
 
 def have(

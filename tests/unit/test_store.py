@@ -19,7 +19,8 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from syncsvc.core.reconcile import Recorded
-from syncsvc.state.store import SCHEMA_VERSION, Store, TargetState, pushed_items, schema_version
+from syncsvc.state.schema import SCHEMA_VERSION, pushed_items, schema_version
+from syncsvc.state.store import Store, TargetState
 
 POSTGRES_URL = os.environ.get(
     "SYNCSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -22,7 +22,7 @@ import pytest
 from syncsvc.app.status import Status
 from syncsvc.inputs.settings import Settings, WebSettings, WebUser, load_settings
 from syncsvc.state.store import Store
-from syncsvc.web.app import create_app
+from syncsvc.web import create_app
 from syncsvc.web.auth import hash_password
 from tests.servers import serve_app
 
@@ -75,6 +75,8 @@ class Served:
     status: Status
     settings: Settings
     base: str
+    marked: list[str]
+    """One entry each time the app said a milestone was marked done or undone."""
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, follow_redirects=False, timeout=30)
@@ -116,10 +118,18 @@ def serve(
     store.migrate()
     clock = Clock(NOW)
     status = Status()
-    app = create_app(config, settings, store, clock, status if with_status else None)
+    marked: list[str] = []
+    app = create_app(
+        config,
+        settings,
+        store,
+        clock,
+        status if with_status else None,
+        on_marked=lambda: marked.append("marque"),
+    )
     try:
         with serve_app(app) as url:
-            yield Served(tmp_path, config, store, clock, status, settings, url)
+            yield Served(tmp_path, config, store, clock, status, settings, url, marked)
     finally:
         store.close()
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from syncsvc.app.notify import policy_of
-from syncsvc.app.sync import plan_all
+from syncsvc.core.planner import plan_all
 from syncsvc.core.reminders import Notification, due_notifications
 from syncsvc.inputs.loader import load_config, load_ruleset
 from tests.web.conftest import NAME, NOW, PASSWORD, ROOT, SESSION_ID, USER, Served
@@ -106,7 +106,7 @@ def page(chromium: Path) -> Iterator[Page]:
 def _about_milestone(served: Served) -> list[Notification]:
     """The mailer's due notifications (reminders, alerts, digest lines) about MILESTONE."""
     config = load_config(served.config, load_ruleset(served.settings.ruleset))
-    planned = plan_all(config, NOW, served.store)
+    planned = plan_all(config, served.store.done_marks(), NOW)
     found = []
     for n in due_notifications(planned, policy_of(served.settings), NOW):
         entries = [*n.overdue, *n.upcoming]

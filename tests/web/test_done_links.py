@@ -28,6 +28,7 @@ def test_valid_link_asks_then_marks_done(served: Served) -> None:
         assert "Commander le pli d'examen (DTE)" in text
         assert "Confirmer : c'est fait aujourd'hui" in text
         assert served.store.done_marks() == {}  # a GET (a mail scanner) changes nothing
+        assert served.marked == []
         token = url.partition("?t=")[2]
         done = client.post(url.partition("?")[0], data={"t": token})
         assert done.status_code == 200
@@ -36,6 +37,7 @@ def test_valid_link_asks_then_marks_done(served: Served) -> None:
         again = client.get(url)
         assert "Déjà fait" in html.unescape(again.text)
     assert served.store.done_marks() == {SESSION_ID: {MILESTONE: date(2027, 2, 8)}}
+    assert served.marked == ["marque"]  # the calendars are updated at once
     with served.store.begin() as db:
         by = db.exec_driver_sql("SELECT by FROM done_marks").scalar()
     assert by == "lien e-mail"

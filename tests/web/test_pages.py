@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import httpx
 import yaml
 
-from syncsvc.app.sync import plan_all
+from syncsvc.core.planner import plan_all
 from syncsvc.inputs.loader import load_config, load_ruleset
 from tests.web.conftest import NAME, NOW, SESSION_ID, Served, csrf_of
 
@@ -97,7 +97,7 @@ def test_unknown_session_is_a_french_404(served: Served) -> None:
 
 def test_session_page_header_timeline_and_checklist(served: Served) -> None:
     config = load_config(served.config, load_ruleset())
-    milestones = next(m for s, _, m in plan_all(config, NOW) if s.id == SESSION_ID)
+    milestones = next(m for s, _, m in plan_all(config, {}, NOW) if s.id == SESSION_ID)
     with served.logged_in() as client:
         raw = client.get(f"/sessions/{SESSION_ID}").text
     page = html.unescape(raw)
@@ -132,6 +132,7 @@ def test_mark_done_then_undone_through_the_forms(served: Served) -> None:
         assert response.headers["location"].startswith(f"/sessions/{SESSION_ID}?fait=dte_order")
         marks = served.store.done_marks()
         assert marks[SESSION_ID]["dte_order"] == date(2027, 2, 5)
+        assert served.marked == ["marque"]  # the daemon is asked to update the calendars
         page = client.get(response.headers["location"]).text
         assert "« Commander le pli d'examen (DTE) » est marqué fait." in html.unescape(page)
         row = _row(page, "dte_order")
@@ -156,6 +157,7 @@ def test_mark_done_then_undone_through_the_forms(served: Served) -> None:
         )
         assert response.status_code == 303
         assert SESSION_ID not in served.store.done_marks()
+        assert served.marked == ["marque"] * 3
         page = html.unescape(client.get(response.headers["location"]).text)
         assert "La marque « fait » de « Commander le pli d'examen (DTE) » est retirée." in page
         assert 'data-status="overdue"' in _row(page, "dte_order")
@@ -213,7 +215,7 @@ def test_outbox_page_and_resend(served: Served) -> None:
         for text in (
             "En échec (1)",
             "En attente (1)",
-            "Envoyés (1)",
+            "Envoyé (1)",
             "adresse@inconnue.example",
             "550 5.1.1 boîte inconnue",
             "Rappel n° 3",

@@ -1,0 +1,209 @@
+"""Run a plan on a target: writes, retries, recovery as decided, a record after each write.
+
+The plan decided everything (:mod:`syncsvc.core.reconcile`): what to write, and what to do when
+the server says an item exists or is gone. This module only carries it out:
+
+1. every operation goes through :meth:`Target.write_many` (one path, whatever the adapter does
+   underneath: sequential, concurrent or batched requests), and each success is recorded in the
+   store as soon as it is known;
+2. the writes refused for a temporary reason (quota, 5xx, timeout) go through ``write_many``
+   again, together, after the retry policy's delay (``Retry-After`` when the server gave one),
+   until the policy's attempts are spent;
+3. an operation refused for another reason is performed on its own with the operation's decided
+   recovery (adopt, recreate…), with retries for temporary errors;
+4. an unreachable server ends the run for this target: the next pass resumes from the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from syncsvc.calendars.base import Item, Target, Write, Written, write_one
+from syncsvc.core.reconcile import Operation, Plan, Recovery
+from syncsvc.errors import (
+    NotFound,
+    PreconditionFailed,
+    RemoteError,
+    TemporaryError,
+    Unreachable,
+)
+from syncsvc.state.store import Store
+
+T = TypeVar("T")
+Sleep = Callable[[float], None]
+
+
+@dataclass
+class RetryPolicy:
+    """How long to insist on temporary errors: exponential backoff with jitter, honouring the
+    server's ``Retry-After``; ``sleep`` is injected so tests never wait."""
+
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    sleep: Sleep = time.sleep
+
+    def delay(self, attempt: int, error: TemporaryError) -> float:
+        if error.retry_after is not None:
+            return float(min(self.max_delay, error.retry_after))
+        backoff = min(self.max_delay, self.base_delay * 2.0**attempt)
+        return float(backoff * (0.5 + random.random() / 2))
+
+    def call(self, action: Callable[[], T]) -> T:
+        """``action()``, again after a delay on temporary errors; an unreachable server is not
+        retried here (the next pass retries)."""
+        for attempt in range(self.attempts):
+            try:
+                return action()
+            except Unreachable:
+                raise
+            except TemporaryError as exc:
+                if attempt == self.attempts - 1:
+                    raise
+                self.sleep(self.delay(attempt, exc))
+        raise AssertionError("unreachable")
+
+
+@dataclass
+class Applied:
+    """What a run of a plan did."""
+
+    done: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "delete": 0})
+    errors: list[str] = field(default_factory=list)
+    unreachable: bool = False
+
+
+class Applier:
+    """Runs plans on targets and records each result in the store."""
+
+    def __init__(self, store: Store, retry: RetryPolicy | None = None) -> None:
+        self.store = store
+        self.retry = retry or RetryPolicy()
+
+    def run(self, plan: Plan, target: Target, now: datetime) -> Applied:
+        applied = Applied()
+        pending = list(plan.operations)
+        to_recover: list[Operation] = []
+        for attempt in range(self.retry.attempts):
+            later: list[tuple[Operation, TemporaryError]] = []
+            writes = [self._write_for(op, target, now) for op in pending]
+            for index, result in target.write_many(writes):
+                op = pending[index]
+                if isinstance(result, Written):
+                    self._record(plan.target, op, result, now)
+                    applied.done[op.action] += 1
+                elif isinstance(result, Unreachable):
+                    applied.errors.append(str(result))
+                    applied.unreachable = True
+                    return applied
+                elif isinstance(result, TemporaryError):
+                    later.append((op, result))
+                else:
+                    to_recover.append(op)
+            if not later:
+                break
+            pending = [op for op, _ in later]
+            if attempt == self.retry.attempts - 1:
+                for op, error in later:
+                    applied.errors.append(f"{op.uid}: {error}")
+                    self.store.record_item_error(plan.target, op.uid, str(error), now)
+                break
+            delay = self.retry.delay(attempt, later[0][1])
+            if delay > 0:
+                self.retry.sleep(delay)
+        for op in to_recover:
+            if not self._perform(plan.target, op, target, now, applied):
+                break
+        return applied
+
+    # -- one operation, with its decided recovery ----------------------------------------------
+
+    def _perform(
+        self, name: str, op: Operation, target: Target, now: datetime, applied: Applied
+    ) -> bool:
+        """Perform ``op`` alone with retries; False when the server is unreachable."""
+        try:
+            written = self.retry.call(lambda: self._attempt(op, target, now))
+        except Unreachable as exc:
+            applied.errors.append(str(exc))
+            applied.unreachable = True
+            return False
+        except RemoteError as exc:
+            applied.errors.append(f"{op.uid}: {exc}")
+            self.store.record_item_error(name, op.uid, str(exc), now)
+            return True
+        self._record(name, op, written, now)
+        applied.done[op.action] += 1
+        return True
+
+    def _attempt(self, op: Operation, target: Target, now: datetime) -> Written:
+        write = self._write_for(op, target, now)
+        error: RemoteError
+        try:
+            return write_one(target, write)
+        except PreconditionFailed as exc:
+            recovery, error = op.if_exists, exc
+        except NotFound as exc:
+            recovery, error = op.if_missing, exc
+        if recovery == "fail":
+            raise error
+        return _recover(recovery, target, write, op)
+
+    # -- the store -------------------------------------------------------------------------
+
+    @staticmethod
+    def _write_for(op: Operation, target: Target, now: datetime) -> Write:
+        if op.action == "delete":
+            assert op.recorded is not None
+            return Write("delete", op.recorded.href, None, op.recorded.etag)
+        want = op.desired
+        assert want is not None
+        href = op.recorded.href if op.recorded is not None else target.href_for(op.uid)
+        etag = op.recorded.etag if op.action == "update" and op.recorded is not None else None
+        item = Item(want.entry, op.sequence, now, want.content_hash)
+        return Write(op.action, href, item, etag)
+
+    def _record(self, name: str, op: Operation, written: Written, now: datetime) -> None:
+        if op.action == "delete":
+            self.store.forget(name, op.uid)
+            return
+        want = op.desired
+        assert want is not None
+        self.store.record_push(
+            name,
+            op.uid,
+            session_id=want.session_id,
+            milestone_id=want.milestone_id,
+            href=written.href,
+            etag=written.etag,
+            content_hash=want.content_hash,
+            sequence=op.sequence,
+            at=now,
+        )
+
+
+def _recover(recovery: Recovery, target: Target, write: Write, op: Operation) -> Written:
+    # "fail" never reaches here: the caller re-raises the server's answer.
+    """Carry out the recovery the plan decided for ``op`` (see :mod:`syncsvc.core.reconcile`)."""
+    if recovery == "gone":
+        return Written(write.href, None)
+    if recovery == "delete_any":
+        with contextlib.suppress(NotFound):
+            target.delete(write.href, None)
+        return Written(write.href, None)
+    assert write.item is not None, f"{op.action} {op.uid}: recovery {recovery} needs an item"
+    if recovery == "recreate":
+        return target.create(write.href, write.item)
+    # "adopt": already there (a run cut short, or a remote edit): overwrite it if it is ours;
+    # the target refuses someone else's item.
+    try:
+        etag = target.etag_if_ours(write.href, write.item.uid)
+    except NotFound:
+        return target.create(write.href, write.item)
+    return target.update(write.href, write.item, etag)

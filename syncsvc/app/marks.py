@@ -1,0 +1,67 @@
+"""Marking milestones done or undone, and the marks every face plans with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from syncsvc.core import audience
+from syncsvc.core.config import Config
+from syncsvc.core.model import Session
+from syncsvc.core.planner import plan_session
+from syncsvc.errors import UsageError
+from syncsvc.inputs.settings import Settings
+from syncsvc.state.store import Store
+
+
+def store_exists(url: str) -> bool:
+    """False for a SQLite file that does not exist yet (reading it would create it)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return True
+    return Path(parsed.database).is_file()
+
+
+def stored_marks(settings: Settings, config_dir: Path) -> Mapping[str, Mapping[str, date]]:
+    """The store's done marks, or none when there is no store yet (``plan`` on a fresh
+    machine creates nothing)."""
+    if not store_exists(settings.store.url):
+        return {}
+    store = Store(settings.store.url)
+    try:
+        return store.done_marks() if store.version() else {}
+    finally:
+        store.close()
+
+
+def milestone_of(config: Config, session_id: str, milestone_id: str) -> Session:
+    """The session named, after checking it and its milestone exist (UsageError otherwise)."""
+    session = config.sessions.get(session_id)
+    if session is None:
+        known = ", ".join(sorted(config.sessions)) or "aucune"
+        raise UsageError(f"session « {session_id} » inconnue (attendu : une de {known})")
+    ruleset = config.rulesets[session.centre]
+    if milestone_id not in ruleset.ids:
+        raise UsageError(
+            f"jalon « {milestone_id} » inconnu (attendu : un de {', '.join(ruleset.ids)})"
+        )
+    return session
+
+
+def targets_showing(
+    settings: Settings, config: Config, session: Session, milestone_id: str
+) -> list[str]:
+    """The push targets whose calendars show this milestone of this session."""
+    centre = config.centres[session.centre]
+    planned = plan_session(session, centre, config.rulesets[centre.id], session.start)
+    milestone = next((m for m in planned if m.id == milestone_id), None)
+    if milestone is None:
+        return []
+    return [
+        t.name
+        for t in settings.targets
+        if t.kind != "feed" and audience.sees(t.audience, session, milestone)
+    ]

@@ -1,0 +1,259 @@
+"""Command line: ``syncsvc COMMAND``, a face over the use cases of :mod:`syncsvc.app`.
+
+Every command that depends on "today" takes ``--now`` (see :mod:`syncsvc.core.clock` for what
+a date, a date-time with and without an offset mean). Errors a user can cause end with one
+French line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from syncsvc import __version__
+from syncsvc.core.clock import Now
+from syncsvc.errors import ConfigError, UsageError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+_ARGPARSE_FR = [
+    (r"the following arguments are required: (.*)", r"argument(s) obligatoire(s) manquant(s) : \1"),
+    (r"unrecognized arguments: (.*)", r"argument(s) inconnu(s) : \1"),
+    (
+        r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)",
+        r"argument \1 : choix \2 invalide (attendu : \3)",
+    ),
+    (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
+    (r"argument (\S+): (.*)", r"argument \1 : \2"),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, replacement in _ARGPARSE_FR:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, replacement, message)
+                break
+        self.exit(EXIT_USAGE, f"syncsvc : {message} (voir syncsvc --help)\n")
+
+
+def parse_now(value: str) -> Now:
+    """``AAAA-MM-JJ`` (each centre's local day), ``AAAA-MM-JJTHH:MM`` (that time in each centre's
+    zone) or ``AAAA-MM-JJTHH:MM+HH:MM`` (that instant)."""
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"date « {value} » invalide (attendu : AAAA-MM-JJ, ex. 2027-01-15, ou "
+            "2027-01-15T09:00, ou 2027-01-15T09:00+01:00)"
+        ) from None
+
+
+def parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"date « {value} » invalide (attendu : AAAA-MM-JJ, ex. 2027-01-15)"
+        ) from None
+
+
+def _config_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config"),
+        metavar="DOSSIER",
+        help="dossier contenant syncsvc.toml, centres.yaml et sessions/ (défaut : config)",
+    )
+
+
+def _common(sub: argparse.ArgumentParser) -> None:
+    _config_option(sub)
+    sub.add_argument(
+        "--now",
+        type=parse_now,
+        default=None,
+        metavar="AAAA-MM-JJ",
+        help="date du jour à utiliser (défaut : aujourd'hui)",
+    )
+
+
+def _add_show(commands: Any) -> None:
+    validate = commands.add_parser("validate", help="vérifier les fichiers de configuration")
+    _common(validate)
+    validate.add_argument(
+        "--strict", action="store_true", help="échouer aussi sur les constats de gravité « erreur »"
+    )
+    plan = commands.add_parser("plan", help="afficher les jalons calculés")
+    plan.add_argument(
+        "session", nargs="?", metavar="SESSION_ID", help="une seule session (défaut : toutes)"
+    )
+    _common(plan)
+    plan.add_argument(
+        "--format",
+        choices=("table", "json", "ics"),
+        default="table",
+        help="table (défaut), json ou ics",
+    )
+
+
+def _add_service(commands: Any) -> None:
+    sync = commands.add_parser("sync", help="publier les jalons dans les agendas configurés")
+    _common(sync)
+    sync.add_argument(
+        "--once", action="store_true", help="une seule passe (le mode continu est celui du démon)"
+    )
+    sync.add_argument(
+        "--dry-run", action="store_true", help="afficher ce qui serait fait, sans rien écrire"
+    )
+    sync.add_argument(
+        "--force",
+        action="store_true",
+        help="autoriser des suppressions massives (voir max_delete_share)",
+    )
+    sync.add_argument("--target", metavar="NOM", help="une seule cible")
+
+    feeds = commands.add_parser("feeds", help="lister les adresses des flux ICS")
+    _common(feeds)
+    feeds.add_argument(
+        "--rotate",
+        metavar="NOM",
+        help="remplacer le jeton du flux NOM (l'ancienne adresse cesse de marcher)",
+    )
+
+    notify = commands.add_parser(
+        "notify", help="envoyer les rappels, alertes, points hebdomadaires et invitations dus"
+    )
+    _common(notify)
+    notify.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="afficher destinataires, objets et heures, sans rien envoyer",
+    )
+
+    outbox = commands.add_parser("outbox", help="voir la file des e-mails")
+    _common(outbox)
+    outbox.add_argument("--failed", action="store_true", help="seulement les envois en échec")
+    outbox.add_argument(
+        "--resend", type=int, metavar="N", help="remettre en file l'envoi en échec numéro N"
+    )
+
+    done = commands.add_parser("done", help="marquer une échéance comme faite")
+    _common(done)
+    done.add_argument("session", metavar="SESSION_ID")
+    done.add_argument("milestone", metavar="JALON")
+    done.add_argument(
+        "--on",
+        type=parse_day,
+        metavar="AAAA-MM-JJ",
+        help="date où c'est fait (défaut : aujourd'hui)",
+    )
+    done.add_argument("--by", default=None, metavar="NOM", help="qui l'a fait")
+    done.add_argument("--note", default=None, metavar="TEXTE", help="observations")
+
+    undone = commands.add_parser("undone", help="annuler une marque « fait »")
+    _common(undone)
+    undone.add_argument("session", metavar="SESSION_ID")
+    undone.add_argument("milestone", metavar="JALON")
+
+    serve = commands.add_parser("serve", help="servir les flux ICS en HTTP")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (défaut 8080)")
+
+
+def _add_long_running(commands: Any) -> None:
+    run = commands.add_parser("run", help="lancer le service (démon, tableau de bord, flux)")
+    _config_option(run)
+    run.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="format des journaux (défaut text)",
+    )
+    run.add_argument(
+        "--now",
+        type=parse_now,
+        default=None,
+        metavar="AAAA-MM-JJTHH:MM+HH:MM",
+        help="faire comme si l'on était à cette date (l'horloge avance ensuite)",
+    )
+    run.add_argument("--host", default=None, help="adresse d'écoute du tableau de bord")
+    run.add_argument("--port", type=int, default=None, help="port du tableau de bord")
+
+    demo = commands.add_parser(
+        "demo", help="lancer le service avec un Radicale et une capture d'e-mails locaux"
+    )
+    _config_option(demo)
+    demo.add_argument(
+        "--var",
+        type=Path,
+        default=Path("var"),
+        metavar="DOSSIER",
+        help="où garder l'état de la démonstration (défaut var)",
+    )
+    demo.add_argument("--log-format", choices=("text", "json"), default="text")
+    commands.add_parser("hash-password", help="calculer l'empreinte d'un mot de passe (web)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="syncsvc",
+        description="Calendrier et rappels des sessions d'examen du Titre Professionnel.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"syncsvc {__version__}",
+        help="afficher la version et quitter",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMANDE", parser_class=_Parser
+    )
+    _add_show(commands)
+    _add_service(commands)
+    _add_long_running(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    now: Now = args.now or datetime.now(UTC)
+    try:
+        if args.command in ("run", "demo", "hash-password"):
+            from syncsvc.cli import processes
+
+            return processes.run(args)
+        if args.config is not None and not args.config.is_dir():
+            raise ConfigError(
+                f"dossier de configuration « {args.config} » introuvable (attendu : un dossier "
+                "contenant syncsvc.toml, centres.yaml et sessions/ ; option --config)"
+            )
+        if args.command in ("validate", "plan"):
+            from syncsvc.cli import show
+
+            return show.run(args, now)
+        from syncsvc.cli import service
+
+        return service.run(args, now)
+    except (ConfigError, UsageError) as exc:
+        print(f"syncsvc : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return EXIT_OK

@@ -1,0 +1,66 @@
+"""``run``, ``demo`` and ``hash-password``: the commands that live until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from syncsvc.core.clock import Now, local_moment
+from syncsvc.errors import ConfigError
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def clock_from(start: Now | None) -> Callable[[], datetime]:
+    """The wall clock, or one that starts at ``start`` and then runs at normal speed."""
+    if start is None:
+        return lambda: datetime.now(UTC)
+    origin = local_moment(start, ZoneInfo("UTC"))
+    began = time.monotonic()
+    return lambda: origin + timedelta(seconds=time.monotonic() - began)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "hash-password":
+        return hash_password()
+    if not args.config.is_dir():
+        raise ConfigError(
+            f"dossier de configuration « {args.config} » introuvable (attendu : un dossier "
+            "contenant syncsvc.toml, centres.yaml et sessions/ ; option --config)"
+        )
+    if args.command == "demo":
+        from syncsvc.demo import run_demo
+
+        return run_demo(args.config, args.var, args.log_format)
+    from syncsvc.daemon import Daemon, setup_logging
+    from syncsvc.inputs.settings import load_settings
+    from syncsvc.state.store import Store
+
+    setup_logging(args.log_format)
+    settings = load_settings(args.config)
+    web = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if web:
+        settings = settings.model_copy(update={"web": settings.web.model_copy(update=web)})
+    store = Store(settings.store.url)
+    try:
+        daemon = Daemon(args.config, settings, store, clock=clock_from(args.now))
+        return asyncio.run(daemon.run())
+    finally:
+        store.close()
+
+
+def hash_password() -> int:
+    from syncsvc.web.auth import hash_password as make_hash
+
+    first = getpass.getpass("Mot de passe : ")
+    if first != getpass.getpass("Encore une fois : "):
+        print("syncsvc : les deux saisies diffèrent", file=sys.stderr)
+        return EXIT_USAGE
+    print(make_hash(first))
+    return EXIT_OK

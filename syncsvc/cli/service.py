@@ -1,0 +1,185 @@
+"""``sync``, ``notify``, ``outbox``, ``done``/``undone``, ``feeds``, ``serve``: the commands
+that use the state store."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from syncsvc.app.marks import milestone_of, targets_showing
+from syncsvc.app.notify import notify
+from syncsvc.app.sync import Syncer, TargetReport
+from syncsvc.core.clock import Now, instant, local_today
+from syncsvc.core.config import Config
+from syncsvc.core.labels import OUTBOX_LABELS, fr_date, fr_moment
+from syncsvc.core.reconcile import Action
+from syncsvc.errors import UsageError
+from syncsvc.inputs.loader import load_config, load_ruleset
+from syncsvc.inputs.settings import Settings, load_settings
+from syncsvc.state.lock import InstanceLock
+from syncsvc.state.store import Store
+
+EXIT_OK, EXIT_INVALID = 0, 1
+SYMBOLS: dict[Action, str] = {"create": "+", "update": "~", "delete": "-"}
+
+
+def run(args: argparse.Namespace, now: Now) -> int:
+    settings = load_settings(args.config)
+    store = Store(settings.store.url)
+    store.migrate()
+    try:
+        if args.command == "feeds":
+            return feeds(settings, store, now, args.rotate)
+        if args.command == "serve":
+            return serve(args, settings, store)
+        if args.command == "outbox":
+            return outbox(store, now, failed=args.failed, resend=args.resend)
+        config = load_config(args.config, load_ruleset(settings.ruleset))
+        if args.command in ("done", "undone"):
+            return mark(args, settings, config, store, now)
+        for problem in config.problems:
+            print(problem, file=sys.stderr)
+        if args.command == "notify":
+            return send(settings, config, store, now, dry_run=args.dry_run)
+        return sync(args, settings, config, store, now)
+    finally:
+        store.close()
+
+
+def sync(
+    args: argparse.Namespace, settings: Settings, config: Config, store: Store, now: Now
+) -> int:
+    if args.target is not None and args.target not in {t.name for t in settings.targets}:
+        known = ", ".join(t.name for t in settings.targets) or "aucune"
+        raise UsageError(f"cible « {args.target} » inconnue (attendu : une de {known})")
+    syncer = Syncer(store, force=args.force)
+    reports = syncer.sync_all(settings, config, now, only=args.target, dry_run=args.dry_run)
+    return print_reports(reports, dry_run=args.dry_run)
+
+
+def print_reports(reports: list[TargetReport], *, dry_run: bool) -> int:
+    if not reports:
+        print("aucune cible à synchroniser (voir [[targets]] dans syncsvc.toml)")
+    for report in reports:
+        plan = report.plan
+        counts = (
+            {a: plan.count(a) for a in SYMBOLS} if dry_run and plan is not None else report.done
+        )
+        kept = plan.kept if plan is not None else 0
+        print(
+            f"{report.name} : {counts['create']} création(s), {counts['update']} mise(s) à jour, "
+            f"{counts['delete']} suppression(s), {kept} inchangé(s)"
+            + (" — simulation, rien n'a été écrit" if dry_run else "")
+        )
+        if dry_run and plan is not None:
+            for op in plan.operations:
+                print(f"  {SYMBOLS[op.action]} {op.uid} ({op.reason})")
+        if report.refused:
+            print(f"  refusé : {report.refused}")
+        for error in report.errors[:10]:
+            print(f"  erreur : {error}")
+        if len(report.errors) > 10:
+            print(f"  … et {len(report.errors) - 10} autre(s) erreur(s)")
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_INVALID
+
+
+def send(settings: Settings, config: Config, store: Store, now: Now, *, dry_run: bool) -> int:
+    report = notify(settings, config, store, now, dry_run=dry_run)
+    for item in report.queued:
+        print(
+            f"{'à envoyer' if dry_run else 'en file'} : {item.recipient} — {item.subject} "
+            f"(dû depuis le {fr_moment(item.send_at)})"
+        )
+    if dry_run:
+        print(f"{len(report.queued)} message(s) à envoyer — simulation, rien n'a été envoyé")
+        return EXIT_OK
+    drained = report.drained
+    assert drained is not None
+    print(
+        f"{len(report.queued)} message(s) mis en file ; envoyés : {drained.sent}, "
+        f"à réessayer : {drained.retried}, en échec définitif : {drained.dead}"
+    )
+    for error in drained.errors[:10]:
+        print(f"  erreur : {error}")
+    return EXIT_OK if not drained.errors else EXIT_INVALID
+
+
+def outbox(store: Store, now: Now, *, failed: bool, resend: int | None) -> int:
+    if resend is not None:
+        if not store.resend(resend, instant(now)):
+            raise UsageError(f"aucun envoi en échec numéro {resend} (voir syncsvc outbox --failed)")
+        print(f"envoi {resend} remis en file : il partira au prochain syncsvc notify")
+        return EXIT_OK
+    counts = store.outbox_counts()
+    print(
+        ", ".join(f"{OUTBOX_LABELS.get(k, k)} : {v}" for k, v in sorted(counts.items()))
+        or "file vide"
+    )
+    for row in store.messages("dead" if failed else None, limit=200):
+        when = fr_moment(row.sent_at or row.created_at).removesuffix(" UTC")
+        detail = f" — {row.last_error}" if row.last_error and row.status != "sent" else ""
+        print(
+            f"{row.id}\t{OUTBOX_LABELS.get(row.status, row.status)}\t{when}\t{row.recipient}\t"
+            f"{row.subject}{detail}"
+        )
+    return EXIT_OK
+
+
+def mark(
+    args: argparse.Namespace, settings: Settings, config: Config, store: Store, now: Now
+) -> int:
+    """Mark (or unmark) a milestone, then bring the calendars that show it up to date: at once
+    when no service runs on this store, else the running service does it within seconds."""
+    session = milestone_of(config, args.session, args.milestone)
+    if args.command == "undone":
+        store.mark_undone(session.id, args.milestone)
+        print(f"{session.id} / {args.milestone} : marque « fait » retirée")
+    else:
+        on = args.on or local_today(now, config.centres[session.centre].tz)
+        by = args.by or os.environ.get("USER") or "inconnu"
+        store.mark_done(session.id, args.milestone, on, by, args.note, instant(now))
+        print(f"{session.id} / {args.milestone} : fait le {fr_date(on)} par {by}")
+    names = targets_showing(settings, config, session, args.milestone)
+    if not names:
+        return EXIT_OK
+    lock = InstanceLock(store)
+    if not lock.try_acquire():
+        print("le service en cours met à jour les agendas dans quelques secondes")
+        return EXIT_OK
+    try:
+        reports = Syncer(store).sync_all(settings, config, now, only=names)
+    finally:
+        lock.release()
+    for report in reports:
+        state = "à jour" if report.ok else f"en erreur ({'; '.join(report.errors[:1])})"
+        print(f"agenda {report.name} : {state}")
+    return EXIT_OK
+
+
+def feeds(settings: Settings, store: Store, now: Now, rotate: str | None) -> int:
+    published = [t for t in settings.targets if t.kind == "feed"]
+    moment = instant(now)
+    if rotate is not None:
+        if rotate not in {t.name for t in published}:
+            known = ", ".join(t.name for t in published) or "aucun"
+            raise UsageError(f"flux « {rotate} » inconnu (attendu : un de {known})")
+        store.rotate_feed_token(rotate, moment)
+    if not published:
+        print('aucun flux configuré (ajouter une cible kind = "feed" dans syncsvc.toml)')
+    base = settings.feeds.base_url.rstrip("/")
+    for target in published:
+        token = store.feed_token(target.name, moment)
+        print(f"{target.name}\t{target.audience}\t{base}/feeds/{token}.ics")
+    return EXIT_OK
+
+
+def serve(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    import uvicorn
+
+    from syncsvc.web import create_app
+
+    app = create_app(args.config, settings, store)
+    print(f"flux servis sur http://{args.host}:{args.port}/ (syncsvc feeds pour les adresses)")
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    return EXIT_OK

@@ -1,0 +1,150 @@
+"""Milestones -> calendar entries: what one calendar item says, before any format spells it (pure).
+
+An :class:`Entry` is the meaning of one milestone in one target's calendar: its identity (UID,
+derived from the session and milestone ids, stable for the life of the session), its words
+(summary, description, in French), its dates, and the codes that formats map to their own
+vocabulary (status, kind, exam or deadline, event or task). Every format renders entries:
+iCalendar for CalDAV servers and feeds (:mod:`syncsvc.formats.ical`), Calendar v3 JSON for
+Google (:mod:`syncsvc.formats.google_event`); none parses another's output.
+
+Candidates' personal data is never in an entry: only counts are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from syncsvc.core.labels import KIND_LABELS, fr_date
+from syncsvc.core.model import Centre, Milestone, Person, Session, Status
+from syncsvc.core.rules import Kind
+
+UID_DOMAIN = "syncsvc"
+UID_SUFFIX = f"@{UID_DOMAIN}"
+EXAM = "exam_session"
+"""The milestone id of the exam itself (a timed event with the jury, never a task)."""
+STATUS_MARKS = {"done": "✓ ", "overdue": "⚠ "}
+Items = Literal["events", "tasks"]
+
+
+def uid_for(session_id: str, milestone_id: str) -> str:
+    """The calendar UID of one milestone: stable for the life of the session."""
+    return f"{session_id}.{milestone_id}{UID_SUFFIX}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One calendar item, format-neutral.
+
+    Dates: an all-day item runs from ``start`` to ``end`` exclusive (``date`` values); a timed
+    one from ``start`` to ``end`` (aware ``datetime`` values, in the centre's zone). A task's
+    deadline is ``start`` (its last day).
+    """
+
+    uid: str
+    session_id: str
+    milestone_id: str
+    summary: str
+    description: str
+    kind: Kind
+    status: Status
+    tracked: bool
+    """Tracked milestones are deadlines someone marks done; the exam itself is not."""
+    task: bool
+    start: date | datetime
+    end: date | datetime
+    done_on: date | None = None
+    location: str | None = None
+    organizer: Person | None = None
+    attendees: tuple[Person, ...] = ()
+    alarm_days: int | None = None
+    """A display alarm this many days before the start (None: no alarm)."""
+
+    @property
+    def exam(self) -> bool:
+        return self.milestone_id == EXAM
+
+    @property
+    def timed(self) -> bool:
+        return isinstance(self.start, datetime)
+
+    @property
+    def transparent(self) -> bool:
+        """Deadlines do not make anyone busy; the exam days do."""
+        return self.task or (self.tracked and not self.timed)
+
+
+def summary_for(session: Session, milestone: Milestone) -> str:
+    """``[SA 15/03] Commander le pli d'examen (DTE)``, marked ✓ when done, ⚠ when overdue."""
+    mark = STATUS_MARKS.get(milestone.status, "") if milestone.rule.tracked else ""
+    return f"{mark}[{session.short_label}] {milestone.title}"
+
+
+def description_for(session: Session, milestone: Milestone, dashboard_url: str | None) -> str:
+    rule = milestone.rule
+    lines = [
+        f"{session.title.code} {session.title.label} — session du "
+        f"{fr_date(session.start)} au {fr_date(session.end)}",
+        "",
+    ]
+    if rule.description:
+        lines += [rule.description.strip(), ""]
+    lines.append(f"Type : {KIND_LABELS[rule.kind]}")
+    if milestone.due != milestone.unshifted:
+        direction = (
+            "avancée au jour ouvré précédent"
+            if milestone.due < milestone.unshifted
+            else "reportée au jour ouvré suivant"
+        )
+        lines.append(f"Échéance {direction} (date calculée : {fr_date(milestone.unshifted)})")
+    if milestone.done_on is not None:
+        lines.append(f"Fait le {fr_date(milestone.done_on)}")
+    for source in rule.sources:
+        lines.append(f"Source {source.ref} : « {source.quote} »")
+    if rule.note:
+        lines.append(f"Note : {rule.note}")
+    if dashboard_url:
+        lines += ["", f"Tableau de bord : {dashboard_url.rstrip('/')}/sessions/{session.id}"]
+    return "\n".join(lines)
+
+
+def entry_for(
+    session: Session,
+    centre: Centre,
+    milestone: Milestone,
+    items: Items = "events",
+    dashboard_url: str | None = None,
+) -> Entry:
+    """The entry of one milestone; a task when ``items`` is ``tasks`` (the exam stays an event).
+
+    The exam session carries the place, the session manager as organiser and the jury as
+    attendees; it is timed in the centre's zone when its first day's start time is known.
+    """
+    rule = milestone.rule
+    task = items == "tasks" and rule.tracked
+    start: date | datetime = milestone.due
+    end: date | datetime = (milestone.ends_on or milestone.due) + timedelta(days=1)
+    if task:
+        end = milestone.due
+    elif milestone.starts_at is not None and milestone.ends_at is not None:
+        start, end = milestone.starts_at, milestone.ends_at
+    exam = rule.id == EXAM
+    return Entry(
+        uid=uid_for(session.id, milestone.id),
+        session_id=session.id,
+        milestone_id=milestone.id,
+        summary=summary_for(session, milestone),
+        description=description_for(session, milestone, dashboard_url),
+        kind=rule.kind,
+        status=milestone.status,
+        tracked=rule.tracked,
+        task=task,
+        start=start,
+        end=end,
+        done_on=milestone.done_on,
+        location=(session.location or centre.name) if exam else None,
+        organizer=session.session_manager if exam else None,
+        attendees=tuple(session.jury) if exam else (),
+        alarm_days=rule.reminders[0] if rule.reminders and milestone.status != "done" else None,
+    )

@@ -1,0 +1,117 @@
+"""Every French word a person reads for a code value, and every French date format (pure).
+
+One place: the command line, the dashboard, the mails, the calendars and the metrics' help all
+take their labels from here, so rewording one changes it everywhere. Codes (``overdue``,
+``regulatory``…) never change for a rewording: anything that decides (Google colours, CSS
+classes) reads the code, never the label.
+
+Labels are written as they appear inside a sentence (lower case); a page that needs a heading
+capitalises it (``capitalised``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Final
+
+WEEKDAYS: Final = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+WEEKDAYS_SHORT: Final = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+MONTHS: Final = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+MONTHS_SHORT: Final = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+
+STATUS_LABELS: Final = {
+    "pending": "à venir",
+    "due_soon": "bientôt",
+    "overdue": "en retard",
+    "done": "fait",
+}
+"""Milestone statuses (see :data:`syncsvc.core.model.Status`)."""
+
+KIND_LABELS: Final = {"regulatory": "réglementaire", "advice": "conseil"}
+SEVERITY_LABELS: Final = {"error": "erreur", "warning": "avertissement", "info": "info"}
+ROLE_LABELS: Final = {
+    "coordinators": "coordination",
+    "session_manager": "resp. session",
+    "deputy_manager": "suppléant",
+    "centre_management": "direction",
+    "jury": "jury",
+}
+OUTBOX_LABELS: Final = {
+    "dead": "en échec",
+    "pending": "en attente",
+    "sent": "envoyé",
+    "skipped": "non envoyé (manqué)",
+}
+"""States of an outbox message."""
+MAIL_KINDS: Final = {
+    "reminder": "rappel",
+    "overdue": "alerte retard",
+    "digest": "récapitulatif",
+    "candidate_info": "information candidats",
+    "invitation": "invitation jury",
+}
+TARGET_KINDS: Final = {"caldav": "CalDAV", "google": "Google Agenda", "feed": "flux ICS"}
+
+
+def capitalised(text: str) -> str:
+    """``en retard`` -> ``En retard`` (only the first letter changes)."""
+    return text[:1].upper() + text[1:]
+
+
+def fr_date(day: date | datetime | None) -> str:
+    """``15/03/2027``."""
+    return "" if day is None else f"{day:%d/%m/%Y}"
+
+
+def fr_day(day: date | datetime | None) -> str:
+    """``lun. 15/03/2027``."""
+    return "" if day is None else f"{WEEKDAYS_SHORT[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def french_date(day: date | datetime) -> str:
+    """``lundi 15 mars 2027`` (``1er`` for the first of the month)."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def french_time(moment: time | datetime) -> str:
+    """``8 h 30``, ``18 h``."""
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
+def fr_moment(moment: datetime | None) -> str:
+    """``30/11/2026 03:14 UTC``: an instant of the service's own life (logs, outbox)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+
+
+def roles(audience: tuple[str, ...]) -> str:
+    """``coordination, resp. session``."""
+    return ", ".join(ROLE_LABELS.get(r, r) for r in audience)

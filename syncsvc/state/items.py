@@ -1,0 +1,177 @@
+"""Pushed items and target state: what syncsvc wrote where, and each target's bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from syncsvc.core.reconcile import Recorded
+from syncsvc.state.base import StorePart
+from syncsvc.state.schema import (
+    aware,
+    item_errors,
+    pushed_items,
+    target_state,
+    utc,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    target: str
+    location: str | None
+    sync_token: str | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+class Items(StorePart):
+    """What was pushed to each target, the targets' own state, and failed writes."""
+
+    def recorded(self, target: str) -> dict[str, Recorded]:
+        with self.begin() as db:
+            rows = db.execute(select(pushed_items).where(pushed_items.c.target == target))
+            return {
+                row.uid: Recorded(
+                    row.uid, row.session_id, row.href, row.etag, row.content_hash, row.sequence
+                )
+                for row in rows
+            }
+
+    def record_push(
+        self,
+        target: str,
+        uid: str,
+        *,
+        session_id: str,
+        milestone_id: str,
+        href: str,
+        etag: str | None,
+        content_hash: str,
+        sequence: int,
+        at: datetime,
+        content: str | None = None,
+    ) -> None:
+        values = {
+            "session_id": session_id,
+            "milestone_id": milestone_id,
+            "href": href,
+            "etag": etag,
+            "content_hash": content_hash,
+            "sequence": sequence,
+            "pushed_at": utc(at),
+            "content": content,
+        }
+        with self.begin() as db:
+            done = db.execute(
+                update(pushed_items)
+                .where(pushed_items.c.target == target, pushed_items.c.uid == uid)
+                .values(**values)
+            )
+            if done.rowcount == 0:
+                db.execute(insert(pushed_items).values(target=target, uid=uid, **values))
+            db.execute(
+                delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
+            )
+
+    def contents(self, target: str) -> list[str]:
+        """The stored components of a feed target, in UID order."""
+        with self.begin() as db:
+            rows = db.execute(
+                select(pushed_items.c.content)
+                .where(pushed_items.c.target == target, pushed_items.c.content.is_not(None))
+                .order_by(pushed_items.c.uid)
+            )
+            return [str(row.content) for row in rows]
+
+    def record_etag(self, target: str, uid: str, etag: str | None) -> None:
+        with self.begin() as db:
+            db.execute(
+                update(pushed_items)
+                .where(pushed_items.c.target == target, pushed_items.c.uid == uid)
+                .values(etag=etag)
+            )
+
+    def forget(self, target: str, uid: str) -> None:
+        with self.begin() as db:
+            db.execute(
+                delete(pushed_items).where(
+                    pushed_items.c.target == target, pushed_items.c.uid == uid
+                )
+            )
+            db.execute(
+                delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
+            )
+
+    def record_item_error(self, target: str, uid: str, error: str, at: datetime) -> None:
+        with self.begin() as db:
+            db.execute(
+                delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
+            )
+            db.execute(insert(item_errors).values(target=target, uid=uid, error=error, at=utc(at)))
+
+    def item_errors(self, target: str) -> dict[str, str]:
+        with self.begin() as db:
+            rows = db.execute(select(item_errors).where(item_errors.c.target == target))
+            return {row.uid: row.error for row in rows}
+
+    def _count_by_target(self, table: Table) -> dict[str, int]:
+        with self.begin() as db:
+            rows = db.execute(select(table.c.target, func.count()).group_by(table.c.target))
+            return {str(target): int(count) for target, count in rows}
+
+    def item_counts(self) -> dict[str, int]:
+        """Recorded items per target."""
+        return self._count_by_target(pushed_items)
+
+    def item_error_counts(self) -> dict[str, int]:
+        """Items whose last write failed, per target."""
+        return self._count_by_target(item_errors)
+
+
+class Targets(StorePart):
+    """Each target's location, change token, last success and last failure."""
+
+    def target_state(self, target: str) -> TargetState:
+        with self.begin() as db:
+            row = db.execute(select(target_state).where(target_state.c.target == target)).first()
+        if row is None:
+            return TargetState(target, None, None, None, None, None)
+        return TargetState(
+            target,
+            row.location,
+            row.sync_token,
+            aware(row.last_success_at),
+            row.last_error,
+            aware(row.last_error_at),
+        )
+
+    def _upsert_target(self, db: Connection, target: str, **values: Any) -> None:
+        done = db.execute(
+            update(target_state).where(target_state.c.target == target).values(**values)
+        )
+        if done.rowcount == 0:
+            db.execute(insert(target_state).values(target=target, **values))
+
+    def record_location(self, target: str, location: str | None) -> None:
+        with self.begin() as db:
+            self._upsert_target(db, target, location=location)
+
+    def record_sync_token(self, target: str, token: str | None) -> None:
+        with self.begin() as db:
+            self._upsert_target(db, target, sync_token=token)
+
+    def record_success(self, target: str, at: datetime) -> None:
+        with self.begin() as db:
+            self._upsert_target(
+                db, target, last_success_at=utc(at), last_error=None, last_error_at=None
+            )
+
+    def record_failure(self, target: str, error: str, at: datetime) -> None:
+        with self.begin() as db:
+            self._upsert_target(db, target, last_error=error, last_error_at=utc(at))

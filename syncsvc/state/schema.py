@@ -1,0 +1,145 @@
+"""The state's tables and their migrations (SQLAlchemy 2 Core), and the UTC rule.
+
+The schema is versioned in ``schema_version``; :meth:`syncsvc.state.store.Store.migrate`
+applies the missing steps in order, inside a transaction. Every stored instant is UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
+
+pushed_items = Table(
+    "pushed_items",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("uid", String(255), primary_key=True),
+    Column("session_id", String(80), nullable=False, index=True),
+    Column("milestone_id", String(64), nullable=False),
+    Column("href", Text, nullable=False),
+    Column("etag", Text),
+    Column("content_hash", String(64), nullable=False),
+    Column("sequence", Integer, nullable=False, default=0),
+    Column("pushed_at", DateTime(timezone=True), nullable=False),
+    Column("content", Text),  # feeds only: the stamped component, served as is
+)
+
+target_state = Table(
+    "target_state",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("location", Text),
+    Column("sync_token", Text),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("last_error_at", DateTime(timezone=True)),
+)
+
+item_errors = Table(
+    "item_errors",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("uid", String(255), primary_key=True),
+    Column("error", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+feed_tokens = Table(
+    "feed_tokens",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+done_marks = Table(
+    "done_marks",
+    metadata,
+    Column("session_id", String(80), primary_key=True),
+    Column("milestone_id", String(64), primary_key=True),
+    Column("done_on", Date, nullable=False),
+    Column("by", String(255), nullable=False),
+    Column("note", Text),
+    Column("marked_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("session_id", String(80)),
+    Column("milestone_id", String(64)),
+    Column("recipient", String(255), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("message_id", String(255), nullable=False),
+    Column("message", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # pending|sent|dead|skipped
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("smtp_reply", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("session_id", String(80), primary_key=True),
+    Column("email", String(255), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("meaning", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # invited | cancelled
+    Column("event", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+known_files = Table(
+    "known_files",
+    metadata,
+    Column("path", String(1024), primary_key=True),
+    Column("session_id", String(80), nullable=False),
+)
+
+MIGRATIONS: list[list[Table]] = [
+    [pushed_items, target_state, item_errors, feed_tokens, done_marks],  # 1
+    [outbox, invitations],  # 2: the mailer
+    [known_files],  # 3: which session each file held, to protect it when it breaks
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """Read side: SQLite drops the offset of what :func:`utc` wrote (always UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def utc(moment: datetime) -> datetime:
+    """Write side: every stored instant is UTC, whatever offset the caller used."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware one")
+    return moment.astimezone(UTC)

@@ -1,0 +1,300 @@
+"""What every page shares: the application's state, who is asking, rendering, forms.
+
+Pages are plain functions of (:class:`Web`, :class:`Context`) — and a form for an action —
+wrapped by :func:`page` (a GET for logged-in users) or :func:`action` (a POST with a valid CSRF
+token); both run the page in Starlette's threadpool and find the :class:`Web` on the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qsl, quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from syncsvc.app.board import Board
+from syncsvc.app.feeds import FeedPublisher
+from syncsvc.app.status import Status as ProcessStatus
+from syncsvc.core import labels
+from syncsvc.errors import UsageError
+from syncsvc.inputs.settings import Settings
+from syncsvc.inputs.watcher import ConfigSource
+from syncsvc.state.store import Store
+from syncsvc.web import auth
+
+log = logging.getLogger("syncsvc.web")
+Clock = Callable[[], datetime]
+Form = dict[str, str]
+MAX_FORM_BYTES: Final = 64 * 1024
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The service's key from the environment, or a random one for this process only."""
+    value = os.environ.get(settings.secret_key_env)
+    if value:
+        return value.encode()
+    log.warning(
+        "%s n'est pas définie : clé aléatoire pour ce processus (sessions perdues au "
+        "redémarrage, liens « Marquer comme fait » des e-mails non vérifiables)",
+        settings.secret_key_env,
+    )
+    return secrets.token_bytes(32)
+
+
+def environment() -> Environment:
+    """The page templates, with the French labels and date filters of :mod:`labels`."""
+    env = Environment(
+        loader=PackageLoader("syncsvc.web", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        fr_date=labels.fr_date,
+        fr_day=labels.fr_day,
+        fr_moment=labels.fr_moment,
+        roles=lambda milestone: labels.roles(milestone.audience),
+        capitalised=labels.capitalised,
+    )
+    env.globals.update(
+        STATUS_LABELS=labels.STATUS_LABELS,
+        KIND_LABELS=labels.KIND_LABELS,
+        SEVERITY_LABELS=labels.SEVERITY_LABELS,
+        MAIL_KINDS=labels.MAIL_KINDS,
+        OUTBOX_LABELS=labels.OUTBOX_LABELS,
+        TARGET_KINDS=labels.TARGET_KINDS,
+    )
+    return env
+
+
+@dataclass
+class Context:
+    """A request of a logged-in user."""
+
+    request: Request
+    user: auth.User
+    session: auth.WebSession
+    new_cookie: bool
+    via_header: bool
+
+
+class Web:
+    """State shared by the pages of one application."""
+
+    def __init__(
+        self,
+        source: ConfigSource,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        status: ProcessStatus | None = None,
+        on_marked: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.status = status
+        self.source = source
+        self.on_marked = on_marked
+        """Called after a milestone is marked done or undone (the daemon reconciles)."""
+        self.board = Board(source, store)
+        self.feeds = FeedPublisher(settings, store, source, clock)
+        self.key = secret_key(settings)
+        self.cookie_key = auth.derive_key(self.key, "session-cookie")
+        self.env = environment()
+        self.users = {u.login: u for u in settings.web.users}
+
+    def marked(self) -> None:
+        if self.on_marked is not None:
+            self.on_marked()
+
+    # -- sessions and users ----------------------------------------------------------------
+
+    def web_session(self, request: Request) -> auth.WebSession | None:
+        return auth.decode_session(
+            self.cookie_key, request.cookies.get(auth.COOKIE_NAME), self.clock()
+        )
+
+    def header_user(self, request: Request) -> auth.User | None:
+        header = self.settings.web.auth_header
+        value = request.headers.get(header, "").strip() if header else ""
+        if not value or len(value) > 255:
+            return None
+        known = self.users.get(value)
+        return auth.User(value, known.name if known and known.name else value)
+
+    def context(self, request: Request) -> Context | None:
+        session = self.web_session(request)
+        user = self.header_user(request)
+        if user is not None:
+            if session is None:
+                return Context(request, user, auth.new_session(None, self.clock()), True, True)
+            return Context(request, user, session, False, True)
+        if session is None or session.login is None:
+            return None
+        known = self.users.get(session.login)
+        if known is None:
+            return None
+        return Context(
+            request, auth.User(known.login, known.name or known.login), session, False, False
+        )
+
+    def set_cookie(self, response: Response, request: Request, session: auth.WebSession) -> None:
+        response.set_cookie(
+            auth.COOKIE_NAME,
+            auth.encode_session(self.cookie_key, session),
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def html(
+        self,
+        request: Request,
+        template: str,
+        *,
+        status_code: int = 200,
+        ctx: Context | None = None,
+        session: auth.WebSession | None = None,
+        new_cookie: bool = False,
+        splice: Mapping[str, bytes] | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
+        """Render ``template``; each ``splice`` name is a ``{{ name }}`` replaced by ready bytes."""
+        if ctx is not None:
+            session, new_cookie = ctx.session, ctx.new_cookie
+        marks = {name: f"\x00{name}\x00" for name in splice or {}}
+        text = self.env.get_template(template).render(
+            user=ctx.user if ctx else None,
+            via_header=ctx.via_header if ctx else False,
+            csrf=session.csrf if session else "",
+            path=request.url.path,
+            **values,
+            **{name: Markup(mark) for name, mark in marks.items()},
+        )
+        body = text.encode()
+        for name, mark in marks.items():
+            assert splice is not None
+            body = body.replace(mark.encode(), splice[name], 1)
+        response = HTMLResponse(body, status_code=status_code)
+        response.headers["Cache-Control"] = "no-store"
+        if session is not None and new_cookie:
+            self.set_cookie(response, request, session)
+        return response
+
+    def error(
+        self,
+        request: Request,
+        status_code: int,
+        title: str,
+        message: str,
+        ctx: Context | None = None,
+    ) -> HTMLResponse:
+        return self.html(
+            request, "error.j2", status_code=status_code, ctx=ctx, title=title, message=message
+        )
+
+    # -- forms ----------------------------------------------------------------------------
+
+    async def form(self, request: Request) -> Form:
+        """The posted form (first value of each key); UsageError with an HTTP status when it
+        is too big, of another type or unreadable."""
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise UsageError("Formulaire trop volumineux.", 413)
+        if not body:
+            return {}  # an empty POST: nothing, not even a CSRF token
+        if content_type != "application/x-www-form-urlencoded":
+            raise UsageError("Formulaire attendu (application/x-www-form-urlencoded).", 415)
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except (UnicodeDecodeError, ValueError):
+            raise UsageError("Formulaire illisible.") from None
+        form: Form = {}
+        for key, value in pairs:
+            form.setdefault(key, value)
+        return form
+
+
+def web_of(request: Request) -> Web:
+    web: Web = request.app.state.web
+    return web
+
+
+def page(view: Callable[[Web, Context], Response]) -> Callable[[Request], Awaitable[Response]]:
+    """A GET page for logged-in users; others go to the login form."""
+
+    @wraps(view)
+    async def endpoint(request: Request) -> Response:
+        web = web_of(request)
+        ctx = web.context(request)
+        if ctx is None:
+            return to_login(request)
+        return await run_in_threadpool(view, web, ctx)
+
+    return endpoint
+
+
+def action(
+    work: Callable[[Web, Context, Form], Response],
+) -> Callable[[Request], Awaitable[Response]]:
+    """A POST for logged-in users with a valid CSRF token; the work runs in the threadpool."""
+
+    @wraps(work)
+    async def endpoint(request: Request) -> Response:
+        web = web_of(request)
+        ctx = web.context(request)
+        if ctx is None:
+            return to_login(request)
+        try:
+            form = await web.form(request)
+        except UsageError as exc:
+            return web.error(request, exc.status, "Requête refusée", exc.message, ctx)
+        if ctx.new_cookie or not auth.csrf_ok(ctx.session, form.get("csrf")):
+            return csrf_refused(web, request, ctx)
+        return await run_in_threadpool(work, web, ctx, form)
+
+    return endpoint
+
+
+def to_login(request: Request) -> Response:
+    """To the login form, and back to this page afterwards (a POST's page cannot be replayed)."""
+    if request.method not in ("GET", "HEAD"):
+        return RedirectResponse("/login", status_code=303)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def csrf_refused(web: Web, request: Request, ctx: Context | None = None) -> Response:
+    log.warning("%s %s 403 : jeton CSRF absent ou invalide", request.method, request.url.path)
+    return web.error(
+        request,
+        403,
+        "Formulaire expiré",
+        "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et "
+        "recommencez (les cookies doivent être acceptés).",
+        ctx,
+    )
+
+
+def static_folder() -> Path:
+    return Path(__file__).parent / "static"

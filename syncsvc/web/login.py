@@ -1,0 +1,149 @@
+"""Login and logout: the signed session cookie, a CSRF token on every form, throttling."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from syncsvc.errors import UsageError
+from syncsvc.web import auth
+from syncsvc.web.common import Form, Web, csrf_refused, log, web_of
+
+
+class LoginThrottle:
+    """At most ``limit`` failed logins per identifier in ``window``; then wait."""
+
+    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, login: str, now: datetime) -> list[datetime]:
+        kept = [t for t in self._failures.get(login.casefold(), []) if now - t < self.window]
+        self._failures[login.casefold()] = kept
+        return kept
+
+    def blocked(self, login: str, now: datetime) -> bool:
+        with self._lock:
+            return len(self._recent(login, now)) >= self.limit
+
+    def failed(self, login: str, now: datetime) -> None:
+        with self._lock:
+            self._recent(login, now).append(now)
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to go back to after login (never another site)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _login_page(
+    web: Web, request: Request, session: auth.WebSession, new_cookie: bool = False, **values: Any
+) -> Response:
+    return web.html(
+        request,
+        "login.j2",
+        session=session,
+        new_cookie=new_cookie,
+        no_users=not web.settings.web.users,
+        header_hint=web.settings.web.auth_header,
+        **values,
+    )
+
+
+def login_form(request: Request) -> Response:
+    web = web_of(request)
+    session = web.web_session(request)
+    return _login_page(
+        web,
+        request,
+        session or auth.new_session(None, web.clock()),
+        new_cookie=session is None,
+        next=safe_next(request.query_params.get("next")),
+        login="",
+        failed=False,
+        left="sortie" in request.query_params,
+    )
+
+
+async def checked_form(request: Request) -> tuple[auth.WebSession, Form] | Response:
+    """The posted form and the visitor's session, or the refusal (bad form, bad CSRF)."""
+    web = web_of(request)
+    session = web.web_session(request)
+    try:
+        form = await web.form(request)
+    except UsageError as exc:
+        return web.error(request, exc.status, "Requête refusée", exc.message)
+    if session is None or not auth.csrf_ok(session, form.get("csrf")):
+        return csrf_refused(web, request)
+    return session, form
+
+
+async def login_submit(request: Request) -> Response:
+    checked = await checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    web = web_of(request)
+    throttle: LoginThrottle = request.app.state.throttle
+    session, form = checked
+    login, password = form.get("login", "").strip(), form.get("password", "")
+    if throttle.blocked(login, web.clock()):
+        log.info("connexion refusée : trop de tentatives")
+        return web.error(
+            request,
+            429,
+            "Trop de tentatives",
+            "Trop de tentatives de connexion pour cet identifiant : réessayez dans quelques "
+            "minutes.",
+        )
+    user = await run_in_threadpool(auth.authenticate, web.settings.web.users, login, password)
+    if user is None:
+        throttle.failed(login, web.clock())
+        log.info("connexion refusée")
+        return _login_page(
+            web,
+            request,
+            session,
+            next=safe_next(form.get("next")),
+            login=login,
+            failed=True,
+            left=False,
+        )
+    log.info("connexion de %s", user.login)
+    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
+    web.set_cookie(response, request, auth.new_session(user.login, web.clock()))
+    return response
+
+
+def logout_form(request: Request) -> Response:
+    web = web_of(request)
+    ctx = web.context(request)
+    if ctx is None:
+        return RedirectResponse("/login", status_code=303)
+    return web.html(request, "logout.j2", ctx=ctx)
+
+
+async def logout_submit(request: Request) -> Response:
+    checked = await checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    web = web_of(request)
+    response = RedirectResponse("/login?sortie=1", status_code=303)
+    web.set_cookie(response, request, auth.new_session(None, web.clock()))
+    return response
+
+
+ROUTES = [
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login_submit, methods=["POST"]),
+    Route("/logout", logout_form, methods=["GET"]),
+    Route("/logout", logout_submit, methods=["POST"]),
+]

@@ -1,0 +1,195 @@
+"""The sessions: the dashboard list, a session's page (timeline, checklist), marking done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final
+from urllib.parse import quote
+
+from markupsafe import Markup
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from syncsvc.app.board import Mark, SessionView, Snapshot, checklist
+from syncsvc.core.labels import fr_date
+from syncsvc.core.model import Milestone
+from syncsvc.errors import ConfigError
+from syncsvc.formats.timeline import timeline_svg
+from syncsvc.web.common import Context, Form, Web, action, log, page
+
+MAX_NOTE: Final = 2000
+MAX_BY: Final = 120
+TIMELINE_TAIL: Final = timedelta(days=120)
+"""Milestones due later than this after a session's end are drawn at the chart's right edge."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRow:
+    """One line of a session's checklist table."""
+
+    milestone: Milestone
+    mark: Mark | None
+    origin: str | None
+    """``store`` (marked here or by the CLI), ``file`` (``done:`` of the session file) or None."""
+    intro: str
+    todo: list[str]
+
+
+def _snapshot(web: Web, ctx: Context) -> Snapshot | Response:
+    try:
+        return web.board.snapshot(web.clock())
+    except ConfigError as exc:
+        return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
+
+
+@page
+def dashboard(web: Web, ctx: Context) -> Response:
+    snapshot = _snapshot(web, ctx)
+    if isinstance(snapshot, Response):
+        return snapshot
+    table = snapshot.fragments.get("sessions")
+    if table is None:
+        template = web.env.get_template("_sessions_table.j2")
+        table = template.render(views=snapshot.views).encode()
+        snapshot.fragments["sessions"] = table
+    # The big table is spliced in as bytes: a page for 1,000 sessions then costs its header,
+    # not a copy of the whole table per request.
+    return web.html(
+        ctx.request,
+        "dashboard.j2",
+        ctx=ctx,
+        splice={"sessions": table},
+        count=len(snapshot.views),
+        problems=[str(p) for p in snapshot.config.problems],
+        totals=snapshot.milestone_counts,
+        now=web.clock(),
+    )
+
+
+def _rows(view: SessionView, snapshot: Snapshot) -> list[ChecklistRow]:
+    rows = []
+    for m in view.milestones:
+        mark = snapshot.marks.get((view.session.id, m.id))
+        intro, items = checklist(m.rule.description)
+        origin = "store" if mark else ("file" if m.done_on else None)
+        rows.append(ChecklistRow(m, mark, origin, intro, items))
+    return rows
+
+
+def _flash(view: SessionView, query: dict[str, str]) -> str | None:
+    titles = {m.id: m.title for m in view.milestones}
+    done_id, undone_id = query.get("fait"), query.get("annule")
+    if done_id in titles:
+        return f"« {titles[done_id]} » est marqué fait."
+    if undone_id in titles:
+        return f"La marque « fait » de « {titles[undone_id]} » est retirée."
+    return None
+
+
+@page
+def session_page(web: Web, ctx: Context) -> Response:
+    request = ctx.request
+    snapshot = _snapshot(web, ctx)
+    if isinstance(snapshot, Response):
+        return snapshot
+    session_id = request.path_params["session_id"]
+    view = snapshot.by_id.get(session_id)
+    if view is None:
+        message = (
+            "Le fichier de cette session contient des erreurs : le tableau de bord les liste."
+            if session_id in snapshot.config.broken_session_ids
+            else "Aucune session ne porte cet identifiant."
+        )
+        return web.error(request, 404, "Session introuvable", message, ctx)
+    session = view.session
+    svg = timeline_svg(
+        view.milestones,
+        view.today,
+        horizon=max(session.end, view.today) + TIMELINE_TAIL,
+        title=f"Chronologie de la session {session.short_label} ({session.title.label})",
+    )
+    file = str(snapshot.config.session_files.get(session.id, ""))
+    return web.html(
+        request,
+        "session.j2",
+        ctx=ctx,
+        view=view,
+        s=session,
+        rows=_rows(view, snapshot),
+        svg=Markup(svg),
+        flash=_flash(view, dict(request.query_params)),
+        problems=[str(p) for p in snapshot.config.problems if p.file == file],
+    )
+
+
+def _milestone_of(web: Web, ctx: Context) -> tuple[SessionView, Milestone] | Response:
+    snapshot = _snapshot(web, ctx)
+    if isinstance(snapshot, Response):
+        return snapshot
+    params = ctx.request.path_params
+    view = snapshot.by_id.get(params["session_id"])
+    found = (
+        next((m for m in view.milestones if m.id == params["milestone_id"]), None) if view else None
+    )
+    if view is None or found is None:
+        return web.error(
+            ctx.request, 404, "Jalon introuvable", "Cette session ou ce jalon n'existe pas.", ctx
+        )
+    return view, found
+
+
+def _back(view: SessionView, milestone: Milestone, flag: str) -> Response:
+    return RedirectResponse(
+        f"/sessions/{quote(view.session.id)}?{flag}={quote(milestone.id)}#m-{milestone.id}",
+        status_code=303,
+    )
+
+
+@action
+def mark_done(web: Web, ctx: Context, form: Form) -> Response:
+    found = _milestone_of(web, ctx)
+    if isinstance(found, Response):
+        return found
+    view, milestone = found
+    request = ctx.request
+    try:
+        on = date.fromisoformat(form.get("done_on", "").strip() or view.today.isoformat())
+    except ValueError:
+        return web.error(
+            request, 400, "Date illisible", "Indiquez la date au format jj/mm/aaaa.", ctx
+        )
+    if on > view.today:
+        return web.error(
+            request,
+            400,
+            "Date dans le futur",
+            f"« Fait le » ne peut pas être après aujourd'hui ({fr_date(view.today)}).",
+            ctx,
+        )
+    by = " ".join(form.get("by", "").split())[:MAX_BY] or ctx.user.name
+    note = form.get("note", "").strip()[:MAX_NOTE] or None
+    web.store.mark_done(view.session.id, milestone.id, on, by, note, web.clock())
+    web.marked()
+    log.info("%s / %s marqué fait par %s", view.session.id, milestone.id, ctx.user.login)
+    return _back(view, milestone, "fait")
+
+
+@action
+def mark_undone(web: Web, ctx: Context, form: Form) -> Response:
+    found = _milestone_of(web, ctx)
+    if isinstance(found, Response):
+        return found
+    view, milestone = found
+    web.store.mark_undone(view.session.id, milestone.id)
+    web.marked()
+    log.info("%s / %s : marque retirée par %s", view.session.id, milestone.id, ctx.user.login)
+    return _back(view, milestone, "annule")
+
+
+ROUTES = [
+    Route("/", dashboard),
+    Route("/sessions/{session_id}", session_page),
+    Route("/sessions/{session_id}/milestones/{milestone_id}/done", mark_done, methods=["POST"]),
+    Route("/sessions/{session_id}/milestones/{milestone_id}/undone", mark_undone, methods=["POST"]),
+]

@@ -1,0 +1,80 @@
+"""The calendars: each target with its audience, address, last success and last error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from syncsvc.core import audience
+from syncsvc.core.model import Centre
+from syncsvc.errors import ConfigError
+from syncsvc.inputs.settings import TargetSettings
+from syncsvc.state.store import TargetState
+from syncsvc.web.common import Context, Web, page
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    target: TargetSettings
+    audience: str
+    state: TargetState
+    published: int
+    errors: int
+    url: str | None
+
+
+def audience_label(value: str, centres: Mapping[str, Centre]) -> str:
+    kind, who = audience.parse(value)
+    if kind == "coordinators":
+        centre = centres.get(who)
+        return f"Coordination — {centre.name if centre else who}"
+    if kind == "session_manager":
+        return f"Responsable de session {who}"
+    if kind == "jury":
+        return f"Jury — {who}"
+    return "Toutes les sessions"
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part, for display."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+@page
+def targets_page(web: Web, ctx: Context) -> Response:
+    now = web.clock()
+    try:
+        centres = web.source.current().centres
+    except ConfigError:
+        centres = {}
+    items = web.store.item_counts()
+    errors = web.store.item_error_counts()
+    base = web.settings.feeds.base_url.rstrip("/")
+    rows = []
+    for target in web.settings.targets:
+        url = None
+        if target.kind == "feed":
+            url = f"{base}/feeds/{web.store.feed_token(target.name, now)}.ics"
+        elif target.kind == "caldav" and target.url:
+            url = without_userinfo(target.url)
+        rows.append(
+            TargetRow(
+                target,
+                audience_label(target.audience, centres),
+                web.store.target_state(target.name),
+                items.get(target.name, 0),
+                errors.get(target.name, 0),
+                url,
+            )
+        )
+    return web.html(ctx.request, "targets.j2", ctx=ctx, rows=rows)
+
+
+ROUTES = [Route("/targets", targets_page)]
