@@ -1,3 +1,3 @@
-"""state/ — write the database: the schema and its migrations, the :class:`~syncsvc.state.store.Store`
-assembled from one small part per concern, and the instance lock.
+"""state/ — write the database: the schema and its migrations, the store assembled from one
+small part per concern (:class:`~syncsvc.state.store.Store`), and the instance lock.
 """
