@@ -39,7 +39,8 @@ from syncsvc.calendars.base import (  # noqa: E402
     Write,
     Written,
 )
-from syncsvc.calendars.google import DEFAULT_REQUESTS_PER_MINUTE, GoogleTarget, RateLimiter  # noqa: E402
+from syncsvc.calendars.google import GoogleTarget  # noqa: E402
+from syncsvc.calendars.quota import DEFAULT_REQUESTS_PER_MINUTE, RateLimiter  # noqa: E402
 from syncsvc.core.planner import Planned, plan_all  # noqa: E402
 from syncsvc.inputs.loader import load_config  # noqa: E402
 from syncsvc.inputs.settings import TargetSettings  # noqa: E402

@@ -284,14 +284,26 @@ class Daemon:
         return 0
 
     async def _run_active(self) -> None:
+        scheduler = self._scheduler()
+        self.scheduler = scheduler
+        scheduler.start()
+        server_task = self._serve_web() if self.serve_web else None
+        await self.stopping.wait()
+        log.info("arrêt demandé : fin des tâches en cours")
+        scheduler.pause()
+        await asyncio.to_thread(scheduler.shutdown, True)
+        if self.server is not None and server_task is not None:
+            self.server.should_exit = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(server_task, 10)
+        # let the running jobs finish (bounded)
+        await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
+
+    def _scheduler(self) -> AsyncIOScheduler:
         d = self.settings.daemon
         scheduler = AsyncIOScheduler(
             timezone=UTC,
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": None,
-            },
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         now = datetime.now(UTC)
         jobs = self.jobs
@@ -312,39 +324,24 @@ class Daemon:
         scheduler.add_job(
             jobs.wrap(self.watch), "interval", seconds=d.watch_every_seconds, id="watch"
         )
-        self.scheduler = scheduler
-        scheduler.start()
-        server_task = None
-        if self.serve_web:
-            from syncsvc.web import create_app
+        return scheduler
 
-            app = create_app(
-                self.source,
-                self.settings,
-                self.store,
-                self.clock,
-                self.status,
-                on_marked=self.request_reconcile,
-            )
-            web = self.settings.web
-            config = uvicorn.Config(
-                app,
-                host=web.host,
-                port=web.port,
-                access_log=False,
-                log_level="warning",
-                lifespan="off",
-            )
-            self.server = _QuietServer(config)
-            server_task = asyncio.create_task(self.server.serve())
-            log.info("tableau de bord et flux : http://%s:%d/", web.host, web.port)
-        await self.stopping.wait()
-        log.info("arrêt demandé : fin des tâches en cours")
-        scheduler.pause()
-        await asyncio.to_thread(scheduler.shutdown, True)
-        if self.server is not None and server_task is not None:
-            self.server.should_exit = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(server_task, 10)
-        # let the running jobs finish (bounded)
-        await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
+    def _serve_web(self) -> asyncio.Task[None]:
+        """The dashboard, feeds and health pages, in this event loop."""
+        from syncsvc.web import create_app
+
+        app = create_app(
+            self.source,
+            self.settings,
+            self.store,
+            self.clock,
+            self.status,
+            on_marked=self.request_reconcile,
+        )
+        web = self.settings.web
+        config = uvicorn.Config(
+            app, host=web.host, port=web.port, access_log=False, log_level="warning", lifespan="off"
+        )
+        self.server = _QuietServer(config)
+        log.info("tableau de bord et flux : http://%s:%d/", web.host, web.port)
+        return asyncio.create_task(self.server.serve())

@@ -16,7 +16,7 @@ from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
-from syncsvc.core.planner import plan_all
+from syncsvc.core.planner import Planned, plan_all
 from syncsvc.core.reminders import Policy, due_notifications
 from syncsvc.formats.mail import DoneLink, compose, compose_invitation, subject_for
 from syncsvc.inputs.settings import Settings, mail_credentials
@@ -97,12 +97,24 @@ def notify(
 ) -> NotifyReport:
     """Queue what is due at ``now`` (each key once), then send what is pending."""
     report = NotifyReport()
-    sender = settings.mail.sender
-    moment = instant(now)
     planned = plan_all(config, store.done_marks(), now)
-    active = [p for p in planned if not p[0].cancelled]
+    report.queued += _queue_notifications(settings, store, planned, now, dry_run)
+    report.queued += _queue_invitations(settings, config, store, planned, now, dry_run)
+    if not dry_run:
+        mailer = transport or transport_of(settings, config.directory)
+        report.drained = drain(store, mailer, instant(now))
+    return report
+
+
+def _queue_notifications(
+    settings: Settings, store: Store, planned: list[Planned], now: Now, dry_run: bool
+) -> list[Queued]:
+    """Reminders, overdue alerts, digests and candidate notices due at ``now``."""
+    queued = []
+    moment = instant(now)
     link = done_link_of(settings, moment)
     r = settings.reminders
+    active = [p for p in planned if not p.session.cancelled]
     for n in due_notifications(active, policy_of(settings), now):
         if store.has_key(n.key):
             continue
@@ -116,10 +128,12 @@ def notify(
                     key=n.key, kind=n.kind, recipient=n.recipient.email, subject=subject, now=moment
                 )
             continue
-        report.queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
+        queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
         if dry_run:
             continue
-        message = compose(n, sender, now, link, r.escalate_after_days, r.digest_horizon_days)
+        message = compose(
+            n, settings.mail.sender, now, link, r.escalate_after_days, r.digest_horizon_days
+        )
         store.enqueue(
             key=n.key,
             kind=n.kind,
@@ -131,17 +145,30 @@ def notify(
             session_id=n.session.id if n.session else None,
             milestone_id=n.milestone.id if n.milestone else None,
         )
+    return queued
 
-    # Invitations: sessions still to come; past ones and broken files change nothing.
+
+def _queue_invitations(
+    settings: Settings,
+    config: Config,
+    store: Store,
+    planned: list[Planned],
+    now: Now,
+    dry_run: bool,
+) -> list[Queued]:
+    """Jury invitations, updates and cancellations for sessions still to come; past sessions
+    and broken files change nothing."""
+    queued = []
+    moment = instant(now)
     upcoming = [p for p in planned if p.session.end >= local_today(now, p.centre.tz)]
     past = {p.session.id for p in planned if p.session.end < local_today(now, p.centre.tz)}
     protected = protected_in(config, store) | past
     for change in invitations.changes(upcoming, store.invitation_states(), protected):
         if store.has_key(change.key):
             continue
-        message, event = compose_invitation(change, sender, moment)
+        message, event = compose_invitation(change, settings.mail.sender, moment)
         subject = str(message["Subject"])
-        report.queued.append(Queued(change.key, change.email, subject, moment))
+        queued.append(Queued(change.key, change.email, subject, moment))
         if dry_run:
             continue
         store.enqueue(
@@ -156,7 +183,4 @@ def notify(
             milestone_id="exam_session",
             invitation=change.state(event),
         )
-    if not dry_run:
-        mailer = transport or transport_of(settings, config.directory)
-        report.drained = drain(store, mailer, moment)
-    return report
+    return queued

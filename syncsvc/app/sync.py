@@ -16,7 +16,7 @@ from datetime import datetime
 from syncsvc.app.apply import Applier, RetryPolicy
 from syncsvc.app.targets import make_target
 from syncsvc.calendars.base import Target
-from syncsvc.calendars.google import RateLimiters
+from syncsvc.calendars.quota import RateLimiters
 from syncsvc.core import audience
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from syncsvc.calendars.base import Target
-from syncsvc.calendars.google import RateLimiters
+from syncsvc.calendars.quota import RateLimiters
 from syncsvc.errors import ConfigError, PermanentError
 from syncsvc.inputs.settings import TargetSettings, secret
 
@@ -30,7 +30,8 @@ def make_target(settings: TargetSettings, base: Path, limiters: RateLimiters) ->
             concurrency=settings.concurrency,
         )
     if settings.kind == "google":
-        from syncsvc.calendars.google import GoogleTarget, load_credentials
+        from syncsvc.calendars.google import GoogleTarget
+        from syncsvc.calendars.google_auth import load_credentials
 
         if settings.calendar is None:
             raise ConfigError(f"cible « {settings.name} » : calendar est obligatoire")

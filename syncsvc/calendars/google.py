@@ -47,19 +47,9 @@ the one-by-one retries that follow do not hit the quota again at once.
 
 from __future__ import annotations
 
-import http.client
-import json
-import random
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import google.auth.exceptions
 import google_auth_httplib2
 import httplib2
 from google.auth.credentials import Credentials
@@ -68,6 +58,17 @@ from googleapiclient.errors import BatchError, HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from syncsvc.calendars.base import Changes, Item, Result, Write, Written
+from syncsvc.calendars.google_errors import (
+    SequenceTooLow,
+    TokenExpired,
+    http_error,
+    transport_error,
+)
+from syncsvc.calendars.quota import (
+    DEFAULT_REQUESTS_PER_MINUTE,
+    RateLimiter,
+    jittered_backoff,
+)
 from syncsvc.errors import (
     NotFound,
     PermanentError,
@@ -80,220 +81,10 @@ from syncsvc.formats.google_event import OWNER_KEY, event_id, event_resource
 
 DEFAULT_API_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
 DEFAULT_BATCH_URI = "https://www.googleapis.com/batch/calendar/v3"
-SCOPES = ("https://www.googleapis.com/auth/calendar.events",)
 MAX_BATCH = 50
 MAX_PAGE = 2500
-DEFAULT_REQUESTS_PER_MINUTE = 300.0
-RATE_REASONS = frozenset(
-    {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"}
-)
 LIST_FIELDS = "nextPageToken,nextSyncToken,items(id,etag,status)"
 WRITE_FIELDS = "id,etag"
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
-
-
-# --- quotas -----------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """A token bucket: ``per_minute`` requests a minute on average, bursts up to ``burst``.
-
-    :meth:`acquire` takes tokens and sleeps (with the injected ``sleep``) while the bucket is
-    in debt; :meth:`defer` holds every request until a delay has passed (the server asked for
-    it). ``clock`` and ``sleep`` are arguments so that tests never wait for real.
-    """
-
-    def __init__(
-        self,
-        per_minute: float = DEFAULT_REQUESTS_PER_MINUTE,
-        burst: float | None = None,
-        *,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
-    ) -> None:
-        if per_minute <= 0:
-            raise ValueError("per_minute must be positive")
-        self.rate = per_minute / 60.0
-        self.capacity = float(burst if burst is not None else min(per_minute, MAX_BATCH))
-        self.tokens = self.capacity
-        self.clock = clock
-        self.sleep = sleep
-        self.stamp = clock()
-        self.not_before = self.stamp
-        self.waited = 0.0
-        self.lock = threading.Lock()
-
-    def acquire(self, tokens: int = 1) -> float:
-        """Take ``tokens`` (one per API call); returns the seconds slept."""
-        with self.lock:
-            now = self.clock()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            self.tokens -= tokens
-            wait = max(0.0, -self.tokens / self.rate, self.not_before - now)
-            self.waited += wait
-        if wait > 0:
-            self.sleep(wait)
-        return wait
-
-    def defer(self, seconds: float) -> None:
-        with self.lock:
-            self.not_before = max(self.not_before, self.clock() + seconds)
-
-
-class RateLimiters:
-    """The limiters of one process, one per calendar: every target writing to a calendar
-    shares its bucket (the process that owns this registry decides its lifetime)."""
-
-    def __init__(self) -> None:
-        self._limiters: dict[str, RateLimiter] = {}
-        self._lock = threading.Lock()
-
-    def get(self, calendar: str, per_minute: float = DEFAULT_REQUESTS_PER_MINUTE) -> RateLimiter:
-        with self._lock:
-            limiter = self._limiters.get(calendar)
-            if limiter is None or limiter.rate != per_minute / 60.0:
-                limiter = self._limiters[calendar] = RateLimiter(per_minute)
-            return limiter
-
-
-# --- errors, translated once ------------------------------------------------------------------
-
-
-class SequenceTooLow(PermanentError):
-    """400: the event's ``sequence`` on Google is above ours (Google or a person raised it)."""
-
-
-class _TokenExpired(Exception):
-    """410 on a sync token: list everything again."""
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _google_error(content: bytes | str | None) -> tuple[str, str, str]:
-    """(domain, reason, message) of a Google JSON error body ("" when absent)."""
-    try:
-        data = json.loads(content or b"{}")
-        error = data.get("error", {}) if isinstance(data, dict) else {}
-        first = (error.get("errors") or [{}])[0] if isinstance(error, dict) else {}
-        return (
-            str(first.get("domain", "")),
-            str(first.get("reason", "")),
-            str(error.get("message", "") if isinstance(error, dict) else error)[:300],
-        )
-    except (ValueError, AttributeError, TypeError):
-        return "", "", ""
-
-
-def error_for(
-    status: int, content: bytes | str | None, headers: Mapping[str, str], what: str
-) -> RemoteError:
-    """The domain error of one Google answer (a plain call or one call of a batch)."""
-    domain, reason, message = _google_error(content)
-    text = f"{what}: HTTP {status}" + (f" {reason}" if reason else "")
-    if message:
-        text += f" ({message})"
-    retry = _retry_after(headers.get("retry-after"))
-    if status in (404, 410):
-        return NotFound(text, status)
-    if status in (409, 412):
-        return PreconditionFailed(text, status)
-    if status == 429 or (status >= 500 and status != 501):
-        return TemporaryError(text, retry, status)
-    if status == 403 and (reason in RATE_REASONS or domain == "usageLimits"):
-        return TemporaryError(f"{text} (quota Google)", retry, status)
-    if status == 400 and "sequence" in message.lower():
-        return SequenceTooLow(text, status)
-    if status in (401, 403):
-        return PermanentError(f"{text} (identifiants ou droits refusés)", status)
-    return PermanentError(text, status)
-
-
-def _http_error(exc: HttpError, what: str) -> RemoteError:
-    headers = {str(k).lower(): str(v) for k, v in dict(exc.resp).items()}
-    return error_for(int(exc.resp.status), exc.content, headers, what)
-
-
-def _transport_error(exc: BaseException, what: str) -> RemoteError | None:
-    """Errors below HTTP; None for anything else (a bug: let it rise)."""
-    if isinstance(exc, TimeoutError):
-        return TemporaryError(f"{what}: délai dépassé")
-    if isinstance(exc, google.auth.exceptions.TransportError):
-        return Unreachable(f"{what}: service d'authentification Google injoignable")
-    if isinstance(exc, google.auth.exceptions.GoogleAuthError):
-        return PermanentError(f"{what}: identifiants Google refusés ({type(exc).__name__})")
-    if isinstance(exc, ConnectionRefusedError | httplib2.ServerNotFoundError | socket.gaierror):
-        return Unreachable(f"{what}: serveur Google injoignable ({type(exc).__name__})")
-    if isinstance(exc, ConnectionError | http.client.HTTPException | httplib2.HttpLib2Error):
-        return TemporaryError(f"{what}: connexion interrompue ({type(exc).__name__})")
-    if isinstance(exc, OSError):
-        return Unreachable(f"{what}: serveur Google injoignable ({type(exc).__name__})")
-    return None
-
-
-# --- credentials ------------------------------------------------------------------------------
-
-
-def load_credentials(
-    name: str,
-    base: Path,
-    *,
-    token_file: Path | None = None,
-    service_account_file: Path | None = None,
-    subject: str | None = None,
-) -> Credentials:
-    """Service-account JSON (``subject``: domain-wide delegation) or an authorized-user token
-    file, by path (relative to ``base``). The file's content is never shown in errors."""
-
-    def resolve(path: Path) -> Path:
-        return path if path.is_absolute() else base / path
-
-    path: Path | None = None
-    try:
-        if service_account_file is not None:
-            from google.oauth2 import service_account
-
-            path = resolve(service_account_file)
-            account: service_account.Credentials = (
-                service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-                    str(path), scopes=list(SCOPES)
-                )
-            )
-            if subject:
-                account = account.with_subject(subject)  # type: ignore[no-untyped-call]
-            return account
-        if token_file is not None:
-            from google.oauth2.credentials import Credentials as UserCredentials
-
-            path = resolve(token_file)
-            user: Credentials = UserCredentials.from_authorized_user_file(  # type: ignore[no-untyped-call]
-                str(path)
-            )
-            return user
-    except (OSError, ValueError, KeyError) as exc:
-        raise PermanentError(
-            f"cible « {name} » : identifiants Google illisibles dans {path} ({type(exc).__name__})"
-        ) from None
-    raise PermanentError(
-        f"cible « {name} » : identifiants Google manquants (attendu : "
-        'token_file = "secrets/google-token.json" ou service_account_file = "…")'
-    )
 
 
 # --- the target -------------------------------------------------------------------------------
@@ -325,7 +116,7 @@ class GoogleTarget:
         self.page_size = max(1, min(MAX_PAGE, page_size))
         self.with_attendees = with_attendees
         self.limiter = limiter or RateLimiter(requests_per_minute)
-        self.backoff = backoff or _jittered_backoff
+        self.backoff = backoff or jittered_backoff
         self._throttled = 0  # consecutive batches with rate-limited calls
         self.http = google_auth_httplib2.AuthorizedHttp(
             credentials, http=httplib2.Http(timeout=timeout)
@@ -348,10 +139,10 @@ class GoogleTarget:
             return request.execute(num_retries=0)
         except HttpError as exc:
             if listing and int(exc.resp.status) == 410:
-                raise _TokenExpired from None
-            raise _http_error(exc, what) from None
+                raise TokenExpired from None
+            raise http_error(exc, what) from None
         except Exception as exc:
-            error = _transport_error(exc, what)
+            error = transport_error(exc, what)
             if error is None:
                 raise
             raise error from None
@@ -410,11 +201,11 @@ class GoogleTarget:
         if since:
             try:
                 return self._listing(since)
-            except _TokenExpired:
+            except TokenExpired:
                 pass  # stale token: list everything once
         try:
             return self._listing(None)
-        except _TokenExpired:
+        except TokenExpired:
             raise TemporaryError(self._what("events.list") + ": HTTP 410", status=410) from None
 
     def _listing(self, token: str | None) -> Changes:
@@ -555,11 +346,11 @@ class GoogleTarget:
         try:
             batch.execute(http=self.http)
         except HttpError as exc:
-            raise _http_error(exc, what) from None
+            raise http_error(exc, what) from None
         except BatchError as exc:
             raise TemporaryError(f"{what}: réponse de lot illisible ({exc})") from None
         except Exception as exc:
-            error = _transport_error(exc, what)
+            error = transport_error(exc, what)
             if error is None:
                 raise
             raise error from None
@@ -576,7 +367,7 @@ class GoogleTarget:
             return Written(str(response["id"]), response.get("etag"))
         if not isinstance(exception, HttpError):
             return TemporaryError(f"{write.action} {write.href}: {type(exception).__name__}")
-        error = _http_error(exception, self._what(f"events.{_CALLS[write.action]}", write.href))
+        error = http_error(exception, self._what(f"events.{_CALLS[write.action]}", write.href))
         if write.action == "delete" and isinstance(error, NotFound):
             return Written(write.href, None)
         return error
@@ -602,7 +393,3 @@ class GoogleTarget:
 
 
 _CALLS = {"create": "insert", "update": "update", "delete": "delete"}
-
-
-def _jittered_backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
-    return float(min(cap, base * 2.0 ** (attempt - 1)) * (0.5 + random.random() / 2))

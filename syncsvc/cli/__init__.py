@@ -111,7 +111,7 @@ def _add_show(commands: Any) -> None:
     )
 
 
-def _add_service(commands: Any) -> None:
+def _add_sync(commands: Any) -> None:
     sync = commands.add_parser("sync", help="publier les jalons dans les agendas configurés")
     _common(sync)
     sync.add_argument(
@@ -135,6 +135,8 @@ def _add_service(commands: Any) -> None:
         help="remplacer le jeton du flux NOM (l'ancienne adresse cesse de marcher)",
     )
 
+
+def _add_mail(commands: Any) -> None:
     notify = commands.add_parser(
         "notify", help="envoyer les rappels, alertes, points hebdomadaires et invitations dus"
     )
@@ -152,6 +154,8 @@ def _add_service(commands: Any) -> None:
         "--resend", type=int, metavar="N", help="remettre en file l'envoi en échec numéro N"
     )
 
+
+def _add_marks(commands: Any) -> None:
     done = commands.add_parser("done", help="marquer une échéance comme faite")
     _common(done)
     done.add_argument("session", metavar="SESSION_ID")
@@ -170,6 +174,8 @@ def _add_service(commands: Any) -> None:
     undone.add_argument("session", metavar="SESSION_ID")
     undone.add_argument("milestone", metavar="JALON")
 
+
+def _add_serve(commands: Any) -> None:
     serve = commands.add_parser("serve", help="servir les flux ICS en HTTP")
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
@@ -224,9 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMANDE", parser_class=_Parser
     )
-    _add_show(commands)
-    _add_service(commands)
-    _add_long_running(commands)
+    for add in (_add_show, _add_sync, _add_mail, _add_marks, _add_serve, _add_long_running):
+        add(commands)
     return parser
 
 

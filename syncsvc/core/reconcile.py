@@ -128,56 +128,39 @@ def diff(
     protected: list[str] = []
     for uid in sorted(desired.keys() | recorded.keys()):
         want, have = desired.get(uid), recorded.get(uid)
-        if have is None:
-            assert want is not None
-            ops.append(Operation("create", uid, "nouveau", desired=want, sequence=0))
-            continue
-        if have.session_id in protected_sessions:
+        if have is not None and have.session_id in protected_sessions:
             kept += 1
             protected.append(uid)
             continue
-        if want is None:
-            ops.append(Operation("delete", uid, "jalon ou session supprimé", recorded=have))
-            continue
-        changed = want.content_hash != have.content_hash
-        if uid in remote and remote[uid] is None:
-            ops.append(
-                Operation(
-                    "create",
-                    uid,
-                    "supprimé à distance : restauré",
-                    desired=want,
-                    recorded=have,
-                    sequence=have.sequence + 1,
-                )
-            )
-        elif changed:
-            ops.append(
-                Operation(
-                    "update",
-                    uid,
-                    "modifié",
-                    desired=want,
-                    recorded=have,
-                    sequence=have.sequence + 1,
-                )
-            )
-        elif uid in remote and remote[uid] != have.etag:
-            ops.append(
-                Operation(
-                    "update",
-                    uid,
-                    "modifié à distance : rétabli",
-                    desired=want,
-                    recorded=have,
-                    sequence=have.sequence + 1,
-                )
-            )
-        else:
+        op = _decide(uid, want, have, remote)
+        if op is None:
             kept += 1
+        else:
+            ops.append(op)
     plan = Plan(target, tuple(ops), kept, tuple(protected))
     _guard(plan, len(recorded), max_delete_share, force)
     return plan
+
+
+def _decide(
+    uid: str, want: Desired | None, have: Recorded | None, remote: Mapping[str, str | None]
+) -> Operation | None:
+    """The operation for one UID, or None when the item is as it should be."""
+    if have is None:
+        assert want is not None
+        return Operation("create", uid, "nouveau", desired=want, sequence=0)
+    if want is None:
+        return Operation("delete", uid, "jalon ou session supprimé", recorded=have)
+    next_sequence = have.sequence + 1
+    if uid in remote and remote[uid] is None:
+        reason = "supprimé à distance : restauré"
+        return Operation("create", uid, reason, want, have, next_sequence)
+    if want.content_hash != have.content_hash:
+        return Operation("update", uid, "modifié", want, have, next_sequence)
+    if uid in remote and remote[uid] != have.etag:
+        reason = "modifié à distance : rétabli"
+        return Operation("update", uid, reason, want, have, next_sequence)
+    return None
 
 
 def _guard(plan: Plan, total: int, max_share: float, force: bool) -> None:

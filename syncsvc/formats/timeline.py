@@ -84,6 +84,28 @@ def _months_between(start: date, end: date, step: int) -> list[date]:
             ticks.append(tick)
 
 
+@dataclass(frozen=True, slots=True)
+class _Scale:
+    """Days -> x positions over the plot area."""
+
+    first: date
+    last: date
+    left: int
+    right: int
+
+    @property
+    def span(self) -> int:
+        return max(1, (self.last - self.first).days)
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    def x(self, day: date) -> float:
+        clamped = min(max(day, self.first), self.last)
+        return self.left + (clamped - self.first).days / self.span * self.width
+
+
 def timeline_svg(
     milestones: Sequence[Milestone],
     today: date,
@@ -101,19 +123,14 @@ def timeline_svg(
         days += [m.due, _last_day(m)]
         if m.done_on is not None and (horizon is None or m.done_on <= horizon):
             days.append(m.done_on)
-    first = min(days) - timedelta(days=7)
-    last = max(days) + timedelta(days=7)
-    span = max(1, (last - first).days)
-    plot_left = lay.label_width
-    plot_right = lay.width - lay.right
-    plot_width = plot_right - plot_left
-    rows_height = lay.row_height * max(1, len(milestones))
-    height = lay.top + rows_height + lay.bottom
-
-    def x(day: date) -> float:
-        clamped = min(max(day, first), last)
-        return plot_left + (clamped - first).days / span * plot_width
-
+    scale = _Scale(
+        min(days) - timedelta(days=7),
+        max(days) + timedelta(days=7),
+        lay.label_width,
+        lay.width - lay.right,
+    )
+    axis_bottom = lay.top + lay.row_height * max(1, len(milestones))
+    height = axis_bottom + lay.bottom
     title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
     counts = {s: sum(1 for m in milestones if m.status == s) for s in LEGEND_ORDER}
     summary = ", ".join(f"{STATUS_LABELS[s]} : {counts[s]}" for s in LEGEND_ORDER)
@@ -123,21 +140,30 @@ def timeline_svg(
         f'aria-labelledby="{title_id} {desc_id}" font-family="system-ui, sans-serif" '
         f'font-size="12">',
         f'<title id="{title_id}">{escape(title)}</title>',
-        f'<desc id="{desc_id}">{len(milestones)} jalons du {fr_date(first + timedelta(days=7))} '
-        f"au {fr_date(last - timedelta(days=7))} ; aujourd'hui {fr_date(today)} ; "
-        f"{escape(summary)}. Le détail est dans le tableau des jalons.</desc>",
+        f'<desc id="{desc_id}">{len(milestones)} jalons du '
+        f"{fr_date(scale.first + timedelta(days=7))} au {fr_date(scale.last - timedelta(days=7))}"
+        f" ; aujourd'hui {fr_date(today)} ; {escape(summary)}. Le détail est dans le tableau "
+        "des jalons.</desc>",
+        *_axis(scale, lay, axis_bottom),
     ]
+    for index, m in enumerate(milestones):
+        out += _row(m, index, scale, lay, horizon)
+    out += _today(today, scale, lay, axis_bottom)
+    out += _legend(lay, axis_bottom)
+    out.append("</svg>")
+    return "\n".join(out)
 
-    # Month axis.
+
+def _axis(scale: _Scale, lay: Layout, axis_bottom: int) -> list[str]:
+    """The month ticks, spaced so that labels never overlap."""
     step = 1
-    while step < 12 and plot_width * 30 * step / span < lay.min_tick_gap:
+    while step < 12 and scale.width * 30 * step / scale.span < lay.min_tick_gap:
         step = {1: 2, 2: 3, 3: 6, 6: 12}[step]
-    if plot_width * 30 * step / span < lay.min_tick_gap:
-        step = 12 * max(1, round(lay.min_tick_gap * span / (plot_width * 365)))
-    axis_bottom = lay.top + rows_height
-    out.append('<g class="axis" fill="#555">')
-    for tick in _months_between(first, last, step):
-        tx = _n(x(tick))
+    if scale.width * 30 * step / scale.span < lay.min_tick_gap:
+        step = 12 * max(1, round(lay.min_tick_gap * scale.span / (scale.width * 365)))
+    out = ['<g class="axis" fill="#555">']
+    for tick in _months_between(scale.first, scale.last, step):
+        tx = _n(scale.x(tick))
         label = (
             f"{MONTHS[tick.month - 1]} {tick.year}"
             if tick.month == 1 or step >= 12
@@ -150,89 +176,96 @@ def timeline_svg(
             f"{escape(label)}</text>"
         )
     out.append("</g>")
+    return out
 
-    # Rows.
-    for index, m in enumerate(milestones):
-        top = lay.top + index * lay.row_height
-        mid = top + lay.row_height / 2
-        colour = COLOURS[m.status]
-        beyond = horizon is not None and m.due > horizon
-        label = _cut(m.title, lay.label_width - 16, lay.char_width)
-        tooltip = f"{m.title} — échéance {fr_date(m.due)}"
-        if _last_day(m) != m.due:
-            tooltip += f" au {fr_date(_last_day(m))}"
-        tooltip += f" — {STATUS_LABELS[m.status]}"
-        if m.done_on is not None:
-            tooltip += f" le {fr_date(m.done_on)}"
+
+def _tooltip(m: Milestone) -> str:
+    tooltip = f"{m.title} — échéance {fr_date(m.due)}"
+    if _last_day(m) != m.due:
+        tooltip += f" au {fr_date(_last_day(m))}"
+    tooltip += f" — {STATUS_LABELS[m.status]}"
+    if m.done_on is not None:
+        tooltip += f" le {fr_date(m.done_on)}"
+    return tooltip
+
+
+def _row(m: Milestone, index: int, scale: _Scale, lay: Layout, horizon: date | None) -> list[str]:
+    """One milestone: label, guide line, marker (or an arrow beyond the horizon), done mark."""
+    top = lay.top + index * lay.row_height
+    mid = top + lay.row_height / 2
+    colour = COLOURS[m.status]
+    label = _cut(m.title, lay.label_width - 16, lay.char_width)
+    out = [
+        f'<g class="milestone" data-milestone="{escape(m.id)}" data-status="{m.status}">'
+        f"<title>{escape(_tooltip(m))}</title>"
+    ]
+    if index % 2 == 0:
         out.append(
-            f'<g class="milestone" data-milestone="{escape(m.id)}" data-status="{m.status}">'
-            f"<title>{escape(tooltip)}</title>"
+            f'<rect x="0" y="{top}" width="{lay.width}" height="{lay.row_height}" fill="#f4f6f8"/>'
         )
-        if index % 2 == 0:
-            out.append(
-                f'<rect x="0" y="{top}" width="{lay.width}" height="{lay.row_height}" '
-                'fill="#f4f6f8"/>'
-            )
+    out.append(
+        f'<text x="8" y="{_n(mid + 4)}" fill="#1b1f24">{escape(label)}</text>'
+        f'<line x1="{scale.left}" y1="{_n(mid)}" x2="{scale.right}" y2="{_n(mid)}" '
+        'stroke="#e3e6ea" stroke-width="1"/>'
+    )
+    if horizon is not None and m.due > horizon:
+        tip = scale.right + 4
         out.append(
-            f'<text x="8" y="{_n(mid + 4)}" fill="#1b1f24">{escape(label)}</text>'
-            f'<line x1="{plot_left}" y1="{_n(mid)}" x2="{plot_right}" y2="{_n(mid)}" '
-            'stroke="#e3e6ea" stroke-width="1"/>'
-        )
-        if beyond:
-            tip = plot_right + 4
-            out.append(
-                f'<path class="beyond" d="M{tip - 10} {_n(mid - 6)} L{tip} {_n(mid)} '
-                f'L{tip - 10} {_n(mid + 6)} Z" fill="{colour}"/>'
-                f'<text x="{tip - 14}" y="{_n(mid + 4)}" text-anchor="end" font-size="11" '
-                f'fill="#333">→ {fr_date(m.due)}</text>'
-            )
-            out.append("</g>")
-            continue
-        x_due, x_last = x(m.due), x(_last_day(m))
-        if x_last - x_due >= 4:
-            out.append(
-                f'<rect class="marker" x="{_n(x_due)}" y="{_n(mid - 6)}" '
-                f'width="{_n(x_last - x_due)}" height="12" rx="3" fill="{colour}"/>'
-            )
-        else:
-            out.append(
-                f'<circle class="marker" cx="{_n(x_due)}" cy="{_n(mid)}" r="6" fill="{colour}" '
-                'stroke="#fff" stroke-width="1.5"/>'
-            )
-        note = _short(m.due)
-        if m.done_on is not None:
-            x_done = x(m.done_on)
-            if abs(x_done - x_due) > 1:
-                out.append(
-                    f'<line x1="{_n(x_due)}" y1="{_n(mid)}" x2="{_n(x_done)}" y2="{_n(mid)}" '
-                    f'stroke="{COLOURS["done"]}" stroke-width="2" stroke-dasharray="3 2"/>'
-                )
-            out.append(
-                f'<path class="done-mark" d="M{_n(x_done - 5)} {_n(mid - 1)} '
-                f'l4 5 l7 -10" fill="none" stroke="{COLOURS["done"]}" stroke-width="2.5" '
-                'stroke-linecap="round" stroke-linejoin="round"/>'
-            )
-            note = f"fait le {_short(m.done_on)}"
-        right_edge = max(x_last, x(m.done_on) if m.done_on else x_last)
-        out.append(
-            f'<text x="{_n(right_edge + 10)}" y="{_n(mid + 4)}" font-size="10.5" '
-            f'fill="#444">{escape(note)}</text>'
+            f'<path class="beyond" d="M{tip - 10} {_n(mid - 6)} L{tip} {_n(mid)} '
+            f'L{tip - 10} {_n(mid + 6)} Z" fill="{colour}"/>'
+            f'<text x="{tip - 14}" y="{_n(mid + 4)}" text-anchor="end" font-size="11" '
+            f'fill="#333">→ {fr_date(m.due)}</text>'
         )
         out.append("</g>")
-
-    # Today.
-    tx = _n(x(today))
+        return out
+    x_due, x_last = scale.x(m.due), scale.x(_last_day(m))
+    if x_last - x_due >= 4:
+        out.append(
+            f'<rect class="marker" x="{_n(x_due)}" y="{_n(mid - 6)}" '
+            f'width="{_n(x_last - x_due)}" height="12" rx="3" fill="{colour}"/>'
+        )
+    else:
+        out.append(
+            f'<circle class="marker" cx="{_n(x_due)}" cy="{_n(mid)}" r="6" fill="{colour}" '
+            'stroke="#fff" stroke-width="1.5"/>'
+        )
+    note = _short(m.due)
+    if m.done_on is not None:
+        x_done = scale.x(m.done_on)
+        if abs(x_done - x_due) > 1:
+            out.append(
+                f'<line x1="{_n(x_due)}" y1="{_n(mid)}" x2="{_n(x_done)}" y2="{_n(mid)}" '
+                f'stroke="{COLOURS["done"]}" stroke-width="2" stroke-dasharray="3 2"/>'
+            )
+        out.append(
+            f'<path class="done-mark" d="M{_n(x_done - 5)} {_n(mid - 1)} '
+            f'l4 5 l7 -10" fill="none" stroke="{COLOURS["done"]}" stroke-width="2.5" '
+            'stroke-linecap="round" stroke-linejoin="round"/>'
+        )
+        note = f"fait le {_short(m.done_on)}"
+    right_edge = max(x_last, scale.x(m.done_on) if m.done_on else x_last)
     out.append(
+        f'<text x="{_n(right_edge + 10)}" y="{_n(mid + 4)}" font-size="10.5" '
+        f'fill="#444">{escape(note)}</text>'
+    )
+    out.append("</g>")
+    return out
+
+
+def _today(today: date, scale: _Scale, lay: Layout, axis_bottom: int) -> list[str]:
+    tx = _n(scale.x(today))
+    return [
         f'<line class="today" x1="{tx}" y1="{lay.top - 4}" x2="{tx}" y2="{axis_bottom}" '
         f'stroke="{TODAY_COLOUR}" stroke-width="2" stroke-dasharray="5 3"/>'
         f'<text x="{tx}" y="12" text-anchor="middle" font-size="11" font-weight="bold" '
         f'fill="{TODAY_COLOUR}">Aujourd\'hui {fr_date(today)}</text>'
-    )
+    ]
 
-    # Legend.
+
+def _legend(lay: Layout, axis_bottom: int) -> list[str]:
     ly = axis_bottom + 26
     lx = 8
-    out.append('<g class="legend">')
+    out = ['<g class="legend">']
     for status in LEGEND_ORDER:
         out.append(
             f'<circle cx="{lx + 6}" cy="{ly - 4}" r="6" fill="{COLOURS[status]}"/>'
@@ -244,5 +277,5 @@ def timeline_svg(
         'stroke-width="2" stroke-dasharray="5 3"/>'
         f'<text x="{lx + 8}" y="{ly}">Aujourd\'hui</text>'
     )
-    out.append("</g></svg>")
-    return "\n".join(out)
+    out.append("</g>")
+    return out

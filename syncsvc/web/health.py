@@ -51,121 +51,138 @@ def _per_target(values: Mapping[str, float], names: Iterable[str]) -> tuple[metr
 
 
 def metric_families(web: Web) -> list[metrics.Family]:
+    """Every family ``/metrics`` shows: this process's passes, the store, the plan."""
     status = web.status or ProcessStatus()
     targets = [t.name for t in web.settings.targets]
-    F, S = metrics.Family, metrics.Sample
+    return [
+        *_pass_families(status, targets),
+        *_store_families(web, targets),
+        *_plan_families(web),
+    ]
+
+
+def _pass_families(status: ProcessStatus, targets: list[str]) -> list[metrics.Family]:
+    family, sample = metrics.Family, metrics.Sample
     runs = dict(status.reconcile_runs)
     summary: list[metrics.Sample] = []
     for name in sorted(set(targets) | set(runs)):
         labels = {"target": name}
-        summary.append(S(status.reconcile_seconds_total.get(name, 0.0), labels, "_sum"))
-        summary.append(S(float(runs.get(name, 0)), labels, "_count"))
-    outbox = {"pending": 0, "sent": 0, "dead": 0, **web.store.outbox_counts()}
-    families = [
-        F(
+        summary.append(sample(status.reconcile_seconds_total.get(name, 0.0), labels, "_sum"))
+        summary.append(sample(float(runs.get(name, 0)), labels, "_count"))
+    last_at, last_ok = status.last_reconcile_at, status.last_reconcile_ok
+    return [
+        family(
             "syncsvc_reconcile_runs_total",
             "counter",
             "Passes de synchronisation par cible depuis le démarrage du processus.",
             _per_target(runs, targets),
         ),
-        F(
+        family(
             "syncsvc_reconcile_errors_total",
             "counter",
             "Passes de synchronisation en erreur par cible depuis le démarrage du processus.",
             _per_target(dict(status.reconcile_errors), targets),
         ),
-        F(
+        family(
             "syncsvc_reconcile_duration_seconds",
             "summary",
             "Durée des passes de synchronisation par cible (somme et nombre).",
             tuple(summary),
         ),
-        F(
+        family(
             "syncsvc_reconcile_last_duration_seconds",
             "gauge",
             "Durée de la dernière passe de synchronisation par cible.",
             tuple(
-                S(seconds, {"target": name})
+                sample(seconds, {"target": name})
                 for name, seconds in sorted(status.reconcile_seconds.items())
             ),
         ),
-        F(
+        family(
             "syncsvc_last_reconcile_timestamp_seconds",
             "gauge",
             "Fin de la dernière passe de synchronisation (secondes depuis l'époque Unix).",
-            (S(status.last_reconcile_at.timestamp()),) if status.last_reconcile_at else (),
+            (sample(last_at.timestamp()),) if last_at else (),
         ),
-        F(
+        family(
             "syncsvc_last_reconcile_success",
             "gauge",
             "1 si la dernière passe de synchronisation a réussi sur toutes les cibles, sinon 0.",
-            (S(1.0 if status.last_reconcile_ok else 0.0),)
-            if status.last_reconcile_ok is not None
-            else (),
+            (sample(1.0 if last_ok else 0.0),) if last_ok is not None else (),
         ),
-        F(
+        family(
+            "syncsvc_mails_sent_total",
+            "counter",
+            "Messages remis au relais depuis le démarrage du processus.",
+            (sample(float(status.mails_sent)),),
+        ),
+        family(
+            "syncsvc_mails_failed_total",
+            "counter",
+            "Envois échoués depuis le démarrage du processus.",
+            (sample(float(status.mails_failed)),),
+        ),
+    ]
+
+
+def _store_families(web: Web, targets: list[str]) -> list[metrics.Family]:
+    family, sample = metrics.Family, metrics.Sample
+    outbox = {"pending": 0, "sent": 0, "dead": 0, **web.store.outbox_counts()}
+    return [
+        family(
             "syncsvc_items",
             "gauge",
             "Éléments enregistrés comme publiés, par cible.",
             _per_target(web.store.item_counts(), targets),
         ),
-        F(
+        family(
             "syncsvc_item_errors",
             "gauge",
             "Éléments en erreur lors de la dernière tentative, par cible.",
             _per_target(web.store.item_error_counts(), targets),
         ),
-        F(
+        family(
             "syncsvc_outbox_messages",
             "gauge",
             "Messages de la file d'envoi par état (pending, sent, dead).",
-            tuple(S(float(n), {"state": state}) for state, n in sorted(outbox.items())),
-        ),
-        F(
-            "syncsvc_mails_sent_total",
-            "counter",
-            "Messages remis au relais depuis le démarrage du processus.",
-            (S(float(status.mails_sent)),),
-        ),
-        F(
-            "syncsvc_mails_failed_total",
-            "counter",
-            "Envois échoués depuis le démarrage du processus.",
-            (S(float(status.mails_failed)),),
+            tuple(sample(float(n), {"state": state}) for state, n in sorted(outbox.items())),
         ),
     ]
+
+
+def _plan_families(web: Web) -> list[metrics.Family]:
+    family, sample = metrics.Family, metrics.Sample
     try:
         snapshot = web.board.snapshot(web.clock())
     except ConfigError:
-        return families
+        return []
     counts = snapshot.milestone_counts
-    families += [
-        F(
+    return [
+        family(
             "syncsvc_milestones",
             "gauge",
             "Jalons des sessions non annulées, par statut, à l'heure du service.",
-            tuple(S(float(counts[s]), {"status": s}) for s in STATUSES),
+            tuple(sample(float(counts[s]), {"status": s}) for s in STATUSES),
         ),
-        F(
+        family(
             "syncsvc_overdue_milestones",
             "gauge",
             "Jalons en retard des sessions non annulées.",
-            (S(float(counts["overdue"])),),
+            (sample(float(counts["overdue"])),),
         ),
-        F(
+        family(
             "syncsvc_sessions",
             "gauge",
             "Sessions chargées depuis la configuration.",
-            (S(float(len(snapshot.views))),),
+            (sample(float(len(snapshot.views))),),
         ),
-        F(
+        family(
             "syncsvc_config_problems",
             "gauge",
             "Problèmes de chargement de la configuration (fichiers en erreur).",
-            (S(float(len(snapshot.config.problems))),),
+            (sample(float(len(snapshot.config.problems))),),
         ),
     ]
-    return families
 
 
 def healthz(_: Request) -> Response:

@@ -27,7 +27,8 @@ from syncsvc.app.apply import RetryPolicy
 from syncsvc.app.sync import Renderer, Syncer, TargetReport
 from syncsvc.app.targets import make_target
 from syncsvc.calendars.base import Item, Write, Written
-from syncsvc.calendars.google import GoogleTarget, RateLimiter, RateLimiters
+from syncsvc.calendars.google import GoogleTarget
+from syncsvc.calendars.quota import RateLimiter, RateLimiters
 from syncsvc.core.config import Config
 from syncsvc.core.entries import Entry, uid_for
 from syncsvc.core.planner import plan_all
