@@ -14,15 +14,25 @@ Usage::
         ...
         assert server.proxy.writes == 0
 
+One running server can serve many tests: ``server.fresh()`` gives each its own empty calendar
+home (a new user, or the single user's home emptied) behind the restored proxy::
+
+    with radicale_server(tmp_path) as shared:      # once per session
+        with shared.fresh() as server:             # once per test
+            ...
+
 No pytest fixtures live here on purpose: ``conftest.py`` builds them from these context managers.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
+import dataclasses
 import gzip
 import http.client
 import imaplib
+import itertools
 import os
 import pwd
 import shutil
@@ -36,11 +46,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, cast
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
 
 __all__ = [
     "CYRUS_PACKAGES",
@@ -353,6 +365,7 @@ class CountingProxy:
       ``ConnectionError``); a request already in flight on a kept-alive connection at that very
       moment can instead see a ``RemoteProtocolError``-style disconnect (still an
       ``httpx.TransportError``). ``up()`` rebinds the same port.
+    * ``restore()`` undoes all of that for the next test: up, no pending fault, counts at zero.
     """
 
     def __init__(
@@ -471,6 +484,12 @@ class CountingProxy:
             self.forwarded.clear()
             self.log.clear()
 
+    def restore(self) -> None:
+        """As new for the next test: up, no pending fault, counts and log at zero."""
+        self.up()
+        self.clear_faults()
+        self.reset()
+
     def _record(self, method: str, path: str, status: int, *, forwarded: bool) -> None:
         with self._lock:
             self.counts[method] += 1
@@ -562,6 +581,10 @@ class CalDAVServer:
     ``url`` is the proxy's base URL with a trailing slash (give it to clients); ``home_url`` is
     the principal's calendar home (create calendars under it) on the proxy;
     ``upstream_url`` reaches the server directly, bypassing counting and faults.
+
+    ``add_user`` (servers with several users) makes a user with ``password`` and returns the
+    path of its calendar home; ``keep`` (single-user servers) names the home's collections that
+    were there at start. :meth:`fresh` uses one or the other.
     """
 
     name: str
@@ -572,6 +595,9 @@ class CalDAVServer:
     proxy: CountingProxy
     upstream_url: str
     storage: Path
+    add_user: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
+    keep: frozenset[str] = frozenset()
+    _serial: Iterator[int] = field(default_factory=itertools.count, repr=False, compare=False)
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -581,6 +607,80 @@ class CalDAVServer:
     def calendar_url(self, name: str) -> str:
         """URL (on the proxy) of the calendar collection ``name`` under the home."""
         return f"{self.home_url}{name.strip('/')}/"
+
+    @contextmanager
+    def fresh(self) -> Iterator[CalDAVServer]:
+        """This running server as one test should find it: clean, as if just started.
+
+        The proxy is restored (up, no pending fault, counts at zero) on entry and on exit. A
+        server with several users (Radicale, Cyrus) yields a view of itself as a new user
+        (``USERNAME-N``, same password) whose calendar home is empty, and whose UIDs therefore
+        clash with no other test's, even on Cyrus, where a UID is unique per user. A single-user
+        server (Xandikos) has every collection of its home but those in ``keep`` deleted on
+        entry (checked) and on exit, so a calendar name can be reused by the next test.
+        """
+        self.proxy.restore()
+        try:
+            if self.add_user is not None:
+                user = f"{self.username}-{next(self._serial) + 1}"
+                home = self.add_user(user)
+                yield dataclasses.replace(self, username=user, home_url=f"{self.proxy.url}{home}")
+            else:
+                self._empty_home()
+                yield self
+                self._empty_home()
+        finally:
+            self.proxy.restore()
+
+    # -- the home, read and emptied directly on the server (not counted) ----------------------
+
+    @property
+    def home_path(self) -> str:
+        return urlsplit(self.home_url).path
+
+    def home_members(self) -> set[str]:
+        """Names of what the calendar home holds (its calendars), straight from the server."""
+        status, body = self._direct("PROPFIND", self.home_path, depth="1")
+        if status != 207:
+            raise RuntimeError(f"{self.name}: PROPFIND {self.home_path} answered {status}")
+        home = self.home_path.rstrip("/")
+        names = set()
+        for href in ElementTree.fromstring(body).iter("{DAV:}href"):
+            path = unquote(urlsplit(href.text or "").path).rstrip("/")
+            if path != home and path.startswith(f"{home}/"):
+                names.add(path[len(home) + 1 :])
+        return names
+
+    def _empty_home(self) -> None:
+        for name in sorted(self.home_members() - self.keep):
+            status, _ = self._direct("DELETE", f"{self.home_path}{name}/")
+            if status not in (200, 204, 404):
+                raise RuntimeError(f"{self.name}: DELETE {self.home_path}{name}/ -> {status}")
+        if left := self.home_members() - self.keep:
+            raise RuntimeError(f"{self.name}: {self.home_path} still holds {sorted(left)}")
+
+    def _direct(self, method: str, path: str, *, depth: str | None = None) -> tuple[int, bytes]:
+        upstream = urlsplit(self.upstream_url)
+        conn = http.client.HTTPConnection(
+            upstream.hostname or LOCALHOST, upstream.port, timeout=30.0
+        )
+        headers = {} if depth is None else {"Depth": depth, "Content-Type": "application/xml"}
+        if self.auth is not None:
+            token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        body = _PROPFIND_RESOURCETYPE if method == "PROPFIND" else None
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+
+_PROPFIND_RESOURCETYPE: Final = (
+    b'<?xml version="1.0" encoding="utf-8"?>'
+    b'<propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>'
+)
 
 
 def _tail(path: Path, limit: int = 4000) -> str:
@@ -659,10 +759,16 @@ def _running(name: str, workdir: Path, argv_for_port: Callable[[int], list[str]]
 
 @contextmanager
 def _proxied(
-    name: str, upstream_port: int, username: str, password: str, home_path: str, storage: Path
+    name: str,
+    upstream_port: int,
+    username: str,
+    password: str,
+    home_path: str,
+    storage: Path,
+    add_user: Callable[[str], str] | None = None,
 ) -> Iterator[CalDAVServer]:
     with CountingProxy(LOCALHOST, upstream_port) as proxy:
-        yield CalDAVServer(
+        server = CalDAVServer(
             name=name,
             url=f"{proxy.url}/",
             username=username,
@@ -671,7 +777,11 @@ def _proxied(
             proxy=proxy,
             upstream_url=f"http://{LOCALHOST}:{upstream_port}/",
             storage=storage,
+            add_user=add_user,
         )
+        if add_user is None:  # single user: what its home holds now is kept by fresh()
+            server = dataclasses.replace(server, keep=frozenset(server.home_members()))
+        yield server
 
 
 @contextmanager
@@ -679,6 +789,8 @@ def radicale_server(tmp: Path) -> Iterator[CalDAVServer]:
     """Radicale (``python -m radicale``) with htpasswd auth: user ``coordination``/``secret``.
 
     Storage is ``tmp/radicale/collections``; calendars live at ``/coordination/NAME/``.
+    ``add_user`` appends a user to the htpasswd file (Radicale reads it again when it changes);
+    its calendars live at ``/USER/NAME/``.
     """
     workdir = tmp / "radicale"
     storage = workdir / "collections"
@@ -686,6 +798,11 @@ def radicale_server(tmp: Path) -> Iterator[CalDAVServer]:
     users = workdir / "users"
     users.write_text(f"{RADICALE_USER}:{RADICALE_PASSWORD}\n")
     config = workdir / "config"
+
+    def add_user(username: str) -> str:
+        with users.open("a") as file:
+            file.write(f"{username}:{RADICALE_PASSWORD}\n")
+        return f"/{username}/"
 
     def argv(port: int) -> list[str]:
         config.write_text(
@@ -711,7 +828,13 @@ def radicale_server(tmp: Path) -> Iterator[CalDAVServer]:
     with (
         _running("radicale", workdir, argv) as port,
         _proxied(
-            "radicale", port, RADICALE_USER, RADICALE_PASSWORD, f"/{RADICALE_USER}/", storage
+            "radicale",
+            port,
+            RADICALE_USER,
+            RADICALE_PASSWORD,
+            f"/{RADICALE_USER}/",
+            storage,
+            add_user,
         ) as server,
     ):
         yield server
@@ -722,7 +845,8 @@ def xandikos_server(tmp: Path) -> Iterator[CalDAVServer]:
     """Xandikos (``python -m xandikos serve --defaults``), no auth, single user at ``/user/``.
 
     Storage is ``tmp/xandikos/data`` (state in ``tmp/xandikos/state``); calendars live at
-    ``/user/calendars/NAME/`` (``--defaults`` also creates ``/user/calendars/calendar/``).
+    ``/user/calendars/NAME/`` (``--defaults`` also creates ``/user/calendars/calendar/``, which
+    :meth:`CalDAVServer.fresh` keeps while it deletes every other calendar of the home).
     """
     workdir = tmp / "xandikos"
     storage = workdir / "data"
@@ -915,18 +1039,26 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-@contextmanager
-def _cyrus_running(root: Path) -> Iterator[int]:
-    """Start ``master`` on free ports, wait for HTTP and one IMAP login, yield the HTTP port."""
-    account = pwd.getpwnam(_CYRUS_RUN_AS)
-    for name in ("config", "spool", "sieve", "tmp", "run/proc", "run/lock", "run/socket"):
-        (root / name).mkdir(parents=True, exist_ok=True)
+def _sasl_user(root: Path, username: str, password: str) -> None:
+    """Add a user to the instance's sasldb (read again at every login), owned by ``cyrus``."""
+    sasldb = root / "sasldb2"
     subprocess.run(
-        [str(SASLPASSWD2), "-c", "-p", "-f", str(root / "sasldb2"), "-u", _CYRUS_REALM, CYRUS_USER],
-        input=CYRUS_PASSWORD.encode(),
+        [str(SASLPASSWD2), "-c", "-p", "-f", str(sasldb), "-u", _CYRUS_REALM, username],
+        input=password.encode(),
         capture_output=True,
         check=True,
     )
+    account = pwd.getpwnam(_CYRUS_RUN_AS)
+    os.chown(sasldb, account.pw_uid, account.pw_gid)
+
+
+@contextmanager
+def _cyrus_running(root: Path) -> Iterator[tuple[int, int]]:
+    """Start ``master`` on free ports, wait for HTTP and one IMAP login, yield both ports."""
+    account = pwd.getpwnam(_CYRUS_RUN_AS)
+    for name in ("config", "spool", "sieve", "tmp", "run/proc", "run/lock", "run/socket"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    _sasl_user(root, CYRUS_USER, CYRUS_PASSWORD)
     log_path = root / "master.log"
     for attempt in range(3):
         http_port, imap_port = free_port(), free_port()
@@ -974,7 +1106,7 @@ def _cyrus_running(root: Path) -> Iterator[int]:
                 time.sleep(_POLL_INTERVAL)
             else:
                 _imap_login(imap_port, CYRUS_USER, CYRUS_PASSWORD, deadline)
-                yield http_port
+                yield http_port, imap_port
                 return
         finally:
             _stop_group(proc)
@@ -995,7 +1127,8 @@ def cyrus_server(tmp: Path) -> Iterator[CalDAVServer]:
     LOGIN at start. Clients go to ``/dav/calendars/``; calendars live at
     ``/dav/calendars/user/coordination/NAME/`` (Cyrus also creates a ``Default/`` calendar).
     Cyrus is strict: a UID must be unique across all the user's calendars, and a timed DTSTART
-    needs a DTEND or DURATION.
+    needs a DTEND or DURATION. ``add_user`` adds a user to the sasldb and logs it in once over
+    IMAP (which creates its mailbox); its calendars live at ``/dav/calendars/user/USER/NAME/``.
     """
     reason = cyrus_available()
     if reason is not None:
@@ -1007,9 +1140,16 @@ def cyrus_server(tmp: Path) -> Iterator[CalDAVServer]:
         with suppress(OSError):
             link.symlink_to(root, target_is_directory=True)
         with (
-            _cyrus_running(root) as port,
+            _cyrus_running(root) as (port, imap_port),
             CountingProxy(LOCALHOST, port) as proxy,
         ):
+
+            def add_user(username: str) -> str:
+                _sasl_user(root, username, CYRUS_PASSWORD)
+                deadline = time.monotonic() + _START_TIMEOUT
+                _imap_login(imap_port, username, CYRUS_PASSWORD, deadline)
+                return f"/dav/calendars/user/{username}/"
+
             yield CalDAVServer(
                 name="cyrus",
                 url=f"{proxy.url}/dav/calendars/",
@@ -1019,6 +1159,7 @@ def cyrus_server(tmp: Path) -> Iterator[CalDAVServer]:
                 proxy=proxy,
                 upstream_url=f"http://{LOCALHOST}:{port}/",
                 storage=root,
+                add_user=add_user,
             )
     finally:
         shutil.rmtree(root, ignore_errors=True)

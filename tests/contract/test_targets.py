@@ -9,7 +9,6 @@ and ``test_google_target.py``.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -26,7 +25,7 @@ from syncsvc.state.store import Store
 from tests.contract import test_caldav_target as caldav
 from tests.contract import test_google_target as google
 from tests.google_emulator import CalendarEmulator
-from tests.servers import cyrus_server, ensure_cyrus, radicale_server, xandikos_server
+from tests.servers import CalDAVServer
 
 NOW = caldav.NOW
 SA = caldav.SA
@@ -198,11 +197,12 @@ class _stopped(AbstractContextManager[None]):  # used like a function
         self._up()
 
 
-SERVERS = {"radicale": radicale_server, "xandikos": xandikos_server, "cyrus": cyrus_server}
-
-
 @pytest.fixture(params=["radicale", "xandikos", "cyrus", "google"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    fresh_caldav: Callable[[str], CalDAVServer],
+) -> Iterator[Backend]:
     shutil.copytree(caldav.ROOT / "config", tmp_path / "config")
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     store.migrate()
@@ -212,12 +212,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
                 emulator.add_calendar(google.CALENDAR)
                 yield _google_backend(google.World(emulator, tmp_path, store))
         else:
-            if request.param == "cyrus" and (reason := ensure_cyrus()) is not None:
-                if os.environ.get("CI"):
-                    pytest.fail(f"Cyrus is needed in CI: {reason}")
-                pytest.skip(reason)
-            with SERVERS[request.param](tmp_path / "server") as server:
-                yield _caldav_backend(request.param, caldav.World(server, tmp_path, store))
+            server = fresh_caldav(request.param)
+            yield _caldav_backend(request.param, caldav.World(server, tmp_path, store))
     finally:
         store.close()
 

@@ -105,12 +105,16 @@ def test_server_behind_counting_proxy(server: CalDAVServer) -> None:
     assert proxy.counts["PUT"] == 2
 
 
-def test_cyrus_behind_counting_proxy(tmp_path: Path) -> None:
+def _needs_cyrus() -> None:
     reason = ensure_cyrus()
     if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(f"Cyrus is required in CI: {reason}")
         pytest.skip(reason)
+
+
+def test_cyrus_behind_counting_proxy(tmp_path: Path) -> None:
+    _needs_cyrus()
     with cyrus_server(tmp_path) as server, httpx.Client(auth=server.auth, timeout=10.0) as http:
         proxy = server.proxy
         calendar_url = server.home_url + "test/"
@@ -129,3 +133,45 @@ def test_cyrus_behind_counting_proxy(tmp_path: Path) -> None:
         got = http.get(f"{calendar_url}x.ics")
         assert got.status_code == 200
         assert "UID:servers-self-test@syncsvc.test" in got.text
+
+
+@pytest.mark.parametrize(
+    "start", [radicale_server, xandikos_server, cyrus_server], ids=["radicale", "xandikos", "cyrus"]
+)
+def test_fresh_gives_each_test_an_empty_home_behind_a_restored_proxy(
+    start: Starter, tmp_path: Path
+) -> None:
+    if start is cyrus_server:
+        _needs_cyrus()
+    headers = {"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"}
+    with start(tmp_path) as shared:
+        at_start = shared.home_members()
+        with shared.fresh() as first, httpx.Client(auth=first.auth, timeout=10.0) as http:
+            assert first.proxy is shared.proxy
+            assert http.request("MKCALENDAR", first.calendar_url("test")).status_code == 201
+            put = http.put(f"{first.calendar_url('test')}x.ics", content=EVENT, headers=headers)
+            assert put.status_code == 201, put.text
+            assert "test" in first.home_members()
+            first.proxy.fail_next(5, 503)
+            first.proxy.down()  # as a test that fails inside `with backend.down()` leaves it
+        assert shared.proxy.is_up
+        assert shared.proxy.total == 0
+
+        with shared.fresh() as second, httpx.Client(auth=second.auth, timeout=10.0) as http:
+            assert second.proxy.total == 0
+            assert "test" not in second.home_members()
+            if shared.add_user is None:  # Xandikos: one user, whose home was emptied
+                assert second.home_url == first.home_url == shared.home_url
+                assert second.home_members() == at_start == shared.keep
+            else:  # a new user with its own home; the shared one's password is refused
+                assert second.username not in (first.username, shared.username)
+                assert second.home_url != first.home_url
+                assert http.get(second.home_url, auth=(second.username, "wrong")).status_code == 401
+            # No fault left over; the same calendar name and UID again (on Cyrus, a UID must be
+            # unique across all of one user's calendars, so this needs a user of its own).
+            assert http.request("MKCALENDAR", second.calendar_url("test")).status_code == 201
+            put = http.put(f"{second.calendar_url('test')}x.ics", content=EVENT, headers=headers)
+            assert put.status_code == 201, put.text
+            assert second.proxy.writes == 2  # this test's own, no more
+        if shared.add_user is None:
+            assert shared.home_members() == shared.keep  # emptied on exit too
