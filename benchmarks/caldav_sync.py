@@ -38,7 +38,7 @@ from syncsvc.formats.ical import resource_bytes  # noqa: E402
 from syncsvc.inputs.loader import load_config  # noqa: E402
 from syncsvc.inputs.settings import TargetSettings  # noqa: E402
 from syncsvc.state.store import Store  # noqa: E402
-from tests.servers import radicale_server  # noqa: E402
+from tests.harness.servers import radicale_server  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)
 CENTRES = ["centre-a", "centre-b", "centre-c", "centre-d"]

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import generate  # noqa: E402
 from syncsvc.state.store import Store  # noqa: E402
 from syncsvc.web.auth import hash_password  # noqa: E402
-from tests.servers import free_port, radicale_server  # noqa: E402
+from tests.harness.servers import free_port, radicale_server  # noqa: E402
 
 CENTRES = [f"centre-{i:02d}" for i in range(20)]
 

@@ -45,7 +45,7 @@ from syncsvc.core.planner import Planned, plan_all  # noqa: E402
 from syncsvc.inputs.loader import load_config  # noqa: E402
 from syncsvc.inputs.settings import TargetSettings  # noqa: E402
 from syncsvc.state.store import Store  # noqa: E402
-from tests.google_emulator import CalendarEmulator  # noqa: E402
+from tests.harness.google_emulator import CalendarEmulator  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)
 CENTRES = ["centre-a", "centre-b", "centre-c", "centre-d"]

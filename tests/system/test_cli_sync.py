@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syncsvc.cli import main
-from tests.servers import CalDAVServer, free_port, radicale_server
+from tests.harness.servers import CalDAVServer, free_port, radicale_server
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = ["--now", "2026-11-23"]

@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from syncsvc.state.store import Store
 from syncsvc.web.auth import hash_password
-from tests.servers import CalDAVServer, free_port, radicale_server
+from tests.harness.servers import CalDAVServer, free_port, radicale_server
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-12-01T09:00+04:00"

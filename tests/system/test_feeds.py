@@ -14,7 +14,7 @@ from icalendar import Calendar
 from syncsvc.inputs.settings import load_settings
 from syncsvc.state.store import Store
 from syncsvc.web import create_app
-from tests.servers import serve_app
+from tests.harness.servers import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import Settings
 from syncsvc.mailer.smtp import SmtpTransport
 from syncsvc.state.store import Store
-from tests.servers import free_port
+from tests.harness.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REUNION = ZoneInfo("Indian/Reunion")

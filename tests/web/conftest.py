@@ -24,7 +24,7 @@ from syncsvc.inputs.settings import Settings, WebSettings, WebUser, load_setting
 from syncsvc.state.store import Store
 from syncsvc.web import create_app
 from syncsvc.web.auth import hash_password
-from tests.servers import serve_app
+from tests.harness.servers import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
 # A Monday when every status shows: the SA session has overdue and due-soon milestones.

@@ -10,7 +10,7 @@ from syncsvc.core.planner import plan_session
 from syncsvc.formats import prometheus as metrics
 from syncsvc.formats.timeline import COLOURS, timeline_svg
 from syncsvc.inputs.loader import load_ruleset
-from tests import factories
+from tests.harness import factories
 
 NS = "{http://www.w3.org/2000/svg}"
 TODAY = date(2027, 1, 4)

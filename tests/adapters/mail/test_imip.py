@@ -22,8 +22,8 @@ from syncsvc.core.entries import uid_for
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import Settings
 from syncsvc.state.store import Store
+from tests.adapters.mail.conftest import NOW, Received, SmtpServer, mail_settings
 from tests.interop.test_icalendar_clients import Validator
-from tests.mailer.conftest import NOW, Received, SmtpServer, mail_settings
 
 SESSION = "sa-2027-03-st-andre"
 MEMBER = "c.maillot@jury.example"

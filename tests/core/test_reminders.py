@@ -9,7 +9,7 @@ from syncsvc.core.model import Centre, Session
 from syncsvc.core.planner import plan_session
 from syncsvc.core.reminders import Notification, Policy, due_notifications
 from syncsvc.inputs.loader import load_ruleset
-from tests.factories import centre, session
+from tests.harness.factories import centre, session
 
 RULESET = load_ruleset()
 REUNION = ZoneInfo("Indian/Reunion")

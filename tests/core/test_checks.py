@@ -11,7 +11,7 @@ from syncsvc.core.checks import check_session
 from syncsvc.core.model import Centre, Session
 from syncsvc.core.planner import plan_session
 from syncsvc.inputs.loader import load_ruleset
-from tests.factories import SESSION, centre, session
+from tests.harness.factories import SESSION, centre, session
 
 RULESET = load_ruleset()
 NOW = date(2026, 11, 23)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from caldav.davclient import DAVClient
 
-from tests.servers import (
+from tests.harness.servers import (
     CalDAVServer,
     cyrus_server,
     ensure_cyrus,

@@ -37,8 +37,8 @@ from syncsvc.formats.google_event import event_id
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings
 from syncsvc.state.store import Store
-from tests.contract.test_caldav_target import AUDIENCE, NOW, ROOT, SA
-from tests.google_emulator import CalendarEmulator
+from tests.adapters.calendars.test_caldav_target import AUDIENCE, NOW, ROOT, SA
+from tests.harness.google_emulator import CalendarEmulator
 
 CALENDAR = "examens-st-andre@group.calendar.google.com"
 TOKEN = "ya29.test-access-token"

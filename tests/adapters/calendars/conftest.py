@@ -6,7 +6,13 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.servers import CalDAVServer, cyrus_server, ensure_cyrus, radicale_server, xandikos_server
+from tests.harness.servers import (
+    CalDAVServer,
+    cyrus_server,
+    ensure_cyrus,
+    radicale_server,
+    xandikos_server,
+)
 
 SERVERS = {"radicale": radicale_server, "xandikos": xandikos_server, "cyrus": cyrus_server}
 

@@ -14,7 +14,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from tests.google_emulator import CalendarEmulator, Discovery, parse_fields, select_fields
+from tests.harness.google_emulator import CalendarEmulator, Discovery, parse_fields, select_fields
 
 CAL = "centre@example.org"
 TOKEN = "emulator-token"

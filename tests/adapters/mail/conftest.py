@@ -41,7 +41,7 @@ from syncsvc.mailer.smtp import SmtpTransport
 from syncsvc.state.store import OutboxRow, Store
 from tests.interop.test_icalendar_clients import icaljs as icaljs  # the ical.js validator
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "config"
 SENDER = "Service examens <examens@example.fr>"
 SMTP_USER = "relais-examens"

@@ -22,7 +22,7 @@ from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import Settings
 from syncsvc.mailer.smtp import RateLimit
 from syncsvc.state.store import Store
-from tests.mailer.conftest import (
+from tests.adapters.mail.conftest import (
     NOW,
     SENDER,
     SMTP_PASSWORD,

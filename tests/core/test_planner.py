@@ -15,7 +15,7 @@ from syncsvc.core.model import Milestone
 from syncsvc.core.planner import plan_session
 from syncsvc.core.rules import Ruleset
 from syncsvc.inputs.loader import load_ruleset
-from tests.factories import centre, session
+from tests.harness.factories import centre, session
 
 RULESET = load_ruleset()
 NOW = date(2026, 11, 23)

@@ -22,10 +22,10 @@ import pytest
 from syncsvc.app.sync import TargetReport
 from syncsvc.core.planner import plan_all
 from syncsvc.state.store import Store
-from tests.contract import test_caldav_target as caldav
-from tests.contract import test_google_target as google
-from tests.google_emulator import CalendarEmulator
-from tests.servers import CalDAVServer
+from tests.adapters.calendars import test_caldav_target as caldav
+from tests.adapters.calendars import test_google_target as google
+from tests.harness.google_emulator import CalendarEmulator
+from tests.harness.servers import CalDAVServer
 
 NOW = caldav.NOW
 SA = caldav.SA

@@ -10,7 +10,7 @@ from syncsvc.core.entries import entry_for, uid_for
 from syncsvc.core.planner import plan_session
 from syncsvc.formats.ical import calendar_of
 from syncsvc.inputs.loader import load_ruleset
-from tests.factories import centre, session
+from tests.harness.factories import centre, session
 
 RULESET = load_ruleset()
 AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

@@ -26,9 +26,9 @@ from syncsvc.core.planner import plan_all
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings
 from syncsvc.state.store import Store
-from tests.servers import CalDAVServer
+from tests.harness.servers import CalDAVServer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CALENDAR = "examens-st-andre"
 AUDIENCE = "coordinators:afpar-st-andre"
