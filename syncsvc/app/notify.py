@@ -19,7 +19,13 @@ from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
 from syncsvc.core.planner import Planned, plan_all
 from syncsvc.core.reminders import Policy, due_notifications
-from syncsvc.formats.mail import DoneLink, compose, compose_invitation, subject_for
+from syncsvc.formats.mail import (
+    DoneLink,
+    compose,
+    compose_deletion_hold,
+    compose_invitation,
+    subject_for,
+)
 from syncsvc.inputs.settings import Settings, mail_credentials
 from syncsvc.mailer.smtp import MaildirTransport, RateLimit, SmtpTransport, Transport
 from syncsvc.state.store import Store
@@ -105,6 +111,7 @@ def notify(
     planned = plan_all(config, store.done_marks(), now)
     report.queued += _queue_notifications(settings, store, planned, now, dry_run)
     report.queued += _queue_invitations(settings, config, store, planned, now, dry_run)
+    report.queued += _queue_alerts(settings, store, now, dry_run)
     if not dry_run:
         mailer = transport or transport_of(settings, config.directory)
         report.drained = drain(store, mailer, instant(now), fence=fence)
@@ -150,6 +157,38 @@ def _queue_notifications(
             session_id=n.session.id if n.session else None,
             milestone_id=n.milestone.id if n.milestone else None,
         )
+    return queued
+
+
+def _queue_alerts(settings: Settings, store: Store, now: Now, dry_run: bool) -> list[Queued]:
+    """Tell the administrators, once per set, that deletions wait for their confirmation."""
+    queued = []
+    moment = instant(now)
+    for state in store.held_deletions():
+        for email in settings.mail.alerts_to:
+            key = f"deletion_hold:{state.target}:{state.held_fingerprint}:{email}"
+            if store.has_key(key):
+                continue
+            message = compose_deletion_hold(
+                state.target,
+                state.held_reason or "",
+                settings.mail.sender,
+                email,
+                key,
+                moment,
+                settings.dashboard_url,
+            )
+            queued.append(Queued(key, email, str(message["Subject"]), moment))
+            if not dry_run:
+                store.enqueue(
+                    key=key,
+                    kind="alert",
+                    recipient=str(message["To"]),
+                    subject=str(message["Subject"]),
+                    message_id=str(message["Message-ID"]),
+                    message=message.as_bytes(policy=SMTP),
+                    now=moment,
+                )
     return queued
 
 

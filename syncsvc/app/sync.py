@@ -23,8 +23,18 @@ from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
 from syncsvc.core.entries import Entry, entry_for
 from syncsvc.core.planner import Planned, plan_all
-from syncsvc.core.reconcile import Desired, Plan, Recorded, diff, protected_sessions, remote_changes
-from syncsvc.errors import MassDeleteRefused, NotFound, RemoteError, SyncsvcError
+from syncsvc.core.reconcile import (
+    Desired,
+    Plan,
+    Recorded,
+    deletes_fingerprint,
+    deletion_hold,
+    diff,
+    protected_sessions,
+    remote_changes,
+    without_deletes,
+)
+from syncsvc.errors import NotFound, RemoteError, SyncsvcError
 from syncsvc.formats.fingerprint import content_hash
 from syncsvc.inputs.settings import Settings, TargetSettings
 from syncsvc.state.store import Store
@@ -157,6 +167,7 @@ class Syncer:
                         instant(now),
                         dry_run=dry_run,
                         max_delete_share=settings.max_delete_share,
+                        max_delete_items=settings.max_delete_items,
                         dashboard_url=settings.dashboard_url,
                     )
                 )
@@ -175,6 +186,7 @@ class Syncer:
         *,
         dry_run: bool = False,
         max_delete_share: float = 0.5,
+        max_delete_items: int = 20,
         dashboard_url: str | None = None,
     ) -> TargetReport:
         report = TargetReport(settings.name)
@@ -182,15 +194,24 @@ class Syncer:
         try:
             recorded, changes_token, found = self._fetch(name, target, dry_run)
             desired = self.renderer.desired(settings, planned, dashboard_url)
-            share = settings.max_delete_share
             plan = diff(
                 name,
                 desired,
                 recorded,
                 remote_changes=found,
                 protected_sessions=protected_in(config, self.store, recorded.values()),
-                max_delete_share=max_delete_share if share is None else share,
-                force=self.force,
+                force=True,  # deletions are weighed below, where a person can confirm them
+            )
+            plan = self._weigh_deletions(
+                plan,
+                recorded,
+                config,
+                settings,
+                max_delete_share,
+                max_delete_items,
+                report,
+                now,
+                dry_run=dry_run,
             )
             report.plan = plan
             if dry_run:
@@ -203,13 +224,51 @@ class Syncer:
                     token = self._token_after_writes(name, target, token)
                 self.store.record_sync_token(name, token)
                 self.store.record_success(name, now)
-        except MassDeleteRefused as exc:
-            report.refused = str(exc)
         except RemoteError as exc:
             report.errors.append(str(exc))
         if not dry_run and not report.ok:
             self.store.record_failure(name, report.refused or "; ".join(report.errors[:3]), now)
         return report
+
+    def _weigh_deletions(
+        self,
+        plan: Plan,
+        recorded: dict[str, Recorded],
+        config: Config,
+        settings: TargetSettings,
+        max_share: float,
+        max_items: int,
+        report: TargetReport,
+        now: datetime,
+        *,
+        dry_run: bool,
+    ) -> Plan:
+        """The plan to run: its deletions wait for a person's confirmation when
+        :func:`deletion_hold` says so, unless ``--force`` or a confirmation of exactly this set
+        (from the targets page); everything else goes on meanwhile."""
+        reason = deletion_hold(
+            plan,
+            recorded,
+            max_share=max_share if settings.max_delete_share is None else settings.max_delete_share,
+            max_items=max_items if settings.max_delete_items is None else settings.max_delete_items,
+            loaded=frozenset(config.sessions),
+            intended=frozenset(s.id for s in config.sessions.values() if s.cancelled),
+        )
+        state = self.store.target_state(settings.name)
+        fingerprint = deletes_fingerprint(plan)
+        confirmed = state.confirmed_fingerprint == fingerprint
+        if reason is None or self.force or confirmed:
+            if state.held_fingerprint is not None and not dry_run:
+                self.store.record_held(settings.name, None, None, now)
+            return plan
+        report.refused = (
+            f"suppressions en attente de confirmation : {reason} ; vérifier le dossier des "
+            "sessions, puis confirmer sur la page « Calendriers » du tableau de bord ou "
+            "relancer avec --force"
+        )
+        if not dry_run and state.held_fingerprint != fingerprint:
+            self.store.record_held(settings.name, fingerprint, reason, now)
+        return without_deletes(plan)
 
     def _fetch(
         self, name: str, target: Target, dry_run: bool

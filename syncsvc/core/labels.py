@@ -67,6 +67,7 @@ OUTBOX_LABELS: Final = {
     "pending": "en attente",
     "sent": "envoyé",
     "skipped": "non envoyé (manqué)",
+    "sending": "en cours d'envoi",
 }
 """States of an outbox message."""
 MAIL_KINDS: Final = {
@@ -75,6 +76,7 @@ MAIL_KINDS: Final = {
     "digest": "récapitulatif",
     "candidate_info": "information candidats",
     "invitation": "invitation jury",
+    "alert": "alerte administrateur",
 }
 TARGET_KINDS: Final = {"caldav": "CalDAV", "google": "Google Agenda", "feed": "flux ICS"}
 

@@ -34,6 +34,7 @@ result right after the remote call.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -169,6 +170,62 @@ def _guard(plan: Plan, total: int, max_share: float, force: bool) -> None:
         return
     if deletes / total > max_share or deletes == total:
         raise MassDeleteRefused(plan.target, deletes, total, max_share)
+
+
+def deletion_hold(
+    plan: Plan,
+    recorded: Mapping[str, Recorded],
+    *,
+    max_share: float,
+    max_items: int,
+    loaded: frozenset[str] | None = None,
+    intended: frozenset[str] = frozenset(),
+) -> str | None:
+    """Why the plan's deletions must wait for a person's confirmation (French), or None.
+
+    Deletions of ``intended`` sessions (cancelled ones) never wait. The others wait when they
+    are a surprising share of the target, or ``max_items`` or more, or when a session that is no
+    longer in the configuration (``loaded``: the loaded sessions; its file was removed) would
+    leave a target that holds other sessions too: a folder that failed to mount, a file moved by
+    mistake or a wrong rename must never empty calendars without someone saying so.
+    """
+    deletes = [
+        op
+        for op in plan.operations
+        if op.action == "delete"
+        and op.recorded is not None
+        and op.recorded.session_id not in intended
+    ]
+    if not deletes:
+        return None
+    total = len(recorded)
+    if total >= MIN_ITEMS_FOR_SHARE_GUARD and (
+        len(deletes) / total > max_share or len(deletes) == total
+    ):
+        return f"{len(deletes)} suppressions sur {total} éléments (plus de {max_share:.0%})"
+    if loaded is not None and len({r.session_id for r in recorded.values()}) > 1:
+        gone = sorted({op.recorded.session_id for op in deletes if op.recorded} - loaded)
+        if gone:
+            names = ", ".join(f"« {s} »" for s in gone[:3]) + (" …" if len(gone) > 3 else "")
+            return (
+                f"{len(deletes)} suppression(s) : la session {names} n'est plus dans la "
+                "configuration (fichier retiré ?) et disparaîtrait de cet agenda"
+            )
+    if len(deletes) >= max_items:
+        return f"{len(deletes)} suppressions d'un coup (seuil : {max_items})"
+    return None
+
+
+def without_deletes(plan: Plan) -> Plan:
+    """The plan minus its deletions (the rest goes on while they wait)."""
+    kept = tuple(op for op in plan.operations if op.action != "delete")
+    return Plan(plan.target, kept, plan.kept + plan.count("delete"), plan.protected)
+
+
+def deletes_fingerprint(plan: Plan) -> str:
+    """Names one set of deletions, so that a confirmation applies to exactly that set."""
+    uids = sorted(op.uid for op in plan.operations if op.action == "delete")
+    return hashlib.sha256("\n".join(uids).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,34 @@ def compose(
     return message
 
 
+def compose_deletion_hold(
+    target: str,
+    reason: str,
+    sender: str,
+    email: str,
+    key: str,
+    now: datetime,
+    dashboard_url: str | None,
+) -> EmailMessage:
+    """To an administrator: deletions wait for a confirmation on ``target``."""
+    subject = f"Examens TP : suppressions en attente de confirmation sur « {target} »"
+    message = _envelope(subject, sender, email, email, key, now)
+    where = (
+        f"{dashboard_url.rstrip('/')}/targets#held-{target}"
+        if dashboard_url
+        else "la page « Calendriers » du tableau de bord"
+    )
+    message.set_content(
+        f"Bonjour,\n\nsyncsvc n'a pas supprimé des éléments de l'agenda « {target} » : "
+        f"{reason}.\n\nVérifiez le dossier des sessions (un fichier déplacé ou renommé par "
+        "erreur ne doit pas vider un agenda). Si ces sessions ont bien été retirées, confirmez "
+        f"les suppressions sur {where}, ou lancez « syncsvc sync --once --force ».\n\n"
+        "Tant qu'elles ne sont pas confirmées, ces éléments restent dans l'agenda et le reste "
+        "de la synchronisation continue.\n"
+    )
+    return message
+
+
 # --- jury invitations (iMIP) -------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from syncsvc.core.model import ClockTime, Strict
+from syncsvc.core.model import ClockTime, Email, Strict
 from syncsvc.errors import ConfigError
 from syncsvc.inputs.problems import validation_problems
 
@@ -75,8 +75,9 @@ class TargetSettings(Strict):
     """Calls per minute to this Google calendar (Google allows ~600/min/user)."""
     attendees: bool = False
     """Google only: add the jury as attendees (Workspace-internal juries; iMIP mail otherwise)."""
-    # guard
+    # guards (default: the service-wide values)
     max_delete_share: float | None = Field(default=None, ge=0, le=1)
+    max_delete_items: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _kind_needs(self) -> TargetSettings:
@@ -125,6 +126,8 @@ class MailSettings(Strict):
     send_hour: ClockTime = time(8, 0)
     rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     timeout: float = Field(default=30.0, gt=0)
+    alerts_to: tuple[Email, ...] = ()
+    """The service's administrators: told by mail when deletions wait for confirmation."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -190,7 +193,10 @@ class Settings(Strict):
     """Environment variable holding the key that signs "Marquer comme fait" links."""
     dashboard_url: str | None = None
     max_delete_share: float = Field(default=0.5, ge=0, le=1)
-    """A plan that would delete more than this share of a target's items is refused."""
+    """Deleting more than this share of a target's items waits for a person's confirmation."""
+    max_delete_items: int = Field(default=20, ge=1)
+    """Deleting this many items or more at once waits for a person's confirmation (so does a
+    session whose file left the folder, on a calendar that holds other sessions too)."""
     ruleset: str = "tp-2025"
 
     @model_validator(mode="after")

@@ -28,6 +28,12 @@ class TargetState:
     last_success_at: datetime | None
     last_error: str | None
     last_error_at: datetime | None
+    held_fingerprint: str | None = None
+    """Deletions waiting for a person's confirmation (see :func:`deletion_hold`)."""
+    held_reason: str | None = None
+    held_at: datetime | None = None
+    confirmed_fingerprint: str | None = None
+    confirmed_by: str | None = None
 
 
 class Items(StorePart):
@@ -151,6 +157,11 @@ class Targets(StorePart):
             aware(row.last_success_at),
             row.last_error,
             aware(row.last_error_at),
+            row.held_fingerprint,
+            row.held_reason,
+            aware(row.held_at),
+            row.confirmed_fingerprint,
+            row.confirmed_by,
         )
 
     def _upsert_target(self, db: Connection, target: str, **values: Any) -> None:
@@ -177,3 +188,49 @@ class Targets(StorePart):
     def record_failure(self, target: str, error: str, at: datetime) -> None:
         with self.begin() as db:
             self._upsert_target(db, target, last_error=error, last_error_at=utc(at))
+
+    def record_held(
+        self, target: str, fingerprint: str | None, reason: str | None, at: datetime
+    ) -> None:
+        """Note the deletions now waiting for confirmation (None: none wait any more)."""
+        with self.begin() as db:
+            if fingerprint is None:
+                self._upsert_target(
+                    db,
+                    target,
+                    held_fingerprint=None,
+                    held_reason=None,
+                    held_at=None,
+                    confirmed_fingerprint=None,
+                    confirmed_by=None,
+                )
+                return
+            self._upsert_target(
+                db, target, held_fingerprint=fingerprint, held_reason=reason, held_at=utc(at)
+            )
+
+    def confirm_deletions(self, target: str, fingerprint: str, by: str) -> bool:
+        """A person confirms the deletions waiting on ``target`` (exactly the set they saw)."""
+        with self.begin() as db:
+            done = db.execute(
+                update(target_state)
+                .where(
+                    target_state.c.target == target,
+                    target_state.c.held_fingerprint == fingerprint,
+                )
+                .values(confirmed_fingerprint=fingerprint, confirmed_by=by)
+            )
+        return bool(done.rowcount)
+
+    def held_deletions(self) -> list[TargetState]:
+        """Every target whose deletions wait for confirmation."""
+        with self.begin() as db:
+            names = [
+                r.target
+                for r in db.execute(
+                    select(target_state.c.target).where(
+                        target_state.c.held_fingerprint.is_not(None)
+                    )
+                )
+            ]
+        return [self.target_state(name) for name in names]

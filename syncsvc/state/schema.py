@@ -54,6 +54,11 @@ target_state = Table(
     Column("last_success_at", DateTime(timezone=True)),
     Column("last_error", Text),
     Column("last_error_at", DateTime(timezone=True)),
+    Column("held_fingerprint", String(32)),  # deletions waiting for confirmation (5)
+    Column("held_reason", Text),
+    Column("held_at", DateTime(timezone=True)),
+    Column("confirmed_fingerprint", String(32)),  # the set a person confirmed (5)
+    Column("confirmed_by", String(255)),
 )
 
 item_errors = Table(
@@ -171,6 +176,16 @@ MIGRATIONS: list[list[Step]] = [
         tables(instance_lease),
         columns(outbox, "claimed_epoch", "claimed_at"),
         columns(pushed_items, "epoch"),
+    ],
+    [  # 5: deletions that wait for a person's confirmation
+        columns(
+            target_state,
+            "held_fingerprint",
+            "held_reason",
+            "held_at",
+            "confirmed_fingerprint",
+            "confirmed_by",
+        ),
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.core import audience
@@ -14,7 +14,7 @@ from syncsvc.core.model import Centre
 from syncsvc.errors import ConfigError
 from syncsvc.inputs.settings import TargetSettings
 from syncsvc.state.store import TargetState
-from syncsvc.web.common import Context, Web, page
+from syncsvc.web.common import Context, Form, Web, action, log, page
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,36 @@ def targets_page(web: Web, ctx: Context) -> Response:
                 url,
             )
         )
-    return web.html(ctx.request, "targets.j2", ctx=ctx, rows=rows)
+    confirmed = ctx.request.query_params.get("confirme", "")
+    flash = (
+        f"Suppressions confirmées pour « {confirmed} » : elles partent à la prochaine "
+        "synchronisation."
+        if confirmed in {t.name for t in web.settings.targets}
+        else None
+    )
+    return web.html(ctx.request, "targets.j2", ctx=ctx, rows=rows, flash=flash)
 
 
-ROUTES = [Route("/targets", targets_page)]
+@action
+def confirm_deletions(web: Web, ctx: Context, form: Form) -> Response:
+    """A person confirms exactly the set of deletions the page showed them."""
+    name = ctx.request.path_params["target"]
+    fingerprint = form.get("fingerprint", "")
+    if not web.store.confirm_deletions(name, fingerprint, ctx.user.login):
+        return web.error(
+            ctx.request,
+            409,
+            "Suppressions déjà changées",
+            "Les suppressions en attente ont changé depuis l'affichage de la page : "
+            "rechargez-la et vérifiez-les de nouveau.",
+            ctx,
+        )
+    log.info("suppressions confirmées sur %s par %s", name, ctx.user.login)
+    web.marked()  # reconcile now
+    return RedirectResponse(f"/targets?confirme={quote(name)}", status_code=303)
+
+
+ROUTES = [
+    Route("/targets", targets_page),
+    Route("/targets/{target}/confirm-deletions", confirm_deletions, methods=["POST"]),
+]

@@ -18,7 +18,10 @@ from syncsvc.core.reconcile import (
     Operation,
     Plan,
     Recorded,
+    deletes_fingerprint,
+    deletion_hold,
     diff,
+    without_deletes,
 )
 from syncsvc.errors import MassDeleteRefused
 
@@ -623,3 +626,65 @@ class SyncLoop(RuleBasedStateMachine):
 
 SyncLoop.TestCase.settings = settings(stateful_step_count=30)
 TestSyncLoop = SyncLoop.TestCase
+
+
+# --- deletions that wait for a person's confirmation ------------------------------------------
+
+
+def _two_sessions(per_session: int = 20) -> dict[str, Recorded]:
+    return recorded_of(
+        *(have(f"a{n}", session="a") for n in range(per_session)),
+        *(have(f"b{n}", session="b") for n in range(per_session)),
+    )
+
+
+def test_a_removed_session_file_waits_on_a_calendar_of_two_sessions() -> None:
+    """Reported: 20 of 40 items is not « more than » half, so removing one of two sessions
+    deleted them at once. A session no longer loaded, on a calendar holding another, waits."""
+    recorded = _two_sessions()
+    plan = diff(TARGET, desired_of(*(want(f"b{n}", session="b") for n in range(20))), recorded)
+    assert plan.count("delete") == 20  # the share rule alone lets it through
+    reason = deletion_hold(plan, recorded, max_share=0.5, max_items=50, loaded=frozenset({"b"}))
+    assert reason is not None
+    assert "« a »" in reason
+    assert "fichier retiré" in reason
+    held = without_deletes(plan)
+    assert held.count("delete") == 0
+    assert held.kept == plan.kept + 20
+
+
+def test_small_or_intended_deletions_do_not_wait() -> None:
+    recorded = _two_sessions(3)
+    plan = diff(TARGET, desired_of(*(want(f"b{n}", session="b") for n in range(3))), recorded)
+    both = frozenset({"a", "b"})
+    # session a still loaded (its items left for another reason): no wait
+    assert deletion_hold(plan, recorded, max_share=0.9, max_items=20, loaded=both) is None
+    # session a cancelled: its removal is what the coordinator asked for
+    assert (
+        deletion_hold(
+            plan,
+            recorded,
+            max_share=0.9,
+            max_items=20,
+            loaded=frozenset({"b"}),
+            intended=frozenset({"a"}),
+        )
+        is None
+    )
+    # a calendar holding one session only: removing its file empties it, as asked
+    alone = recorded_of(*(have(f"a{n}", session="a") for n in range(3)))
+    plan = diff(TARGET, {}, alone, force=True)
+    assert deletion_hold(plan, alone, max_share=1.0, max_items=20, loaded=frozenset()) is None
+
+
+def test_twenty_deletions_at_once_wait_and_the_fingerprint_names_the_set() -> None:
+    recorded = recorded_of(*(have(f"u{n:02d}", session=f"s{n}") for n in range(100)))
+    keep = desired_of(*(want(f"u{n:02d}", session=f"s{n}") for n in range(20, 100)))
+    plan = diff(TARGET, keep, recorded)
+    everything = frozenset(f"s{n}" for n in range(100))
+    reason = deletion_hold(plan, recorded, max_share=0.5, max_items=20, loaded=everything)
+    assert reason == "20 suppressions d'un coup (seuil : 20)"
+    fewer = diff(TARGET, {**keep, "u00": want("u00", session="s0")}, recorded)
+    assert deletion_hold(fewer, recorded, max_share=0.5, max_items=20, loaded=everything) is None
+    assert deletes_fingerprint(plan) != deletes_fingerprint(fewer)
+    assert deletes_fingerprint(plan) == deletes_fingerprint(diff(TARGET, keep, recorded))

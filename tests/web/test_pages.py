@@ -272,3 +272,28 @@ def test_targets_page(served: Served) -> None:
     assert 'class="count status-overdue">1<' in jury.group(0)
     for target in served.settings.targets:
         assert f'id="t-{target.name}"' in page
+
+
+def test_deletions_waiting_are_shown_and_confirmed_from_the_targets_page(served: Served) -> None:
+    target = served.settings.targets[0].name
+    served.store.record_held(target, "abc123", "2 suppression(s) : la session « x »", NOW)
+    with served.logged_in() as client:
+        page = client.get("/targets").text
+        assert "Suppressions en attente de confirmation" in page
+        assert "la session « x »" in html.unescape(page)
+        stale = client.post(
+            f"/targets/{target}/confirm-deletions",
+            data={"csrf": csrf_of(page), "fingerprint": "another-set"},
+        )
+        assert stale.status_code == 409  # a set the person did not see is never confirmed
+        assert served.store.target_state(target).confirmed_fingerprint is None
+        done = client.post(
+            f"/targets/{target}/confirm-deletions",
+            data={"csrf": csrf_of(page), "fingerprint": "abc123"},
+        )
+        assert done.status_code == 303
+        state = served.store.target_state(target)
+        assert state.confirmed_fingerprint == "abc123"
+        assert state.confirmed_by == "coordination"
+        assert served.marked == ["marque"]  # the calendars are reconciled at once
+        assert "Suppressions confirmées" in html.unescape(client.get(done.headers["location"]).text)

@@ -263,7 +263,8 @@ def test_deleted_session_is_removed_broken_session_is_kept(world: World) -> None
     assert world.emulator.writes == 0
     assert sa <= world.remote_by_uid().keys()
     (world.root / "config/sessions/ccp-ac-2027-05-st-andre.yaml").unlink()
-    gone = world.sync()
+    assert world.sync().refused is not None  # waits for a person's confirmation
+    gone = world.sync(force=True)
     assert gone.ok, gone.errors
     assert gone.done["delete"] == len(ccp)
     remaining = world.remote_by_uid().keys()

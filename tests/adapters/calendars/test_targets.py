@@ -266,11 +266,22 @@ class TestTargetContract:
         assert backend.writes() == 0
         assert sa <= backend.ours().keys()
         (backend.world.root / "config/sessions/ccp-ac-2027-05-st-andre.yaml").unlink()
+        # A removed file on a calendar holding other sessions: the deletions wait for a
+        # person's confirmation (a file moved by mistake must never empty a calendar).
+        waiting = backend.sync()
+        assert waiting.refused is not None
+        assert "« ccp-ac-2027-05-st-andre »" in waiting.refused
+        assert waiting.done["delete"] == 0
+        assert ccp <= backend.ours().keys()
+        state = backend.store.target_state(waiting.name)
+        assert state.held_fingerprint is not None
+        assert backend.store.confirm_deletions(waiting.name, state.held_fingerprint, "admin")
         gone = backend.sync()
         assert gone.ok, gone.errors
         assert gone.done["delete"] == len(ccp)
         assert not ccp & backend.ours().keys()
         assert sa <= backend.ours().keys()
+        assert backend.store.target_state(gone.name).held_fingerprint is None
 
     def test_mass_delete_is_refused_unless_forced(self, backend: Backend) -> None:
         assert backend.sync().ok
