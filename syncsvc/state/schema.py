@@ -119,10 +119,20 @@ known_files = Table(
     Column("session_id", String(80), nullable=False),
 )
 
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # SHA-256 (hex) of the cookie's session id
+    Column("login", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
+
 MIGRATIONS: list[list[Table]] = [
     [pushed_items, target_state, item_errors, feed_tokens, done_marks],  # 1
     [outbox, invitations],  # 2: the mailer
     [known_files],  # 3: which session each file held, to protect it when it breaks
+    [web_sessions],  # 4: the dashboard's sessions, revocable (logout ends them server-side)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

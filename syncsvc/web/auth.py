@@ -6,9 +6,13 @@ Vocabulary:
   made by :func:`hash_password` (``syncsvc hash-password``) and kept in ``syncsvc.toml`` under
   ``[[web.users]]``. Clear-text passwords are never stored or logged.
 - *session cookie*: ``<payload_b64>.<hmac_b64>``, an HMAC-SHA256-signed JSON payload
-  ``{"u": login or null, "c": csrf token, "t": issued at (epoch seconds)}``. Every visitor gets
-  one (anonymous until login) so that even the login form carries a CSRF token. It is only
-  valid for :data:`SESSION_LIFETIME` from its issue, measured on the service's clock.
+  ``{"u": login or null, "c": csrf token, "t": issued at (epoch seconds), "s": session id or
+  null}``. Every visitor gets one (anonymous until login) so that even the login form carries a
+  CSRF token. It is only valid for :data:`SESSION_LIFETIME` from its issue, measured on the
+  service's clock.
+- *session id*: 256 random bits drawn at each login and kept (hashed) in the store's
+  ``web_sessions`` table; a logged-in cookie is honoured only while its id is there and younger
+  than :data:`SESSION_LIFETIME`. Logging out deletes it: a copy of the cookie is then useless.
 - *CSRF token*: a random value held in the cookie and repeated in each POST form; a POST is
   accepted only when both agree (compared in constant time). A cross-site page can neither
   read the cookie nor forge its signature.
@@ -136,6 +140,8 @@ class WebSession:
     login: str | None
     csrf: str
     issued_at: int
+    sid: str | None = None
+    """The session id in the store (logged-in sessions only)."""
 
     @property
     def logged_in(self) -> bool:
@@ -143,8 +149,10 @@ class WebSession:
 
 
 def new_session(login: str | None, now: datetime) -> WebSession:
-    """A fresh session (and a fresh CSRF token: logging in never keeps the anonymous one)."""
-    return WebSession(login, secrets.token_urlsafe(32), int(now.timestamp()))
+    """A fresh session (and a fresh CSRF token: logging in never keeps the anonymous one), with
+    a fresh session id when someone logs in (never the one of an earlier cookie)."""
+    sid = secrets.token_urlsafe(32) if login is not None else None
+    return WebSession(login, secrets.token_urlsafe(32), int(now.timestamp()), sid)
 
 
 def _mac(key: bytes, payload: bytes) -> str:
@@ -154,7 +162,8 @@ def _mac(key: bytes, payload: bytes) -> str:
 
 def encode_session(key: bytes, session: WebSession) -> str:
     body = json.dumps(
-        {"u": session.login, "c": session.csrf, "t": session.issued_at}, separators=(",", ":")
+        {"u": session.login, "c": session.csrf, "t": session.issued_at, "s": session.sid},
+        separators=(",", ":"),
     ).encode()
     payload = base64.urlsafe_b64encode(body).decode("ascii").rstrip("=")
     return f"{payload}.{_mac(key, payload.encode('ascii'))}"
@@ -177,12 +186,14 @@ def decode_session(key: bytes, cookie: str | None, now: datetime) -> WebSession 
         return None
     if not isinstance(data, Mapping):
         return None
-    login, csrf, issued = data.get("u"), data.get("c"), data.get("t")
+    login, csrf, issued, sid = data.get("u"), data.get("c"), data.get("t"), data.get("s")
     if not (login is None or isinstance(login, str)) or not isinstance(csrf, str):
+        return None
+    if not (sid is None or (isinstance(sid, str) and 0 < len(sid) <= 64)):
         return None
     if not isinstance(issued, int) or now.timestamp() - issued > SESSION_LIFETIME.total_seconds():
         return None
-    return WebSession(login, csrf, issued)
+    return WebSession(login, csrf, issued, sid)
 
 
 def csrf_ok(session: WebSession | None, submitted: str | None) -> bool:

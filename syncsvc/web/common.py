@@ -2,7 +2,8 @@
 
 Pages are plain functions of (:class:`Web`, :class:`Context`) — and a form for an action —
 wrapped by :func:`page` (a GET for logged-in users) or :func:`action` (a POST with a valid CSRF
-token); both run the page in Starlette's threadpool and find the :class:`Web` on the app.
+token); both find who is asking (a store read) and run the page in Starlette's threadpool, and
+find the :class:`Web` on the app.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Final
@@ -38,6 +39,8 @@ log = logging.getLogger("syncsvc.web")
 Clock = Callable[[], datetime]
 Form = dict[str, str]
 MAX_FORM_BYTES: Final = 64 * 1024
+TOUCH_EVERY: Final = timedelta(minutes=1)
+"""A session's "last seen" moment is written at most this often (not at every request)."""
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -137,13 +140,14 @@ class Web:
         return auth.User(value, known.name if known and known.name else value)
 
     def context(self, request: Request) -> Context | None:
+        """Who is asking (reads the store: call it from the threadpool)."""
         session = self.web_session(request)
         user = self.header_user(request)
         if user is not None:
             if session is None:
                 return Context(request, user, auth.new_session(None, self.clock()), True, True)
             return Context(request, user, session, False, True)
-        if session is None or session.login is None:
+        if session is None or session.login is None or not self.session_open(session):
             return None
         known = self.users.get(session.login)
         if known is None:
@@ -151,6 +155,35 @@ class Web:
         return Context(
             request, auth.User(known.login, known.name or known.login), session, False, False
         )
+
+    def session_open(self, session: auth.WebSession) -> bool:
+        """The cookie's session id is open in the store, for that login, and not expired."""
+        if session.sid is None:
+            return False
+        found = self.store.find_web_session(session.sid)
+        now = self.clock()
+        if found is None or found.login != session.login:
+            return False
+        if now - found.created_at > auth.SESSION_LIFETIME:
+            self.store.close_web_session(session.sid)
+            return False
+        if now - found.last_seen_at >= TOUCH_EVERY:
+            self.store.touch_web_session(session.sid, now)
+        return True
+
+    def open_session(self, login: str) -> auth.WebSession:
+        """A new logged-in session, recorded in the store (expired ones are purged then)."""
+        now = self.clock()
+        self.store.purge_web_sessions(created_before=now - auth.SESSION_LIFETIME)
+        session = auth.new_session(login, now)
+        assert session.sid is not None
+        self.store.open_web_session(session.sid, login, now)
+        return session
+
+    def close_session(self, session: auth.WebSession | None) -> None:
+        """Log out: the session id leaves the store, so no copy of the cookie works again."""
+        if session is not None and session.sid is not None:
+            self.store.close_web_session(session.sid)
 
     def set_cookie(self, response: Response, request: Request, session: auth.WebSession) -> None:
         response.set_cookie(
@@ -246,7 +279,7 @@ def page(view: Callable[[Web, Context], Response]) -> Callable[[Request], Awaita
     @wraps(view)
     async def endpoint(request: Request) -> Response:
         web = web_of(request)
-        ctx = web.context(request)
+        ctx = await run_in_threadpool(web.context, request)
         if ctx is None:
             return to_login(request)
         return await run_in_threadpool(view, web, ctx)
@@ -262,7 +295,7 @@ def action(
     @wraps(work)
     async def endpoint(request: Request) -> Response:
         web = web_of(request)
-        ctx = web.context(request)
+        ctx = await run_in_threadpool(web.context, request)
         if ctx is None:
             return to_login(request)
         try:

@@ -1,4 +1,8 @@
-"""Login and logout: the signed session cookie, a CSRF token on every form, throttling."""
+"""Login and logout: the signed session cookie, a CSRF token on every form, throttling.
+
+A login opens a session in the store (a fresh random id in the cookie); logging out closes
+it there, so the cookie — or any copy of it — stops working at once.
+"""
 
 from __future__ import annotations
 
@@ -119,7 +123,7 @@ async def login_submit(request: Request) -> Response:
         )
     log.info("connexion de %s", user.login)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
-    web.set_cookie(response, request, auth.new_session(user.login, web.clock()))
+    web.set_cookie(response, request, await run_in_threadpool(web.open_session, user.login))
     return response
 
 
@@ -136,6 +140,9 @@ async def logout_submit(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     web = web_of(request)
+    session, _ = checked
+    await run_in_threadpool(web.close_session, session)
+    log.info("déconnexion%s", f" de {session.login}" if session.login else "")
     response = RedirectResponse("/login?sortie=1", status_code=303)
     web.set_cookie(response, request, auth.new_session(None, web.clock()))
     return response
