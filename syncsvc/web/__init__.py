@@ -40,7 +40,7 @@ from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import done_links, feeds, health, login, outbox, sessions, targets
 from syncsvc.web.common import Clock, Web, static_folder, web_of
-from syncsvc.web.login import LoginThrottle
+from syncsvc.web.throttle import LoginThrottle
 
 CSP: Final = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "

@@ -1,4 +1,5 @@
-"""Login and logout: the signed session cookie, a CSRF token on every form, throttling.
+"""Login and logout: the signed session cookie, a CSRF token on every form, throttling
+(:mod:`syncsvc.web.throttle` says the policy).
 
 A login opens a session in the store (a fresh random id in the cookie); logging out closes
 it there, so the cookie — or any copy of it — stops working at once.
@@ -6,8 +7,7 @@ it there, so the cookie — or any copy of it — stops working at once.
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,28 +18,7 @@ from starlette.routing import Route
 from syncsvc.errors import UsageError
 from syncsvc.web import auth
 from syncsvc.web.common import Form, Web, csrf_refused, log, web_of
-
-
-class LoginThrottle:
-    """At most ``limit`` failed logins per identifier in ``window``; then wait."""
-
-    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, list[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, login: str, now: datetime) -> list[datetime]:
-        kept = [t for t in self._failures.get(login.casefold(), []) if now - t < self.window]
-        self._failures[login.casefold()] = kept
-        return kept
-
-    def blocked(self, login: str, now: datetime) -> bool:
-        with self._lock:
-            return len(self._recent(login, now)) >= self.limit
-
-    def failed(self, login: str, now: datetime) -> None:
-        with self._lock:
-            self._recent(login, now).append(now)
+from syncsvc.web.throttle import LoginThrottle, Slot, retry_after, wait_text
 
 
 def safe_next(value: str | None) -> str:
@@ -91,6 +70,24 @@ async def checked_form(request: Request) -> tuple[auth.WebSession, Form] | Respo
     return session, form
 
 
+def client_address(request: Request) -> str:
+    """The client's address (the proxy's ``X-Forwarded-For`` when uvicorn trusts the proxy)."""
+    return request.client.host if request.client else "inconnue"
+
+
+def too_many(web: Web, request: Request, wait: timedelta) -> Response:
+    log.info("connexion refusée : trop de tentatives")
+    response = web.error(
+        request,
+        429,
+        "Trop de tentatives",
+        "Trop de tentatives de connexion pour cet identifiant ou depuis cette adresse : "
+        f"réessayez dans {wait_text(wait)}.",
+    )
+    response.headers["Retry-After"] = str(retry_after(wait))
+    return response
+
+
 async def login_submit(request: Request) -> Response:
     checked = await checked_form(request)
     if isinstance(checked, Response):
@@ -99,18 +96,15 @@ async def login_submit(request: Request) -> Response:
     throttle: LoginThrottle = request.app.state.throttle
     session, form = checked
     login, password = form.get("login", "").strip(), form.get("password", "")
-    if throttle.blocked(login, web.clock()):
-        log.info("connexion refusée : trop de tentatives")
-        return web.error(
-            request,
-            429,
-            "Trop de tentatives",
-            "Trop de tentatives de connexion pour cet identifiant : réessayez dans quelques "
-            "minutes.",
-        )
-    user = await run_in_threadpool(auth.authenticate, web.settings.web.users, login, password)
+    slot = throttle.reserve(login, client_address(request), web.clock())
+    if not isinstance(slot, Slot):
+        return too_many(web, request, slot)
+    try:
+        user = await run_in_threadpool(auth.authenticate, web.settings.web.users, login, password)
+    except BaseException:
+        throttle.cancel(slot)
+        raise
     if user is None:
-        throttle.failed(login, web.clock())
         log.info("connexion refusée")
         return _login_page(
             web,
@@ -121,6 +115,7 @@ async def login_submit(request: Request) -> Response:
             failed=True,
             left=False,
         )
+    throttle.succeeded(slot)
     log.info("connexion de %s", user.login)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     web.set_cookie(response, request, await run_in_threadpool(web.open_session, user.login))
