@@ -128,11 +128,21 @@ web_sessions = Table(
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
 )
 
+password_hashes = Table(
+    "password_hashes",
+    metadata,
+    Column("login", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),  # upgraded at a login, never clear text
+    Column("replaces", String(64), nullable=False),  # SHA-256 (hex) of the syncsvc.toml hash
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 MIGRATIONS: list[list[Table]] = [
     [pushed_items, target_state, item_errors, feed_tokens, done_marks],  # 1
     [outbox, invitations],  # 2: the mailer
     [known_files],  # 3: which session each file held, to protect it when it breaks
     [web_sessions],  # 4: the dashboard's sessions, revocable (logout ends them server-side)
+    [password_hashes],  # 5: password hashes upgraded to the current cost at a login
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

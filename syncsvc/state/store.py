@@ -6,7 +6,8 @@ concern each: :class:`~syncsvc.state.items.Items` and :class:`~syncsvc.state.ite
 :class:`~syncsvc.state.feeds.FeedTokens`, :class:`~syncsvc.state.outbox.Outbox` (with the
 jury's invitation states), :class:`~syncsvc.state.files.KnownFiles`,
 :class:`~syncsvc.state.marks.Marks`, :class:`~syncsvc.state.web_sessions.WebSessions` (the
-dashboard's revocable sessions). The tables are in :mod:`syncsvc.state.schema`.
+dashboard's revocable sessions), :class:`~syncsvc.state.password_hashes.PasswordHashes`
+(password hashes upgraded at a login). The tables are in :mod:`syncsvc.state.schema`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from syncsvc.state.files import KnownFiles
 from syncsvc.state.items import Items, Targets, TargetState
 from syncsvc.state.marks import DoneMark, Marks
 from syncsvc.state.outbox import Outbox, OutboxRow
+from syncsvc.state.password_hashes import PasswordHashes, UpgradedHash
 from syncsvc.state.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
 from syncsvc.state.web_sessions import OpenWebSession, WebSessions
 
-__all__ = ["DoneMark", "OpenWebSession", "OutboxRow", "Store", "TargetState"]
+__all__ = ["DoneMark", "OpenWebSession", "OutboxRow", "Store", "TargetState", "UpgradedHash"]
 
 
 def _sqlite_pragmas(synchronous: str) -> Any:
@@ -42,7 +44,7 @@ def _sqlite_pragmas(synchronous: str) -> Any:
     return apply
 
 
-class Store(Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, WebSessions):
+class Store(Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, WebSessions, PasswordHashes):
     def __init__(self, url: str, base: Path | None = None) -> None:
         parsed = make_url(url)
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):

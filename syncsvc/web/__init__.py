@@ -6,7 +6,8 @@ together. Pages render French HTML on the server; a few lines of CSS, no JavaScr
 Access:
 
 - the dashboard and its actions require a logged-in user: ``[[web.users]]`` of ``syncsvc.toml``
-  (scrypt hashes from ``syncsvc hash-password``, see :mod:`syncsvc.web.auth`), or, when
+  (scrypt hashes from ``syncsvc hash-password``, see :mod:`syncsvc.web.auth`, upgraded at a
+  login by :mod:`syncsvc.web.passwords`; throttling in :mod:`syncsvc.web.throttle`), or, when
   ``web.auth_header`` is set, the user named by that header (set by an authenticating reverse
   proxy: the service must then be reachable through that proxy only);
 - every POST form carries a CSRF token checked against the signed session cookie;
@@ -40,7 +41,7 @@ from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import done_links, feeds, health, login, outbox, sessions, targets
 from syncsvc.web.common import Clock, Web, static_folder, web_of
-from syncsvc.web.throttle import LoginThrottle
+from syncsvc.web.passwords import LoginGuard
 
 CSP: Final = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
@@ -95,12 +96,15 @@ def create_app(
     clock: Clock = utcnow,
     status: ProcessStatus | None = None,
     on_marked: Callable[[], None] | None = None,
+    *,
+    guard: LoginGuard | None = None,
 ) -> Starlette:
     """The web application over the configuration folder (or the process's own source).
 
     ``status`` (the daemon's counters) feeds /readyz and /metrics; without it (``syncsvc
     serve``) /readyz only checks that the store answers. ``on_marked`` is called after a
-    milestone is marked done or undone (the daemon then reconciles the calendars).
+    milestone is marked done or undone (the daemon then reconciles the calendars). ``guard``
+    protects the login form (throttle, hash cost): the service's own unless a test injects one.
     """
     source = config if isinstance(config, ConfigSource) else ConfigSource(config, settings.ruleset)
     routes = [
@@ -116,5 +120,5 @@ def create_app(
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.add_middleware(SecurityHeaders)
     app.state.web = Web(source, settings, store, clock, status, on_marked)
-    app.state.throttle = LoginThrottle()
+    app.state.guard = guard or LoginGuard()
     return app

@@ -4,7 +4,10 @@ Vocabulary:
 
 - *password hash*: ``scrypt$N$r$p$salt_b64$hash_b64`` (RFC 7914 parameters, standard base64),
   made by :func:`hash_password` (``syncsvc hash-password``) and kept in ``syncsvc.toml`` under
-  ``[[web.users]]``. Clear-text passwords are never stored or logged.
+  ``[[web.users]]``. Clear-text passwords are never stored or logged. The cost is
+  :data:`DEFAULT_COST`, OWASP's current guidance for scrypt (N=2^17, r=8, p=1: 128 MiB and a
+  few hundred milliseconds per check); hashes of a lower cost (N=2^14 before) still verify and
+  are upgraded at the next successful login (:mod:`syncsvc.web.passwords`).
 - *session cookie*: ``<payload_b64>.<hmac_b64>``, an HMAC-SHA256-signed JSON payload
   ``{"u": login or null, "c": csrf token, "t": issued at (epoch seconds), "s": session id or
   null}``. Every visitor gets one (anonymous until login) so that even the login form carries a
@@ -39,7 +42,7 @@ from typing import Final
 from syncsvc.inputs.settings import WebUser
 
 SCHEME: Final = "scrypt"
-SCRYPT_N: Final = 2**14
+SCRYPT_N: Final = 2**17
 SCRYPT_R: Final = 8
 SCRYPT_P: Final = 1
 _MAX_N: Final = 2**20
@@ -74,36 +77,74 @@ def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int
     return f"{SCHEME}${n}${r}${p}${_b64(salt)}${_b64(digest)}"
 
 
-def verify_password(password: str, encoded: str) -> bool:
-    """True when ``password`` matches ``encoded``; False for any malformed hash.
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """The scrypt parameters of a hash: N (CPU and memory), r (block size), p (parallelism)."""
 
-    The comparison of the digests runs in constant time.
-    """
+    n: int
+    r: int
+    p: int
+
+    def below(self, target: Cost) -> bool:
+        """Any parameter is lower than the target's: the hash should be upgraded."""
+        return self.n < target.n or self.r < target.r or self.p < target.p
+
+
+DEFAULT_COST: Final = Cost(SCRYPT_N, SCRYPT_R, SCRYPT_P)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    cost: Cost
+    salt: bytes
+    digest: bytes
+
+
+def _parse(encoded: str) -> _Parsed | None:
+    """The parts of a well-formed hash whose cost stays within reason, else None."""
     parts = encoded.split("$")
     if len(parts) != 6 or parts[0] != SCHEME:
-        return False
+        return None
     try:
         n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
         salt = base64.b64decode(parts[4], validate=True)
         expected = base64.b64decode(parts[5], validate=True)
     except (ValueError, binascii.Error):
-        return False
+        return None
     # Refuse parameters that would make one login attempt cost gigabytes or minutes.
     if not (2 <= n <= _MAX_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
-        return False
+        return None
     if not salt or not 16 <= len(expected) <= 64:
+        return None
+    return _Parsed(Cost(n, r, p), salt, expected)
+
+
+def cost_of(encoded: str) -> Cost | None:
+    """The parameters of a well-formed hash, else None."""
+    parsed = _parse(encoded)
+    return parsed.cost if parsed else None
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """True when ``password`` matches ``encoded``; False for any malformed hash.
+
+    The comparison of the digests runs in constant time.
+    """
+    parsed = _parse(encoded)
+    if parsed is None:
         return False
+    cost = parsed.cost
     try:
-        actual = _scrypt(password, salt, n, r, p, len(expected))
+        actual = _scrypt(password, parsed.salt, cost.n, cost.r, cost.p, len(parsed.digest))
     except (ValueError, MemoryError):
         return False
-    return hmac.compare_digest(actual, expected)
+    return hmac.compare_digest(actual, parsed.digest)
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def dummy_hash(cost: Cost = DEFAULT_COST) -> str:
     """A real hash of a random password: checking an unknown login costs as much as a known one."""
-    return hash_password(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16), n=cost.n, r=cost.r, p=cost.p)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +153,16 @@ class User:
     name: str
 
 
-def authenticate(users: Iterable[WebUser], login: str, password: str) -> User | None:
+def authenticate(
+    users: Iterable[WebUser], login: str, password: str, cost: Cost = DEFAULT_COST
+) -> User | None:
     """The configured user whose login and password match, else None.
 
-    An unknown login still pays for one scrypt, so the answer time does not tell whether the
-    login exists.
+    An unknown login still pays for one scrypt (of ``cost``), so the answer time does not tell
+    whether the login exists.
     """
     found = next((user for user in users if user.login == login), None)
-    ok = verify_password(password, found.password_hash if found else _dummy_hash())
+    ok = verify_password(password, found.password_hash if found else dummy_hash(cost))
     if found is None or not ok:
         return None
     return User(found.login, found.name or found.login)

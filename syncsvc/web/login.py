@@ -18,7 +18,8 @@ from starlette.routing import Route
 from syncsvc.errors import UsageError
 from syncsvc.web import auth
 from syncsvc.web.common import Form, Web, csrf_refused, log, web_of
-from syncsvc.web.throttle import LoginThrottle, Slot, retry_after, wait_text
+from syncsvc.web.passwords import LoginGuard, check_password
+from syncsvc.web.throttle import Slot, retry_after, wait_text
 
 
 def safe_next(value: str | None) -> str:
@@ -93,14 +94,15 @@ async def login_submit(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     web = web_of(request)
-    throttle: LoginThrottle = request.app.state.throttle
+    guard: LoginGuard = request.app.state.guard
+    throttle = guard.throttle
     session, form = checked
     login, password = form.get("login", "").strip(), form.get("password", "")
     slot = throttle.reserve(login, client_address(request), web.clock())
     if not isinstance(slot, Slot):
         return too_many(web, request, slot)
     try:
-        user = await run_in_threadpool(auth.authenticate, web.settings.web.users, login, password)
+        user = await run_in_threadpool(check_password, web, guard, login, password)
     except BaseException:
         throttle.cancel(slot)
         raise

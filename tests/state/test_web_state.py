@@ -1,4 +1,5 @@
-"""The dashboard's state in the store: revocable web sessions (SQLite and PostgreSQL)."""
+"""The dashboard's state in the store: revocable web sessions and upgraded password hashes
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,20 @@ def test_a_database_of_version_3_gains_the_web_tables(store: Store) -> None:
     store.open_web_session(SID, "marie", T0)
     assert store.find_web_session(SID) is not None
     assert store.done_marks() == {"s": {"m": T0.date()}}
+
+
+def test_upgraded_password_hashes(store: Store) -> None:
+    assert store.upgraded_hash("marie") is None
+    store.save_upgraded_hash("marie", "scrypt$131072$8$1$c2Fs$aGFzaA==", "f" * 64, T0)
+    first = store.upgraded_hash("marie")
+    assert first is not None
+    assert (first.password_hash, first.replaces, first.updated_at) == (
+        "scrypt$131072$8$1$c2Fs$aGFzaA==",
+        "f" * 64,
+        T0,
+    )
+    store.save_upgraded_hash("marie", "scrypt$262144$8$1$c2Fs$aGFzaA==", "e" * 64, T0)
+    second = store.upgraded_hash("marie")
+    assert second is not None
+    assert second.replaces == "e" * 64
+    assert store.upgraded_hash("jean") is None

@@ -14,6 +14,7 @@ import pytest
 
 from syncsvc.inputs.settings import WebUser
 from syncsvc.web import auth
+from syncsvc.web.passwords import LoginGuard
 from tests.web.conftest import (
     NAME,
     NOW,
@@ -49,7 +50,22 @@ def test_hash_format_and_verification() -> None:
 
 
 def test_default_cost_is_the_documented_one() -> None:
-    assert auth.hash_password("x").startswith("scrypt$16384$8$1$")
+    """OWASP's current guidance for scrypt: N=2^17, r=8, p=1 (was N=2^14)."""
+    assert (auth.DEFAULT_COST.n, auth.DEFAULT_COST.r, auth.DEFAULT_COST.p) == (2**17, 8, 1)
+    encoded = auth.hash_password("x")
+    assert encoded.startswith("scrypt$131072$8$1$")
+    assert auth.verify_password("x", encoded)
+    assert LoginGuard().cost == auth.DEFAULT_COST  # what create_app uses unless told otherwise
+
+
+def test_hashes_of_the_old_default_cost_still_verify() -> None:
+    old = auth.hash_password("correct horse", n=2**14)
+    assert auth.verify_password("correct horse", old)
+    assert auth.cost_of(old) == auth.Cost(2**14, 8, 1)
+    assert auth.Cost(2**14, 8, 1).below(auth.DEFAULT_COST)
+    assert auth.Cost(2**18, 4, 1).below(auth.DEFAULT_COST)
+    assert not auth.Cost(2**18, 8, 1).below(auth.DEFAULT_COST)
+    assert auth.cost_of("pas une empreinte") is None
 
 
 @pytest.mark.parametrize(
