@@ -185,7 +185,8 @@ def _plan_families(web: Web) -> list[metrics.Family]:
     ]
 
 
-def healthz(_: Request) -> Response:
+async def healthz(_: Request) -> Response:
+    """Alive: answered in the event loop itself, never queued behind the threadpool."""
     return PlainTextResponse("ok\n")
 
 

@@ -8,7 +8,7 @@ it there, so the cookie — or any copy of it — stops working at once.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,8 +18,11 @@ from starlette.routing import Route
 from syncsvc.errors import UsageError
 from syncsvc.web import auth
 from syncsvc.web.common import Form, Web, csrf_refused, log, web_of
-from syncsvc.web.passwords import LoginGuard, check_password
+from syncsvc.web.passwords import LoginGuard, PoolFull, check_password
 from syncsvc.web.throttle import Slot, retry_after, wait_text
+
+BUSY_RETRY_AFTER: Final = 2
+"""Seconds to wait when too many logins are being checked at once."""
 
 
 def safe_next(value: str | None) -> str:
@@ -89,6 +92,18 @@ def too_many(web: Web, request: Request, wait: timedelta) -> Response:
     return response
 
 
+def too_busy(web: Web, request: Request) -> Response:
+    log.warning("connexion refusée : trop de connexions en cours de vérification")
+    response = web.error(
+        request,
+        429,
+        "Service très sollicité",
+        "Le service est très sollicité : réessayez dans quelques secondes.",
+    )
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
 async def login_submit(request: Request) -> Response:
     checked = await checked_form(request)
     if isinstance(checked, Response):
@@ -102,7 +117,10 @@ async def login_submit(request: Request) -> Response:
     if not isinstance(slot, Slot):
         return too_many(web, request, slot)
     try:
-        user = await run_in_threadpool(check_password, web, guard, login, password)
+        user = await guard.pool.run(check_password, web, guard, login, password)
+    except PoolFull:
+        throttle.cancel(slot)
+        return too_busy(web, request)
     except BaseException:
         throttle.cancel(slot)
         raise

@@ -9,14 +9,25 @@ as ``syncsvc.toml`` keeps the same hash for that login: a password reset there (
 ``syncsvc hash-password``) always wins, and the old password stops working. A French log line
 says so once, with the way to put the strong hash in ``syncsvc.toml`` too.
 
-:class:`LoginGuard` gathers what protects the login form: the throttle, the target cost.
+Hashing is costly by design (128 MiB and a few hundred milliseconds at the default cost), so
+it runs in a :class:`HashPool`: at most two hashes at a time, eight more logins waiting, and
+any further login refused at once (429) without hashing. A flood of logins then costs at most
+two hashes' memory and never takes the threads that /healthz and the pages need.
+
+:class:`LoginGuard` gathers what protects the login form: the throttle, the pool, the target
+cost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final, TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from syncsvc.inputs.settings import WebUser
 from syncsvc.state.store import Store
@@ -24,12 +35,52 @@ from syncsvc.web import auth
 from syncsvc.web.common import Web, log
 from syncsvc.web.throttle import LoginThrottle
 
+T = TypeVar("T")
+HASH_WORKERS: Final = 2
+HASH_QUEUE: Final = 8
+
+
+class PoolFull(Exception):
+    """Too many password checks already running or waiting: refuse this one."""
+
+
+class HashPool:
+    """At most ``workers`` password checks at once in the threadpool, ``queue`` more waiting;
+    beyond that :meth:`run` refuses at once. Used from the event loop only."""
+
+    def __init__(self, workers: int = HASH_WORKERS, queue: int = HASH_QUEUE) -> None:
+        self.workers, self.queue = workers, queue
+        self._admitted = 0
+        self._running = 0
+        self.peak = 0
+        """The most checks that ran at once (for tests and curiosity)."""
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def run(self, work: Callable[..., T], *args: object) -> T:
+        """``work(*args)`` in a worker thread when there is room; PoolFull otherwise."""
+        if self._admitted >= self.workers + self.queue:
+            raise PoolFull
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.workers)
+        self._admitted += 1
+        try:
+            async with self._semaphore:
+                self._running += 1
+                self.peak = max(self.peak, self._running)
+                try:
+                    return await run_in_threadpool(work, *args)
+                finally:
+                    self._running -= 1
+        finally:
+            self._admitted -= 1
+
 
 @dataclass
 class LoginGuard:
     """What protects the login form (one per application; tests inject their own)."""
 
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    pool: HashPool = field(default_factory=HashPool)
     cost: auth.Cost = auth.DEFAULT_COST
     """The cost of new and upgraded hashes, and of the stand-in hash of unknown logins."""
 
