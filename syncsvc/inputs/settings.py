@@ -17,6 +17,7 @@ from pydantic import (
     AfterValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     model_validator,
 )
@@ -152,7 +153,12 @@ class WebUser(Strict):
 
 
 class WebSettings(Strict):
-    """The dashboard and feeds HTTP server of ``syncsvc run``."""
+    """The dashboard and feeds HTTP server of ``syncsvc run``.
+
+    ``secure_cookies``: ``true`` always sets the session cookie's Secure flag (the dashboard is
+    only reached over https, even behind a proxy that speaks http to the service), ``false``
+    never, ``"auto"`` (default) when the request is https.
+    """
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -161,6 +167,8 @@ class WebSettings(Strict):
     """Trust this header (e.g. X-Remote-User) set by an authenticating reverse proxy."""
     ready_within_minutes: int = Field(default=30, ge=1)
     """/readyz fails when the last reconcile is older than this, or failed."""
+    secure_cookies: StrictBool | Literal["auto"] = "auto"
+    """Secure flag of the session cookie: always, never, or when the request is https."""
 
 
 class DaemonSettings(Strict):

@@ -34,6 +34,7 @@ from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import auth
+from syncsvc.web.origin import same_origin
 
 log = logging.getLogger("syncsvc.web")
 Clock = Callable[[], datetime]
@@ -191,9 +192,18 @@ class Web:
             auth.encode_session(self.cookie_key, session),
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=self.secure_cookie(request),
             path="/",
         )
+
+    def secure_cookie(self, request: Request) -> bool:
+        """``[web] secure_cookies``: always, never, or (auto) when the request is https."""
+        setting = self.settings.web.secure_cookies
+        return setting is True or (setting == "auto" and request.url.scheme == "https")
+
+    def from_elsewhere(self, request: Request) -> bool:
+        """The browser says this POST comes from another site (:mod:`syncsvc.web.origin`)."""
+        return not same_origin(request, self.settings.dashboard_url)
 
     # -- rendering ------------------------------------------------------------------------
 
@@ -290,11 +300,14 @@ def page(view: Callable[[Web, Context], Response]) -> Callable[[Request], Awaita
 def action(
     work: Callable[[Web, Context, Form], Response],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A POST for logged-in users with a valid CSRF token; the work runs in the threadpool."""
+    """A POST from this site, for logged-in users, with a valid CSRF token; the work runs in
+    the threadpool."""
 
     @wraps(work)
     async def endpoint(request: Request) -> Response:
         web = web_of(request)
+        if web.from_elsewhere(request):
+            return origin_refused(web, request)
         ctx = await run_in_threadpool(web.context, request)
         if ctx is None:
             return to_login(request)
@@ -326,6 +339,17 @@ def csrf_refused(web: Web, request: Request, ctx: Context | None = None) -> Resp
         "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et "
         "recommencez (les cookies doivent être acceptés).",
         ctx,
+    )
+
+
+def origin_refused(web: Web, request: Request) -> Response:
+    log.warning("%s %s 403 : requête venue d'un autre site", request.method, request.url.path)
+    return web.error(
+        request,
+        403,
+        "Requête refusée",
+        "Ce formulaire ne vient pas de ce site : ouvrez le tableau de bord à son adresse "
+        "habituelle et recommencez.",
     )
 
 

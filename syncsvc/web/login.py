@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from syncsvc.errors import UsageError
 from syncsvc.web import auth
-from syncsvc.web.common import Form, Web, csrf_refused, log, web_of
+from syncsvc.web.common import Form, Web, csrf_refused, log, origin_refused, web_of
 from syncsvc.web.passwords import LoginGuard, PoolFull, check_password
 from syncsvc.web.throttle import Slot, retry_after, wait_text
 
@@ -62,8 +62,11 @@ def login_form(request: Request) -> Response:
 
 
 async def checked_form(request: Request) -> tuple[auth.WebSession, Form] | Response:
-    """The posted form and the visitor's session, or the refusal (bad form, bad CSRF)."""
+    """The posted form and the visitor's session, or the refusal (another site, bad form, bad
+    CSRF)."""
     web = web_of(request)
+    if web.from_elsewhere(request):
+        return origin_refused(web, request)
     session = web.web_session(request)
     try:
         form = await web.form(request)
