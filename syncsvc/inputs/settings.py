@@ -157,7 +157,9 @@ class WebSettings(Strict):
 
     ``secure_cookies``: ``true`` always sets the session cookie's Secure flag (the dashboard is
     only reached over https, even behind a proxy that speaks http to the service), ``false``
-    never, ``"auto"`` (default) when the request is https.
+    never, ``"auto"`` (default) when the request is https. ``metrics_token_env`` names the
+    environment variable whose value /metrics requires as a bearer token before it shows
+    per-target figures (without it: aggregate figures only).
     """
 
     host: str = "127.0.0.1"
@@ -169,6 +171,11 @@ class WebSettings(Strict):
     """/readyz fails when the last reconcile is older than this, or failed."""
     secure_cookies: StrictBool | Literal["auto"] = "auto"
     """Secure flag of the session cookie: always, never, or when the request is https."""
+    metrics_token_env: str | None = None
+    """Environment variable holding the bearer token of /metrics; unset: aggregate figures only."""
+    metrics_target_names: bool = False
+    """Label /metrics' per-target series by target name (names often name people) instead of
+    ``<kind>-<rank>``."""
 
 
 class DaemonSettings(Strict):

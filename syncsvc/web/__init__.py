@@ -13,7 +13,9 @@ Access:
 - every POST form carries a CSRF token checked against the signed session cookie;
 - ``/feeds/<token>.ics`` and ``/done/<session>/<milestone>?t=<token>`` carry their own tokens;
   a wrong token is a 404 (feeds) or a 403 (done links) that says nothing more;
-- ``/healthz``, ``/readyz`` and ``/metrics`` are open and carry no personal data.
+- ``/healthz`` and ``/readyz`` are open and carry no personal data; ``/metrics`` shows
+  aggregate figures only, or per target (never by name unless asked) behind a bearer token
+  (``[web] metrics_token_env``, see :mod:`syncsvc.web.metrics`).
 
 The secret key (environment variable named by ``Settings.secret_key_env``) signs session
 cookies and verifies done links. When it is not set, a random key is drawn for this process:
@@ -39,7 +41,7 @@ from syncsvc.app.status import Status as ProcessStatus
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
-from syncsvc.web import done_links, feeds, health, login, outbox, sessions, targets
+from syncsvc.web import done_links, feeds, health, login, metrics, outbox, sessions, targets
 from syncsvc.web.common import Clock, Web, static_folder, web_of
 from syncsvc.web.passwords import LoginGuard
 
@@ -115,6 +117,7 @@ def create_app(
         *done_links.ROUTES,
         *feeds.ROUTES,
         *health.ROUTES,
+        *metrics.ROUTES,
         Mount("/static", StaticFiles(directory=static_folder()), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
