@@ -146,10 +146,15 @@ class ReminderSettings(Strict):
 
 
 class WebUser(Strict):
+    """A dashboard account. ``role``: ``admin`` also sees candidates' names and addresses (the
+    mail queue); ``coordinator`` (the default, what every account could do before roles) sees
+    and acts, candidates masked; ``viewer`` only reads, candidates masked."""
+
     login: Annotated[str, Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
     password_hash: str = Field(min_length=20)
     """From ``syncsvc hash-password``; never a clear-text password."""
     name: str | None = None
+    role: Literal["admin", "coordinator", "viewer"] = "coordinator"
 
 
 class WebSettings(Strict):

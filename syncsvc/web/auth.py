@@ -37,7 +37,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Literal
 
 from syncsvc.inputs.settings import WebUser
 
@@ -147,10 +147,24 @@ def dummy_hash(cost: Cost = DEFAULT_COST) -> str:
     return hash_password(secrets.token_urlsafe(16), n=cost.n, r=cost.r, p=cost.p)
 
 
+Role = Literal["admin", "coordinator", "viewer"]
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     login: str
     name: str
+    role: Role = "coordinator"
+
+    @property
+    def admin(self) -> bool:
+        """Sees candidates' names and addresses."""
+        return self.role == "admin"
+
+    @property
+    def can_act(self) -> bool:
+        """May mark milestones done and resend mails (everyone but a viewer)."""
+        return self.role != "viewer"
 
 
 def authenticate(
@@ -165,7 +179,7 @@ def authenticate(
     ok = verify_password(password, found.password_hash if found else dummy_hash(cost))
     if found is None or not ok:
         return None
-    return User(found.login, found.name or found.login)
+    return User(found.login, found.name or found.login, found.role)
 
 
 # --- session cookie --------------------------------------------------------------------------

@@ -138,7 +138,9 @@ class Web:
         if not value or len(value) > 255:
             return None
         known = self.users.get(value)
-        return auth.User(value, known.name if known and known.name else value)
+        if known is None:
+            return auth.User(value, value)
+        return auth.User(value, known.name or value, known.role)
 
     def context(self, request: Request) -> Context | None:
         """Who is asking (reads the store: call it from the threadpool)."""
@@ -153,9 +155,8 @@ class Web:
         known = self.users.get(session.login)
         if known is None:
             return None
-        return Context(
-            request, auth.User(known.login, known.name or known.login), session, False, False
-        )
+        user = auth.User(known.login, known.name or known.login, known.role)
+        return Context(request, user, session, False, False)
 
     def session_open(self, session: auth.WebSession) -> bool:
         """The cookie's session id is open in the store, for that login, and not expired."""
@@ -300,8 +301,8 @@ def page(view: Callable[[Web, Context], Response]) -> Callable[[Request], Awaita
 def action(
     work: Callable[[Web, Context, Form], Response],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A POST from this site, for logged-in users, with a valid CSRF token; the work runs in
-    the threadpool."""
+    """A POST from this site, for logged-in users who may act (not viewers), with a valid CSRF
+    token; the work runs in the threadpool."""
 
     @wraps(work)
     async def endpoint(request: Request) -> Response:
@@ -317,6 +318,8 @@ def action(
             return web.error(request, exc.status, "Requête refusée", exc.message, ctx)
         if ctx.new_cookie or not auth.csrf_ok(ctx.session, form.get("csrf")):
             return csrf_refused(web, request, ctx)
+        if not ctx.user.can_act:
+            return read_only(web, ctx)
         return await run_in_threadpool(work, web, ctx, form)
 
     return endpoint
@@ -338,6 +341,21 @@ def csrf_refused(web: Web, request: Request, ctx: Context | None = None) -> Resp
         "Formulaire expiré",
         "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et "
         "recommencez (les cookies doivent être acceptés).",
+        ctx,
+    )
+
+
+def read_only(web: Web, ctx: Context) -> Response:
+    request = ctx.request
+    log.warning(
+        "%s %s 403 : %s ne fait que consulter", request.method, request.url.path, ctx.user.login
+    )
+    return web.error(
+        request,
+        403,
+        "Action réservée",
+        "Votre compte permet de consulter le tableau de bord, pas de le modifier : demandez à "
+        "un coordinateur ou à un administrateur.",
         ctx,
     )
 
