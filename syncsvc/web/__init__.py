@@ -10,7 +10,11 @@ Access:
   login by :mod:`syncsvc.web.passwords`; throttling in :mod:`syncsvc.web.throttle`), or, when
   ``web.auth_header`` is set, the user named by that header (set by an authenticating reverse
   proxy: the service must then be reachable through that proxy only);
-- every POST form carries a CSRF token checked against the signed session cookie;
+- a login opens a session in the store, logging out closes it (:mod:`syncsvc.web.auth`);
+  a user's role (admin, coordinator, viewer) decides who acts and who sees candidates' names
+  and addresses (:mod:`syncsvc.web.privacy`);
+- every POST form carries a CSRF token checked against the signed session cookie, and a POST
+  the browser says comes from another site is refused (:mod:`syncsvc.web.origin`);
 - ``/feeds/<token>.ics`` and ``/done/<session>/<milestone>?t=<token>`` carry their own tokens;
   a wrong token is a 404 (feeds) or a 403 (done links) that says nothing more;
 - ``/healthz`` and ``/readyz`` are open and carry no personal data; ``/metrics`` shows

@@ -68,13 +68,19 @@ def metric_families(web: Web) -> list[metrics.Family]:
     ]
 
 
+def _durations(status: ProcessStatus, targets: TargetLabels) -> tuple[metrics.Sample, ...]:
+    """The ``_sum`` and ``_count`` samples of the pass-duration summary, per target."""
+    summary: list[metrics.Sample] = []
+    for name, labels in targets.items():
+        total = status.reconcile_seconds_total.get(name, 0.0)
+        summary.append(metrics.Sample(total, labels, "_sum"))
+        summary.append(metrics.Sample(float(status.reconcile_runs.get(name, 0)), labels, "_count"))
+    return tuple(summary)
+
+
 def _pass_families(status: ProcessStatus, targets: TargetLabels) -> list[metrics.Family]:
     family, sample = metrics.Family, metrics.Sample
     runs = dict(status.reconcile_runs)
-    summary: list[metrics.Sample] = []
-    for name, labels in targets.items():
-        summary.append(sample(status.reconcile_seconds_total.get(name, 0.0), labels, "_sum"))
-        summary.append(sample(float(runs.get(name, 0)), labels, "_count"))
     last_at, last_ok = status.last_reconcile_at, status.last_reconcile_ok
     return [
         family(
@@ -93,7 +99,7 @@ def _pass_families(status: ProcessStatus, targets: TargetLabels) -> list[metrics
             "syncsvc_reconcile_duration_seconds",
             "summary",
             "Durée des passes de synchronisation par cible (somme et nombre).",
-            tuple(summary),
+            _durations(status, targets),
         ),
         family(
             "syncsvc_reconcile_last_duration_seconds",
