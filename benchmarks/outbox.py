@@ -36,7 +36,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 
 from syncsvc.app.outbox import drain, envelope_of  # noqa: E402
 from syncsvc.formats.mail import message_id  # noqa: E402
-from syncsvc.mailer.smtp import Envelope, OnResult, Outcome, SmtpTransport  # noqa: E402
+from syncsvc.mailer.smtp import Claim, Envelope, OnResult, Outcome, SmtpTransport  # noqa: E402
 from syncsvc.state.store import Store  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)
@@ -64,9 +64,11 @@ class OnePerMessage:
     def __init__(self, inner: SmtpTransport) -> None:
         self.inner = inner
 
-    def send(self, envelopes: Sequence[Envelope], on_result: OnResult) -> None:
+    def send(
+        self, envelopes: Sequence[Envelope], on_result: OnResult, claim: Claim = lambda _: True
+    ) -> None:
         for envelope in envelopes:
-            self.inner.send([envelope], on_result)
+            self.inner.send([envelope], on_result, claim)
 
 
 def free_port() -> int:

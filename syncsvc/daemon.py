@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,18 +34,21 @@ import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from syncsvc.app.feeds import FeedPublisher
+from syncsvc.app.fence import Fence, Keeper
 from syncsvc.app.notify import notify
 from syncsvc.app.status import Status
 from syncsvc.app.sync import Syncer
 from syncsvc.core.config import Config
+from syncsvc.errors import NotActive
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource, fingerprint
-from syncsvc.state.lock import InstanceLock
 from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc")
 Clock = Callable[[], datetime]
 STANDBY_POLL_SECONDS = 5.0
+LOST_POLL_SECONDS = 1.0
+PORT_RETRY_SECONDS = 3
 SHUTDOWN_WAIT_SECONDS = 30.0
 
 
@@ -144,6 +148,7 @@ class Daemon:
             config_dir, settings.ruleset, max(1.0, d.watch_every_seconds * 5)
         )
         self.syncer = Syncer(store)
+        self.fence: Fence | None = None
         self.feeds = FeedPublisher(settings, store, self.source, clock, self.syncer.renderer)
         self.jobs = Jobs()
         self._seen = fingerprint(config_dir)
@@ -169,6 +174,12 @@ class Daemon:
     def reconcile(self) -> None:
         """Passes until no change arrived meanwhile (an edit during a pass is never lost:
         the scheduler would skip a second instance of a running job)."""
+        try:
+            self._reconcile_passes()
+        except NotActive as exc:
+            log.warning("synchronisation interrompue : %s", exc)
+
+    def _reconcile_passes(self) -> None:
         with self._lock:
             self._running = True
         try:
@@ -214,8 +225,14 @@ class Daemon:
         self.status.record_reconcile(results, self.clock())
 
     def notify(self) -> None:
+        try:
+            self._notify_once()
+        except NotActive as exc:
+            log.warning("envois interrompus : %s", exc)
+
+    def _notify_once(self) -> None:
         now = self.clock()
-        report = notify(self.settings, self._config(), self.store, now)
+        report = notify(self.settings, self._config(), self.store, now, fence=self.fence)
         drained = report.drained
         if report.queued or (drained and (drained.sent or drained.errors)):
             log.info(
@@ -256,30 +273,45 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
 
-    async def _wait_for_lock(self, lock: InstanceLock) -> bool:
+    async def _wait_for_lease(self) -> Fence | None:
+        """The instance lease, as soon as no other live instance holds it (None: stopping)."""
+        seconds = self.settings.daemon.lease_seconds
+        poll = min(STANDBY_POLL_SECONDS, seconds / 3)
         announced = False
         while not self.stopping.is_set():
-            if await asyncio.to_thread(lock.try_acquire):
-                log.info("instance active (%s)", lock.describe())
-                return True
+            fence = await asyncio.to_thread(Fence.take, self.store, seconds)
+            if fence is not None:
+                log.info("instance active (bail n° %d)", fence.epoch)
+                return fence
             if not announced:
-                log.info("une autre instance est active (%s) : en attente", lock.describe())
+                log.info("une autre instance est active : en attente")
                 announced = True
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), STANDBY_POLL_SECONDS)
-        return False
+                await asyncio.wait_for(self.stopping.wait(), poll)
+        return None
 
     async def run(self) -> int:
         self._install_signals()
         self.store.migrate()
         self._marks = self.store.marks_version()
-        lock = InstanceLock(self.store)
-        if not await self._wait_for_lock(lock):
-            return 0
-        try:
-            await self._run_active()
-        finally:
-            lock.release()
+        while not self.stopping.is_set():
+            fence = await self._wait_for_lease()
+            if fence is None:
+                break
+            self.fence = fence
+            self.syncer = Syncer(
+                self.store,
+                renderer=self.syncer.renderer,
+                limiters=self.syncer.limiters,
+                fence=fence,
+            )
+            try:
+                with Keeper(fence):
+                    await self._run_active()
+            finally:
+                fence.give_back()
+            if fence.lost.is_set() and not self.stopping.is_set():
+                log.warning("instance remplacée par une autre : retour en attente")
         log.info("arrêt terminé")
         return 0
 
@@ -287,15 +319,13 @@ class Daemon:
         scheduler = self._scheduler()
         self.scheduler = scheduler
         scheduler.start()
-        server_task = self._serve_web() if self.serve_web else None
-        await self.stopping.wait()
+        server_task = asyncio.create_task(self._serve_web()) if self.serve_web else None
+        await self._until_stop_or_lost()
         log.info("arrêt demandé : fin des tâches en cours")
         scheduler.pause()
         await asyncio.to_thread(scheduler.shutdown, True)
-        if self.server is not None and server_task is not None:
-            self.server.should_exit = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(server_task, 10)
+        if server_task is not None:
+            await self._stop_web(server_task)
         # let the running jobs finish (bounded)
         await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
 
@@ -326,8 +356,29 @@ class Daemon:
         )
         return scheduler
 
-    def _serve_web(self) -> asyncio.Task[None]:
-        """The dashboard, feeds and health pages, in this event loop."""
+    async def _stop_web(self, task: asyncio.Task[None]) -> None:
+        if self.server is None:  # still waiting for its port
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return
+        self.server.should_exit = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(task, 10)
+        self.server = None
+
+    async def _until_stop_or_lost(self) -> None:
+        """Until a stop is asked for, or the lease is lost (another instance took over)."""
+        fence = self.fence
+        while not self.stopping.is_set():
+            if fence is not None and fence.lost.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), LOST_POLL_SECONDS)
+
+    async def _serve_web(self) -> None:
+        """The dashboard, feeds and health pages, in this event loop; while the port is taken
+        (the instance this one replaces has not let it go yet), try again every few seconds."""
         from syncsvc.web import create_app
 
         app = create_app(
@@ -342,6 +393,35 @@ class Daemon:
         config = uvicorn.Config(
             app, host=web.host, port=web.port, access_log=False, log_level="warning", lifespan="off"
         )
+        sock = await self._bind(web.host, web.port)
+        if sock is None:
+            return
         self.server = _QuietServer(config)
         log.info("tableau de bord et flux : http://%s:%d/", web.host, web.port)
-        return asyncio.create_task(self.server.serve())
+        await self.server.serve(sockets=[sock])
+
+    async def _bind(self, host: str, port: int) -> socket.socket | None:
+        announced = False
+        while not self.stopping.is_set():
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                sock.close()
+                if not announced:
+                    log.warning(
+                        "port %s:%d occupé (%s) : nouvel essai toutes les %d s",
+                        host,
+                        port,
+                        exc.strerror,
+                        PORT_RETRY_SECONDS,
+                    )
+                    announced = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), PORT_RETRY_SECONDS)
+                continue
+            sock.listen(128)
+            sock.setblocking(False)
+            return sock
+        return None

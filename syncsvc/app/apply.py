@@ -19,12 +19,13 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from syncsvc.calendars.base import Item, Target, Write, Written, write_one
+from syncsvc.app.fence import Fence
+from syncsvc.calendars.base import Item, Result, Target, Write, Written, write_one
 from syncsvc.core.reconcile import Operation, Plan, Recovery
 from syncsvc.errors import (
     NotFound,
@@ -36,6 +37,8 @@ from syncsvc.errors import (
 from syncsvc.state.store import Store
 
 T = TypeVar("T")
+BATCH = 50
+"""Writes between two checks of the instance lease."""
 Sleep = Callable[[float], None]
 
 
@@ -80,11 +83,29 @@ class Applied:
 
 
 class Applier:
-    """Runs plans on targets and records each result in the store."""
+    """Runs plans on targets and records each result in the store.
 
-    def __init__(self, store: Store, retry: RetryPolicy | None = None) -> None:
+    With a ``fence``, every batch of :data:`BATCH` writes starts only after this process proved
+    it still holds the instance lease (:class:`~syncsvc.errors.NotActive` otherwise).
+    """
+
+    def __init__(
+        self, store: Store, retry: RetryPolicy | None = None, fence: Fence | None = None
+    ) -> None:
         self.store = store
         self.retry = retry or RetryPolicy()
+        self.fence = fence
+
+    def _batches(
+        self, ops: list[Operation], target: Target, now: datetime
+    ) -> Iterator[tuple[Operation, Result]]:
+        for start in range(0, len(ops), BATCH):
+            chunk = ops[start : start + BATCH]
+            if self.fence is not None:
+                self.fence.check()
+            writes = [self._write_for(op, target, now) for op in chunk]
+            for index, result in target.write_many(writes):
+                yield chunk[index], result
 
     def run(self, plan: Plan, target: Target, now: datetime) -> Applied:
         applied = Applied()
@@ -92,9 +113,7 @@ class Applier:
         to_recover: list[Operation] = []
         for attempt in range(self.retry.attempts):
             later: list[tuple[Operation, TemporaryError]] = []
-            writes = [self._write_for(op, target, now) for op in pending]
-            for index, result in target.write_many(writes):
-                op = pending[index]
+            for op, result in self._batches(pending, target, now):
                 if isinstance(result, Written):
                     self._record(plan.target, op, result, now)
                     applied.done[op.action] += 1
@@ -118,6 +137,8 @@ class Applier:
             if delay > 0:
                 self.retry.sleep(delay)
         for op in to_recover:
+            if self.fence is not None:
+                self.fence.check()
             if not self._perform(plan.target, op, target, now, applied):
                 break
         return applied
@@ -185,6 +206,7 @@ class Applier:
             content_hash=want.content_hash,
             sequence=op.sequence,
             at=now,
+            epoch=self.fence.epoch if self.fence is not None else None,
         )
 
 

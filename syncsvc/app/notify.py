@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from email.policy import SMTP
 from pathlib import Path
 
+from syncsvc.app.fence import Fence
 from syncsvc.app.outbox import DrainReport, drain
 from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
@@ -94,15 +95,19 @@ def notify(
     *,
     dry_run: bool = False,
     transport: Transport | None = None,
+    fence: Fence | None = None,
 ) -> NotifyReport:
-    """Queue what is due at ``now`` (each key once), then send what is pending."""
+    """Queue what is due at ``now`` (each key once), then send what is pending (each message
+    claimed under ``fence``, the instance lease, when given)."""
     report = NotifyReport()
+    if fence is not None and not dry_run:
+        fence.check()
     planned = plan_all(config, store.done_marks(), now)
     report.queued += _queue_notifications(settings, store, planned, now, dry_run)
     report.queued += _queue_invitations(settings, config, store, planned, now, dry_run)
     if not dry_run:
         mailer = transport or transport_of(settings, config.directory)
-        report.drained = drain(store, mailer, instant(now))
+        report.drained = drain(store, mailer, instant(now), fence=fence)
     return report
 
 

@@ -16,10 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import getaddresses
 
+from syncsvc.app.fence import Fence
 from syncsvc.errors import TemporaryError
 from syncsvc.mailer.smtp import Envelope, Outcome, Sent, Transport
 from syncsvc.state.store import OutboxRow, Store
 
+IN_DOUBT_AFTER_SECONDS = 120.0
+"""A message claimed by a dead instance goes back to the queue after this long: more than the
+lease's lifetime plus the SMTP timeout, so that its sender cannot still be sending it."""
 BASE_DELAY = timedelta(minutes=5)
 MAX_DELAY = timedelta(hours=6)
 
@@ -37,10 +41,25 @@ class DrainReport:
     errors: list[str] = field(default_factory=list)
 
 
-def drain(store: Store, transport: Transport, now: datetime, limit: int = 1000) -> DrainReport:
-    """Send every pending message whose time has come, oldest first."""
+def drain(
+    store: Store,
+    transport: Transport,
+    now: datetime,
+    limit: int = 1000,
+    fence: Fence | None = None,
+) -> DrainReport:
+    """Send every pending message whose time has come, oldest first.
+
+    With a ``fence`` (the daemon, the command line), each message is claimed right before it is
+    sent, by a conditional update that also requires this process's lease: a message is never
+    sent by two processes, and a process that lost its lease sends nothing more.
+    """
     report = DrainReport()
     rows = {row.id: row for row in store.due_messages(now, limit)}
+    if fence is not None:
+        # A sender proved dead (SQLite's lock file) cannot still be sending: no need to wait.
+        wait = 0.0 if fence.predecessor_dead else IN_DOUBT_AFTER_SECONDS
+        store.requeue_in_doubt(fence.epoch, wait)
 
     def on_result(envelope: Envelope, outcome: Outcome) -> None:
         row = rows[envelope.ref]
@@ -57,7 +76,11 @@ def drain(store: Store, transport: Transport, now: datetime, limit: int = 1000) 
             store.mark_dead(row.id, detail)
             report.dead += 1
 
-    transport.send([envelope_of(row) for row in rows.values()], on_result)
+    envelopes = [envelope_of(row) for row in rows.values()]
+    if fence is None:
+        transport.send(envelopes, on_result)
+    else:
+        transport.send(envelopes, on_result, lambda envelope: fence.claim(envelope.ref))
     return report
 
 

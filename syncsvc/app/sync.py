@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from syncsvc.app.apply import Applier, RetryPolicy
+from syncsvc.app.fence import Fence
 from syncsvc.app.targets import make_target
 from syncsvc.calendars.base import Target
 from syncsvc.calendars.quota import RateLimiters
@@ -111,10 +112,12 @@ class Syncer:
         force: bool = False,
         renderer: Renderer | None = None,
         limiters: RateLimiters | None = None,
+        fence: Fence | None = None,
     ) -> None:
         self.store = store
         self.retry = retry or RetryPolicy()
-        self.applier = Applier(store, self.retry)
+        self.fence = fence
+        self.applier = Applier(store, self.retry, fence)
         self.force = force
         self.renderer = renderer or Renderer()
         self.limiters = limiters or RateLimiters()

@@ -6,7 +6,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from syncsvc.app.fence import Fence, Keeper
 from syncsvc.app.marks import milestone_of, targets_showing
 from syncsvc.app.notify import notify
 from syncsvc.app.sync import Syncer, TargetReport
@@ -17,10 +20,14 @@ from syncsvc.core.reconcile import Action
 from syncsvc.errors import UsageError
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import Settings, load_settings
-from syncsvc.state.lock import InstanceLock
 from syncsvc.state.store import Store
 
 EXIT_OK, EXIT_INVALID = 0, 1
+BUSY = (
+    "le service (syncsvc run) est actif sur cette base d'état : c'est lui qui publie et "
+    "envoie ; pour lancer cette commande à la main, arrêter d'abord le service (attendu : "
+    "syncsvc run arrêté, ou l'option --dry-run pour voir sans rien faire)"
+)
 SYMBOLS: dict[Action, str] = {"create": "+", "update": "~", "delete": "-"}
 
 
@@ -53,14 +60,32 @@ def run(args: argparse.Namespace, now: Now) -> int:
         store.close()
 
 
+@contextmanager
+def active(settings: Settings, store: Store, *, dry_run: bool = False) -> Iterator[Fence | None]:
+    """The instance lease for the length of a command that sends or writes (none for a dry
+    run); refused when the service runs on the same store: it does the work itself."""
+    if dry_run:
+        yield None
+        return
+    fence = Fence.take(store, settings.daemon.lease_seconds)
+    if fence is None:
+        raise UsageError(BUSY)
+    try:
+        with Keeper(fence):
+            yield fence
+    finally:
+        fence.give_back()
+
+
 def sync(
     args: argparse.Namespace, settings: Settings, config: Config, store: Store, now: Now
 ) -> int:
     if args.target is not None and args.target not in {t.name for t in settings.targets}:
         known = ", ".join(t.name for t in settings.targets) or "aucune"
         raise UsageError(f"cible « {args.target} » inconnue (attendu : une de {known})")
-    syncer = Syncer(store, force=args.force)
-    reports = syncer.sync_all(settings, config, now, only=args.target, dry_run=args.dry_run)
+    with active(settings, store, dry_run=args.dry_run) as fence:
+        syncer = Syncer(store, force=args.force, fence=fence)
+        reports = syncer.sync_all(settings, config, now, only=args.target, dry_run=args.dry_run)
     return print_reports(reports, dry_run=args.dry_run)
 
 
@@ -91,7 +116,8 @@ def print_reports(reports: list[TargetReport], *, dry_run: bool) -> int:
 
 
 def send(settings: Settings, config: Config, store: Store, now: Now, *, dry_run: bool) -> int:
-    report = notify(settings, config, store, now, dry_run=dry_run)
+    with active(settings, store, dry_run=dry_run) as fence:
+        report = notify(settings, config, store, now, dry_run=dry_run, fence=fence)
     for item in report.queued:
         print(
             f"{'à envoyer' if dry_run else 'en file'} : {item.recipient} — {item.subject} "
@@ -159,14 +185,15 @@ def mark(
     names = targets_showing(settings, config, session, args.milestone)
     if not names:
         return EXIT_OK
-    lock = InstanceLock(store)
-    if not lock.try_acquire():
+    fence = Fence.take(store, settings.daemon.lease_seconds)
+    if fence is None:
         print("le service en cours met à jour les agendas dans quelques secondes")
         return EXIT_OK
     try:
-        reports = Syncer(store).sync_all(settings, config, now, only=names)
+        with Keeper(fence):
+            reports = Syncer(store, fence=fence).sync_all(settings, config, now, only=names)
     finally:
-        lock.release()
+        fence.give_back()
     for report in reports:
         state = "à jour" if report.ok else f"en erreur ({'; '.join(report.errors[:1])})"
         print(f"agenda {report.name} : {state}")

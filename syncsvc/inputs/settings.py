@@ -184,6 +184,9 @@ class WebSettings(Strict):
 
 
 class DaemonSettings(Strict):
+    lease_seconds: float = Field(default=30.0, ge=2, le=600)
+    """Lifetime of the instance lease, renewed every third of it: a standby takes over this long
+    after the active instance stopped answering (at once on SQLite when it died)."""
     reconcile_every_minutes: int = Field(default=15, ge=1, le=1440)
     notify_every_seconds: int = Field(default=60, ge=5, le=3600)
     watch_every_seconds: float = Field(default=2.0, gt=0, le=60)

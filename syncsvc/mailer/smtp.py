@@ -41,12 +41,21 @@ class Sent:
 
 Outcome = Sent | RemoteError
 OnResult = Callable[[Envelope, Outcome], None]
+Claim = Callable[[Envelope], bool]
+"""Called right before an envelope is sent: False skips it; an exception stops the batch."""
 Sleep = Callable[[float], None]
 
 
+def _always(_: Envelope) -> bool:
+    return True
+
+
 class Transport(Protocol):
-    def send(self, envelopes: Sequence[Envelope], on_result: OnResult) -> None:
-        """Send ``envelopes`` in order, calling ``on_result`` right after each one."""
+    def send(
+        self, envelopes: Sequence[Envelope], on_result: OnResult, claim: Claim = _always
+    ) -> None:
+        """Send ``envelopes`` in order: ``claim`` right before each, ``on_result`` right
+        after."""
 
 
 @dataclass
@@ -93,11 +102,13 @@ class SmtpTransport:
         self.tls_context = tls_context
         self.connections = 0
 
-    def send(self, envelopes: Sequence[Envelope], on_result: OnResult) -> None:
+    def send(
+        self, envelopes: Sequence[Envelope], on_result: OnResult, claim: Claim = _always
+    ) -> None:
         if envelopes:
-            asyncio.run(self._send(list(envelopes), on_result))
+            asyncio.run(self._send(list(envelopes), on_result, claim))
 
-    async def _send(self, rows: list[Envelope], on_result: OnResult) -> None:
+    async def _send(self, rows: list[Envelope], on_result: OnResult, claim: Claim) -> None:
         client = aiosmtplib.SMTP(
             hostname=self.host,
             port=self.port,
@@ -125,6 +136,8 @@ class SmtpTransport:
             for index, row in enumerate(rows):
                 if self.rate is not None:
                     self.rate.wait()
+                if not claim(row):
+                    continue
                 try:
                     _refused, reply = await client.sendmail(
                         self.envelope_from, list(row.recipients), row.message
@@ -168,9 +181,13 @@ class MaildirTransport:
                 (self.path / sub).mkdir(parents=True, exist_ok=True)
         return mailbox.Maildir(self.path, create=True)
 
-    def send(self, envelopes: Sequence[Envelope], on_result: OnResult) -> None:
+    def send(
+        self, envelopes: Sequence[Envelope], on_result: OnResult, claim: Claim = _always
+    ) -> None:
         box = self._box()
         for envelope in envelopes:
+            if not claim(envelope):
+                continue
             try:
                 key = box.add(envelope.message)
             except OSError as exc:

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from typing import Final
 
+from sqlalchemy import Float, literal_column
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+NOW_SQL: Final = {
+    "postgresql": "extract(epoch from clock_timestamp())",
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+}
 
 
 class StorePart:
     """A part of :class:`syncsvc.state.store.Store` (Radicale-style mixin): the one thing it
     needs from the whole is a transaction."""
 
+    dialect: str = "sqlite"
+
     def begin(self, durable: bool = False) -> AbstractContextManager[Connection]:
         """A transaction; ``durable`` ones survive a power loss (SQLite ``FULL``)."""
         raise NotImplementedError
+
+    def holds(self, holder: str, epoch: int) -> ColumnElement[bool]:
+        """The fence condition (see :mod:`syncsvc.state.lease`)."""
+        raise NotImplementedError
+
+    def now_seconds(self) -> ColumnElement[float]:
+        """The database's clock, in seconds since 1970 (fractional)."""
+        return literal_column(NOW_SQL.get(self.dialect, NOW_SQL["sqlite"]), Float)

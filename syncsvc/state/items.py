@@ -56,8 +56,10 @@ class Items(StorePart):
         sequence: int,
         at: datetime,
         content: str | None = None,
+        epoch: int | None = None,
     ) -> None:
         values = {
+            "epoch": epoch,
             "session_id": session_id,
             "milestone_id": milestone_id,
             "href": href,

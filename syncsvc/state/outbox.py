@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from syncsvc.core.invitations import InvitationState
 from syncsvc.state.base import StorePart
@@ -43,6 +45,35 @@ class Outbox(StorePart):
 
         An invitation's new state is written in the same transaction as its message.
         """
+        try:
+            return self._enqueue(
+                key,
+                kind,
+                recipient,
+                subject,
+                message_id,
+                message,
+                now,
+                session_id,
+                milestone_id,
+                invitation,
+            )
+        except IntegrityError:
+            return False  # another process queued the same key at the same moment
+
+    def _enqueue(
+        self,
+        key: str,
+        kind: str,
+        recipient: str,
+        subject: str,
+        message_id: str,
+        message: bytes,
+        now: datetime,
+        session_id: str | None,
+        milestone_id: str | None,
+        invitation: InvitationState | None,
+    ) -> bool:
         with self.begin(durable=True) as db:
             if db.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is not None:
                 return False
@@ -86,7 +117,7 @@ class Outbox(StorePart):
         self, *, key: str, kind: str, recipient: str, subject: str, now: datetime
     ) -> None:
         """Note, once, a message that will not be sent (a digest missed by more than a day)."""
-        with self.begin(durable=True) as db:
+        with contextlib.suppress(IntegrityError), self.begin(durable=True) as db:
             if db.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is None:
                 db.execute(
                     insert(outbox).values(
@@ -142,6 +173,9 @@ class Outbox(StorePart):
                 update(outbox)
                 .where(outbox.c.id == message)
                 .values(
+                    status="pending",
+                    claimed_epoch=None,
+                    claimed_at=None,
                     attempts=outbox.c.attempts + 1,
                     last_error=error,
                     next_attempt_at=utc(next_attempt),
@@ -159,6 +193,39 @@ class Outbox(StorePart):
                     last_error=error,
                 )
             )
+
+    def claim(self, message: int, holder: str, epoch: int) -> bool:
+        """Take a pending message for sending, only while ``holder`` holds the lease at
+        ``epoch`` (one conditional update: two claimants can never both get it)."""
+        fence = self.holds(holder, epoch)
+        with self.begin(durable=True) as db:
+            done = db.execute(
+                update(outbox)
+                .where(outbox.c.id == message, outbox.c.status == "pending", fence)
+                .values(status="sending", claimed_epoch=epoch, claimed_at=self.now_seconds())
+            )
+        return done.rowcount == 1
+
+    def requeue_in_doubt(self, epoch: int, older_than: float) -> int:
+        """Messages claimed by an earlier epoch more than ``older_than`` seconds ago and never
+        marked: their sender died between the claim and the record. They go back to the queue
+        (the same bytes, the same Message-ID): the one documented window for a second copy."""
+        with self.begin(durable=True) as db:
+            done = db.execute(
+                update(outbox)
+                .where(
+                    outbox.c.status == "sending",
+                    outbox.c.claimed_epoch < epoch,
+                    outbox.c.claimed_at < self.now_seconds() - older_than,
+                )
+                .values(
+                    status="pending",
+                    claimed_epoch=None,
+                    claimed_at=None,
+                    last_error="envoi interrompu (instance arrêtée) : nouvel essai",
+                )
+            )
+        return int(done.rowcount or 0)
 
     def resend(self, message: int, now: datetime) -> bool:
         """Put a dead letter back in the queue (after the address was fixed, say)."""

@@ -6,19 +6,24 @@ applies the missing steps in order, inside a transaction. Every stored instant i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    inspect,
 )
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateColumn
 
 metadata = MetaData()
 
@@ -37,6 +42,7 @@ pushed_items = Table(
     Column("sequence", Integer, nullable=False, default=0),
     Column("pushed_at", DateTime(timezone=True), nullable=False),
     Column("content", Text),  # feeds only: the stamped component, served as is
+    Column("epoch", Integer),  # the lease epoch of the instance that wrote it (4)
 )
 
 target_state = Table(
@@ -97,6 +103,8 @@ outbox = Table(
     Column("smtp_reply", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+    Column("claimed_epoch", Integer),  # status sending: the lease epoch of the sender (4)
+    Column("claimed_at", Float),  # status sending: when, in the database's seconds (4)
 )
 
 invitations = Table(
@@ -137,12 +145,53 @@ password_hashes = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-MIGRATIONS: list[list[Table]] = [
-    [pushed_items, target_state, item_errors, feed_tokens, done_marks],  # 1
-    [outbox, invitations],  # 2: the mailer
-    [known_files],  # 3: which session each file held, to protect it when it breaks
-    [web_sessions],  # 4: the dashboard's sessions, revocable (logout ends them server-side)
-    [password_hashes],  # 5: password hashes upgraded to the current cost at a login
+instance_lease = Table(
+    "instance_lease",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(64)),
+    Column("epoch", Integer, nullable=False, default=0),
+    Column("expires_at", Float, nullable=False, default=0.0),  # the database's seconds
+)
+
+Step = Callable[[Connection], None]
+
+
+def tables(*created: Table) -> Step:
+    """A migration step that creates tables (the ones that do not exist yet)."""
+
+    def step(db: Connection) -> None:
+        for table in created:
+            table.create(db, checkfirst=True)
+
+    return step
+
+
+def columns(table: Table, *names: str) -> Step:
+    """A migration step that adds columns of ``table`` to a table created by an older release
+    (a table created by this release has them already)."""
+
+    def step(db: Connection) -> None:
+        present = {c["name"] for c in inspect(db).get_columns(table.name)}
+        for name in names:
+            if name not in present:
+                spec = CreateColumn(table.c[name]).compile(dialect=db.dialect)
+                db.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {spec}")
+
+    return step
+
+
+MIGRATIONS: list[list[Step]] = [
+    [tables(pushed_items, target_state, item_errors, feed_tokens, done_marks)],  # 1
+    [tables(outbox, invitations)],  # 2: the mailer
+    [tables(known_files)],  # 3: which session each file held, to protect it when it breaks
+    [  # 4: one active instance, proved by a lease whose epoch fences every send and write
+        tables(instance_lease),
+        columns(outbox, "claimed_epoch", "claimed_at"),
+        columns(pushed_items, "epoch"),
+    ],
+    [tables(web_sessions)],  # 5: the dashboard's sessions, revocable (logout ends them there)
+    [tables(password_hashes)],  # 6: password hashes upgraded to the current cost at a login
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

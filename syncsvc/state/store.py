@@ -5,9 +5,10 @@ SQLite by default (WAL journal, foreign keys on), PostgreSQL by URL
 concern each: :class:`~syncsvc.state.items.Items` and :class:`~syncsvc.state.items.Targets`,
 :class:`~syncsvc.state.feeds.FeedTokens`, :class:`~syncsvc.state.outbox.Outbox` (with the
 jury's invitation states), :class:`~syncsvc.state.files.KnownFiles`,
-:class:`~syncsvc.state.marks.Marks`, :class:`~syncsvc.state.web_sessions.WebSessions` (the
-dashboard's revocable sessions), :class:`~syncsvc.state.password_hashes.PasswordHashes`
-(password hashes upgraded at a login). The tables are in :mod:`syncsvc.state.schema`.
+:class:`~syncsvc.state.marks.Marks`, :class:`~syncsvc.state.lease.Leases` (the active instance's
+lease), :class:`~syncsvc.state.web_sessions.WebSessions` (the dashboard's revocable sessions),
+:class:`~syncsvc.state.password_hashes.PasswordHashes` (password hashes upgraded at a login).
+The tables are in :mod:`syncsvc.state.schema`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection, make_url
 from syncsvc.state.feeds import FeedTokens
 from syncsvc.state.files import KnownFiles
 from syncsvc.state.items import Items, Targets, TargetState
+from syncsvc.state.lease import Leases
 from syncsvc.state.marks import DoneMark, Marks
 from syncsvc.state.outbox import Outbox, OutboxRow
 from syncsvc.state.password_hashes import PasswordHashes, UpgradedHash
@@ -44,7 +46,9 @@ def _sqlite_pragmas(synchronous: str) -> Any:
     return apply
 
 
-class Store(Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, WebSessions, PasswordHashes):
+class Store(
+    Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, Leases, WebSessions, PasswordHashes
+):
     def __init__(self, url: str, base: Path | None = None) -> None:
         parsed = make_url(url)
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
@@ -54,7 +58,9 @@ class Store(Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, WebSessions, 
             path.parent.mkdir(parents=True, exist_ok=True)
             parsed = parsed.set(database=str(path))
         self.url = parsed
-        self.engine: Engine = create_engine(parsed, future=True)
+        # pre_ping: a connection cut (database restarted, network) is replaced, not reused.
+        self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        self.dialect = self.engine.dialect.name
         self.durable_engine = self.engine
         if parsed.drivername.startswith("sqlite"):
             # WAL + NORMAL: a crash loses nothing committed; a power loss may lose the last
@@ -86,9 +92,9 @@ class Store(Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, WebSessions, 
         with self.begin() as db:
             schema_version.create(db, checkfirst=True)
             found = int(db.execute(select(schema_version.c.version)).scalar() or 0)
-            for step in MIGRATIONS[found:]:
-                for table in step:
-                    table.create(db, checkfirst=True)
+            for steps in MIGRATIONS[found:]:
+                for step in steps:
+                    step(db)
             if found == 0:
                 db.execute(insert(schema_version).values(version=SCHEMA_VERSION))
             elif found < SCHEMA_VERSION:

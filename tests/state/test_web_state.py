@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from syncsvc.state.schema import SCHEMA_VERSION, schema_version, web_sessions
+from syncsvc.state.schema import SCHEMA_VERSION, password_hashes, schema_version, web_sessions
 from syncsvc.state.store import Store
 
 T0 = datetime(2027, 1, 15, 8, 30, 12, tzinfo=UTC)
@@ -52,16 +52,23 @@ def test_log_out_everywhere_and_purge(store: Store) -> None:
     assert store.find_web_session("d" * 43) is not None
 
 
-def test_a_database_of_version_3_gains_the_web_tables(store: Store) -> None:
-    """The migration step adds the table to an existing database and keeps its data."""
+BEFORE_WEB = 4
+"""The schema version before the web tables (step 5: web_sessions, step 6: password_hashes)."""
+
+
+def test_a_database_of_version_4_gains_the_web_tables(store: Store) -> None:
+    """The migration steps add the tables to an existing database and keep its data."""
     store.mark_done("s", "m", T0.date(), "jean", None, T0)
     with store.begin() as db:
         web_sessions.drop(db)
-        db.execute(schema_version.update().values(version=3))
-    assert store.migrate() == 3
-    assert store.version() == SCHEMA_VERSION
+        password_hashes.drop(db)
+        db.execute(schema_version.update().values(version=BEFORE_WEB))
+    assert store.migrate() == BEFORE_WEB
+    assert store.version() == SCHEMA_VERSION == BEFORE_WEB + 2
     store.open_web_session(SID, "marie", T0)
     assert store.find_web_session(SID) is not None
+    store.save_upgraded_hash("marie", "scrypt$131072$8$1$c2Fs$aGFzaA==", "f" * 64, T0)
+    assert store.upgraded_hash("marie") is not None
     assert store.done_marks() == {"s": {"m": T0.date()}}
 
 

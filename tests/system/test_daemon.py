@@ -3,160 +3,18 @@ picked up, SIGTERM, kill -9 and a standby taking over."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from icalendar import Calendar
-from sqlalchemy import create_engine, text
 
 from syncsvc.state.store import Store
-from syncsvc.web.auth import hash_password
-from tests.harness.servers import CalDAVServer, free_port, radicale_server
-
-ROOT = Path(__file__).resolve().parents[2]
-NOW = "2026-12-01T09:00+04:00"
-PG = os.environ.get(
-    "SYNCSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@dataclass
-class Inbox:
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    box = Inbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def radicale(tmp_path: Path) -> Iterator[CalDAVServer]:
-    with radicale_server(tmp_path / "radicale") as server:
-        yield server
-
-
-def wait_for(what: str, check: Callable[[], bool], seconds: float = 40) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Service:
-    """A `syncsvc run` process and its log."""
-
-    def __init__(self, config: Path, log: Path) -> None:
-        self.config, self.log = config, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Service:
-        handle = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from syncsvc.cli import main; raise SystemExit(main())",
-                "run",
-                "--config",
-                str(self.config),
-                "--now",
-                NOW,
-            ],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            cwd=self.config.parent,
-        )
-        return self
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout)
-
-
-TEST_HASH = hash_password("motdepasse")
-
-
-def write_config(
-    tmp: Path,
-    radicale: CalDAVServer,
-    smtp_port: int,
-    store_url: str,
-    web_port: int = 0,
-    rate: int = 6000,
-) -> Path:
-    web_port = web_port or free_port()
-    config = tmp / "config"
-    shutil.copytree(ROOT / "config", config, dirs_exist_ok=True)
-    (config / "syncsvc.toml").write_text(
-        f"""
-[store]
-url = "{store_url}"
-
-[web]
-port = {web_port}
-users = [{{ login = "test", password_hash = "{TEST_HASH}" }}]
-
-[daemon]
-reconcile_every_minutes = 60
-notify_every_seconds = 5
-watch_every_seconds = 0.2
-debounce_seconds = 0.2
-
-[mail]
-transport = "smtp"
-host = "127.0.0.1"
-port = {smtp_port}
-from = "Examens <examens@afpar.example>"
-rate_per_minute = {rate}
-
-[[targets]]
-name = "coordination"
-kind = "caldav"
-url = "{radicale.url}"
-username = "{radicale.username}"
-password_env = "TEST_CALDAV_PASSWORD"
-calendar = "examens-st-andre"
-audience = "coordinators:afpar-st-andre"
-""",
-        encoding="utf-8",
-    )
-    return config
+from tests.harness.servers import CalDAVServer, free_port
+from tests.system.service import Inbox, Service, wait_for, write_config
 
 
 def remote_dtstart(radicale: CalDAVServer, uid: str) -> str:
@@ -166,11 +24,6 @@ def remote_dtstart(radicale: CalDAVServer, uid: str) -> str:
     body = httpx.get(href, auth=radicale.auth).content
     event = next(c for c in Calendar.from_ical(body).walk("VEVENT"))
     return str(event.decoded("DTSTART"))
-
-
-@pytest.fixture(autouse=True)
-def _password(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEST_CALDAV_PASSWORD", "secret")
 
 
 def test_edit_picked_up_then_sigterm(
@@ -308,25 +161,6 @@ def test_kill_9_during_an_outbox_drain_then_restart_loses_nothing(
             if service.process and service.process.poll() is None:
                 service.process.kill()
         store.close()
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex}"
-    engine = create_engine(PG)
-    try:
-        with engine.begin() as db:
-            db.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise AssertionError(f"PostgreSQL injoignable sur {PG} : {exc}") from exc
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    try:
-        yield f"{PG}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as db:
-            db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
