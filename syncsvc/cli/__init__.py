@@ -153,6 +153,11 @@ def _add_mail(commands: Any) -> None:
     outbox.add_argument(
         "--resend", type=int, metavar="N", help="remettre en file l'envoi en échec numéro N"
     )
+    outbox.add_argument(
+        "--show-candidates",
+        action="store_true",
+        help="afficher les noms et adresses des candidats (masqués par défaut)",
+    )
 
 
 def _add_marks(commands: Any) -> None:

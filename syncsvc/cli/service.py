@@ -41,7 +41,13 @@ def run(args: argparse.Namespace, now: Now) -> int:
         if args.command == "serve":
             return serve(args, settings, store)
         if args.command == "outbox":
-            return outbox(store, now, failed=args.failed, resend=args.resend)
+            return outbox(
+                store,
+                now,
+                failed=args.failed,
+                resend=args.resend,
+                show_candidates=getattr(args, "show_candidates", False),
+            )
         config = load_config(args.config, load_ruleset(settings.ruleset))
         if args.command in ("done", "undone"):
             return mark(args, settings, config, store, now)
@@ -131,7 +137,13 @@ def send(settings: Settings, config: Config, store: Store, now: Now, *, dry_run:
     return EXIT_OK if not drained.errors else EXIT_INVALID
 
 
-def outbox(store: Store, now: Now, *, failed: bool, resend: int | None) -> int:
+def outbox(
+    store: Store, now: Now, *, failed: bool, resend: int | None, show_candidates: bool = False
+) -> int:
+    """The queue, one line per message; candidates' names and addresses masked unless
+    ``show_candidates`` (``--show-candidates``: the data is personal, seeing it is a choice)."""
+    from syncsvc.web.privacy import CANDIDATE_KINDS, masked
+
     if resend is not None:
         if not store.resend(resend, instant(now)):
             raise UsageError(f"aucun envoi en échec numéro {resend} (voir syncsvc outbox --failed)")
@@ -142,7 +154,11 @@ def outbox(store: Store, now: Now, *, failed: bool, resend: int | None) -> int:
         ", ".join(f"{OUTBOX_LABELS.get(k, k)} : {v}" for k, v in sorted(counts.items()))
         or "file vide"
     )
-    for row in store.messages("dead" if failed else None, limit=200):
+    rows = store.messages("dead" if failed else None, limit=200)
+    if not show_candidates and any(row.kind in CANDIDATE_KINDS for row in rows):
+        rows = [masked(row) for row in rows]
+        print("(candidats masqués : --show-candidates pour voir leurs noms et adresses)")
+    for row in rows:
         when = fr_moment(row.sent_at or row.created_at).removesuffix(" UTC")
         detail = f" — {row.last_error}" if row.last_error and row.status != "sent" else ""
         print(

@@ -17,6 +17,7 @@ from pydantic import (
     AfterValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     model_validator,
 )
@@ -148,14 +149,26 @@ class ReminderSettings(Strict):
 
 
 class WebUser(Strict):
+    """A dashboard account. ``role``: ``admin`` also sees candidates' names and addresses (the
+    mail queue); ``coordinator`` (the default, what every account could do before roles) sees
+    and acts, candidates masked; ``viewer`` only reads, candidates masked."""
+
     login: Annotated[str, Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
     password_hash: str = Field(min_length=20)
     """From ``syncsvc hash-password``; never a clear-text password."""
     name: str | None = None
+    role: Literal["admin", "coordinator", "viewer"] = "coordinator"
 
 
 class WebSettings(Strict):
-    """The dashboard and feeds HTTP server of ``syncsvc run``."""
+    """The dashboard and feeds HTTP server of ``syncsvc run``.
+
+    ``secure_cookies``: ``true`` always sets the session cookie's Secure flag (the dashboard is
+    only reached over https, even behind a proxy that speaks http to the service), ``false``
+    never, ``"auto"`` (default) when the request is https. ``metrics_token_env`` names the
+    environment variable whose value /metrics requires as a bearer token before it shows
+    per-target figures (without it: aggregate figures only).
+    """
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -164,6 +177,13 @@ class WebSettings(Strict):
     """Trust this header (e.g. X-Remote-User) set by an authenticating reverse proxy."""
     ready_within_minutes: int = Field(default=30, ge=1)
     """/readyz fails when the last reconcile is older than this, or failed."""
+    secure_cookies: StrictBool | Literal["auto"] = "auto"
+    """Secure flag of the session cookie: always, never, or when the request is https."""
+    metrics_token_env: str | None = None
+    """Environment variable holding the bearer token of /metrics; unset: aggregate figures only."""
+    metrics_target_names: bool = False
+    """Label /metrics' per-target series by target name (names often name people) instead of
+    ``<kind>-<rank>``."""
 
 
 class DaemonSettings(Strict):

@@ -132,6 +132,24 @@ known_files = Table(
     Column("session_id", String(80), nullable=False),
 )
 
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # SHA-256 (hex) of the cookie's session id
+    Column("login", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
+
+password_hashes = Table(
+    "password_hashes",
+    metadata,
+    Column("login", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),  # upgraded at a login, never clear text
+    Column("replaces", String(64), nullable=False),  # SHA-256 (hex) of the syncsvc.toml hash
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 instance_lease = Table(
     "instance_lease",
     metadata,
@@ -177,7 +195,9 @@ MIGRATIONS: list[list[Step]] = [
         columns(outbox, "claimed_epoch", "claimed_at"),
         columns(pushed_items, "epoch"),
     ],
-    [  # 5: deletions that wait for a person's confirmation
+    [tables(web_sessions)],  # 5: the dashboard's sessions, revocable (logout ends them there)
+    [tables(password_hashes)],  # 6: password hashes upgraded to the current cost at a login
+    [  # 7: deletions that wait for a person's confirmation
         columns(
             target_state,
             "held_fingerprint",

@@ -5,7 +5,10 @@ SQLite by default (WAL journal, foreign keys on), PostgreSQL by URL
 concern each: :class:`~syncsvc.state.items.Items` and :class:`~syncsvc.state.items.Targets`,
 :class:`~syncsvc.state.feeds.FeedTokens`, :class:`~syncsvc.state.outbox.Outbox` (with the
 jury's invitation states), :class:`~syncsvc.state.files.KnownFiles`,
-:class:`~syncsvc.state.marks.Marks`. The tables are in :mod:`syncsvc.state.schema`.
+:class:`~syncsvc.state.marks.Marks`, :class:`~syncsvc.state.lease.Leases` (the active instance's
+lease), :class:`~syncsvc.state.web_sessions.WebSessions` (the dashboard's revocable sessions),
+:class:`~syncsvc.state.password_hashes.PasswordHashes` (password hashes upgraded at a login).
+The tables are in :mod:`syncsvc.state.schema`.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from syncsvc.state.items import Items, Targets, TargetState
 from syncsvc.state.lease import Leases
 from syncsvc.state.marks import DoneMark, Marks
 from syncsvc.state.outbox import Outbox, OutboxRow
+from syncsvc.state.password_hashes import PasswordHashes, UpgradedHash
 from syncsvc.state.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
+from syncsvc.state.web_sessions import OpenWebSession, WebSessions
 
-__all__ = ["DoneMark", "OutboxRow", "Store", "TargetState"]
+__all__ = ["DoneMark", "OpenWebSession", "OutboxRow", "Store", "TargetState", "UpgradedHash"]
 
 
 def _sqlite_pragmas(synchronous: str) -> Any:
@@ -41,7 +46,9 @@ def _sqlite_pragmas(synchronous: str) -> Any:
     return apply
 
 
-class Store(Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, Leases):
+class Store(
+    Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, Leases, WebSessions, PasswordHashes
+):
     def __init__(self, url: str, base: Path | None = None) -> None:
         parsed = make_url(url)
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):

@@ -6,13 +6,20 @@ together. Pages render French HTML on the server; a few lines of CSS, no JavaScr
 Access:
 
 - the dashboard and its actions require a logged-in user: ``[[web.users]]`` of ``syncsvc.toml``
-  (scrypt hashes from ``syncsvc hash-password``, see :mod:`syncsvc.web.auth`), or, when
+  (scrypt hashes from ``syncsvc hash-password``, see :mod:`syncsvc.web.auth`, upgraded at a
+  login by :mod:`syncsvc.web.passwords`; throttling in :mod:`syncsvc.web.throttle`), or, when
   ``web.auth_header`` is set, the user named by that header (set by an authenticating reverse
   proxy: the service must then be reachable through that proxy only);
-- every POST form carries a CSRF token checked against the signed session cookie;
+- a login opens a session in the store, logging out closes it (:mod:`syncsvc.web.auth`);
+  a user's role (admin, coordinator, viewer) decides who acts and who sees candidates' names
+  and addresses (:mod:`syncsvc.web.privacy`);
+- every POST form carries a CSRF token checked against the signed session cookie, and a POST
+  the browser says comes from another site is refused (:mod:`syncsvc.web.origin`);
 - ``/feeds/<token>.ics`` and ``/done/<session>/<milestone>?t=<token>`` carry their own tokens;
   a wrong token is a 404 (feeds) or a 403 (done links) that says nothing more;
-- ``/healthz``, ``/readyz`` and ``/metrics`` are open and carry no personal data.
+- ``/healthz`` and ``/readyz`` are open and carry no personal data; ``/metrics`` shows
+  aggregate figures only, or per target (never by name unless asked) behind a bearer token
+  (``[web] metrics_token_env``, see :mod:`syncsvc.web.metrics`).
 
 The secret key (environment variable named by ``Settings.secret_key_env``) signs session
 cookies and verifies done links. When it is not set, a random key is drawn for this process:
@@ -38,9 +45,9 @@ from syncsvc.app.status import Status as ProcessStatus
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
-from syncsvc.web import done_links, feeds, health, login, outbox, sessions, targets
+from syncsvc.web import done_links, feeds, health, login, metrics, outbox, sessions, targets
 from syncsvc.web.common import Clock, Web, static_folder, web_of
-from syncsvc.web.login import LoginThrottle
+from syncsvc.web.passwords import LoginGuard
 
 CSP: Final = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
@@ -95,12 +102,15 @@ def create_app(
     clock: Clock = utcnow,
     status: ProcessStatus | None = None,
     on_marked: Callable[[], None] | None = None,
+    *,
+    guard: LoginGuard | None = None,
 ) -> Starlette:
     """The web application over the configuration folder (or the process's own source).
 
     ``status`` (the daemon's counters) feeds /readyz and /metrics; without it (``syncsvc
     serve``) /readyz only checks that the store answers. ``on_marked`` is called after a
-    milestone is marked done or undone (the daemon then reconciles the calendars).
+    milestone is marked done or undone (the daemon then reconciles the calendars). ``guard``
+    protects the login form (throttle, hash cost): the service's own unless a test injects one.
     """
     source = config if isinstance(config, ConfigSource) else ConfigSource(config, settings.ruleset)
     routes = [
@@ -111,10 +121,11 @@ def create_app(
         *done_links.ROUTES,
         *feeds.ROUTES,
         *health.ROUTES,
+        *metrics.ROUTES,
         Mount("/static", StaticFiles(directory=static_folder()), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.add_middleware(SecurityHeaders)
     app.state.web = Web(source, settings, store, clock, status, on_marked)
-    app.state.throttle = LoginThrottle()
+    app.state.guard = guard or LoginGuard()
     return app

@@ -4,11 +4,18 @@ Vocabulary:
 
 - *password hash*: ``scrypt$N$r$p$salt_b64$hash_b64`` (RFC 7914 parameters, standard base64),
   made by :func:`hash_password` (``syncsvc hash-password``) and kept in ``syncsvc.toml`` under
-  ``[[web.users]]``. Clear-text passwords are never stored or logged.
+  ``[[web.users]]``. Clear-text passwords are never stored or logged. The cost is
+  :data:`DEFAULT_COST`, OWASP's current guidance for scrypt (N=2^17, r=8, p=1: 128 MiB and a
+  few hundred milliseconds per check); hashes of a lower cost (N=2^14 before) still verify and
+  are upgraded at the next successful login (:mod:`syncsvc.web.passwords`).
 - *session cookie*: ``<payload_b64>.<hmac_b64>``, an HMAC-SHA256-signed JSON payload
-  ``{"u": login or null, "c": csrf token, "t": issued at (epoch seconds)}``. Every visitor gets
-  one (anonymous until login) so that even the login form carries a CSRF token. It is only
-  valid for :data:`SESSION_LIFETIME` from its issue, measured on the service's clock.
+  ``{"u": login or null, "c": csrf token, "t": issued at (epoch seconds), "s": session id or
+  null}``. Every visitor gets one (anonymous until login) so that even the login form carries a
+  CSRF token. It is only valid for :data:`SESSION_LIFETIME` from its issue, measured on the
+  service's clock.
+- *session id*: 256 random bits drawn at each login and kept (hashed) in the store's
+  ``web_sessions`` table; a logged-in cookie is honoured only while its id is there and younger
+  than :data:`SESSION_LIFETIME`. Logging out deletes it: a copy of the cookie is then useless.
 - *CSRF token*: a random value held in the cookie and repeated in each POST form; a POST is
   accepted only when both agree (compared in constant time). A cross-site page can neither
   read the cookie nor forge its signature.
@@ -30,12 +37,12 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Literal
 
 from syncsvc.inputs.settings import WebUser
 
 SCHEME: Final = "scrypt"
-SCRYPT_N: Final = 2**14
+SCRYPT_N: Final = 2**17
 SCRYPT_R: Final = 8
 SCRYPT_P: Final = 1
 _MAX_N: Final = 2**20
@@ -70,55 +77,109 @@ def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int
     return f"{SCHEME}${n}${r}${p}${_b64(salt)}${_b64(digest)}"
 
 
-def verify_password(password: str, encoded: str) -> bool:
-    """True when ``password`` matches ``encoded``; False for any malformed hash.
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """The scrypt parameters of a hash: N (CPU and memory), r (block size), p (parallelism)."""
 
-    The comparison of the digests runs in constant time.
-    """
+    n: int
+    r: int
+    p: int
+
+    def below(self, target: Cost) -> bool:
+        """Any parameter is lower than the target's: the hash should be upgraded."""
+        return self.n < target.n or self.r < target.r or self.p < target.p
+
+
+DEFAULT_COST: Final = Cost(SCRYPT_N, SCRYPT_R, SCRYPT_P)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    cost: Cost
+    salt: bytes
+    digest: bytes
+
+
+def _parse(encoded: str) -> _Parsed | None:
+    """The parts of a well-formed hash whose cost stays within reason, else None."""
     parts = encoded.split("$")
     if len(parts) != 6 or parts[0] != SCHEME:
-        return False
+        return None
     try:
         n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
         salt = base64.b64decode(parts[4], validate=True)
         expected = base64.b64decode(parts[5], validate=True)
     except (ValueError, binascii.Error):
-        return False
+        return None
     # Refuse parameters that would make one login attempt cost gigabytes or minutes.
     if not (2 <= n <= _MAX_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
-        return False
+        return None
     if not salt or not 16 <= len(expected) <= 64:
+        return None
+    return _Parsed(Cost(n, r, p), salt, expected)
+
+
+def cost_of(encoded: str) -> Cost | None:
+    """The parameters of a well-formed hash, else None."""
+    parsed = _parse(encoded)
+    return parsed.cost if parsed else None
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """True when ``password`` matches ``encoded``; False for any malformed hash.
+
+    The comparison of the digests runs in constant time.
+    """
+    parsed = _parse(encoded)
+    if parsed is None:
         return False
+    cost = parsed.cost
     try:
-        actual = _scrypt(password, salt, n, r, p, len(expected))
+        actual = _scrypt(password, parsed.salt, cost.n, cost.r, cost.p, len(parsed.digest))
     except (ValueError, MemoryError):
         return False
-    return hmac.compare_digest(actual, expected)
+    return hmac.compare_digest(actual, parsed.digest)
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def dummy_hash(cost: Cost = DEFAULT_COST) -> str:
     """A real hash of a random password: checking an unknown login costs as much as a known one."""
-    return hash_password(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16), n=cost.n, r=cost.r, p=cost.p)
+
+
+Role = Literal["admin", "coordinator", "viewer"]
 
 
 @dataclass(frozen=True, slots=True)
 class User:
     login: str
     name: str
+    role: Role = "coordinator"
+
+    @property
+    def admin(self) -> bool:
+        """Sees candidates' names and addresses."""
+        return self.role == "admin"
+
+    @property
+    def can_act(self) -> bool:
+        """May mark milestones done and resend mails (everyone but a viewer)."""
+        return self.role != "viewer"
 
 
-def authenticate(users: Iterable[WebUser], login: str, password: str) -> User | None:
+def authenticate(
+    users: Iterable[WebUser], login: str, password: str, cost: Cost = DEFAULT_COST
+) -> User | None:
     """The configured user whose login and password match, else None.
 
-    An unknown login still pays for one scrypt, so the answer time does not tell whether the
-    login exists.
+    An unknown login still pays for one scrypt (of ``cost``), so the answer time does not tell
+    whether the login exists.
     """
     found = next((user for user in users if user.login == login), None)
-    ok = verify_password(password, found.password_hash if found else _dummy_hash())
+    ok = verify_password(password, found.password_hash if found else dummy_hash(cost))
     if found is None or not ok:
         return None
-    return User(found.login, found.name or found.login)
+    return User(found.login, found.name or found.login, found.role)
 
 
 # --- session cookie --------------------------------------------------------------------------
@@ -136,6 +197,8 @@ class WebSession:
     login: str | None
     csrf: str
     issued_at: int
+    sid: str | None = None
+    """The session id in the store (logged-in sessions only)."""
 
     @property
     def logged_in(self) -> bool:
@@ -143,8 +206,10 @@ class WebSession:
 
 
 def new_session(login: str | None, now: datetime) -> WebSession:
-    """A fresh session (and a fresh CSRF token: logging in never keeps the anonymous one)."""
-    return WebSession(login, secrets.token_urlsafe(32), int(now.timestamp()))
+    """A fresh session (and a fresh CSRF token: logging in never keeps the anonymous one), with
+    a fresh session id when someone logs in (never the one of an earlier cookie)."""
+    sid = secrets.token_urlsafe(32) if login is not None else None
+    return WebSession(login, secrets.token_urlsafe(32), int(now.timestamp()), sid)
 
 
 def _mac(key: bytes, payload: bytes) -> str:
@@ -154,7 +219,8 @@ def _mac(key: bytes, payload: bytes) -> str:
 
 def encode_session(key: bytes, session: WebSession) -> str:
     body = json.dumps(
-        {"u": session.login, "c": session.csrf, "t": session.issued_at}, separators=(",", ":")
+        {"u": session.login, "c": session.csrf, "t": session.issued_at, "s": session.sid},
+        separators=(",", ":"),
     ).encode()
     payload = base64.urlsafe_b64encode(body).decode("ascii").rstrip("=")
     return f"{payload}.{_mac(key, payload.encode('ascii'))}"
@@ -177,12 +243,14 @@ def decode_session(key: bytes, cookie: str | None, now: datetime) -> WebSession 
         return None
     if not isinstance(data, Mapping):
         return None
-    login, csrf, issued = data.get("u"), data.get("c"), data.get("t")
+    login, csrf, issued, sid = data.get("u"), data.get("c"), data.get("t"), data.get("s")
     if not (login is None or isinstance(login, str)) or not isinstance(csrf, str):
+        return None
+    if not (sid is None or (isinstance(sid, str) and 0 < len(sid) <= 64)):
         return None
     if not isinstance(issued, int) or now.timestamp() - issued > SESSION_LIFETIME.total_seconds():
         return None
-    return WebSession(login, csrf, issued)
+    return WebSession(login, csrf, issued, sid)
 
 
 def csrf_ok(session: WebSession | None, submitted: str | None) -> bool:

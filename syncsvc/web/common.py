@@ -2,7 +2,8 @@
 
 Pages are plain functions of (:class:`Web`, :class:`Context`) — and a form for an action —
 wrapped by :func:`page` (a GET for logged-in users) or :func:`action` (a POST with a valid CSRF
-token); both run the page in Starlette's threadpool and find the :class:`Web` on the app.
+token); both find who is asking (a store read) and run the page in Starlette's threadpool, and
+find the :class:`Web` on the app.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Final
@@ -33,11 +34,14 @@ from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import auth
+from syncsvc.web.origin import same_origin
 
 log = logging.getLogger("syncsvc.web")
 Clock = Callable[[], datetime]
 Form = dict[str, str]
 MAX_FORM_BYTES: Final = 64 * 1024
+TOUCH_EVERY: Final = timedelta(minutes=1)
+"""A session's "last seen" moment is written at most this often (not at every request)."""
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -134,23 +138,54 @@ class Web:
         if not value or len(value) > 255:
             return None
         known = self.users.get(value)
-        return auth.User(value, known.name if known and known.name else value)
+        if known is None:
+            return auth.User(value, value)
+        return auth.User(value, known.name or value, known.role)
 
     def context(self, request: Request) -> Context | None:
+        """Who is asking (reads the store: call it from the threadpool)."""
         session = self.web_session(request)
         user = self.header_user(request)
         if user is not None:
             if session is None:
                 return Context(request, user, auth.new_session(None, self.clock()), True, True)
             return Context(request, user, session, False, True)
-        if session is None or session.login is None:
+        if session is None or session.login is None or not self.session_open(session):
             return None
         known = self.users.get(session.login)
         if known is None:
             return None
-        return Context(
-            request, auth.User(known.login, known.name or known.login), session, False, False
-        )
+        user = auth.User(known.login, known.name or known.login, known.role)
+        return Context(request, user, session, False, False)
+
+    def session_open(self, session: auth.WebSession) -> bool:
+        """The cookie's session id is open in the store, for that login, and not expired."""
+        if session.sid is None:
+            return False
+        found = self.store.find_web_session(session.sid)
+        now = self.clock()
+        if found is None or found.login != session.login:
+            return False
+        if now - found.created_at > auth.SESSION_LIFETIME:
+            self.store.close_web_session(session.sid)
+            return False
+        if now - found.last_seen_at >= TOUCH_EVERY:
+            self.store.touch_web_session(session.sid, now)
+        return True
+
+    def open_session(self, login: str) -> auth.WebSession:
+        """A new logged-in session, recorded in the store (expired ones are purged then)."""
+        now = self.clock()
+        self.store.purge_web_sessions(created_before=now - auth.SESSION_LIFETIME)
+        session = auth.new_session(login, now)
+        assert session.sid is not None
+        self.store.open_web_session(session.sid, login, now)
+        return session
+
+    def close_session(self, session: auth.WebSession | None) -> None:
+        """Log out: the session id leaves the store, so no copy of the cookie works again."""
+        if session is not None and session.sid is not None:
+            self.store.close_web_session(session.sid)
 
     def set_cookie(self, response: Response, request: Request, session: auth.WebSession) -> None:
         response.set_cookie(
@@ -158,9 +193,18 @@ class Web:
             auth.encode_session(self.cookie_key, session),
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=self.secure_cookie(request),
             path="/",
         )
+
+    def secure_cookie(self, request: Request) -> bool:
+        """``[web] secure_cookies``: always, never, or (auto) when the request is https."""
+        setting = self.settings.web.secure_cookies
+        return setting is True or (setting == "auto" and request.url.scheme == "https")
+
+    def from_elsewhere(self, request: Request) -> bool:
+        """The browser says this POST comes from another site (:mod:`syncsvc.web.origin`)."""
+        return not same_origin(request, self.settings.dashboard_url)
 
     # -- rendering ------------------------------------------------------------------------
 
@@ -246,7 +290,7 @@ def page(view: Callable[[Web, Context], Response]) -> Callable[[Request], Awaita
     @wraps(view)
     async def endpoint(request: Request) -> Response:
         web = web_of(request)
-        ctx = web.context(request)
+        ctx = await run_in_threadpool(web.context, request)
         if ctx is None:
             return to_login(request)
         return await run_in_threadpool(view, web, ctx)
@@ -257,12 +301,15 @@ def page(view: Callable[[Web, Context], Response]) -> Callable[[Request], Awaita
 def action(
     work: Callable[[Web, Context, Form], Response],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A POST for logged-in users with a valid CSRF token; the work runs in the threadpool."""
+    """A POST from this site, for logged-in users who may act (not viewers), with a valid CSRF
+    token; the work runs in the threadpool."""
 
     @wraps(work)
     async def endpoint(request: Request) -> Response:
         web = web_of(request)
-        ctx = web.context(request)
+        if web.from_elsewhere(request):
+            return origin_refused(web, request)
+        ctx = await run_in_threadpool(web.context, request)
         if ctx is None:
             return to_login(request)
         try:
@@ -271,6 +318,8 @@ def action(
             return web.error(request, exc.status, "Requête refusée", exc.message, ctx)
         if ctx.new_cookie or not auth.csrf_ok(ctx.session, form.get("csrf")):
             return csrf_refused(web, request, ctx)
+        if not ctx.user.can_act:
+            return read_only(web, ctx)
         return await run_in_threadpool(work, web, ctx, form)
 
     return endpoint
@@ -293,6 +342,32 @@ def csrf_refused(web: Web, request: Request, ctx: Context | None = None) -> Resp
         "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et "
         "recommencez (les cookies doivent être acceptés).",
         ctx,
+    )
+
+
+def read_only(web: Web, ctx: Context) -> Response:
+    request = ctx.request
+    log.warning(
+        "%s %s 403 : %s ne fait que consulter", request.method, request.url.path, ctx.user.login
+    )
+    return web.error(
+        request,
+        403,
+        "Action réservée",
+        "Votre compte permet de consulter le tableau de bord, pas de le modifier : demandez à "
+        "un coordinateur ou à un administrateur.",
+        ctx,
+    )
+
+
+def origin_refused(web: Web, request: Request) -> Response:
+    log.warning("%s %s 403 : requête venue d'un autre site", request.method, request.url.path)
+    return web.error(
+        request,
+        403,
+        "Requête refusée",
+        "Ce formulaire ne vient pas de ce site : ouvrez le tableau de bord à son adresse "
+        "habituelle et recommencez.",
     )
 
 

@@ -11,7 +11,7 @@ from syncsvc.app.board import SessionView
 from syncsvc.core import links
 from syncsvc.core.model import Milestone
 from syncsvc.errors import ConfigError, UsageError
-from syncsvc.web.common import Web, log, web_of
+from syncsvc.web.common import Web, log, origin_refused, web_of
 
 DONE_LINK_BY = "lien e-mail"
 
@@ -54,6 +54,8 @@ def done_link(request: Request) -> Response:
 
 async def done_link_submit(request: Request) -> Response:
     web = web_of(request)
+    if web.from_elsewhere(request):
+        return origin_refused(web, request)
     try:
         form = await web.form(request)
     except UsageError as exc:

@@ -1,10 +1,14 @@
-"""Login and logout: the signed session cookie, a CSRF token on every form, throttling."""
+"""Login and logout: the signed session cookie, a CSRF token on every form, throttling
+(:mod:`syncsvc.web.throttle` says the policy).
+
+A login opens a session in the store (a fresh random id in the cookie); logging out closes
+it there, so the cookie — or any copy of it — stops working at once.
+"""
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import Any, Final
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,29 +17,12 @@ from starlette.routing import Route
 
 from syncsvc.errors import UsageError
 from syncsvc.web import auth
-from syncsvc.web.common import Form, Web, csrf_refused, log, web_of
+from syncsvc.web.common import Form, Web, csrf_refused, log, origin_refused, web_of
+from syncsvc.web.passwords import LoginGuard, PoolFull, check_password
+from syncsvc.web.throttle import Slot, retry_after, wait_text
 
-
-class LoginThrottle:
-    """At most ``limit`` failed logins per identifier in ``window``; then wait."""
-
-    def __init__(self, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, list[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, login: str, now: datetime) -> list[datetime]:
-        kept = [t for t in self._failures.get(login.casefold(), []) if now - t < self.window]
-        self._failures[login.casefold()] = kept
-        return kept
-
-    def blocked(self, login: str, now: datetime) -> bool:
-        with self._lock:
-            return len(self._recent(login, now)) >= self.limit
-
-    def failed(self, login: str, now: datetime) -> None:
-        with self._lock:
-            self._recent(login, now).append(now)
+BUSY_RETRY_AFTER: Final = 2
+"""Seconds to wait when too many logins are being checked at once."""
 
 
 def safe_next(value: str | None) -> str:
@@ -75,8 +62,11 @@ def login_form(request: Request) -> Response:
 
 
 async def checked_form(request: Request) -> tuple[auth.WebSession, Form] | Response:
-    """The posted form and the visitor's session, or the refusal (bad form, bad CSRF)."""
+    """The posted form and the visitor's session, or the refusal (another site, bad form, bad
+    CSRF)."""
     web = web_of(request)
+    if web.from_elsewhere(request):
+        return origin_refused(web, request)
     session = web.web_session(request)
     try:
         form = await web.form(request)
@@ -87,26 +77,57 @@ async def checked_form(request: Request) -> tuple[auth.WebSession, Form] | Respo
     return session, form
 
 
+def client_address(request: Request) -> str:
+    """The client's address (the proxy's ``X-Forwarded-For`` when uvicorn trusts the proxy)."""
+    return request.client.host if request.client else "inconnue"
+
+
+def too_many(web: Web, request: Request, wait: timedelta) -> Response:
+    log.info("connexion refusée : trop de tentatives")
+    response = web.error(
+        request,
+        429,
+        "Trop de tentatives",
+        "Trop de tentatives de connexion pour cet identifiant ou depuis cette adresse : "
+        f"réessayez dans {wait_text(wait)}.",
+    )
+    response.headers["Retry-After"] = str(retry_after(wait))
+    return response
+
+
+def too_busy(web: Web, request: Request) -> Response:
+    log.warning("connexion refusée : trop de connexions en cours de vérification")
+    response = web.error(
+        request,
+        429,
+        "Service très sollicité",
+        "Le service est très sollicité : réessayez dans quelques secondes.",
+    )
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
 async def login_submit(request: Request) -> Response:
     checked = await checked_form(request)
     if isinstance(checked, Response):
         return checked
     web = web_of(request)
-    throttle: LoginThrottle = request.app.state.throttle
+    guard: LoginGuard = request.app.state.guard
+    throttle = guard.throttle
     session, form = checked
     login, password = form.get("login", "").strip(), form.get("password", "")
-    if throttle.blocked(login, web.clock()):
-        log.info("connexion refusée : trop de tentatives")
-        return web.error(
-            request,
-            429,
-            "Trop de tentatives",
-            "Trop de tentatives de connexion pour cet identifiant : réessayez dans quelques "
-            "minutes.",
-        )
-    user = await run_in_threadpool(auth.authenticate, web.settings.web.users, login, password)
+    slot = throttle.reserve(login, client_address(request), web.clock())
+    if not isinstance(slot, Slot):
+        return too_many(web, request, slot)
+    try:
+        user = await guard.pool.run(check_password, web, guard, login, password)
+    except PoolFull:
+        throttle.cancel(slot)
+        return too_busy(web, request)
+    except BaseException:
+        throttle.cancel(slot)
+        raise
     if user is None:
-        throttle.failed(login, web.clock())
         log.info("connexion refusée")
         return _login_page(
             web,
@@ -117,9 +138,10 @@ async def login_submit(request: Request) -> Response:
             failed=True,
             left=False,
         )
+    throttle.succeeded(slot)
     log.info("connexion de %s", user.login)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
-    web.set_cookie(response, request, auth.new_session(user.login, web.clock()))
+    web.set_cookie(response, request, await run_in_threadpool(web.open_session, user.login))
     return response
 
 
@@ -136,6 +158,9 @@ async def logout_submit(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     web = web_of(request)
+    session, _ = checked
+    await run_in_threadpool(web.close_session, session)
+    log.info("déconnexion%s", f" de {session.login}" if session.login else "")
     response = RedirectResponse("/login?sortie=1", status_code=303)
     web.set_cookie(response, request, auth.new_session(None, web.clock()))
     return response

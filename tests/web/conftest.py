@@ -23,7 +23,8 @@ from syncsvc.app.status import Status
 from syncsvc.inputs.settings import Settings, WebSettings, WebUser, load_settings
 from syncsvc.state.store import Store
 from syncsvc.web import create_app
-from syncsvc.web.auth import hash_password
+from syncsvc.web.auth import Cost, hash_password
+from syncsvc.web.passwords import LoginGuard
 from tests.harness.servers import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,10 +46,19 @@ class Clock:
         return self.now
 
 
+TEST_COST = Cost(2**12, 8, 1)
+"""Lighter scrypt cost than the default: the format and the checks are the same."""
+
+
 @functools.cache
 def _hashes() -> tuple[str, str]:
-    # Lighter scrypt cost than the default: the format and the checks are the same.
-    return hash_password(PASSWORD, n=2**12), hash_password(OTHER_PASSWORD, n=2**12)
+    return hash_password(PASSWORD, n=TEST_COST.n), hash_password(OTHER_PASSWORD, n=TEST_COST.n)
+
+
+def test_guard() -> LoginGuard:
+    """The login guard of the tests: the service's, with the test hashes' cost as target (so no
+    login upgrades a hash unless a test asks for it)."""
+    return LoginGuard(cost=TEST_COST)
 
 
 def web_settings(config: Path, **web: object) -> Settings:
@@ -77,6 +87,7 @@ class Served:
     base: str
     marked: list[str]
     """One entry each time the app said a milestone was marked done or undone."""
+    guard: LoginGuard
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, follow_redirects=False, timeout=30)
@@ -108,8 +119,10 @@ def serve(
     settings_for: Callable[[Path], Settings] = web_settings,
     *,
     with_status: bool = True,
+    guard: LoginGuard | None = None,
 ) -> Iterator[Served]:
     """The app on a free port of 127.0.0.1 until the block ends."""
+    guard = guard or test_guard()
     config = tmp_path / "config"
     if not config.exists():
         shutil.copytree(ROOT / "config", config)
@@ -126,10 +139,11 @@ def serve(
         clock,
         status if with_status else None,
         on_marked=lambda: marked.append("marque"),
+        guard=guard,
     )
     try:
         with serve_app(app) as url:
-            yield Served(tmp_path, config, store, clock, status, settings, url, marked)
+            yield Served(tmp_path, config, store, clock, status, settings, url, marked, guard)
     finally:
         store.close()
 

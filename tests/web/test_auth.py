@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -12,12 +14,14 @@ import pytest
 
 from syncsvc.inputs.settings import WebUser
 from syncsvc.web import auth
+from syncsvc.web.passwords import LoginGuard
 from tests.web.conftest import (
     NAME,
     NOW,
     OTHER,
     OTHER_PASSWORD,
     PASSWORD,
+    SECRET,
     SECRET_ENV,
     SESSION_ID,
     USER,
@@ -46,7 +50,22 @@ def test_hash_format_and_verification() -> None:
 
 
 def test_default_cost_is_the_documented_one() -> None:
-    assert auth.hash_password("x").startswith("scrypt$16384$8$1$")
+    """OWASP's current guidance for scrypt: N=2^17, r=8, p=1 (was N=2^14)."""
+    assert (auth.DEFAULT_COST.n, auth.DEFAULT_COST.r, auth.DEFAULT_COST.p) == (2**17, 8, 1)
+    encoded = auth.hash_password("x")
+    assert encoded.startswith("scrypt$131072$8$1$")
+    assert auth.verify_password("x", encoded)
+    assert LoginGuard().cost == auth.DEFAULT_COST  # what create_app uses unless told otherwise
+
+
+def test_hashes_of_the_old_default_cost_still_verify() -> None:
+    old = auth.hash_password("correct horse", n=2**14)
+    assert auth.verify_password("correct horse", old)
+    assert auth.cost_of(old) == auth.Cost(2**14, 8, 1)
+    assert auth.Cost(2**14, 8, 1).below(auth.DEFAULT_COST)
+    assert auth.Cost(2**18, 4, 1).below(auth.DEFAULT_COST)
+    assert not auth.Cost(2**18, 8, 1).below(auth.DEFAULT_COST)
+    assert auth.cost_of("pas une empreinte") is None
 
 
 @pytest.mark.parametrize(
@@ -224,6 +243,58 @@ def test_logout_ends_the_session(served: Served) -> None:
         assert response.headers["location"] == "/login?sortie=1"
         assert "Vous êtes déconnecté" in client.get("/login?sortie=1").text
         assert client.get("/").status_code == 303
+
+
+def test_logout_revokes_the_cookie_server_side(served: Served) -> None:
+    """A copy of the cookie taken before logging out is refused afterwards (not 12 h more)."""
+    with served.logged_in() as client:
+        stolen = dict(client.cookies)
+        page = client.get(f"/sessions/{SESSION_ID}")
+        csrf = csrf_of(page.text)
+        client.post("/logout", data={"csrf": csrf_of(client.get("/logout").text)})
+    with served.client() as replay:
+        replay.cookies.update(stolen)
+        assert replay.get("/").status_code == 303
+        assert replay.get("/outbox").headers["location"].startswith("/login")
+        posted = replay.post(DONE_PATH, data={"csrf": csrf, "done_on": "2027-02-01"})
+        assert posted.status_code == 303
+        assert posted.headers["location"] == "/login"
+    assert served.store.done_marks() == {}
+
+
+def test_logging_out_ends_only_that_session(served: Served) -> None:
+    with served.logged_in() as laptop, served.logged_in() as phone:
+        laptop.post("/logout", data={"csrf": csrf_of(laptop.get("/logout").text)})
+        assert laptop.get("/").status_code == 303
+        assert phone.get("/").status_code == 200
+
+
+def _signed_cookie(payload: dict[str, object]) -> str:
+    """A cookie signed with the service's own key (what a leaked old format would give)."""
+    key = auth.derive_key(SECRET.encode(), "session-cookie")
+    body = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    mac = hmac.new(key, body.encode(), hashlib.sha256).digest()
+    return f"{body}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+@pytest.mark.parametrize("sid", [None, "inconnu", "A" * 43])
+def test_a_signed_cookie_without_a_known_session_is_refused(
+    served: Served, sid: str | None
+) -> None:
+    """The signature alone no longer makes a session: its id must be in the store."""
+    payload = {"u": USER, "c": "x" * 43, "t": int(NOW.timestamp()), "s": sid}
+    with served.client() as client:
+        client.cookies.set(auth.COOKIE_NAME, _signed_cookie(payload))
+        assert client.get("/").status_code == 303
+
+
+def test_a_session_expires_in_the_store_too(served: Served) -> None:
+    with served.logged_in() as client:
+        assert client.get("/").status_code == 200
+        served.clock.now = NOW + auth.SESSION_LIFETIME + timedelta(seconds=1)
+        assert client.get("/").status_code == 303
+    with served.logged_in(OTHER, OTHER_PASSWORD):
+        assert served.store.web_session_count() == 1  # the expired one went at this login
 
 
 def test_the_old_cookie_is_useless_after_a_restart_with_another_key(

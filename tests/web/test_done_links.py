@@ -99,3 +99,46 @@ def test_a_link_signed_with_another_key_is_refused(served: Served) -> None:
     url = links.done_url("", b"une autre cle", SESSION_ID, MILESTONE, NOW + timedelta(days=3))
     with served.client() as client:
         assert client.get(url).status_code == 403
+
+
+def _malformed() -> list[str]:
+    """Tokens that are not ``<digits>.<base64url>``: each crashed ``links.verify`` (500)."""
+    url = _url()
+    path, _, token = url.partition("?t=")
+    stamp, _, signature = token.partition(".")
+    return [
+        f"{path}?t=².{signature}",  # a Unicode digit: str.isdigit() but not int()-able…
+        f"{path}?t=١٢٣.{signature}",  # … or int()-able but not ASCII
+        f"{path}?t={stamp}.é",  # a non-ASCII signature: hmac.compare_digest raised TypeError
+        f"{path}?t={stamp}.{signature}é",
+        f"{path}?t={'9' * 40}.{signature}",  # an expiry no datetime can hold
+        f"{path}?t={stamp}.{signature}.{signature}",
+        f"{path}?t=.{signature}",
+        f"{path}?t={stamp}.",
+    ]
+
+
+@pytest.mark.parametrize("url", _malformed())
+def test_malformed_tokens_are_a_403_like_a_bad_signature(served: Served, url: str) -> None:
+    with served.client() as client:
+        page = client.get(url)
+        token = url.partition("?t=")[2]
+        posted = client.post(url.partition("?")[0], data={"t": token})
+    for response in (page, posted):
+        assert response.status_code == 403
+        assert REFUSED in html.unescape(response.text)
+    assert served.store.done_marks() == {}
+
+
+@pytest.mark.parametrize(
+    "token", ["².abc", "1.é", "١.abc", "9" * 400 + ".abc", "1.abc.def", "", ".", "1.", "x.y"]
+)
+def test_verify_says_false_for_any_malformed_token(token: str) -> None:
+    assert not links.verify(SECRET.encode(), SESSION_ID, MILESTONE, token, NOW)
+
+
+def test_a_signed_token_with_an_absurd_expiry_is_refused() -> None:
+    """Even correctly signed, an expiry beyond any datetime is refused, not a crash."""
+    stamp = 10**30
+    token = f"{stamp}.{links._signature(SECRET.encode(), SESSION_ID, MILESTONE, stamp)}"
+    assert not links.verify(SECRET.encode(), SESSION_ID, MILESTONE, token, NOW)

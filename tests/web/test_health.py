@@ -1,14 +1,17 @@
-"""/healthz, /readyz and /metrics: open, plain text, no personal data."""
+"""/healthz, /readyz and /metrics: plain text, no personal data (/metrics in full behind its
+bearer token: tests/web/test_metrics.py)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import NOW, SECRET_ENV, SESSION_ID, Served, serve
+from syncsvc.inputs.settings import Settings
+from tests.web.conftest import NOW, SECRET, SECRET_ENV, SESSION_ID, Served, serve, web_settings
 
 # name{labels} value (labels optional), as the text exposition format 0.0.4 writes them.
 SAMPLE_RE = re.compile(
@@ -19,6 +22,22 @@ SAMPLE_RE = re.compile(
 )
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 Samples = dict[str, list[tuple[dict[str, str], float]]]
+METRICS_TOKEN_ENV = "SYNCSVC_TEST_METRICS_TOKEN"
+METRICS_TOKEN = "jeton-de-test-des-metriques"
+BEARER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def named_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """The app with /metrics behind a token, targets labelled by name (the admin's opt-in)."""
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv(METRICS_TOKEN_ENV, METRICS_TOKEN)
+
+    def settings(config: Path) -> Settings:
+        return web_settings(config, metrics_token_env=METRICS_TOKEN_ENV, metrics_target_names=True)
+
+    with serve(tmp_path, settings) as running:
+        yield running
 
 
 def test_healthz(served: Served) -> None:
@@ -105,7 +124,8 @@ def _family(name: str, types: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize("with_activity", [False, True])
-def test_metrics_exposition(served: Served, with_activity: bool) -> None:
+def test_metrics_exposition(named_metrics: Served, with_activity: bool) -> None:
+    served = named_metrics
     if with_activity:
         served.status.record_reconcile(
             [("flux-jury-maillot", True, 0.25), ("flux-coordination-st-andre", False, 1.5)], NOW
@@ -122,7 +142,7 @@ def test_metrics_exposition(served: Served, with_activity: bool) -> None:
             now=NOW,
         )
     with served.client() as client:
-        response = client.get("/metrics")
+        response = client.get("/metrics", headers=BEARER)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     helps, types, samples = _parse(response.text)
