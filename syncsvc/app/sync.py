@@ -15,7 +15,7 @@ from datetime import datetime
 
 from syncsvc.app.apply import Applier, RetryPolicy
 from syncsvc.app.fence import Fence
-from syncsvc.app.targets import make_target
+from syncsvc.app.targets import address_of, make_target
 from syncsvc.calendars.base import Target
 from syncsvc.calendars.quota import RateLimiters
 from syncsvc.core import audience
@@ -73,6 +73,8 @@ class Renderer:
     ) -> dict[str, Desired]:
         """What ``target`` should hold: the milestones its audience sees, as entries."""
         items: dict[str, Desired] = {}
+        kind, who = audience.parse(target.audience)
+        juror = who if kind == "jury" else None
         for session, centre, milestones in planned:
             if session.cancelled:
                 continue  # its items leave the calendars; the jury gets a CANCEL by mail
@@ -80,10 +82,12 @@ class Renderer:
             for milestone in milestones:
                 if not audience.sees(target.audience, session, milestone):
                     continue
-                key = (*inputs, dashboard_url, milestone)
+                key = (*inputs, dashboard_url, juror, milestone)
                 found = self._items.get(key)
                 if found is None:
-                    entry = entry_for(session, centre, milestone, target.items, dashboard_url)
+                    entry = entry_for(
+                        session, centre, milestone, target.items, dashboard_url, juror
+                    )
                     found = self._remember(key, (entry, content_hash(entry)))
                 else:
                     self._items.move_to_end(key)
@@ -191,6 +195,12 @@ class Syncer:
     ) -> TargetReport:
         report = TargetReport(settings.name)
         name = settings.name
+        moved = self._moved(settings, dry_run)
+        if moved is not None:
+            report.errors.append(moved)
+            if not dry_run:
+                self.store.record_failure(name, moved, now)
+            return report
         try:
             recorded, changes_token, found = self._fetch(name, target, dry_run)
             desired = self.renderer.desired(settings, planned, dashboard_url)
@@ -229,6 +239,25 @@ class Syncer:
         if not dry_run and not report.ok:
             self.store.record_failure(name, report.refused or "; ".join(report.errors[:3]), now)
         return report
+
+    def _moved(self, settings: TargetSettings, dry_run: bool) -> str | None:
+        """A French refusal when the target's address changed while items live at the old one
+        (they would be left behind, unowned); None when there is nothing to move."""
+        address = address_of(settings)
+        state = self.store.target_state(settings.name)
+        if state.address == address:
+            return None
+        if state.address is not None and self.store.recorded(settings.name):
+            return (
+                f"cible « {settings.name} » : l'adresse a changé (avant : {state.address} ; "
+                f"maintenant : {address}) alors que ses éléments sont encore à l'ancienne : rien "
+                "n'est écrit. Pour publier ailleurs, donner un nouveau nom à la cible (les "
+                "éléments de l'ancien calendrier y restent, à supprimer à la main) ou remettre "
+                "l'ancienne adresse (attendu : une adresse inchangée ou un nouveau nom)"
+            )
+        if not dry_run:
+            self.store.record_address(settings.name, address, moved=state.address is not None)
+        return None
 
     def _weigh_deletions(
         self,

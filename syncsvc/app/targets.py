@@ -10,6 +10,13 @@ from syncsvc.errors import ConfigError, PermanentError
 from syncsvc.inputs.settings import TargetSettings, secret
 
 
+def address_of(settings: TargetSettings) -> str:
+    """Where a target's items go, as its settings say (server and calendar)."""
+    if settings.kind == "caldav":
+        return f"{settings.url} {settings.calendar}"
+    return f"{settings.kind} {settings.calendar or ''} {settings.api_endpoint or ''}".strip()
+
+
 def make_target(settings: TargetSettings, base: Path, limiters: RateLimiters) -> Target:
     """The adapter for one configured push target (``base``: the configuration folder, for
     relative secret paths; ``limiters``: the process's Google quota buckets)."""

@@ -115,11 +115,13 @@ def entry_for(
     milestone: Milestone,
     items: Items = "events",
     dashboard_url: str | None = None,
+    juror: str | None = None,
 ) -> Entry:
     """The entry of one milestone; a task when ``items`` is ``tasks`` (the exam stays an event).
 
     The exam session carries the place, the session manager as organiser and the jury as
-    attendees; it is timed in the centre's zone when its first day's start time is known.
+    attendees — only ``juror`` in a juror's own calendar (jurors never see each other's
+    addresses); it is timed in the centre's zone when its first day's start time is known.
     """
     rule = milestone.rule
     task = items == "tasks" and rule.tracked
@@ -145,6 +147,6 @@ def entry_for(
         done_on=milestone.done_on,
         location=(session.location or centre.name) if exam else None,
         organizer=session.session_manager if exam else None,
-        attendees=tuple(session.jury) if exam else (),
+        attendees=tuple(m for m in session.jury if juror in (None, m.email)) if exam else (),
         alarm_days=rule.reminders[0] if rule.reminders and milestone.status != "done" else None,
     )

@@ -34,6 +34,8 @@ class TargetState:
     held_at: datetime | None = None
     confirmed_fingerprint: str | None = None
     confirmed_by: str | None = None
+    address: str | None = None
+    """Where the settings said this target's items go, when they were written."""
 
 
 class Items(StorePart):
@@ -162,6 +164,7 @@ class Targets(StorePart):
             aware(row.held_at),
             row.confirmed_fingerprint,
             row.confirmed_by,
+            row.address,
         )
 
     def _upsert_target(self, db: Connection, target: str, **values: Any) -> None:
@@ -170,6 +173,15 @@ class Targets(StorePart):
         )
         if done.rowcount == 0:
             db.execute(insert(target_state).values(target=target, **values))
+
+    def record_address(self, target: str, address: str, *, moved: bool) -> None:
+        """Where the settings send this target's items; ``moved``: a new address, whose
+        calendar is found again (the stored location and change token are forgotten)."""
+        with self.begin() as db:
+            if moved:
+                self._upsert_target(db, target, address=address, location=None, sync_token=None)
+            else:
+                self._upsert_target(db, target, address=address)
 
     def record_location(self, target: str, location: str | None) -> None:
         with self.begin() as db:

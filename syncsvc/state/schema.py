@@ -59,6 +59,7 @@ target_state = Table(
     Column("held_at", DateTime(timezone=True)),
     Column("confirmed_fingerprint", String(32)),  # the set a person confirmed (5)
     Column("confirmed_by", String(255)),
+    Column("address", Text),  # where the settings said the items go, when they were written (8)
 )
 
 item_errors = Table(
@@ -207,6 +208,7 @@ MIGRATIONS: list[list[Step]] = [
             "confirmed_by",
         ),
     ],
+    [columns(target_state, "address")],  # 8: a target's address, to notice when it changes
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

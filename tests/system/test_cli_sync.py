@@ -163,3 +163,31 @@ def radicale_item(server: CalDAVServer, uid: str) -> str:
     response = httpx.get(url, auth=(server.username, server.password))
     assert response.status_code == 200, url
     return response.text.replace("\r\n ", "")
+
+
+def test_a_changed_calendar_address_is_refused_not_ignored(
+    radicale: CalDAVServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reported: changing an existing target's ``calendar`` was silently ignored (the stored
+    location won). Now nothing is written and the message says what to do."""
+    monkeypatch.setenv("TEST_CALDAV_PASSWORD", radicale.password)
+    config = write_config(tmp_path, radicale)
+    args = ["sync", "--once", "--config", str(config), *NOW]
+    assert main(args) == 0
+    capsys.readouterr()
+    settings = config / "syncsvc.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            'calendar = "examens-st-andre"', 'calendar = "examens-autre"'
+        ),
+        encoding="utf-8",
+    )
+    radicale.proxy.reset()
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "l'adresse a changé" in out
+    assert "examens-autre" in out
+    assert radicale.proxy.writes == 0

@@ -94,6 +94,12 @@ def test_jury_feed_carries_only_their_exam_sessions_and_no_candidate(served: Ser
     assert [str(e["UID"]) for e in events] == ["sa-2027-03-st-andre.exam_session@syncsvc"]
     for secret in (b"Benali", b"Perret", b"Transports Dumas"):
         assert secret not in body
+    # Reported: the jury feed listed every juror's name and address. Only this juror's now.
+    attendees = events[0].get("ATTENDEE")
+    attendees = attendees if isinstance(attendees, list) else [attendees]
+    assert [str(a) for a in attendees] == ["mailto:c.maillot@jury.example"]
+    assert b"p.fontaine@jury.example" not in body
+    assert b"Patrick Fontaine" not in body
 
 
 def test_tasks_feed(served: Served) -> None:
