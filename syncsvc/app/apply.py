@@ -45,12 +45,19 @@ Sleep = Callable[[float], None]
 @dataclass
 class RetryPolicy:
     """How long to insist on temporary errors: exponential backoff with jitter, honouring the
-    server's ``Retry-After``; ``sleep`` is injected so tests never wait."""
+    server's ``Retry-After``, within a time budget per pass (not a number of attempts: five
+    quota answers in a row must not lose a pass that a few more seconds would have saved).
+    ``sleep`` is injected so tests never wait."""
 
-    attempts: int = 4
+    budget_seconds: float = 300.0
     base_delay: float = 1.0
     max_delay: float = 60.0
     sleep: Sleep = time.sleep
+    spent: float = 0.0
+    """Seconds waited so far in this pass (see :meth:`new_pass`)."""
+
+    def new_pass(self) -> None:
+        self.spent = 0.0
 
     def delay(self, attempt: int, error: TemporaryError) -> float:
         if error.retry_after is not None:
@@ -58,19 +65,29 @@ class RetryPolicy:
         backoff = min(self.max_delay, self.base_delay * 2.0**attempt)
         return float(backoff * (0.5 + random.random() / 2))
 
+    def wait(self, attempt: int, error: TemporaryError) -> bool:
+        """Wait before another attempt; False when the pass's budget does not allow it."""
+        delay = self.delay(attempt, error)
+        if self.spent + delay > self.budget_seconds:
+            return False
+        self.spent += delay
+        if delay > 0:
+            self.sleep(delay)
+        return True
+
     def call(self, action: Callable[[], T]) -> T:
-        """``action()``, again after a delay on temporary errors; an unreachable server is not
-        retried here (the next pass retries)."""
-        for attempt in range(self.attempts):
+        """``action()``, again after a delay on temporary errors while the budget lasts; an
+        unreachable server is not retried here (the daemon retries the target soon)."""
+        attempt = 0
+        while True:
             try:
                 return action()
             except Unreachable:
                 raise
             except TemporaryError as exc:
-                if attempt == self.attempts - 1:
+                if not self.wait(attempt, exc):
                     raise
-                self.sleep(self.delay(attempt, exc))
-        raise AssertionError("unreachable")
+                attempt += 1
 
 
 @dataclass
@@ -111,7 +128,8 @@ class Applier:
         applied = Applied()
         pending = list(plan.operations)
         to_recover: list[Operation] = []
-        for attempt in range(self.retry.attempts):
+        attempt = 0
+        while pending:
             later: list[tuple[Operation, TemporaryError]] = []
             for op, result in self._batches(pending, target, now):
                 if isinstance(result, Written):
@@ -125,17 +143,13 @@ class Applier:
                     later.append((op, result))
                 else:
                     to_recover.append(op)
-            if not later:
-                break
             pending = [op for op, _ in later]
-            if attempt == self.retry.attempts - 1:
+            if later and not self.retry.wait(attempt, later[0][1]):
                 for op, error in later:
                     applied.errors.append(f"{op.uid}: {error}")
                     self.store.record_item_error(plan.target, op.uid, str(error), now)
                 break
-            delay = self.retry.delay(attempt, later[0][1])
-            if delay > 0:
-                self.retry.sleep(delay)
+            attempt += 1
         for op in to_recover:
             if self.fence is not None:
                 self.fence.check()

@@ -23,7 +23,7 @@ from syncsvc.core.checks import check_session
 from syncsvc.core.clock import local_today
 from syncsvc.core.config import Config
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
-from syncsvc.core.planner import plan_all
+from syncsvc.core.planner import plan_sessions
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import DoneMark, Store
 
@@ -65,6 +65,8 @@ class Snapshot:
     views: list[SessionView]
     marks: dict[tuple[str, str], Mark]
     by_id: dict[str, SessionView] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    """Sessions whose planning failed this time, with a French reason (kept as they were)."""
     fragments: dict[str, bytes] = field(default_factory=dict)
     """UTF-8 HTML rendered from this snapshot alone (the same for every user), kept with it."""
 
@@ -105,11 +107,13 @@ class Board:
             if self._snapshot is not None and key == self._key:
                 return self._snapshot
             views = []
-            for session, centre, milestones in plan_all(config, _by_session(marks), now):
+            planning = plan_sessions(config, _by_session(marks), now)
+            for session, centre, milestones in planning.planned:
                 findings = check_session(session, centre, milestones, now)
                 today = local_today(now, centre.tz)
                 views.append(SessionView(session, centre, milestones, findings, today))
-            self._key, self._snapshot = key, Snapshot(config, views, marks)
+            snapshot = Snapshot(config, views, marks, failed=planning.failed)
+            self._key, self._snapshot = key, snapshot
             return self._snapshot
 
 

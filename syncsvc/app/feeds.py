@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from syncsvc.app.sync import Renderer, protected_in
 from syncsvc.core import audience
-from syncsvc.core.planner import plan_all
+from syncsvc.core.planner import plan_sessions
 from syncsvc.core.reconcile import Desired, Plan, diff
 from syncsvc.formats.ical import assemble, item_bytes
 from syncsvc.inputs.settings import Settings, TargetSettings
@@ -121,12 +121,15 @@ class FeedPublisher:
             if state == self._fingerprint:
                 return
             self._names = {cid: c.name for cid, c in config.centres.items()}
-            planned = plan_all(config, marks, now)
+            planning = plan_sessions(config, marks, now)
             for target in self.targets.values():
-                desired = self.renderer.desired(target, planned, self.settings.dashboard_url)
+                failed = dict(planning.failed)
+                desired = self.renderer.desired(
+                    target, planning.planned, self.settings.dashboard_url, failed
+                )
                 recorded = self.store.recorded(target.name).values()
-                protected = protected_in(config, self.store, recorded)
-                refresh(target.name, desired, self.store, now, protected)
+                protected = protected_in(config, self.store, recorded) | failed.keys()
+                refresh(target.name, desired, self.store, now, frozenset(protected))
             self._fingerprint = state
 
     def target_for(self, token: str) -> TargetSettings | None:

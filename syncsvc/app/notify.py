@@ -17,7 +17,7 @@ from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
-from syncsvc.core.planner import Planned, plan_all
+from syncsvc.core.planner import Planned, plan_sessions
 from syncsvc.core.reminders import Policy, due_notifications
 from syncsvc.formats.mail import (
     DoneLink,
@@ -47,6 +47,8 @@ class Queued:
 class NotifyReport:
     queued: list[Queued] = field(default_factory=list)
     drained: DrainReport | None = None
+    failed: dict[str, str] = field(default_factory=dict)
+    """Sessions (or messages) set apart this pass, with a French reason."""
 
 
 def policy_of(settings: Settings) -> Policy:
@@ -108,9 +110,14 @@ def notify(
     report = NotifyReport()
     if fence is not None and not dry_run:
         fence.check()
-    planned = plan_all(config, store.done_marks(), now)
-    report.queued += _queue_notifications(settings, store, planned, now, dry_run)
-    report.queued += _queue_invitations(settings, config, store, planned, now, dry_run)
+    planning = plan_sessions(config, store.done_marks(), now)
+    failed = planning.failed
+    planned = planning.planned
+    report.queued += _queue_notifications(settings, store, planned, now, dry_run, failed)
+    report.queued += _queue_invitations(settings, config, store, planned, now, dry_run, failed)
+    for session_id, reason in failed.items():
+        log.error("session %s : %s ; aucun message pour elle à ce passage", session_id, reason)
+    report.failed = failed
     report.queued += _queue_alerts(settings, store, now, dry_run)
     if not dry_run:
         mailer = transport or transport_of(settings, config.directory)
@@ -119,15 +126,21 @@ def notify(
 
 
 def _queue_notifications(
-    settings: Settings, store: Store, planned: list[Planned], now: Now, dry_run: bool
+    settings: Settings,
+    store: Store,
+    planned: list[Planned],
+    now: Now,
+    dry_run: bool,
+    failed: dict[str, str],
 ) -> list[Queued]:
-    """Reminders, overdue alerts, digests and candidate notices due at ``now``."""
+    """Reminders, overdue alerts, digests and candidate notices due at ``now``; one that
+    cannot be composed is named in ``failed`` (by its session) and the others go on."""
     queued = []
     moment = instant(now)
     link = done_link_of(settings, moment)
     r = settings.reminders
     active = [p for p in planned if not p.session.cancelled]
-    for n in due_notifications(active, policy_of(settings), now):
+    for n in due_notifications(active, policy_of(settings), now, failed):
         if store.has_key(n.key):
             continue
         subject = subject_for(n, now)
@@ -140,19 +153,27 @@ def _queue_notifications(
                     key=n.key, kind=n.kind, recipient=n.recipient.email, subject=subject, now=moment
                 )
             continue
-        queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
         if dry_run:
+            queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
             continue
-        message = compose(
-            n, settings.mail.sender, now, link, r.escalate_after_days, r.digest_horizon_days
-        )
+        try:
+            message = compose(
+                n, settings.mail.sender, now, link, r.escalate_after_days, r.digest_horizon_days
+            )
+            data = message.as_bytes(policy=SMTP)
+        except Exception as exc:  # the bulkhead: this message only
+            failed[n.session.id if n.session else n.key] = (
+                f"composition d'un message impossible ({type(exc).__name__})"
+            )
+            continue
+        queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
         store.enqueue(
             key=n.key,
             kind=n.kind,
             recipient=str(message["To"]),
             subject=subject,
             message_id=str(message["Message-ID"]),
-            message=message.as_bytes(policy=SMTP),
+            message=data,
             now=moment,
             session_id=n.session.id if n.session else None,
             milestone_id=n.milestone.id if n.milestone else None,
@@ -199,18 +220,26 @@ def _queue_invitations(
     planned: list[Planned],
     now: Now,
     dry_run: bool,
+    failed: dict[str, str],
 ) -> list[Queued]:
-    """Jury invitations, updates and cancellations for sessions still to come; past sessions
-    and broken files change nothing."""
+    """Jury invitations, updates and cancellations for sessions still to come; past sessions,
+    broken files and sessions that failed (``failed``) change nothing."""
     queued = []
     moment = instant(now)
     upcoming = [p for p in planned if p.session.end >= local_today(now, p.centre.tz)]
     past = {p.session.id for p in planned if p.session.end < local_today(now, p.centre.tz)}
-    protected = protected_in(config, store) | past
-    for change in invitations.changes(upcoming, store.invitation_states(), protected):
-        if store.has_key(change.key):
+    protected = protected_in(config, store) | past | failed.keys()
+    for change in invitations.changes(upcoming, store.invitation_states(), frozenset(protected)):
+        if store.has_key(change.key) or change.session_id in failed:
             continue
-        message, event = compose_invitation(change, settings.mail.sender, moment)
+        try:
+            message, event = compose_invitation(change, settings.mail.sender, moment)
+            data = message.as_bytes(policy=SMTP)
+        except Exception as exc:  # the bulkhead: this message only
+            failed[change.session_id] = (
+                f"composition d'une invitation impossible ({type(exc).__name__})"
+            )
+            continue
         subject = str(message["Subject"])
         queued.append(Queued(change.key, change.email, subject, moment))
         if dry_run:
@@ -221,7 +250,7 @@ def _queue_invitations(
             recipient=str(message["To"]),
             subject=subject,
             message_id=str(message["Message-ID"]),
-            message=message.as_bytes(policy=SMTP),
+            message=data,
             now=moment,
             session_id=change.session_id,
             milestone_id="exam_session",

@@ -76,7 +76,13 @@ def drain(
             store.mark_dead(row.id, detail)
             report.dead += 1
 
-    envelopes = [envelope_of(row) for row in rows.values()]
+    envelopes = []
+    for row in rows.values():
+        try:
+            envelopes.append(envelope_of(row))
+        except Exception as exc:  # the bulkhead: this message only (a dead letter)
+            store.mark_dead(row.id, f"message impossible à transmettre ({type(exc).__name__})")
+            report.dead += 1
     if fence is None:
         transport.send(envelopes, on_result)
     else:

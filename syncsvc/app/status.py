@@ -26,6 +26,10 @@ class Status:
     mails_failed: int = 0
     notify_runs: int = 0
     last_notify_at: datetime | None = None
+    last_reconcile_problem: str | None = None
+    """Why the last reconcile pass failed (French), or None."""
+    last_notify_problem: str | None = None
+    """Why the last notify pass failed (French), or None."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_reconcile(
@@ -45,6 +49,20 @@ class Status:
                     all_ok = False
             self.last_reconcile_at = finished_at
             self.last_reconcile_ok = all_ok
+            if all_ok:
+                self.last_reconcile_problem = None
+
+    def reconcile_failed(self, reason: str, at: datetime) -> None:
+        """The pass could not run or complete (state store unusable, a defect…)."""
+        with self._lock:
+            self.last_reconcile_at = at
+            self.last_reconcile_ok = False
+            self.last_reconcile_problem = reason
+
+    def notify_failed(self, reason: str | None) -> None:
+        """The last notify pass failed (``reason``), or went through (None)."""
+        with self._lock:
+            self.last_notify_problem = reason
 
     def record_notify(self, sent: int, failed: int, finished_at: datetime) -> None:
         with self._lock:

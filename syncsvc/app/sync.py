@@ -8,6 +8,7 @@ duplicated (see :mod:`syncsvc.app.apply`).
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from syncsvc.core import audience
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
 from syncsvc.core.entries import Entry, entry_for
-from syncsvc.core.planner import Planned, plan_all
+from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.planner import Planned, plan_sessions
 from syncsvc.core.reconcile import (
     Desired,
     Plan,
@@ -38,6 +40,8 @@ from syncsvc.errors import NotFound, RemoteError, SyncsvcError
 from syncsvc.formats.fingerprint import content_hash
 from syncsvc.inputs.settings import Settings, TargetSettings
 from syncsvc.state.store import Store
+
+log = logging.getLogger("syncsvc.sync")
 
 
 @dataclass
@@ -70,29 +74,52 @@ class Renderer:
         target: TargetSettings,
         planned: Iterable[Planned],
         dashboard_url: str | None = None,
+        failed: dict[str, str] | None = None,
     ) -> dict[str, Desired]:
-        """What ``target`` should hold: the milestones its audience sees, as entries."""
+        """What ``target`` should hold: the milestones its audience sees, as entries.
+
+        A session whose entries cannot be built is left out and named in ``failed`` (with a
+        French reason): the caller keeps its items as they are; the others go on."""
         items: dict[str, Desired] = {}
         kind, who = audience.parse(target.audience)
         juror = who if kind == "jury" else None
         for session, centre, milestones in planned:
             if session.cancelled:
                 continue  # its items leave the calendars; the jury gets a CANCEL by mail
-            inputs = (session.model_dump_json(), centre.model_dump_json(), target.items)
-            for milestone in milestones:
-                if not audience.sees(target.audience, session, milestone):
-                    continue
-                key = (*inputs, dashboard_url, juror, milestone)
-                found = self._items.get(key)
-                if found is None:
-                    entry = entry_for(
-                        session, centre, milestone, target.items, dashboard_url, juror
-                    )
-                    found = self._remember(key, (entry, content_hash(entry)))
-                else:
-                    self._items.move_to_end(key)
-                entry, digest = found
-                items[entry.uid] = Desired(entry.uid, session.id, milestone.id, digest, entry)
+            try:
+                items.update(
+                    self._session(target, session, centre, milestones, dashboard_url, juror)
+                )
+            except Exception as exc:  # the bulkhead: this session only
+                reason = f"rendu des éléments impossible ({type(exc).__name__})"
+                log.error("session %s : %s ; ses éléments restent tels quels", session.id, reason)
+                if failed is not None:
+                    failed[session.id] = reason
+        return items
+
+    def _session(
+        self,
+        target: TargetSettings,
+        session: Session,
+        centre: Centre,
+        milestones: list[Milestone],
+        dashboard_url: str | None,
+        juror: str | None,
+    ) -> dict[str, Desired]:
+        items: dict[str, Desired] = {}
+        inputs = (session.model_dump_json(), centre.model_dump_json(), target.items)
+        for milestone in milestones:
+            if not audience.sees(target.audience, session, milestone):
+                continue
+            key = (*inputs, dashboard_url, juror, milestone)
+            found = self._items.get(key)
+            if found is None:
+                entry = entry_for(session, centre, milestone, target.items, dashboard_url, juror)
+                found = self._remember(key, (entry, content_hash(entry)))
+            else:
+                self._items.move_to_end(key)
+            entry, digest = found
+            items[entry.uid] = Desired(entry.uid, session.id, milestone.id, digest, entry)
         return items
 
     def _remember(self, key: tuple[object, ...], value: tuple[Entry, str]) -> tuple[Entry, str]:
@@ -147,8 +174,11 @@ class Syncer:
         targets: Mapping[str, Target] | None = None,
     ) -> list[TargetReport]:
         """One pass over every push target, or the ``only`` ones (feeds are served, not
-        pushed)."""
-        planned = plan_all(config, self.store.done_marks(), now)
+        pushed). A session whose planning fails keeps its items as they are."""
+        planning = plan_sessions(config, self.store.done_marks(), now)
+        for session_id, reason in planning.failed.items():
+            log.error("session %s : %s ; ses éléments restent tels quels", session_id, reason)
+        planned = planning.planned
         chosen = {only} if isinstance(only, str) else None if only is None else set(only)
         reports = []
         for target_settings in settings.targets:
@@ -173,6 +203,7 @@ class Syncer:
                         max_delete_share=settings.max_delete_share,
                         max_delete_items=settings.max_delete_items,
                         dashboard_url=settings.dashboard_url,
+                        failed=planning.failed,
                     )
                 )
             finally:
@@ -192,8 +223,13 @@ class Syncer:
         max_delete_share: float = 0.5,
         max_delete_items: int = 20,
         dashboard_url: str | None = None,
+        failed: dict[str, str] | None = None,
     ) -> TargetReport:
+        """One pass over one target. ``failed``: sessions whose planning failed (their items
+        are kept as they are, like those of a broken file)."""
         report = TargetReport(settings.name)
+        failed = dict(failed or {})
+        self.retry.new_pass()
         name = settings.name
         moved = self._moved(settings, dry_run)
         if moved is not None:
@@ -203,13 +239,14 @@ class Syncer:
             return report
         try:
             recorded, changes_token, found = self._fetch(name, target, dry_run)
-            desired = self.renderer.desired(settings, planned, dashboard_url)
+            desired = self.renderer.desired(settings, planned, dashboard_url, failed)
+            protected = protected_in(config, self.store, recorded.values()) | failed.keys()
             plan = diff(
                 name,
                 desired,
                 recorded,
                 remote_changes=found,
-                protected_sessions=protected_in(config, self.store, recorded.values()),
+                protected_sessions=frozenset(protected),
                 force=True,  # deletions are weighed below, where a person can confirm them
             )
             plan = self._weigh_deletions(

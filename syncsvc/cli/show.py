@@ -27,7 +27,7 @@ from syncsvc.core.labels import (
     roles,
 )
 from syncsvc.core.model import Milestone, Session
-from syncsvc.core.planner import Planned, plan_all
+from syncsvc.core.planner import Planned, plan_sessions
 from syncsvc.errors import UsageError
 from syncsvc.formats.ical import calendar_of
 from syncsvc.inputs.loader import load_config, load_ruleset
@@ -41,10 +41,15 @@ SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 def run(args: argparse.Namespace, now: Now) -> int:
     settings = load_settings(args.config)
     config = load_config(args.config, load_ruleset(settings.ruleset))
-    planned = plan_all(config, stored_marks(settings, args.config), now)
+    planning = plan_sessions(config, stored_marks(settings, args.config), now)
+    for session_id, reason in planning.failed.items():
+        file = config.session_files[session_id]
+        print(f"{file}: erreur: {reason} [planning_failed]", file=sys.stderr)
     if args.command == "validate":
-        return validate(config, planned, now, strict=args.strict)
-    return plan(config, planned, now, args.session, args.format)
+        code = validate(config, planning.planned, now, strict=args.strict)
+        return EXIT_INVALID if planning.failed else code
+    code = plan(config, planning.planned, now, args.session, args.format)
+    return EXIT_INVALID if planning.failed else code
 
 
 def validate(config: Config, planned: list[Planned], now: Now, *, strict: bool) -> int:

@@ -9,6 +9,7 @@ same statuses everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
@@ -134,13 +135,33 @@ class Planned(NamedTuple):
     milestones: list[Milestone]
 
 
-def plan_all(config: Config, marks: Marks, now: Now) -> list[Planned]:
-    """Every loaded session with its milestones, by start date then id."""
-    planned = []
+@dataclass
+class Planning:
+    """Every session planned at one moment, and the sessions whose planning failed."""
+
+    planned: list[Planned] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    """Session id -> a French reason. Such a session is kept as it is everywhere (protected),
+    exactly like a session whose file fails to load: one session never stops the others."""
+
+
+def plan_sessions(config: Config, marks: Marks, now: Now) -> Planning:
+    """Every loaded session with its milestones, by start date then id; a session whose
+    planning raises (a defect, or input no check foresaw) is set apart in ``failed``."""
+    planning = Planning()
     for session in sorted(config.sessions.values(), key=lambda s: (s.start, s.id)):
         centre = config.centres[session.centre]
-        milestones = plan_session(
-            session, centre, config.rulesets[centre.id], now, marks.get(session.id)
-        )
-        planned.append(Planned(session, centre, milestones))
-    return planned
+        try:
+            milestones = plan_session(
+                session, centre, config.rulesets[centre.id], now, marks.get(session.id)
+            )
+        except Exception as exc:  # the bulkhead: this session only
+            planning.failed[session.id] = f"calcul des échéances impossible ({type(exc).__name__})"
+            continue
+        planning.planned.append(Planned(session, centre, milestones))
+    return planning
+
+
+def plan_all(config: Config, marks: Marks, now: Now) -> list[Planned]:
+    """The planned sessions of :func:`plan_sessions` (for faces that only show them)."""
+    return plan_sessions(config, marks, now).planned

@@ -257,17 +257,36 @@ def due_notifications(
     planned: Iterable[tuple[Session, Centre, list[Milestone]]],
     policy: Policy,
     now: Now,
+    failed: dict[str, str] | None = None,
 ) -> list[Notification]:
-    """Everything that should have been sent by ``now`` (the outbox drops what already was)."""
+    """Everything that should have been sent by ``now`` (the outbox drops what already was).
+
+    A session whose notifications cannot be worked out is named in ``failed`` and left out;
+    the others go on (and it stays out of the digests)."""
     planned = list(planned)
     out: list[Notification] = []
+    fine = []
     for session, centre, milestones in planned:
-        at = local_moment(now, centre.tz)
-        for m in milestones:
-            if m.status == "done" or (not m.rule.reminders and m.status != "overdue"):
-                continue
-            out += _reminder(session, centre, m, policy, at)
-            out += _overdue(session, centre, m, policy, at)
-        out += _candidate_info(session, centre, policy, at)
-    out += _digests(planned, policy, now)
+        try:
+            out += _session_notifications(session, centre, milestones, policy, now)
+        except Exception as exc:  # the bulkhead: this session only
+            if failed is not None:
+                failed[session.id] = f"calcul des rappels impossible ({type(exc).__name__})"
+            continue
+        fine.append((session, centre, milestones))
+    out += _digests(fine, policy, now)
+    return out
+
+
+def _session_notifications(
+    session: Session, centre: Centre, milestones: list[Milestone], policy: Policy, now: Now
+) -> list[Notification]:
+    at = local_moment(now, centre.tz)
+    out: list[Notification] = []
+    for m in milestones:
+        if m.status == "done" or (not m.rule.reminders and m.status != "overdue"):
+            continue
+        out += _reminder(session, centre, m, policy, at)
+        out += _overdue(session, centre, m, policy, at)
+    out += _candidate_info(session, centre, policy, at)
     return out

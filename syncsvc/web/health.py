@@ -31,7 +31,10 @@ def readiness(web: Web) -> tuple[bool, str]:
     if at is None or ok is None:
         return False, "aucune synchronisation terminée depuis le démarrage"
     if not ok:
-        return False, f"la dernière synchronisation a échoué ({fr_moment(at)})"
+        why = f" : {status.last_reconcile_problem}" if status.last_reconcile_problem else ""
+        return False, f"la dernière synchronisation a échoué ({fr_moment(at)}){why}"
+    if status.last_notify_problem:
+        return False, f"le dernier passage des envois a échoué : {status.last_notify_problem}"
     age = web.clock() - at
     if age > timedelta(minutes=limit):
         minutes = int(age.total_seconds() // 60)

@@ -61,7 +61,8 @@ def dashboard(web: Web, ctx: Context) -> Response:
         ctx=ctx,
         splice={"sessions": table},
         count=len(snapshot.views),
-        problems=[str(p) for p in snapshot.config.problems],
+        problems=[str(p) for p in snapshot.config.problems]
+        + [f"session {sid} : {reason}" for sid, reason in snapshot.failed.items()],
         totals=snapshot.milestone_counts,
         now=web.clock(),
     )

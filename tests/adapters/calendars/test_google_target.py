@@ -556,12 +556,24 @@ def test_a_rate_limited_batch_is_retried_with_backoff(world: World) -> None:
 
 
 def test_quota_errors_stop_after_the_retry_budget(world: World) -> None:
-    world.emulator.fail_next(10, 403, "rateLimitExceeded", scope="http")
+    world.emulator.fail_next(1000, 403, "rateLimitExceeded", scope="http")
     report = world.sync()
     assert not report.ok
     assert "rateLimitExceeded" in report.errors[0]
-    assert len(world.sleeps) == 3  # 4 attempts
+    assert sum(world.sleeps) <= 300  # the pass's budget (RetryPolicy.budget_seconds)
+    assert sum(world.sleeps) > 200  # and it was used, not 4 attempts then give up
     assert world.remote() == {}
+
+
+def test_five_quota_answers_in_a_row_do_not_lose_the_pass(world: World) -> None:
+    """Reported: four attempts lost a sync after five consecutive Google rate-limit answers
+    (3 × 429 then 2 × 403 ``rateLimitExceeded``: ``sync --once`` exited 1)."""
+    world.emulator.fail_next(3, 429, scope="http", only="batch")
+    world.emulator.fail_next(2, 403, "rateLimitExceeded", scope="http", only="batch")
+    report = world.sync()
+    assert report.ok, report.errors
+    assert len(world.sleeps) == 5
+    assert len(world.remote_by_uid()) == desired_count(world)
 
 
 def test_stale_sync_token_gets_a_full_listing(world: World) -> None:

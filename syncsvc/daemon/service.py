@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
@@ -36,9 +34,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from syncsvc.app.feeds import FeedPublisher
 from syncsvc.app.fence import Fence, Keeper
 from syncsvc.app.notify import notify
+from syncsvc.app.passes import Backoff, reason_of
 from syncsvc.app.status import Status
 from syncsvc.app.sync import Syncer
 from syncsvc.core.config import Config
+from syncsvc.daemon.jobs import Jobs
+from syncsvc.daemon.web import WebServer
 from syncsvc.errors import NotActive
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource, fingerprint
@@ -48,7 +49,6 @@ log = logging.getLogger("syncsvc")
 Clock = Callable[[], datetime]
 STANDBY_POLL_SECONDS = 5.0
 LOST_POLL_SECONDS = 1.0
-PORT_RETRY_SECONDS = 3
 SHUTDOWN_WAIT_SECONDS = 30.0
 
 
@@ -56,72 +56,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# --- logging ---------------------------------------------------------------------------------
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter()
-        if fmt == "json"
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s : %(message)s")
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("apscheduler", "uvicorn.access", "niquests", "urllib3", "httpx", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 # --- the daemon ------------------------------------------------------------------------------
-
-
-class Jobs:
-    """Counts the jobs running in the scheduler's threads, so that a stop can wait for them
-    (bounded) without reaching into the scheduler's executor."""
-
-    def __init__(self) -> None:
-        self._running = 0
-        self._idle = threading.Condition()
-
-    def wrap(self, job: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            with self._idle:
-                self._running += 1
-            try:
-                job()
-            finally:
-                with self._idle:
-                    self._running -= 1
-                    self._idle.notify_all()
-
-        run.__name__ = job.__name__
-        return run
-
-    def wait_idle(self, seconds: float) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: self._running == 0, seconds)
-
-
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the daemon owns SIGTERM/SIGINT."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class Daemon:
@@ -151,8 +86,11 @@ class Daemon:
         self.fence: Fence | None = None
         self.feeds = FeedPublisher(settings, store, self.source, clock, self.syncer.renderer)
         self.jobs = Jobs()
+        self.reconcile_backoff = Backoff()
+        self.notify_backoff = Backoff()
+        self.target_backoff = Backoff(first=10.0, longest=d.reconcile_every_minutes * 60)
         self._seen = fingerprint(config_dir)
-        self._marks = store.marks_version() if store.version() else (0, "")
+        self._marks: tuple[int, str] = (0, "")
         self._changed_at: float | None = None
         self._logged_generation = -1
         self.scheduler: AsyncIOScheduler | None = None
@@ -173,11 +111,22 @@ class Daemon:
 
     def reconcile(self) -> None:
         """Passes until no change arrived meanwhile (an edit during a pass is never lost:
-        the scheduler would skip a second instance of a running job)."""
+        the scheduler would skip a second instance of a running job). A pass that cannot run
+        is one French line, not ready, and tried again after a growing delay."""
+        if not self.reconcile_backoff.ready():
+            return
         try:
             self._reconcile_passes()
         except NotActive as exc:
             log.warning("synchronisation interrompue : %s", exc)
+        except Exception as exc:
+            reason = reason_of(exc)
+            delay = self.reconcile_backoff.failed()
+            self.status.reconcile_failed(reason, self.clock())
+            log.error("synchronisation impossible : %s ; nouvel essai dans %d s", reason, delay)
+            self._retry_reconcile_in(delay)
+        else:
+            self.reconcile_backoff.succeeded()
 
     def _reconcile_passes(self) -> None:
         with self._lock:
@@ -220,15 +169,38 @@ class Daemon:
                 counts["delete"],
                 "" if report.ok else " — " + (report.refused or "; ".join(report.errors[:3])),
             )
-            results.append((report.name, report.ok, time.monotonic() - started))
+            results.append((report.name, not report.errors, time.monotonic() - started))
         self.feeds.refresh()
         self.status.record_reconcile(results, self.clock())
+        failing = [name for name, ok, _ in results if not ok]
+        if failing:
+            # A server that comes back is used again within seconds, not at the next
+            # periodic pass (15 minutes by default).
+            delay = self.target_backoff.failed()
+            log.info("cible(s) en erreur (%s) : nouvel essai dans %d s", ", ".join(failing), delay)
+            self._retry_reconcile_in(delay)
+        else:
+            self.target_backoff.succeeded()
+
+    def _retry_reconcile_in(self, seconds: float) -> None:
+        if self.scheduler is not None:
+            when = datetime.now(UTC) + timedelta(seconds=seconds)
+            self.scheduler.modify_job("reconcile", next_run_time=when)
 
     def notify(self) -> None:
+        if not self.notify_backoff.ready():
+            return
         try:
             self._notify_once()
         except NotActive as exc:
             log.warning("envois interrompus : %s", exc)
+        except Exception as exc:
+            reason = reason_of(exc)
+            delay = self.notify_backoff.failed()
+            self.status.notify_failed(reason)
+            log.error("envois impossibles : %s ; nouvel essai dans %d s", reason, delay)
+        else:
+            self.notify_backoff.succeeded()
 
     def _notify_once(self) -> None:
         now = self.clock()
@@ -244,6 +216,8 @@ class Daemon:
             )
         if drained is not None:
             self.status.record_notify(drained.sent, drained.dead, self.clock())
+        stuck = drained is not None and drained.errors and not drained.sent
+        self.status.notify_failed(drained.errors[0] if stuck and drained else None)
 
     def watch(self) -> None:
         """Reconcile soon after the config folder changes (once it has been quiet a moment),
@@ -273,6 +247,24 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
 
+    async def _open_store(self) -> bool:
+        """Bring the store's schema up to date; while it cannot be (read-only folder, database
+        out of reach), one French line and a new attempt after a growing delay."""
+        backoff = Backoff(first=2.0, longest=60.0)
+        while not self.stopping.is_set():
+            try:
+                await asyncio.to_thread(self.store.migrate)
+                self._marks = await asyncio.to_thread(self.store.marks_version)
+                return True
+            except Exception as exc:
+                delay = backoff.failed()
+                log.error(
+                    "base d'état inutilisable : %s ; nouvel essai dans %d s", reason_of(exc), delay
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), delay)
+        return False
+
     async def _wait_for_lease(self) -> Fence | None:
         """The instance lease, as soon as no other live instance holds it (None: stopping)."""
         seconds = self.settings.daemon.lease_seconds
@@ -292,8 +284,9 @@ class Daemon:
 
     async def run(self) -> int:
         self._install_signals()
-        self.store.migrate()
-        self._marks = self.store.marks_version()
+        if not await self._open_store():
+            log.info("arrêt terminé")
+            return 0
         while not self.stopping.is_set():
             fence = await self._wait_for_lease()
             if fence is None:
@@ -319,13 +312,15 @@ class Daemon:
         scheduler = self._scheduler()
         self.scheduler = scheduler
         scheduler.start()
-        server_task = asyncio.create_task(self._serve_web()) if self.serve_web else None
+        web = self._web_server() if self.serve_web else None
+        if web is not None:
+            web.start()
         await self._until_stop_or_lost()
         log.info("arrêt demandé : fin des tâches en cours")
         scheduler.pause()
         await asyncio.to_thread(scheduler.shutdown, True)
-        if server_task is not None:
-            await self._stop_web(server_task)
+        if web is not None:
+            await web.stop()
         # let the running jobs finish (bounded)
         await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
 
@@ -356,17 +351,6 @@ class Daemon:
         )
         return scheduler
 
-    async def _stop_web(self, task: asyncio.Task[None]) -> None:
-        if self.server is None:  # still waiting for its port
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            return
-        self.server.should_exit = True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(task, 10)
-        self.server = None
-
     async def _until_stop_or_lost(self) -> None:
         """Until a stop is asked for, or the lease is lost (another instance took over)."""
         fence = self.fence
@@ -376,9 +360,7 @@ class Daemon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), LOST_POLL_SECONDS)
 
-    async def _serve_web(self) -> None:
-        """The dashboard, feeds and health pages, in this event loop; while the port is taken
-        (the instance this one replaces has not let it go yet), try again every few seconds."""
+    def _web_server(self) -> WebServer:
         from syncsvc.web import create_app
 
         app = create_app(
@@ -389,39 +371,4 @@ class Daemon:
             self.status,
             on_marked=self.request_reconcile,
         )
-        web = self.settings.web
-        config = uvicorn.Config(
-            app, host=web.host, port=web.port, access_log=False, log_level="warning", lifespan="off"
-        )
-        sock = await self._bind(web.host, web.port)
-        if sock is None:
-            return
-        self.server = _QuietServer(config)
-        log.info("tableau de bord et flux : http://%s:%d/", web.host, web.port)
-        await self.server.serve(sockets=[sock])
-
-    async def _bind(self, host: str, port: int) -> socket.socket | None:
-        announced = False
-        while not self.stopping.is_set():
-            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((host, port))
-            except OSError as exc:
-                sock.close()
-                if not announced:
-                    log.warning(
-                        "port %s:%d occupé (%s) : nouvel essai toutes les %d s",
-                        host,
-                        port,
-                        exc.strerror,
-                        PORT_RETRY_SECONDS,
-                    )
-                    announced = True
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), PORT_RETRY_SECONDS)
-                continue
-            sock.listen(128)
-            sock.setblocking(False)
-            return sock
-        return None
+        return WebServer(app, self.settings.web.host, self.settings.web.port, self.stopping)
