@@ -90,7 +90,7 @@ class Daemon:
         self.notify_backoff = Backoff()
         self.target_backoff = Backoff(first=10.0, longest=d.reconcile_every_minutes * 60)
         self._seen = fingerprint(config_dir)
-        self._marks: tuple[int, str] = (0, "")
+        self._marks: tuple[int, str] | None = None
         self._changed_at: float | None = None
         self._logged_generation = -1
         self.scheduler: AsyncIOScheduler | None = None
@@ -223,7 +223,9 @@ class Daemon:
         """Reconcile soon after the config folder changes (once it has been quiet a moment),
         and at once when a milestone was marked done or undone by another process."""
         marks = self.store.marks_version()
-        if marks != self._marks:
+        if self._marks is None:
+            self._marks = marks  # the first look: nothing changed yet
+        elif marks != self._marks:
             self._marks = marks
             log.info("marque « fait » modifiée : synchronisation")
             self.request_reconcile()
