@@ -7,10 +7,11 @@ date such as 2027-02-30 stays text so that validation reports it against its fie
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
+
+from syncsvc.inputs.files import FileProblem
 
 _SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -89,23 +90,15 @@ def _yaml_problem_fr(problem: str) -> str:
     return f"syntaxe invalide ({problem})"
 
 
-class FileProblem(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def read_yaml(path: Path, data: bytes | None = None) -> Any:
-    """The YAML value of ``path`` (or of ``data``, its bytes already read); FileProblem with a
-    French message when it cannot be read or parsed."""
+def parse_yaml(data: bytes) -> Any:
+    """The YAML value of a file's bytes; FileProblem with a French message when it cannot be
+    decoded or parsed."""
     try:
-        text = (path.read_bytes() if data is None else data).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FileProblem(
             "fichier illisible : encodage non UTF-8 (attendu : un fichier enregistré en UTF-8)"
         ) from None
-    except OSError as exc:
-        raise FileProblem(f"fichier illisible ({exc.strerror})") from None
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
