@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from syncsvc.core.config import Config
-from syncsvc.core.fields import spelling
+from syncsvc.core.fields import shortened, spelling
 from syncsvc.core.model import SESSION_ID_PATTERN, Centre, Session
 from syncsvc.core.rules import DEFAULT_RULESET, Ruleset, customise
 from syncsvc.core.rules.ruleset import parse_ruleset
@@ -121,16 +121,17 @@ def _load_centres(config: Config, path: Path, inside: Path) -> None:
         return
     for key, body in data.items():
         centre_id = str(key)
+        shown_id = shortened(centre_id)
         if not isinstance(body, Mapping):
             config.problems.append(
-                Problem(file, centre_id, "attendu : un bloc de clés (name, timezone, …)")
+                Problem(file, shown_id, "attendu : un bloc de clés (name, timezone, …)")
             )
             continue
         if "id" in body:
             config.problems.append(
                 Problem(
                     file,
-                    f"{centre_id}.id",
+                    f"{shown_id}.id",
                     "clé inconnue (attendu : l'identifiant est la clé du bloc, ne pas répéter id)",
                 )
             )
@@ -142,7 +143,7 @@ def _load_centres(config: Config, path: Path, inside: Path) -> None:
             continue
         customised, rule_problems = customise(config.ruleset, centre.rules)
         config.problems.extend(
-            Problem(file, f"{centre_id}.rules.{where}", message) for where, message in rule_problems
+            Problem(file, f"{shown_id}.rules.{where}", message) for where, message in rule_problems
         )
         config.centres[centre_id] = centre
         config.rulesets[centre_id] = customised
