@@ -46,6 +46,7 @@ _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,3}")
 _ZONE_HINT = "un nom IANA, ex. Europe/Paris, Indian/Reunion, America/Martinique…"
 SESSION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,79}$"
 CENTRE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+EXTRA_RULE_ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 
 HolidayZone = Literal["metropole", "alsace-moselle", "971", "972", "973", "974", "976"]
 Sector = Literal["btp", "industrie", "tertiaire"]
@@ -118,9 +119,29 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+RECIPIENT_LENGTH = 255
+"""A name and its address, as an e-mail's recipient line (``"Name" <address>``), fit the
+store's 255 characters (the outbox keeps that line)."""
+
+
+def _fits_a_recipient_line(email: str | None, info: ValidationInfo) -> str | None:
+    name = info.data.get("name")
+    if email is None or not isinstance(name, str):
+        return email
+    length = len(name) + name.count('"') + name.count("\\") + len(email) + 5
+    if length > RECIPIENT_LENGTH:
+        raise ValueError(
+            f"nom et adresse trop longs ensemble : {length} caractères dans la ligne de "
+            f"destinataire d'un e-mail (attendu : au plus {RECIPIENT_LENGTH} ; raccourcir le nom)"
+        )
+    return email
+
+
 class Person(Strict):
     name: Name
     email: Email
+
+    _recipient = field_validator("email")(_fits_a_recipient_line)
 
 
 class JuryMember(Person):
@@ -144,6 +165,8 @@ class NamedCandidate(Strict):
     email: Email | None = None
     route: Literal["training", "vae"] = "training"
     host_company: Label | None = None
+
+    _recipient = field_validator("email")(_fits_a_recipient_line)
 
 
 class Candidates(Strict):
@@ -226,8 +249,11 @@ class _ExtraSource(RuleSource):
 
 class _ExtraRule(Rule):
     """A centre's own rule: the shipped rule's fields, with its texts bounded like every text
-    a person writes (they end up in calendars and e-mail subjects)."""
+    a person writes (they end up in calendars and e-mail subjects). Its id is at most 32
+    characters: with a session id (80), an e-mail (254) and a day, it makes the idempotency key
+    of a reminder, which the store keeps in 400 characters."""
 
+    id: Annotated[str, Field(pattern=EXTRA_RULE_ID_PATTERN)]
     title: RuleTitle
     sources: tuple[_ExtraSource, ...] = Field(default=(), max_length=20)
     note: Paragraph | None = None

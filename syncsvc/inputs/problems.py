@@ -121,6 +121,8 @@ def _describe(error: ErrorDetails, root: type[BaseModel]) -> tuple[str, str]:
     v = "" if private else f" {shown(value)}"
     name = next((p for p in reversed(loc) if isinstance(p, str) and p != _KEY), "")
     hint = _FIELD_HINTS.get(name)
+    if name == "id" and "extra" in loc:
+        hint = "minuscules, chiffres et _, 32 caractères au plus, ex. salle_reservation"
     where = _path(loc)
 
     if loc and loc[-1] == _KEY:

@@ -235,14 +235,42 @@ def test_value_too_long_is_refused(changes: dict[str, Any], where: tuple[int | s
     assert where in refused_at(session, **changes)
 
 
+def test_centre_rule_id_is_short_enough_for_the_reminder_keys() -> None:
+    rule = {**EXTRA_RULE, "id": "r" * 33}
+
+    assert refused_at(centre, rules={"extra": [rule]}) == {("rules", "extra", 0, "id")}
+
+
 def test_longest_accepted_values_fit_the_store() -> None:
     email = "j" * 64 + "@" + ".".join(["c" * 63, "d" * 63, "e" * 61])
     assert len(email) == 254
-    built = session(session_manager={"name": "N" * 120, "email": email})
+    built = session(
+        session_manager={"name": "N" * 120, "email": "jean@centre.example"},
+        deputy_manager={"name": "N", "email": email[:-5]},
+    )
 
     assert len(built.session_manager.name) <= 255
-    assert len(built.session_manager.email) <= 255
+    assert built.deputy_manager is not None
+    assert len(built.deputy_manager.email) <= 255
     assert len(built.id) <= 80
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        pytest.param({"name": "N" * 120, "email": "j" * 64 + "@" + "c" * 63 + ".example"}),
+        pytest.param({"name": '"' * 100, "email": "j" * 60 + "@" + "c" * 40 + ".example"}),
+    ],
+)
+def test_name_and_address_too_long_for_a_recipient_line_are_refused(
+    person: dict[str, str],
+) -> None:
+    # The outbox keeps each message's recipient line, `"Name" <address>`, in 255 characters.
+    assert refused_at(session, session_manager=person) == {("session_manager", "email")}
+    candidate = {**person, "route": "vae"}
+    assert refused_at(session, candidates={"list": [candidate]}) == {
+        ("candidates", "list", 0, "email")
+    }
 
 
 # --- dates within a sane range -----------------------------------------------------------------
