@@ -39,9 +39,10 @@ from syncsvc.core.fields import (
 from syncsvc.core.rules import CentreRules, Kind, Role, Rule, RuleOverride, RuleSource
 
 _EMAIL_RE = re.compile(
-    r"^[^@\s<>\"(),;:\x00-\x1f\x7f]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9-]+)+$"
+    r"^[^@\s<>\"(),;:\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9-]{1,63})+$"
 )
+"""An address whose local part is at most 64 characters and each domain label at most 63."""
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,3}")
 _ZONE_HINT = "un nom IANA, ex. Europe/Paris, Indian/Reunion, America/Martinique…"
 SESSION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,79}$"
@@ -56,6 +57,8 @@ Severity = Literal["error", "warning", "info"]
 
 
 def _email(value: str) -> str:
+    if value.isascii() and _EMAIL_RE.match(value):
+        return value.lower()
     if not value.isascii():
         raise Refusal(
             "adresse e-mail",
@@ -71,9 +74,7 @@ def _email(value: str) -> str:
             "trop longue (attendu : au plus 64 caractères avant @ et 63 par partie du nom de "
             "domaine, RFC 5321)",
         )
-    if not _EMAIL_RE.match(value):
-        raise Refusal("adresse e-mail", value, "invalide (attendu : nom@domaine.fr)")
-    return value.lower()
+    raise Refusal("adresse e-mail", value, "invalide (attendu : nom@domaine.fr)")
 
 
 def _clock_time(value: Any) -> Any:

@@ -96,13 +96,13 @@ def _follow(path: Path, inside: Iterable[Path]) -> Path:
     return real
 
 
-def read_config_file(path: Path, inside: Iterable[Path]) -> bytes:
+def read_config_file(path: str | Path, inside: Iterable[Path]) -> bytes:
     """The bytes of the regular file at ``path`` (a symlink is followed only to a file inside
     one of the ``inside`` folders, given resolved); FileProblem when it cannot be used."""
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            path = _follow(path, inside)
+            path = _follow(Path(path), inside)
             info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             raise _not_regular(info.st_mode)

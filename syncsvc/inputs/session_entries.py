@@ -67,19 +67,20 @@ def _name_problem(name: str) -> str | None:
 def session_entries(directory: Path, inside: tuple[Path, ...]) -> Iterator[SessionEntry]:
     """The entries of ``directory`` in name order, hidden ones left out (OSError when the
     folder itself cannot be listed). ``inside``: the folders a symlink may lead to (resolved)."""
-    for name in sorted(os.listdir(directory)):
+    base = os.fspath(directory)
+    for name in sorted(os.listdir(base)):
         if name.startswith("."):
             continue
-        path = directory / name
+        location = os.path.join(base, name)
         data: bytes | None = None
         refusal: str | None = None
         try:
-            data = read_config_file(path, inside)
+            data = read_config_file(location, inside)
         except FileProblem as exc:
             refusal = exc.message
         yield SessionEntry(
-            path=path,
-            file=spelling(str(path)),
+            path=directory / name,
+            file=spelling(location),
             name_id=spelling(name.split(".", 1)[0]),
             data=data,
             refusal=refusal,
