@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from syncsvc.core.fields import spelling
 from syncsvc.core.model import Centre, Session
 from syncsvc.core.rules import Ruleset
 from syncsvc.errors import Problem
@@ -40,5 +41,8 @@ class Config:
     def structure_broken(self) -> bool:
         """``centres.yaml`` or the sessions folder could not be read: any session may be
         missing for that reason alone, so none may be treated as deleted."""
-        structural = {str(self.directory / "centres.yaml"), str(self.directory / "sessions")}
+        structural = {
+            spelling(str(self.directory / "centres.yaml")),
+            spelling(str(self.directory / "sessions")),
+        }
         return any(p.file in structural for p in self.problems)

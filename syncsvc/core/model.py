@@ -1,7 +1,9 @@
 """Value types of the domain: centres, sessions, people, milestones, findings (pure).
 
 Session and centre files are validated strictly: unknown keys are errors, so a typo never goes
-unnoticed. Validation messages are in French because the people who write these files read them.
+unnoticed, and every value is one that the later stages can handle (bounded texts without
+control characters, dates of this century, IANA time zones: see :mod:`syncsvc.core.fields`).
+Validation messages are in French because the people who write these files read them.
 """
 
 from __future__ import annotations
@@ -22,13 +24,30 @@ from pydantic import (
     field_validator,
 )
 
-from syncsvc.core.rules import CentreRules, Kind, Role, Rule
+from syncsvc.core.fields import (
+    ONE_LINE,
+    Code,
+    Day,
+    Key,
+    Label,
+    Name,
+    Paragraph,
+    Place,
+    Refusal,
+    RuleTitle,
+)
+from syncsvc.core.rules import CentreRules, Kind, Role, Rule, RuleOverride, RuleSource
 
 _EMAIL_RE = re.compile(
-    r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+    r"^[^@\s<>\"(),;:\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9-]{1,63})+$"
 )
+"""An address whose local part is at most 64 characters and each domain label at most 63."""
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,3}")
+_ZONE_HINT = "un nom IANA, ex. Europe/Paris, Indian/Reunion, America/Martinique…"
 SESSION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,79}$"
 CENTRE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+EXTRA_RULE_ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 
 HolidayZone = Literal["metropole", "alsace-moselle", "971", "972", "973", "974", "976"]
 Sector = Literal["btp", "industrie", "tertiaire"]
@@ -38,26 +57,38 @@ Severity = Literal["error", "warning", "info"]
 
 
 def _email(value: str) -> str:
+    if value.isascii() and _EMAIL_RE.match(value):
+        return value.lower()
     if not value.isascii():
-        raise ValueError(
-            f"adresse e-mail « {value} » avec des caractères accentués : la plupart des "
-            "serveurs de messagerie la refusent (attendu : une adresse sans accent)"
+        raise Refusal(
+            "adresse e-mail",
+            value,
+            "avec des caractères accentués : la plupart des serveurs de messagerie la "
+            "refusent (attendu : une adresse sans accent)",
         )
-    if not _EMAIL_RE.match(value):
-        raise ValueError(f"adresse e-mail « {value} » invalide (attendu : nom@domaine.fr)")
-    return value.lower()
+    local, _, domain = value.rpartition("@")
+    if len(local) > 64 or any(len(label) > 63 for label in domain.split(".")):
+        raise Refusal(
+            "adresse e-mail",
+            value,
+            "trop longue (attendu : au plus 64 caractères avant @ et 63 par partie du nom de "
+            "domaine, RFC 5321)",
+        )
+    raise Refusal("adresse e-mail", value, "invalide (attendu : nom@domaine.fr)")
 
 
 def _clock_time(value: Any) -> Any:
     # YAML 1.1 reads an unquoted 8:30 as the sexagesimal integer 510: say how to write it.
     if isinstance(value, int) and not isinstance(value, bool):
         hours, minutes = divmod(value, 60)
-        raise ValueError(
-            f"heure lue comme le nombre {value} (attendu : une heure entre guillemets, "
-            f'ex. "{hours:02d}:{minutes:02d}")'
+        example = f"{hours:02d}:{minutes:02d}" if 0 <= hours < 24 else "08:30"
+        raise Refusal(
+            "heure lue comme le nombre",
+            value,
+            f'(attendu : une heure entre guillemets, ex. "{example}")',
         )
-    if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
-        raise ValueError(f'heure « {value} » illisible (attendu : HH:MM, ex. "08:30")')
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", value.strip()):
+        raise Refusal("heure", value, 'illisible (attendu : HH:MM, ex. "08:30")')
     return value
 
 
@@ -67,19 +98,20 @@ def _zone_code(value: Any) -> Any:
 
 
 def _timezone(value: str) -> str:
+    # The name becomes a file name for the lookup: only an IANA-shaped name of sane length is
+    # looked up (a 100,000-character name, or a path, never reaches ZoneInfo).
+    if len(value) > 64 or _ZONE_NAME.fullmatch(value) is None:
+        raise Refusal("fuseau horaire", value, f"invalide (attendu : {_ZONE_HINT})")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        hint = "Europe/Paris, Indian/Reunion, America/Martinique…"
-        raise ValueError(
-            f"fuseau horaire « {value} » inconnu (attendu : un nom IANA, ex. {hint})"
-        ) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise Refusal("fuseau horaire", value, f"inconnu (attendu : {_ZONE_HINT})") from None
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+"""An e-mail address: at most 254 characters (RFC 5321), 64 before the @."""
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
-Text = Annotated[str, Field(min_length=1)]
 
 
 class Strict(BaseModel):
@@ -88,40 +120,62 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+RECIPIENT_LENGTH = 255
+"""A name and its address, as an e-mail's recipient line (``"Name" <address>``), fit the
+store's 255 characters (the outbox keeps that line)."""
+
+
+def _fits_a_recipient_line(email: str | None, info: ValidationInfo) -> str | None:
+    name = info.data.get("name")
+    if email is None or not isinstance(name, str):
+        return email
+    length = len(name) + name.count('"') + name.count("\\") + len(email) + 5
+    if length > RECIPIENT_LENGTH:
+        raise ValueError(
+            f"nom et adresse trop longs ensemble : {length} caractères dans la ligne de "
+            f"destinataire d'un e-mail (attendu : au plus {RECIPIENT_LENGTH} ; raccourcir le nom)"
+        )
+    return email
+
+
 class Person(Strict):
-    name: Text
+    name: Name
     email: Email
+
+    _recipient = field_validator("email")(_fits_a_recipient_line)
 
 
 class JuryMember(Person):
-    habilitation_until: date
-    ccp: tuple[str, ...] = ()
+    habilitation_until: Day
+    ccp: tuple[Code, ...] = Field(default=(), max_length=20)
     """CCP codes the habilitation is restricted to; empty means the whole title."""
-    company: str | None = None
+    company: Label | None = None
 
 
 class Title(Strict):
-    code: Annotated[str, Field(pattern=r"^TP-\d{5}$")]
-    acronym: Annotated[str, Field(min_length=1, max_length=16)]
-    label: Text
+    code: Annotated[str, Field(pattern=r"^TP-[0-9]{5}$")]
+    acronym: Annotated[str, Field(min_length=1, max_length=16, pattern=ONE_LINE)]
+    label: Label
     transport: bool = False
 
 
 class NamedCandidate(Strict):
-    """A candidate: personal data (GDPR). Never written to a calendar or a feed."""
+    """A candidate: personal data (GDPR). Never written to a calendar, a feed or a message."""
 
-    name: Text
+    name: Name
     email: Email | None = None
     route: Literal["training", "vae"] = "training"
-    host_company: str | None = None
+    host_company: Label | None = None
+
+    _recipient = field_validator("email")(_fits_a_recipient_line)
 
 
 class Candidates(Strict):
     model_config = ConfigDict(populate_by_name=True)
 
-    training: int = Field(default=0, ge=0)
-    vae: int = Field(default=0, ge=0)
-    named: tuple[NamedCandidate, ...] = Field(default=(), alias="list")
+    training: int = Field(default=0, ge=0, le=1000)
+    vae: int = Field(default=0, ge=0, le=1000)
+    named: tuple[NamedCandidate, ...] = Field(default=(), alias="list", max_length=1000)
 
     @property
     def total(self) -> int:
@@ -134,25 +188,25 @@ class Session(Strict):
     id: Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
     title: Title
     nature: Nature
-    ccp_code: str | None = Field(default=None, validate_default=True)
+    ccp_code: Code | None = Field(default=None, validate_default=True)
     centre: Annotated[str, Field(pattern=CENTRE_ID_PATTERN)]
-    start: date
-    end: date
+    start: Day
+    end: Day
     first_day_start: ClockTime | None = None
     last_day_end: ClockTime = time(18, 0)
     candidates: Candidates
     session_manager: Person
     deputy_manager: Person | None = None
-    coordinators: tuple[Person, ...] = Field(min_length=1)
-    jury: tuple[JuryMember, ...] = ()
-    declared_on: date | None = None
-    pv_validated_on: date | None = None
-    parchemins_received_on: date | None = None
-    training_end: date | None = None
-    location: str | None = None
+    coordinators: tuple[Person, ...] = Field(min_length=1, max_length=50)
+    jury: tuple[JuryMember, ...] = Field(default=(), max_length=50)
+    declared_on: Day | None = None
+    pv_validated_on: Day | None = None
+    parchemins_received_on: Day | None = None
+    training_end: Day | None = None
+    location: Place | None = None
     cancelled: bool = False
     """A cancelled session leaves the calendars and its jury gets a cancellation."""
-    done: dict[str, date] = Field(default_factory=dict)
+    done: dict[Key, Day] = Field(default_factory=dict)
     """Milestones already done, with the day they were done (``dte_order: 2026-12-10``)."""
 
     @field_validator("ccp_code")
@@ -184,16 +238,43 @@ class Session(Strict):
 
 
 class Agrement(Strict):
-    title_code: Annotated[str, Field(pattern=r"^TP-\d{5}$")]
-    until: date
-    max_candidates: int = Field(gt=0)
+    title_code: Annotated[str, Field(pattern=r"^TP-[0-9]{5}$")]
+    until: Day
+    max_candidates: int = Field(gt=0, le=1000)
+
+
+class _ExtraSource(RuleSource):
+    ref: Label
+    quote: Paragraph
+
+
+class _ExtraRule(Rule):
+    """A centre's own rule: the shipped rule's fields, with its texts bounded like every text
+    a person writes (they end up in calendars and e-mail subjects). Its id is at most 32
+    characters: with a session id (80), an e-mail (254) and a day, it makes the idempotency key
+    of a reminder, which the store keeps in 400 characters."""
+
+    id: Annotated[str, Field(pattern=EXTRA_RULE_ID_PATTERN)]
+    title: RuleTitle
+    sources: tuple[_ExtraSource, ...] = Field(default=(), max_length=20)
+    note: Paragraph | None = None
+    description: Paragraph = ""
+
+
+class CentreCustomisation(CentreRules):
+    """``rules:`` of a centre in centres.yaml (see :class:`CentreRules`), every key and text
+    bounded."""
+
+    overrides: dict[Key, RuleOverride] = Field(default_factory=dict, max_length=200)
+    disable: tuple[Key, ...] = Field(default=(), max_length=200)
+    extra: tuple[_ExtraRule, ...] = Field(default=(), max_length=100)
 
 
 class Centre(Strict):
     """A training centre, as written under its key in ``config/centres.yaml``."""
 
     id: Annotated[str, Field(pattern=CENTRE_ID_PATTERN)]
-    name: Text
+    name: Label
     timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
     holiday_zone: Annotated[HolidayZone, BeforeValidator(_zone_code)] = "metropole"
     working_day_shift: bool = True
@@ -202,9 +283,9 @@ class Centre(Strict):
     exam_office_email: Email
     ud_email: Email
     sector: Sector
-    management: tuple[Person, ...] = ()
-    agrements: tuple[Agrement, ...] = ()
-    rules: CentreRules = CentreRules()
+    management: tuple[Person, ...] = Field(default=(), max_length=50)
+    agrements: tuple[Agrement, ...] = Field(default=(), max_length=200)
+    rules: CentreCustomisation = CentreCustomisation()
 
     @property
     def tz(self) -> ZoneInfo:

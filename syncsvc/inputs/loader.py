@@ -4,12 +4,21 @@ The loader never stops at the first bad file: each session file is loaded on its
 sessions load, and every problem of every file is reported as one French line
 ``file: field.path: what is wrong (attendu : …)``. A session whose file fails keeps its id in
 :attr:`Config.broken_session_ids`, so that nothing downstream deletes its calendar events.
+
+Every entry of ``sessions/`` is accounted for: it is loaded, or reported as a problem. The only
+entries ignored are those whose name starts with a dot (editors' swap and lock files). Anything
+else that is not a regular ``<id>.yaml`` / ``<id>.yml`` file (another suffix such as ``.YAML``
+or ``.yaml~``, a directory, a FIFO, a device, a broken symlink or one leading out of the
+configuration folder, a file larger than 1 Mo) is a problem, and its session is protected under
+the name's id (and the id written inside, when the file could be read).
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,14 +29,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from syncsvc.core.config import Config
-from syncsvc.core.model import Centre, Session
+from syncsvc.core.fields import shortened, spelling
+from syncsvc.core.model import SESSION_ID_PATTERN, Centre, Session
 from syncsvc.core.rules import DEFAULT_RULESET, Ruleset, customise
 from syncsvc.core.rules.ruleset import parse_ruleset
 from syncsvc.errors import ConfigError, Problem
+from syncsvc.inputs.files import FileProblem, read_config_file
 from syncsvc.inputs.problems import validation_problems
-from syncsvc.inputs.yaml_files import FileProblem, load_text, read_yaml
+from syncsvc.inputs.session_entries import SessionEntry, session_entries
+from syncsvc.inputs.yaml_files import load_text, parse_yaml
 
-SESSION_SUFFIXES = (".yaml", ".yml")
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 # --- loading -----------------------------------------------------------------------------------
 
@@ -61,39 +73,44 @@ def load_config(
     root = Path(directory)
     if not root.is_dir():
         raise ConfigError(
-            f"dossier de configuration « {root} » introuvable (attendu : un dossier contenant "
-            "centres.yaml et sessions/ ; option --config)"
+            f"dossier de configuration « {spelling(str(root))} » introuvable (attendu : un "
+            "dossier contenant centres.yaml et sessions/ ; option --config)"
         )
     config = Config(directory=root, ruleset=ruleset or load_ruleset())
-    _load_centres(config, root / "centres.yaml")
+    inside = root.resolve()
+    _load_centres(config, root / "centres.yaml", inside)
     sessions_dir = root / "sessions"
     if not sessions_dir.is_dir():
         config.problems.append(
             Problem(
-                str(sessions_dir), "", "dossier manquant (attendu : un fichier YAML par session)"
+                spelling(str(sessions_dir)),
+                "",
+                "dossier manquant (attendu : un fichier YAML par session)",
             )
         )
         return config
-    files = sorted(
-        p
-        for p in sessions_dir.iterdir()
-        if p.suffix in SESSION_SUFFIXES and not p.name.startswith(".") and p.is_file()
-    )
     parser = parser or SessionParser()
-    for path in files:
-        _load_session(config, path, parser.parse(path))
+    try:
+        for entry in session_entries(sessions_dir, (inside, sessions_dir.resolve())):
+            _load_entry(config, entry, parser)
+    except OSError:
+        config.problems.append(
+            Problem(
+                spelling(str(sessions_dir)), "", "dossier illisible (attendu : un dossier lisible)"
+            )
+        )
     return config
 
 
-def _load_centres(config: Config, path: Path) -> None:
-    file = str(path)
-    if not path.is_file():
+def _load_centres(config: Config, path: Path, inside: Path) -> None:
+    file = spelling(str(path))
+    if not os.path.lexists(path):
         config.problems.append(
             Problem(file, "", "fichier manquant (attendu : la liste des centres, voir README)")
         )
         return
     try:
-        data = read_yaml(path)
+        data = parse_yaml(read_config_file(path, (inside,)))
     except FileProblem as exc:
         config.problems.append(Problem(file, "", exc.message))
         return
@@ -104,16 +121,17 @@ def _load_centres(config: Config, path: Path) -> None:
         return
     for key, body in data.items():
         centre_id = str(key)
+        shown_id = shortened(centre_id)
         if not isinstance(body, Mapping):
             config.problems.append(
-                Problem(file, centre_id, "attendu : un bloc de clés (name, timezone, …)")
+                Problem(file, shown_id, "attendu : un bloc de clés (name, timezone, …)")
             )
             continue
         if "id" in body:
             config.problems.append(
                 Problem(
                     file,
-                    f"{centre_id}.id",
+                    f"{shown_id}.id",
                     "clé inconnue (attendu : l'identifiant est la clé du bloc, ne pas répéter id)",
                 )
             )
@@ -125,7 +143,7 @@ def _load_centres(config: Config, path: Path) -> None:
             continue
         customised, rule_problems = customise(config.ruleset, centre.rules)
         config.problems.extend(
-            Problem(file, f"{centre_id}.rules.{where}", message) for where, message in rule_problems
+            Problem(file, f"{shown_id}.rules.{where}", message) for where, message in rule_problems
         )
         config.centres[centre_id] = centre
         config.rulesets[centre_id] = customised
@@ -141,35 +159,28 @@ class _Parsed:
 
 
 class SessionParser:
-    """Session files read and validated on their own, kept by path with the digest of their
+    """Session files read and validated on their own, kept by file with the digest of their
     bytes: its owner parses again only the files whose content changed."""
 
     def __init__(self) -> None:
         self._parsed: dict[str, tuple[bytes, _Parsed]] = {}
 
-    def parse(self, path: Path) -> _Parsed:
-        file = str(path)
-        try:
-            data: bytes | None = path.read_bytes()
-        except OSError:
-            data = None
-        digest = hashlib.sha256(data).digest() if data is not None else b""
+    def parse(self, file: str, data: bytes) -> _Parsed:
+        digest = hashlib.sha256(data).digest()
         cached = self._parsed.get(file)
-        if cached is not None and data is not None and cached[0] == digest:
+        if cached is not None and cached[0] == digest:
             return cached[1]
-        parsed = _parse_session(path, data)
-        if data is not None:
-            self._parsed[file] = (digest, parsed)
+        parsed = _parse_session(file, data)
+        self._parsed[file] = (digest, parsed)
         return parsed
 
 
-def _parse_session(path: Path, data: bytes | None) -> _Parsed:
-    file = str(path)
+def _parse_session(file: str, data: bytes) -> _Parsed:
     problems: list[Problem] = []
     raw: Any = None
     session = None
     try:
-        raw = read_yaml(path, data)
+        raw = parse_yaml(data)
     except FileProblem as exc:
         problems.append(Problem(file, "", exc.message))
     else:
@@ -184,32 +195,48 @@ def _parse_session(path: Path, data: bytes | None) -> _Parsed:
                 session = Session.model_validate(raw)
             except ValidationError as exc:
                 problems.extend(validation_problems(file, exc, Session))
+    return _Parsed(_raw_id(raw), session, tuple(problems))
+
+
+def _raw_id(raw: Any) -> str | None:
+    """The id written in a file, when it is one a session could have (only such an id can
+    name a session with calendar events; anything else is not stored, nor echoed)."""
     raw_id = raw.get("id") if isinstance(raw, Mapping) else None
-    return _Parsed(raw_id if isinstance(raw_id, str) else None, session, tuple(problems))
+    if isinstance(raw_id, str) and _SESSION_ID.fullmatch(raw_id.strip()):
+        return raw_id.strip()
+    return None
 
 
-def _load_session(config: Config, path: Path, parsed: _Parsed) -> None:
-    file = str(path)
+def _load_entry(config: Config, entry: SessionEntry, parser: SessionParser) -> None:
+    """Load one entry of the sessions folder, or report it (see the module's docstring)."""
     before = len(config.problems)
-    config.problems.extend(parsed.problems)
-    if parsed.session is not None:
-        _check_session(config, path, parsed.session)
-    raw_id = parsed.raw_id
+    raw_id: str | None = None
+    if entry.data is None:
+        config.problems.append(Problem(entry.file, "", entry.refusal or "non lu"))
+    else:
+        parsed = parser.parse(entry.file, entry.data)
+        raw_id = parsed.raw_id
+        if entry.name_problem is not None:
+            config.problems.append(Problem(entry.file, "", entry.name_problem))
+        if entry.is_session_file:
+            config.problems.extend(parsed.problems)
+        if parsed.session is not None and entry.name_problem is None:
+            _check_session(config, entry.path, parsed.session)
     if raw_id is not None:
-        config.file_ids[file] = raw_id
+        config.file_ids[entry.file] = raw_id
     if len(config.problems) > before:
         # Protect the session under its file name (which must be its id) and under the id
         # written inside, when it can be read.
-        config.broken_session_ids.add(path.stem)
+        config.broken_session_ids.add(entry.name_id)
         if raw_id is not None:
             config.broken_session_ids.add(raw_id)
         else:
-            config.unreadable_files.append(file)
+            config.unreadable_files.append(entry.file)
 
 
 def _check_session(config: Config, path: Path, session: Session) -> None:
     """Checks that need the other files: name, unique id, centre, done marks."""
-    file = str(path)
+    file = spelling(str(path))
     problems: list[Problem] = []
     if path.stem != session.id:
         # The file name is how a broken file still protects its session's events and jury:

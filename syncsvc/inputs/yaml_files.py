@@ -1,18 +1,55 @@
-"""YAML as the configuration files use it: safe, strict, in French when it fails.
+"""YAML as the configuration files use it: safe, strict, bounded, in French when it fails.
 
-The loader is libyaml's (``CSafeLoader``) when available, with two changes: a key written twice
-in the same block is an error (plain YAML silently keeps the second value), and an impossible
-date such as 2027-02-30 stays text so that validation reports it against its field.
+The loader is libyaml's (``CSafeLoader``) when available, with these changes:
+
+- a key written twice in the same block is an error (plain YAML silently keeps the second
+  value), and a key must be a plain value: a list or a block used as a key is an error;
+- an impossible date such as 2027-02-30 stays text so that validation reports it against its
+  field;
+- what is parsed is bounded before any Python value is built: no anchor nor alias (a 1 Ko
+  « alias bomb » would build billions of values), at most 10,000 values and 20 levels of
+  nesting. Anchors and aliases are looked for in the parser's events when the text holds a
+  ``&`` or a ``*`` (or is long); the tree libyaml composed is then walked level by level, without
+  recursion, to count its values and levels.
+
+Every failure is a :class:`FileProblem` whose message gives the line and column and says, in
+French, what is wrong and what was expected; it never quotes the file, except a duplicated key
+(60 characters at most).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from itertools import chain
 from typing import Any
 
 import yaml
 
+from syncsvc.core.fields import shown
+from syncsvc.inputs.files import FileProblem
+from syncsvc.inputs.yaml_messages import (
+    ALIAS,
+    DEPTH,
+    KEY_NOT_TEXT,
+    MAX_DEPTH,
+    MAX_NODES,
+    TOO_MANY,
+    translated,
+    unreadable_character,
+)
+
 _SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCAN_LONGER_THAN = 16_000
+"""A text this long may hold more than MAX_NODES values: it is counted event by event, before
+libyaml composes it (so that a 1 Mo list is refused without building a million nodes)."""
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """One of our refusals: ``problem`` is its whole French message (with « attendu : … »)."""
+
+
+def _refused(message: str, mark: Any) -> _Refused:
+    """A refusal at ``mark`` (libyaml's marks and PyYAML's have the same line and column)."""
+    return _Refused(None, None, message, mark)
 
 
 class _StrictLoader(_SafeBase):  # type: ignore[valid-type,misc]
@@ -24,17 +61,18 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     loader.flatten_mapping(node)
     result: dict[Any, Any] = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _refused(KEY_NOT_TEXT, key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+        if not isinstance(key, str):
             # `on:`, `123:` or `2026-09-01:` as a key: keep the text as written, so the error
             # names the key the user typed instead of True, 123 or a date object.
             key = key_node.value
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"clé « {key} » écrite deux fois dans le même bloc (la seconde valeur "
-                "écraserait la première sans prévenir)",
+            raise _refused(
+                f"clé {shown(key)} écrite deux fois dans le même bloc : la seconde valeur "
+                "écraserait la première sans prévenir (attendu : chaque clé une seule fois "
+                "par bloc)",
                 key_node.start_mark,
             )
         result[key] = loader.construct_object(value_node, deep=True)
@@ -57,67 +95,93 @@ _StrictLoader.add_constructor(
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-_YAML_PROBLEMS_FR = [
-    (
-        "mapping values are not allowed",
-        "deux-points inattendu (une valeur qui contient « : » doit être entre guillemets, "
-        "ou l'indentation est fausse)",
-    ),
-    ("could not find expected ':'", "deux-points manquant après une clé"),
-    (
-        "cannot start any token",
-        "caractère interdit en début de valeur (une tabulation ? indenter avec des espaces)",
-    ),
-    ("did not find expected key", "indentation incohérente"),
-    ("did not find expected ',' or ']'", "liste [ … ] mal fermée (virgule ou crochet manquant)"),
-    ("did not find expected ',' or '}'", "bloc { … } mal fermé (virgule ou accolade manquante)"),
-    ("did not find expected '-' indicator", "élément de liste mal indenté"),
-    (
-        "found unexpected end of stream",
-        "fin de fichier inattendue (guillemet ou crochet non fermé ?)",
-    ),
-    ("found unknown escape character", "caractère d'échappement inconnu entre guillemets"),
-]
+def _scan(text: str) -> None:
+    """Refuse anchors, aliases, too many values or levels, from the parser's events."""
+    nodes = depth = 0
+    for event in yaml.parse(text, Loader=_SafeBase):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _refused(ALIAS, event.start_mark)
+        if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise _refused(TOO_MANY, event.start_mark)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _refused(DEPTH, event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
-def _yaml_problem_fr(problem: str) -> str:
-    if problem.startswith("clé «"):
-        return problem  # ours, already in French
-    for english, french in _YAML_PROBLEMS_FR:
-        if english in problem:
-            return french
-    return f"syntaxe invalide ({problem})"
+def _check_tree(root: yaml.Node) -> None:
+    """Count the values and levels of a composed tree, level by level (no recursion)."""
+    level: list[yaml.Node] = [root]
+    count, depth = 1, 1
+    while level:
+        if depth > MAX_DEPTH:
+            raise _refused(DEPTH, level[0].start_mark)
+        below: list[yaml.Node] = []
+        for node in level:
+            if isinstance(node, yaml.MappingNode):
+                below.extend(chain.from_iterable(node.value))
+            elif isinstance(node, yaml.SequenceNode):
+                below.extend(node.value)
+        count += len(below)
+        if count > MAX_NODES:
+            raise _refused(TOO_MANY, root.start_mark)
+        level = [node for node in below if not isinstance(node, yaml.ScalarNode)]
+        depth += 1
 
 
-class FileProblem(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def read_yaml(path: Path, data: bytes | None = None) -> Any:
-    """The YAML value of ``path`` (or of ``data``, its bytes already read); FileProblem with a
-    French message when it cannot be read or parsed."""
+def _load(text: str) -> Any:
+    if "&" in text or "*" in text or len(text) > _SCAN_LONGER_THAN:
+        _scan(text)
+    loader = _StrictLoader(text)
     try:
-        text = (path.read_bytes() if data is None else data).decode("utf-8")
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_tree(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _where(data: bytes, offset: int) -> str:
+    """``ligne L, colonne C : `` of a byte offset (libyaml counts in UTF-8 bytes)."""
+    before = data[:offset]
+    start = before.rfind(b"\n") + 1
+    line = before.count(b"\n") + 1
+    column = len(before[start:].decode("utf-8", "replace")) + 1
+    return f"ligne {line}, colonne {column} : "
+
+
+def parse_yaml(data: bytes) -> Any:
+    """The YAML value of a file's bytes; FileProblem with a French message when it cannot be
+    decoded, parsed, or is beyond the limits (see the module's docstring)."""
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise FileProblem(
             "fichier illisible : encodage non UTF-8 (attendu : un fichier enregistré en UTF-8)"
         ) from None
-    except OSError as exc:
-        raise FileProblem(f"fichier illisible ({exc.strerror})") from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        return _load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"ligne {mark.line + 1}, colonne {mark.column + 1} : " if mark else ""
-        what = _yaml_problem_fr(exc.problem or exc.context or "")
-        raise FileProblem(
-            f"{where}YAML invalide : {what} (attendu : une syntaxe YAML valide ; vérifier "
-            "l'indentation, les deux-points et les guillemets)"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise FileProblem(f"YAML invalide : {exc}") from None
+        if isinstance(exc, _Refused):
+            raise FileProblem(f"{where}{exc.problem}") from None
+        raise FileProblem(f"{where}{translated(f'{exc.context} {exc.problem}')}") from None
+    except yaml.reader.ReaderError as exc:
+        # libyaml counts in bytes, PyYAML's own reader in characters
+        chars = _SafeBase is yaml.SafeLoader
+        offset = len(text[: exc.position].encode("utf-8")) if chars else exc.position
+        raise FileProblem(_where(data, offset) + unreadable_character(exc.character)) from None
+    except yaml.YAMLError:
+        raise FileProblem(translated("")) from None
+    except RecursionError:  # defensive: the limits above stop any nesting long before
+        raise FileProblem(DEPTH) from None
 
 
 def load_text(text: str) -> Any:

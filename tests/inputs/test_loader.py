@@ -349,7 +349,7 @@ def test_non_utf8_file_is_reported(tmp_path: Path) -> None:
     assert config.broken_session_ids == {"latin1"}
 
 
-def test_files_that_are_not_yaml_or_hidden_are_ignored(tmp_path: Path) -> None:
+def test_hidden_files_are_ignored_and_other_files_are_reported(tmp_path: Path) -> None:
     root = make_config(
         tmp_path,
         {
@@ -361,7 +361,10 @@ def test_files_that_are_not_yaml_or_hidden_are_ignored(tmp_path: Path) -> None:
 
     config = load_config(root)
 
-    assert config.problems == []
+    notes = root / "sessions" / "notes.txt"
+    problem = only_problem(config, notes)
+    assert_line(problem, notes, "")
+    assert "n'est pas un fichier de session" in problem.message
     assert list(config.sessions) == [SESSION_ID]
 
 

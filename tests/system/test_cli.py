@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -539,3 +540,169 @@ def test_validate_impossible_date_is_an_error_line_not_a_crash(
     assert result.code == 1
     assert f"{path}: " in result.out
     assert "4 session(s) chargée(s)" in result.out
+
+
+# --- inputs that used to pass validate and break later ------------------------------------------
+
+SA_TEXT = (EXAMPLE / "sessions" / f"{SA}.yaml").read_text(encoding="utf-8")
+LOCATION = 'location: "AFPAR Saint-André, salle B12"'
+MANAGER = 'session_manager: {name: "Jean-Luc Hoarau", email: jl.hoarau@afpar.example}'
+ENGLISH = ("found", "expected", "exceeded", "constructor", "alias'", "unicode string", "Input ")
+
+
+def _bad_session(session_id: str, old: str, new: str) -> str:
+    text = SA_TEXT.replace(f"id: {SA}", f"id: {session_id}")
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def _alias_bomb() -> str:
+    lines = ['a0: &a0 "lol"']
+    for level in range(1, 10):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\nlocation: *a9"
+
+
+# (file name, its text or None for an entry made by the test, the field named, a French word)
+BAD_SESSIONS = [
+    (
+        "crlf-nom.yaml",
+        (MANAGER, MANAGER.replace("Jean-Luc Hoarau", "Jean\\r\\nBcc: x@y")),
+        "session_manager.name",
+        "contrôle",
+    ),
+    (
+        "nul-nom.yaml",
+        (MANAGER, MANAGER.replace("Jean-Luc Hoarau", "Jean\\0Luc")),
+        "session_manager.name",
+        "contrôle",
+    ),
+    (
+        "long-nom.yaml",
+        (MANAGER, MANAGER.replace("Jean-Luc Hoarau", "N" * 300)),
+        "session_manager.name",
+        "trop long",
+    ),
+    (
+        "long-email.yaml",
+        (MANAGER, MANAGER.replace("jl.hoarau", "j" * 290)),
+        "session_manager.email",
+        "trop long",
+    ),
+    (
+        "libelle-lf.yaml",
+        ('"Secrétaire assistant"', '"Secrétaire\\nassistant"'),
+        "title.label",
+        "contrôle",
+    ),
+    ("debut-0001.yaml", ("start: 2027-03-15", "start: 0001-01-02"), "start", "2000-01-01"),
+    ("debut-9999.yaml", ("start: 2027-03-15", "start: 9999-12-20"), "start", "2099-12-31"),
+    ("cle-liste.yaml", (LOCATION, "[a, b]: 1"), "", "clé"),
+    ("profond.yaml", (LOCATION, "location: " + "[" * 500 + "]" * 500), "", "imbrication"),
+    ("bombe.yaml", (LOCATION, _alias_bomb()), "", "alias"),
+    ("etiquette.yaml", (LOCATION, "location: !!python/object:os.system x"), "", "étiquette"),
+    (
+        "candidat.yaml",
+        (
+            "candidates: {training: 10, vae: 2}",
+            "candidates: {list: [{name: Karim Benali, email: karim.benali}]}",
+        ),
+        "candidates.list[1].email",
+        "e-mail",
+    ),
+]
+
+
+def _bad_folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The example folder plus one bad entry of each kind; the field each one must name."""
+    root = tmp_path / "config"
+    shutil.copytree(EXAMPLE, root)
+    sessions = root / "sessions"
+    expected: dict[str, str] = {}
+    for name, (old, new), field, _ in BAD_SESSIONS:
+        text = _bad_session(name.removesuffix(".yaml"), old, new)
+        (sessions / name).write_text(text, encoding="utf-8")
+        expected[str(sessions / name)] = field
+    entries: dict[str, Callable[[Path], object]] = {
+        "lien-absent.yaml": lambda p: p.symlink_to("/mnt/absent/sa.yaml"),
+        "lien-zero.yaml": lambda p: p.symlink_to("/dev/zero"),
+        "dossier.yaml": lambda p: p.mkdir(),
+        "tube.yaml": os.mkfifo,
+        "majuscules.YAML": lambda p: p.write_text(SA_TEXT, encoding="utf-8"),
+        "sauvegarde.yaml~": lambda p: p.write_text(SA_TEXT, encoding="utf-8"),
+        "notes.txt": lambda p: p.write_text("notes", encoding="utf-8"),
+        "gros.yaml": lambda p: p.write_text(SA_TEXT + "#" * 1_100_000, encoding="utf-8"),
+    }
+    for name, make in entries.items():
+        make(sessions / name)
+        expected[str(sessions / name)] = ""
+    with open(os.fsencode(sessions) + b"/s\xe9ance.yaml", "wb") as out:
+        out.write(SA_TEXT.encode("utf-8"))
+    expected[str(sessions / "s\\xe9ance.yaml")] = ""
+    return root, expected
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_validate_reports_every_bad_input_on_one_french_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, strict: bool
+) -> None:
+    root, expected = _bad_folder(tmp_path)
+
+    result = run(
+        capsys, "validate", "--config", str(root), "--now", NOW, *(["--strict"] if strict else [])
+    )
+
+    assert result.code == 1
+    assert "Traceback" not in result.out + result.err
+    lines = result.out.splitlines()
+    for file, field in expected.items():
+        mine = [line for line in lines if line.startswith(f"{file}: ")]
+        assert len(mine) == 1, (file, mine)
+        prefix = f"{file}: {field}: " if field else f"{file}: "
+        assert mine[0].startswith(prefix), mine[0]
+        assert "attendu" in mine[0]
+        for word in ENGLISH:
+            assert word not in mine[0], mine[0]
+        assert "Karim" not in mine[0]
+    for name, _, _, word in BAD_SESSIONS:
+        [line] = [x for x in lines if x.startswith(f"{root / 'sessions' / name}: ")]
+        assert word in line, line
+    assert f"{len(EXAMPLE_IDS)} session(s) chargée(s)" in result.out
+    assert f"{len(expected)} fichier(s) en erreur" in result.out
+
+
+def test_validate_refuses_a_huge_time_zone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = tmp_path / "config"
+    shutil.copytree(EXAMPLE, root)
+    centres = root / "centres.yaml"
+    text = centres.read_text(encoding="utf-8")
+    centres.write_text(
+        text.replace("timezone: Indian/Reunion", "timezone: " + "x" * 100_000), encoding="utf-8"
+    )
+
+    result = run(capsys, "validate", "--config", str(root), "--now", NOW)
+
+    assert result.code == 1
+    [line] = [x for x in result.out.splitlines() if x.startswith(f"{centres}: ")]
+    assert line.startswith(f"{centres}: afpar-st-andre.timezone: fuseau horaire")
+    assert "IANA" in line
+    assert len(line) < 400
+
+
+def test_plan_prints_a_markup_looking_label_as_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = tmp_path / "config"
+    shutil.copytree(EXAMPLE, root)
+    path = root / "sessions" / f"{SA}.yaml"
+    path.write_text(
+        SA_TEXT.replace('"Secrétaire assistant"', '"Secrétaire [/bold] assistant [red]"'),
+        encoding="utf-8",
+    )
+
+    result = run(capsys, "plan", SA, "--config", str(root), "--now", NOW)
+
+    assert result.code == 0, result.err
+    assert "TP-00374 Secrétaire [/bold] assistant [red] (TITRE)" in ANSI.sub("", result.out)
