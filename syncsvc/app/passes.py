@@ -26,6 +26,8 @@ def reason_of(exc: BaseException) -> str:
         return "disque plein : la base d'état ne peut plus rien enregistrer"
     if "readonly" in text or "read-only" in text or getattr(exc, "errno", 0) == 30:
         return "base d'état en lecture seule (droits ou système de fichiers)"
+    if "unable to open database" in text:
+        return "base d'état impossible à ouvrir (dossier en lecture seule, droits ou chemin)"
     if isinstance(exc, OperationalError | DBAPIError) and (
         "connect" in text or "closed" in text or "terminat" in text
     ):

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from syncsvc import __version__
 from syncsvc.core.clock import Now
 from syncsvc.errors import ConfigError, UsageError
@@ -265,5 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
+    except (OSError, SQLAlchemyError) as exc:  # the state store or a file out of reach
+        from syncsvc.app.passes import reason_of
+
+        print(f"syncsvc : {reason_of(exc)}", file=sys.stderr)
+        return EXIT_INVALID
     except KeyboardInterrupt:
         return EXIT_OK

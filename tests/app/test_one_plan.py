@@ -15,13 +15,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from syncsvc.app.sync import Syncer
-from syncsvc.calendars.base import Changes, Item, SequentialWrites, Written
 from syncsvc.cli import main
 from syncsvc.core.clock import instant, local_moment, local_today
-from syncsvc.errors import NotFound, PreconditionFailed
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import Settings, TargetSettings
 from syncsvc.state.store import Store
+from tests.harness.memory_target import MemoryTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 SA = "sa-2027-03-st-andre"
@@ -107,45 +106,6 @@ def test_the_cli_accepts_a_date_time_without_offset(
 ) -> None:
     rows = json_rows(capsys, "--config", str(config), "--now", "2026-12-11T10:00")
     assert row(rows, "dte_order")["status"] == "due_soon"  # due that day, not overdue
-
-
-class MemoryTarget(SequentialWrites):
-    """A calendar in memory (for the use case alone; the adapters have their own tests)."""
-
-    def __init__(self) -> None:
-        self.name = "memoire"
-        self.items: dict[str, Item] = {}
-
-    def prepare(self, hint: str | None = None) -> str:
-        return "memoire"
-
-    def href_for(self, uid: str) -> str:
-        return uid
-
-    def changes(self, since: str | None) -> Changes:
-        return Changes("t", {href: href for href in self.items}, full=since is None)
-
-    def etag_if_ours(self, href: str, uid: str) -> str | None:
-        if href not in self.items:
-            raise NotFound(href)
-        return href
-
-    def create(self, href: str, item: Item) -> Written:
-        if href in self.items:
-            raise PreconditionFailed(href)
-        self.items[href] = item
-        return Written(href, href)
-
-    def update(self, href: str, item: Item, etag: str | None) -> Written:
-        self.items[href] = item
-        return Written(href, href)
-
-    def delete(self, href: str, etag: str | None) -> None:
-        if self.items.pop(href, None) is None:
-            raise NotFound(href)
-
-    def close(self) -> None:
-        pass
 
 
 def test_sync_reads_a_date_as_the_centres_day_not_midnight_utc(tmp_path: Path) -> None:

@@ -192,3 +192,26 @@ def test_one_active_instance_and_a_standby_that_takes_over(
         for service in (active, standby):
             if service.process and service.process.poll() is None:
                 service.process.kill()
+
+
+def test_a_read_only_state_store_is_one_french_line_and_the_service_waits(
+    tmp_path: Path, radicale: CalDAVServer, inbox: tuple[Inbox, int]
+) -> None:
+    """Reported: a read-only state folder gave a raw ``OSError: [Errno 30]`` traceback at
+    start-up. Now one French line, a new attempt later, and a clean stop."""
+    _, smtp_port = inbox
+    db = tmp_path / "state.db"
+    Store(f"sqlite:///{db}").close()  # an empty file the service may read but not write
+    url = f"sqlite:///file:{db}?mode=ro&uri=true"
+    config = write_config(tmp_path, radicale, smtp_port, url)
+    service = Service(config, tmp_path / "run.log").start()
+    try:
+        wait_for("the French line", lambda: "base d'état inutilisable" in service.text())
+        assert "lecture seule" in service.text()
+        assert "Traceback" not in service.text()
+        assert service.process is not None
+        assert service.process.poll() is None
+        assert service.stop() == 0
+    finally:
+        if service.process and service.process.poll() is None:
+            service.process.kill()

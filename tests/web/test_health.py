@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from syncsvc.inputs.settings import Settings
@@ -206,3 +207,24 @@ def test_done_marks_move_the_milestone_metrics(served: Served) -> None:
     before = overdue()
     served.store.mark_done(SESSION_ID, "dte_order", NOW.date(), "test", None, NOW)
     assert overdue() == before - 1
+
+
+def test_readyz_says_not_ready_when_the_last_pass_failed_with_the_reason(served: Served) -> None:
+    """Reported: with the state folder full or read-only, passes failed and /readyz still said
+    « prêt »."""
+    served.status.record_reconcile([("coordination", True, 0.1)], served.clock.now)
+    with httpx.Client(base_url=served.base) as client:
+        assert client.get("/readyz").status_code == 200
+        served.status.reconcile_failed(
+            "disque plein : la base d'état ne peut plus rien enregistrer", served.clock.now
+        )
+        answer = client.get("/readyz")
+        assert answer.status_code == 503
+        assert "disque plein" in answer.text
+        served.status.record_reconcile([("coordination", True, 0.1)], served.clock.now)
+        served.status.notify_failed("relais SMTP injoignable (ConnectionRefusedError)")
+        answer = client.get("/readyz")
+        assert answer.status_code == 503
+        assert "envois a échoué : relais SMTP injoignable" in answer.text
+        served.status.notify_failed(None)
+        assert client.get("/readyz").status_code == 200

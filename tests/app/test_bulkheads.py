@@ -1,0 +1,117 @@
+"""Issue « one bad value stops every session »: a failure while planning, rendering, composing
+or sending for one session is that session's; the four others are synced and mailed.
+
+Reported first: a name with CR/LF made ``notify`` fail on every pass (0 mails for every
+session), ``sync`` abort for every target and the dashboard answer 500. Validation now refuses
+such values (tests/core/test_model_limits.py); this file injects a failure no check foresaw,
+at each stage, into one of the five example sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncsvc.app.notify import notify
+from syncsvc.app.outbox import envelope_of
+from syncsvc.app.sync import Syncer
+from syncsvc.core.entries import entry_for
+from syncsvc.core.planner import plan_session
+from syncsvc.formats.mail import compose, compose_invitation
+from syncsvc.inputs.loader import load_config
+from syncsvc.inputs.settings import MailSettings, Settings, TargetSettings
+from syncsvc.state.store import Store
+from tests.harness.memory_target import MemoryTarget
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+BAD = "tee-2027-04-strasbourg"
+OTHERS = {
+    "ccp-ac-2027-05-st-andre",
+    "ctrmp-2027-02-venissieux",
+    "dwwm-2027-06-venissieux",
+    "sa-2027-03-st-andre",
+}
+
+
+class Boom(RuntimeError):
+    """A defect nobody foresaw."""
+
+
+def failing_for(original: Callable[..., Any], session_of: Callable[..., str]) -> Any:
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if session_of(*args, **kwargs) == BAD:
+            raise Boom("injected")
+        return original(*args, **kwargs)
+
+    return wrapped
+
+
+def _patch(target: str, original: Callable[..., Any], session_of: Callable[..., str]) -> Any:
+    return lambda mp: mp.setattr(target, failing_for(original, session_of))
+
+
+STAGES: dict[str, list[Callable[[pytest.MonkeyPatch], None]]] = {
+    "plan": [_patch("syncsvc.core.planner.plan_session", plan_session, lambda s, *_, **__: s.id)],
+    "render": [_patch("syncsvc.app.sync.entry_for", entry_for, lambda s, *_, **__: s.id)],
+    "compose": [
+        _patch("syncsvc.app.notify.compose", compose, lambda n, *_, **__: n.session.id),
+        _patch(
+            "syncsvc.app.notify.compose_invitation",
+            compose_invitation,
+            lambda c, *_, **__: c.session_id,
+        ),
+    ],
+    "send": [
+        _patch("syncsvc.app.outbox.envelope_of", envelope_of, lambda row: row.session_id or "")
+    ],
+}
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_one_failing_session_never_stops_the_others(
+    stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(ROOT / "config")
+    assert not config.problems
+    target = TargetSettings(
+        name="memoire", kind="caldav", url="http://x/", calendar="c", audience="all"
+    )
+    settings = Settings(
+        targets=(target,),
+        mail=MailSettings(transport="maildir", maildir=tmp_path / "mail"),
+    )
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    memory = MemoryTarget()
+    first = Syncer(store).sync_all(settings, config, NOW, targets={"memoire": memory})
+    assert first[0].ok
+    before = {uid for uid in memory.items if uid.startswith(BAD)}
+    assert before
+
+    for patch in STAGES[stage]:
+        patch(monkeypatch)
+    later = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # statuses move: items are rewritten
+    report = Syncer(store).sync_all(settings, config, later, targets={"memoire": memory})
+    assert report[0].errors == []
+    sessions = {uid.split(".", 1)[0] for uid in memory.items}
+    assert sessions == OTHERS | {BAD}
+    assert before <= memory.items.keys()  # the failing session's items are kept as they were
+
+    mailed = notify(settings, config, store, later)
+    sent = {r.session_id for r in store.messages() if r.status == "sent"}
+    assert sent >= OTHERS, (stage, sent, mailed.failed)
+    if stage == "render":  # calendars only: its mails are not concerned
+        assert BAD in sent
+    else:
+        assert BAD not in sent
+    if stage in ("plan", "compose"):
+        assert BAD in mailed.failed
+    if stage == "send":
+        dead = {r.session_id for r in store.messages() if r.status == "dead"}
+        assert dead == {BAD}
+    store.close()
