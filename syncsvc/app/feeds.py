@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from syncsvc.app.sync import Renderer, protected_in
 from syncsvc.core import audience
+from syncsvc.core.clock import Clock
 from syncsvc.core.planner import plan_sessions
 from syncsvc.core.reconcile import Desired, Plan, diff
 from syncsvc.formats.ical import assemble, item_bytes
@@ -31,7 +32,6 @@ from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
-Clock = Callable[[], datetime]
 
 FEED_HREF = "feed"
 

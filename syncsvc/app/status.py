@@ -14,7 +14,7 @@ from datetime import datetime
 
 
 @dataclass
-class Status:
+class ProcessStatus:
     reconcile_runs: Counter[str] = field(default_factory=Counter)
     reconcile_errors: Counter[str] = field(default_factory=Counter)
     reconcile_seconds: dict[str, float] = field(default_factory=dict)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 DEFAULT_REQUESTS_PER_MINUTE = 300.0
 DEFAULT_BURST = 50
-Clock = Callable[[], float]
+Ticks = Callable[[], float]
+"""Monotonic seconds (paces requests; decides no date)."""
 Sleep = Callable[[float], None]
 
 
@@ -29,7 +30,7 @@ class RateLimiter:
         per_minute: float = DEFAULT_REQUESTS_PER_MINUTE,
         burst: float | None = None,
         *,
-        clock: Clock = time.monotonic,
+        clock: Ticks = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
         if per_minute <= 0:

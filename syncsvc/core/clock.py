@@ -11,10 +11,13 @@ meaning everywhere:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 Now = date | datetime
+Clock = Callable[[], datetime]
+"""The service's clock: an aware instant each call (the wall clock, or one a test drives)."""
 
 
 def local_moment(now: Now, tz: ZoneInfo) -> datetime:

@@ -24,7 +24,6 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,8 +34,9 @@ from syncsvc.app.feeds import FeedPublisher
 from syncsvc.app.fence import Fence, Keeper
 from syncsvc.app.notify import notify
 from syncsvc.app.passes import Backoff, reason_of
-from syncsvc.app.status import Status
+from syncsvc.app.status import ProcessStatus
 from syncsvc.app.sync import Syncer
+from syncsvc.core.clock import Clock
 from syncsvc.core.config import Config
 from syncsvc.daemon.jobs import Jobs
 from syncsvc.daemon.web import WebServer
@@ -46,7 +46,6 @@ from syncsvc.inputs.watcher import ConfigSource, fingerprint
 from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc")
-Clock = Callable[[], datetime]
 STANDBY_POLL_SECONDS = 5.0
 LOST_POLL_SECONDS = 1.0
 SHUTDOWN_WAIT_SECONDS = 30.0
@@ -74,7 +73,7 @@ class Daemon:
         self.store = store
         self.clock = clock
         self.serve_web = serve_web
-        self.status = Status()
+        self.status = ProcessStatus()
         self.stopping = asyncio.Event()
         d = settings.daemon
         # One watcher for the process: readers trust the last load for a while, and the watch

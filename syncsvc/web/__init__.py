@@ -41,12 +41,13 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from syncsvc.app.status import Status as ProcessStatus
+from syncsvc.app.status import ProcessStatus
+from syncsvc.core.clock import Clock
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import done_links, feeds, health, login, metrics, outbox, sessions, targets
-from syncsvc.web.common import Clock, Web, static_folder, web_of
+from syncsvc.web.common import Web, static_folder, web_of
 from syncsvc.web.passwords import LoginGuard
 
 CSP: Final = (

@@ -79,15 +79,22 @@ def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int
 
 @dataclass(frozen=True, slots=True)
 class Cost:
-    """The scrypt parameters of a hash: N (CPU and memory), r (block size), p (parallelism)."""
+    """The scrypt parameters of a hash (RFC 7914's N, r and p)."""
 
-    n: int
-    r: int
-    p: int
+    work: int
+    """N: the CPU and memory cost (a power of 2)."""
+    block_size: int
+    """r."""
+    parallelism: int
+    """p."""
 
     def below(self, target: Cost) -> bool:
         """Any parameter is lower than the target's: the hash should be upgraded."""
-        return self.n < target.n or self.r < target.r or self.p < target.p
+        return (
+            self.work < target.work
+            or self.block_size < target.block_size
+            or self.parallelism < target.parallelism
+        )
 
 
 DEFAULT_COST: Final = Cost(SCRYPT_N, SCRYPT_R, SCRYPT_P)
@@ -135,7 +142,9 @@ def verify_password(password: str, encoded: str) -> bool:
         return False
     cost = parsed.cost
     try:
-        actual = _scrypt(password, parsed.salt, cost.n, cost.r, cost.p, len(parsed.digest))
+        actual = _scrypt(
+            password, parsed.salt, cost.work, cost.block_size, cost.parallelism, len(parsed.digest)
+        )
     except (ValueError, MemoryError):
         return False
     return hmac.compare_digest(actual, parsed.digest)
@@ -144,7 +153,9 @@ def verify_password(password: str, encoded: str) -> bool:
 @functools.cache
 def dummy_hash(cost: Cost = DEFAULT_COST) -> str:
     """A real hash of a random password: checking an unknown login costs as much as a known one."""
-    return hash_password(secrets.token_urlsafe(16), n=cost.n, r=cost.r, p=cost.p)
+    return hash_password(
+        secrets.token_urlsafe(16), n=cost.work, r=cost.block_size, p=cost.parallelism
+    )
 
 
 Role = Literal["admin", "coordinator", "viewer"]

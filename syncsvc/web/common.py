@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Final
@@ -27,8 +27,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from syncsvc.app.board import Board
 from syncsvc.app.feeds import FeedPublisher
-from syncsvc.app.status import Status as ProcessStatus
+from syncsvc.app.status import ProcessStatus
 from syncsvc.core import labels
+from syncsvc.core.clock import Clock
 from syncsvc.errors import UsageError
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
@@ -37,7 +38,6 @@ from syncsvc.web import auth
 from syncsvc.web.origin import same_origin
 
 log = logging.getLogger("syncsvc.web")
-Clock = Callable[[], datetime]
 Form = dict[str, str]
 MAX_FORM_BYTES: Final = 64 * 1024
 TOUCH_EVERY: Final = timedelta(minutes=1)

@@ -26,7 +26,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from syncsvc.app.board import STATUSES
-from syncsvc.app.status import Status as ProcessStatus
+from syncsvc.app.status import ProcessStatus
 from syncsvc.errors import ConfigError
 from syncsvc.formats import prometheus as metrics
 from syncsvc.inputs.settings import TargetSettings

@@ -101,15 +101,15 @@ def effective_hash(store: Store, user: WebUser) -> str:
 
 
 def _upgrade(web: Web, user: WebUser, password: str, cost: auth.Cost) -> None:
-    upgraded = auth.hash_password(password, n=cost.n, r=cost.r, p=cost.p)
+    upgraded = auth.hash_password(password, n=cost.work, r=cost.block_size, p=cost.parallelism)
     web.store.save_upgraded_hash(user.login, upgraded, fingerprint(user.password_hash), web.clock())
     log.info(
         "empreinte du mot de passe de %s mise à niveau (scrypt N=%d, r=%d, p=%d) et gardée "
         "dans la base d'état ; pour la mettre aussi dans syncsvc.toml : syncsvc hash-password",
         user.login,
-        cost.n,
-        cost.r,
-        cost.p,
+        cost.work,
+        cost.block_size,
+        cost.parallelism,
     )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syncsvc.app.status import Status
+from syncsvc.app.status import ProcessStatus
 from syncsvc.inputs.settings import Settings, WebSettings, WebUser, load_settings
 from syncsvc.state.store import Store
 from syncsvc.web import create_app
@@ -52,7 +52,9 @@ TEST_COST = Cost(2**12, 8, 1)
 
 @functools.cache
 def _hashes() -> tuple[str, str]:
-    return hash_password(PASSWORD, n=TEST_COST.n), hash_password(OTHER_PASSWORD, n=TEST_COST.n)
+    return hash_password(PASSWORD, n=TEST_COST.work), hash_password(
+        OTHER_PASSWORD, n=TEST_COST.work
+    )
 
 
 def test_guard() -> LoginGuard:
@@ -82,7 +84,7 @@ class Served:
     config: Path
     store: Store
     clock: Clock
-    status: Status
+    status: ProcessStatus
     settings: Settings
     base: str
     marked: list[str]
@@ -130,7 +132,7 @@ def serve(
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     store.migrate()
     clock = Clock(NOW)
-    status = Status()
+    status = ProcessStatus()
     marked: list[str] = []
     app = create_app(
         config,

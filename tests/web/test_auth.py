@@ -51,7 +51,11 @@ def test_hash_format_and_verification() -> None:
 
 def test_default_cost_is_the_documented_one() -> None:
     """OWASP's current guidance for scrypt: N=2^17, r=8, p=1 (was N=2^14)."""
-    assert (auth.DEFAULT_COST.n, auth.DEFAULT_COST.r, auth.DEFAULT_COST.p) == (2**17, 8, 1)
+    assert (
+        auth.DEFAULT_COST.work,
+        auth.DEFAULT_COST.block_size,
+        auth.DEFAULT_COST.parallelism,
+    ) == (2**17, 8, 1)
     encoded = auth.hash_password("x")
     assert encoded.startswith("scrypt$131072$8$1$")
     assert auth.verify_password("x", encoded)

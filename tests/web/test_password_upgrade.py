@@ -29,7 +29,7 @@ TARGET = auth.Cost(2**13, 8, 1)
 
 def _with_password(config: Path, password: str) -> Settings:
     settings = web_settings(config)
-    user = WebUser(login=USER, password_hash=auth.hash_password(password, n=TEST_COST.n))
+    user = WebUser(login=USER, password_hash=auth.hash_password(password, n=TEST_COST.work))
     return settings.model_copy(update={"web": settings.web.model_copy(update={"users": (user,)})})
 
 

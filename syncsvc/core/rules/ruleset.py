@@ -176,13 +176,13 @@ class CentreRules(_Frozen):
     extra: tuple[Rule, ...] = ()
 
 
-Problem = tuple[str, str]
+RuleProblem = tuple[str, str]
 """(field path relative to the centre's ``rules`` key, French message)."""
 
 
 def _no_less_margin(
     override: Offset, regulatory: Offset, later_is_safe: bool, path: str
-) -> Problem | None:
+) -> RuleProblem | None:
     """A regulatory offset may move to the safe side only: earlier for a deadline, later for a
     minimum duration (a rule shifted to the *next* working day, such as archive retention)."""
     if override.unit != regulatory.unit:
@@ -206,13 +206,13 @@ def _no_less_margin(
     return None
 
 
-def customise(ruleset: Ruleset, custom: CentreRules) -> tuple[Ruleset, list[Problem]]:
+def customise(ruleset: Ruleset, custom: CentreRules) -> tuple[Ruleset, list[RuleProblem]]:
     """Apply a centre's overrides, disabled rules and extra rules to ``ruleset``.
 
     Returns the customised ruleset and the problems found; a rejected change is left out (the
     regulatory value stays), so a mistake never makes a deadline later.
     """
-    problems: list[Problem] = []
+    problems: list[RuleProblem] = []
     known = {rule.id: rule for rule in ruleset.rules}
     choices = ", ".join(known)
 
@@ -254,7 +254,7 @@ def customise(ruleset: Ruleset, custom: CentreRules) -> tuple[Ruleset, list[Prob
     return ruleset.model_copy(update={"rules": tuple(rules)}), problems
 
 
-def _apply_override(rule: Rule, override: RuleOverride, problems: list[Problem]) -> Rule:
+def _apply_override(rule: Rule, override: RuleOverride, problems: list[RuleProblem]) -> Rule:
     changes: dict[str, Any] = {}
     for name in ("offset", "transport_offset"):
         new: Offset | None = getattr(override, name)
