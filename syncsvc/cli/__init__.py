@@ -189,6 +189,26 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument("--port", type=int, default=8080, help="port (défaut 8080)")
 
 
+def _add_maintenance(commands: Any) -> None:
+    backup = commands.add_parser(
+        "backup", help="sauvegarder la base d'état SQLite (service arrêté)"
+    )
+    _config_option(backup)
+    backup.add_argument("file", type=Path, metavar="FICHIER", help="fichier de sauvegarde à créer")
+    restore = commands.add_parser(
+        "restore", help="remplacer la base d'état SQLite par une sauvegarde (service arrêté)"
+    )
+    _config_option(restore)
+    restore.add_argument("file", type=Path, metavar="FICHIER", help="sauvegarde à restaurer")
+    move = commands.add_parser(
+        "migrate-store", help="copier la base d'état vers une autre base neuve (ex. PostgreSQL)"
+    )
+    _config_option(move)
+    move.add_argument(
+        "--to", required=True, metavar="URL", help="adresse de la nouvelle base (vide)"
+    )
+
+
 def _add_long_running(commands: Any) -> None:
     run = commands.add_parser("run", help="lancer le service (démon, tableau de bord, flux)")
     _config_option(run)
@@ -237,14 +257,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMANDE", parser_class=_Parser
     )
-    for add in (_add_show, _add_sync, _add_mail, _add_marks, _add_serve, _add_long_running):
+    for add in (
+        _add_show,
+        _add_sync,
+        _add_mail,
+        _add_marks,
+        _add_serve,
+        _add_maintenance,
+        _add_long_running,
+    ):
         add(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    now: Now = args.now or datetime.now(UTC)
+    now: Now = getattr(args, "now", None) or datetime.now(UTC)
     try:
         if args.command in ("run", "demo", "hash-password"):
             from syncsvc.cli import processes
@@ -255,6 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"dossier de configuration « {args.config} » introuvable (attendu : un dossier "
                 "contenant syncsvc.toml, centres.yaml et sessions/ ; option --config)"
             )
+        if args.command in ("backup", "restore", "migrate-store"):
+            from syncsvc.cli import maintenance
+
+            return maintenance.run(args)
         if args.command in ("validate", "plan"):
             from syncsvc.cli import show
 
