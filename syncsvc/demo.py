@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import logging
 import mailbox
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -21,6 +23,9 @@ from typing import Any
 
 log = logging.getLogger("syncsvc.demo")
 RADICALE_PORT = 5232
+DEMO_PASSWORD = "demo"
+"""The demo calendars' password (a public demonstration, never a real account)."""
+DEMO_USERS = ("coordination", "chabert")
 CATCHER_PORT = 2525
 
 
@@ -37,9 +42,14 @@ def _wait_port(port: int, seconds: float = 15.0) -> None:
 def radicale(var: Path, port: int = RADICALE_PORT) -> Iterator[str]:
     folder = var / "radicale"
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "users").write_text(
+        "".join(f"{user}:{DEMO_PASSWORD}\n" for user in DEMO_USERS), encoding="utf-8"
+    )
     conf = folder / "config"
     conf.write_text(
-        f"[server]\nhosts = 127.0.0.1:{port}\n[auth]\ntype = none\n[rights]\ntype = owner_only\n"
+        f"[server]\nhosts = 127.0.0.1:{port}\n[auth]\ntype = htpasswd\n"
+        f"htpasswd_filename = {folder / 'users'}\nhtpasswd_encryption = plain\ndelay = 0\n"
+        "[rights]\ntype = owner_only\n"
         f"[storage]\nfilesystem_folder = {folder / 'collections'}\n"
         "[logging]\nlevel = warning\n[web]\ntype = internal\n",
         encoding="utf-8",
@@ -88,12 +98,27 @@ def mail_catcher(var: Path, port: int = CATCHER_PORT) -> Iterator[Path]:
         controller.stop()
 
 
+def _demo_secret_key(var: Path) -> None:
+    """A signing key kept under ``var/`` so that the demo's mails carry working « Marquer
+    comme fait » links (and logins survive a restart); an administrator's own key wins."""
+    if os.environ.get("SYNCSVC_SECRET_KEY"):
+        return
+    path = var / "demo-secret-key"
+    if not path.is_file():
+        var.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    os.environ["SYNCSVC_SECRET_KEY"] = path.read_text(encoding="utf-8").strip()
+
+
 def run_demo(config_dir: Path, var: Path, log_format: str) -> int:
     from syncsvc.daemon import Daemon, setup_logging
     from syncsvc.inputs.settings import load_settings
     from syncsvc.state.store import Store
 
     setup_logging(log_format)
+    os.environ.setdefault("SYNCSVC_DEMO_CALDAV_PASSWORD", DEMO_PASSWORD)
+    _demo_secret_key(var)
     settings = load_settings(config_dir)
     with radicale(var) as caldav_url, mail_catcher(var) as maildir:
         store = Store(settings.store.url)
@@ -102,8 +127,9 @@ def run_demo(config_dir: Path, var: Path, log_format: str) -> int:
                 "\nsyncsvc tourne en démonstration :\n"
                 f"  tableau de bord et flux : http://{settings.web.host}:{settings.web.port}/"
                 "  (identifiant demo, mot de passe demo)\n"
-                f"  agendas CalDAV (Radicale) : {caldav_url}  (utilisateur coordination,"
-                " sans mot de passe : à ajouter dans Thunderbird, Apple Calendar, DAVx5)\n"
+                f"  agendas CalDAV (Radicale) : {caldav_url}  (utilisateur coordination, mot de"
+                " passe demo ; les adresses de chaque calendrier sont sur la page Calendriers"
+                " du tableau de bord, à coller dans Thunderbird, Apple Calendar, DAVx5)\n"
                 f"  e-mails reçus (capture locale) : {maildir}/new/\n"
                 "  Ctrl-C pour tout arrêter.\n",
                 flush=True,

@@ -58,8 +58,16 @@ def run(args: argparse.Namespace) -> int:
 def hash_password() -> int:
     from syncsvc.web.auth import hash_password as make_hash
 
-    first = getpass.getpass("Mot de passe : ")
-    if first != getpass.getpass("Encore une fois : "):
+    try:
+        first = getpass.getpass("Mot de passe : ")
+        if not first:
+            print("syncsvc : mot de passe vide (attendu : au moins un caractère)", file=sys.stderr)
+            return EXIT_USAGE
+        again = getpass.getpass("Encore une fois : ")
+    except (EOFError, KeyboardInterrupt):
+        print("\nsyncsvc : abandon, aucune empreinte calculée", file=sys.stderr)
+        return EXIT_USAGE
+    if first != again:
         print("syncsvc : les deux saisies diffèrent", file=sys.stderr)
         return EXIT_USAGE
     print(make_hash(first))

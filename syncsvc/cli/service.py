@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import tzinfo
 
 from syncsvc.app.fence import Fence, Keeper
 from syncsvc.app.marks import milestone_of, targets_showing
@@ -16,6 +17,7 @@ from syncsvc.app.sync import Syncer, TargetReport
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
 from syncsvc.core.labels import OUTBOX_LABELS, fr_date, fr_moment
+from syncsvc.core.planner import implicit_marks
 from syncsvc.core.reconcile import Action
 from syncsvc.errors import UsageError
 from syncsvc.inputs.loader import load_config, load_ruleset
@@ -44,6 +46,7 @@ def run(args: argparse.Namespace, now: Now) -> int:
             return outbox(
                 store,
                 now,
+                settings.zone,
                 failed=args.failed,
                 resend=args.resend,
                 show_candidates=getattr(args, "show_candidates", False),
@@ -121,7 +124,7 @@ def send(settings: Settings, config: Config, store: Store, now: Now, *, dry_run:
     for item in report.queued:
         print(
             f"{'à envoyer' if dry_run else 'en file'} : {item.recipient} — {item.subject} "
-            f"(dû depuis le {fr_moment(item.send_at)})"
+            f"(dû depuis le {fr_moment(item.send_at, settings.zone)})"
         )
     if dry_run:
         print(f"{len(report.queued)} message(s) à envoyer — simulation, rien n'a été envoyé")
@@ -138,7 +141,13 @@ def send(settings: Settings, config: Config, store: Store, now: Now, *, dry_run:
 
 
 def outbox(
-    store: Store, now: Now, *, failed: bool, resend: int | None, show_candidates: bool = False
+    store: Store,
+    now: Now,
+    zone: tzinfo,
+    *,
+    failed: bool,
+    resend: int | None,
+    show_candidates: bool = False,
 ) -> int:
     """The queue, one line per message; candidates' names and addresses masked unless
     ``show_candidates`` (``--show-candidates``: the data is personal, seeing it is a choice)."""
@@ -150,6 +159,8 @@ def outbox(
         print(f"envoi {resend} remis en file : il partira au prochain syncsvc notify")
         return EXIT_OK
     counts = store.outbox_counts()
+    if failed:  # only what was asked for (reported: « envoyé : 15 » under --failed)
+        counts = {"dead": counts.get("dead", 0)}
     print(
         ", ".join(f"{OUTBOX_LABELS.get(k, k)} : {v}" for k, v in sorted(counts.items()))
         or "file vide"
@@ -159,7 +170,7 @@ def outbox(
         rows = [masked(row) for row in rows]
         print("(candidats masqués : --show-candidates pour voir leurs noms et adresses)")
     for row in rows:
-        when = fr_moment(row.sent_at or row.created_at).removesuffix(" UTC")
+        when = fr_moment(row.sent_at or row.created_at, zone)
         detail = f" — {row.last_error}" if row.last_error and row.status != "sent" else ""
         print(
             f"{row.id}\t{OUTBOX_LABELS.get(row.status, row.status)}\t{when}\t{row.recipient}\t"
@@ -174,11 +185,28 @@ def mark(
     """Mark (or unmark) a milestone, then bring the calendars that show it up to date: at once
     when no service runs on this store, else the running service does it within seconds."""
     session = milestone_of(config, args.session, args.milestone)
+    in_file = {**implicit_marks(session), **session.done}.get(args.milestone)
+    file = config.session_files[session.id]
     if args.command == "undone":
+        stored = args.milestone in store.done_marks().get(session.id, {})
+        if in_file is not None and not stored:
+            raise UsageError(
+                f"« {args.milestone} » est marqué fait le {fr_date(in_file)} dans le fichier "
+                f"de session {file} (done: ou declared_on) : c'est là qu'il faut retirer la "
+                "marque (attendu : une marque faite avec syncsvc done ou le tableau de bord)"
+            )
         store.mark_undone(session.id, args.milestone)
         print(f"{session.id} / {args.milestone} : marque « fait » retirée")
+        if in_file is not None:
+            print(f"  (il reste marqué fait dans le fichier de session {file})")
     else:
-        on = args.on or local_today(now, config.centres[session.centre].tz)
+        today = local_today(now, config.centres[session.centre].tz)
+        on = args.on or today
+        if on > today:
+            raise UsageError(
+                f"date {fr_date(on)} dans le futur (attendu : aujourd'hui, {fr_date(today)}, "
+                "ou avant)"
+            )
         by = args.by or os.environ.get("USER") or "inconnu"
         store.mark_done(session.id, args.milestone, on, by, args.note, instant(now))
         print(f"{session.id} / {args.milestone} : fait le {fr_date(on)} par {by}")

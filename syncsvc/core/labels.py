@@ -11,7 +11,7 @@ capitalises it (``capitalised``).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Final
 
 WEEKDAYS: Final = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -107,11 +107,14 @@ def french_time(moment: time | datetime) -> str:
     return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
 
 
-def fr_moment(moment: datetime | None) -> str:
-    """``30/11/2026 03:14 UTC``: an instant of the service's own life (logs, outbox)."""
+def fr_moment(moment: datetime | None, tz: tzinfo | None = None) -> str:
+    """``30/11/2026 07:14``: an instant of the service's own life (outbox, passes), in ``tz``
+    (the service's display zone); ``30/11/2026 03:14 UTC`` without one."""
     if moment is None:
         return ""
-    return moment.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    if tz is None:
+        return moment.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    return moment.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
 def roles(audience: tuple[str, ...]) -> str:

@@ -12,6 +12,7 @@ import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -41,6 +42,20 @@ def _audience(value: str) -> str:
 
 
 Audience = Annotated[str, AfterValidator(_audience)]
+
+
+def _display_zone(value: str) -> str:
+    if len(value) > 64 or not all(c.isalnum() or c in "/_+-" for c in value):
+        raise ValueError(
+            f"fuseau « {value[:64]} » invalide (attendu : un nom IANA, ex. Europe/Paris)"
+        )
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"fuseau « {value} » inconnu (attendu : un nom IANA, ex. Europe/Paris)"
+        ) from None
+    return value
 
 
 class StoreSettings(Strict):
@@ -218,6 +233,9 @@ class Settings(Strict):
     """Deleting this many items or more at once waits for a person's confirmation (so does a
     session whose file left the folder, on a calendar that holds other sessions too)."""
     ruleset: str = "tp-2025"
+    timezone: Annotated[str, AfterValidator(_display_zone)] = "Europe/Paris"
+    """The zone of the times the service shows about itself (outbox, passes); the dates of
+    sessions and milestones are always in each centre's own zone."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
@@ -228,6 +246,10 @@ class Settings(Strict):
                 f"cible(s) en double : {', '.join(doubles)} (attendu : des noms uniques)"
             )
         return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def target(self, name: str) -> TargetSettings:
         for target in self.targets:

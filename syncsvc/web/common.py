@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from functools import wraps
 from pathlib import Path
 from typing import Any, Final
@@ -57,8 +57,9 @@ def secret_key(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
-def environment() -> Environment:
-    """The page templates, with the French labels and date filters of :mod:`labels`."""
+def environment(zone: tzinfo | None = None) -> Environment:
+    """The page templates, with the French labels and date filters of :mod:`labels` (the
+    service's own instants in ``zone``)."""
     env = Environment(
         loader=PackageLoader("syncsvc.web", "templates"),
         autoescape=True,
@@ -69,7 +70,7 @@ def environment() -> Environment:
     env.filters.update(
         fr_date=labels.fr_date,
         fr_day=labels.fr_day,
-        fr_moment=labels.fr_moment,
+        fr_moment=lambda moment: labels.fr_moment(moment, zone),
         roles=lambda milestone: labels.roles(milestone.audience),
         capitalised=labels.capitalised,
     )
@@ -118,7 +119,7 @@ class Web:
         self.feeds = FeedPublisher(settings, store, source, clock)
         self.key = secret_key(settings)
         self.cookie_key = auth.derive_key(self.key, "session-cookie")
-        self.env = environment()
+        self.env = environment(settings.zone)
         self.users = {u.login: u for u in settings.web.users}
 
     def marked(self) -> None:

@@ -32,7 +32,10 @@ def readiness(web: Web) -> tuple[bool, str]:
         return False, "aucune synchronisation terminée depuis le démarrage"
     if not ok:
         why = f" : {status.last_reconcile_problem}" if status.last_reconcile_problem else ""
-        return False, f"la dernière synchronisation a échoué ({fr_moment(at)}){why}"
+        return (
+            False,
+            f"la dernière synchronisation a échoué ({fr_moment(at, web.settings.zone)}){why}",
+        )
     if status.last_notify_problem:
         return False, f"le dernier passage des envois a échoué : {status.last_notify_problem}"
     age = web.clock() - at
@@ -41,7 +44,7 @@ def readiness(web: Web) -> tuple[bool, str]:
         return False, (
             f"dernière synchronisation réussie il y a {minutes} min (limite : {limit} min)"
         )
-    return True, f"prêt (dernière synchronisation réussie : {fr_moment(at)})"
+    return True, f"prêt (dernière synchronisation réussie : {fr_moment(at, web.settings.zone)})"
 
 
 async def healthz(_: Request) -> Response:

@@ -63,7 +63,9 @@ def targets_page(web: Web, ctx: Context) -> Response:
         if target.kind == "feed":
             url = f"{base}/feeds/{web.store.feed_token(target.name, now)}.ics"
         elif target.kind == "caldav" and target.url:
-            url = without_userinfo(target.url)
+            # The calendar's own address (found at the first sync), to paste into a client.
+            location = web.store.target_state(target.name).location
+            url = without_userinfo(location or target.url)
         rows.append(
             TargetRow(
                 target,

@@ -219,7 +219,7 @@ def test_outbox_page_and_resend(served: Served) -> None:
             "adresse@inconnue.example",
             "550 5.1.1 boîte inconnue",
             "Rappel n° 3",
-            "08/02/2027 08:00 UTC",
+            "08/02/2027 09:00",  # the service's zone (Europe/Paris), not UTC
             "250 OK",
         ):
             assert text in page
@@ -264,7 +264,7 @@ def test_targets_page(served: Served) -> None:
     jury = re.search(r'<tr id="t-flux-jury-maillot">.*?</tr>', page, re.S)
     assert st_andre is not None
     assert jury is not None
-    assert "08/02/2027 07:55 UTC" in st_andre.group(0)
+    assert "08/02/2027 08:55" in st_andre.group(0)  # in Paris time, not « 07:55 UTC »
     assert "Coordination — AFPAR Saint-André" in st_andre.group(0)
     assert re.search(r'class="num">1</td>', st_andre.group(0))
     assert "serveur injoignable" in jury.group(0)

@@ -280,7 +280,7 @@ def test_550_is_a_dead_letter_listed_by_outbox_failed_and_451_is_retried(
     base = ["outbox", "--config", str(config_dir), "--now", now]
     assert cli.main([*base, "--failed"]) == cli.EXIT_OK
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "en échec : 1, en attente : 1, envoyé : 2"
+    assert lines[0] == "en échec : 1"  # --failed counts the failed only (not « envoyé : 2 »)
     assert len(lines) == 2
     assert lines[1].startswith(f"{bad}\ten échec\t")
     assert "Inconnu <inconnu@centre.example>" in lines[1]
@@ -292,7 +292,7 @@ def test_550_is_a_dead_letter_listed_by_outbox_failed_and_451_is_retried(
     assert resent.status == "pending"
     assert resent.next_attempt_at == NOW
     assert cli.main([*base, "--failed"]) == cli.EXIT_OK
-    assert capsys.readouterr().out.splitlines() == ["en attente : 2, envoyé : 2"]
+    assert capsys.readouterr().out.splitlines() == ["en échec : 0"]
     # Only a dead letter can be resent; a wrong number is one French line and exit code 2.
     assert cli.main([*base, "--resend", str(bad)]) == cli.EXIT_USAGE
     assert f"aucun envoi en échec numéro {bad}" in capsys.readouterr().err
