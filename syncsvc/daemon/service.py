@@ -24,6 +24,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,6 +87,7 @@ class Daemon:
         self.feeds = FeedPublisher(settings, store, self.source, clock, self.syncer.renderer)
         self.jobs = Jobs()
         self.reconcile_backoff = Backoff()
+        self._last_reason = ""
         self.notify_backoff = Backoff()
         self.target_backoff = Backoff(first=10.0, longest=d.reconcile_every_minutes * 60)
         self._seen = fingerprint(config_dir)
@@ -112,20 +114,28 @@ class Daemon:
         """Passes until no change arrived meanwhile (an edit during a pass is never lost:
         the scheduler would skip a second instance of a running job). A pass that cannot run
         is one French line, not ready, and tried again after a growing delay."""
-        if not self.reconcile_backoff.ready():
-            return
-        try:
-            self._reconcile_passes()
-        except NotActive as exc:
-            log.warning("synchronisation interrompue : %s", exc)
-        except Exception as exc:
-            reason = reason_of(exc)
-            delay = self.reconcile_backoff.failed()
-            self.status.reconcile_failed(reason, self.clock())
-            log.error("synchronisation impossible : %s ; nouvel essai dans %d s", reason, delay)
+        delay = self._guarded("synchronisation", self._reconcile_passes, self.reconcile_backoff)
+        if delay is not None:
+            self.status.reconcile_failed(self._last_reason, self.clock())
             self._retry_reconcile_in(delay)
+
+    def _guarded(self, what: str, job: Callable[[], None], backoff: Backoff) -> float | None:
+        """Run a pass unless it is backing off; a pass that fails is one French line and a
+        growing delay (returned, with the reason in ``_last_reason``); None otherwise."""
+        if not backoff.ready():
+            return None
+        try:
+            job()
+        except NotActive as exc:
+            log.warning("%s interrompue : %s", what, exc)
+        except Exception as exc:
+            self._last_reason = reason_of(exc)
+            delay = backoff.failed()
+            log.error("%s impossible : %s ; nouvel essai dans %d s", what, self._last_reason, delay)
+            return delay
         else:
-            self.reconcile_backoff.succeeded()
+            backoff.succeeded()
+        return None
 
     def _reconcile_passes(self) -> None:
         with self._lock:
@@ -187,19 +197,8 @@ class Daemon:
             self.scheduler.modify_job("reconcile", next_run_time=when)
 
     def notify(self) -> None:
-        if not self.notify_backoff.ready():
-            return
-        try:
-            self._notify_once()
-        except NotActive as exc:
-            log.warning("envois interrompus : %s", exc)
-        except Exception as exc:
-            reason = reason_of(exc)
-            delay = self.notify_backoff.failed()
-            self.status.notify_failed(reason)
-            log.error("envois impossibles : %s ; nouvel essai dans %d s", reason, delay)
-        else:
-            self.notify_backoff.succeeded()
+        if self._guarded("passage des envois", self._notify_once, self.notify_backoff):
+            self.status.notify_failed(self._last_reason)
 
     def _notify_once(self) -> None:
         now = self.clock()

@@ -46,71 +46,45 @@ class Outbox(StorePart):
         An invitation's new state is written in the same transaction as its message.
         """
         try:
-            return self._enqueue(
-                key,
-                kind,
-                recipient,
-                subject,
-                message_id,
-                message,
-                now,
-                session_id,
-                milestone_id,
-                invitation,
-            )
-        except IntegrityError:
-            return False  # another process queued the same key at the same moment
-
-    def _enqueue(
-        self,
-        key: str,
-        kind: str,
-        recipient: str,
-        subject: str,
-        message_id: str,
-        message: bytes,
-        now: datetime,
-        session_id: str | None,
-        milestone_id: str | None,
-        invitation: InvitationState | None,
-    ) -> bool:
-        with self.begin(durable=True) as db:
-            if db.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is not None:
-                return False
-            db.execute(
-                insert(outbox).values(
-                    key=key,
-                    kind=kind,
-                    session_id=session_id,
-                    milestone_id=milestone_id,
-                    recipient=recipient,
-                    subject=subject,
-                    message_id=message_id,
-                    message=message,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=utc(now),
-                    created_at=utc(now),
-                )
-            )
-            if invitation is not None:
-                where = (
-                    invitations.c.session_id == invitation.session_id,
-                    invitations.c.email == invitation.email,
-                )
-                db.execute(delete(invitations).where(*where))
+            with self.begin(durable=True) as db:
+                if db.execute(select(outbox.c.id).where(outbox.c.key == key)).first() is not None:
+                    return False
                 db.execute(
-                    insert(invitations).values(
-                        session_id=invitation.session_id,
-                        email=invitation.email,
-                        name=invitation.name,
-                        sequence=invitation.sequence,
-                        meaning=invitation.meaning,
-                        status=invitation.status,
-                        event=invitation.event,
-                        updated_at=utc(now),
+                    insert(outbox).values(
+                        key=key,
+                        kind=kind,
+                        session_id=session_id,
+                        milestone_id=milestone_id,
+                        recipient=recipient,
+                        subject=subject,
+                        message_id=message_id,
+                        message=message,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=utc(now),
+                        created_at=utc(now),
                     )
                 )
+                if invitation is not None:
+                    where = (
+                        invitations.c.session_id == invitation.session_id,
+                        invitations.c.email == invitation.email,
+                    )
+                    db.execute(delete(invitations).where(*where))
+                    db.execute(
+                        insert(invitations).values(
+                            session_id=invitation.session_id,
+                            email=invitation.email,
+                            name=invitation.name,
+                            sequence=invitation.sequence,
+                            meaning=invitation.meaning,
+                            status=invitation.status,
+                            event=invitation.event,
+                            updated_at=utc(now),
+                        )
+                    )
+        except IntegrityError:
+            return False  # another process queued the same key at the same moment
         return True
 
     def record_skipped(
