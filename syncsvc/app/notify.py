@@ -279,33 +279,37 @@ def _hold_invitations(
     for session, centre, milestones in upcoming:
         if session.cancelled or session.id in failed:
             continue
-        try:
+        try:  # the bulkhead: this session only
             found = invitations.holds(session, check_session(session, centre, milestones, now))
-            for hold in found:
-                held.add((session.id, hold.email))
-                state = states.get((session.id, hold.email))
-                invited = state is not None and state.status == "invited"
-                for to in session.coordinators:
-                    if store.has_key(hold.key(to.email)):
-                        continue
-                    message = compose_invitation_hold(
-                        hold, session, centre, to, invited, settings.mail.sender, moment
-                    )
-                    queued.append(
-                        Queued(hold.key(to.email), to.email, str(message["Subject"]), moment)
-                    )
-                    if not dry_run:
-                        store.enqueue(
-                            key=hold.key(to.email),
-                            kind="invitation",
-                            recipient=str(message["To"]),
-                            subject=str(message["Subject"]),
-                            message_id=str(message["Message-ID"]),
-                            message=message.as_bytes(policy=SMTP),
-                            now=moment,
-                            session_id=session.id,
-                            milestone_id="exam_session",
-                        )
-        except Exception as exc:  # the bulkhead: this session only
+        except Exception as exc:
             failed[session.id] = f"contrôle des invitations impossible ({type(exc).__name__})"
+            continue
+        held |= {(session.id, hold.email) for hold in found}
+        for hold, to in ((hold, to) for hold in found for to in session.coordinators):
+            key = hold.key(to.email)
+            if store.has_key(key):
+                continue
+            state = states.get((session.id, hold.email))
+            invited = state is not None and state.status == "invited"
+            try:
+                message = compose_invitation_hold(
+                    hold, session, centre, to, invited, settings.mail.sender, moment
+                )
+                data = message.as_bytes(policy=SMTP)
+            except Exception as exc:  # the bulkhead: this session only
+                failed[session.id] = f"composition d'un message impossible ({type(exc).__name__})"
+                break
+            queued.append(Queued(key, to.email, str(message["Subject"]), moment))
+            if not dry_run:
+                store.enqueue(
+                    key=key,
+                    kind="invitation",
+                    recipient=str(message["To"]),
+                    subject=str(message["Subject"]),
+                    message_id=str(message["Message-ID"]),
+                    message=data,
+                    now=moment,
+                    session_id=session.id,
+                    milestone_id="exam_session",
+                )
     return frozenset(held), queued

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from syncsvc.app.notify import notify
+from syncsvc.core.checks import check_session
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import MailSettings, Settings
 from syncsvc.state.outbox import OutboxRow
@@ -158,3 +159,25 @@ def test_a_juror_invited_before_a_conflict_appears_is_left_to_the_coordinators(
     held = holds(rows)
     assert len(held) == len(COORDINATORS)
     assert "invitation envoyée plus tôt" in text_of(held[0])
+
+
+def test_a_session_whose_hold_check_fails_is_set_apart_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = {**CLEAN, "id": "sa-autre"}
+    root = write_config(tmp_path, [CLEAN, other], CENTRE)
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    settings = Settings(mail=MailSettings(transport="maildir", maildir=tmp_path / "mail"))
+
+    def failing(session: Any, *args: Any) -> Any:
+        if session.id == "sa-test":
+            raise RuntimeError("injected")
+        return check_session(session, *args)
+
+    monkeypatch.setattr("syncsvc.app.notify.check_session", failing)
+    report = notify(settings, load_config(root), store, NOW)
+    assert set(report.failed) == {"sa-test"}
+    sessions = {r.session_id for r in store.messages() if r.kind == "invitation"}
+    assert sessions == {"sa-autre"}
+    store.close()
