@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.policy import SMTP
@@ -15,6 +15,7 @@ from syncsvc.app.fence import Fence
 from syncsvc.app.outbox import DrainReport, drain
 from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
+from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
 from syncsvc.core.planner import Planned, plan_sessions
@@ -24,6 +25,7 @@ from syncsvc.formats.mail import (
     compose,
     compose_deletion_hold,
     compose_invitation,
+    compose_invitation_hold,
     subject_for,
 )
 from syncsvc.inputs.settings import Settings, mail_credentials
@@ -224,12 +226,13 @@ def _queue_invitations(
 ) -> list[Queued]:
     """Jury invitations, updates and cancellations for sessions still to come; past sessions,
     broken files and sessions that failed (``failed``) change nothing."""
-    queued = []
     moment = instant(now)
     upcoming = [p for p in planned if p.session.end >= local_today(now, p.centre.tz)]
     past = {p.session.id for p in planned if p.session.end < local_today(now, p.centre.tz)}
+    states = store.invitation_states()
+    held, queued = _hold_invitations(settings, store, upcoming, states, now, dry_run, failed)
     protected = protected_in(config, store) | past | failed.keys()
-    for change in invitations.changes(upcoming, store.invitation_states(), frozenset(protected)):
+    for change in invitations.changes(upcoming, states, frozenset(protected), held):
         if store.has_key(change.key) or change.session_id in failed:
             continue
         try:
@@ -257,3 +260,56 @@ def _queue_invitations(
             invitation=change.state(event),
         )
     return queued
+
+
+def _hold_invitations(
+    settings: Settings,
+    store: Store,
+    upcoming: list[Planned],
+    states: Mapping[tuple[str, str], invitations.InvitationState],
+    now: Now,
+    dry_run: bool,
+    failed: dict[str, str],
+) -> tuple[frozenset[tuple[str, str]], list[Queued]]:
+    """Jurors who cannot sit (per the checks) get no invitation; each coordinator of their
+    session is told why, once per juror and reason. Returns the held (session, juror) pairs."""
+    held: set[tuple[str, str]] = set()
+    queued: list[Queued] = []
+    moment = instant(now)
+    for session, centre, milestones in upcoming:
+        if session.cancelled or session.id in failed:
+            continue
+        try:  # the bulkhead: this session only
+            found = invitations.holds(session, check_session(session, centre, milestones, now))
+        except Exception as exc:
+            failed[session.id] = f"contrôle des invitations impossible ({type(exc).__name__})"
+            continue
+        held |= {(session.id, hold.email) for hold in found}
+        for hold, to in ((hold, to) for hold in found for to in session.coordinators):
+            key = hold.key(to.email)
+            if store.has_key(key):
+                continue
+            state = states.get((session.id, hold.email))
+            invited = state is not None and state.status == "invited"
+            try:
+                message = compose_invitation_hold(
+                    hold, session, centre, to, invited, settings.mail.sender, moment
+                )
+                data = message.as_bytes(policy=SMTP)
+            except Exception as exc:  # the bulkhead: this session only
+                failed[session.id] = f"composition d'un message impossible ({type(exc).__name__})"
+                break
+            queued.append(Queued(key, to.email, str(message["Subject"]), moment))
+            if not dry_run:
+                store.enqueue(
+                    key=key,
+                    kind="invitation",
+                    recipient=str(message["To"]),
+                    subject=str(message["Subject"]),
+                    message_id=str(message["Message-ID"]),
+                    message=data,
+                    now=moment,
+                    session_id=session.id,
+                    milestone_id="exam_session",
+                )
+    return frozenset(held), queued

@@ -100,6 +100,13 @@ def _add_show(commands: Any) -> None:
     validate.add_argument(
         "--strict", action="store_true", help="échouer aussi sur les constats de gravité « erreur »"
     )
+    validate.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (défaut) ou json : la liste des constats (session, centre, code, severity, "
+        "message)",
+    )
     plan = commands.add_parser("plan", help="afficher les jalons calculés")
     plan.add_argument(
         "session", nargs="?", metavar="SESSION_ID", help="une seule session (défaut : toutes)"

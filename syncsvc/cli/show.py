@@ -46,28 +46,48 @@ def run(args: argparse.Namespace, now: Now) -> int:
         file = config.session_files[session_id]
         print(f"{file}: erreur: {reason} [planning_failed]", file=sys.stderr)
     if args.command == "validate":
-        code = validate(config, planning.planned, now, strict=args.strict)
+        code = validate(config, planning.planned, now, strict=args.strict, fmt=args.format)
         return EXIT_INVALID if planning.failed else code
     code = plan(config, planning.planned, now, args.session, args.format)
     return EXIT_INVALID if planning.failed else code
 
 
-def validate(config: Config, planned: list[Planned], now: Now, *, strict: bool) -> int:
+def validate(
+    config: Config, planned: list[Planned], now: Now, *, strict: bool, fmt: str = "text"
+) -> int:
+    """Every problem of every file, then every finding; ``json``: the findings only, as a list
+    of ``{session, centre, code, severity, message}`` on stdout (problems go to stderr)."""
+    as_json = fmt == "json"
     for problem in config.problems:
-        print(problem)
+        print(problem, file=sys.stderr if as_json else sys.stdout)
     errors = warnings = 0
+    rows: list[dict[str, str]] = []
     for session, centre, milestones in planned:
         file = config.session_files[session.id]
         for finding in check_session(session, centre, milestones, now):
-            label = SEVERITY_LABELS[finding.severity]
-            print(f"{file}: {label}: {finding.message} [{finding.code}]")
             errors += finding.severity == "error"
             warnings += finding.severity == "warning"
-    broken = len({p.file for p in config.problems})
-    print(
-        f"{len(config.sessions)} session(s) chargée(s), {broken} fichier(s) en erreur ; "
-        f"constats : {errors} erreur(s), {warnings} avertissement(s)"
-    )
+            if as_json:
+                rows.append(
+                    {
+                        "session": session.id,
+                        "centre": centre.id,
+                        "code": finding.code,
+                        "severity": finding.severity,
+                        "message": finding.message,
+                    }
+                )
+                continue
+            label = SEVERITY_LABELS[finding.severity]
+            print(f"{file}: {label}: {finding.message} [{finding.code}]")
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        broken = len({p.file for p in config.problems})
+        print(
+            f"{len(config.sessions)} session(s) chargée(s), {broken} fichier(s) en erreur ; "
+            f"constats : {errors} erreur(s), {warnings} avertissement(s)"
+        )
     return EXIT_INVALID if config.problems or (strict and errors) else EXIT_OK
 
 

@@ -20,7 +20,7 @@ from contextlib import suppress
 from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 SHOWN_LENGTH = 60
 """At most this many characters of a value are quoted in a message."""
@@ -105,3 +105,46 @@ Paragraph = Annotated[str, Field(max_length=4000, pattern=MULTI_LINE)]
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 """A date of a session, an habilitation or an agrément: years 2000 to 2099."""
+
+# --- short codes a person may write as a number or a date ---------------------------------------
+
+
+def _as_text(value: object) -> object:
+    """A millésime written ``2017`` (a number in YAML) or ``2017-10-27`` (a date) is text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+Version = Annotated[
+    str, BeforeValidator(_as_text), Field(min_length=1, max_length=32, pattern=ONE_LINE)
+]
+"""The millésime (version) of a title, as CERES shows it: ``2017``, ``27/10/2017``…"""
+
+# --- a telephone number ------------------------------------------------------------------------
+
+_PHONE = re.compile(r"\+?[0-9][0-9 .()/-]{3,31}")
+
+
+def _phone(value: object) -> object:
+    # 0472000000 without quotes arrives as an integer (its leading zero lost, or read as octal).
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise Refusal(
+            "numéro de téléphone lu comme le nombre",
+            value,
+            '(attendu : le numéro entre guillemets, ex. "04 72 00 00 00")',
+        )
+    if isinstance(value, str) and _PHONE.fullmatch(value.strip()) is None:
+        raise Refusal(
+            "numéro de téléphone",
+            value,
+            "illisible (attendu : au plus 32 chiffres, espaces, points, tirets, parenthèses, "
+            'précédés ou non de +, ex. "+262 262 00 00 00")',
+        )
+    return value
+
+
+Phone = Annotated[str, BeforeValidator(_phone)]
+"""A telephone number: digits and the usual separators, at most 32 characters."""

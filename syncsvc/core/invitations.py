@@ -5,6 +5,13 @@ the member must know (dates, times, place, title); the store keeps, per (session
 SEQUENCE and meaning last sent. A new member or a changed meaning gets a REQUEST with SEQUENCE
 + 1; a member removed from the jury, a cancelled session or a deleted session file gets a CANCEL.
 A session whose file fails to load changes nothing.
+
+An invitation goes only to a juror who can sit: :func:`holds` reads the session's findings
+(:mod:`syncsvc.core.checks`) and holds the invitation of a juror whose habilitation is not for
+this title, CCP or dates, who has a conflict of interest or runs the session, and of every juror
+of a session without an agrément (or title) that covers it. A held juror gets no REQUEST; one
+already invited keeps that invitation and gets no CANCEL from syncsvc either — the coordinators,
+told once per juror and reason, decide (removing the juror from the jury sends the CANCEL).
 """
 
 from __future__ import annotations
@@ -14,9 +21,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.model import Centre, Finding, Milestone, Session
 
 Method = Literal["REQUEST", "CANCEL"]
+
+HOLDING_JUROR_CODES = frozenset(
+    {
+        "jury_other_title",
+        "jury_habilitation_expired",
+        "jury_ccp_limited",
+        "jury_ccp_not_covered",
+        "jury_conflict",
+        "session_manager_in_jury",
+    }
+)
+"""Findings about one juror (``Finding.juror``) that hold that juror's invitation."""
+HOLDING_SESSION_CODES = frozenset(
+    {
+        "agrement_missing",
+        "agrement_expired",
+        "agrement_ends_during_session",
+        "agrement_wrong_version",
+        "title_expired",
+    }
+)
+"""Findings about the session that hold every juror's invitation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +87,39 @@ class InvitationChange:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """An invitation not sent: one juror of one session, and one reason (a finding)."""
+
+    session_id: str
+    email: str
+    name: str
+    code: str
+    reason: str
+
+    def key(self, coordinator: str) -> str:
+        """Idempotency key of the mail telling ``coordinator``: once per session, juror,
+        reason and coordinator (hashed: two addresses would not fit the store's key)."""
+        digest = hashlib.sha256(f"{self.email}|{self.code}|{coordinator}".encode()).hexdigest()
+        return f"invitation_hold:{self.session_id}:{digest[:40]}"
+
+
+def holds(session: Session, findings: Iterable[Finding]) -> list[Hold]:
+    """The invitations of ``session`` to hold, by juror and reason, given its findings."""
+    found = list(findings)
+    common = [f for f in found if f.code in HOLDING_SESSION_CODES]
+    out: list[Hold] = []
+    seen: set[str] = set()
+    for member in session.jury:
+        if member.email in seen:
+            continue
+        seen.add(member.email)
+        own = [f for f in found if f.juror == member.email and f.code in HOLDING_JUROR_CODES]
+        reasons = {f.code: f.message for f in [*own, *common]}
+        out += [Hold(session.id, member.email, member.name, c, m) for c, m in reasons.items()]
+    return out
+
+
 def meaning(session: Session, centre: Centre, exam: Milestone) -> str:
     parts = [
         session.title.code,
@@ -76,7 +138,9 @@ def changes(
     planned: Iterable[tuple[Session, Centre, list[Milestone]]],
     states: Mapping[tuple[str, str], InvitationState],
     protected: frozenset[str] = frozenset(),
+    held: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[InvitationChange]:
+    """REQUESTs and CANCELs due now; ``held`` (session id, juror e-mail) get neither."""
     out: list[InvitationChange] = []
     live: set[tuple[str, str]] = set()
     known: dict[str, tuple[Session, Centre, Milestone]] = {}
@@ -89,7 +153,11 @@ def changes(
             continue
         now_meaning = meaning(session, centre, exam)
         for member in session.jury:
+            if (session.id, member.email) in live:
+                continue  # listed twice: one invitation
             live.add((session.id, member.email))
+            if (session.id, member.email) in held:
+                continue
             state = states.get((session.id, member.email))
             if state is not None and state.status == "invited" and state.meaning == now_meaning:
                 continue
@@ -107,6 +175,17 @@ def changes(
                     exam,
                 )
             )
+    return out + _cancels(states, live, protected, known)
+
+
+def _cancels(
+    states: Mapping[tuple[str, str], InvitationState],
+    live: set[tuple[str, str]],
+    protected: frozenset[str],
+    known: Mapping[str, tuple[Session, Centre, Milestone]],
+) -> list[InvitationChange]:
+    """A CANCEL to every member invited and no longer on a (not protected) session's jury."""
+    out = []
     for (session_id, email), state in sorted(states.items()):
         if state.status != "invited" or (session_id, email) in live:
             continue

@@ -32,9 +32,11 @@ from syncsvc.core.fields import (
     Label,
     Name,
     Paragraph,
+    Phone,
     Place,
     Refusal,
     RuleTitle,
+    Version,
 )
 from syncsvc.core.rules import CentreRules, Kind, Role, Rule, RuleOverride, RuleSource
 
@@ -48,6 +50,8 @@ _ZONE_HINT = "un nom IANA, ex. Europe/Paris, Indian/Reunion, America/Martinique�
 SESSION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,79}$"
 CENTRE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
 EXTRA_RULE_ID_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+TitleCode = Annotated[str, Field(pattern=r"^TP-[0-9]{5}$")]
+"""The code of a Titre Professionnel (TP-00374)."""
 
 HolidayZone = Literal["metropole", "alsace-moselle", "971", "972", "973", "974", "976"]
 Sector = Literal["btp", "industrie", "tertiaire"]
@@ -150,13 +154,19 @@ class JuryMember(Person):
     ccp: tuple[Code, ...] = Field(default=(), max_length=20)
     """CCP codes the habilitation is restricted to; empty means the whole title."""
     company: Label | None = None
+    title_code: TitleCode | None = None
+    """The title the habilitation is for; None means the session's title."""
 
 
 class Title(Strict):
-    code: Annotated[str, Field(pattern=r"^TP-[0-9]{5}$")]
+    code: TitleCode
     acronym: Annotated[str, Field(min_length=1, max_length=16, pattern=ONE_LINE)]
     label: Label
     transport: bool = False
+    expires_on: Day | None = None
+    """Échéance du titre: no session of this title may be created in CERES after this day."""
+    version: Version | None = None
+    """Millésime of the title the session is for."""
 
 
 class NamedCandidate(Strict):
@@ -166,8 +176,22 @@ class NamedCandidate(Strict):
     email: Email | None = None
     route: Literal["training", "vae"] = "training"
     host_company: Label | None = None
+    recevabilite_until: Day | None = None
+    """VAE: last day the recevabilité (admissibility) decision is valid."""
+    accommodation: bool = False
+    """Aménagement d'épreuves (a candidate with a disability)."""
 
     _recipient = field_validator("email")(_fits_a_recipient_line)
+
+    @field_validator("recevabilite_until")
+    @classmethod
+    def _vae_only(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is not None and info.data.get("route") != "vae":
+            raise ValueError(
+                "recevabilité VAE donnée pour un candidat qui n'est pas en VAE (attendu : "
+                "route: vae, ou pas de recevabilite_until)"
+            )
+        return value
 
 
 class Candidates(Strict):
@@ -199,6 +223,9 @@ class Session(Strict):
     deputy_manager: Person | None = None
     coordinators: tuple[Person, ...] = Field(min_length=1, max_length=50)
     jury: tuple[JuryMember, ...] = Field(default=(), max_length=50)
+    surveillant: Person | None = None
+    comedien: Person | None = None
+    """The actor of role plays, when the title's RE (référentiel d'évaluation) has one."""
     declared_on: Day | None = None
     pv_validated_on: Day | None = None
     parchemins_received_on: Day | None = None
@@ -238,9 +265,13 @@ class Session(Strict):
 
 
 class Agrement(Strict):
-    title_code: Annotated[str, Field(pattern=r"^TP-[0-9]{5}$")]
+    title_code: TitleCode
     until: Day
     max_candidates: int = Field(gt=0, le=1000)
+    title_version: Version | None = None
+    """The millésime of the title the agrément is for; None: not said."""
+    session_managers: tuple[Email, ...] | None = Field(default=None, max_length=50)
+    """The session managers declared in the agrément; None: not said (no check)."""
 
 
 class _ExtraSource(RuleSource):
@@ -282,6 +313,10 @@ class Centre(Strict):
     """Send candidates (listed with an e-mail) what to bring, a few days before (off by default)."""
     exam_office_email: Email
     ud_email: Email
+    written_ud_name: Label | None = Field(default=None, alias="ud_name")
+    """The UD as written (« DDETS du Rhône »); see :attr:`ud_name` for the default."""
+    address: Place | None = None
+    phone: Phone | None = None
     sector: Sector
     management: tuple[Person, ...] = Field(default=(), max_length=50)
     agrements: tuple[Agrement, ...] = Field(default=(), max_length=200)
@@ -291,9 +326,31 @@ class Centre(Strict):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def agrement_for(self, title_code: str) -> Agrement | None:
+    @property
+    def ud_name(self) -> str:
+        """The unité départementale of the State that oversees the centre's sessions: as
+        written, else the DEETS overseas (971 to 976) and the DDETS elsewhere."""
+        if self.written_ud_name:
+            return self.written_ud_name
+        return "DEETS" if self.holiday_zone.isdigit() else "DDETS"
+
+    def agrement_for(self, title_code: str, version: str | None = None) -> Agrement | None:
+        """The centre's agrément for a title (the one that lasts longest), preferring one for
+        ``version`` (or one that does not name its version) when ``version`` is given."""
         matching = [a for a in self.agrements if a.title_code == title_code]
+        if version is not None:
+            fitting = [a for a in matching if same_version(a.title_version, version)]
+            matching = fitting or matching
         return max(matching, key=lambda a: a.until) if matching else None
+
+
+def same_version(written: str | None, version: str) -> bool:
+    """An agrément's millésime fits ``version`` when it is not said or is the same (letter
+    case and spaces aside)."""
+    return (
+        written is None
+        or "".join(written.split()).casefold() == "".join(version.split()).casefold()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,3 +393,5 @@ class Finding:
     code: str
     severity: Severity
     message: str
+    juror: str | None = None
+    """The e-mail of the jury member the finding is about, when it is about one."""

@@ -22,8 +22,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.entries import uid_for
-from syncsvc.core.invitations import InvitationChange
+from syncsvc.core.invitations import Hold, InvitationChange
 from syncsvc.core.labels import KIND_LABELS, french_date, french_time
+from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification
 from syncsvc.formats.ical import PRODID, vtimezone
 
@@ -295,3 +296,38 @@ def compose_invitation(
     message.make_mixed()
     message.add_attachment(body, maintype="application", subtype="ics", filename="invite.ics")
     return message, event.to_ical().decode("utf-8")
+
+
+# --- held jury invitations ---------------------------------------------------------------------
+
+
+def compose_invitation_hold(
+    hold: Hold,
+    session: Session,
+    centre: Centre,
+    to: Person,
+    invited: bool,
+    sender: str,
+    now: datetime,
+) -> EmailMessage:
+    """To a coordinator: the invitation of ``hold``'s juror was not sent, and why.
+    ``invited``: an earlier invitation stands in the juror's calendar."""
+    subject = f"[{session.short_label}] Invitation du jury retenue : {hold.name}"
+    message = _envelope(subject, sender, to.name, to.email, hold.key(to.email), now)
+    earlier = (
+        "Une invitation envoyée plus tôt figure toujours dans son agenda : syncsvc ne l'annule "
+        "pas de lui-même. Si ce membre ne peut pas siéger, retirez-le du jury dans le fichier "
+        "de la session : il recevra une annulation.\n\n"
+        if invited
+        else ""
+    )
+    message.set_content(
+        f"Bonjour {to.name},\n\nsyncsvc n'a pas envoyé à {hold.name} ({hold.email}) "
+        "l'invitation « Vous êtes convoqué(e) comme membre du jury » pour la session "
+        f"{session.title.code} {session.title.label} ({session.nature.upper()}) du "
+        f"{french_date(session.start)} au {french_date(session.end)}, {centre.name} "
+        f"(session {session.id}) :\n\n{hold.reason} [{hold.code}]\n\n{earlier}"
+        "Dès que le fichier de la session ou celui des centres est corrigé, l'invitation part "
+        "d'elle-même. Ce message n'est envoyé qu'une fois pour ce membre et cette raison.\n"
+    )
+    return message

@@ -70,7 +70,11 @@ def test_jury_too_small() -> None:
 def test_jury_habilitation_expired() -> None:
     jury: list[dict[str, Any]] = [dict(j) for j in SESSION["jury"]]
     jury[1]["habilitation_until"] = date(2027, 3, 18)
-    assert codes(session(jury=jury, done=DONE_EARLY)) == {"jury_habilitation_expired": "error"}
+    # with two jurors, one who cannot sit leaves the jury too small (issue 11)
+    assert codes(session(jury=jury, done=DONE_EARLY)) == {
+        "jury_habilitation_expired": "error",
+        "jury_too_small": "error",
+    }
 
 
 def test_jury_ccp_not_covered() -> None:
@@ -79,7 +83,7 @@ def test_jury_ccp_not_covered() -> None:
     jury[1]["ccp"] = ["CP-00412", "CP-00001"]
     s = session(nature="ccp", ccp_code="CP-00412", jury=jury, done=DONE_EARLY)
     findings = check_session(s, centre(), plan_session(s, centre(), RULESET, NOW), NOW)
-    assert [f.code for f in findings] == ["jury_ccp_not_covered"]
+    assert [f.code for f in findings] == ["jury_ccp_not_covered", "jury_too_small"]
     assert "Corinne Maillot" in findings[0].message
 
 
@@ -98,7 +102,7 @@ def test_jury_member_from_a_host_company_never_names_the_candidate() -> None:
         done=DONE_EARLY,
     )
     findings = check_session(s, centre(), plan_session(s, centre(), RULESET, NOW), NOW)
-    assert [f.code for f in findings] == ["jury_conflict"]
+    assert [f.code for f in findings] == ["jury_conflict", "jury_too_small"]
     assert "n° 2" in findings[0].message
     assert "Perret" not in findings[0].message
 

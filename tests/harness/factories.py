@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from syncsvc.core.model import Centre, Session
 
@@ -43,3 +46,27 @@ def centre(**changes: Any) -> Centre:
 
 def session(**changes: Any) -> Session:
     return Session.model_validate({**SESSION, **changes})
+
+
+class _Written(yaml.SafeDumper):
+    """As a person writes YAML: the same value twice is written twice (no anchor, no alias)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _yaml(body: Any) -> str:
+    return yaml.dump(body, Dumper=_Written, allow_unicode=True, sort_keys=False)
+
+
+def write_config(folder: Path, sessions: list[dict[str, Any]], *centres: dict[str, Any]) -> Path:
+    """A configuration folder in ``folder``: ``centres.yaml`` holding ``centres`` (the default
+    :data:`CENTRE` when none is given) and one ``sessions/<id>.yaml`` per session, written as a
+    person would write them (YAML), so that they go through the loader like real files."""
+    root = folder / "config"
+    (root / "sessions").mkdir(parents=True)
+    blocks = {c["id"]: {k: v for k, v in c.items() if k != "id"} for c in centres or (CENTRE,)}
+    (root / "centres.yaml").write_text(_yaml(blocks), encoding="utf-8")
+    for body in sessions:
+        (root / "sessions" / f"{body['id']}.yaml").write_text(_yaml(body), encoding="utf-8")
+    return root
