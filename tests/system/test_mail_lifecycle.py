@@ -6,10 +6,10 @@ import email
 import email.policy
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from email.message import Message
+from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from syncsvc.app.notify import notify
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import Settings
-from syncsvc.mailer.smtp import SmtpTransport
+from syncsvc.mailer.smtp import Claim, Envelope, OnResult, Sent, SmtpTransport
 from syncsvc.state.store import Store
 from tests.harness.servers import free_port
 
@@ -170,4 +170,102 @@ def test_a_digest_missed_by_more_than_a_day_is_noted_not_sent(
     ]
     assert sent  # other mail went out…
     assert not any("point de la semaine" in subject for subject in sent)  # …not the digest
+    store.close()
+
+
+# --- issue 11: one neglected session, nine months, every morning ------------------------------
+
+
+def _claim_all(_: Envelope) -> bool:
+    return True
+
+
+@dataclass
+class Captured:
+    """A transport that keeps what it is given, stamped with the simulated day."""
+
+    today: date = date.min
+    mails: list[tuple[date, str, Message]] = field(default_factory=list)
+
+    def send(
+        self, envelopes: Sequence[Envelope], on_result: OnResult, claim: Claim = _claim_all
+    ) -> None:
+        for envelope in envelopes:
+            if not claim(envelope):
+                continue
+            message = email.message_from_bytes(envelope.message, policy=email.policy.default)
+            for rcpt in envelope.recipients:
+                self.mails.append((self.today, rcpt, message))
+            on_result(envelope, Sent("250 OK"))
+
+
+def _is_invitation(message: Message) -> bool:
+    return str(message["Subject"]).startswith(("Invitation", "Modification", "Annulation"))
+
+
+def _text(message: Message) -> str:
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+@pytest.mark.xfail(reason="issue 11: 1010 mails, up to 6 a day to one person", strict=True)
+def test_nine_months_of_a_neglected_session_stay_livable(tmp_path: Path) -> None:
+    """Reported: one session lived day by day for nine months, only one milestone ever marked
+    done, sent hundreds of mails (one « EN RETARD » per overdue milestone every 2 working days,
+    up to 9 to one person in a day). Reminders and alerts are now one mail per person per day
+    at most, plus the weekly point; an overdue milestone comes back less and less often."""
+    config_dir = tmp_path / "config"
+    (config_dir / "sessions").mkdir(parents=True)
+    shutil.copy(ROOT / "config/centres.yaml", config_dir / "centres.yaml")
+    text = (ROOT / "config/sessions/sa-2027-03-st-andre.yaml").read_text(encoding="utf-8")
+    neglected = text.split("declared_on:")[0]  # nothing done, not even the CERES creation
+    (config_dir / "sessions/sa-2027-03-st-andre.yaml").write_text(neglected, encoding="utf-8")
+    config = load_config(config_dir)
+    assert not config.problems
+    settings = Settings.model_validate({"mail": {"from": "Examens <examens@afpar.example>"}})
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    store.migrate()
+    transport = Captured()
+
+    day = date(2026, 6, 15)
+    while day <= date(2027, 3, 15):  # nine months, to the first day of the exams
+        now = datetime.combine(day, time(9, 0), REUNION)
+        transport.today = day
+        if day == date(2026, 12, 15):  # the only milestone ever marked done
+            store.mark_done("sa-2027-03-st-andre", "dte_order", day, "Nathalie", None, now)
+        report = notify(settings, config, store, now, transport=transport)
+        assert report.drained is not None
+        assert report.drained.errors == []
+        day += timedelta(days=1)
+
+    mails = [(d, to, m) for d, to, m in transport.mails if not _is_invitation(m)]
+    weekly = [(d, to) for d, to, m in mails if "point de la semaine" in str(m["Subject"])]
+    daily = [(d, to, m) for d, to, m in mails if "point de la semaine" not in str(m["Subject"])]
+    per_person = Counter(to for _, to, _ in mails)
+    per_day = Counter((d, to) for d, to, _ in daily)
+    per_week = Counter((d.isocalendar()[:2], to) for d, to in weekly)
+    ceres = Counter(to for _, to, m in daily if "Créer la session dans CERES" in _text(m))
+    figures = (
+        f"{len(mails)} mails; per person {per_person.most_common()}; "
+        f"max daily mails per person per day {max(per_day.values())}; "
+        f"« Créer la session » in daily mails {ceres.most_common()}"
+    )
+
+    # At most one reminder/alert mail per person per day, and one weekly point per week.
+    assert max(per_day.values()) == 1, figures
+    assert max(per_week.values()) == 1, figures
+    assert all(d.weekday() == 0 for d, _ in weekly), figures
+    # A milestone overdue for three months comes back at 1, 2, 4, 8, 16 working days, then
+    # weekly: not every two days (it was 32 times to each person).
+    assert max(ceres.values()) <= 20, figures
+    # Escalation is weekly: the session manager hears of the overdue milestones once a week.
+    manager = "jl.hoarau@afpar.example"
+    assert per_person[manager] <= 45, figures
+    assert all(count <= 120 for count in per_person.values()), figures
+    # A milestone marked done disappears from the next mails.
+    after = [m for d, _, m in daily if d > date(2026, 12, 15)]
+    assert after
+    assert not any("Commander le pli d'examen" in _text(m) for m in after)
     store.close()
