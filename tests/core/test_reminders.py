@@ -261,3 +261,36 @@ def test_candidate_notice_only_when_enabled_and_only_to_listed_emails() -> None:
     for n in due(day, [(listed, enabled)]):
         if n.kind != "candidate_info":
             assert n.session is None
+
+
+def test_twenty_sessions_one_coordinator_one_mail_a_day_at_most() -> None:
+    """The mailbox of issue 11: twenty sessions of one coordinator, lived day by day."""
+    _, c = sa()
+    sessions = [
+        (
+            session(
+                id=f"sa-{k:02d}",
+                start=date(2027, 3, 1) + timedelta(weeks=k),
+                end=date(2027, 3, 5) + timedelta(weeks=k),
+                declared_on=None,
+            ),
+            c,
+        )
+        for k in range(20)
+    ]
+    queued: set[str] = set()
+    per_day: dict[date, int] = {}
+    widest = 0
+    day = date(2026, 11, 2)
+    while day <= date(2027, 1, 31):
+        for n in due(at(day, 9), sessions, queued=queued):
+            if n.key in queued or n.skipped or n.recipient.email != COORDINATOR:
+                continue
+            queued.add(n.key)
+            if n.kind == "reminder":
+                per_day[day] = per_day.get(day, 0) + 1
+                widest = max(widest, len(n.session_ids))
+        day += timedelta(days=1)
+    assert max(per_day.values()) == 1
+    assert widest >= 3  # one mail speaks of several sessions
+    assert len(per_day) <= 66  # working days from November to January
