@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
 from syncsvc.core.planner import Planned, plan_sessions
-from syncsvc.core.reminders import Policy, due_notifications
+from syncsvc.core.reminders import Notification, Policy, due_notifications
 from syncsvc.formats.mail import (
     DoneLink,
     compose,
@@ -57,6 +58,7 @@ def policy_of(settings: Settings) -> Policy:
     r = settings.reminders
     return Policy(
         send_hour=settings.mail.send_hour,
+        overdue_days=r.overdue_days,
         overdue_every_days=r.overdue_every_days,
         escalate_after_days=r.escalate_after_days,
         digest_weekday=r.digest_weekday,
@@ -135,14 +137,15 @@ def _queue_notifications(
     dry_run: bool,
     failed: dict[str, str],
 ) -> list[Queued]:
-    """Reminders, overdue alerts, digests and candidate notices due at ``now``; one that
-    cannot be composed is named in ``failed`` (by its session) and the others go on."""
+    """Mails of the day, weekly points and candidate notices due at ``now``. A session that
+    cannot be composed is named in ``failed`` and left out of the mails that speak of it; the
+    others go on, and so does the rest of each mail."""
     queued = []
     moment = instant(now)
     link = done_link_of(settings, moment)
-    r = settings.reminders
+    policy = policy_of(settings)
     active = [p for p in planned if not p.session.cancelled]
-    for n in due_notifications(active, policy_of(settings), now, failed):
+    for n in due_notifications(active, policy, now, failed, store.has_key):
         if store.has_key(n.key):
             continue
         subject = subject_for(n, now)
@@ -158,17 +161,14 @@ def _queue_notifications(
         if dry_run:
             queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
             continue
-        try:
-            message = compose(
-                n, settings.mail.sender, now, link, r.escalate_after_days, r.digest_horizon_days
-            )
-            data = message.as_bytes(policy=SMTP)
-        except Exception as exc:  # the bulkhead: this message only
-            failed[n.session.id if n.session else n.key] = (
-                f"composition d'un message impossible ({type(exc).__name__})"
-            )
+        composed = _composed_apart(n, settings.mail.sender, now, link, policy, failed)
+        if composed is None:
             continue
+        n, message, data = composed
+        subject = str(message["Subject"])
         queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
+        sessions = n.session_ids
+        milestones = {i.milestone.id for i in n.items}
         store.enqueue(
             key=n.key,
             kind=n.kind,
@@ -177,10 +177,55 @@ def _queue_notifications(
             message_id=str(message["Message-ID"]),
             message=data,
             now=moment,
-            session_id=n.session.id if n.session else None,
-            milestone_id=n.milestone.id if n.milestone else None,
+            session_id=sessions[0] if len(sessions) == 1 else None,
+            milestone_id=milestones.pop() if len(milestones) == 1 else None,
         )
     return queued
+
+
+def _composed_apart(
+    n: Notification,
+    sender: str,
+    now: Now,
+    link: DoneLink | None,
+    policy: Policy,
+    failed: dict[str, str],
+) -> tuple[Notification, EmailMessage, bytes] | None:
+    """``n`` composed; when that fails, composed without the sessions that fail on their own,
+    each named in ``failed``: one session's defect never takes another's lines with it."""
+    outcome = _attempt(n, sender, now, link, policy)
+    if not isinstance(outcome, Exception):
+        return n, *outcome
+    reason = f"composition d'un message impossible ({type(outcome).__name__})"
+    ids = n.session_ids
+    if len(ids) <= 1:
+        failed[ids[0] if ids else n.key] = reason
+        return None
+    broken = []
+    for sid in ids:
+        alone = n.without(set(ids) - {sid})
+        if alone is not None and isinstance(_attempt(alone, sender, now, link, policy), Exception):
+            broken.append(sid)
+            failed[sid] = reason
+    rest = n.without(broken) if broken else None
+    if rest is not None:
+        retried = _attempt(rest, sender, now, link, policy)
+        if not isinstance(retried, Exception):
+            return rest, *retried
+    failed[n.key] = reason  # it fails as a whole: this message is set apart
+    return None
+
+
+def _attempt(
+    n: Notification, sender: str, now: Now, link: DoneLink | None, policy: Policy
+) -> tuple[EmailMessage, bytes] | Exception:
+    """The message and its bytes (rendered once: every retry sends exactly these), or why
+    not."""
+    try:
+        message = compose(n, sender, now, link, policy)
+        return message, message.as_bytes(policy=SMTP)
+    except Exception as exc:  # the bulkhead: this message (the caller narrows it)
+        return exc
 
 
 def _queue_alerts(settings: Settings, store: Store, now: Now, dry_run: bool) -> list[Queued]:

@@ -1,7 +1,8 @@
 """Notifications -> e-mail messages (pure: templates are package data, nothing is sent here).
 
 Messages are in French, with dates written out (« lundi 15 mars 2027 »), a text and an HTML
-part. The Message-ID derives from the idempotency key, so a message re-rendered for the same
+part; the words of the reminder mails are in :mod:`syncsvc.formats.mail_views`. The
+Message-ID derives from the idempotency key, so a message re-rendered for the same
 key is recognisably the same message. Jury invitations follow iMIP (RFC 6047): the calendar
 part ``text/calendar; method=REQUEST`` (or CANCEL) equals the METHOD inside, in the layout
 ``multipart/mixed { multipart/alternative { text, html, calendar }, invite.ics }``.
@@ -10,7 +11,6 @@ part ``text/calendar; method=REQUEST`` (or CANCEL) equals the METHOD inside, in 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,15 +20,24 @@ from functools import lru_cache
 from icalendar import Alarm, Calendar, Component, Event, vCalAddress
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from syncsvc.core.clock import Now, instant, local_today
+from syncsvc.core.clock import Now, instant
 from syncsvc.core.entries import uid_for
 from syncsvc.core.invitations import Hold, InvitationChange
-from syncsvc.core.labels import KIND_LABELS, french_date, french_time
+from syncsvc.core.labels import french_date, french_time
 from syncsvc.core.model import Centre, Person, Session
-from syncsvc.core.reminders import Notification
+from syncsvc.core.reminders import Notification, Policy
 from syncsvc.formats.ical import PRODID, vtimezone
-
-DoneLink = Callable[[str, str], str | None]
+from syncsvc.formats.mail_views import (
+    DoneLink as DoneLink,
+)
+from syncsvc.formats.mail_views import (
+    daily_groups,
+    daily_intro,
+    daily_subject,
+    digest_groups,
+    digest_intro,
+    schedule_note,
+)
 
 
 @lru_cache(maxsize=1)
@@ -72,29 +81,20 @@ def _render(template: str, **context: object) -> tuple[str, str]:
     return text, html
 
 
-def days_left(n: Notification, now: Now) -> int:
-    """Days from ``now`` (the centre's local day) to the due date of a reminder."""
-    assert n.milestone is not None
-    assert n.centre is not None
-    return (n.milestone.due - local_today(now, n.centre.tz)).days
+DEFAULT_POLICY = Policy()
 
 
 def subject_for(n: Notification, now: Now) -> str:
+    """Short and French: the milestone when there is one, else how many and how late."""
     if n.kind == "digest":
         assert n.centre is not None
         day = n.send_at.astimezone(n.centre.tz).date()
         late = f" — {len(n.overdue)} en retard" if n.overdue else ""
         return f"Examens TP : point de la semaine du {french_date(day)}{late}"
-    assert n.session is not None
     if n.kind == "candidate_info":
+        assert n.session is not None
         return f"Votre examen {n.session.title.label} du {french_date(n.session.start)}"
-    assert n.milestone is not None
-    label = f"[{n.session.short_label}]"
-    if n.kind == "overdue":
-        return f"{label} EN RETARD : {n.milestone.title} (échéance du {n.milestone.due:%d/%m})"
-    left = days_left(n, now)
-    when = "aujourd'hui" if left <= 0 else f"J-{left}, le {n.milestone.due:%d/%m}"
-    return f"{label} Rappel : {n.milestone.title} ({when})"
+    return daily_subject(n.items)
 
 
 def compose(
@@ -102,40 +102,54 @@ def compose(
     sender: str,
     now: Now,
     done_link: DoneLink | None = None,
-    escalate_after: int = 5,
-    horizon: int = 21,
+    policy: Policy = DEFAULT_POLICY,
 ) -> EmailMessage:
-    """A reminder, an overdue alert, a weekly digest or a candidate notice."""
+    """A mail of the day, a weekly point or a candidate notice."""
     subject = subject_for(n, now)
     message = _envelope(subject, sender, n.recipient.name, n.recipient.email, n.key, instant(now))
-    link = None
-    if (
-        done_link is not None
-        and n.session is not None
-        and n.milestone is not None
-        and n.milestone.rule.tracked
-    ):
-        link = done_link(n.session.id, n.milestone.id)
-    context: dict[str, object] = {
-        "subject": subject,
-        "recipient": n.recipient,
-        "session": n.session,
-        "centre": n.centre,
-        "milestone": n.milestone,
-        "days": days_left(n, now) if n.kind == "reminder" else n.days,
-        "escalated": n.escalated,
-        "escalate_after": escalate_after,
-        "done_link": link,
-        "horizon": horizon,
-        "overdue": n.overdue,
-        "upcoming": n.upcoming,
-        "kind": KIND_LABELS[n.milestone.kind] if n.milestone else "",
-        "day": n.send_at.astimezone(n.centre.tz).date() if n.centre else n.send_at.date(),
-    }
+    context: dict[str, object] = {"subject": subject, "recipient": n.recipient}
+    if n.kind == "reminder":
+        context |= _daily_context(n, done_link, policy)
+    elif n.kind == "digest":
+        context |= _digest_context(n, policy)
+    else:
+        context |= {"session": n.session, "centre": n.centre}
     text, html = _render(n.kind, **context)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+SEPARATOR = "-" * 72
+
+
+def _daily_context(
+    n: Notification, done_link: DoneLink | None, policy: Policy
+) -> dict[str, object]:
+    return {
+        "intro": daily_intro(n),
+        "groups": daily_groups(n, done_link),
+        "several": len(n.items) > 1,
+        "separator": SEPARATOR,
+        "footer": (
+            "Une échéance marquée faite (lien « Marquer comme fait », tableau de bord ou "
+            "« syncsvc done ») disparaît des messages suivants."
+            if any(i.milestone.rule.tracked for i in n.items)
+            else ""
+        ),
+        "note": schedule_note(policy) if any(i.state == "overdue" for i in n.items) else "",
+    }
+
+
+def _digest_context(n: Notification, policy: Policy) -> dict[str, object]:
+    assert n.centre is not None
+    day = n.send_at.astimezone(n.centre.tz).date()
+    return {
+        "intro": digest_intro(n, day, policy),
+        "overdue": digest_groups(n.overdue, day, late=True),
+        "upcoming": digest_groups(n.upcoming, day, late=False),
+        "horizon": policy.digest_horizon_days,
+    }
 
 
 def compose_deletion_hold(

@@ -149,18 +149,38 @@ class MailSettings(Strict):
 
 
 class ReminderSettings(Strict):
-    """When reminders, alerts and digests go out (defaults from the issue's policy)."""
+    """When the mail of the day and the weekly point go out, and how often an overdue
+    milestone comes back (one mail a day per person at most, whatever the number of sessions)."""
 
-    overdue_every_days: int = Field(default=2, ge=1, le=30)
-    """Repeat an overdue alert every N working days until the milestone is done."""
+    overdue_days: tuple[int, ...] = (1, 2, 4, 8, 16)
+    """Working days of delay after which an overdue milestone comes back in the mail of the
+    day (each person concerned)…"""
+    overdue_every_days: int = Field(default=5, ge=1, le=30)
+    """… then every N working days (5: once a week) until it is done; for whoever gets the
+    weekly point listing it, that point is its weekly return."""
     escalate_after_days: int = Field(default=5, ge=1, le=60)
-    """After M days overdue, also alert the session manager, deputy (and management)."""
+    """Overdue for M days or more: listed in the weekly point of the session manager, the
+    deputy and, for regulatory milestones, the centre's management."""
     digest_weekday: int = Field(default=0, ge=0, le=6)  # Monday
     digest_hour: ClockTime = time(8, 0)
     digest_horizon_days: int = Field(default=21, ge=1, le=120)
     candidate_info_days: int = Field(default=3, ge=1, le=30)
     link_days: int = Field(default=30, ge=1, le=365)
     """How long a "Marquer comme fait" link stays valid."""
+
+    @model_validator(mode="after")
+    def _a_schedule(self) -> ReminderSettings:
+        days = list(self.overdue_days)
+        if (
+            not 1 <= len(days) <= 20
+            or days != sorted(set(days))
+            or not 1 <= days[0] <= days[-1] <= 250
+        ):
+            raise ValueError(
+                f"overdue_days = {days} : attendu de 1 à 20 jours ouvrés de retard, croissants, "
+                "sans doublon, de 1 à 250 (ex. [1, 2, 4, 8, 16])"
+            )
+        return self
 
 
 class WebUser(Strict):

@@ -9,8 +9,11 @@ at each stage, into one of the five example sessions.
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +22,15 @@ import pytest
 from syncsvc.app.notify import notify
 from syncsvc.app.outbox import envelope_of
 from syncsvc.app.sync import Syncer
+from syncsvc.core.config import Config
 from syncsvc.core.entries import entry_for
+from syncsvc.core.model import Centre, Session
 from syncsvc.core.planner import plan_session
+from syncsvc.formats import mail_views
 from syncsvc.formats.mail import compose, compose_invitation
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import MailSettings, Settings, TargetSettings
+from syncsvc.state.outbox import OutboxRow
 from syncsvc.state.store import Store
 from tests.harness.memory_target import MemoryTarget
 
@@ -36,6 +43,17 @@ OTHERS = {
     "dwwm-2027-06-venissieux",
     "sa-2027-03-st-andre",
 }
+
+
+def spoken_of(row: OutboxRow, config: Config) -> set[str]:
+    """The sessions a sent message speaks of: its own, or those a mail of the day lists."""
+    if row.session_id is not None:
+        return {row.session_id}
+    message = email.message_from_bytes(row.message, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(preferencelist=("plain",))
+    text = str(body.get_content()) if body is not None else ""
+    return {s.id for s in config.sessions.values() if f"[{s.short_label}]" in text}
 
 
 class Boom(RuntimeError):
@@ -59,7 +77,11 @@ STAGES: dict[str, list[Callable[[pytest.MonkeyPatch], None]]] = {
     "plan": [_patch("syncsvc.core.planner.plan_session", plan_session, lambda s, *_, **__: s.id)],
     "render": [_patch("syncsvc.app.sync.entry_for", entry_for, lambda s, *_, **__: s.id)],
     "compose": [
-        _patch("syncsvc.app.notify.compose", compose, lambda n, *_, **__: n.session.id),
+        _patch(
+            "syncsvc.app.notify.compose",
+            compose,
+            lambda n, *_, **__: BAD if BAD in n.session_ids else "",
+        ),
         _patch(
             "syncsvc.app.notify.compose_invitation",
             compose_invitation,
@@ -103,7 +125,7 @@ def test_one_failing_session_never_stops_the_others(
     assert before <= memory.items.keys()  # the failing session's items are kept as they were
 
     mailed = notify(settings, config, store, later)
-    sent = {r.session_id for r in store.messages() if r.status == "sent"}
+    sent = {sid for r in store.messages() if r.status == "sent" for sid in spoken_of(r, config)}
     assert sent >= OTHERS, (stage, sent, mailed.failed)
     if stage == "render":  # calendars only: its mails are not concerned
         assert BAD in sent
@@ -114,4 +136,35 @@ def test_one_failing_session_never_stops_the_others(
     if stage == "send":
         dead = {r.session_id for r in store.messages() if r.status == "dead"}
         assert dead == {BAD}
+    store.close()
+
+
+def test_a_session_failing_in_a_shared_mail_of_the_day_takes_only_its_own_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One mail of the day lists several sessions: the one that cannot be worded is left out
+    (and named), the mail goes with the others."""
+    config = load_config(ROOT / "config")
+    settings = Settings(mail=MailSettings(transport="maildir", maildir=tmp_path / "mail"))
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    shared = "ccp-ac-2027-05-st-andre"  # with sa-2027-03-st-andre: same coordinator
+    original = mail_views.session_text
+
+    def session_text(session: Session, centre: Centre) -> str:
+        if session.id == shared:
+            raise Boom("injected")
+        return original(session, centre)
+
+    monkeypatch.setattr("syncsvc.formats.mail_views.session_text", session_text)
+    tuesday = datetime(2027, 2, 2, 5, 0, tzinfo=UTC)  # 09:00 in La Réunion
+    report = notify(settings, config, store, tuesday)
+    assert shared in report.failed
+    [row] = [
+        r
+        for r in store.messages()
+        if r.kind == "reminder" and "n.techer@afpar.example" in r.recipient
+    ]
+    assert row.status == "sent"
+    assert spoken_of(row, config) == {"sa-2027-03-st-andre"}
     store.close()

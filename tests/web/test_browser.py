@@ -104,17 +104,14 @@ def page(chromium: Path) -> Iterator[Page]:
 
 
 def _about_milestone(served: Served) -> list[Notification]:
-    """The mailer's due notifications (reminders, alerts, digest lines) about MILESTONE."""
+    """The mailer's due notifications (mails of the day, weekly points) about MILESTONE."""
     config = load_config(served.config, load_ruleset(served.settings.ruleset))
     planned = plan_all(config, served.store.done_marks(), NOW)
     found = []
     for n in due_notifications(planned, policy_of(served.settings), NOW):
-        entries = [*n.overdue, *n.upcoming]
-        about = (n.session is not None and n.session.id == SESSION_ID) and (
-            n.milestone is not None and n.milestone.id == MILESTONE
-        )
-        listed = any(e.session.id == SESSION_ID and e.milestone.id == MILESTONE for e in entries)
-        if about or listed:
+        about = [(i.session.id, i.milestone.id) for i in n.items]
+        about += [(e.session.id, e.milestone.id) for e in (*n.overdue, *n.upcoming)]
+        if (SESSION_ID, MILESTONE) in about:
             found.append(n)
     return found
 

@@ -1,0 +1,181 @@
+"""The French words of the reminder mails: subjects, headings, one line per milestone (pure).
+
+:mod:`syncsvc.formats.mail` puts them into the templates; everything a person reads in a mail
+of the day or a weekly point is worded here or in ``mail_templates/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from syncsvc.core.labels import KIND_LABELS, french_date
+from syncsvc.core.model import Centre, Session
+from syncsvc.core.reminder_model import DigestEntry, Item, Notification, Policy
+
+DoneLink = Callable[[str, str], str | None]
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 échéance``, ``3 échéances``."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def enumeration(values: Sequence[object]) -> str:
+    """``1, 2, 4, 8 et 16``."""
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} et {words[-1]}"
+
+
+def session_text(session: Session, centre: Centre) -> str:
+    """``[SA 15/03] TP-00374 Secrétaire assistant (TITRE), du … au …, AFPAR Saint-André``."""
+    return (
+        f"[{session.short_label}] {session.title.code} {session.title.label} "
+        f"({session.nature.upper()}), du {french_date(session.start)} "
+        f"au {french_date(session.end)}, {centre.name}"
+    )
+
+
+def headline(item: Item) -> str:
+    """Where a milestone stands on the day of the mail."""
+    if item.state == "overdue":
+        return f"EN RETARD de {plural(item.days, 'jour')}"
+    if item.state == "today":
+        return "Aujourd'hui"
+    return "Demain" if item.days == 1 else f"Dans {item.days} jours"
+
+
+def daily_subject(items: Sequence[Item]) -> str:
+    """One milestone: its name; several: how many, and how many are late or due today."""
+    if len(items) == 1:
+        item = items[0]
+        label, m = f"[{item.session.short_label}]", item.milestone
+        if item.state == "overdue":
+            return f"{label} EN RETARD : {m.title} (échéance du {m.due:%d/%m})"
+        when = "aujourd'hui" if item.state == "today" else f"J-{item.days}, le {m.due:%d/%m}"
+        return f"{label} Rappel : {m.title} ({when})"
+    sessions = {i.session.id for i in items}
+    prefix = f"[{items[0].session.short_label}]" if len(sessions) == 1 else "Examens TP :"
+    return f"{prefix} {_counts(items)}"
+
+
+def _counts(items: Sequence[Item]) -> str:
+    """``3 échéances à traiter (dont 1 en retard)``."""
+    total = len(items)
+    late = sum(i.state == "overdue" for i in items)
+    today = sum(i.state == "today" for i in items)
+    if late == total:
+        return f"{plural(total, 'échéance')} en retard"
+    if today == total:
+        return f"{plural(total, 'échéance')} pour aujourd'hui"
+    parts = [f"{late} en retard"] if late else []
+    parts += [f"{today} pour aujourd'hui"] if today else []
+    among = f" (dont {' et '.join(parts)})" if parts else ""
+    return f"{plural(total, 'échéance')} à traiter{among}"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One milestone of a mail of the day, worded."""
+
+    item: Item
+    headline: str
+    session: str
+    kind: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One session of a mail of the day, with its milestones."""
+
+    heading: str
+    lines: tuple[Line, ...]
+
+
+def daily_groups(n: Notification, done_link: DoneLink | None) -> list[Group]:
+    """The items of a mail of the day, by session, in the order the core decided."""
+    groups: dict[str, list[Line]] = {}
+    headings: dict[str, str] = {}
+    for item in n.items:
+        text = session_text(item.session, item.centre)
+        headings.setdefault(item.session.id, text)
+        link = None
+        if done_link is not None and item.milestone.rule.tracked:
+            link = done_link(item.session.id, item.milestone.id)
+        groups.setdefault(item.session.id, []).append(
+            Line(item, headline(item), text, KIND_LABELS[item.milestone.kind], link)
+        )
+    return [Group(headings[sid], tuple(lines)) for sid, lines in groups.items()]
+
+
+def daily_intro(n: Notification) -> str:
+    """``3 échéances d'examen vous concernent ce mardi 15 décembre 2026, dont 1 en retard.``"""
+    assert n.centre is not None
+    day = french_date(n.send_at.astimezone(n.centre.tz).date())
+    total = len(n.items)
+    late = sum(i.state == "overdue" for i in n.items)
+    what = (
+        "Une échéance d'examen vous concerne"
+        if total == 1
+        else (f"{total} échéances d'examen vous concernent")
+    )
+    among = ""
+    if total > 1 and late:
+        among = ", toutes en retard" if late == total else f", dont {late} en retard"
+    return f"{what} ce {day}{among}."
+
+
+def schedule_note(policy: Policy) -> str:
+    """How often an overdue milestone comes back, in words."""
+    every = policy.overdue_every_days
+    then = {1: "chaque jour ouvré", 5: "une fois par semaine"}.get(
+        every, f"tous les {every} jours ouvrés"
+    )
+    steps = policy.overdue_days
+    after = f"{enumeration(steps)} {'jour ouvré' if steps == (1,) else 'jours ouvrés'}"
+    return (
+        f"Une échéance en retard revient dans ce message après {after} de retard, puis "
+        f"{then} (dans le point de la semaine si vous le recevez)."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DigestGroup:
+    """One session of a weekly point, one line per milestone."""
+
+    heading: str
+    lines: tuple[str, ...]
+
+
+def digest_groups(entries: Sequence[DigestEntry], day: date, late: bool) -> list[DigestGroup]:
+    """Entries by session (first seen first), each line ``date : title``, and for overdue ones
+    how late they are on the day of the point."""
+    groups: dict[str, list[str]] = {}
+    headings: dict[str, str] = {}
+    for e in entries:
+        s, m = e.session, e.milestone
+        headings.setdefault(s.id, f"[{s.short_label}] {s.title.label}")
+        line = f"{french_date(m.due)} : {m.title}"
+        if late:
+            line += f" ({plural((day - m.due).days, 'jour')} de retard)"
+        groups.setdefault(s.id, []).append(line)
+    return [DigestGroup(headings[sid], tuple(lines)) for sid, lines in groups.items()]
+
+
+MANAGED = {
+    "session_manager": "ces échéances des sessions dont vous êtes responsable",
+    "deputy_manager": "ces échéances des sessions dont vous êtes responsable suppléant(e)",
+    "centre_management": "ces échéances réglementaires des sessions de votre centre",
+}
+
+
+def digest_intro(n: Notification, day: date, policy: Policy) -> str:
+    """Why this point, to this person."""
+    when = f"Voici le point de la semaine du {french_date(day)}"
+    if n.upcoming or not all(e.escalated for e in n.overdue):
+        return f"{when} sur vos sessions d'examen."
+    which = MANAGED.get(n.recipient.role, "ces échéances de vos sessions")
+    days = plural(policy.escalate_after_days, "jour")
+    return f"{when} : {which} sont en retard depuis {days} ou plus."
