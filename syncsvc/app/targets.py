@@ -81,11 +81,15 @@ def _graph_secret(settings: TargetSettings, base: Path) -> str | None:
     if settings.client_secret_file:
         path = _resolve(settings.client_secret_file, base)
         try:
-            return path.read_text(encoding="utf-8").strip()
+            value = path.read_text(encoding="utf-8").strip()
         except OSError:
+            value = ""
+        if not value:
             raise ConfigError(
-                f"cible « {settings.name} » : fichier de secret {path} illisible"
-            ) from None
+                f"cible « {settings.name} » : fichier de secret {path} illisible ou vide "
+                "(attendu : le secret client de l'application Microsoft Entra)"
+            )
+        return value
     return None
 
 

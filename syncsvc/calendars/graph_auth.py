@@ -106,6 +106,8 @@ class MsalHttp:
     def post(
         self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any
     ) -> Any:
+        if isinstance(data, dict):  # MSAL may pass the client assertion as bytes
+            data = {k: v.decode() if isinstance(v, bytes) else v for k, v in data.items()}
         return self.client.post(
             url, params=params, data=data, headers=headers, timeout=kwargs.get("timeout")
         )
