@@ -161,7 +161,6 @@ def test_extended_properties_filter_and_expand(emulator: GraphEmulator, http: ht
         "u0@syncsvc", "u1@syncsvc", "u2@syncsvc"
     ]  # fmt: skip
     one = {**query, "$filter": anyp + "ep/value eq 'U1@SYNCSVC')"}
-    }
     assert len(http.get(path, params=one).json()["value"]) == 1  # values compare case-insensitively
 
 
