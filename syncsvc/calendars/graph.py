@@ -72,6 +72,8 @@ class GraphTarget:
         self.clock = clock
         self.reader = CalendarReader(client, mailbox, f"Graph {mailbox} « {calendar} »")
         self._by_uid: dict[str, Owned] | None = None  # the full listing of this pass, if any
+        self._wrote: dict[str, str | None] = {}  # event id -> ETag, written by this target
+        self._created = False  # this target made the calendar: nothing of ours is in it yet
 
     @property
     def what(self) -> str:
@@ -101,6 +103,7 @@ class GraphTarget:
                 "(attendu : l'adresse d'une boîte aux lettres Microsoft 365 existante)"
             ) from None
         self.reader.calendar_id = str(made["id"])
+        self._created = True
         return self.reader.calendar_id
 
     def href_for(self, uid: str) -> str:
@@ -119,9 +122,15 @@ class GraphTarget:
         return self._full()
 
     def _incremental(self, state: DeltaState) -> Changes:
+        """The changes since the delta link. ``@removed`` ids are checked one by one, except
+        the events this target wrote itself moments ago (outside the window, Graph reports our
+        own create or update that way): they are taken as written, and a deletion in those
+        seconds is caught by the next full listing."""
         link, present, removed = self.reader.delta(state.link)
-        still, gone = self.reader.check_removed(sorted(removed))
+        ours = {i: self._wrote[i] for i in removed if self._wrote.get(i) is not None}
+        still, gone = self.reader.check_removed(sorted(removed - ours.keys()))
         present.update(still)
+        present.update(ours)
         token = DeltaState(link, state.full_at, state.calendar).dump()
         return Changes(token, present, frozenset(gone))
 
@@ -131,7 +140,7 @@ class GraphTarget:
             link = self.reader.delta_start(datetime.fromtimestamp(now, UTC))
         except DeltaExpired:
             raise TemporaryError(f"{self.what} : HTTP 410 sur une nouvelle requête delta") from None
-        owned = {o.uid: o for o in self.reader.owned()}
+        owned = {} if self._created else {o.uid: o for o in self.reader.owned()}
         self._by_uid = owned
         present = {o.id: o.etag for o in owned.values()}
         token = DeltaState(link, now, self.reader.calendar_id).dump()
@@ -211,6 +220,8 @@ class GraphTarget:
                 failure = None
             for n, (index, _) in enumerate(chunk):
                 result = failure or self._answer(writes[index], answers.get(str(n)))
+                if isinstance(result, Written):
+                    self._wrote[result.href] = result.etag
                 yield index, result
                 if isinstance(result, Unreachable):
                     return
