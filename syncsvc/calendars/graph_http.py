@@ -22,6 +22,7 @@ import httpx
 
 from syncsvc.calendars.graph_auth import TokenSource
 from syncsvc.calendars.graph_errors import response_error, transport_error
+from syncsvc.errors import PermanentError
 
 MAX_BATCH = 20
 MAILBOX_CONCURRENCY = 4
@@ -85,7 +86,14 @@ class GraphClient:
         self.requests = 0
 
     def url(self, path: str) -> str:
-        return path if path.startswith("https://") else self.base + path.lstrip("/")
+        """``path`` under the Graph root; a link Graph gave (``@odata.nextLink``…) as it is, if
+        it points at the same Graph root (the bearer token never goes elsewhere)."""
+        if not path.startswith("https://"):
+            return self.base + path.lstrip("/")
+        origin = "/".join(self.base.split("/")[:3]) + "/"
+        if not path.startswith(origin):
+            raise PermanentError(f"lien Graph inattendu hors de {origin} : refusé")
+        return path
 
     def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
         headers = {
