@@ -66,7 +66,7 @@ class TargetSettings(Strict):
     """One place the milestones are published to, for one audience."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-    kind: Literal["caldav", "google", "feed"]
+    kind: Literal["caldav", "google", "graph", "feed"]
     audience: Audience
     items: Literal["events", "tasks"] = "events"
     # caldav
@@ -91,6 +91,18 @@ class TargetSettings(Strict):
     """Calls per minute to this Google calendar (Google allows ~600/min/user)."""
     attendees: bool = False
     """Google only: add the jury as attendees (Workspace-internal juries; iMIP mail otherwise)."""
+    # graph (Microsoft 365 through Microsoft Graph; calendar: its name, created when missing)
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    client_secret_file: Path | None = None
+    client_certificate_file: Path | None = None
+    """PEM file holding the application's private key and its certificate."""
+    mailbox: str | None = None
+    authority: Annotated[str, Field(pattern=r"^https://")] = "https://login.microsoftonline.com/"
+    graph_url: Annotated[str, Field(pattern=r"^https://")] = "https://graph.microsoft.com/v1.0/"
+    ca_bundle: Path | None = None
+    """Certificates to trust (private clouds, tests); default: the system's."""
     # guards (default: the service-wide values)
     max_delete_share: float | None = Field(default=None, ge=0, le=1)
     max_delete_items: int | None = Field(default=None, ge=1)
@@ -124,7 +136,32 @@ class TargetSettings(Strict):
                     f"cible google « {self.name} » : subject ne s'utilise qu'avec "
                     "service_account_file (délégation de domaine)"
                 )
+        if self.kind == "graph":
+            self._graph_needs()
         return self
+
+    def _graph_needs(self) -> None:
+        missing = [
+            k for k in ("tenant_id", "client_id", "mailbox", "calendar") if not getattr(self, k)
+        ]
+        if missing:
+            raise ValueError(
+                f"cible graph « {self.name} » : {', '.join(missing)} manquant(s) (attendu : "
+                'tenant_id = "…", client_id = "…", mailbox = "examens@centre.example", '
+                'calendar = "Échéances examens")'
+            )
+        proofs = [self.client_secret_env, self.client_secret_file, self.client_certificate_file]
+        if sum(p is not None for p in proofs) != 1:
+            raise ValueError(
+                f"cible graph « {self.name} » : attendu exactement un de client_secret_env, "
+                "client_secret_file ou client_certificate_file"
+            )
+        mailbox = self.mailbox or ""
+        if "@" not in mailbox or "/" in mailbox:
+            raise ValueError(
+                f"cible graph « {self.name} » : mailbox doit être l'adresse d'une boîte aux "
+                "lettres (attendu : examens@centre.example)"
+            )
 
 
 class MailSettings(Strict):

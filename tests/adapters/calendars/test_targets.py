@@ -24,7 +24,9 @@ from syncsvc.core.planner import plan_all
 from syncsvc.state.store import Store
 from tests.adapters.calendars import test_caldav_target as caldav
 from tests.adapters.calendars import test_google_target as google
+from tests.adapters.calendars import test_graph_target as graph
 from tests.harness.google_emulator import CalendarEmulator
+from tests.harness.graph_emulator import GraphEmulator
 from tests.harness.servers import CalDAVServer
 
 NOW = caldav.NOW
@@ -186,6 +188,52 @@ def _google_backend(world: google.World) -> Backend:
     )
 
 
+def _graph_backend(world: graph.World) -> Backend:
+    emulator = world.emulator
+
+    def remote() -> dict[str, dict[str, Any]]:
+        return {
+            uid: {
+                "start": date.fromisoformat(event["start"]["dateTime"][:10]),
+                "summary": event.get("subject", ""),
+                "sequence": event["_revisions"],  # Graph has no SEQUENCE: writes since creation
+            }
+            for uid, event in world.remote_by_uid().items()
+        }
+
+    def event_id(uid: str) -> str:
+        return str(world.remote_by_uid()[uid]["id"])
+
+    def add_foreign() -> str:
+        made = emulator.user_create(
+            graph.MAILBOX,
+            graph.CALENDAR,
+            {
+                "subject": "Dentiste",
+                "start": {"dateTime": "2026-12-01T09:00:00", "timeZone": "Europe/Paris"},
+                "end": {"dateTime": "2026-12-01T10:00:00", "timeZone": "Europe/Paris"},
+            },
+        )
+        return str(made["iCalUId"])
+
+    return Backend(
+        "graph",
+        world,
+        world.sync,
+        remote,
+        lambda uid: emulator.user_delete(graph.MAILBOX, event_id(uid)),
+        lambda uid, summary: emulator.user_patch(
+            graph.MAILBOX, event_id(uid), {"subject": summary}
+        ),
+        add_foreign,
+        lambda: emulator.writes,
+        lambda: emulator.requests,
+        emulator.reset_counts,
+        emulator.stopped,
+        lambda n, status, retry: emulator.fail_next(n, status, retry_after=retry, scope="http"),
+    )
+
+
 class _stopped(AbstractContextManager[None]):  # used like a function
     def __init__(self, down: Callable[[], None], up: Callable[[], None]) -> None:
         self._down, self._up = down, up
@@ -197,7 +245,7 @@ class _stopped(AbstractContextManager[None]):  # used like a function
         self._up()
 
 
-@pytest.fixture(params=["radicale", "xandikos", "cyrus", "google"])
+@pytest.fixture(params=["radicale", "xandikos", "cyrus", "google", "graph"])
 def backend(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -211,6 +259,10 @@ def backend(
             with CalendarEmulator(token=google.TOKEN) as emulator:
                 emulator.add_calendar(google.CALENDAR)
                 yield _google_backend(google.World(emulator, tmp_path, store))
+        elif request.param == "graph":
+            with GraphEmulator(folder=tmp_path / "graph") as graph_emulator:
+                graph_emulator.mailbox(graph.MAILBOX)
+                yield _graph_backend(graph.World(graph_emulator, tmp_path, store))
         else:
             server = fresh_caldav(request.param)
             yield _caldav_backend(request.param, caldav.World(server, tmp_path, store))
