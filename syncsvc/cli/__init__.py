@@ -15,8 +15,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from syncsvc import __version__
 from syncsvc.core.clock import Now
 from syncsvc.errors import ConfigError, UsageError
@@ -306,7 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
-    except (OSError, SQLAlchemyError) as exc:  # the state store or a file out of reach
+    except Exception as exc:  # the state store or a file out of reach: one French line
+        from sqlalchemy.exc import SQLAlchemyError  # imported here: --help stays light
+
+        if not isinstance(exc, OSError | SQLAlchemyError):
+            raise
         from syncsvc.app.passes import reason_of
 
         print(f"syncsvc : {reason_of(exc)}", file=sys.stderr)

@@ -12,7 +12,6 @@ from datetime import tzinfo
 
 from syncsvc.app.fence import Fence, Keeper
 from syncsvc.app.marks import milestone_of, targets_showing
-from syncsvc.app.notify import notify
 from syncsvc.app.sync import Syncer, TargetReport
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
@@ -119,6 +118,8 @@ def print_reports(reports: list[TargetReport], *, dry_run: bool) -> int:
 
 
 def send(settings: Settings, config: Config, store: Store, now: Now, *, dry_run: bool) -> int:
+    from syncsvc.app.notify import notify  # mail composition: only for this command
+
     with active(settings, store, dry_run=dry_run) as fence:
         report = notify(settings, config, store, now, dry_run=dry_run, fence=fence)
     for item in report.queued:
