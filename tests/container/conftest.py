@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.container.engine import Docker, Engine, EngineUnavailable, Images
+from tests.container.stack import FAILED
 
 _NOT_RUN: list[str] = []
 _LOGS: list[Path] = []
@@ -58,12 +59,18 @@ def images(docker: Docker) -> Iterator[Images]:
         built.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep the test's report on it, for fixtures that print logs when the test failed."""
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for logs in _LOGS:
         terminalreporter.write_line(f"container tests: logs in {logs}")
     if _NOT_RUN:
         terminalreporter.write_sep("!", "CONTAINER TESTS SKIPPED: NO DOCKER ENGINE", red=True)
         terminalreporter.write_line(_NOT_RUN[0])
-        terminalreporter.write_line(
-            "Install docker.io and debootstrap, or run as root with SYNCSVC_INSTALL_SYSTEM_DEPS=1."
-        )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 from icalendar import Calendar
 
 from tests.container.engine import ROOT, Docker
@@ -27,6 +28,8 @@ NOW = "2026-12-01T09:00+04:00"
 #: The Maildir the catcher image (``images/catcher.Dockerfile``) writes to.
 CAUGHT = "/var/mail/caught"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+#: Whether a test's call failed (set by ``conftest.py``), for fixtures that print logs then.
+FAILED = pytest.StashKey[bool]()
 
 
 def messages(log: str) -> list[str]:

@@ -11,18 +11,21 @@ import httpx
 import pytest
 
 from tests.container.engine import Docker, Images, wait_for
-from tests.container.stack import NOW, messages
+from tests.container.stack import FAILED, NOW, messages
 
 
 @pytest.fixture
-def name(docker: Docker) -> Iterator[str]:
-    """A container name and its state volume (``NAME-state``), removed after the test."""
+def name(docker: Docker, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A container name and its state volume (``NAME-state``), removed after the test; its log
+    is kept in the session's log folder, and printed when the test failed."""
     container = f"syncsvc-ci-{uuid.uuid4().hex[:8]}"
     try:
         yield container
     finally:
         log = docker.run("logs", container, check=False)
         (docker.logs / f"{container}.log").write_text(log.stdout + log.stderr, encoding="utf-8")
+        if request.node.stash.get(FAILED, True):
+            print(f"--- docker logs {container} ---", log.stdout, log.stderr, sep="\n")
         docker.run("rm", "-f", container, check=False)
         docker.run("volume", "rm", f"{container}-state", check=False)
 
