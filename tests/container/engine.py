@@ -450,7 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(images.get(*TEST_IMAGES)))
     finally:
         images.close()
-    print(f"dockerd {'started' if engine.dockerd else 'already running'}; logs in {logs}")
+    state = f"started (pid {engine.dockerd.pid})" if engine.dockerd else "already running"
+    print(f"dockerd {state}; logs in {logs}")
     return 0
 
 
