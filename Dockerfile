@@ -11,20 +11,17 @@ ENV LANG=C.UTF-8 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/syncsvc/bin:$PATH
 
-# The dependencies first, in their own layer (rebuilt only when pyproject.toml changes): an
-# empty package and README stand in for the real ones while they install.
+# The dependencies first, in their own layer (rebuilt only when the lock changes): the exact
+# versions of requirements.lock, hashes checked.
 WORKDIR /src
-COPY pyproject.toml ./
+COPY requirements.lock ./
 RUN python3 -m venv /opt/syncsvc \
-    && mkdir syncsvc \
-    && touch README.md syncsvc/__init__.py \
-    && pip install . \
-    && rm -rf README.md syncsvc build ./*.egg-info
+    && pip install --require-hashes -r requirements.lock
 
 # Then the code. The root filesystem can be read-only: the state is in /app/var (a volume).
-COPY README.md ./
+COPY pyproject.toml README.md ./
 COPY syncsvc ./syncsvc
-RUN pip install --no-deps --force-reinstall . \
+RUN pip install --no-deps . \
     && rm -rf /src \
     && groupadd --system --gid 10001 syncsvc \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
