@@ -132,7 +132,9 @@ def test_dockerfile_runs_the_documented_command_as_non_root() -> None:
     # The build context: everything out (.venv, var/, tests), then only what the image needs.
     lines = [x for x in (ROOT / ".dockerignore").read_text().splitlines() if x and x[0] != "#"]
     assert lines[0] == "*"
-    assert {"!pyproject.toml", "!requirements.lock", "!README.md", "!syncsvc", "!config"} <= set(lines)
+    assert {"!pyproject.toml", "!requirements.lock", "!README.md", "!syncsvc", "!config"} <= set(
+        lines
+    )
     readme = (ROOT / "README.md").read_text()
     assert "docker compose up -d --build --wait" in readme
     assert "docker-compose.postgres.yml" in readme
