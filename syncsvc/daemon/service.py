@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from syncsvc.app.feeds import FeedPublisher
@@ -160,8 +161,7 @@ class Daemon:
             self._dirty = True
             if self._running:
                 return  # the running pass will go round again
-        if self.scheduler is not None:
-            self.scheduler.modify_job("reconcile", next_run_time=datetime.now(UTC))
+        self._reschedule_reconcile(datetime.now(UTC))
 
     def _reconcile_once(self) -> None:
         started = time.monotonic()
@@ -192,9 +192,14 @@ class Daemon:
             self.target_backoff.succeeded()
 
     def _retry_reconcile_in(self, seconds: float) -> None:
-        if self.scheduler is not None:
-            when = datetime.now(UTC) + timedelta(seconds=seconds)
-            self.scheduler.modify_job("reconcile", next_run_time=when)
+        self._reschedule_reconcile(datetime.now(UTC) + timedelta(seconds=seconds))
+
+    def _reschedule_reconcile(self, when: datetime) -> None:
+        scheduler = self.scheduler
+        if scheduler is None:
+            return  # stopping, or standby: the next active period starts with a pass anyway
+        with contextlib.suppress(JobLookupError):  # shut down meanwhile
+            scheduler.modify_job("reconcile", next_run_time=when)
 
     def notify(self) -> None:
         if self._guarded("passage des envois", self._notify_once, self.notify_backoff):
@@ -317,12 +322,15 @@ class Daemon:
             web.start()
         await self._until_stop_or_lost()
         log.info("arrêt demandé : fin des tâches en cours")
+        # No new run starts; the running jobs finish (bounded) before the scheduler shuts down:
+        # shutting it down first would cancel their futures (a CancelledError traceback while
+        # the thread goes on) and remove the jobs they reschedule.
         scheduler.pause()
-        await asyncio.to_thread(scheduler.shutdown, True)
+        await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
+        scheduler.shutdown(wait=False)
+        self.scheduler = None
         if web is not None:
             await web.stop()
-        # let the running jobs finish (bounded)
-        await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
 
     def _scheduler(self) -> AsyncIOScheduler:
         d = self.settings.daemon

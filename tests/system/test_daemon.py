@@ -215,3 +215,27 @@ def test_a_read_only_state_store_is_one_french_line_and_the_service_waits(
     finally:
         if service.process and service.process.poll() is None:
             service.process.kill()
+
+
+def test_sigterm_as_soon_as_active_ends_cleanly(
+    tmp_path: Path, radicale: CalDAVServer, inbox: tuple[Inbox, int]
+) -> None:
+    """Seen in the container tests: a stop right after the lease is taken (first pass still
+    running) logged a CancelledError traceback and « No job by the id of reconcile »."""
+    _, smtp_port = inbox
+    config = write_config(
+        tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}", free_port()
+    )
+    service = Service(config, tmp_path / "run.log").start()
+    try:
+        wait_for("the lease", lambda: "instance active" in service.text())
+        assert service.stop() == 0
+        log = service.text()
+        assert "arrêt terminé" in log
+        assert "Traceback" not in log
+        assert "JobLookupError" not in log
+        assert "No job by the id" not in log
+        assert "CancelledError" not in log
+    finally:
+        if service.process and service.process.poll() is None:
+            service.process.kill()
