@@ -102,7 +102,9 @@ def test_overdue_alerts_every_two_working_days_then_escalated() -> None:
 
 
 def test_advice_rules_escalate_without_management() -> None:
-    notes = due(at(date(2027, 2, 24)))  # dte_reception_check (advice) due 15 Feb
+    # dte_reception_check (advice) is due Tuesday 23 Feb, after the expected reception (issue
+    # 11; was 15 Feb): alerts on 24 and 26 Feb, then on 2 March, 7 days late: escalated
+    notes = due(at(date(2027, 3, 2)))
     recipients = {
         n.recipient.email
         for n in notes
