@@ -426,3 +426,29 @@ def test_validators_catch_known_faults(
     assert "both DURATION and DTEND" in errors
     path.write_bytes(BROKEN.replace(b"THIS LINE IS NOT A PROPERTY\r\n", b""))
     assert "PRODID" in " | ".join(libical_faults(libical.run([path])[path]))
+
+
+TASK = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\nUID:t@syncsvc\r\n"
+    b"DTSTAMP:20270101T100000Z\r\nDTSTART;VALUE=DATE:20270226\r\nDUE;VALUE=DATE:20270226\r\n"
+    b"BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER;RELATED=END:-P1D\r\n"
+    b"END:VALARM\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_icaljs_check_catches_task_date_faults(tmp_path: Path, icaljs: Validator) -> None:
+    """DUE must be later than DTSTART (RFC 5545): a one-day task cannot carry both on its
+    deadline; an alarm needs the date it is related to."""
+    path = tmp_path / "task.ics"
+    path.write_bytes(TASK)
+    assert icaljs_faults(icaljs.run([path])[path]) == [
+        "VTODO #1 (t@syncsvc): DUE 2027-02-26 is not later than DTSTART 2027-02-26"
+    ]
+    path.write_bytes(TASK.replace(b"DTSTART;VALUE=DATE:20270226\r\n", b""))
+    assert icaljs_faults(icaljs.run([path])[path]) == []
+    path.write_bytes(
+        TASK.replace(b"DTSTART;VALUE=DATE:20270226\r\n", b"").replace(b";RELATED=END", b"")
+    )
+    assert icaljs_faults(icaljs.run([path])[path]) == [
+        "VALARM #1: TRIGGER related to START without the date it needs"
+    ]

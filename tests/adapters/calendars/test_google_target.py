@@ -437,7 +437,7 @@ def test_tasks_target(world: World) -> None:
     report = world.sync()
     assert report.ok, report.errors
     remote = world.remote_by_uid()
-    todo = remote[DTE]  # VTODO DTSTART 2026-12-11, DUE 2026-12-12: the day before DUE
+    todo = remote[DTE]  # Google has no tasks: an all-day event on the deadline, 2026-12-11
     assert todo["start"] == {"date": "2026-12-11"}
     assert todo["end"] == {"date": "2026-12-12"}
     assert todo["transparency"] == "transparent"
