@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.policy import SMTP
@@ -17,7 +17,7 @@ from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
-from syncsvc.core.planner import Planned, plan_sessions
+from syncsvc.core.planner import CentreMilestone, Planned, plan_sessions
 from syncsvc.core.reminders import Policy, due_notifications
 from syncsvc.formats.mail import (
     DoneLink,
@@ -113,7 +113,9 @@ def notify(
     planning = plan_sessions(config, store.done_marks(), now)
     failed = planning.failed
     planned = planning.planned
-    report.queued += _queue_notifications(settings, store, planned, now, dry_run, failed)
+    report.queued += _queue_notifications(
+        settings, store, planned, now, dry_run, failed, planning.centre_milestones
+    )
     report.queued += _queue_invitations(settings, config, store, planned, now, dry_run, failed)
     for session_id, reason in failed.items():
         log.error("session %s : %s ; aucun message pour elle à ce passage", session_id, reason)
@@ -132,15 +134,17 @@ def _queue_notifications(
     now: Now,
     dry_run: bool,
     failed: dict[str, str],
+    centre_milestones: Sequence[CentreMilestone] = (),
 ) -> list[Queued]:
-    """Reminders, overdue alerts, digests and candidate notices due at ``now``; one that
-    cannot be composed is named in ``failed`` (by its session) and the others go on."""
+    """Reminders, overdue alerts, digests and candidate notices due at ``now`` (and those of
+    the centres' yearly milestones); one that cannot be composed is named in ``failed`` (by its
+    session) and the others go on."""
     queued = []
     moment = instant(now)
     link = done_link_of(settings, moment)
     r = settings.reminders
     active = [p for p in planned if not p.session.cancelled]
-    for n in due_notifications(active, policy_of(settings), now, failed):
+    for n in due_notifications(active, policy_of(settings), now, failed, centre_milestones):
         if store.has_key(n.key):
             continue
         subject = subject_for(n, now)

@@ -200,6 +200,11 @@ def centre_owner(centre_id: str, year: int) -> str:
     return f"centre:{centre_id}:{year}"
 
 
+def is_centre_owner(owner: str) -> bool:
+    """Whether an item's owner (a session id, or :func:`centre_owner`) is a centre year."""
+    return owner.startswith("centre:")
+
+
 @dataclass(frozen=True, slots=True)
 class CentreMilestone:
     """A yearly milestone of a centre (one per centre and year), tied to no session."""

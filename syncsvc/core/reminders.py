@@ -21,6 +21,7 @@ from typing import Literal
 from syncsvc.core.clock import Now, local_moment
 from syncsvc.core.dates import WorkingDays, working_days
 from syncsvc.core.model import Centre, Milestone, Person, Session
+from syncsvc.core.planner import CentreMilestone
 
 Kind = Literal["reminder", "overdue", "digest", "candidate_info"]
 
@@ -258,8 +259,10 @@ def due_notifications(
     policy: Policy,
     now: Now,
     failed: dict[str, str] | None = None,
+    centre_milestones: Iterable[CentreMilestone] = (),
 ) -> list[Notification]:
-    """Everything that should have been sent by ``now`` (the outbox drops what already was).
+    """Everything that should have been sent by ``now`` (the outbox drops what already was),
+    the centres' yearly milestones included (:func:`centre_notifications`).
 
     A session whose notifications cannot be worked out is named in ``failed`` and left out;
     the others go on (and it stays out of the digests)."""
@@ -275,6 +278,7 @@ def due_notifications(
             continue
         fine.append((session, centre, milestones))
     out += _digests(fine, policy, now)
+    out += centre_notifications(centre_milestones, policy, now, failed)
     return out
 
 
@@ -290,3 +294,96 @@ def _session_notifications(
         out += _overdue(session, centre, m, policy, at)
     out += _candidate_info(session, centre, policy, at)
     return out
+
+
+# --- a centre's yearly milestones (issue 11) ---------------------------------------------------
+# Kept apart from the sessions' notifications on purpose: one milestone per centre and year, no
+# session, so no session manager, coordinators or jury to ask — the people behind its roles are
+# the centre's (its management). Keys name the owner ``centre:<centre>:<year>`` where a session's
+# name the session. Same sending hours, same occurrences as a session's milestone.
+
+
+def centre_notifications(
+    centre_milestones: Iterable[CentreMilestone],
+    policy: Policy,
+    now: Now,
+    failed: dict[str, str] | None = None,
+) -> list[Notification]:
+    """The reminders and overdue alerts of the centres' yearly milestones due by ``now``; a
+    centre year whose notifications cannot be worked out is named in ``failed``."""
+    out: list[Notification] = []
+    for yearly in centre_milestones:
+        m, centre = yearly.milestone, yearly.centre
+        if m.status == "done" or (not m.rule.reminders and m.status != "overdue"):
+            continue
+        try:
+            at = local_moment(now, centre.tz)
+            people = [Recipient(p.name, p.email, "centre_management") for p in centre.management]
+            if "centre_management" not in m.audience:
+                people = []
+            out += _centre_reminders(yearly, people, policy, at)
+            out += _centre_overdue(yearly, people, policy, at)
+        except Exception as exc:  # the bulkhead: this centre year only
+            if failed is not None:
+                failed[yearly.owner] = f"calcul des rappels impossible ({type(exc).__name__})"
+    return out
+
+
+def _centre_reminders(
+    yearly: CentreMilestone, people: list[Recipient], policy: Policy, now: datetime
+) -> list[Notification]:
+    m, centre = yearly.milestone, yearly.centre
+    calendar = working_days(centre.holiday_zone)
+    if now >= _moment(m.due + timedelta(days=1), time(0), centre):
+        return []
+    latest = None
+    for days in m.rule.reminders:  # descending: J-30, J-14, J-7
+        send_day = _working_day_on_or_before(m.due - timedelta(days=days), calendar)
+        if (moment := _moment(send_day, policy.send_hour, centre)) <= now:
+            latest = (days, moment)
+    if latest is None:
+        return []
+    days, moment = latest
+    return [
+        Notification(
+            "reminder",
+            f"reminder:{yearly.owner}:{m.id}:{m.due}:J-{days}:{person.email}",
+            person,
+            moment,
+            centre=centre,
+            milestone=m,
+            days=days,
+        )
+        for person in people
+    ]
+
+
+def _centre_overdue(
+    yearly: CentreMilestone, people: list[Recipient], policy: Policy, now: datetime
+) -> list[Notification]:
+    m, centre = yearly.milestone, yearly.centre
+    if m.status != "overdue":
+        return []
+    calendar = working_days(centre.holiday_zone)
+    day, index, latest = add_working_days(m.due, 1, calendar), 0, None
+    while (moment := _moment(day, policy.send_hour, centre)) <= now:
+        latest = (index, day, moment)
+        index += 1
+        day = add_working_days(day, policy.overdue_every_days, calendar)
+    if latest is None:
+        return []
+    index, day, moment = latest
+    late = (day - m.due).days
+    return [
+        Notification(
+            "overdue",
+            f"overdue:{yearly.owner}:{m.id}:{m.due}:#{index + 1}:{person.email}",
+            person,
+            moment,
+            centre=centre,
+            milestone=m,
+            days=late,
+            escalated=late >= policy.escalate_after_days,
+        )
+        for person in people
+    ]

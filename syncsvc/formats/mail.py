@@ -84,11 +84,15 @@ def subject_for(n: Notification, now: Now) -> str:
         day = n.send_at.astimezone(n.centre.tz).date()
         late = f" — {len(n.overdue)} en retard" if n.overdue else ""
         return f"Examens TP : point de la semaine du {french_date(day)}{late}"
-    assert n.session is not None
+    if n.session is None:  # a centre's yearly milestone, tied to no session (issue 11)
+        assert n.centre is not None
+        label = f"[{n.centre.name}]"
+    else:
+        label = f"[{n.session.short_label}]"
     if n.kind == "candidate_info":
+        assert n.session is not None
         return f"Votre examen {n.session.title.label} du {french_date(n.session.start)}"
     assert n.milestone is not None
-    label = f"[{n.session.short_label}]"
     if n.kind == "overdue":
         return f"{label} EN RETARD : {n.milestone.title} (échéance du {n.milestone.due:%d/%m})"
     left = days_left(n, now)
