@@ -212,3 +212,29 @@ def test_every_constraint_holds_for_every_session(
         for leader in rule.after:
             if rule.id in days and leader in days:
                 assert days[leader] <= days[rule.id], (leader, rule.id)
+
+
+def test_a_centre_s_extra_rule_may_name_others_and_is_refused_when_it_breaks_the_order() -> None:
+    extra = {
+        "id": "reservation_salle",
+        "title": "Réserver la salle d'examen",
+        "kind": "advice",
+        "audience": ["coordinators"],
+        "anchor": "start",
+        "offset": "-90d",
+        "after": ["ceres_session_create"],
+        "condition": {"not_done": "dte_order"},
+    }
+    custom, problems = customise(RULESET, CentreRules.model_validate({"extra": [extra]}))
+    assert problems == []
+    assert custom.ids[-1] == "reservation_salle"
+    _, early = customise(
+        RULESET, CentreRules.model_validate({"extra": [{**extra, "offset": "-95d"}]})
+    )
+    assert [path for path, _ in early] == ["extra[1]"]
+    assert "tomberait avant « ceres_session_create »" in early[0][1]
+    _, unknown = customise(
+        RULESET, CentreRules.model_validate({"extra": [{**extra, "after": ["salle"]}]})
+    )
+    assert [path for path, _ in unknown] == ["extra[1]"]
+    assert "nomme la règle « salle », inconnue" in unknown[0][1]
