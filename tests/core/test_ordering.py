@@ -238,3 +238,28 @@ def test_a_centre_s_extra_rule_may_name_others_and_is_refused_when_it_breaks_the
     )
     assert [path for path, _ in unknown] == ["extra[1]"]
     assert "nomme la règle « salle », inconnue" in unknown[0][1]
+
+
+def test_an_override_is_refused_when_a_leader_further_up_cannot_move() -> None:
+    """candidate_convocation -> candidates_registration moves along -> but the creation in CERES
+    (here a minimum duration, shifted forward: it cannot move earlier) would come after it."""
+    data = RULESET.model_dump()
+    for rule in data["rules"]:
+        if rule["id"] == "ceres_session_create":
+            rule["shift"] = "next"
+        if rule["id"] == "dte_order":
+            rule["after"] = []
+        if rule["id"] == "candidates_registration":
+            rule["after"] = ["ceres_session_create"]
+    ruleset = Ruleset.model_validate(data)
+    custom, problems = customise(
+        ruleset,
+        CentreRules.model_validate({"overrides": {"candidate_convocation": {"offset": "-95d"}}}),
+    )
+    assert [path for path, _ in problems] == ["overrides.candidate_convocation.offset"]
+    assert problems[0][1].startswith(
+        "-95d avancerait d'autant « Inscrire les candidats sur la session dans CERES », qui doit "
+        "la précéder, mais « candidates_registration » doit venir après « ceres_session_create »"
+    )
+    assert str(custom.rule("candidate_convocation").offset) == "-31d"
+    assert str(custom.rule("candidates_registration").offset) == "-31d"

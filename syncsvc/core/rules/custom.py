@@ -232,9 +232,20 @@ def _refusal(
     if follower.id in custom.overrides and follower.id in draft.set_by_centre:
         culprit, other, verb = follower, leader, "avant"
         hint = f"pas avant {other.offset}, ou « {other.id} » avancée d'autant dans overrides"
-    else:
+    elif leader.id in custom.overrides and leader.id in draft.set_by_centre:
         culprit, other, verb = leader, follower, "après"
         hint = f"pas après {other.offset}"
+    else:  # the follower was moved along by another override, that cannot go on moving
+        origin = next(r for r in custom.overrides if r in draft.moved and r in draft.set_by_centre)
+        override = custom.overrides[origin]
+        name = "offset" if override.offset is not None else "transport_offset"
+        return f"override:{origin}", (
+            f"overrides.{origin}.{name}",
+            f"{getattr(override, name)} avancerait d'autant « {follower.title} », qui doit la "
+            f"précéder, mais « {follower.id} » doit venir après « {leader.id} » (after: "
+            f"{leader.id} dans le jeu de règles), qui ne peut pas avancer : {why} (attendu : un "
+            "décalage qui garde cet ordre)",
+        )
     override = custom.overrides[culprit.id]
     name = "offset" if override.offset is not None else "transport_offset"
     set_here = ", réglée par le centre" if other.id in draft.set_by_centre else ""

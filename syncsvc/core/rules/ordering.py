@@ -109,7 +109,10 @@ def reference_problems(rules: Iterable[Rule]) -> list[tuple[str, str]]:
         for other in named:
             if other is not None and other not in known:
                 problems.append(
-                    (rule.id, f"règle « {other} » inconnue (attendu : une de {', '.join(known)})")
+                    (
+                        rule.id,
+                        f"règle « {other} » inconnue (attendu : une de {', '.join(sorted(known))})",
+                    )
                 )
     return problems
 
