@@ -20,6 +20,7 @@ from typing import Literal
 from syncsvc.core.labels import KIND_LABELS, fr_date
 from syncsvc.core.model import Centre, Milestone, Person, Session, Status
 from syncsvc.core.rules import Kind
+from syncsvc.core.words import sources_text
 
 UID_DOMAIN = "syncsvc"
 UID_SUFFIX = f"@{UID_DOMAIN}"
@@ -101,10 +102,10 @@ def description_for(session: Session, milestone: Milestone, dashboard_url: str |
         lines.append(f"Échéance {direction} (date calculée : {fr_date(milestone.unshifted)})")
     if milestone.done_on is not None:
         lines.append(f"Fait le {fr_date(milestone.done_on)}")
-    for source in rule.sources:
-        lines.append(f"Source {source.ref} : « {source.quote} »")
     if rule.note:
         lines.append(f"Note : {rule.note}")
+    if rule.sources:
+        lines += ["", sources_text(rule)]
     if dashboard_url:
         lines += ["", f"Tableau de bord : {dashboard_url.rstrip('/')}/sessions/{session.id}"]
     return "\n".join(lines)
@@ -186,9 +187,10 @@ def centre_entry_for(
         lines.append(f"Échéance {direction} (date calculée : {fr_date(milestone.unshifted)})")
     if milestone.done_on is not None:
         lines.append(f"Fait le {fr_date(milestone.done_on)}")
-    lines += [f"Source {s.ref} : « {s.quote} »" for s in rule.sources]
     if rule.note:
         lines.append(f"Note : {rule.note}")
+    if rule.sources:
+        lines += ["", sources_text(rule)]
     if dashboard_url:
         lines += ["", f"Tableau de bord : {dashboard_url.rstrip('/')}/"]
     return Entry(

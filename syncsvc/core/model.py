@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+from syncsvc.core.administration import default_ud_name
 from syncsvc.core.fields import (
     ONE_LINE,
     Code,
@@ -58,6 +59,22 @@ Sector = Literal["btp", "industrie", "tertiaire"]
 Nature = Literal["titre", "ccp", "ccs"]
 Status = Literal["pending", "due_soon", "overdue", "done"]
 Severity = Literal["error", "warning", "info"]
+
+
+_ARTICLE = re.compile(r"(?i)^(la|le|les|l['’])\s*(?=\S)")
+ShortName = Annotated[str, Field(min_length=1, max_length=30, pattern=ONE_LINE)]
+"""A short name for a month view's titles (« St-André »)."""
+
+
+def site_name(name: str, length: int = 30) -> str:
+    """A centre's name, short (see :attr:`Centre.short_name`)."""
+    site = name.rsplit(" — ", 1)[-1] if " — " in name else name
+    site = re.sub(r"(?i)^site\s+(de\s+|d['’]\s*|du\s+)?", "", site).strip() or site
+    words = site.split()
+    if site == name and len(words) > 1 and re.fullmatch(r"[A-Z0-9]{2,}", words[0]):
+        site = " ".join(words[1:])
+    site = re.sub(r"\bSainte-", "Ste-", re.sub(r"\bSaint-", "St-", site))
+    return site if len(site) <= length else site[: length - 1].rstrip() + "…"
 
 
 def _email(value: str) -> str:
@@ -287,6 +304,7 @@ class _ExtraRule(Rule):
 
     id: Annotated[str, Field(pattern=EXTRA_RULE_ID_PATTERN)]
     title: RuleTitle
+    short: Annotated[str, Field(min_length=2, max_length=40, pattern=ONE_LINE)] | None = None
     sources: tuple[_ExtraSource, ...] = Field(default=(), max_length=20)
     note: Paragraph | None = None
     description: Paragraph = ""
@@ -315,6 +333,8 @@ class Centre(Strict):
     ud_email: Email
     written_ud_name: Label | None = Field(default=None, alias="ud_name")
     """The UD as written (« DDETS du Rhône »); see :attr:`ud_name` for the default."""
+    written_short_name: ShortName | None = Field(default=None, alias="short_name")
+    """The site as a month view shows it (« St-André »); see :attr:`short_name`."""
     address: Place | None = None
     phone: Phone | None = None
     sector: Sector
@@ -326,13 +346,35 @@ class Centre(Strict):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @field_validator("written_ud_name")
+    @classmethod
+    def _without_article(cls, value: str | None) -> str | None:
+        if value is not None and _ARTICLE.match(value):
+            raise Refusal(
+                "nom du service de l'État",
+                value,
+                "écrit avec son article : les textes disent « la {ud_name} » (attendu : le nom "
+                "seul, ex. DDETS du Rhône)",
+            )
+        return value
+
     @property
     def ud_name(self) -> str:
-        """The unité départementale of the State that oversees the centre's sessions: as
-        written, else the DEETS overseas (971 to 976) and the DDETS elsewhere."""
+        """The State's service that oversees the centre's sessions, without article: as
+        written, else its name in force by holiday zone and département (see
+        :func:`syncsvc.core.administration.default_ud_name`)."""
         if self.written_ud_name:
             return self.written_ud_name
-        return "DEETS" if self.holiday_zone.isdigit() else "DDETS"
+        return default_ud_name(self.holiday_zone, self.address)
+
+    @property
+    def short_name(self) -> str:
+        """The site, short: as written, else from the name — the part after its last « — »
+        without « site de », else the name without a leading acronym (« AFPAR Saint-André »
+        → « St-André »), « Saint »/« Sainte » abbreviated."""
+        if self.written_short_name:
+            return self.written_short_name
+        return site_name(self.name)
 
     def agrement_for(self, title_code: str, version: str | None = None) -> Agrement | None:
         """The centre's agrément for a title (the one that lasts longest), preferring one for

@@ -15,6 +15,10 @@ dashboard): same sessions, same marks, same statuses everywhere. It holds three 
   owner key, :func:`centre_owner`);
 - the sessions whose planning failed.
 
+Words: every planned rule has its placeholders filled for its session and centre and its
+sources titled (:func:`syncsvc.core.words.filled`), so every face shows the centre's own service
+and addresses.
+
 Working days: the due day moves by the rule's ``shift``; an after-event rule (counted forward
 from the end, a PV validated…) is never due before its event — a ``previous`` shift that would
 cross it becomes the next working day.
@@ -33,6 +37,7 @@ from syncsvc.core.dates import add_offset, working_days
 from syncsvc.core.model import Centre, Milestone, Session, Status
 from syncsvc.core.rules import Rule, Ruleset
 from syncsvc.core.rules.applicability import why_not
+from syncsvc.core.words import filled, words_for
 
 DEFAULT_DUE_SOON_DAYS = 7
 """Window for a rule without reminder days: due soon a week before."""
@@ -138,12 +143,14 @@ def plan_session(
     today = local_today(now, centre.tz)
     marks = _marks(session, done)
     transport = session.title.transport
+    words = words_for(centre, session)
     milestones: list[Milestone] = []
     for rule in ruleset.rules:
         anchor = anchor_date(rule, session)
         if anchor is None or why_not(rule, session, centre, marks, ruleset) is not None:
             continue
         due, unshifted = due_day(rule, anchor, centre, transport=transport)
+        rule = filled(rule, words, ruleset.sources)
         is_session = rule.id == "exam_session"
         last_day = session.end if is_session else due
         starts_at = ends_at = None
@@ -177,6 +184,7 @@ def not_applicable(
     """The milestones of ``session`` whose condition does not hold, each with its reason and
     the day it would have been due."""
     marks = _marks(session, done)
+    words = words_for(centre, session)
     apart = []
     for rule in ruleset.rules:
         reason = None if rule.yearly else why_not(rule, session, centre, marks, ruleset)
@@ -185,7 +193,7 @@ def not_applicable(
         anchor = anchor_date(rule, session)
         transport = session.title.transport
         due = None if anchor is None else due_day(rule, anchor, centre, transport=transport)[0]
-        apart.append(NotApplicable(session.id, rule, reason, due))
+        apart.append(NotApplicable(session.id, filled(rule, words, ruleset.sources), reason, due))
     return apart
 
 
@@ -226,6 +234,7 @@ def plan_centre_year(
     year, moved by its offset and shift. ``done``: marks by milestone id."""
     today = local_today(now, centre.tz)
     owner = centre_owner(centre.id, year)
+    words = words_for(centre)
     milestones = []
     for rule in ruleset.rules:
         if not rule.yearly:
@@ -237,7 +246,7 @@ def plan_centre_year(
         milestones.append(
             Milestone(
                 session_id=owner,
-                rule=rule,
+                rule=filled(rule, words, ruleset.sources),
                 due=due,
                 unshifted=unshifted,
                 status=status_of(rule, due, due, today, done_on),

@@ -26,6 +26,7 @@ from syncsvc.core.invitations import Hold, InvitationChange
 from syncsvc.core.labels import french_date, french_time
 from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification, Policy
+from syncsvc.core.words import citations, sources_text
 from syncsvc.formats.ical import PRODID, vtimezone
 from syncsvc.formats.mail_views import (
     DoneLink as DoneLink,
@@ -50,6 +51,8 @@ def _templates() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["frdate"] = french_date
+    env.filters["sources_text"] = sources_text
+    env.filters["citations"] = citations
     return env
 
 

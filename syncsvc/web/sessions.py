@@ -14,6 +14,7 @@ from starlette.routing import Route
 from syncsvc.app.board import Mark, SessionView, Snapshot, checklist
 from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Milestone
+from syncsvc.core.words import Citation, citations
 from syncsvc.errors import ConfigError
 from syncsvc.formats.timeline import timeline_svg
 from syncsvc.web.common import Context, Form, Web, action, log, page
@@ -34,6 +35,8 @@ class ChecklistRow:
     """``store`` (marked here or by the CLI), ``file`` (``done:`` of the session file) or None."""
     intro: str
     todo: list[str]
+    sources: list[Citation]
+    """Where the milestone comes from: each source by its full title, with its quotes."""
 
 
 def _snapshot(web: Web, ctx: Context) -> Snapshot | Response:
@@ -74,7 +77,7 @@ def _rows(view: SessionView, snapshot: Snapshot) -> list[ChecklistRow]:
         mark = snapshot.marks.get((view.session.id, m.id))
         intro, items = checklist(m.rule.description)
         origin = "store" if mark else ("file" if m.done_on else None)
-        rows.append(ChecklistRow(m, mark, origin, intro, items))
+        rows.append(ChecklistRow(m, mark, origin, intro, items, citations(m.rule)))
     return rows
 
 

@@ -448,5 +448,5 @@ def test_an_overseas_centre_is_told_its_deets(tmp_path: Path) -> None:
     reunion = {**CENTRE, "holiday_zone": "974", "timezone": "Indian/Reunion"}
     found = findings_of(tmp_path, {**CLEAN, "declared_on": date(2027, 1, 10)}, reunion, NOW)
     (late,) = [f for f in found if f.code == "ceres_late"]
-    assert f"DEETS ({UD})" in late.message
+    assert f"DEETS de La Réunion ({UD})" in late.message
     assert "DDETS" not in late.message

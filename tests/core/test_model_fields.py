@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from syncsvc.core.model import Centre
 from syncsvc.inputs.loader import load_config
@@ -67,20 +68,49 @@ def test_every_new_key_is_read() -> None:
 
 
 @pytest.mark.parametrize(
-    ("zone", "expected"),
+    ("zone", "address", "expected"),
     [
-        ("metropole", "DDETS"),
-        ("alsace-moselle", "DDETS"),
-        ("971", "DEETS"),
-        ("972", "DEETS"),
-        ("973", "DEETS"),
-        ("974", "DEETS"),
-        ("976", "DEETS"),
+        ("metropole", None, "DDETS"),
+        ("alsace-moselle", "4 rue de l'Industrie, 67000 Strasbourg", "DDETS"),
+        ("metropole", "12 rue de la Gare, 69200 Vénissieux", "DDETS"),
+        (
+            "metropole",
+            "10 rue de la Roquette, 75011 Paris",
+            "DRIEETS Île-de-France, unité départementale de Paris",
+        ),
+        (
+            "metropole",
+            "1 avenue Jean Jaurès, 93200 Saint-Denis",
+            "DRIEETS Île-de-France, unité départementale de Seine-Saint-Denis",
+        ),
+        ("metropole", "2 rue de la Mare, 91000 Évry", "DDETS de l'Essonne"),
+        ("971", None, "DEETS de la Guadeloupe"),
+        ("972", None, "DEETS de la Martinique"),
+        ("973", None, "direction générale des populations de Guyane"),
+        ("974", "1 rue du Stade, 97440 Saint-André", "DEETS de La Réunion"),
+        ("976", None, "DEETS de Mayotte"),
     ],
 )
-def test_the_ud_is_named_by_zone_unless_written(zone: str, expected: str) -> None:
-    assert centre(holiday_zone=zone).ud_name == expected
-    assert centre(holiday_zone=zone, ud_name="DDETS du Rhône").ud_name == "DDETS du Rhône"
+def test_the_ud_is_named_by_zone_and_departement_unless_written(
+    zone: str, address: str | None, expected: str
+) -> None:
+    """The names in force since 1 April 2021: DDETS, DRIEETS in Paris and the petite
+    couronne, DEETS overseas — never the Direccte, and never « DEETS » for Paris."""
+    assert centre(holiday_zone=zone, address=address).ud_name == expected
+    written = centre(holiday_zone=zone, address=address, ud_name="DDETS du Rhône")
+    assert written.ud_name == "DDETS du Rhône"
+
+
+def test_the_ud_name_is_written_without_its_article() -> None:
+    with pytest.raises(ValidationError, match=r"avec son article"):
+        centre(ud_name="la DDETS du Rhône")
+
+
+def test_a_centre_has_a_short_site_name_unless_written() -> None:
+    assert centre(name="AFPAR Saint-André").short_name == "St-André"
+    assert centre(name="GRETA Lyon Métropole — site de Vénissieux").short_name == "Vénissieux"
+    assert centre(name="AFPA Strasbourg").short_name == "Strasbourg"
+    assert centre(name="AFPA Strasbourg", short_name="Stras.").short_name == "Stras."
 
 
 def test_a_version_written_as_a_number_or_a_date_is_text() -> None:

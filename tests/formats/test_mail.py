@@ -148,8 +148,10 @@ def test_a_mail_of_the_day_with_two_sessions_reads_line_by_line() -> None:
             "- une autre.",
             "",
             "Sources :",
-            "- S0 : « Délai de 92 jours. »",
-            "- S1 : « 3 mois avant. »",
+            "- S0 :",
+            "  « Délai de 92 jours. »",
+            "- S1 :",
+            "  « 3 mois avant. »",
             "",
             rule_line,
             "",
@@ -164,8 +166,10 @@ def test_a_mail_of_the_day_with_two_sessions_reads_line_by_line() -> None:
             "- une autre.",
             "",
             "Sources :",
-            "- S0 : « Délai de 92 jours. »",
-            "- S1 : « 3 mois avant. »",
+            "- S0 :",
+            "  « Délai de 92 jours. »",
+            "- S1 :",
+            "  « 3 mois avant. »",
             "",
             rule_line,
             "",
@@ -193,7 +197,7 @@ def test_a_mail_of_the_day_with_two_sessions_reads_line_by_line() -> None:
     )
     page = html(message)
     assert page.count(">Marquer comme fait</a>") == 3
-    assert "<li>S1 : « 3 mois avant. »</li>" in page
+    assert "<li>S1 :<br>« 3 mois avant. »</li>" in page
 
 
 def test_one_milestone_without_link_nor_sources_reads_line_by_line() -> None:
@@ -331,7 +335,10 @@ def test_every_rule_of_the_ruleset_renders_each_source_and_link_on_its_own_line(
     plain = text(compose(n, SENDER, MONDAY, link))
     for r in rules:
         for source in r.sources:
-            assert f"\n- {source.ref} : « {source.quote} »\n" in plain, (r.id, source.ref)
+            if source.quote is not None:
+                assert f"\n  « {source.quote} »\n" in plain, (r.id, source.ref)
+            else:
+                assert f", {source.article}\n" in plain, (r.id, source.ref)
         if r.tracked:
             assert f"\nMarquer comme fait : {link('sa-test', r.id)}\n" in plain, r.id
 

@@ -3,11 +3,13 @@
 A *rule* says when one milestone of an exam session is due: an *anchor* (a date of the session,
 or a fixed day of the year for a centre's yearly milestone), an *offset* in calendar days or
 months, a working-day *shift* policy, an optional *condition* (when it applies at all) and
-*after* constraints (the milestones it never comes before). A *ruleset* is a versioned list of
-rules with their sources; the default one ships as ``tp-2025.yaml`` beside this module and is read
-by :func:`syncsvc.inputs.loader.load_ruleset` (this package does no I/O). See
-:mod:`.ruleset` for the vocabulary, :mod:`.ordering` for the order proofs and :mod:`.custom` for a
-centre's customisation.
+*after* constraints (the milestones it never comes before); its texts may hold placeholders
+filled per centre and session (:mod:`.words`). A *ruleset* is a versioned list of rules with a
+table of their sources (each document or legal text by its full title); the default one ships as
+``tp-2025.yaml`` beside this module and is read by
+:func:`syncsvc.inputs.loader.load_ruleset` (this package does no I/O). See :mod:`.ruleset` for
+the vocabulary, :mod:`.ordering` for the order proofs and :mod:`.custom` for a centre's
+customisation.
 """
 
 from syncsvc.core.rules.custom import RuleProblem, customise
@@ -27,11 +29,14 @@ from syncsvc.core.rules.ruleset import (
     Ruleset,
     RuleSource,
     Shift,
+    Source,
 )
+from syncsvc.core.rules.words import PLACEHOLDERS, fill, placeholder_problems
 
 __all__ = [
     "AFTER_EVENT_ANCHORS",
     "DEFAULT_RULESET",
+    "PLACEHOLDERS",
     "Anchor",
     "CentreOption",
     "CentreRules",
@@ -46,5 +51,8 @@ __all__ = [
     "RuleSource",
     "Ruleset",
     "Shift",
+    "Source",
     "customise",
+    "fill",
+    "placeholder_problems",
 ]

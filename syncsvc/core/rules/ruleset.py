@@ -61,6 +61,7 @@ from pydantic import (
 )
 
 from syncsvc.core.rules.ordering import order_problems, reference_problems
+from syncsvc.core.rules.words import TEXT_FIELDS, placeholder_problems
 
 DEFAULT_RULESET = "tp-2025"
 
@@ -131,9 +132,74 @@ class FixedDate(_Frozen):
     day: int = Field(ge=1, le=31)
 
 
+class Source(_Frozen):
+    """One entry of a ruleset's sources table: a document (the seeds) or a legal text.
+
+    ``title`` is the document's own title, word for word (None when it has none: then
+    ``about`` says what it is); ``issuer`` and ``date`` are what the document itself shows
+    (None: not said — never guessed); ``note`` says what can be inferred and from what (« il
+    nomme la Direccte : antérieur au 1er avril 2021 »), so that a reader of an old quote knows
+    why it names a service by its old name.
+    """
+
+    kind: Literal["document", "legal"] = "document"
+    title: str | None = Field(default=None, min_length=3, max_length=300)
+    about: str | None = Field(default=None, min_length=3, max_length=300)
+    issuer: str | None = Field(default=None, min_length=2, max_length=200)
+    date: str | None = Field(default=None, min_length=4, max_length=100)
+    note: str | None = Field(default=None, min_length=3, max_length=600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        """A bare text is a document that describes itself (``S9: "Note du centre"``)."""
+        return {"about": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _named(self) -> Source:
+        if self.title is None and self.about is None:
+            raise ValueError("source sans titre ni description (attendu : title ou about)")
+        if self.kind == "legal" and self.title is None:
+            raise ValueError("texte réglementaire sans son titre exact (attendu : title)")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How a reader identifies it: the full title, what it is, who issued it and when."""
+        if self.kind == "legal":
+            assert self.title is not None
+            return self.title + (f" ({self.note})" if self.note else "")
+        name = f"« {self.title} »" if self.title else ""
+        if self.about:
+            name = f"{name} — {self.about}" if name else self.about[:1].upper() + self.about[1:]
+        facts = [self.issuer or "émetteur non indiqué", self.date or "non daté"]
+        details = ", ".join(facts) + (f" ; {self.note}" if self.note else "")
+        return f"{name} ({details})"
+
+
 class RuleSource(_Frozen):
+    """Where a rule comes from: a quote of a source of the table (verbatim, never filled), or a
+    legal text's article (``article``, with or without a quote). ``title`` is the source's full
+    label: the planner sets it from the ruleset's table; a centre's own rule may write it."""
+
     ref: str = Field(min_length=1)
-    quote: str = Field(min_length=1)
+    quote: str | None = Field(default=None, min_length=1)
+    article: str | None = Field(default=None, min_length=1, max_length=120)
+    title: str | None = Field(default=None, min_length=1, max_length=900)
+
+    @model_validator(mode="after")
+    def _something_cited(self) -> RuleSource:
+        if self.quote is None and self.article is None:
+            raise ValueError(
+                f"source « {self.ref} » sans citation (attendu : quote, ou article pour un "
+                "texte réglementaire)"
+            )
+        return self
+
+    @property
+    def name(self) -> str:
+        """The source's full label, its reference when nothing better is known."""
+        return self.title or self.ref
 
 
 class Condition(_Frozen):
@@ -158,6 +224,9 @@ class Rule(_Frozen):
 
     id: RuleId
     title: str = Field(min_length=3, max_length=120)
+    short: str | None = Field(default=None, min_length=2, max_length=40)
+    """A label a month view can scan (« CERES », « Convocation candidats »); the title when
+    not given."""
     kind: Kind
     audience: tuple[Role, ...] = Field(min_length=1)
     anchor: Anchor
@@ -193,6 +262,15 @@ class Rule(_Frozen):
             if forward:
                 return {**data, "shift": "next"}
         return data
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Rule:
+        for name in TEXT_FIELDS:
+            text = getattr(self, name)
+            problems = placeholder_problems(text) if text else []
+            if problems:
+                raise ValueError(f"règle « {self.id} », {name} : {problems[0]}")
+        return self
 
     @field_validator("reminders")
     @classmethod
@@ -247,7 +325,9 @@ class Ruleset(_Frozen):
 
     version: str = Field(min_length=1)
     label: str = ""
-    sources: dict[str, str] = Field(default_factory=dict)
+    sources: dict[str, Source] = Field(default_factory=dict)
+    """The sources table: each reference a rule cites, with its full title (see
+    :class:`Source`)."""
     rules: tuple[Rule, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -262,6 +342,13 @@ class Ruleset(_Frozen):
                     raise ValueError(
                         f"règle « {rule.id} » : source « {source.ref} » inconnue "
                         f"(attendu : une de {', '.join(sorted(self.sources))})"
+                    )
+                entry = self.sources.get(source.ref)
+                if source.quote is None and (entry is None or entry.kind != "legal"):
+                    raise ValueError(
+                        f"règle « {rule.id} » : source « {source.ref} » sans citation "
+                        "(attendu : quote, la phrase entière du document ; article seul pour un "
+                        "texte réglementaire)"
                     )
         return self
 
