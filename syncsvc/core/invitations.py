@@ -6,6 +6,11 @@ SEQUENCE and meaning last sent. A new member or a changed meaning gets a REQUEST
 + 1; a member removed from the jury, a cancelled session or a deleted session file gets a CANCEL.
 A session whose file fails to load changes nothing.
 
+What a juror was told is kept too, as a :class:`Briefing` (the title, the days and hours, the
+place, the session manager: nothing about candidates), so that an update says what changed
+(old → new) and a CANCEL says what happened: the session is cancelled, the juror is no longer on
+its jury, or the session left the centre's planning (its file was removed).
+
 An invitation goes only to a juror who can sit: :func:`holds` reads the session's findings
 (:mod:`syncsvc.core.checks`) and holds the invitation of a juror whose habilitation is not for
 this title, CCP or dates, who has a conflict of interest or runs the session, and of every juror
@@ -17,13 +22,118 @@ told once per juror and reason, decide (removing the juror from the jury sends t
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 from typing import Literal
 
-from syncsvc.core.model import Centre, Finding, Milestone, Session
+from syncsvc.core.model import Centre, Finding, Milestone, Person, Session
 
 Method = Literal["REQUEST", "CANCEL"]
+Happened = Literal["cancelled", "removed", "withdrawn"]
+"""Why a CANCEL: the session is cancelled; the juror is no longer on its jury; the session's
+file left the configuration (the session is no longer planned)."""
+BRIEFING_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Briefing:
+    """What one invitation told a juror, to say later what changed: the minimum (no
+    candidate, no other juror). Times are ISO texts: a date for a session without its first
+    day's start time, an aware date-time otherwise."""
+
+    title: str
+    """``TP-00374 Secrétaire assistant (TITRE)``."""
+    start: str
+    end: str
+    """The first moment and the last (the last day, for dates: inclusive)."""
+    place: str
+    manager: str
+    manager_email: str
+
+    @classmethod
+    def of(cls, session: Session, centre: Centre, exam: Milestone) -> Briefing:
+        nature = session.nature.upper() + (f" {session.ccp_code}" if session.ccp_code else "")
+        if exam.starts_at is not None and exam.ends_at is not None:
+            start, end = exam.starts_at.isoformat(), exam.ends_at.isoformat()
+        else:
+            start, end = session.start.isoformat(), session.end.isoformat()
+        manager: Person = session.session_manager
+        return cls(
+            title=f"{session.title.code} {session.title.label} ({nature})",
+            start=start,
+            end=end,
+            place=session.location or centre.name,
+            manager=manager.name,
+            manager_email=manager.email,
+        )
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {"v": BRIEFING_VERSION, **asdict(self)}, ensure_ascii=False, sort_keys=True
+        )
+
+    @classmethod
+    def loads(cls, text: str | None) -> Briefing | None:
+        """The briefing kept by the store; None when there is none (an invitation sent before
+        briefings were kept) or it cannot be read."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            if data.pop("v", None) != BRIEFING_VERSION:
+                return None
+            return cls(**{k: str(v) for k, v in data.items()})
+        except (ValueError, TypeError):
+            return None
+
+    @property
+    def timed(self) -> bool:
+        return "T" in self.start
+
+    def moments(self) -> tuple[date | datetime, date | datetime]:
+        parse = datetime.fromisoformat if self.timed else date.fromisoformat
+        return parse(self.start), parse(self.end)
+
+
+Field = Literal["title", "dates", "hours", "place", "manager"]
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One thing that changed between two briefings."""
+
+    field: Field
+    before: Briefing
+    after: Briefing
+
+
+def differences(before: Briefing, after: Briefing) -> list[Difference]:
+    """What changed, in the order a juror reads it: title, dates, hours, place, manager. The
+    dates change when a day changes; the hours when only the times do."""
+    found: list[Field] = []
+    if before.title != after.title:
+        found.append("title")
+    old, new = before.moments(), after.moments()
+    if [_day(m) for m in old] != [_day(m) for m in new]:
+        found.append("dates")
+    if [_clock(m) for m in old] != [_clock(m) for m in new]:
+        found.append("hours")
+    if before.place != after.place:
+        found.append("place")
+    if (before.manager, before.manager_email) != (after.manager, after.manager_email):
+        found.append("manager")
+    return [Difference(f, before, after) for f in found]
+
+
+def _day(moment: date | datetime) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _clock(moment: date | datetime) -> tuple[int, int] | None:
+    return (moment.hour, moment.minute) if isinstance(moment, datetime) else None
+
 
 HOLDING_JUROR_CODES = frozenset(
     {
@@ -60,6 +170,9 @@ class InvitationState:
     status: str  # invited | cancelled
     event: str = ""
     """The VEVENT last sent, so a CANCEL can be built even when the session file is gone."""
+    briefing: str = ""
+    """What the last message told the juror (:meth:`Briefing.dumps`); empty before it was
+    kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +192,47 @@ class InvitationChange:
         return f"invitation:{self.session_id}:{self.email}:{self.method}:{self.sequence}"
 
     previous_event: str = ""
+    previous: Briefing | None = None
+    """What the juror was last told, when it is known (an update then says what changed)."""
+    previous_status: str | None = None
+    """``invited`` or ``cancelled`` before this change; None for a first invitation."""
+    happened: Happened | None = None
+    """Why a CANCEL."""
+
+    @property
+    def briefing(self) -> Briefing | None:
+        """What this message tells: the session as it is now, else (a CANCEL of a session
+        whose file is gone) what the juror was last told."""
+        if self.session is not None and self.centre is not None and self.exam is not None:
+            return Briefing.of(self.session, self.centre, self.exam)
+        return self.previous
+
+    @property
+    def update(self) -> bool:
+        """A REQUEST to a juror already invited (not a first invitation, nor a new one after a
+        CANCEL)."""
+        return self.method == "REQUEST" and self.previous_status == "invited"
+
+    def differences(self) -> list[Difference]:
+        """What changed since the last message, for an update whose previous briefing is
+        known (empty otherwise)."""
+        now = self.briefing
+        if not self.update or self.previous is None or now is None:
+            return []
+        return differences(self.previous, now)
 
     def state(self, event: str) -> InvitationState:
         status = "invited" if self.method == "REQUEST" else "cancelled"
+        briefing = self.briefing
         return InvitationState(
-            self.session_id, self.email, self.name, self.sequence, self.meaning, status, event
+            self.session_id,
+            self.email,
+            self.name,
+            self.sequence,
+            self.meaning,
+            status,
+            event,
+            briefing.dumps() if briefing is not None else "",
         )
 
 
@@ -173,6 +322,9 @@ def changes(
                     session,
                     centre,
                     exam,
+                    previous_event=state.event if state else "",
+                    previous=Briefing.loads(state.briefing) if state else None,
+                    previous_status=state.status if state else None,
                 )
             )
     return out + _cancels(states, live, protected, known)
@@ -192,6 +344,9 @@ def _cancels(
         if session_id in protected:
             continue
         found = known.get(session_id)
+        happened: Happened = "withdrawn"
+        if found is not None:
+            happened = "cancelled" if found[0].cancelled else "removed"
         out.append(
             InvitationChange(
                 "CANCEL",
@@ -204,6 +359,9 @@ def _cancels(
                 found[1] if found else None,
                 found[2] if found else None,
                 previous_event=state.event,
+                previous=Briefing.loads(state.briefing),
+                previous_status=state.status,
+                happened=happened,
             )
         )
     return out

@@ -11,7 +11,8 @@ part ``text/calendar; method=REQUEST`` (or CANCEL) equals the METHOD inside, in 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -22,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.entries import uid_for
-from syncsvc.core.invitations import Hold, InvitationChange
+from syncsvc.core.invitations import Briefing, Hold, InvitationChange
 from syncsvc.core.labels import french_date, french_time
 from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification, Policy
@@ -243,34 +244,112 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
     return event
 
 
+HAPPENED = {
+    "cancelled": "La session d'examen ci-dessous est annulée.",
+    "removed": (
+        "Vous ne faites plus partie du jury de la session d'examen ci-dessous : votre "
+        "participation est annulée."
+    ),
+    "withdrawn": (
+        "La session d'examen ci-dessous n'est plus au planning du centre : votre participation "
+        "est annulée."
+    ),
+}
+"""What a CANCEL says happened (:data:`syncsvc.core.invitations.Happened`)."""
+SUBJECT_VERBS = {"cancelled": "Annulation", "removed": "Retrait du jury", "withdrawn": "Annulation"}
+
+
+def _when(briefing: Briefing) -> str:
+    start, end = briefing.moments()
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return (
+            f"Du {french_date(start)} à {french_time(start)} "
+            f"au {french_date(end)} à {french_time(end)}"
+        )
+    return f"Du {french_date(start)} au {french_date(end)}"
+
+
+def _day(moment: date | datetime) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _dates(briefing: Briefing) -> str:
+    start, end = (_day(m) for m in briefing.moments())
+    if start == end:
+        return f"le {french_date(start)}"
+    return f"du {french_date(start)} au {french_date(end)}"
+
+
+def _hours(briefing: Briefing) -> str:
+    start, end = briefing.moments()
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return f"début {french_time(start)}, fin {french_time(end)}"
+    return "non précisés"
+
+
+def _title(briefing: Briefing) -> str:
+    return briefing.title
+
+
+def _place(briefing: Briefing) -> str:
+    return briefing.place
+
+
+def _manager(briefing: Briefing) -> str:
+    return f"{briefing.manager} <{briefing.manager_email}>"
+
+
+CHANGED: dict[str, tuple[str, Callable[[Briefing], str]]] = {
+    "title": ("Session", _title),
+    "dates": ("Dates", _dates),
+    "hours": ("Horaires", _hours),
+    "place": ("Lieu", _place),
+    "manager": ("Responsable de session", _manager),
+}
+"""How each change of an update is worded: its label, and how a briefing shows it."""
+
+
+def change_lines(change: InvitationChange) -> list[str]:
+    """``Dates : du … au … → du … au …``: what an update changes, old → new."""
+    lines = []
+    for difference in change.differences():
+        label, shown = CHANGED[difference.field]
+        lines.append(f"{label} : {shown(difference.before)} → {shown(difference.after)}")
+    return lines
+
+
 def _invitation_context(change: InvitationChange) -> dict[str, str]:
-    if change.session is None or change.exam is None:
+    """The words of an invitation, an update or a cancellation: the session as the message
+    tells it, what happened (a CANCEL), what changed (an update)."""
+    briefing = change.briefing
+    happened = HAPPENED[change.happened] if change.happened else ""
+    changes = change_lines(change)
+    changed = "Ce qui change :\n" + "\n".join(f"- {line}" for line in changes) if changes else ""
+    if briefing is None:
         return {
             "title": "Session d'examen",
             "when": "",
             "location": "",
             "organizer": "",
-            "text": "",
+            "happened": happened,
+            "changed": "",
+            "text": happened,
         }
-    session, exam = change.session, change.exam
-    if exam.starts_at is not None and exam.ends_at is not None:
-        when = (
-            f"Du {french_date(exam.starts_at)} à {french_time(exam.starts_at)} "
-            f"au {french_date(exam.ends_at)} à {french_time(exam.ends_at)}"
-        )
-    else:
-        when = f"Du {french_date(session.start)} au {french_date(session.end)}"
-    location = session.location or (change.centre.name if change.centre else "")
-    title = (
-        f"Session d'examen {session.title.code} {session.title.label} ({session.nature.upper()})"
+    title = f"Session d'examen {briefing.title}"
+    when = _when(briefing)
+    organizer = f"{briefing.manager} <{briefing.manager_email}>"
+    lines = [line for line in (happened, changed) if line]
+    text = "\n\n".join(
+        [*lines, f"{title}\n{when}\nLieu : {briefing.place}\nResponsable de session : {organizer}"]
     )
-    organizer = f"{session.session_manager.name} <{session.session_manager.email}>"
     return {
         "title": title,
         "when": when,
-        "location": location,
+        "location": briefing.place,
         "organizer": organizer,
-        "text": f"{title}\n{when}\nLieu : {location}\nResponsable de session : {organizer}",
+        "happened": happened,
+        "changed": changed,
+        "text": text,
     }
 
 
@@ -298,10 +377,10 @@ def compose_invitation(
     ics = body.decode("utf-8")
 
     context = _invitation_context(change)
-    verb = {
-        "REQUEST": "Invitation" if change.sequence == 0 else "Modification",
-        "CANCEL": "Annulation",
-    }[change.method]
+    if change.method == "CANCEL":
+        verb = SUBJECT_VERBS[change.happened or "cancelled"]
+    else:
+        verb = "Modification" if change.update else "Invitation"
     subject = f"{verb} : {context['title']}"
     if context["when"]:
         subject += f" — {context['when'].removeprefix('Du ').split(' à ')[0]}"
@@ -311,7 +390,7 @@ def compose_invitation(
         subject=subject,
         name=change.name,
         method=change.method,
-        sequence=change.sequence,
+        update=change.update,
         **{k: v for k, v in context.items() if k != "text"},
     )
     message.set_content(text)

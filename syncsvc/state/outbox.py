@@ -81,6 +81,7 @@ class Outbox(StorePart):
                             status=invitation.status,
                             event=invitation.event,
                             updated_at=utc(now),
+                            briefing=invitation.briefing or None,
                         )
                     )
         except IntegrityError:
@@ -220,7 +221,14 @@ class Outbox(StorePart):
         with self.begin() as db:
             return {
                 (r.session_id, r.email): InvitationState(
-                    r.session_id, r.email, r.name, r.sequence, r.meaning, r.status, r.event
+                    r.session_id,
+                    r.email,
+                    r.name,
+                    r.sequence,
+                    r.meaning,
+                    r.status,
+                    r.event,
+                    r.briefing or "",
                 )
                 for r in db.execute(select(invitations))
             }

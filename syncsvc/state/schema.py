@@ -124,6 +124,7 @@ invitations = Table(
     Column("status", String(16), nullable=False),  # invited | cancelled
     Column("event", Text, nullable=False, default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("briefing", Text),  # what the juror was told, to say later what changed (9)
 )
 
 known_files = Table(
@@ -209,6 +210,7 @@ MIGRATIONS: list[list[Step]] = [
         ),
     ],
     [columns(target_state, "address")],  # 8: a target's address, to notice when it changes
+    [columns(invitations, "briefing")],  # 9: what each juror was told (no candidate data)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

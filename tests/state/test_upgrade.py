@@ -58,6 +58,7 @@ def test_a_store_of_the_previous_release_migrates_and_keeps_everything(tmp_path:
     ledger = store.invitation_states()[("sa-2027-03-st-andre", "c.maillot@jury.example")]
     assert (ledger.sequence, ledger.status) == (0, "invited")
     assert ledger.event.startswith("BEGIN:VEVENT")
+    assert ledger.briefing == "", "sent before briefings were kept: an update says « modifiée »"
     # known files
     assert store.file_ids(["/cfg/sessions/sa-2027-03-st-andre.yaml"]) == {"sa-2027-03-st-andre"}
     store.close()

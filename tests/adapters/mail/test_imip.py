@@ -235,7 +235,7 @@ def test_request_update_cancel_for_a_jury_member(
     assert cancelled.recipient == MEMBER
     assert (cancelled.method, cancelled.sequence, cancelled.uid) == ("CANCEL", 2, uid)
     assert cancelled.status == "CANCELLED"
-    assert cancelled.subject.startswith("Annulation : ")
+    assert cancelled.subject.startswith("Retrait du jury : ")
 
     sequences = [i.sequence for i in (invited, updated, cancelled)]
     assert sequences == sorted(set(sequences)), "SEQUENCE strictly increases"
