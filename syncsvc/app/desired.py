@@ -19,6 +19,7 @@ from syncsvc.core.entries import Entry, centre_entry_for, entry_for
 from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner
 from syncsvc.core.reconcile import Desired, Plan
+from syncsvc.core.same_day import grouped_entry, same_day_groups
 from syncsvc.formats.fingerprint import content_hash
 from syncsvc.inputs.settings import TargetSettings
 
@@ -105,18 +106,22 @@ class Renderer:
     ) -> dict[str, Desired]:
         items: dict[str, Desired] = {}
         inputs = (session.model_dump_json(), centre.model_dump_json(), target.items)
-        for milestone in milestones:
-            if not audience.sees(target.audience, session, milestone):
-                continue
-            key = (*inputs, dashboard_url, juror, milestone)
+        seen = [m for m in milestones if audience.sees(target.audience, session, m)]
+        grouped = target.group_same_day and target.items == "events"
+        for group in same_day_groups(seen) if grouped else [(m,) for m in seen]:
+            key = (*inputs, dashboard_url, juror, group)
             found = self._items.get(key)
             if found is None:
-                entry = entry_for(session, centre, milestone, target.items, dashboard_url, juror)
+                if len(group) > 1:
+                    entry = grouped_entry(session, centre, group, dashboard_url)
+                else:
+                    (one,) = group
+                    entry = entry_for(session, centre, one, target.items, dashboard_url, juror)
                 found = self._remember(key, (entry, content_hash(entry)))
             else:
                 self._items.move_to_end(key)
             entry, digest = found
-            items[entry.uid] = Desired(entry.uid, session.id, milestone.id, digest, entry)
+            items[entry.uid] = Desired(entry.uid, session.id, group[0].id, digest, entry)
         return items
 
     def _remember(self, key: tuple[object, ...], value: tuple[Entry, str]) -> tuple[Entry, str]:

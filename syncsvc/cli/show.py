@@ -27,7 +27,7 @@ from syncsvc.core.labels import (
     fr_day,
     roles,
 )
-from syncsvc.core.model import Milestone, Session
+from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.planner import CentreMilestone, NotApplicable, Planned, Planning, plan_sessions
 from syncsvc.errors import UsageError
 from syncsvc.formats.ical import calendar_of
@@ -111,8 +111,8 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
     apart = planning.not_applicable
     if fmt == "json":
         rows = [_centre_row(c) for c in yearly]
-        for session, _, milestones in planned:
-            rows += [_json_row(session, m) for m in milestones]
+        for session, centre, milestones in planned:
+            rows += [_json_row(session, centre, m) for m in milestones]
             rows += [_apart_row(session, n) for n in apart.get(session.id, [])]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif fmt == "ics":
@@ -129,13 +129,13 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _json_row(session: Session, milestone: Milestone) -> dict[str, Any]:
+def _json_row(session: Session, centre: Centre, milestone: Milestone) -> dict[str, Any]:
     return {
         "session": session.id,
         "centre": session.centre,
         "milestone": milestone.id,
         "title": milestone.title,
-        "summary": summary_for(session, milestone),
+        "summary": summary_for(session, centre, milestone),
         "due": milestone.due.isoformat(),
         "unshifted": milestone.unshifted.isoformat(),
         "kind": milestone.kind,

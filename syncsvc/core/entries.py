@@ -20,13 +20,13 @@ from typing import Literal
 from syncsvc.core.labels import KIND_LABELS, fr_date
 from syncsvc.core.model import Centre, Milestone, Person, Session, Status
 from syncsvc.core.rules import Kind
+from syncsvc.core.titles import session_name, title_for
 from syncsvc.core.words import sources_text
 
 UID_DOMAIN = "syncsvc"
 UID_SUFFIX = f"@{UID_DOMAIN}"
 EXAM = "exam_session"
 """The milestone id of the exam itself (a timed event with the jury, never a task)."""
-STATUS_MARKS = {"done": "✓ ", "overdue": "⚠ "}
 Items = Literal["events", "tasks"]
 
 
@@ -77,10 +77,10 @@ class Entry:
         return self.task or (self.tracked and not self.timed)
 
 
-def summary_for(session: Session, milestone: Milestone) -> str:
-    """``[SA 15/03] Commander le pli d'examen (DTE)``, marked ✓ when done, ⚠ when overdue."""
-    mark = STATUS_MARKS.get(milestone.status, "") if milestone.rule.tracked else ""
-    return f"{mark}[{session.short_label}] {milestone.title}"
+def summary_for(session: Session, centre: Centre, milestone: Milestone) -> str:
+    """``J-92 · DTE — SA St-André``, marked ✓ when done, ⚠ when overdue (see
+    :mod:`syncsvc.core.titles`)."""
+    return title_for([milestone], session_name(session, centre), session.title.transport)
 
 
 def description_for(session: Session, milestone: Milestone, dashboard_url: str | None) -> str:
@@ -138,7 +138,7 @@ def entry_for(
         uid=uid_for(session.id, milestone.id),
         session_id=session.id,
         milestone_id=milestone.id,
-        summary=summary_for(session, milestone),
+        summary=summary_for(session, centre, milestone),
         description=description_for(session, milestone, dashboard_url),
         kind=rule.kind,
         status=milestone.status,
@@ -175,7 +175,6 @@ def centre_entry_for(
     (``centre:<centre>:<year>``)."""
     rule = milestone.rule
     task = items == "tasks" and rule.tracked
-    mark = STATUS_MARKS.get(milestone.status, "") if rule.tracked else ""
     lines = [f"{centre.name} — sessions d'examen de l'année {year}", ""]
     if rule.description:
         lines += [rule.description.strip(), ""]
@@ -197,7 +196,7 @@ def centre_entry_for(
         uid=centre_uid_for(centre.id, rule.id, year),
         session_id=milestone.session_id,
         milestone_id=rule.id,
-        summary=f"{mark}[{centre.name} {year}] {milestone.title}",
+        summary=title_for([milestone], f"{centre.short_name} {year}"),
         description="\n".join(lines),
         kind=rule.kind,
         status=milestone.status,

@@ -69,6 +69,9 @@ class TargetSettings(Strict):
     kind: Literal["caldav", "google", "graph", "feed"]
     audience: Audience
     items: Literal["events", "tasks"] = "events"
+    group_same_day: bool = False
+    """Events only: one event for the deadlines of one session due the same day (see
+    :mod:`syncsvc.core.same_day`)."""
     # caldav
     url: str | None = None
     username: str | None = None

@@ -62,10 +62,7 @@ def test_four_sessions_of_one_centre_in_2027_make_one_annual_programming() -> No
     entry = centre_entry_for(only.centre, only.year, only.milestone)
     assert entry.uid == "centre-test.annual_programming.2027@syncsvc"
     assert entry.session_id == "centre:centre-test:2027"
-    assert (
-        entry.summary
-        == "[Centre de test 2027] Programmation prévisionnelle des sessions de l'année"
-    )
+    assert entry.summary == "30/01 · Programmation annuelle — Centre de test 2027"
     assert (entry.start, entry.end) == (date(2027, 1, 29), date(2027, 1, 30))
     assert entry.description.startswith("Centre de test — sessions d'examen de l'année 2027\n")
     assert (

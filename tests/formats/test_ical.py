@@ -48,7 +48,7 @@ def test_all_day_milestones_and_timed_exam_session_with_its_timezone() -> None:
     dte = events["dte_order"]
     assert dte.decoded("DTSTART") == date(2026, 12, 11)
     assert dte.decoded("DTEND") == date(2026, 12, 12)  # exclusive
-    assert str(dte["SUMMARY"]) == "[SA 15/03] Commander le pli d'examen (DTE)"
+    assert str(dte["SUMMARY"]) == "J-92 · DTE — SA Centre de test"
     exam = events["exam_session"]
     assert exam["DTSTART"].params["TZID"] == "Indian/Reunion"
     assert [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Indian/Reunion"]
@@ -60,7 +60,7 @@ def test_all_day_milestones_and_timed_exam_session_with_its_timezone() -> None:
 def test_status_is_visible_in_the_title() -> None:
     cal = Calendar.from_ical(render(now=date(2026, 12, 14)))
     summaries = {str(e["X-SYNCSVC-MILESTONE"]): str(e["SUMMARY"]) for e in cal.walk("VEVENT")}
-    assert summaries["dte_order"].startswith("⚠ [SA 15/03]")
+    assert summaries["dte_order"] == "⚠ J-92 · DTE — SA Centre de test"
 
 
 def test_no_candidate_data_in_any_calendar() -> None:

@@ -74,9 +74,7 @@ def test_json_has_one_annual_programming_row_per_centre_and_year(
         (None, "afpar-st-andre", 2027, "2027-01-29"),
         (None, "greta-lyon-venissieux", 2027, "2027-01-29"),
     ]
-    assert yearly[1]["summary"] == (
-        "[AFPAR Saint-André 2027] Programmation prévisionnelle des sessions de l'année"
-    )
+    assert yearly[1]["summary"] == "30/01 · Programmation annuelle — St-André 2027"
     # one session asked for: its own rows only
     assert {r["session"] for r in rows(capsys, DWWM)} == {DWWM}
 

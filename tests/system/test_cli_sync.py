@@ -148,10 +148,10 @@ def test_done_updates_the_calendar_before_it_returns(
     assert "agenda coordination-st-andre : à jour" in out
     assert radicale.proxy.counts["PUT"] == 1  # that milestone's item only
     dte = radicale_item(radicale, "sa-2027-03-st-andre.dte_order@syncsvc")
-    assert "SUMMARY:✓ [SA 15/03] Commander le pli" in dte
+    assert "SUMMARY:✓ J-92 · DTE — SA St-André" in dte
 
     assert main(["undone", "sa-2027-03-st-andre", "dte_order", *common]) == 0
-    assert "SUMMARY:[SA 15/03] Commander le pli" in radicale_item(
+    assert "SUMMARY:J-92 · DTE — SA St-André" in radicale_item(
         radicale, "sa-2027-03-st-andre.dte_order@syncsvc"
     )
 

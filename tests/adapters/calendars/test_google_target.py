@@ -307,7 +307,7 @@ def test_remote_deletion_is_restored_and_remote_edit_overwritten(world: World) -
     after = world.remote_by_uid()
     assert after[DTE]["id"] == remote[DTE]["id"]  # the tombstone brought back, same id
     assert after[DTE]["status"] == "confirmed"
-    assert after[PREPARATION]["summary"].startswith("[SA 15/03] Ouvrir le pli organisateur")
+    assert after[PREPARATION]["summary"].startswith("J-5 · Préparation finale — SA ")
     assert "note" not in after[PREPARATION]["extendedProperties"]["private"]
     world.emulator.reset_counts()
     noop = world.sync()
@@ -635,7 +635,7 @@ def test_a_sequence_raised_on_google_is_not_a_failure(world: World) -> None:
     assert report.ok, report.errors
     event = world.remote_by_uid()[DTE]
     assert event["sequence"] == 4
-    assert event["summary"].startswith("[SA 15/03]")
+    assert " — SA " in event["summary"]
 
 
 def test_a_restored_item_keeps_its_google_sequence(world: World) -> None:

@@ -358,7 +358,7 @@ class TestTargetContract:
         assert report.done == {"create": 1, "update": 1, "delete": 0}
         after = backend.ours()
         assert DTE in after
-        assert after[PREPARATION]["summary"].startswith("[SA 15/03] Ouvrir le pli organisateur")
+        assert after[PREPARATION]["summary"].startswith("J-5 · Préparation finale — SA ")
         backend.reset()
         noop = backend.sync()
         assert noop.plan is not None
