@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from syncsvc.app.apply import Applier, RetryPolicy
 from syncsvc.app.desired import Renderer as Renderer  # re-exported: the faces build it here
 from syncsvc.app.desired import spare_centre_items
 from syncsvc.app.fence import Fence
+from syncsvc.app.quick import TargetReport as TargetReport  # re-exported
+from syncsvc.app.quick import stamp
 from syncsvc.app.targets import address_of, make_target
 from syncsvc.calendars.base import Target
 from syncsvc.calendars.quota import RateLimiters
@@ -38,19 +39,6 @@ from syncsvc.inputs.settings import Settings, TargetSettings
 from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc.sync")
-
-
-@dataclass
-class TargetReport:
-    name: str
-    plan: Plan | None = None
-    done: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "delete": 0})
-    errors: list[str] = field(default_factory=list)
-    refused: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and self.refused is None
 
 
 def protected_in(config: Config, store: Store, recorded: Iterable[Recorded] = ()) -> frozenset[str]:
@@ -78,7 +66,12 @@ class Syncer:
         renderer: Renderer | None = None,
         limiters: RateLimiters | None = None,
         fence: Fence | None = None,
+        inputs: str | None = None,
     ) -> None:
+        """``inputs``: the digest of what this pass is made of, taken before the configuration
+        was loaded (:func:`syncsvc.app.quick.inputs_digest`); given, each complete pass
+        records its stamp so that the next sync can skip everything when nothing changed."""
+        self.inputs = inputs
         self.store = store
         self.retry = retry or RetryPolicy()
         self.fence = fence
@@ -130,6 +123,7 @@ class Syncer:
                         dashboard_url=settings.dashboard_url,
                         failed=failed,
                         centre_milestones=planning.centre_milestones,
+                        planned_at=now,
                     )
                 )
             finally:
@@ -151,10 +145,12 @@ class Syncer:
         dashboard_url: str | None = None,
         failed: dict[str, str] | None = None,
         centre_milestones: Sequence[CentreMilestone] = (),
+        planned_at: Now | None = None,
     ) -> TargetReport:
         """One pass over one target. ``failed``: sessions (or centre years) whose planning
         failed (their items are kept as they are, like those of a broken file);
-        ``centre_milestones``: the centres' yearly milestones of the same plan."""
+        ``centre_milestones``: the centres' yearly milestones of the same plan;
+        ``planned_at``: the ``now`` the plan was made for (default ``now``)."""
         report = TargetReport(settings.name)
         failed = dict(failed or {})
         self.retry.new_pass()
@@ -202,11 +198,41 @@ class Syncer:
                     token = self._token_after_writes(name, target, token)
                 self.store.record_sync_token(name, token)
                 self.store.record_success(name, now)
+                day = now if planned_at is None else planned_at
+                self._record_stamp(name, config, plan, failed, report, day)
         except RemoteError as exc:
             report.errors.append(str(exc))
         if not dry_run and not report.ok:
             self.store.record_failure(name, report.refused or "; ".join(report.errors[:3]), now)
         return report
+
+    def _record_stamp(
+        self,
+        name: str,
+        config: Config,
+        plan: Plan,
+        failed: Mapping[str, str],
+        report: TargetReport,
+        now: Now,
+    ) -> None:
+        """The stamp of a complete pass (see :mod:`syncsvc.app.quick`); a pass that left
+        anything aside (a broken file, a failed session, held deletions, an error) records
+        none, so the next one is a full pass that meets the same thing again."""
+        complete = (
+            self.inputs is not None
+            and report.ok
+            and not config.problems
+            and not failed
+            and not plan.protected
+        )
+        if not complete:
+            self.store.record_stamp(name, None)
+            return
+        assert self.inputs is not None
+        zones = tuple(sorted({c.timezone for c in config.centres.values()}))
+        recorded = self.store.recorded(name)
+        state = self.store.target_state(name)
+        self.store.record_stamp(name, stamp(self.inputs, zones, now, recorded, state), zones)
 
     def _moved(self, settings: TargetSettings, dry_run: bool) -> str | None:
         """A French refusal when the target's address changed while items live at the old one

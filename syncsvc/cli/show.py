@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from syncsvc.core.labels import (
 )
 from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.planner import CentreMilestone, NotApplicable, Planned, Planning, plan_sessions
+from syncsvc.core.rules import Rule
 from syncsvc.errors import UsageError
 from syncsvc.formats.ical import calendar_of
 from syncsvc.inputs.loader import load_config, load_ruleset
@@ -58,32 +59,32 @@ def validate(
 ) -> int:
     """Every problem of every file, then every finding; ``json``: the findings only, as a list
     of ``{session, centre, code, severity, message}`` on stdout (problems go to stderr)."""
-    as_json = fmt == "json"
+    as_json = fmt in ("json", "jsonl")
     for problem in config.problems:
         print(problem, file=sys.stderr if as_json else sys.stdout)
-    errors = warnings = 0
-    rows: list[dict[str, str]] = []
-    for session, centre, milestones in planned:
-        file = config.session_files[session.id]
-        for finding in check_session(session, centre, milestones, now):
-            errors += finding.severity == "error"
-            warnings += finding.severity == "warning"
-            if as_json:
-                rows.append(
-                    {
-                        "session": session.id,
-                        "centre": centre.id,
-                        "code": finding.code,
-                        "severity": finding.severity,
-                        "message": finding.message,
-                    }
-                )
-                continue
-            label = SEVERITY_LABELS[finding.severity]
-            print(f"{file}: {label}: {finding.message} [{finding.code}]")
+    counts = {"error": 0, "warning": 0, "info": 0}
+
+    def findings() -> Iterator[dict[str, str]]:
+        for session, centre, milestones in planned:
+            for finding in check_session(session, centre, milestones, now):
+                counts[finding.severity] += 1
+                yield {
+                    "session": session.id,
+                    "centre": centre.id,
+                    "code": finding.code,
+                    "severity": finding.severity,
+                    "message": finding.message,
+                }
+
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        write_rows(findings(), fmt)
     else:
+        for row in findings():
+            file = config.session_files[row["session"]]
+            label = SEVERITY_LABELS[row["severity"]]
+            print(f"{file}: {label}: {row['message']} [{row['code']}]")
+    errors, warnings = counts["error"], counts["warning"]
+    if not as_json:
         broken = len({p.file for p in config.problems})
         print(
             f"{len(config.sessions)} session(s) chargée(s), {broken} fichier(s) en erreur ; "
@@ -109,12 +110,16 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
     for problem in config.problems:
         print(problem, file=sys.stderr)
     apart = planning.not_applicable
-    if fmt == "json":
-        rows = [_centre_row(c) for c in yearly]
-        for session, centre, milestones in planned:
-            rows += [_json_row(session, centre, m) for m in milestones]
-            rows += [_apart_row(session, n) for n in apart.get(session.id, [])]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    if fmt in ("json", "jsonl"):
+
+        def rows() -> Iterator[dict[str, Any]]:
+            refs = _SourceRefs()
+            yield from (_centre_row(c, refs) for c in yearly)
+            for session, centre, milestones in planned:
+                yield from (_json_row(session, centre, m, refs) for m in milestones)
+                yield from (_apart_row(session, n, refs) for n in apart.get(session.id, []))
+
+        write_rows(rows(), fmt)
     elif fmt == "ics":
         entries = [centre_entry_for(c.centre, c.year, c.milestone) for c in yearly]
         entries += [entry_for(s, c, m) for s, c, milestones in planned for m in milestones]
@@ -125,11 +130,48 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
     return EXIT_INVALID if config.problems else EXIT_OK
 
 
+def write_rows(rows: Iterable[Mapping[str, Any]], fmt: str) -> None:
+    """Stream rows to stdout as they come, each encoded by the C encoder (no indent):
+    ``jsonl``, one object per line; ``json``, the same lines inside one list (valid JSON,
+    still one row per line). Nothing is held but the row being written."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    out = sys.stdout
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(encode(row))
+            out.write("\n")
+        out.flush()
+        return
+    separator = "[\n"
+    for row in rows:
+        out.write(separator)
+        out.write(encode(row))
+        separator = ",\n"
+    out.write("[]\n" if separator == "[\n" else "\n]\n")
+    out.flush()
+
+
+class _SourceRefs:
+    """The distinct source references of each rule, computed once per rule for one output
+    (keyed by the rule object's identity: the ruleset lives as long as the output)."""
+
+    def __init__(self) -> None:
+        self._refs: dict[int, list[str]] = {}
+
+    def __call__(self, rule: Rule) -> list[str]:
+        refs = self._refs.get(id(rule))
+        if refs is None:
+            refs = self._refs[id(rule)] = list(dict.fromkeys(s.ref for s in rule.sources))
+        return refs
+
+
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _json_row(session: Session, centre: Centre, milestone: Milestone) -> dict[str, Any]:
+def _json_row(
+    session: Session, centre: Centre, milestone: Milestone, refs: _SourceRefs
+) -> dict[str, Any]:
     return {
         "session": session.id,
         "centre": session.centre,
@@ -144,11 +186,11 @@ def _json_row(session: Session, centre: Centre, milestone: Milestone) -> dict[st
         "done_on": _iso(milestone.done_on),
         "starts_at": _iso(milestone.starts_at),
         "ends_at": _iso(milestone.ends_at),
-        "sources": list(dict.fromkeys(s.ref for s in milestone.rule.sources)),
+        "sources": refs(milestone.rule),
     }
 
 
-def _centre_row(yearly: CentreMilestone) -> dict[str, Any]:
+def _centre_row(yearly: CentreMilestone, refs: _SourceRefs) -> dict[str, Any]:
     """A centre's yearly milestone: no session, the centre and the year instead."""
     m = yearly.milestone
     return {
@@ -166,11 +208,11 @@ def _centre_row(yearly: CentreMilestone) -> dict[str, Any]:
         "done_on": _iso(m.done_on),
         "starts_at": None,
         "ends_at": None,
-        "sources": list(dict.fromkeys(s.ref for s in m.rule.sources)),
+        "sources": refs(m.rule),
     }
 
 
-def _apart_row(session: Session, apart: NotApplicable) -> dict[str, Any]:
+def _apart_row(session: Session, apart: NotApplicable, refs: _SourceRefs) -> dict[str, Any]:
     """A milestone that does not apply: ``due`` is the day it would have had."""
     rule = apart.rule
     return {
@@ -183,7 +225,7 @@ def _apart_row(session: Session, apart: NotApplicable) -> dict[str, Any]:
         "audience": list(rule.audience),
         "status": "not_applicable",
         "reason": apart.reason,
-        "sources": list(dict.fromkeys(s.ref for s in rule.sources)),
+        "sources": refs(rule),
     }
 
 

@@ -60,6 +60,8 @@ target_state = Table(
     Column("confirmed_fingerprint", String(32)),  # the set a person confirmed (5)
     Column("confirmed_by", String(255)),
     Column("address", Text),  # where the settings said the items go, when they were written (8)
+    Column("inputs_stamp", String(64)),  # what a complete pass was made of, see app/quick (9)
+    Column("stamp_zones", Text),  # the centres' time zones of that pass, comma-separated (9)
 )
 
 item_errors = Table(
@@ -124,7 +126,7 @@ invitations = Table(
     Column("status", String(16), nullable=False),  # invited | cancelled
     Column("event", Text, nullable=False, default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("briefing", Text),  # what the juror was told, to say later what changed (9)
+    Column("briefing", Text),  # what the juror was told, to say later what changed (10)
 )
 
 known_files = Table(
@@ -210,7 +212,9 @@ MIGRATIONS: list[list[Step]] = [
         ),
     ],
     [columns(target_state, "address")],  # 8: a target's address, to notice when it changes
-    [columns(invitations, "briefing")],  # 9: what each juror was told (no candidate data)
+    # 9: what the last complete pass was made of, so that a no-op sync renders nothing
+    [columns(target_state, "inputs_stamp", "stamp_zones")],
+    [columns(invitations, "briefing")],  # 10: what each juror was told (no candidate data)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -274,6 +274,43 @@ def test_plan_json_is_the_same_for_the_same_now(capsys: pytest.CaptureFixture[st
     assert first.out == second.out
 
 
+def test_plan_jsonl_is_one_object_per_line_with_the_rows_of_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    listed = plan_json(capsys, "--now", NOW)
+    result = run(capsys, "plan", "--config", str(EXAMPLE), "--format", "jsonl", "--now", NOW)
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert len(lines) == len(listed) > 50
+    assert [json.loads(line) for line in lines] == listed
+
+
+def test_plan_json_streams_one_row_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """The list is written row by row as the rows are made (a national plan is 100 MB): the
+    first line opens the list, each row is a line of its own, the last closes it."""
+    result = run(capsys, "plan", "--config", str(EXAMPLE), "--format", "json", "--now", NOW)
+    lines = result.out.splitlines()
+    assert lines[0] == "["
+    assert lines[-1] == "]"
+    rows = [json.loads(line.removesuffix(",")) for line in lines[1:-1]]
+    assert rows == json.loads(result.out)
+
+
+def test_plan_json_of_nothing_is_an_empty_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "empty"
+    shutil.copytree(EXAMPLE, config)
+    for path in (config / "sessions").iterdir():
+        path.unlink()
+    result = run(capsys, "plan", "--config", str(config), "--format", "json", "--now", NOW)
+    assert result.code == 0
+    rows = json.loads(result.out)  # only the centres' yearly milestones remain
+    assert isinstance(rows, list)
+    assert all(r["session"] is None for r in rows)
+
+
 def test_plan_with_a_broken_file_plans_the_others_and_exits_1(
     capsys: pytest.CaptureFixture[str], broken_config: Path
 ) -> None:

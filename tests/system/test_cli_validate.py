@@ -107,3 +107,14 @@ def test_json_never_carries_a_candidate_name(
     dumped = json.dumps(rows, ensure_ascii=False)
     assert "Benali" not in dumped
     assert "Perret" not in dumped
+
+
+def test_jsonl_is_one_finding_per_line_with_the_rows_of_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, listed, _ = validate_json(capsys, "--config", str(EXAMPLE), "--now", "2026-12-12")
+    code = main(["validate", "--format", "jsonl", "--config", str(EXAMPLE), "--now", "2026-12-12"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == listed
+    assert len(listed) > 0
