@@ -1,0 +1,111 @@
+"""The jury loop's decisions: what a reply is worth, who stands where (pure).
+
+Every reply lands in the store's ledger once (:class:`JuryReply`), whatever its source: an iMIP
+REPLY or COUNTER read in the organiser's inbox, a click on a signed link of the invitation, or
+a coordinator recording by hand what a juror said in plain words. What counts is decided here,
+at read time, against the invitations as they stand:
+
+- a calendar reply is matched by UID (the exam session's, ``<session>.exam_session@syncsvc``)
+  and attendee address to an invitation sent; it *applies* when its SEQUENCE is the current one,
+  is *outdated* when older (recorded, shown, never counted) and *unmatched* otherwise (unknown
+  UID or address, a SEQUENCE never sent): a person looks at it;
+- a juror's answer is their latest applied reply **for the current SEQUENCE**: an invitation
+  re-sent because the session changed asks again (RFC 5546), so an earlier « accepté » no
+  longer counts and the juror is back to NEEDS-ACTION;
+- a COUNTER (« proposer un nouvel horaire ») is shown to the coordinators, never applied;
+- a text reply waits for a person (*pending*) until one records the answer it gives
+  (*handled*); mail that could not be read is kept as *unreadable*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal
+
+from syncsvc.core.entries import UID_SUFFIX
+from syncsvc.core.invitations import InvitationState
+
+Source = Literal["imip", "link", "manual"]
+ReplyKind = Literal["reply", "counter", "text", "unreadable"]
+ReplyStatus = Literal["applied", "outdated", "unmatched", "pending", "handled", "unreadable"]
+Answer = Literal["ACCEPTED", "DECLINED", "TENTATIVE"]
+PARTSTATS: Final = ("NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE")
+ANSWERS: Final[tuple[Answer, ...]] = ("ACCEPTED", "DECLINED", "TENTATIVE")
+EXAM_UID_TAIL: Final = f".exam_session{UID_SUFFIX}"
+
+
+@dataclass(frozen=True, slots=True)
+class JuryReply:
+    """One row of the ledger: what arrived (or was recorded), about whom, and what it is worth."""
+
+    key: str
+    """What makes it once: ``imip:<message>:<n>``, ``link:…``, ``manual:…``."""
+    source: Source
+    kind: ReplyKind
+    status: ReplyStatus
+    session_id: str | None
+    email: str | None
+    name: str
+    partstat: str | None
+    sequence: int | None
+    comment: str | None
+    replied_at: datetime
+    recorded_at: datetime
+    message_id: str | None = None
+    subject: str | None = None
+    excerpt: str | None = None
+    """A text reply's words, or why a message could not be read."""
+    proposed: str | None = None
+    """A COUNTER's proposed time, in words (« du … au … »)."""
+    by: str | None = None
+    """Who recorded it by hand (manual), or handled a text reply."""
+    id: int | None = None
+
+
+def session_of_uid(uid: str) -> str | None:
+    """The session whose exam an invitation UID names; None for any other UID."""
+    if not uid.endswith(EXAM_UID_TAIL):
+        return None
+    session_id = uid[: -len(EXAM_UID_TAIL)]
+    return session_id or None
+
+
+def judge(
+    uid: str,
+    attendee: str,
+    sequence: int,
+    states: Mapping[tuple[str, str], InvitationState],
+) -> tuple[str | None, ReplyStatus]:
+    """(session, status) of a calendar reply, against the invitations sent."""
+    session_id = session_of_uid(uid)
+    if session_id is None:
+        return None, "unmatched"
+    state = states.get((session_id, attendee.lower()))
+    if state is None or state.status != "invited":
+        return session_id, "unmatched"
+    if sequence < state.sequence:
+        return session_id, "outdated"
+    if sequence > state.sequence:
+        return session_id, "unmatched"
+    return session_id, "applied"
+
+
+def answers(
+    replies: Iterable[JuryReply], states: Mapping[tuple[str, str], InvitationState]
+) -> dict[tuple[str, str], JuryReply]:
+    """Each invited person's answer: their latest applied reply to the current SEQUENCE (by
+    reply time, then recording order)."""
+    out: dict[tuple[str, str], JuryReply] = {}
+    ordered = sorted(replies, key=lambda r: (r.replied_at, r.id or 0))
+    for reply in ordered:
+        if reply.kind != "reply" or reply.status != "applied" or reply.partstat not in ANSWERS:
+            continue
+        if reply.session_id is None or reply.email is None:
+            continue
+        state = states.get((reply.session_id, reply.email))
+        if state is None or state.status != "invited" or reply.sequence != state.sequence:
+            continue
+        out[(reply.session_id, reply.email)] = reply
+    return out
