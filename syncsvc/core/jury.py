@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final, Literal
 
 from syncsvc.core.entries import UID_SUFFIX
-from syncsvc.core.invitations import InvitationState
+from syncsvc.core.invitations import InvitationState, holds
+from syncsvc.core.model import Finding, Session
 
 Source = Literal["imip", "link", "manual"]
 ReplyKind = Literal["reply", "counter", "text", "unreadable"]
@@ -109,3 +110,78 @@ def answers(
             continue
         out[(reply.session_id, reply.email)] = reply
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class JurorRow:
+    """Where one juror of one session stands: invitation, answer, hold."""
+
+    session_id: str
+    email: str
+    name: str
+    habilitation_until: date | None
+    sequence: int | None
+    """The SEQUENCE of the invitation in force (None: never invited)."""
+    invitation: Literal["invited", "cancelled", "not_sent", "held"]
+    invited_at: datetime | None
+    """When the invitation in force was queued (the service sends it within the minute)."""
+    sent_at: datetime | None
+    partstat: str
+    """NEEDS-ACTION until an answer to the invitation in force arrives."""
+    replied_at: datetime | None
+    source: Source | None
+    comment: str | None
+    held: tuple[str, ...] = ()
+    """Why the invitation is held (the findings' messages), when it is."""
+
+
+def juror_rows(
+    session: Session,
+    findings: Iterable[Finding],
+    states: Mapping[tuple[str, str], InvitationState],
+    answered: Mapping[tuple[str, str], JuryReply],
+    sent: Mapping[tuple[str, str, int], tuple[datetime, datetime | None]],
+) -> list[JurorRow]:
+    """One row per juror of ``session`` (each address once), in the file's order."""
+    reasons: dict[str, list[str]] = {}
+    for hold in holds(session, findings):
+        reasons.setdefault(hold.email, []).append(hold.reason)
+    rows: list[JurorRow] = []
+    seen: set[str] = set()
+    for member in session.jury:
+        if member.email in seen:
+            continue
+        seen.add(member.email)
+        state = states.get((session.id, member.email))
+        held = tuple(reasons.get(member.email, ()))
+        invitation: Literal["invited", "cancelled", "not_sent", "held"]
+        if state is not None and state.status in ("invited", "cancelled"):
+            invitation = "invited" if state.status == "invited" else "cancelled"
+        else:
+            invitation = "held" if held else "not_sent"
+        moments = sent.get((session.id, member.email, state.sequence)) if state else None
+        answer = answered.get((session.id, member.email))
+        rows.append(
+            JurorRow(
+                session.id,
+                member.email,
+                member.name,
+                member.habilitation_until,
+                state.sequence if state is not None else None,
+                invitation,
+                moments[0] if moments else None,
+                moments[1] if moments else None,
+                answer.partstat if answer is not None and answer.partstat else "NEEDS-ACTION",
+                answer.replied_at if answer is not None else None,
+                answer.source if answer is not None else None,
+                answer.comment if answer is not None else None,
+                held,
+            )
+        )
+    return rows
+
+
+def summary(rows: Iterable[JurorRow]) -> tuple[int, int]:
+    """(accepted, invited) of one session's jury: « jury : 2 confirmés / 3 invités »."""
+    found = [r for r in rows if r.invitation == "invited"]
+    return sum(r.partstat == "ACCEPTED" for r in found), len(found)

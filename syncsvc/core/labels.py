@@ -70,6 +70,33 @@ OUTBOX_LABELS: Final = {
     "sending": "en cours d'envoi",
 }
 """States of an outbox message."""
+PARTSTAT_LABELS: Final = {
+    "NEEDS-ACTION": "sans réponse",
+    "ACCEPTED": "accepté",
+    "DECLINED": "refusé",
+    "TENTATIVE": "peut-être",
+}
+"""A juror's answer to an invitation (iCalendar PARTSTAT)."""
+INVITATION_LABELS: Final = {
+    "invited": "envoyée",
+    "cancelled": "annulée",
+    "not_sent": "pas encore envoyée",
+    "held": "retenue",
+}
+"""Where a juror's invitation stands."""
+REPLY_SOURCE_LABELS: Final = {
+    "imip": "réponse d'agenda",
+    "link": "lien de l'invitation",
+    "manual": "saisie manuelle",
+}
+REPLY_STATUS_LABELS: Final = {
+    "applied": "prise en compte",
+    "outdated": "invitation périmée",
+    "unmatched": "sans invitation correspondante",
+    "pending": "à traiter",
+    "handled": "traitée",
+    "unreadable": "illisible",
+}
 MAIL_KINDS: Final = {
     "reminder": "rappel",
     "overdue": "alerte retard",

@@ -118,6 +118,21 @@ class Replies(StorePart):
                 )
         return out
 
+    def invitation_messages(self) -> dict[str, tuple[str, str]]:
+        """(session, e-mail) of each invitation by its Message-ID: a plain answer quoting one
+        (In-Reply-To, References) is about that invitation."""
+        query = select(outbox.c.key, outbox.c.message_id).where(
+            outbox.c.kind == "invitation", outbox.c.key.like("invitation:%")
+        )
+        out: dict[str, tuple[str, str]] = {}
+        with self.begin() as db:
+            for key, message_id in db.execute(query):
+                session_id, _, rest = str(key).removeprefix("invitation:").partition(":")
+                email = rest.rsplit(":", 2)[0]
+                if message_id:
+                    out[str(message_id)] = (session_id, email)
+        return out
+
     # --- the inbox's position ---------------------------------------------------------------
 
     def inbox_position(self, folder: str) -> tuple[int, int] | None:
