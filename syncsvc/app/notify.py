@@ -22,6 +22,7 @@ from syncsvc.core.config import Config
 from syncsvc.core.planner import Planned, plan_sessions
 from syncsvc.core.reminders import Notification, Policy, due_notifications
 from syncsvc.formats.mail import (
+    AnswerLinks,
     DoneLink,
     compose,
     compose_deletion_hold,
@@ -78,6 +79,29 @@ def done_link_of(settings: Settings, now: datetime) -> DoneLink | None:
     return lambda session_id, milestone_id: links.done_url(
         base, key, session_id, milestone_id, expires
     )
+
+
+AnswerLinksOf = Callable[[str, str, int], AnswerLinks | None]
+
+
+def answer_links_of(settings: Settings, now: datetime) -> AnswerLinksOf:
+    """A juror's two signed links (« Je serai présent(e) », « Je ne pourrai pas venir ») for
+    (session, e-mail, SEQUENCE), when the dashboard and the secret key exist; same expiry rule
+    as the done links."""
+    secret = os.environ.get(settings.secret_key_env)
+    if not settings.dashboard_url or not secret:
+        return lambda _session, _email, _sequence: None
+    base, key = settings.dashboard_url, secret.encode()
+    expires = now + timedelta(days=settings.reminders.link_days)
+
+    def of(session_id: str, email: str, sequence: int) -> AnswerLinks:
+        accept, decline = (
+            links.answer_url(base, key, session_id, email, sequence, answer, expires)
+            for answer in ("accept", "decline")
+        )
+        return accept, decline
+
+    return of
 
 
 def transport_of(
@@ -277,11 +301,13 @@ def _queue_invitations(
     states = store.invitation_states()
     held, queued = _hold_invitations(settings, store, upcoming, states, now, dry_run, failed)
     protected = protected_in(config, store) | past | failed.keys()
+    answer_links = answer_links_of(settings, moment)
     for change in invitations.changes(upcoming, states, frozenset(protected), held):
         if store.has_key(change.key) or change.session_id in failed:
             continue
         try:
-            message, event = compose_invitation(change, settings.mail.sender, moment)
+            found = answer_links(change.session_id, change.email, change.sequence)
+            message, event = compose_invitation(change, settings.mail.sender, moment, found)
             data = message.as_bytes(policy=SMTP)
         except Exception as exc:  # the bulkhead: this message only
             failed[change.session_id] = (

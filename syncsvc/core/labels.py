@@ -108,6 +108,13 @@ MAIL_KINDS: Final = {
 TARGET_KINDS: Final = {"caldav": "CalDAV", "google": "Google Agenda", "feed": "flux ICS"}
 
 
+def jury_summary(accepted: int, invited: int) -> str:
+    """``jury : 2 confirmés / 3 invités``."""
+    confirmed = "confirmé" if accepted <= 1 else "confirmés"
+    asked = "invité" if invited <= 1 else "invités"
+    return f"jury : {accepted} {confirmed} / {invited} {asked}"
+
+
 def capitalised(text: str) -> str:
     """``en retard`` -> ``En retard`` (only the first letter changes)."""
     return text[:1].upper() + text[1:]

@@ -208,9 +208,13 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
             event.add("dtend", (exam.ends_on or exam.due) + timedelta(days=1))
         event.add("location", session.location or centre.name)
         event.add("description", _invitation_context(change)["text"])
-        organizer = vCalAddress(f"mailto:{session.session_manager.email}")
-        organizer.params["CN"] = session.session_manager.name
+        # The ORGANIZER is the centre's mailbox that syncsvc reads (the jurors' clients send
+        # their REPLY there); the session manager is the contact.
+        organizer = vCalAddress(f"mailto:{centre.organizer_email}")
+        organizer.params["CN"] = f"Examens — {centre.name}"
         event.add("organizer", organizer)
+        manager = session.session_manager
+        event.add("contact", f"{manager.name} <{manager.email}>")
         attendee = vCalAddress(f"mailto:{change.email}")
         attendee.params.update(
             {
@@ -264,10 +268,15 @@ def _invitation_context(change: InvitationChange) -> dict[str, str]:
     }
 
 
+AnswerLinks = tuple[str, str]
+"""A juror's two signed links: « Je serai présent(e) », « Je ne pourrai pas venir »."""
+
+
 def compose_invitation(
-    change: InvitationChange, sender: str, now: datetime
+    change: InvitationChange, sender: str, now: datetime, links: AnswerLinks | None = None
 ) -> tuple[EmailMessage, str]:
-    """The iMIP message, and the VEVENT text to remember for a later CANCEL."""
+    """The iMIP message, and the VEVENT text to remember for a later CANCEL. A plain reply goes
+    to the centre's organiser mailbox too (Reply-To), where syncsvc reads it."""
     event = invitation_event(change, now)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -296,12 +305,16 @@ def compose_invitation(
     if context["when"]:
         subject += f" — {context['when'].removeprefix('Du ').split(' à ')[0]}"
     message = _envelope(subject, sender, change.name, change.email, change.key, now)
+    organizer = str(event.get("ORGANIZER", "")).removeprefix("mailto:").removeprefix("MAILTO:")
+    if organizer:
+        message["Reply-To"] = organizer
     text, html = _render(
         "invitation",
         subject=subject,
         name=change.name,
         method=change.method,
         sequence=change.sequence,
+        links=links if change.method == "REQUEST" else None,
         **{k: v for k, v in context.items() if k != "text"},
     )
     message.set_content(text)

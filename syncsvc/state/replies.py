@@ -12,12 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from syncsvc.core.jury import JuryReply
 from syncsvc.state.base import StorePart
-from syncsvc.state.schema import EPOCH, aware, inbox_state, jury_replies, outbox, utc
+from syncsvc.state.schema import (
+    EPOCH,
+    aware,
+    inbox_state,
+    invitations,
+    jury_replies,
+    outbox,
+    utc,
+)
 
 TEXT_LIMIT = 4000
 """Characters kept of a comment, an excerpt or a subject (the rest is in the mailbox)."""
@@ -98,6 +106,16 @@ class Replies(StorePart):
                 .values(status="handled", by=by[:255])
             )
         return bool(done.rowcount)
+
+    def jury_version(self) -> tuple[object, ...]:
+        """Changes whenever a reply is recorded or handled, or an invitation is queued: a page
+        that shows the jury's standing is rebuilt only then."""
+        with self.begin() as db:
+            replies = db.execute(
+                select(func.count(), func.max(jury_replies.c.id), func.count(jury_replies.c.by))
+            ).one()
+            sent = db.execute(select(func.count(), func.max(invitations.c.updated_at))).one()
+        return (*replies, *sent)
 
     def invitations_sent(self) -> dict[tuple[str, str, int], SentInvitation]:
         """Each REQUEST queued, by (session, e-mail, SEQUENCE): when it was queued and when it
