@@ -28,6 +28,7 @@ from syncsvc.core.reminder_model import (
     DigestEntry,
     Item,
     ItemState,
+    JuryNotice,
     Kind,
     Notification,
     Planned,
@@ -45,6 +46,7 @@ __all__ = [
     "DigestEntry",
     "Item",
     "ItemState",
+    "JuryNotice",
     "Kind",
     "Notification",
     "Planned",
@@ -67,13 +69,15 @@ def due_notifications(
     now: Now,
     failed: dict[str, str] | None = None,
     queued: Queued = _nothing_queued,
+    jury: Iterable[tuple[Recipient, JuryNotice]] = (),
 ) -> list[Notification]:
     """Everything that should have been sent by ``now`` (the outbox drops what already was).
 
     ``queued`` tells which keys the outbox already holds (the store's ``has_key``): the mail
     of the day carries what a missed one would have. A session whose notifications cannot be
     worked out is named in ``failed`` and left out; the others go on (and it stays out of the
-    mails of the day and the weekly points)."""
+    mails of the day and the weekly points). ``jury``: the jury's news for the mails of the day
+    (:mod:`syncsvc.core.jury_notices`)."""
     planned = list(planned)
     out: list[Notification] = []
     candidates: list[Candidate] = []
@@ -91,7 +95,8 @@ def due_notifications(
         fine.append((session, centre, milestones))
     where = homes(fine)
     weekly = weekly_listed(fine, where, policy, now)
-    out += daily_mails(candidates, where, policy, now, queued, weekly)
+    news = [(person, n) for person, n in jury if n.session.id not in (failed or {})]
+    out += daily_mails(candidates, where, policy, now, queued, weekly, news)
     out += weekly_mails(fine, where, policy, now)
     return out
 

@@ -28,6 +28,9 @@ from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification, Policy
 from syncsvc.formats.ical import PRODID, vtimezone
 from syncsvc.formats.mail_views import (
+    AnswerLinksOf as AnswerLinksOf,
+)
+from syncsvc.formats.mail_views import (
     DoneLink as DoneLink,
 )
 from syncsvc.formats.mail_views import (
@@ -36,6 +39,9 @@ from syncsvc.formats.mail_views import (
     daily_subject,
     digest_groups,
     digest_intro,
+    notice_intro,
+    notice_subject,
+    notice_texts,
     schedule_note,
 )
 
@@ -94,6 +100,8 @@ def subject_for(n: Notification, now: Now) -> str:
     if n.kind == "candidate_info":
         assert n.session is not None
         return f"Votre examen {n.session.title.label} du {french_date(n.session.start)}"
+    if not n.items and n.notices:
+        return notice_subject(n.notices)
     return daily_subject(n.items)
 
 
@@ -103,6 +111,7 @@ def compose(
     now: Now,
     done_link: DoneLink | None = None,
     policy: Policy = DEFAULT_POLICY,
+    answer_links: AnswerLinksOf | None = None,
 ) -> EmailMessage:
     """A mail of the day, a weekly point or a candidate notice."""
     subject = subject_for(n, now)
@@ -110,6 +119,9 @@ def compose(
     context: dict[str, object] = {"subject": subject, "recipient": n.recipient}
     if n.kind == "reminder":
         context |= _daily_context(n, done_link, policy)
+        context["notices"] = notice_texts(n.notices, answer_links)
+        if not n.items:
+            context["intro"] = notice_intro(n)
     elif n.kind == "digest":
         context |= _digest_context(n, policy)
     else:
