@@ -48,6 +48,7 @@ class InboxIdle(threading.Thread):
                         return
                     box.select(inbox.folder)
                     self.backoff.succeeded()
+                    self.wake()  # what arrived before this IDLE began is read too
                     while not self.stopping.is_set():
                         if box.wait(IDLE_SECONDS, self.stopping.is_set):
                             self.wake()
