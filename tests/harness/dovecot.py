@@ -1,5 +1,11 @@
 """A real IMAP server for the tests: Dovecot from Debian (``dovecot-imapd``), private instance.
 
+Debian's ``dovecot-imapd`` and ``cyrus-imapd`` (the CalDAV tests' Cyrus) conflict: installing
+one removes the other. So only ``dovecot-core`` is installed (it conflicts with nothing); the
+IMAP programs come from ``dovecot-imapd``'s package of the same version, downloaded with
+``apt-get download`` and unpacked (``dpkg-deb -x``) into a folder of their own, which the
+private instance's configuration names. An installed ``dovecot-imapd`` is used as it is.
+
 Each instance runs ``dovecot -F`` (as root: it switches to its own ``dovecot``/``dovenull``
 users) bound to 127.0.0.1 on a free port, with everything (configuration, passwd-file, Maildir
 storage, sockets, log) in a fresh ``/tmp/syncsvc-dovecot-*`` folder (pytest's own folders are
@@ -31,19 +37,58 @@ from typing import Final
 
 from tests.harness.servers import ServerStartError, free_port
 
-DOVECOT_PACKAGES: Final = ("dovecot-imapd",)
+DOVECOT_PACKAGES: Final = ("dovecot-core",)
+IMAP_PACKAGE: Final = "dovecot-imapd"
 DOVECOT: Final = Path("/usr/sbin/dovecot")
+LIBEXEC: Final = Path("/usr/lib/dovecot")
+IMAP_PROGRAMS: Final = (
+    "imap",
+    "imap-login",
+    "imap-hibernate",
+    "imap-urlauth",
+    "imap-urlauth-login",
+    "imap-urlauth-worker",
+)
 LOCALHOST: Final = "127.0.0.1"
 PASSWORD: Final = "mot-de-passe-imap"
 _START_TIMEOUT: Final = 15.0
 
 
+def _core_version() -> str | None:
+    done = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Version}", "dovecot-core"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _unpacked(version: str) -> Path:
+    """Where ``dovecot-imapd`` of ``version`` is unpacked (programs under usr/lib/dovecot)."""
+    safe = "".join(c if c.isalnum() or c in ".+-" else "_" for c in version)
+    return Path(tempfile.gettempdir()) / f"syncsvc-dovecot-imapd-{safe}"
+
+
+def imap_programs() -> Path | None:
+    """The folder of the IMAP programs: the installed package's, else the unpacked one."""
+    if os.access(LIBEXEC / "imap", os.X_OK):
+        return LIBEXEC
+    version = _core_version()
+    if version is None:
+        return None
+    folder = _unpacked(version) / "usr" / "lib" / "dovecot"
+    return folder if os.access(folder / "imap", os.X_OK) else None
+
+
 def dovecot_available() -> str | None:
     """None when a private Dovecot can be started here, else the reason."""
-    if not os.access(DOVECOT, os.X_OK):
+    if not os.access(DOVECOT, os.X_OK) or imap_programs() is None:
         return (
-            f"Dovecot is not installed ({DOVECOT} missing); install the Debian package "
-            f"{' '.join(DOVECOT_PACKAGES)} (or set SYNCSVC_INSTALL_SYSTEM_DEPS=1 as root)"
+            f"Dovecot is not installed ({DOVECOT} or its IMAP programs missing); install the "
+            f"Debian packages dovecot-core and {IMAP_PACKAGE} (or set "
+            "SYNCSVC_INSTALL_SYSTEM_DEPS=1 as root: the tests then install dovecot-core and "
+            f"unpack {IMAP_PACKAGE}, which conflicts with Cyrus)"
         )
     for user in ("dovecot", "dovenull"):
         try:
@@ -73,13 +118,33 @@ def ensure_dovecot() -> str | None:
             argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
         )
 
-    done = run(install)
-    if done.returncode != 0:
-        run([apt, "update"])
+    if not os.access(DOVECOT, os.X_OK):
         done = run(install)
-    if done.returncode != 0:
-        output = (done.stdout + done.stderr)[-2000:]
-        return f"{reason}; apt-get install failed with code {done.returncode}:\n{output}"
+        if done.returncode != 0:
+            run([apt, "update"])
+            done = run(install)
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr)[-2000:]
+            return f"{reason}; apt-get install failed with code {done.returncode}:\n{output}"
+    version = _core_version()
+    if imap_programs() is None and version is not None:
+        with tempfile.TemporaryDirectory() as download:
+            fetch = [apt, "download", f"{IMAP_PACKAGE}={version}"]
+            done = subprocess.run(
+                fetch, env=env, cwd=download, capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0:
+                run([apt, "update"])
+                done = subprocess.run(
+                    fetch, env=env, cwd=download, capture_output=True, text=True, check=False
+                )
+            debs = sorted(Path(download).glob("*.deb"))
+            if done.returncode != 0 or not debs:
+                output = (done.stdout + done.stderr)[-2000:]
+                return f"{reason}; apt-get download {IMAP_PACKAGE} failed:\n{output}"
+            target = _unpacked(version)
+            subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(target)], check=True)
+            target.chmod(0o755)
     return dovecot_available()
 
 
@@ -198,6 +263,12 @@ def _config(root: Path, port: int, capabilities: str | None, tls: tuple[Path, Pa
         f"ssl = required\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}\n" if tls else "ssl = no\n"
     )
     caps = f"protocol imap {{\n  imap_capability = {capabilities}\n}}\n" if capabilities else ""
+    programs = imap_programs() or LIBEXEC
+    executables = "".join(
+        f"service {name} {{\n  executable = {programs / name}\n}}\n"
+        for name in IMAP_PROGRAMS
+        if name != "imap-login"
+    )
     return (
         f"base_dir = {root / 'run'}\n"
         f"state_dir = {root / 'state'}\n"
@@ -217,7 +288,8 @@ def _config(root: Path, port: int, capabilities: str | None, tls: tuple[Path, Pa
         "userdb {\n  driver = static\n"
         f"  args = uid=dovecot gid=dovecot home={root / 'mail'}/%u\n}}\n"
         "namespace inbox {\n  inbox = yes\n  separator = /\n}\n"
-        f"service imap-login {{\n{listener}}}\n"
+        f"service imap-login {{\n  executable = {programs / 'imap-login'}\n{listener}}}\n"
+        f"{executables}"
         "service stats {\n"
         "  unix_listener stats-reader {\n    mode = 0666\n  }\n"
         "  unix_listener stats-writer {\n    mode = 0666\n  }\n}\n"
