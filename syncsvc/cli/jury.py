@@ -71,6 +71,7 @@ def _row(row: JurorRow) -> dict[str, Any]:
         "session": row.session_id,
         "email": row.email,
         "name": row.name,
+        "role": row.role,
         "partstat": row.partstat,
         "replied_at": iso(row.replied_at),
         "sequence": row.sequence,

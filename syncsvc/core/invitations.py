@@ -4,7 +4,8 @@ An invitation is one jury member's copy of one exam session. Its *meaning* is a 
 the member must know (dates, times, place, title); the store keeps, per (session, member), the
 SEQUENCE and meaning last sent. A new member or a changed meaning gets a REQUEST with SEQUENCE
 + 1; a member removed from the jury, a cancelled session or a deleted session file gets a CANCEL.
-A session whose file fails to load changes nothing.
+A session whose file fails to load changes nothing. The surveillant and the comédien named in
+a session file are invited the same way (same UID, their own SEQUENCE and answers).
 
 An invitation goes only to a juror who can sit: :func:`holds` reads the session's findings
 (:mod:`syncsvc.core.checks`) and holds the invitation of a juror whose habilitation is not for
@@ -21,9 +22,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from syncsvc.core.model import Centre, Finding, Milestone, Session
+from syncsvc.core.model import Centre, Finding, Milestone, Person, Session
 
 Method = Literal["REQUEST", "CANCEL"]
+Role = Literal["jury", "surveillant", "comedien"]
+"""Who an invitation is for: a juror, the surveillant, the comédien of the role plays."""
 
 HOLDING_JUROR_CODES = frozenset(
     {
@@ -79,6 +82,7 @@ class InvitationChange:
         return f"invitation:{self.session_id}:{self.email}:{self.method}:{self.sequence}"
 
     previous_event: str = ""
+    role: Role = "jury"
 
     def state(self, event: str) -> InvitationState:
         status = "invited" if self.method == "REQUEST" else "cancelled"
@@ -120,6 +124,23 @@ def holds(session: Session, findings: Iterable[Finding]) -> list[Hold]:
     return out
 
 
+def invited_people(session: Session) -> list[tuple[Person, Role]]:
+    """Everyone invited to ``session``'s exam, each address once: the jury, then the
+    surveillant and the comédien when the session names them."""
+    people: list[tuple[Person, Role]] = [(m, "jury") for m in session.jury]
+    if session.surveillant is not None:
+        people.append((session.surveillant, "surveillant"))
+    if session.comedien is not None:
+        people.append((session.comedien, "comedien"))
+    seen: set[str] = set()
+    out = []
+    for person, role in people:
+        if person.email not in seen:
+            seen.add(person.email)
+            out.append((person, role))
+    return out
+
+
 def meaning(session: Session, centre: Centre, exam: Milestone) -> str:
     parts = [
         session.title.code,
@@ -152,9 +173,7 @@ def changes(
         if session.cancelled:
             continue
         now_meaning = meaning(session, centre, exam)
-        for member in session.jury:
-            if (session.id, member.email) in live:
-                continue  # listed twice: one invitation
+        for member, role in invited_people(session):
             live.add((session.id, member.email))
             if (session.id, member.email) in held:
                 continue
@@ -173,6 +192,7 @@ def changes(
                     session,
                     centre,
                     exam,
+                    role=role,
                 )
             )
     return out + _cancels(states, live, protected, known)

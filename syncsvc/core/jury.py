@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Final, Literal
 
 from syncsvc.core.entries import UID_SUFFIX
-from syncsvc.core.invitations import InvitationState, holds
+from syncsvc.core.invitations import InvitationState, Role, holds, invited_people
 from syncsvc.core.model import Finding, Session
 
 Source = Literal["imip", "link", "manual"]
@@ -133,6 +133,8 @@ class JurorRow:
     comment: str | None
     held: tuple[str, ...] = ()
     """Why the invitation is held (the findings' messages), when it is."""
+    role: Role = "jury"
+    """A juror, the surveillant or the comédien (invited and followed the same way)."""
 
 
 def juror_rows(
@@ -142,16 +144,13 @@ def juror_rows(
     answered: Mapping[tuple[str, str], JuryReply],
     sent: Mapping[tuple[str, str, int], tuple[datetime, datetime | None]],
 ) -> list[JurorRow]:
-    """One row per juror of ``session`` (each address once), in the file's order."""
+    """One row per person invited to ``session``'s exam (each address once): the jurors in the
+    file's order, then the surveillant and the comédien."""
     reasons: dict[str, list[str]] = {}
     for hold in holds(session, findings):
         reasons.setdefault(hold.email, []).append(hold.reason)
     rows: list[JurorRow] = []
-    seen: set[str] = set()
-    for member in session.jury:
-        if member.email in seen:
-            continue
-        seen.add(member.email)
+    for member, role in invited_people(session):
         state = states.get((session.id, member.email))
         held = tuple(reasons.get(member.email, ()))
         invitation: Literal["invited", "cancelled", "not_sent", "held"]
@@ -166,7 +165,7 @@ def juror_rows(
                 session.id,
                 member.email,
                 member.name,
-                member.habilitation_until,
+                getattr(member, "habilitation_until", None),
                 state.sequence if state is not None else None,
                 invitation,
                 moments[0] if moments else None,
@@ -176,6 +175,7 @@ def juror_rows(
                 answer.source if answer is not None else None,
                 answer.comment if answer is not None else None,
                 held,
+                role,
             )
         )
     return rows
@@ -183,5 +183,5 @@ def juror_rows(
 
 def summary(rows: Iterable[JurorRow]) -> tuple[int, int]:
     """(accepted, invited) of one session's jury: « jury : 2 confirmés / 3 invités »."""
-    found = [r for r in rows if r.invitation == "invited"]
+    found = [r for r in rows if r.invitation == "invited" and r.role == "jury"]
     return sum(r.partstat == "ACCEPTED" for r in found), len(found)

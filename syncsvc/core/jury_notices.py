@@ -102,8 +102,9 @@ def _reminders_to_jurors(
             juror=row.name,
             email=row.email,
             sequence=row.sequence,
+            role=row.role,
         )
-        out.append((Recipient(row.name, row.email, "jury"), notice))
+        out.append((Recipient(row.name, row.email, row.role), notice))
     return out
 
 
@@ -130,7 +131,12 @@ def _declined(
                 juror=row.name,
                 email=row.email,
                 comment=reply.comment or "",
-                alternatives=_alternatives(session, planned, directory, all_rows),
+                alternatives=(
+                    _alternatives(session, planned, directory, all_rows)
+                    if row.role == "jury"
+                    else ()
+                ),
+                role=row.role,
             )
         )
     return out
@@ -139,8 +145,9 @@ def _declined(
 def _too_few(
     session: Session, centre: Centre, rows: list[JurorRow], policy: Policy, at: datetime
 ) -> list[JuryNotice]:
-    accepted = sum(r.partstat == "ACCEPTED" and r.invitation == "invited" for r in rows)
-    invited = sum(r.invitation == "invited" for r in rows)
+    jurors = [r for r in rows if r.role == "jury" and r.invitation == "invited"]
+    accepted = sum(r.partstat == "ACCEPTED" for r in jurors)
+    invited = len(jurors)
     if accepted >= MIN_JURY:
         return []
     calendar = working_days(centre.holiday_zone)

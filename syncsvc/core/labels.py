@@ -84,6 +84,20 @@ INVITATION_LABELS: Final = {
     "held": "retenue",
 }
 """Where a juror's invitation stands."""
+ROLE_NAMES: Final = {"jury": "jury", "surveillant": "surveillant(e)", "comedien": "comédien(ne)"}
+"""Who a person is on a session's exam (the panel, the CLI)."""
+INVITED_AS: Final = {
+    "jury": "membre du jury",
+    "surveillant": "surveillant(e)",
+    "comedien": "comédien(ne) des mises en situation",
+}
+"""What a person is invited as (« Vous êtes convoqué(e) comme … »)."""
+INVITATION_SUMMARIES: Final = {
+    "jury": "Jury",
+    "surveillant": "Surveillance",
+    "comedien": "Comédien",
+}
+"""The first word of the invitation's calendar title, by role."""
 REPLY_SOURCE_LABELS: Final = {
     "imip": "réponse d'agenda",
     "link": "lien de l'invitation",

@@ -110,6 +110,8 @@ class JuryNotice:
     """too_few: J-31 or J-10."""
     sequence: int = 0
     """answer_reminder: the invitation the juror's links answer."""
+    role: str = "jury"
+    """Who the juror is: ``jury``, ``surveillant`` or ``comedien``."""
 
     @property
     def urgency(self) -> tuple[int, date, str]:

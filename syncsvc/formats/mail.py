@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.entries import uid_for
 from syncsvc.core.invitations import Hold, InvitationChange
-from syncsvc.core.labels import french_date, french_time
+from syncsvc.core.labels import INVITATION_SUMMARIES, INVITED_AS, french_date, french_time
 from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification, Policy
 from syncsvc.formats.ical import PRODID, vtimezone
@@ -211,7 +211,8 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
         session, centre, exam = change.session, change.centre, change.exam
         event = Event()
         event.add("uid", uid_for(session.id, "exam_session"))
-        event.add("summary", f"Jury — {session.title.label} ({session.title.code})")
+        word = INVITATION_SUMMARIES[change.role]
+        event.add("summary", f"{word} — {session.title.label} ({session.title.code})")
         if exam.starts_at is not None and exam.ends_at is not None:
             event.add("dtstart", exam.starts_at)
             event.add("dtend", exam.ends_at)
@@ -240,7 +241,7 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
         event.add("transp", "OPAQUE")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Jury — {session.title.label}")
+        alarm.add("description", f"{word} — {session.title.label}")
         alarm.add("trigger", timedelta(days=-1))
         event.add_component(alarm)
     event.add("sequence", change.sequence)
@@ -327,6 +328,8 @@ def compose_invitation(
         method=change.method,
         sequence=change.sequence,
         links=links if change.method == "REQUEST" else None,
+        role=change.role,
+        invited_as=INVITED_AS[change.role],
         **{k: v for k, v in context.items() if k != "text"},
     )
     message.set_content(text)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from syncsvc.core.labels import KIND_LABELS, french_date
+from syncsvc.core.labels import INVITED_AS, KIND_LABELS, french_date
 from syncsvc.core.model import Centre, Session
 from syncsvc.core.reminder_model import DigestEntry, Item, JuryNotice, Notification, Policy
 
@@ -264,7 +264,12 @@ def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeTex
             )
             if x
         )
-        return NoticeText(f"{session} — un membre du jury ne pourra pas venir", lines)
+        who = {"surveillant": "le surveillant", "comedien": "le comédien"}.get(
+            n.role, "un membre du jury"
+        )
+        if n.role != "jury":
+            lines = tuple(x for x in lines if x != others)
+        return NoticeText(f"{session} — {who} ne pourra pas venir", lines)
     if n.kind == "counter":
         proposed = n.detail or "un autre horaire"
         lines = tuple(
@@ -280,7 +285,8 @@ def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeTex
         return NoticeText(f"{session} — nouvel horaire proposé", lines)
     links = answer_links(n.session.id, n.email, n.sequence) if answer_links else None
     lines = (
-        f"Vous êtes invité(e) au jury de la session {n.session.title.code} "
+        f"Vous êtes invité(e) comme {INVITED_AS.get(n.role, 'membre du jury')} de la session "
+        f"{n.session.title.code} "
         f"{n.session.title.label} du {french_date(n.session.start)} au "
         f"{french_date(n.session.end)}, {n.centre.name}.",
         "Merci de répondre avec les boutons Accepter / Refuser de l'invitation dans votre "

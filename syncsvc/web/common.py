@@ -83,6 +83,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         OUTBOX_LABELS=labels.OUTBOX_LABELS,
         TARGET_KINDS=labels.TARGET_KINDS,
         PARTSTAT_LABELS=labels.PARTSTAT_LABELS,
+        ROLE_NAMES=labels.ROLE_NAMES,
         INVITATION_LABELS=labels.INVITATION_LABELS,
         REPLY_SOURCE_LABELS=labels.REPLY_SOURCE_LABELS,
         REPLY_STATUS_LABELS=labels.REPLY_STATUS_LABELS,

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from syncsvc.app.board import SessionView
 from syncsvc.core import links
+from syncsvc.core.invitations import invited_people
 from syncsvc.core.jury import JuryReply, answers
 from syncsvc.errors import ConfigError, UsageError
 from syncsvc.web.common import Web, log, origin_refused, web_of
@@ -58,7 +59,7 @@ def _target(web: Web, request: Request, token: str) -> Target | None:
         return None
     if view is None:
         return None
-    member = next((m for m in view.session.jury if m.email == email), None)
+    member = next((m for m, _ in invited_people(view.session) if m.email == email), None)
     if member is None:
         return None
     state = web.store.invitation_states().get((session_id, email))

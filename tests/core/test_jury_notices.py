@@ -285,7 +285,10 @@ def test_a_juror_s_reminder_reads_well_with_its_two_links() -> None:
     )
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Nous n'avons pas encore votre réponse à l'invitation ci-dessous." in text
-    assert "Vous êtes invité(e) au jury de la session TP-00374 Secrétaire assistant" in text
+    assert (
+        "Vous êtes invité(e) comme membre du jury de la session TP-00374 Secrétaire assistant"
+        in text
+    )
     assert (
         "Je serai présent(e) :\nhttps://examens.example.org/jury/sa-test/0/accept?a=c@jury.example&t=x\n"
         in text

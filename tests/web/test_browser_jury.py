@@ -46,7 +46,7 @@ def test_a_juror_answers_by_link_and_the_panel_changes(served: Served, page: Pag
         "Répondre à l'invitation du jury"
     )
     juror_page.get_by_role("button", name="Confirmer : je serai présent(e)").click()
-    expect(juror_page.get_by_role("status")).to_contain_text("Votre présence au jury")
+    expect(juror_page.get_by_role("status")).to_contain_text("Votre présence à la session")
     juror_page.screenshot(path=str(ARTIFACTS / "jury-answer.png"), full_page=True)
     juror_page.context.close()
 
