@@ -36,7 +36,8 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-# tests/interop installs ical.js (npm ci) itself; in CI (as root) it also apt-installs libical.
+# tests/interop installs ical.js (npm ci) itself; in CI (as root) it also apt-installs libical,
+# and tests/container apt-installs docker.io and debootstrap and starts (then stops) dockerd.
 unit: $(VENV)/.installed
 	SYNCSVC_INSTALL_SYSTEM_DEPS=$${CI:+1} $(BIN)/pytest
 

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate  # noqa: E402
+from syncsvc.app.desired import Renderer  # noqa: E402
+from syncsvc.core.planner import plan_sessions  # noqa: E402
+from syncsvc.inputs.loader import load_config, load_ruleset  # noqa: E402
+from syncsvc.inputs.settings import load_settings  # noqa: E402
 from syncsvc.state.store import Store  # noqa: E402
 from syncsvc.web.auth import hash_password  # noqa: E402
 from tests.harness.servers import free_port, radicale_server  # noqa: E402
@@ -43,6 +48,16 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def expected_items(config: Path) -> int:
+    """The items of the ``coordination`` target, as the plan wants them."""
+    settings = load_settings(config)
+    loaded = load_config(config, load_ruleset(settings.ruleset))
+    planning = plan_sessions(loaded, {}, date(2026, 12, 1))
+    target = next(t for t in settings.targets if t.name == "coordination")
+    desired = Renderer().desired(target, planning.planned, None, None, planning.centre_milestones)
+    return len(desired)
 
 
 def main() -> int:
@@ -98,7 +113,7 @@ audience = "coordinators:centre-00"
         )
         store = Store(f"sqlite:///{tmp / 'state.db'}")
         try:
-            expected = (count + len(CENTRES) - 1) // len(CENTRES) * 20
+            expected = expected_items(config)
             began = time.monotonic()
             while True:
                 try:
@@ -108,6 +123,7 @@ audience = "coordinators:centre-00"
                 if pushed >= expected * 0.95 and dav.proxy.counts["PUT"] == pushed:
                     break
                 assert daemon.poll() is None, (tmp / "daemon.log").read_text()
+                assert time.monotonic() - began < 240, f"{pushed} of {expected} items in 240 s"
                 time.sleep(0.5)
             print(
                 f"{count} sessions, {len(CENTRES)} centres; first push of {pushed} items to "

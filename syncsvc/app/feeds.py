@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from syncsvc.app.sync import Renderer, protected_in
+from syncsvc.app.desired import Renderer, spare_centre_items
+from syncsvc.app.sync import protected_in
 from syncsvc.core import audience
 from syncsvc.core.clock import Clock
+from syncsvc.core.config import Config
 from syncsvc.core.planner import plan_sessions
 from syncsvc.core.reconcile import Desired, Plan, diff
 from syncsvc.formats.ical import assemble, item_bytes
@@ -49,11 +51,16 @@ def refresh(
     store: Store,
     now: datetime,
     protected_sessions: frozenset[str] = frozenset(),
+    config: Config | None = None,
 ) -> Plan:
-    """Bring the stored feed up to date; returns what changed (nothing leaves this machine)."""
+    """Bring the stored feed up to date; returns what changed (nothing leaves this machine).
+    With ``config``, a centre's yearly items are not deleted while a session file fails to
+    load (:func:`~syncsvc.app.desired.spare_centre_items`)."""
     plan = diff(
         name, desired, store.recorded(name), protected_sessions=protected_sessions, force=True
     )
+    if config is not None:
+        plan = spare_centre_items(plan, config)
     for op in plan.operations:
         if op.action == "delete":
             store.forget(name, op.uid)
@@ -123,13 +130,17 @@ class FeedPublisher:
             self._names = {cid: c.name for cid, c in config.centres.items()}
             planning = plan_sessions(config, marks, now)
             for target in self.targets.values():
-                failed = dict(planning.failed)
+                failed = {**planning.failed, **planning.centre_failed}
                 desired = self.renderer.desired(
-                    target, planning.planned, self.settings.dashboard_url, failed
+                    target,
+                    planning.planned,
+                    self.settings.dashboard_url,
+                    failed,
+                    planning.centre_milestones,
                 )
                 recorded = self.store.recorded(target.name).values()
                 protected = protected_in(config, self.store, recorded) | failed.keys()
-                refresh(target.name, desired, self.store, now, frozenset(protected))
+                refresh(target.name, desired, self.store, now, frozenset(protected), config)
             self._fingerprint = state
 
     def target_for(self, token: str) -> TargetSettings | None:

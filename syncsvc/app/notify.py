@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -21,7 +21,7 @@ from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
 from syncsvc.core.jury_notices import jury_notices
-from syncsvc.core.planner import Planned, plan_sessions
+from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner, plan_sessions
 from syncsvc.core.reminders import (
     JuryNotice,
     Notification,
@@ -148,10 +148,15 @@ def notify(
     planning = plan_sessions(config, store.done_marks(), now)
     failed = planning.failed
     planned = planning.planned
-    report.queued += _queue_notifications(settings, store, planned, now, dry_run, failed)
+    report.queued += _queue_notifications(
+        settings, store, planned, now, dry_run, failed, planning.centre_milestones
+    )
     report.queued += _queue_invitations(settings, config, store, planned, now, dry_run, failed)
-    for session_id, reason in failed.items():
-        log.error("session %s : %s ; aucun message pour elle à ce passage", session_id, reason)
+    for owner, reason in failed.items():
+        if is_centre_owner(owner):
+            log.error("échéances annuelles %s : %s ; aucun rappel à ce passage", owner, reason)
+        else:
+            log.error("session %s : %s ; aucun message pour elle à ce passage", owner, reason)
     report.failed = failed
     report.queued += _queue_alerts(settings, store, now, dry_run)
     if not dry_run:
@@ -167,10 +172,12 @@ def _queue_notifications(
     now: Now,
     dry_run: bool,
     failed: dict[str, str],
+    centre_milestones: Sequence[CentreMilestone] = (),
 ) -> list[Queued]:
-    """Mails of the day, weekly points and candidate notices due at ``now``. A session that
-    cannot be composed is named in ``failed`` and left out of the mails that speak of it; the
-    others go on, and so does the rest of each mail."""
+    """Mails of the day, weekly points and candidate notices due at ``now``, the centres'
+    yearly milestones in the management's mails of the day and weekly points. A session (or
+    centre year) that cannot be composed is named in ``failed`` and left out of the mails that
+    speak of it; the others go on, and so does the rest of each mail."""
     queued = []
     moment = instant(now)
     link = done_link_of(settings, moment)
@@ -178,7 +185,8 @@ def _queue_notifications(
     policy = policy_of(settings)
     active = [p for p in planned if not p.session.cancelled]
     news = _jury_news(store, active, policy, now)
-    for n in due_notifications(active, policy, now, failed, store.has_key, news):
+    due = due_notifications(active, policy, now, failed, store.has_key, centre_milestones, news)
+    for n in due:
         if store.has_key(n.key):
             continue
         subject = subject_for(n, now)
@@ -202,7 +210,8 @@ def _queue_notifications(
         n, message, data = composed
         subject = str(message["Subject"])
         queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
-        sessions = n.session_ids
+        owners = n.session_ids
+        alone = owners[0] if len(owners) == 1 else None
         milestones = {i.milestone.id for i in n.items}
         store.enqueue(
             key=n.key,
@@ -212,7 +221,8 @@ def _queue_notifications(
             message_id=str(message["Message-ID"]),
             message=data,
             now=moment,
-            session_id=sessions[0] if len(sessions) == 1 else None,
+            # a mail of one session only; a centre year is no session
+            session_id=alone if alone and not is_centre_owner(alone) else None,
             milestone_id=milestones.pop() if len(milestones) == 1 else None,
         )
     return queued

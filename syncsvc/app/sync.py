@@ -9,24 +9,22 @@ duplicated (see :mod:`syncsvc.app.apply`).
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from syncsvc.app.apply import Applier, RetryPolicy
+from syncsvc.app.desired import Renderer as Renderer  # re-exported: the faces build it here
+from syncsvc.app.desired import spare_centre_items
 from syncsvc.app.fence import Fence
+from syncsvc.app.quick import TargetReport as TargetReport  # re-exported
+from syncsvc.app.quick import stamp
 from syncsvc.app.targets import address_of, make_target
 from syncsvc.calendars.base import Target
 from syncsvc.calendars.quota import RateLimiters
-from syncsvc.core import audience
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
-from syncsvc.core.entries import Entry, entry_for
-from syncsvc.core.model import Centre, Milestone, Session
-from syncsvc.core.planner import Planned, plan_sessions
+from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner, plan_sessions
 from syncsvc.core.reconcile import (
-    Desired,
     Plan,
     Recorded,
     deletes_fingerprint,
@@ -37,96 +35,10 @@ from syncsvc.core.reconcile import (
     without_deletes,
 )
 from syncsvc.errors import NotFound, RemoteError, SyncsvcError
-from syncsvc.formats.fingerprint import content_hash
 from syncsvc.inputs.settings import Settings, TargetSettings
 from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc.sync")
-
-
-@dataclass
-class TargetReport:
-    name: str
-    plan: Plan | None = None
-    done: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "delete": 0})
-    errors: list[str] = field(default_factory=list)
-    refused: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and self.refused is None
-
-
-class Renderer:
-    """Entries and their content hashes, kept by their inputs for the life of their owner.
-
-    The key holds everything an entry is made of (the session and centre as JSON, the milestone
-    value, the item kind and the dashboard URL), so a hit is exactly what building it again
-    would give. A long-lived process then hashes nothing on a no-op pass.
-    """
-
-    def __init__(self, size: int = 50_000) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[object, ...], tuple[Entry, str]] = OrderedDict()
-
-    def desired(
-        self,
-        target: TargetSettings,
-        planned: Iterable[Planned],
-        dashboard_url: str | None = None,
-        failed: dict[str, str] | None = None,
-    ) -> dict[str, Desired]:
-        """What ``target`` should hold: the milestones its audience sees, as entries.
-
-        A session whose entries cannot be built is left out and named in ``failed`` (with a
-        French reason): the caller keeps its items as they are; the others go on."""
-        items: dict[str, Desired] = {}
-        kind, who = audience.parse(target.audience)
-        juror = who if kind == "jury" else None
-        for session, centre, milestones in planned:
-            if session.cancelled:
-                continue  # its items leave the calendars; the jury gets a CANCEL by mail
-            try:
-                items.update(
-                    self._session(target, session, centre, milestones, dashboard_url, juror)
-                )
-            except Exception as exc:  # the bulkhead: this session only
-                reason = f"rendu des éléments impossible ({type(exc).__name__})"
-                log.error("session %s : %s ; ses éléments restent tels quels", session.id, reason)
-                if failed is not None:
-                    failed[session.id] = reason
-        return items
-
-    def _session(
-        self,
-        target: TargetSettings,
-        session: Session,
-        centre: Centre,
-        milestones: list[Milestone],
-        dashboard_url: str | None,
-        juror: str | None,
-    ) -> dict[str, Desired]:
-        items: dict[str, Desired] = {}
-        inputs = (session.model_dump_json(), centre.model_dump_json(), target.items)
-        for milestone in milestones:
-            if not audience.sees(target.audience, session, milestone):
-                continue
-            key = (*inputs, dashboard_url, juror, milestone)
-            found = self._items.get(key)
-            if found is None:
-                entry = entry_for(session, centre, milestone, target.items, dashboard_url, juror)
-                found = self._remember(key, (entry, content_hash(entry)))
-            else:
-                self._items.move_to_end(key)
-            entry, digest = found
-            items[entry.uid] = Desired(entry.uid, session.id, milestone.id, digest, entry)
-        return items
-
-    def _remember(self, key: tuple[object, ...], value: tuple[Entry, str]) -> tuple[Entry, str]:
-        self._items[key] = value
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return value
 
 
 def protected_in(config: Config, store: Store, recorded: Iterable[Recorded] = ()) -> frozenset[str]:
@@ -154,7 +66,12 @@ class Syncer:
         renderer: Renderer | None = None,
         limiters: RateLimiters | None = None,
         fence: Fence | None = None,
+        inputs: str | None = None,
     ) -> None:
+        """``inputs``: the digest of what this pass is made of, taken before the configuration
+        was loaded (:func:`syncsvc.app.quick.inputs_digest`); given, each complete pass
+        records its stamp so that the next sync can skip everything when nothing changed."""
+        self.inputs = inputs
         self.store = store
         self.retry = retry or RetryPolicy()
         self.fence = fence
@@ -176,8 +93,9 @@ class Syncer:
         """One pass over every push target, or the ``only`` ones (feeds are served, not
         pushed). A session whose planning fails keeps its items as they are."""
         planning = plan_sessions(config, self.store.done_marks(), now)
-        for session_id, reason in planning.failed.items():
-            log.error("session %s : %s ; ses éléments restent tels quels", session_id, reason)
+        failed = {**planning.failed, **planning.centre_failed}
+        for owner, reason in failed.items():
+            log.error("session %s : %s ; ses éléments restent tels quels", owner, reason)
         planned = planning.planned
         chosen = {only} if isinstance(only, str) else None if only is None else set(only)
         reports = []
@@ -203,7 +121,9 @@ class Syncer:
                         max_delete_share=settings.max_delete_share,
                         max_delete_items=settings.max_delete_items,
                         dashboard_url=settings.dashboard_url,
-                        failed=planning.failed,
+                        failed=failed,
+                        centre_milestones=planning.centre_milestones,
+                        planned_at=now,
                     )
                 )
             finally:
@@ -224,9 +144,13 @@ class Syncer:
         max_delete_items: int = 20,
         dashboard_url: str | None = None,
         failed: dict[str, str] | None = None,
+        centre_milestones: Sequence[CentreMilestone] = (),
+        planned_at: Now | None = None,
     ) -> TargetReport:
-        """One pass over one target. ``failed``: sessions whose planning failed (their items
-        are kept as they are, like those of a broken file)."""
+        """One pass over one target. ``failed``: sessions (or centre years) whose planning
+        failed (their items are kept as they are, like those of a broken file);
+        ``centre_milestones``: the centres' yearly milestones of the same plan;
+        ``planned_at``: the ``now`` the plan was made for (default ``now``)."""
         report = TargetReport(settings.name)
         failed = dict(failed or {})
         self.retry.new_pass()
@@ -239,7 +163,9 @@ class Syncer:
             return report
         try:
             recorded, changes_token, found = self._fetch(name, target, dry_run)
-            desired = self.renderer.desired(settings, planned, dashboard_url, failed)
+            desired = self.renderer.desired(
+                settings, planned, dashboard_url, failed, centre_milestones
+            )
             protected = protected_in(config, self.store, recorded.values()) | failed.keys()
             plan = diff(
                 name,
@@ -249,6 +175,7 @@ class Syncer:
                 protected_sessions=frozenset(protected),
                 force=True,  # deletions are weighed below, where a person can confirm them
             )
+            plan = spare_centre_items(plan, config)
             plan = self._weigh_deletions(
                 plan,
                 recorded,
@@ -271,11 +198,41 @@ class Syncer:
                     token = self._token_after_writes(name, target, token)
                 self.store.record_sync_token(name, token)
                 self.store.record_success(name, now)
+                day = now if planned_at is None else planned_at
+                self._record_stamp(name, config, plan, failed, report, day)
         except RemoteError as exc:
             report.errors.append(str(exc))
         if not dry_run and not report.ok:
             self.store.record_failure(name, report.refused or "; ".join(report.errors[:3]), now)
         return report
+
+    def _record_stamp(
+        self,
+        name: str,
+        config: Config,
+        plan: Plan,
+        failed: Mapping[str, str],
+        report: TargetReport,
+        now: Now,
+    ) -> None:
+        """The stamp of a complete pass (see :mod:`syncsvc.app.quick`); a pass that left
+        anything aside (a broken file, a failed session, held deletions, an error) records
+        none, so the next one is a full pass that meets the same thing again."""
+        complete = (
+            self.inputs is not None
+            and report.ok
+            and not config.problems
+            and not failed
+            and not plan.protected
+        )
+        if not complete:
+            self.store.record_stamp(name, None)
+            return
+        assert self.inputs is not None
+        zones = tuple(sorted({c.timezone for c in config.centres.values()}))
+        recorded = self.store.recorded(name)
+        state = self.store.target_state(name)
+        self.store.record_stamp(name, stamp(self.inputs, zones, now, recorded, state), zones)
 
     def _moved(self, settings: TargetSettings, dry_run: bool) -> str | None:
         """A French refusal when the target's address changed while items live at the old one
@@ -317,7 +274,9 @@ class Syncer:
             recorded,
             max_share=max_share if settings.max_delete_share is None else settings.max_delete_share,
             max_items=max_items if settings.max_delete_items is None else settings.max_delete_items,
-            loaded=frozenset(config.sessions),
+            # a centre year's item leaving is never a session « no longer in the configuration »
+            loaded=frozenset(config.sessions)
+            | {r.session_id for r in recorded.values() if is_centre_owner(r.session_id)},
             intended=frozenset(s.id for s in config.sessions.values() if s.cancelled),
         )
         state = self.store.target_state(settings.name)

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from syncsvc.core.entries import Entry
 from syncsvc.errors import RemoteError, Unreachable
+
+if TYPE_CHECKING:  # a type only: listing what changed needs no entry
+    from syncsvc.core.entries import Entry
 
 
 @dataclass(frozen=True, slots=True)

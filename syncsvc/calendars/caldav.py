@@ -1,9 +1,11 @@
 """CalDAV target: any standards-compliant server (Radicale, Xandikos, Nextcloud, Cyrus…).
 
-The ``caldav`` library discovers the calendar home and holds the HTTP session (keep-alive,
-authentication); item requests are sent by this module so that every write is conditional:
-``If-None-Match: *`` on create, ``If-Match`` on update and delete. Statuses become the errors of
-:mod:`syncsvc.calendars.base` here and nowhere else.
+The ``caldav`` library discovers the calendar home when only a calendar name is given (imported
+then, and only then: a sync to a known calendar does not pay for it); every other request goes
+through one keep-alive ``httpx`` client and is sent by this module so that every write is
+conditional: ``If-None-Match: *`` on create, ``If-Match`` on update and delete. Statuses become
+the errors of :mod:`syncsvc.calendars.base` here and nowhere else. HTTPS is checked against the
+system's certificate store (where administrators install their own CA).
 
 Change detection uses sync-collection (RFC 6578): a no-op sync costs one REPORT per calendar.
 A stale token is answered 403/412 with ``DAV:valid-sync-token``: the target then lists the whole
@@ -16,6 +18,7 @@ write in parallel (Nextcloud, Cyrus); Radicale serialises its writes, so 1 is ri
 from __future__ import annotations
 
 import queue
+import ssl
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
-from caldav.davclient import DAVClient
-from caldav.lib import error as dav_error
-from caldav.lib.http_sync import requests as http
+import httpx
 from lxml import etree
 
 from syncsvc.calendars.base import (
@@ -45,7 +46,6 @@ from syncsvc.errors import (
     TemporaryError,
     Unreachable,
 )
-from syncsvc.formats.ical import MARKER, resource_bytes
 
 NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav"}
 ICS = "text/calendar; charset=utf-8"
@@ -89,19 +89,16 @@ class CalDAVTarget(SequentialWrites):
         self.display_name = display_name or calendar
         self.color = color
         self.timeout = timeout
-        self.client = DAVClient(
-            url=self.url,
-            username=username,
-            password=password if password is not None or not username else "",
-            auth_type="basic" if username else None,
-            timeout=int(timeout),
-            rate_limit_handle=False,
-            enable_rfc6764=False,
-            require_tls=False,
+        self._credentials = (username, password)
+        auth = (username, password or "") if username else None
+        self.client = httpx.Client(
+            auth=auth,
+            timeout=timeout,
+            follow_redirects=True,
+            verify=ssl.create_default_context() if self.url.startswith("https:") else True,
         )
         self.calendar_url: str | None = None
         self.supports_sync = True
-        self._credentials = (username, password)
 
     def clone(self) -> CalDAVTarget:
         """The same calendar over another connection (for concurrent writes)."""
@@ -126,17 +123,15 @@ class CalDAVTarget(SequentialWrites):
         self, method: str, url: str, body: bytes | str = b"", headers: dict[str, str] | None = None
     ) -> Any:
         try:
-            response = self.client.session.request(
+            response = self.client.request(
                 method,
                 url,
-                data=body.encode() if isinstance(body, str) else body,
+                content=body.encode() if isinstance(body, str) else body,
                 headers=headers or {},
-                auth=self.client.auth,
-                timeout=self.timeout,
             )
-        except http.exceptions.Timeout:
+        except httpx.TimeoutException:
             raise TemporaryError(f"{method} {urlsplit(url).path}: délai dépassé") from None
-        except http.exceptions.ConnectionError as exc:
+        except httpx.TransportError as exc:
             raise Unreachable(
                 f"{method} {url}: serveur injoignable ({type(exc).__name__})"
             ) from None
@@ -192,8 +187,29 @@ class CalDAVTarget(SequentialWrites):
     def _resolve(self) -> str:
         if "://" in self.calendar or self.calendar.startswith("/"):
             return urljoin(self.url, self.calendar.rstrip("/") + "/")
+        home = self._discover_home()
+        return urljoin(home if home.endswith("/") else home + "/", quote(self.calendar) + "/")
+
+    def _discover_home(self) -> str:
+        """The user's calendar home, found by the ``caldav`` library (principal, then
+        ``calendar-home-set``)."""
+        from caldav.davclient import DAVClient
+        from caldav.lib import error as dav_error
+        from caldav.lib.http_sync import requests as http
+
+        username, password = self._credentials
+        client = DAVClient(
+            url=self.url,
+            username=username,
+            password=password if password is not None or not username else "",
+            auth_type="basic" if username else None,
+            timeout=int(self.timeout),
+            rate_limit_handle=False,
+            enable_rfc6764=False,
+            require_tls=False,
+        )
         try:
-            home = str(self.client.principal().calendar_home_set.url)  # type: ignore[no-untyped-call]
+            return str(client.principal().calendar_home_set.url)  # type: ignore[no-untyped-call]
         except dav_error.RateLimitError as exc:
             raise TemporaryError(
                 f"découverte CalDAV : serveur saturé ({exc})", exc.retry_after_seconds
@@ -207,7 +223,8 @@ class CalDAVTarget(SequentialWrites):
                 f"découverte CalDAV impossible sur {self.url} ({type(exc).__name__}) : "
                 "donner l'URL complète du calendrier dans calendar"
             ) from None
-        return urljoin(home if home.endswith("/") else home + "/", quote(self.calendar) + "/")
+        finally:
+            client.close()
 
     def _mkcalendar_body(self) -> str:
         return (
@@ -307,6 +324,8 @@ class CalDAVTarget(SequentialWrites):
     # --- items ------------------------------------------------------------------------------
 
     def etag_if_ours(self, href: str, uid: str) -> str | None:
+        from syncsvc.formats.ical import MARKER
+
         response = self._http("GET", self._url(href))
         text = (response.content or b"").decode("utf-8", "replace").replace("\r\n ", "")
         if f"UID:{uid}" not in text or MARKER not in text:
@@ -318,6 +337,8 @@ class CalDAVTarget(SequentialWrites):
         return etag
 
     def create(self, href: str, item: Item) -> Written:
+        from syncsvc.formats.ical import resource_bytes  # rendering: only when writing
+
         data = resource_bytes(item.entry, item.stamp, item.sequence)
         response = self._http(
             "PUT", self._url(href), data, {"Content-Type": ICS, "If-None-Match": "*"}
@@ -325,6 +346,8 @@ class CalDAVTarget(SequentialWrites):
         return Written(href, response.headers.get("ETag"))
 
     def update(self, href: str, item: Item, etag: str | None) -> Written:
+        from syncsvc.formats.ical import resource_bytes
+
         data = resource_bytes(item.entry, item.stamp, item.sequence)
         headers = {"Content-Type": ICS}
         if etag:

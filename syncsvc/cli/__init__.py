@@ -100,10 +100,10 @@ def _add_show(commands: Any) -> None:
     )
     validate.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", "jsonl"),
         default="text",
-        help="text (défaut) ou json : la liste des constats (session, centre, code, severity, "
-        "message)",
+        help="text (défaut), json : la liste des constats (session, centre, code, severity, "
+        "message), ou jsonl : un constat JSON par ligne",
     )
     plan = commands.add_parser("plan", help="afficher les jalons calculés")
     plan.add_argument(
@@ -112,9 +112,10 @@ def _add_show(commands: Any) -> None:
     _common(plan)
     plan.add_argument(
         "--format",
-        choices=("table", "json", "ics"),
+        choices=("table", "json", "jsonl", "ics"),
         default="table",
-        help="table (défaut), json ou ics",
+        help="table (défaut), json (une liste, un jalon par ligne), jsonl (un objet JSON par "
+        "ligne, sans crochets) ou ics",
     )
 
 

@@ -9,19 +9,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syncsvc.app.fence import Fence, Keeper
-from syncsvc.app.marks import milestone_of, targets_showing
-from syncsvc.app.sync import Syncer, TargetReport
+from syncsvc.app.quick import TargetReport, inputs_digest, unchanged_pass
 from syncsvc.core.clock import Now, instant, local_today
-from syncsvc.core.config import Config
 from syncsvc.core.labels import OUTBOX_LABELS, fr_date, fr_moment
-from syncsvc.core.planner import implicit_marks
 from syncsvc.core.reconcile import Action
-from syncsvc.errors import UsageError
-from syncsvc.inputs.loader import load_config, load_ruleset
-from syncsvc.inputs.settings import Settings, load_settings
+from syncsvc.errors import SyncsvcError, UsageError
+from syncsvc.inputs.settings import Settings, TargetSettings, load_settings
 from syncsvc.state.store import Store
+
+if TYPE_CHECKING:  # a no-op sync loads neither the configuration nor the planner
+    from syncsvc.core.config import Config
 
 EXIT_OK, EXIT_INVALID = 0, 1
 BUSY = (
@@ -50,16 +51,27 @@ def run(args: argparse.Namespace, now: Now) -> int:
                 resend=args.resend,
                 show_candidates=getattr(args, "show_candidates", False),
             )
-        config = load_config(args.config, load_ruleset(settings.ruleset))
+        if args.command == "sync":
+            return sync(args, settings, store, now)
+        config = _load(args, settings)
         if args.command in ("done", "undone"):
             return mark(args, settings, config, store, now)
-        for problem in config.problems:
-            print(problem, file=sys.stderr)
         if args.command == "notify":
             return send(settings, config, store, now, dry_run=args.dry_run)
-        return sync(args, settings, config, store, now)
+        raise AssertionError(args.command)
     finally:
         store.close()
+
+
+def _load(args: argparse.Namespace, settings: Settings, *, quiet: bool = False) -> Config:
+    """The configuration folder, loaded; its problems on stderr (unless ``quiet``)."""
+    from syncsvc.inputs.loader import load_config, load_ruleset
+
+    config = load_config(args.config, load_ruleset(settings.ruleset))
+    if not quiet:
+        for problem in config.problems:
+            print(problem, file=sys.stderr)
+    return config
 
 
 @contextmanager
@@ -79,16 +91,62 @@ def active(settings: Settings, store: Store, *, dry_run: bool = False) -> Iterat
         fence.give_back()
 
 
-def sync(
-    args: argparse.Namespace, settings: Settings, config: Config, store: Store, now: Now
-) -> int:
+def sync(args: argparse.Namespace, settings: Settings, store: Store, now: Now) -> int:
+    """One pass over the push targets. A target whose stamp holds (nothing changed since its
+    last complete pass, see :mod:`syncsvc.app.quick`) costs one request and no rendering; the
+    others get a full pass."""
     if args.target is not None and args.target not in {t.name for t in settings.targets}:
         known = ", ".join(t.name for t in settings.targets) or "aucune"
         raise UsageError(f"cible « {args.target} » inconnue (attendu : une de {known})")
+    chosen = [
+        t
+        for t in settings.targets
+        if t.kind != "feed" and (args.target is None or t.name == args.target)
+    ]
     with active(settings, store, dry_run=args.dry_run) as fence:
-        syncer = Syncer(store, force=args.force, fence=fence)
-        reports = syncer.sync_all(settings, config, now, only=args.target, dry_run=args.dry_run)
-    return print_reports(reports, dry_run=args.dry_run)
+        quick: dict[str, TargetReport] = {}
+        inputs = None
+        if not args.dry_run:
+            inputs = inputs_digest(settings, Path(args.config), store)
+            quick = _unchanged(chosen, Path(args.config), store, inputs, now)
+        rest = [t.name for t in chosen if t.name not in quick]
+        reports = list(quick.values())
+        if rest:
+            from syncsvc.app.sync import Syncer
+
+            config = _load(args, settings)
+            syncer = Syncer(store, force=args.force, fence=fence, inputs=inputs)
+            reports += syncer.sync_all(settings, config, now, only=rest, dry_run=args.dry_run)
+    order = {t.name: i for i, t in enumerate(settings.targets)}
+    return print_reports(sorted(reports, key=lambda r: order[r.name]), dry_run=args.dry_run)
+
+
+def _unchanged(
+    chosen: list[TargetSettings], config_dir: Path, store: Store, inputs: str, now: Now
+) -> dict[str, TargetReport]:
+    """The targets whose pass is over already: their stamp holds and their server reports no
+    change (see :func:`syncsvc.app.quick.unchanged_pass`)."""
+    from syncsvc.app.apply import RetryPolicy
+    from syncsvc.app.targets import make_target
+    from syncsvc.calendars.quota import RateLimiters
+
+    done: dict[str, TargetReport] = {}
+    retry, limiters = RetryPolicy(), RateLimiters()
+    for target_settings in chosen:
+        if store.target_state(target_settings.name).inputs_stamp is None:
+            continue
+        retry.new_pass()
+        try:
+            target = make_target(target_settings, config_dir, limiters)
+        except SyncsvcError:
+            continue  # the full pass reports it
+        try:
+            plan = unchanged_pass(target_settings, target, store, inputs, now, retry)
+        finally:
+            target.close()
+        if plan is not None:
+            done[target_settings.name] = TargetReport(target_settings.name, plan=plan)
+    return done
 
 
 def print_reports(reports: list[TargetReport], *, dry_run: bool) -> int:
@@ -185,6 +243,10 @@ def mark(
 ) -> int:
     """Mark (or unmark) a milestone, then bring the calendars that show it up to date: at once
     when no service runs on this store, else the running service does it within seconds."""
+    from syncsvc.app.marks import milestone_of, targets_showing
+    from syncsvc.app.sync import Syncer
+    from syncsvc.core.planner import implicit_marks
+
     session = milestone_of(config, args.session, args.milestone)
     in_file = {**implicit_marks(session), **session.done}.get(args.milestone)
     file = config.session_files[session.id]

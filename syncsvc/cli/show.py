@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from syncsvc.app.marks import stored_marks
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
-from syncsvc.core.entries import entry_for, summary_for
+from syncsvc.core.entries import centre_entry_for, entry_for, summary_for
 from syncsvc.core.labels import (
     KIND_LABELS,
     SEVERITY_LABELS,
@@ -27,7 +28,8 @@ from syncsvc.core.labels import (
     roles,
 )
 from syncsvc.core.model import Milestone, Session
-from syncsvc.core.planner import Planned, plan_sessions
+from syncsvc.core.planner import CentreMilestone, NotApplicable, Planned, Planning, plan_sessions
+from syncsvc.core.rules import Rule
 from syncsvc.errors import UsageError
 from syncsvc.formats.ical import calendar_of
 from syncsvc.inputs.loader import load_config, load_ruleset
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace, now: Now) -> int:
     if args.command == "validate":
         code = validate(config, planning.planned, now, strict=args.strict, fmt=args.format)
         return EXIT_INVALID if planning.failed else code
-    code = plan(config, planning.planned, now, args.session, args.format)
+    code = plan(config, planning, now, args.session, args.format)
     return EXIT_INVALID if planning.failed else code
 
 
@@ -57,32 +59,32 @@ def validate(
 ) -> int:
     """Every problem of every file, then every finding; ``json``: the findings only, as a list
     of ``{session, centre, code, severity, message}`` on stdout (problems go to stderr)."""
-    as_json = fmt == "json"
+    as_json = fmt in ("json", "jsonl")
     for problem in config.problems:
         print(problem, file=sys.stderr if as_json else sys.stdout)
-    errors = warnings = 0
-    rows: list[dict[str, str]] = []
-    for session, centre, milestones in planned:
-        file = config.session_files[session.id]
-        for finding in check_session(session, centre, milestones, now):
-            errors += finding.severity == "error"
-            warnings += finding.severity == "warning"
-            if as_json:
-                rows.append(
-                    {
-                        "session": session.id,
-                        "centre": centre.id,
-                        "code": finding.code,
-                        "severity": finding.severity,
-                        "message": finding.message,
-                    }
-                )
-                continue
-            label = SEVERITY_LABELS[finding.severity]
-            print(f"{file}: {label}: {finding.message} [{finding.code}]")
+    counts = {"error": 0, "warning": 0, "info": 0}
+
+    def findings() -> Iterator[dict[str, str]]:
+        for session, centre, milestones in planned:
+            for finding in check_session(session, centre, milestones, now):
+                counts[finding.severity] += 1
+                yield {
+                    "session": session.id,
+                    "centre": centre.id,
+                    "code": finding.code,
+                    "severity": finding.severity,
+                    "message": finding.message,
+                }
+
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        write_rows(findings(), fmt)
     else:
+        for row in findings():
+            file = config.session_files[row["session"]]
+            label = SEVERITY_LABELS[row["severity"]]
+            print(f"{file}: {label}: {row['message']} [{row['code']}]")
+    errors, warnings = counts["error"], counts["warning"]
+    if not as_json:
         broken = len({p.file for p in config.problems})
         print(
             f"{len(config.sessions)} session(s) chargée(s), {broken} fichier(s) en erreur ; "
@@ -91,7 +93,10 @@ def validate(
     return EXIT_INVALID if config.problems or (strict and errors) else EXIT_OK
 
 
-def plan(config: Config, planned: list[Planned], now: Now, session_id: str | None, fmt: str) -> int:
+def plan(config: Config, planning: Planning, now: Now, session_id: str | None, fmt: str) -> int:
+    """The one plan: the centres' yearly milestones (without ``session_id``), then each
+    session's milestones and those that do not apply to it (« sans objet », with why)."""
+    planned, yearly = planning.planned, planning.centre_milestones
     if session_id is not None:
         if session_id not in config.sessions:
             if session_id in config.broken_session_ids:
@@ -101,26 +106,73 @@ def plan(config: Config, planned: list[Planned], now: Now, session_id: str | Non
             known = ", ".join(p.session.id for p in planned) or "aucune"
             raise UsageError(f"session « {session_id} » inconnue (attendu : une de {known})")
         planned = [p for p in planned if p.session.id == session_id]
+        yearly = []
     for problem in config.problems:
         print(problem, file=sys.stderr)
-    if fmt == "json":
-        rows = [_json_row(p.session, m) for p in planned for m in p.milestones]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    apart = planning.not_applicable
+    if fmt in ("json", "jsonl"):
+
+        def rows() -> Iterator[dict[str, Any]]:
+            refs = _SourceRefs()
+            yield from (_centre_row(c, refs) for c in yearly)
+            for session, _, milestones in planned:
+                yield from (_json_row(session, m, refs) for m in milestones)
+                yield from (_apart_row(session, n, refs) for n in apart.get(session.id, []))
+
+        write_rows(rows(), fmt)
     elif fmt == "ics":
-        entries = (entry_for(s, c, m) for s, c, milestones in planned for m in milestones)
+        entries = [centre_entry_for(c.centre, c.year, c.milestone) for c in yearly]
+        entries += [entry_for(s, c, m) for s, c, milestones in planned for m in milestones]
         sys.stdout.buffer.write(calendar_of(entries, instant(now)))
         sys.stdout.flush()
     else:
-        _print_tables(planned, now)
+        _print_tables(planned, yearly, apart, now)
     return EXIT_INVALID if config.problems else EXIT_OK
 
 
-def _json_row(session: Session, milestone: Milestone) -> dict[str, Any]:
-    def iso(value: date | datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
+def write_rows(rows: Iterable[Mapping[str, Any]], fmt: str) -> None:
+    """Stream rows to stdout as they come, each encoded by the C encoder (no indent):
+    ``jsonl``, one object per line; ``json``, the same lines inside one list (valid JSON,
+    still one row per line). Nothing is held but the row being written."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    out = sys.stdout
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(encode(row))
+            out.write("\n")
+        out.flush()
+        return
+    separator = "[\n"
+    for row in rows:
+        out.write(separator)
+        out.write(encode(row))
+        separator = ",\n"
+    out.write("[]\n" if separator == "[\n" else "\n]\n")
+    out.flush()
 
+
+class _SourceRefs:
+    """The distinct source references of each rule, computed once per rule for one output
+    (keyed by the rule object's identity: the ruleset lives as long as the output)."""
+
+    def __init__(self) -> None:
+        self._refs: dict[int, list[str]] = {}
+
+    def __call__(self, rule: Rule) -> list[str]:
+        refs = self._refs.get(id(rule))
+        if refs is None:
+            refs = self._refs[id(rule)] = list(dict.fromkeys(s.ref for s in rule.sources))
+        return refs
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _json_row(session: Session, milestone: Milestone, refs: _SourceRefs) -> dict[str, Any]:
     return {
         "session": session.id,
+        "centre": session.centre,
         "milestone": milestone.id,
         "title": milestone.title,
         "summary": summary_for(session, milestone),
@@ -129,10 +181,49 @@ def _json_row(session: Session, milestone: Milestone) -> dict[str, Any]:
         "kind": milestone.kind,
         "audience": list(milestone.audience),
         "status": milestone.status,
-        "done_on": iso(milestone.done_on),
-        "starts_at": iso(milestone.starts_at),
-        "ends_at": iso(milestone.ends_at),
-        "sources": list(dict.fromkeys(s.ref for s in milestone.rule.sources)),
+        "done_on": _iso(milestone.done_on),
+        "starts_at": _iso(milestone.starts_at),
+        "ends_at": _iso(milestone.ends_at),
+        "sources": refs(milestone.rule),
+    }
+
+
+def _centre_row(yearly: CentreMilestone, refs: _SourceRefs) -> dict[str, Any]:
+    """A centre's yearly milestone: no session, the centre and the year instead."""
+    m = yearly.milestone
+    return {
+        "session": None,
+        "centre": yearly.centre.id,
+        "year": yearly.year,
+        "milestone": m.id,
+        "title": m.title,
+        "summary": centre_entry_for(yearly.centre, yearly.year, m).summary,
+        "due": m.due.isoformat(),
+        "unshifted": m.unshifted.isoformat(),
+        "kind": m.kind,
+        "audience": list(m.audience),
+        "status": m.status,
+        "done_on": _iso(m.done_on),
+        "starts_at": None,
+        "ends_at": None,
+        "sources": refs(m.rule),
+    }
+
+
+def _apart_row(session: Session, apart: NotApplicable, refs: _SourceRefs) -> dict[str, Any]:
+    """A milestone that does not apply: ``due`` is the day it would have had."""
+    rule = apart.rule
+    return {
+        "session": session.id,
+        "centre": session.centre,
+        "milestone": apart.id,
+        "title": apart.title,
+        "due": _iso(apart.due),
+        "kind": rule.kind,
+        "audience": list(rule.audience),
+        "status": "not_applicable",
+        "reason": apart.reason,
+        "sources": refs(rule),
     }
 
 
@@ -141,34 +232,55 @@ def _console() -> Console:
     return Console(highlight=False, width=None if terminal else 160, soft_wrap=not terminal)
 
 
-def _print_tables(planned: list[Planned], now: Now) -> None:
+def _row(table: Table, m: Milestone, title: str) -> None:
+    style = STATUS_STYLES[m.status]
+    table.add_row(
+        fr_day(m.due) + ("*" if m.due != m.unshifted else ""),
+        Text(title),
+        capitalised(KIND_LABELS[m.kind]),
+        roles(m.audience),
+        Text(capitalised(STATUS_LABELS[m.status]), style=style),
+        style=style if m.status == "overdue" else None,
+    )
+
+
+def _table(title: str) -> Table:
+    table = Table(title=Text(title), title_justify="left")
+    for column in ("Échéance", "Jalon", "Type", "Pour", "Statut"):
+        table.add_column(column)
+    return table
+
+
+def _print_tables(
+    planned: list[Planned],
+    yearly: list[CentreMilestone],
+    apart: Mapping[str, list[NotApplicable]],
+    now: Now,
+) -> None:
     console = _console()
-    for session, centre, milestones in planned:
-        table = Table(
-            title=Text(
-                f"[{session.short_label}] {session.title.code} {session.title.label} "
-                f"({session.nature.upper()}) — {centre.name}, du {fr_date(session.start)} au "
-                f"{fr_date(session.end)}"
-            ),
-            title_justify="left",
-        )
-        for column in ("Échéance", "Jalon", "Type", "Pour", "Statut"):
-            table.add_column(column)
-        for m in milestones:
-            style = STATUS_STYLES[m.status]
-            table.add_row(
-                fr_day(m.due) + ("*" if m.due != m.unshifted else ""),
-                Text(m.title),
-                capitalised(KIND_LABELS[m.kind]),
-                roles(m.audience),
-                Text(capitalised(STATUS_LABELS[m.status]), style=style),
-                style=style if m.status == "overdue" else None,
-            )
+    for centre_id in dict.fromkeys(c.centre.id for c in yearly):
+        mine = [c for c in yearly if c.centre.id == centre_id]
+        table = _table(f"{mine[0].centre.name} — échéances annuelles du centre")
+        for c in mine:
+            _row(table, c.milestone, f"{c.milestone.title} {c.year}")
         console.print(table)
+        console.print()
+    for session, centre, milestones in planned:
+        table = _table(
+            f"[{session.short_label}] {session.title.code} {session.title.label} "
+            f"({session.nature.upper()}) — {centre.name}, du {fr_date(session.start)} au "
+            f"{fr_date(session.end)}"
+        )
+        for m in milestones:
+            _row(table, m, m.title)
+        console.print(table)
+        for n in apart.get(session.id, []):
+            console.print(Text(f"  sans objet : {n.title} — {n.reason}", style="dim"))
         for finding in check_session(session, centre, milestones, now):
             label = SEVERITY_LABELS[finding.severity]
             colour = SEVERITY_COLOURS[finding.severity]
             console.print(Text(f"  {label} : {finding.message}", style=colour))
         console.print()
-    if any(m.due != m.unshifted for p in planned for m in p.milestones):
+    shown = [m for p in planned for m in p.milestones] + [c.milestone for c in yearly]
+    if any(m.due != m.unshifted for m in shown):
         console.print("* échéance déplacée sur un jour ouvré (week-end ou jour férié)")

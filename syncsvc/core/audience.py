@@ -8,6 +8,8 @@ An *audience* is written ``coordinators:<centre>``, ``session_manager:<email>``,
   them and the exam session itself;
 - a jury member sees only the exam sessions they sit on — never other sessions, never the
   organisers' checklists of deadlines;
+- a centre's yearly milestones (the annual programming), tied to no session, are seen by that
+  centre's coordinators only (and ``all``): no session manager, no juror;
 - ``all`` is for the service's administrators.
 
 Candidates' personal data is never in any calendar, whatever the audience: rendering uses counts
@@ -41,6 +43,16 @@ def sees(audience: str, session: Session, milestone: Milestone) -> bool:
         )
     if kind == "jury":
         return milestone.id == "exam_session" and any(m.email == who for m in session.jury)
+    raise ValueError(f"unknown audience {audience!r}")
+
+
+def sees_centre(audience: str, centre_id: str) -> bool:
+    """Whether ``audience`` sees the yearly milestones of ``centre_id``."""
+    kind, who = parse(audience)
+    if kind == "all":
+        return True
+    if kind in ("coordinators", "session_manager", "jury"):
+        return kind == "coordinators" and who == centre_id
     raise ValueError(f"unknown audience {audience!r}")
 
 

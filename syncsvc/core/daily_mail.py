@@ -11,6 +11,10 @@ what came up for them since their last mail: key ``daily:<day>:<address>``, so r
 milestone counts (the J-7 reminder supersedes the J-14 one); an occurrence missed while the
 service was down goes with the next mail, once: it is carried until a mail to that person has
 been queued at or after it (``queued`` says which keys the outbox holds).
+
+A centre's yearly milestone (the annual programming, one per centre and year, tied to no
+session) comes up the same way for the centre's management, and goes in the same mail of the
+day, as a group of its own: no second mail, no key of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 from syncsvc.core.clock import Now, local_moment
 from syncsvc.core.dates import WorkingDays, working_days
 from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.planner import CentreMilestone
 from syncsvc.core.reminder_model import (
     Item,
     ItemState,
@@ -51,11 +56,11 @@ def overdue_schedule(due: date, policy: Policy, calendar: WorkingDays) -> Iterat
 
 
 def _last_reminder(
-    session: Session, centre: Centre, m: Milestone, policy: Policy, at: datetime
+    last_day: date, centre: Centre, m: Milestone, policy: Policy, at: datetime
 ) -> date | None:
-    """The latest reminder day whose time has come; None before the first and once the due
-    day (the first day of an untracked item such as the exams) is over."""
-    last_day = m.due if m.rule.tracked else session.start
+    """The latest reminder day whose time has come; None before the first and once
+    ``last_day`` (the due day, or the first day of an untracked item such as the exams) is
+    over."""
     if at >= moment(last_day + timedelta(days=1), time(0), centre):
         return None
     calendar = working_days(centre.holiday_zone)
@@ -83,31 +88,57 @@ def _last_overdue(
     raise AssertionError("endless schedule")  # pragma: no cover
 
 
+def _item(
+    session: Session | None,
+    centre: Centre,
+    m: Milestone,
+    policy: Policy,
+    at: datetime,
+    year: int | None = None,
+) -> Item | None:
+    """``m`` at its latest occurrence by ``at``, or None when it has not come up (or is
+    done)."""
+    if m.status == "done":
+        return None
+    overdue = _last_overdue(centre, m, policy, at)
+    last_day = session.start if session is not None and not m.rule.tracked else m.due
+    day = overdue[0] if overdue else _last_reminder(last_day, centre, m, policy, at)
+    if day is None:
+        return None
+    today = at.date()
+    state: ItemState
+    if overdue is not None:
+        state, days = "overdue", (today - m.due).days
+    else:
+        days = max((m.due - today).days, 0)
+        state = "today" if days == 0 else "soon"
+    since = moment(day, policy.send_hour, centre)
+    repeat = overdue is not None and overdue[1] >= len(policy.overdue_days)
+    return Item(session, centre, m, state, days, since, repeat, year)
+
+
 def session_candidates(
     session: Session, centre: Centre, milestones: list[Milestone], policy: Policy, now: Now
 ) -> list[Candidate]:
     """Each milestone of ``session`` at its latest occurrence, for each person concerned."""
     at = local_moment(now, centre.tz)
-    today = at.date()
     out: list[Candidate] = []
     for m in milestones:
-        if m.status == "done":
-            continue
-        overdue = _last_overdue(centre, m, policy, at)
-        day = overdue[0] if overdue else _last_reminder(session, centre, m, policy, at)
-        if day is None:
-            continue
-        state: ItemState
-        if overdue is not None:
-            state, days = "overdue", (today - m.due).days
-        else:
-            days = max((m.due - today).days, 0)
-            state = "today" if days == 0 else "soon"
-        since = moment(day, policy.send_hour, centre)
-        repeat = overdue is not None and overdue[1] >= len(policy.overdue_days)
-        item = Item(session, centre, m, state, days, since, repeat)
-        out += [(person, item) for person in recipients(session, centre, m.audience)]
+        item = _item(session, centre, m, policy, at)
+        if item is not None:
+            out += [(person, item) for person in recipients(session, centre, m.audience)]
     return out
+
+
+def centre_candidates(yearly: CentreMilestone, policy: Policy, now: Now) -> list[Candidate]:
+    """A centre's yearly milestone (one per centre and year, tied to no session) at its
+    latest occurrence — due soon, due today, overdue on the same schedule as a session's —
+    for the centre's management when its audience names them."""
+    centre, m = yearly.centre, yearly.milestone
+    item = _item(None, centre, m, policy, local_moment(now, centre.tz), yearly.year)
+    if item is None:
+        return []
+    return [(person, item) for person in recipients(None, centre, m.audience)]
 
 
 def mail_day(at: datetime, home: Centre, policy: Policy) -> date:
@@ -165,14 +196,14 @@ def daily_mails(
 ) -> Iterator[Notification]:
     """Each person's mail of the day, when something came up for them since their last one.
 
-    ``weekly`` names (address, session, milestone) that the person's weekly point lists: past
+    ``weekly`` names (address, owner, milestone) that the person's weekly point lists: past
     its schedule, an overdue milestone comes back there once a week, not in the mail of the
     day too. ``notices`` (:mod:`syncsvc.core.jury_notices`) join the same mail, by the same
     rule: once, in the first mail of the person at or after they came up."""
     by_person: dict[str, list[Candidate]] = {}
     people: dict[str, Recipient] = {}
     for person, item in candidates:
-        if item.repeat and (person.email, item.session.id, item.milestone.id) in weekly:
+        if item.repeat and (person.email, item.owner, item.milestone.id) in weekly:
             continue
         by_person.setdefault(person.email, []).append((person, item))
         people.setdefault(person.email, person)
@@ -211,9 +242,10 @@ def _due(since: datetime, day: date, home: Centre, policy: Policy, mailed: _Mail
 
 
 def _by_session(items: list[Item]) -> tuple[Item, ...]:
-    """Grouped by session, the most urgent session first, then each session's items by
-    urgency (overdue, most overdue first; due today; due soon, soonest first)."""
+    """Grouped by session (a centre year's yearly milestones as one more group), the most
+    urgent group first, then each group's items by urgency (overdue, most overdue first; due
+    today; due soon, soonest first)."""
     groups: dict[str, list[Item]] = {}
     for item in sorted(items, key=lambda i: i.urgency):
-        groups.setdefault(item.session.id, []).append(item)
+        groups.setdefault(item.owner, []).append(item)
     return tuple(item for group in groups.values() for item in group)

@@ -1,7 +1,8 @@
 """Milestones -> calendar entries: what one calendar item says, before any format spells it (pure).
 
 An :class:`Entry` is the meaning of one milestone in one target's calendar: its identity (UID,
-derived from the session and milestone ids, stable for the life of the session), its words
+derived from the session and milestone ids, stable for the life of the session; for a centre's
+yearly milestone, from the centre, the milestone and the year), its words
 (summary, description, in French), its dates, and the codes that formats map to their own
 vocabulary (status, kind, exam or deadline, event or task). Every format renders entries:
 iCalendar for CalDAV servers and feeds (:mod:`syncsvc.formats.ical`), Calendar v3 JSON for
@@ -148,5 +149,60 @@ def entry_for(
         location=(session.location or centre.name) if exam else None,
         organizer=session.session_manager if exam else None,
         attendees=tuple(m for m in session.jury if juror in (None, m.email)) if exam else (),
+        alarm_days=rule.reminders[0] if rule.reminders and milestone.status != "done" else None,
+    )
+
+
+# --- a centre's yearly milestones ---------------------------------------------------------------
+
+
+def centre_uid_for(centre_id: str, milestone_id: str, year: int) -> str:
+    """The calendar UID of a centre's yearly milestone, ``<centre>.<rule>.<year>@syncsvc``: two
+    dots, where a session's has one (ids hold none), so the two never meet."""
+    return f"{centre_id}.{milestone_id}.{year}{UID_SUFFIX}"
+
+
+def centre_entry_for(
+    centre: Centre,
+    year: int,
+    milestone: Milestone,
+    items: Items = "events",
+    dashboard_url: str | None = None,
+) -> Entry:
+    """The entry of a centre's yearly milestone (one per centre and year, never per session):
+    its owner, where a session's entries name their session, is ``milestone.session_id``
+    (``centre:<centre>:<year>``)."""
+    rule = milestone.rule
+    task = items == "tasks" and rule.tracked
+    mark = STATUS_MARKS.get(milestone.status, "") if rule.tracked else ""
+    lines = [f"{centre.name} — sessions d'examen de l'année {year}", ""]
+    if rule.description:
+        lines += [rule.description.strip(), ""]
+    lines.append(f"Type : {KIND_LABELS[rule.kind]}")
+    if milestone.due != milestone.unshifted:
+        direction = "avancée au jour ouvré précédent"
+        if milestone.due > milestone.unshifted:
+            direction = "reportée au jour ouvré suivant"
+        lines.append(f"Échéance {direction} (date calculée : {fr_date(milestone.unshifted)})")
+    if milestone.done_on is not None:
+        lines.append(f"Fait le {fr_date(milestone.done_on)}")
+    lines += [f"Source {s.ref} : « {s.quote} »" for s in rule.sources]
+    if rule.note:
+        lines.append(f"Note : {rule.note}")
+    if dashboard_url:
+        lines += ["", f"Tableau de bord : {dashboard_url.rstrip('/')}/"]
+    return Entry(
+        uid=centre_uid_for(centre.id, rule.id, year),
+        session_id=milestone.session_id,
+        milestone_id=rule.id,
+        summary=f"{mark}[{centre.name} {year}] {milestone.title}",
+        description="\n".join(lines),
+        kind=rule.kind,
+        status=milestone.status,
+        tracked=rule.tracked,
+        task=task,
+        start=milestone.due,
+        end=milestone.due if task else milestone.due + timedelta(days=1),
+        done_on=milestone.done_on,
         alarm_days=rule.reminders[0] if rule.reminders and milestone.status != "done" else None,
     )

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 SHOWN_LENGTH = 60
 """At most this many characters of a value are quoted in a message."""
@@ -148,3 +148,57 @@ def _phone(value: object) -> object:
 
 Phone = Annotated[str, BeforeValidator(_phone)]
 """A telephone number: digits and the usual separators, at most 32 characters."""
+
+
+_EMAIL_RE = re.compile(
+    r"^[^@\s<>\"(),;:\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9-]{1,63})+$"
+)
+"""An address whose local part is at most 64 characters and each domain label at most 63."""
+
+
+def _email(value: str) -> str:
+    if value.isascii() and _EMAIL_RE.match(value):
+        return value.lower()
+    if not value.isascii():
+        raise Refusal(
+            "adresse e-mail",
+            value,
+            "avec des caractères accentués : la plupart des serveurs de messagerie la "
+            "refusent (attendu : une adresse sans accent)",
+        )
+    local, _, domain = value.rpartition("@")
+    if len(local) > 64 or any(len(label) > 63 for label in domain.split(".")):
+        raise Refusal(
+            "adresse e-mail",
+            value,
+            "trop longue (attendu : au plus 64 caractères avant @ et 63 par partie du nom de "
+            "domaine, RFC 5321)",
+        )
+    raise Refusal("adresse e-mail", value, "invalide (attendu : nom@domaine.fr)")
+
+
+def _clock_time(value: Any) -> Any:
+    # YAML 1.1 reads an unquoted 8:30 as the sexagesimal integer 510: say how to write it.
+    if isinstance(value, int) and not isinstance(value, bool):
+        hours, minutes = divmod(value, 60)
+        example = f"{hours:02d}:{minutes:02d}" if 0 <= hours < 24 else "08:30"
+        raise Refusal(
+            "heure lue comme le nombre",
+            value,
+            f'(attendu : une heure entre guillemets, ex. "{example}")',
+        )
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", value.strip()):
+        raise Refusal("heure", value, 'illisible (attendu : HH:MM, ex. "08:30")')
+    return value
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+"""An e-mail address: at most 254 characters (RFC 5321), 64 before the @."""
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+
+
+class Strict(BaseModel):
+    """Base of every configuration model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)

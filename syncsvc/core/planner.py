@@ -1,9 +1,23 @@
 """Session + centre + ruleset + done marks + now -> milestones (pure).
 
 The planner never reads the clock: ``now`` is an argument (see :mod:`syncsvc.core.clock` for
-what a date, an aware and a naive date-time mean). :func:`plan_all` is the one plan every face
-uses (``plan``, ``validate``, ``sync``, ``notify``, feeds, dashboard): same sessions, same marks,
-same statuses everywhere.
+what a date, an aware and a naive date-time mean). :func:`plan_sessions` (and :func:`plan_all`)
+is the one plan every face uses (``plan``, ``validate``, ``sync``, ``notify``, feeds,
+dashboard): same sessions, same marks, same statuses everywhere. It holds three things:
+
+- each session's milestones — only those that apply (a rule whose ``condition`` does not hold is
+  set apart in :attr:`Planning.not_applicable` with its French reason, for ``plan`` to show as
+  « sans objet »; nothing else sees it);
+- the *yearly centre milestones* (rules with a ``fixed`` anchor, such as the annual programming
+  « avant le 31 janvier »): one per centre and calendar year of its sessions that are not
+  cancelled, in :attr:`Planning.centre_milestones`, never one per session. Such a milestone is
+  done when it is marked done for any session of that centre starting that year (or under its
+  owner key, :func:`centre_owner`);
+- the sessions whose planning failed.
+
+Working days: the due day moves by the rule's ``shift``; an after-event rule (counted forward
+from the end, a PV validated…) is never due before its event — a ``previous`` shift that would
+cross it becomes the next working day.
 """
 
 from __future__ import annotations
@@ -18,13 +32,15 @@ from syncsvc.core.config import Config
 from syncsvc.core.dates import add_offset, working_days
 from syncsvc.core.model import Centre, Milestone, Session, Status
 from syncsvc.core.rules import Rule, Ruleset
+from syncsvc.core.rules.applicability import why_not
 
 DEFAULT_DUE_SOON_DAYS = 7
 """Window for a rule without reminder days: due soon a week before."""
 
 
 def anchor_date(rule: Rule, session: Session) -> date | None:
-    """The day ``rule`` counts from, or None when the session does not give it (yet)."""
+    """The day ``rule`` counts from, or None when the session does not give it (yet) or the
+    rule is a yearly centre milestone (see :func:`plan_centre_year`)."""
     match rule.anchor:
         case "start":
             return session.start
@@ -37,15 +53,21 @@ def anchor_date(rule: Rule, session: Session) -> date | None:
         case "parchemins_received_on":
             return session.parchemins_received_on
         case "fixed":
-            assert rule.fixed_date is not None
-            # The day of the start's year; a session early in the year whose fixed day is not
-            # before its start counts from the previous year's (the programme was due then).
-            for year in (session.start.year, session.start.year - 1):
-                day = _clamped(year, rule.fixed_date.month, rule.fixed_date.day)
-                if day < session.start:
-                    return day
-            return day
+            return None
     raise AssertionError(rule.anchor)
+
+
+def due_day(rule: Rule, anchor: date, centre: Centre, *, transport: bool) -> tuple[date, date]:
+    """(due, unshifted): the computed day, moved to a working day by the rule's shift; an
+    after-event rule never lands before its event (the next working day instead)."""
+    unshifted = add_offset(anchor, rule.offset_for(transport=transport))
+    if not centre.working_day_shift:
+        return unshifted, unshifted
+    calendar = working_days(centre.holiday_zone)
+    due = calendar.shift(unshifted, rule.shift)
+    if rule.after_event and due < anchor:
+        due = calendar.shift(unshifted, "next")
+    return due, unshifted
 
 
 def _clamped(year: int, month: int, day: int) -> date:
@@ -76,6 +98,30 @@ def status_of(rule: Rule, due: date, last_day: date, today: date, done_on: date 
     return "due_soon" if today >= due - timedelta(days=window) else "pending"
 
 
+@dataclass(frozen=True, slots=True)
+class NotApplicable:
+    """A milestone of a session whose ``condition`` does not hold: not planned, with why."""
+
+    session_id: str
+    rule: Rule
+    reason: str
+    """French, e.g. « l'agrément du centre pour TP-01280 court jusqu'au 31/03/2028… »."""
+    due: date | None = None
+    """The day it would have been due (None when its anchor is not known yet)."""
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def title(self) -> str:
+        return self.rule.title
+
+
+def _marks(session: Session, done: Mapping[str, date] | None) -> dict[str, date]:
+    return {**implicit_marks(session), **session.done, **(done or {})}
+
+
 def plan_session(
     session: Session,
     centre: Centre,
@@ -83,22 +129,21 @@ def plan_session(
     now: Now,
     done: Mapping[str, date] | None = None,
 ) -> list[Milestone]:
-    """Every milestone of ``session`` whose anchor is known, in due order.
+    """Every milestone of ``session`` that applies and whose anchor is known, in due order
+    (the ones that do not apply are :func:`not_applicable`).
 
     ``done`` maps milestone ids to the day they were marked done (the store's marks); marks
     written in the session file count too.
     """
     today = local_today(now, centre.tz)
-    marks = {**implicit_marks(session), **session.done, **(done or {})}
-    calendar = working_days(centre.holiday_zone)
+    marks = _marks(session, done)
     transport = session.title.transport
     milestones: list[Milestone] = []
     for rule in ruleset.rules:
         anchor = anchor_date(rule, session)
-        if anchor is None:
+        if anchor is None or why_not(rule, session, centre, marks, ruleset) is not None:
             continue
-        unshifted = add_offset(anchor, rule.offset_for(transport=transport))
-        due = calendar.shift(unshifted, rule.shift) if centre.working_day_shift else unshifted
+        due, unshifted = due_day(rule, anchor, centre, transport=transport)
         is_session = rule.id == "exam_session"
         last_day = session.end if is_session else due
         starts_at = ends_at = None
@@ -123,8 +168,84 @@ def plan_session(
     return milestones
 
 
+def not_applicable(
+    session: Session,
+    centre: Centre,
+    ruleset: Ruleset,
+    done: Mapping[str, date] | None = None,
+) -> list[NotApplicable]:
+    """The milestones of ``session`` whose condition does not hold, each with its reason and
+    the day it would have been due."""
+    marks = _marks(session, done)
+    apart = []
+    for rule in ruleset.rules:
+        reason = None if rule.yearly else why_not(rule, session, centre, marks, ruleset)
+        if reason is None:
+            continue
+        anchor = anchor_date(rule, session)
+        transport = session.title.transport
+        due = None if anchor is None else due_day(rule, anchor, centre, transport=transport)[0]
+        apart.append(NotApplicable(session.id, rule, reason, due))
+    return apart
+
+
 Marks = Mapping[str, Mapping[str, date]]
-"""Done days by session id, then milestone id (the store's marks)."""
+"""Done days by session id (or a centre's owner key), then milestone id (the store's marks)."""
+
+
+def centre_owner(centre_id: str, year: int) -> str:
+    """The owner of a centre's yearly items, where a session id goes for a session's (the store,
+    the calendars' X-SYNCSVC-SESSION marker, reminder keys): ``centre:<centre>:<year>``. The
+    colon keeps it apart from every session id."""
+    return f"centre:{centre_id}:{year}"
+
+
+def is_centre_owner(owner: str) -> bool:
+    """Whether an item's owner (a session id, or :func:`centre_owner`) is a centre year."""
+    return owner.startswith("centre:")
+
+
+@dataclass(frozen=True, slots=True)
+class CentreMilestone:
+    """A yearly milestone of a centre (one per centre and year), tied to no session."""
+
+    centre: Centre
+    year: int
+    milestone: Milestone
+    """Its ``session_id`` is the owner key (:func:`centre_owner`)."""
+
+    @property
+    def owner(self) -> str:
+        return self.milestone.session_id
+
+
+def plan_centre_year(
+    centre: Centre, year: int, ruleset: Ruleset, now: Now, done: Mapping[str, date]
+) -> list[Milestone]:
+    """The yearly milestones of ``centre`` for ``year``: each ``fixed`` rule's day of that
+    year, moved by its offset and shift. ``done``: marks by milestone id."""
+    today = local_today(now, centre.tz)
+    owner = centre_owner(centre.id, year)
+    milestones = []
+    for rule in ruleset.rules:
+        if not rule.yearly:
+            continue
+        assert rule.fixed_date is not None
+        anchor = _clamped(year, rule.fixed_date.month, rule.fixed_date.day)
+        due, unshifted = due_day(rule, anchor, centre, transport=False)
+        done_on = done.get(rule.id)
+        milestones.append(
+            Milestone(
+                session_id=owner,
+                rule=rule,
+                due=due,
+                unshifted=unshifted,
+                status=status_of(rule, due, due, today, done_on),
+                done_on=done_on,
+                ends_on=due,
+            )
+        )
+    return milestones
 
 
 class Planned(NamedTuple):
@@ -137,29 +258,74 @@ class Planned(NamedTuple):
 
 @dataclass
 class Planning:
-    """Every session planned at one moment, and the sessions whose planning failed."""
+    """Every session planned at one moment, the centres' yearly milestones, and what failed."""
 
     planned: list[Planned] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     """Session id -> a French reason. Such a session is kept as it is everywhere (protected),
     exactly like a session whose file fails to load: one session never stops the others."""
+    not_applicable: dict[str, list[NotApplicable]] = field(default_factory=dict)
+    """Session id -> its milestones that do not apply (for ``plan`` to show, nothing else)."""
+    centre_milestones: list[CentreMilestone] = field(default_factory=list)
+    """The yearly milestones of each centre, for the years of its sessions, by due day."""
+    centre_failed: dict[str, str] = field(default_factory=dict)
+    """Owner key (:func:`centre_owner`) -> a French reason: its items are kept as they are."""
 
 
 def plan_sessions(config: Config, marks: Marks, now: Now) -> Planning:
-    """Every loaded session with its milestones, by start date then id; a session whose
-    planning raises (a defect, or input no check foresaw) is set apart in ``failed``."""
+    """Every loaded session with its milestones, by start date then id, and the centres' yearly
+    milestones; a session (or centre year) whose planning raises is set apart."""
     planning = Planning()
     for session in sorted(config.sessions.values(), key=lambda s: (s.start, s.id)):
         centre = config.centres[session.centre]
         try:
-            milestones = plan_session(
-                session, centre, config.rulesets[centre.id], now, marks.get(session.id)
-            )
+            ruleset, done = config.rulesets[centre.id], marks.get(session.id)
+            milestones = plan_session(session, centre, ruleset, now, done)
+            apart = not_applicable(session, centre, ruleset, done)
         except Exception as exc:  # the bulkhead: this session only
             planning.failed[session.id] = f"calcul des échéances impossible ({type(exc).__name__})"
             continue
         planning.planned.append(Planned(session, centre, milestones))
+        if apart:
+            planning.not_applicable[session.id] = apart
+    _plan_centre_years(config, marks, now, planning)
     return planning
+
+
+def _plan_centre_years(config: Config, marks: Marks, now: Now, planning: Planning) -> None:
+    years: dict[tuple[str, int], list[Session]] = {}
+    for session in config.sessions.values():
+        if not session.cancelled and session.centre in config.centres:
+            years.setdefault((session.centre, session.start.year), []).append(session)
+    found = []
+    for (centre_id, year), sessions in sorted(years.items()):
+        centre = config.centres[centre_id]
+        owner = centre_owner(centre_id, year)
+        try:
+            done = _year_marks(sessions, marks, owner)
+            milestones = plan_centre_year(centre, year, config.rulesets[centre_id], now, done)
+        except Exception as exc:  # the bulkhead: this centre year only
+            reason = f"calcul des échéances annuelles impossible ({type(exc).__name__})"
+            planning.centre_failed[owner] = reason
+            continue
+        found += [CentreMilestone(centre, year, m) for m in milestones]
+    planning.centre_milestones = sorted(
+        found, key=lambda c: (c.milestone.due, c.owner, c.milestone.id)
+    )
+
+
+def _year_marks(sessions: list[Session], marks: Marks, owner: str) -> dict[str, date]:
+    """The earliest day each milestone was marked done for a centre year: under its owner key,
+    or for any of its sessions (in the store or in the session file)."""
+    found: dict[str, date] = {}
+    sources: list[Mapping[str, date]] = [marks.get(owner, {})]
+    for session in sessions:
+        sources += [implicit_marks(session), session.done, marks.get(session.id, {})]
+    for source in sources:
+        for milestone_id, day in source.items():
+            if milestone_id not in found or day < found[milestone_id]:
+                found[milestone_id] = day
+    return found
 
 
 def plan_all(config: Config, marks: Marks, now: Now) -> list[Planned]:

@@ -37,10 +37,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from syncsvc.core.entries import Entry
 from syncsvc.errors import MassDeleteRefused
+
+if TYPE_CHECKING:  # a type only: reconciling never builds an entry (and stays light to import)
+    from syncsvc.core.entries import Entry
 
 Action = Literal["create", "update", "delete"]
 Recovery = Literal["adopt", "recreate", "delete_any", "gone", "fail"]

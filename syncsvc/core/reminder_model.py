@@ -3,10 +3,13 @@
 Three kinds of mail leave here (see :mod:`syncsvc.core.reminders`):
 
 - ``reminder``: one person's mail of the day — every milestone that comes up for them that
-  day, across their sessions (due soon, due today, overdue), at most one a day;
+  day, across their sessions (due soon, due today, overdue), at most one a day; for the
+  centre's management, its centre's yearly milestones too (the annual programming, one per
+  centre and year, tied to no session), each centre year as its own group;
 - ``digest``: one person's weekly point — for coordinators the overdue and coming milestones of
   their sessions, for session managers, deputies and the centre's management the milestones
-  overdue for ``escalate_after_days`` or more (regulatory ones only for the management);
+  overdue for ``escalate_after_days`` or more (regulatory ones only for the management, the
+  centre's yearly ones included);
 - ``candidate_info``: the notice to one candidate, a few days before the exams.
 """
 
@@ -58,7 +61,8 @@ class Recipient:
 class Item:
     """One milestone in one person's mail of the day."""
 
-    session: Session
+    session: Session | None
+    """None for a centre's yearly milestone (see :attr:`year`)."""
     centre: Centre
     milestone: Milestone
     state: ItemState
@@ -69,6 +73,14 @@ class Item:
     sent at or after it carries it, and it is not repeated before its next occurrence."""
     repeat: bool = False
     """An overdue milestone's weekly return, after the ``overdue_days`` steps."""
+    year: int | None = None
+    """The year of a centre's yearly milestone (None for a session's)."""
+
+    @property
+    def owner(self) -> str:
+        """Whose milestone this is: the session id, or the centre year's owner key
+        (``centre:<centre>:<year>``, the milestone's ``session_id``)."""
+        return self.session.id if self.session is not None else self.milestone.session_id
 
     @property
     def urgency(self) -> tuple[int, int, date, str]:
@@ -120,11 +132,20 @@ class JuryNotice:
 
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
-    session: Session
+    session: Session | None
+    """None for a centre's yearly milestone (see :attr:`centre` and :attr:`year`)."""
     milestone: Milestone
     escalated: bool = False
     """Listed because the person manages the session (or the centre) and the milestone is
     overdue for ``escalate_after_days`` or more."""
+    centre: Centre | None = None
+    """The centre of a centre's yearly milestone."""
+    year: int | None = None
+
+    @property
+    def owner(self) -> str:
+        """The session id, or the centre year's owner key (see :attr:`Item.owner`)."""
+        return self.session.id if self.session is not None else self.milestone.session_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +169,10 @@ class Notification:
 
     @property
     def session_ids(self) -> tuple[str, ...]:
-        """The sessions this mail speaks of, in order, each once."""
-        ids = [n.session.id for n in self.notices] + [i.session.id for i in self.items]
-        ids += [e.session.id for e in (*self.overdue, *self.upcoming)]
+        """The sessions this mail speaks of, in order, each once; a centre's yearly milestone
+        counts by its owner key (``centre:<centre>:<year>``)."""
+        ids = [n.session.id for n in self.notices] + [i.owner for i in self.items]
+        ids += [e.owner for e in (*self.overdue, *self.upcoming)]
         if self.session is not None:
             ids.insert(0, self.session.id)
         return tuple(dict.fromkeys(ids))
@@ -162,9 +184,9 @@ class Notification:
             return None
         kept = replace(
             self,
-            items=tuple(i for i in self.items if i.session.id not in drop),
-            overdue=tuple(e for e in self.overdue if e.session.id not in drop),
-            upcoming=tuple(e for e in self.upcoming if e.session.id not in drop),
+            items=tuple(i for i in self.items if i.owner not in drop),
+            overdue=tuple(e for e in self.overdue if e.owner not in drop),
+            upcoming=tuple(e for e in self.upcoming if e.owner not in drop),
             notices=tuple(n for n in self.notices if n.session.id not in drop),
         )
         empty = not (kept.items or kept.overdue or kept.upcoming or kept.session or kept.notices)
@@ -187,10 +209,15 @@ def add_working_days(day: date, count: int, calendar: WorkingDays) -> date:
     return day
 
 
-def recipients(session: Session, centre: Centre, roles: Iterable[str]) -> list[Recipient]:
-    """The people behind the roles of a rule's audience, each address once."""
+def recipients(session: Session | None, centre: Centre, roles: Iterable[str]) -> list[Recipient]:
+    """The people behind the roles of a rule's audience, each address once. Without a session
+    (a centre's yearly milestone), only the centre's own people: its management."""
     people: list[tuple[Person, str]] = []
     for role in roles:
+        if session is None:
+            if role == "centre_management":
+                people += [(p, role) for p in centre.management]
+            continue
         if role == "coordinators":
             people += [(p, role) for p in session.coordinators]
         elif role == "session_manager":
@@ -213,12 +240,18 @@ def recipients(session: Session, centre: Centre, roles: Iterable[str]) -> list[R
 ALL_ROLES = ("coordinators", "session_manager", "deputy_manager", "centre_management", "jury")
 
 
-def homes(planned: Iterable[tuple[Session, Centre, list[Milestone]]]) -> dict[str, Centre]:
+def homes(
+    planned: Iterable[tuple[Session, Centre, list[Milestone]]],
+    centres: Iterable[Centre] = (),
+) -> dict[str, Centre]:
     """Each person's home centre: the one (of smallest key) among the sessions they take part
-    in. Its time zone and working days set the person's mail days, whatever the session."""
+    in (and the ``centres`` whose management they are: those with yearly milestones). Its
+    time zone and working days set the person's mail days, whatever the session."""
     out: dict[str, Centre] = {}
-    for session, centre, _ in planned:
-        for person in recipients(session, centre, ALL_ROLES):
+    people = [(recipients(s, c, ALL_ROLES), c) for s, c, _ in planned]
+    people += [(recipients(None, c, ALL_ROLES), c) for c in centres]
+    for found, centre in people:
+        for person in found:
             known = out.get(person.email)
             if known is None or centre.id < known.id:
                 out[person.email] = centre

@@ -2,7 +2,9 @@
 
 A person reads at most one reminder mail a day (:mod:`syncsvc.core.daily_mail`: every
 milestone that comes up for them that day, across sessions — due soon, due today, overdue —
-an overdue one coming back less and less often), plus the weekly point on its day
+an overdue one coming back less and less often; for the centre's management, the centre's
+yearly milestones too, such as the annual programming, one per centre and year, as a group of
+their own), plus the weekly point on its day
 (:mod:`syncsvc.core.weekly_mail`: the coordinators' overview, and the escalation of what is
 overdue for long to session managers, deputies and the centre's management). Jury invitations
 are decided elsewhere (:mod:`syncsvc.core.invitations`) and stay one message each.
@@ -21,9 +23,15 @@ from collections.abc import Iterable, Iterator
 from datetime import time, timedelta
 
 from syncsvc.core.clock import Now, local_moment
-from syncsvc.core.daily_mail import Candidate, daily_mails, session_candidates
+from syncsvc.core.daily_mail import (
+    Candidate,
+    centre_candidates,
+    daily_mails,
+    session_candidates,
+)
 from syncsvc.core.dates import working_days
 from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.planner import CentreMilestone
 from syncsvc.core.reminder_model import (
     DigestEntry,
     Item,
@@ -69,14 +77,18 @@ def due_notifications(
     now: Now,
     failed: dict[str, str] | None = None,
     queued: Queued = _nothing_queued,
+    centre_milestones: Iterable[CentreMilestone] = (),
     jury: Iterable[tuple[Recipient, JuryNotice]] = (),
 ) -> list[Notification]:
-    """Everything that should have been sent by ``now`` (the outbox drops what already was).
+    """Everything that should have been sent by ``now`` (the outbox drops what already was),
+    the centres' yearly milestones (``Planning.centre_milestones``) included: they go in the
+    management's mails of the day and weekly points, never in a mail of their own.
 
     ``queued`` tells which keys the outbox already holds (the store's ``has_key``): the mail
     of the day carries what a missed one would have. A session whose notifications cannot be
     worked out is named in ``failed`` and left out; the others go on (and it stays out of the
-    mails of the day and the weekly points). ``jury``: the jury's news for the mails of the day
+    mails of the day and the weekly points). So is a centre year, by its owner key
+    (``centre:<centre>:<year>``). ``jury``: the jury's news for the mails of the day
     (:mod:`syncsvc.core.jury_notices`)."""
     planned = list(planned)
     out: list[Notification] = []
@@ -93,11 +105,23 @@ def due_notifications(
         candidates += found
         out += notices
         fine.append((session, centre, milestones))
-    where = homes(fine)
-    weekly = weekly_listed(fine, where, policy, now)
+    yearly = []
+    for centre_milestone in centre_milestones:
+        try:
+            found = centre_candidates(centre_milestone, policy, now)
+        except Exception as exc:  # the bulkhead: this centre year only
+            if failed is not None:
+                failed[centre_milestone.owner] = (
+                    f"calcul des rappels impossible ({type(exc).__name__})"
+                )
+            continue
+        candidates += found
+        yearly.append(centre_milestone)
+    where = homes(fine, (c.centre for c in yearly))
+    weekly = weekly_listed(fine, where, policy, now, yearly)
     news = [(person, n) for person, n in jury if n.session.id not in (failed or {})]
     out += daily_mails(candidates, where, policy, now, queued, weekly, news)
-    out += weekly_mails(fine, where, policy, now)
+    out += weekly_mails(fine, where, policy, now, yearly)
     return out
 
 

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from syncsvc.app.feeds import FeedPublisher
@@ -166,8 +167,7 @@ class Daemon:
             self._dirty = True
             if self._running:
                 return  # the running pass will go round again
-        if self.scheduler is not None:
-            self.scheduler.modify_job("reconcile", next_run_time=datetime.now(UTC))
+        self._reschedule_reconcile(datetime.now(UTC))
 
     def _reconcile_once(self) -> None:
         started = time.monotonic()
@@ -198,9 +198,14 @@ class Daemon:
             self.target_backoff.succeeded()
 
     def _retry_reconcile_in(self, seconds: float) -> None:
-        if self.scheduler is not None:
-            when = datetime.now(UTC) + timedelta(seconds=seconds)
-            self.scheduler.modify_job("reconcile", next_run_time=when)
+        self._reschedule_reconcile(datetime.now(UTC) + timedelta(seconds=seconds))
+
+    def _reschedule_reconcile(self, when: datetime) -> None:
+        scheduler = self.scheduler
+        if scheduler is None:
+            return  # stopping, or standby: the next active period starts with a pass anyway
+        with contextlib.suppress(JobLookupError):  # shut down meanwhile
+            scheduler.modify_job("reconcile", next_run_time=when)
 
     def notify(self) -> None:
         if self._guarded("passage des envois", self._notify_once, self.notify_backoff):
@@ -238,8 +243,11 @@ class Daemon:
 
     def request_inbox(self) -> None:
         """Read the inbox as soon as possible (IDLE said new mail arrived)."""
-        if self.scheduler is not None:
-            self.scheduler.modify_job("inbox", next_run_time=datetime.now(UTC))
+        scheduler = self.scheduler
+        if scheduler is None:
+            return  # stopping: the next active period starts with a read anyway
+        with contextlib.suppress(JobLookupError):  # shut down meanwhile
+            scheduler.modify_job("inbox", next_run_time=datetime.now(UTC))
 
     def watch(self) -> None:
         """Reconcile soon after the config folder changes (once it has been quiet a moment),
@@ -345,16 +353,19 @@ class Daemon:
             self.idle.start()
         await self._until_stop_or_lost()
         log.info("arrêt demandé : fin des tâches en cours")
+        # No new run starts; the running jobs finish (bounded) before the scheduler shuts down:
+        # shutting it down first would cancel their futures (a CancelledError traceback while
+        # the thread goes on) and remove the jobs they reschedule.
         scheduler.pause()
         if self.idle is not None:
             self.idle.stop()
             await asyncio.to_thread(self.idle.join, SHUTDOWN_WAIT_SECONDS)
             self.idle = None
-        await asyncio.to_thread(scheduler.shutdown, True)
+        await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
+        scheduler.shutdown(wait=False)
+        self.scheduler = None
         if web is not None:
             await web.stop()
-        # let the running jobs finish (bounded)
-        await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
 
     def _scheduler(self) -> AsyncIOScheduler:
         d = self.settings.daemon

@@ -18,7 +18,8 @@ from typing import Any
 from syncsvc.core.entries import Entry
 from syncsvc.core.model import Person
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+"""3: a VTODO is due on its deadline day (DUE was the day after), without DTSTART."""
 
 
 def _plain(value: Any) -> Any:

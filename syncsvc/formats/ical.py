@@ -3,7 +3,8 @@
 Vocabulary:
 
 - a *component* is one entry spelled as a VEVENT (all-day deadline or timed exam session) or a
-  VTODO, without DTSTAMP, LAST-MODIFIED or SEQUENCE;
+  VTODO (``DUE;VALUE=DATE`` = the deadline day, no DTSTART, its alarm related to DUE), without
+  DTSTAMP, LAST-MODIFIED or SEQUENCE;
 - a *resource* is what a calendar server stores: a VCALENDAR holding one stamped component and
   the VTIMEZONEs it uses; a *feed* or a plan export is one VCALENDAR holding many.
 
@@ -38,8 +39,9 @@ def component_for(entry: Entry) -> Component:
     component.add("summary", entry.summary)
     component.add("description", entry.description)
     if entry.task:
-        component.add("dtstart", entry.start)
-        component.add("due", entry.end + timedelta(days=1))
+        # DUE is the deadline day itself: task apps show it as the day the task is due. No
+        # DTSTART: RFC 5545 wants DUE strictly later, and a one-day task has no other start.
+        component.add("due", entry.start)
         if entry.done_on is not None:
             component.add("status", "COMPLETED")
             component.add("completed", datetime.combine(entry.done_on, time(12), UTC))
@@ -84,7 +86,9 @@ def component_for(entry: Entry) -> Component:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", entry.summary)
-        alarm.add("trigger", timedelta(days=-entry.alarm_days))
+        # A task has no DTSTART: its alarm counts from DUE (RFC 5545 §3.8.6.3).
+        related = {"RELATED": "END"} if entry.task else {}
+        alarm.add("trigger", timedelta(days=-entry.alarm_days), parameters=related)
         component.add_component(alarm)
     return component
 

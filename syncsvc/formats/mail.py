@@ -143,14 +143,21 @@ def _daily_context(
         "groups": daily_groups(n, done_link),
         "several": len(n.items) > 1,
         "separator": SEPARATOR,
-        "footer": (
-            "Une échéance marquée faite (lien « Marquer comme fait », tableau de bord ou "
-            "« syncsvc done ») disparaît des messages suivants."
-            if any(i.milestone.rule.tracked for i in n.items)
-            else ""
-        ),
+        "footer": _footer(n),
         "note": schedule_note(policy) if any(i.state == "overdue" for i in n.items) else "",
     }
+
+
+def _footer(n: Notification) -> str:
+    """How a milestone leaves the next mails; a centre's yearly one (no link, no page of its
+    own: its line says how) does not promise the link or the dashboard."""
+    tracked = [i for i in n.items if i.milestone.rule.tracked]
+    if any(i.session is not None for i in tracked):
+        return (
+            "Une échéance marquée faite (lien « Marquer comme fait », tableau de bord ou "
+            "« syncsvc done ») disparaît des messages suivants."
+        )
+    return "Une échéance marquée faite disparaît des messages suivants." if tracked else ""
 
 
 def _digest_context(n: Notification, policy: Policy) -> dict[str, object]:

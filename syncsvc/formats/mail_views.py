@@ -39,6 +39,24 @@ def session_text(session: Session, centre: Centre) -> str:
     )
 
 
+def centre_text(centre: Centre, year: int | None) -> str:
+    """``AFPAR Saint-André (échéance annuelle, pour toutes ses sessions de l'année 2027)``."""
+    of_year = f"de l'année {year}" if year is not None else "de l'année"
+    return f"{centre.name} (échéance annuelle, pour toutes ses sessions {of_year})"
+
+
+def centre_heading(centre: Centre, year: int | None) -> str:
+    """``Centre AFPAR Saint-André — échéance annuelle 2027``: a centre year's group."""
+    return f"Centre {centre.name} — échéance annuelle{f' {year}' if year is not None else ''}"
+
+
+def label(item: Item) -> str:
+    """``[SA 15/03]`` for a session's milestone, ``[AFPAR Saint-André]`` for a centre's."""
+    if item.session is None:
+        return f"[{item.centre.name}]"
+    return f"[{item.session.short_label}]"
+
+
 def headline(item: Item) -> str:
     """Where a milestone stands on the day of the mail."""
     if item.state == "overdue":
@@ -52,13 +70,13 @@ def daily_subject(items: Sequence[Item]) -> str:
     """One milestone: its name; several: how many, and how many are late or due today."""
     if len(items) == 1:
         item = items[0]
-        label, m = f"[{item.session.short_label}]", item.milestone
+        m = item.milestone
         if item.state == "overdue":
-            return f"{label} EN RETARD : {m.title} (échéance du {m.due:%d/%m})"
+            return f"{label(item)} EN RETARD : {m.title} (échéance du {m.due:%d/%m})"
         when = "aujourd'hui" if item.state == "today" else f"J-{item.days}, le {m.due:%d/%m}"
-        return f"{label} Rappel : {m.title} ({when})"
-    sessions = {i.session.id for i in items}
-    prefix = f"[{items[0].session.short_label}]" if len(sessions) == 1 else "Examens TP :"
+        return f"{label(item)} Rappel : {m.title} ({when})"
+    owners = {i.owner for i in items}
+    prefix = label(items[0]) if len(owners) == 1 else "Examens TP :"
     return f"{prefix} {_counts(items)}"
 
 
@@ -83,33 +101,58 @@ class Line:
 
     item: Item
     headline: str
+    where: str
+    """``Session`` or, for a centre's yearly milestone, ``Centre``."""
     session: str
+    """The session's (or the centre year's) text after ``where``."""
     kind: str
     link: str | None
+    marking: str = ""
+    """How to mark a centre's yearly milestone done (no link can: it belongs to no
+    session's page)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """One session of a mail of the day, with its milestones."""
+    """One session (or a centre year) of a mail of the day, with its milestones."""
 
     heading: str
     lines: tuple[Line, ...]
 
 
+def centre_marking(item: Item) -> str:
+    """How a centre's yearly milestone is marked done: for any session of the centre that
+    year (the links and the dashboard's pages are a session's, where it is not)."""
+    if not item.milestone.rule.tracked:
+        return ""
+    year = f"de {item.year}" if item.year is not None else "de l'année"
+    return (
+        "Pour la marquer faite : « syncsvc done <session> "
+        f"{item.milestone.id} » pour l'une des sessions {year} du centre (ou « done: » "
+        "dans le fichier de l'une d'elles) ; elle l'est alors pour toutes."
+    )
+
+
 def daily_groups(n: Notification, done_link: DoneLink | None) -> list[Group]:
-    """The items of a mail of the day, by session, in the order the core decided."""
+    """The items of a mail of the day, by session (a centre year's yearly milestones as a
+    group of their own), in the order the core decided."""
     groups: dict[str, list[Line]] = {}
     headings: dict[str, str] = {}
     for item in n.items:
-        text = session_text(item.session, item.centre)
-        headings.setdefault(item.session.id, text)
-        link = None
-        if done_link is not None and item.milestone.rule.tracked:
-            link = done_link(item.session.id, item.milestone.id)
-        groups.setdefault(item.session.id, []).append(
-            Line(item, headline(item), text, KIND_LABELS[item.milestone.kind], link)
-        )
-    return [Group(headings[sid], tuple(lines)) for sid, lines in groups.items()]
+        kind = KIND_LABELS[item.milestone.kind]
+        if item.session is None:  # a centre's yearly milestone: no « Marquer comme fait » link
+            headings.setdefault(item.owner, centre_heading(item.centre, item.year))
+            text = centre_text(item.centre, item.year)
+            line = Line(item, headline(item), "Centre", text, kind, None, centre_marking(item))
+        else:
+            text = session_text(item.session, item.centre)
+            headings.setdefault(item.owner, text)
+            link = None
+            if done_link is not None and item.milestone.rule.tracked:
+                link = done_link(item.session.id, item.milestone.id)
+            line = Line(item, headline(item), "Session", text, kind, link)
+        groups.setdefault(item.owner, []).append(line)
+    return [Group(headings[owner], tuple(lines)) for owner, lines in groups.items()]
 
 
 def daily_intro(n: Notification) -> str:
@@ -145,25 +188,29 @@ def schedule_note(policy: Policy) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DigestGroup:
-    """One session of a weekly point, one line per milestone."""
+    """One session (or a centre year) of a weekly point, one line per milestone."""
 
     heading: str
     lines: tuple[str, ...]
 
 
 def digest_groups(entries: Sequence[DigestEntry], day: date, late: bool) -> list[DigestGroup]:
-    """Entries by session (first seen first), each line ``date : title``, and for overdue ones
-    how late they are on the day of the point."""
+    """Entries by session or centre year (first seen first), each line ``date : title``, and
+    for overdue ones how late they are on the day of the point."""
     groups: dict[str, list[str]] = {}
     headings: dict[str, str] = {}
     for e in entries:
         s, m = e.session, e.milestone
-        headings.setdefault(s.id, f"[{s.short_label}] {s.title.label}")
+        if s is not None:
+            headings.setdefault(e.owner, f"[{s.short_label}] {s.title.label}")
+        else:
+            assert e.centre is not None
+            headings.setdefault(e.owner, centre_heading(e.centre, e.year))
         line = f"{french_date(m.due)} : {m.title}"
         if late:
             line += f" ({plural((day - m.due).days, 'jour')} de retard)"
-        groups.setdefault(s.id, []).append(line)
-    return [DigestGroup(headings[sid], tuple(lines)) for sid, lines in groups.items()]
+        groups.setdefault(e.owner, []).append(line)
+    return [DigestGroup(headings[owner], tuple(lines)) for owner, lines in groups.items()]
 
 
 MANAGED = {
@@ -179,6 +226,11 @@ def digest_intro(n: Notification, day: date, policy: Policy) -> str:
     if n.upcoming or not all(e.escalated for e in n.overdue):
         return f"{when} sur vos sessions d'examen."
     which = MANAGED.get(n.recipient.role, "ces échéances de vos sessions")
+    if any(e.session is None for e in n.overdue):  # a centre's yearly milestone among them
+        sessions = any(e.session is not None for e in n.overdue)
+        which = "ces échéances réglementaires de votre centre" + (
+            " et de ses sessions" if sessions else ""
+        )
     days = plural(policy.escalate_after_days, "jour")
     return f"{when} : {which} sont en retard depuis {days} ou plus."
 

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from syncsvc.core.model import ClockTime, Email, Strict
+from syncsvc.core.fields import ClockTime, Email, Strict
 from syncsvc.errors import ConfigError
 from syncsvc.inputs.problems import validation_problems
 

@@ -36,6 +36,10 @@ class TargetState:
     confirmed_by: str | None = None
     address: str | None = None
     """Where the settings said this target's items go, when they were written."""
+    inputs_stamp: str | None = None
+    """What the last complete pass was made of (see :mod:`syncsvc.app.quick`)."""
+    stamp_zones: tuple[str, ...] = ()
+    """The centres' time zones of that pass (their local days are part of the stamp)."""
 
 
 class Items(StorePart):
@@ -165,6 +169,8 @@ class Targets(StorePart):
             row.confirmed_fingerprint,
             row.confirmed_by,
             row.address,
+            row.inputs_stamp,
+            tuple(z for z in (row.stamp_zones or "").split(",") if z),
         )
 
     def _upsert_target(self, db: Connection, target: str, **values: Any) -> None:
@@ -199,7 +205,14 @@ class Targets(StorePart):
 
     def record_failure(self, target: str, error: str, at: datetime) -> None:
         with self.begin() as db:
-            self._upsert_target(db, target, last_error=error, last_error_at=utc(at))
+            self._upsert_target(
+                db, target, last_error=error, last_error_at=utc(at), inputs_stamp=None
+            )
+
+    def record_stamp(self, target: str, stamp: str | None, zones: tuple[str, ...] = ()) -> None:
+        """What a complete pass was made of (None: forget it, the next pass is a full one)."""
+        with self.begin() as db:
+            self._upsert_target(db, target, inputs_stamp=stamp, stamp_zones=",".join(zones))
 
     def record_held(
         self, target: str, fingerprint: str | None, reason: str | None, at: datetime

@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from syncsvc.core.invitations import InvitationState
 from syncsvc.state.base import StorePart
 from syncsvc.state.schema import (
     aware,
@@ -18,6 +17,9 @@ from syncsvc.state.schema import (
     outbox,
     utc,
 )
+
+if TYPE_CHECKING:  # the planner's model stays out of a store opened only to sync
+    from syncsvc.core.invitations import InvitationState
 
 
 class Outbox(StorePart):
@@ -217,6 +219,8 @@ class Outbox(StorePart):
             return {str(status): int(count) for status, count in rows}
 
     def invitation_states(self) -> dict[tuple[str, str], InvitationState]:
+        from syncsvc.core.invitations import InvitationState
+
         with self.begin() as db:
             return {
                 (r.session_id, r.email): InvitationState(

@@ -61,6 +61,8 @@ target_state = Table(
     Column("confirmed_fingerprint", String(32)),  # the set a person confirmed (5)
     Column("confirmed_by", String(255)),
     Column("address", Text),  # where the settings said the items go, when they were written (8)
+    Column("inputs_stamp", String(64)),  # what a complete pass was made of, see app/quick (9)
+    Column("stamp_zones", Text),  # the centres' time zones of that pass, comma-separated (9)
 )
 
 item_errors = Table(
@@ -242,7 +244,9 @@ MIGRATIONS: list[list[Step]] = [
         ),
     ],
     [columns(target_state, "address")],  # 8: a target's address, to notice when it changes
-    [tables(jury_replies, inbox_state)],  # 9: the jury's replies, and how far the inbox was read
+    # 9: what the last complete pass was made of, so that a no-op sync renders nothing
+    [columns(target_state, "inputs_stamp", "stamp_zones")],
+    [tables(jury_replies, inbox_state)],  # 10: the jury's replies, how far the inbox was read
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy import Engine, create_engine, event, insert, select, text, update
 from sqlalchemy.engine import Connection, make_url
 
 from syncsvc.state.feeds import FeedTokens
@@ -54,6 +54,10 @@ def _sqlite_pragmas(synchronous: str) -> Any:
         cursor.close()
 
     return apply
+
+
+# The advisory lock key of schema migrations (any constant shared by every replica).
+_MIGRATE_LOCK = 0x5359_4E43
 
 
 class Store(
@@ -107,8 +111,17 @@ class Store(
             return int(db.execute(select(schema_version.c.version)).scalar() or 0)
 
     def migrate(self) -> int:
-        """Bring the schema to :data:`SCHEMA_VERSION`; returns the version found before."""
+        """Bring the schema to :data:`SCHEMA_VERSION`; returns the version found before.
+
+        Serialised between processes (two replicas starting on a fresh database): PostgreSQL
+        takes a transaction-scoped advisory lock, SQLite a write lock (BEGIN IMMEDIATE), before
+        reading the version; the second one waits, then finds the schema complete.
+        """
         with self.begin() as db:
+            if self.dialect == "postgresql":
+                db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
+            elif self.dialect == "sqlite":
+                db.exec_driver_sql("BEGIN IMMEDIATE")
             schema_version.create(db, checkfirst=True)
             found = int(db.execute(select(schema_version.c.version)).scalar() or 0)
             for steps in MIGRATIONS[found:]:

@@ -75,7 +75,7 @@ def _patch(target: str, original: Callable[..., Any], session_of: Callable[..., 
 
 STAGES: dict[str, list[Callable[[pytest.MonkeyPatch], None]]] = {
     "plan": [_patch("syncsvc.core.planner.plan_session", plan_session, lambda s, *_, **__: s.id)],
-    "render": [_patch("syncsvc.app.sync.entry_for", entry_for, lambda s, *_, **__: s.id)],
+    "render": [_patch("syncsvc.app.desired.entry_for", entry_for, lambda s, *_, **__: s.id)],
     "compose": [
         _patch(
             "syncsvc.app.notify.compose",
@@ -120,8 +120,10 @@ def test_one_failing_session_never_stops_the_others(
     later = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # statuses move: items are rewritten
     report = Syncer(store).sync_all(settings, config, later, targets={"memoire": memory})
     assert report[0].errors == []
-    sessions = {uid.split(".", 1)[0] for uid in memory.items}
-    assert sessions == OTHERS | {BAD}
+    sessions = {item.entry.session_id for item in memory.items.values()}
+    # and one annual programming per centre and year (issue 11), tied to no session
+    centres = {"afpa-strasbourg", "afpar-st-andre", "greta-lyon-venissieux"}
+    assert sessions == OTHERS | {BAD} | {f"centre:{c}:2027" for c in centres}
     assert before <= memory.items.keys()  # the failing session's items are kept as they were
 
     mailed = notify(settings, config, store, later)

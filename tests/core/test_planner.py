@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncsvc.core.dates import HOLIDAY_ZONES, working_days
+from syncsvc.core.dates import HOLIDAY_ZONES, MAX_SHIFT_DAYS, working_days
 from syncsvc.core.model import Milestone
-from syncsvc.core.planner import plan_session
+from syncsvc.core.planner import anchor_date, plan_session
 from syncsvc.core.rules import Ruleset
 from syncsvc.inputs.loader import load_ruleset
 from tests.harness.factories import centre, session
@@ -30,18 +30,15 @@ def test_sa_session_in_la_reunion_every_rule() -> None:
     plan = plan_session(session(), centre(holiday_zone="974"), RULESET, NOW)
     assert due_dates(plan) == {
         "agrement_check": date(2026, 7, 15),
-        "agrement_request": date(2026, 9, 15),
         "ceres_session_create": date(2026, 12, 11),  # 13 Dec is a Sunday
         "dte_order": date(2026, 12, 11),
         "ud_session_declaration": date(2026, 12, 11),
-        "annual_programming": date(2027, 1, 29),  # 30 Jan 2027 is a Saturday
         "jury_convocation": date(2027, 2, 12),
         "candidates_registration": date(2027, 2, 12),
         "candidate_convocation": date(2027, 2, 12),
-        "dte_reception_check": date(2027, 2, 15),
         "dte_reception": date(2027, 2, 22),
+        "dte_reception_check": date(2027, 2, 23),  # after the expected reception
         "final_preparation": date(2027, 3, 10),
-        "candidate_info_mail": date(2027, 3, 12),
         "exam_session": date(2027, 3, 15),
         "results_entry": date(2027, 3, 19),
         "pv_signature": date(2027, 3, 19),
@@ -50,8 +47,15 @@ def test_sa_session_in_la_reunion_every_rule() -> None:
         "retake_window_end": date(2028, 3, 17),  # 19 Mar 2028 is a Sunday
         "archive_retention_end": date(2032, 3, 19),
     }
-    # event anchors not given: no results_posting, no parchemins_report
+    # event anchors not given: no results_posting, no parchemins_report; the annual programming
+    # is the centre's (tests/core/test_centre_milestones.py); not applicable here: the agrément
+    # runs to 2035, the centre sends no candidate mails (tests/core/test_applicability.py)
     assert [m.due for m in plan] == sorted(m.due for m in plan)
+    on = plan_session(
+        session(), centre(holiday_zone="974", candidate_info_mail=True, agrements=[]), RULESET, NOW
+    )
+    assert due_dates(on)["agrement_request"] == date(2026, 9, 15)
+    assert due_dates(on)["candidate_info_mail"] == date(2027, 3, 12)
 
 
 def test_event_anchors_only_when_given() -> None:
@@ -95,8 +99,9 @@ def test_20_december_in_la_reunion_but_not_in_metropole() -> None:
 
 
 def test_month_end_clamping_31_august_minus_6_months() -> None:
+    no_agrement = centre(agrements=[])  # agrement_request applies only then
     plan = plan_session(
-        session(start=date(2027, 8, 31), end=date(2027, 9, 3)), centre(), RULESET, NOW
+        session(start=date(2027, 8, 31), end=date(2027, 9, 3)), no_agrement, RULESET, NOW
     )
     request = next(m for m in plan if m.id == "agrement_request")
     assert request.unshifted == date(2027, 2, 28)  # clamped
@@ -105,7 +110,7 @@ def test_month_end_clamping_31_august_minus_6_months() -> None:
 
 def test_29_february() -> None:
     s = session(start=date(2028, 2, 29), end=date(2028, 2, 29))
-    due = due_dates(plan_session(s, centre(), RULESET, NOW))
+    due = due_dates(plan_session(s, centre(agrements=[]), RULESET, NOW))
     assert due["agrement_request"] == date(2027, 8, 27)  # 29 Aug 2027 Sunday -> Fri 27
     assert due["archive_retention_end"] == date(2033, 2, 28)  # clamped, a Monday
     assert due["retake_window_end"] == date(2029, 2, 28)
@@ -140,12 +145,6 @@ def test_transport_title_pv_at_plus_2_days(transport: bool, end: date, expected:
         end=end,
     )
     assert due_dates(plan_session(s, centre(), RULESET, NOW))["pv_transmission"] == expected
-
-
-def test_annual_programming_for_a_january_session_is_the_previous_year() -> None:
-    s = session(start=date(2027, 1, 18), end=date(2027, 1, 22))
-    due = due_dates(plan_session(s, centre(), RULESET, NOW))["annual_programming"]
-    assert due == date(2026, 1, 30)
 
 
 def test_shift_can_be_switched_off_per_centre() -> None:
@@ -225,42 +224,55 @@ def test_centre_customisation_is_applied() -> None:
 
 # --- properties -------------------------------------------------------------------------------
 
-BEFORE_START = [
-    r.id
-    for r in RULESET.rules
-    if (r.anchor == "start" and r.offset.amount < 0) or r.anchor == "fixed"
-]
+BEFORE_START = [r.id for r in RULESET.rules if r.anchor == "start" and r.offset.amount < 0]
 
 
 @st.composite
 def sessions(draw: st.DrawFn) -> dict[str, Any]:
     start = draw(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)))
-    length = draw(st.integers(min_value=0, max_value=12))
+    end = start + timedelta(days=draw(st.integers(min_value=0, max_value=12)))
+    later = st.none() | st.dates(min_value=end, max_value=end + timedelta(days=400))
     return {
         "start": start,
-        "end": start + timedelta(days=length),
+        "end": end,
         "title": {
             "code": "TP-00374",
             "acronym": "SA",
             "label": "SA",
             "transport": draw(st.booleans()),
         },
+        "pv_validated_on": draw(later),
+        "parchemins_received_on": draw(later),
+        "training_end": draw(
+            st.none() | st.dates(min_value=start - timedelta(days=30), max_value=end)
+        ),
     }
 
 
 @given(changes=sessions(), zone=st.sampled_from(HOLIDAY_ZONES))
-def test_every_before_start_milestone_is_before_start(changes: dict[str, Any], zone: str) -> None:
+def test_shifted_days_are_working_days_on_the_safe_side_of_their_event(
+    changes: dict[str, Any], zone: str
+) -> None:
+    """Shifted days are working days; a milestone counted before the start is before it, never
+    later than its computed day; an after-event one is never before its event."""
     s = session(**changes)
-    plan = plan_session(s, centre(holiday_zone=zone), RULESET, NOW)
+    plan = plan_session(s, centre(holiday_zone=zone, candidate_info_mail=True), RULESET, NOW)
     cal = working_days(zone)
     for milestone in plan:
+        rule = milestone.rule
         if milestone.id in BEFORE_START:
             assert milestone.due < s.start, milestone.id
-        if milestone.rule.shift == "previous":
-            assert cal.is_working_day(milestone.due)
+        if rule.shift != "none":
+            assert cal.is_working_day(milestone.due), milestone.id
+        if rule.shift == "previous" and not rule.after_event:
             assert milestone.due <= milestone.unshifted
-        if milestone.rule.anchor == "end" and milestone.rule.offset.amount >= 0:
-            assert milestone.due >= s.end - timedelta(days=4)
+        if rule.shift == "next":
+            assert milestone.due >= milestone.unshifted
+        if rule.after_event:
+            event = anchor_date(rule, s)
+            assert event is not None
+            assert milestone.due >= event, milestone.id
+            assert milestone.due - milestone.unshifted <= timedelta(days=MAX_SHIFT_DAYS)
 
 
 def test_ruleset_fixture_is_the_default() -> None:

@@ -182,7 +182,7 @@ def test_several_sessions_one_mail_grouped_by_session_most_urgent_first() -> Non
     mail = daily(due(at(date(2026, 12, 14)), [(later, c), (s, c)]))
     assert mail is not None
     # sa-test's milestones are 3 days late, sa-later's are due in 4 days.
-    assert [(i.session.id, i.milestone.id, i.state) for i in mail.items] == [
+    assert [(i.owner, i.milestone.id, i.state) for i in mail.items] == [
         ("sa-test", "dte_order", "overdue"),
         ("sa-test", "ud_session_declaration", "overdue"),
         ("sa-later", "dte_order", "soon"),
@@ -211,7 +211,9 @@ def test_escalation_is_weekly_to_managers_and_regulatory_to_the_management() -> 
 
 
 def test_advice_milestones_escalate_without_the_management() -> None:
-    notes = due(at(date(2027, 2, 22)))  # dte_reception_check (advice) due 15 Feb
+    # dte_reception_check (advice) is due Tuesday 23 Feb, after the expected reception (issue
+    # 11; was 15 Feb): 6 days late in the point of Monday 1 March
+    notes = due(at(date(2027, 3, 1)))
     points = {n.recipient.email: n for n in notes if n.kind == "digest"}
     assert "dte_reception_check" in [e.milestone.id for e in points[MANAGER].overdue]
     assert "dte_reception_check" not in [e.milestone.id for e in points[DIRECTION].overdue]

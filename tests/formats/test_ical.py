@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from icalendar import Calendar
 
 from syncsvc.core.entries import entry_for, uid_for
 from syncsvc.core.planner import plan_session
-from syncsvc.formats.ical import calendar_of
-from syncsvc.inputs.loader import load_ruleset
+from syncsvc.formats.ical import calendar_of, resource_bytes
+from syncsvc.inputs.loader import load_config, load_ruleset
 from tests.harness.factories import centre, session
 
+ROOT = Path(__file__).resolve().parents[2]
 RULESET = load_ruleset()
 AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
@@ -33,7 +35,9 @@ def test_rendering_is_deterministic_and_uids_are_derived() -> None:
     assert first == second
     cal = Calendar.from_ical(first)
     uids = [str(e["UID"]) for e in cal.walk("VEVENT")]
-    assert len(uids) == len(set(uids)) == 20
+    # 17: agrement_request and candidate_info_mail do not apply (agrément to 2035, no candidate
+    # mails), the annual programming is the centre's, not the session's (issue 11)
+    assert len(uids) == len(set(uids)) == 17
     assert uid_for("sa-test", "dte_order") in uids
     assert b"DTSTAMP:20261123T060000Z" in first
 
@@ -63,3 +67,25 @@ def test_no_candidate_data_in_any_calendar() -> None:
     text = render().decode()
     assert "Benali" not in text
     assert "karim@" not in text
+
+
+def test_a_task_is_due_on_its_deadline_day() -> None:
+    """Issue 11, « tasks due a day late »: with ``items = "tasks"``, « Adresser l'original du PV
+    à l'UD » of the CTRMP session, due Friday 26/02/2027, showed as due Saturday 27/02 (the VTODO
+    carried the exclusive end of an all-day event as its DUE)."""
+    config = load_config(ROOT / "config")
+    s = config.sessions["ctrmp-2027-02-venissieux"]
+    c = config.centres[s.centre]
+    planned = plan_session(s, c, config.rulesets[c.id], date(2026, 11, 23))
+    pv = next(m for m in planned if m.id == "pv_transmission")
+    assert pv.due == date(2027, 2, 26)
+    data = resource_bytes(entry_for(s, c, pv, "tasks"), AT, 0)
+    todo = Calendar.from_ical(data).walk("VTODO")[0]
+    assert b"\r\nDUE;VALUE=DATE:20270226\r\n" in data
+    assert todo.decoded("DUE") == date(2027, 2, 26)
+    # RFC 5545 wants DUE later than DTSTART: a one-day task has no DTSTART, and its alarm
+    # counts from the due day (RELATED=END)
+    assert "DTSTART" not in todo
+    alarm = todo.walk("VALARM")[0]
+    assert alarm["TRIGGER"].params["RELATED"] == "END"
+    assert alarm.decoded("TRIGGER") == timedelta(days=-14)

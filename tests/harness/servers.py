@@ -908,18 +908,31 @@ def serve_app(app: Any) -> Iterator[str]:
 
 CYRUS_USER: Final = "coordination"
 CYRUS_PASSWORD: Final = "secret"
-#: Debian packages that provide ``master``, ``httpd`` (CalDAV), ``imapd`` and ``saslpasswd2``.
-CYRUS_PACKAGES: Final = ("cyrus-imapd", "cyrus-caldav", "cyrus-admin", "sasl2-bin")
+#: Debian packages that provide ``master``, ``httpd`` (CalDAV) and ``saslpasswd2``.
+CYRUS_PACKAGES: Final = ("cyrus-caldav", "cyrus-admin", "sasl2-bin")
 CYRUS_BIN: Final = Path("/usr/lib/cyrus/bin")
+#: ``imapd`` comes from ``cyrus-imapd``, which Debian declares in conflict with every other
+#: ``imap-server`` (Dovecot, used by the jury-reply tests). When it is not installed, the
+#: package is downloaded and unpacked here instead (same version as ``cyrus-common``): its
+#: ``imapd`` uses the libraries ``cyrus-common`` installed, and nothing conflicts.
+CYRUS_IMAPD_UNPACKED: Final = Path("/var/cache/syncsvc-tests/cyrus-imapd")
 SASLPASSWD2: Final = Path("/usr/sbin/saslpasswd2")
 #: The system account Cyrus's ``master`` switches to (its services refuse to run as root).
 _CYRUS_RUN_AS: Final = "cyrus"
 _CYRUS_REALM: Final = "localhost"
 
 
+def cyrus_imapd() -> Path:
+    """The ``imapd`` to run: the installed package's, else the unpacked one."""
+    installed = CYRUS_BIN / "imapd"
+    if os.access(installed, os.X_OK):
+        return installed
+    return CYRUS_IMAPD_UNPACKED / "usr/lib/cyrus/bin/imapd"
+
+
 def cyrus_available() -> str | None:
     """``None`` when a private Cyrus CalDAV server can be started here, else the reason."""
-    needed = [CYRUS_BIN / name for name in ("master", "httpd", "imapd", "ctl_cyrusdb")]
+    needed = [CYRUS_BIN / name for name in ("master", "httpd", "ctl_cyrusdb")] + [cyrus_imapd()]
     missing = [str(path) for path in [*needed, SASLPASSWD2] if not os.access(path, os.X_OK)]
     if missing:
         return (
@@ -967,7 +980,41 @@ def ensure_cyrus() -> str | None:
     if done.returncode != 0:
         output = (done.stdout + done.stderr)[-2000:]
         return f"{reason}; apt-get install failed with code {done.returncode}:\n{output}"
+    if not os.access(cyrus_imapd(), os.X_OK):
+        failure = _unpack_cyrus_imapd(run)
+        if failure is not None:
+            return f"{reason}; {failure}"
     return cyrus_available()
+
+
+def _unpack_cyrus_imapd(
+    run: Callable[[list[str]], subprocess.CompletedProcess[str]],
+) -> str | None:
+    """Download ``cyrus-imapd`` (the version of the installed ``cyrus-common``) and unpack it
+    into :data:`CYRUS_IMAPD_UNPACKED` without installing it; the reason on failure."""
+    version = run(["dpkg-query", "-W", "-f", "${Version}", "cyrus-common"]).stdout.strip()
+    if not version:
+        return "cyrus-common is not installed"
+    work = CYRUS_IMAPD_UNPACKED.parent / "download"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    download = subprocess.run(
+        ["apt-get", "download", f"cyrus-imapd={version}"],
+        cwd=work,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    debs = sorted(work.glob("cyrus-imapd_*.deb"))
+    if download.returncode != 0 or not debs:
+        return f"apt-get download cyrus-imapd failed: {(download.stdout + download.stderr)[-500:]}"
+    shutil.rmtree(CYRUS_IMAPD_UNPACKED, ignore_errors=True)
+    unpacked = run(["dpkg-deb", "-x", str(debs[0]), str(CYRUS_IMAPD_UNPACKED)])
+    shutil.rmtree(work, ignore_errors=True)
+    if unpacked.returncode != 0:
+        return f"dpkg-deb -x cyrus-imapd failed: {unpacked.stderr[-500:]}"
+    return None
 
 
 def _cyrus_conf(root: Path, http_port: int, imap_port: int) -> tuple[str, str]:
@@ -1002,7 +1049,7 @@ def _cyrus_conf(root: Path, http_port: int, imap_port: int) -> tuple[str, str]:
         f'  recover cmd="ctl_cyrusdb -C {conf} -r"\n'
         "}\n"
         "SERVICES {\n"
-        f'  imap cmd="imapd -C {conf}" listen="{LOCALHOST}:{imap_port}" prefork=0\n'
+        f'  imap cmd="{cyrus_imapd()} -C {conf}" listen="{LOCALHOST}:{imap_port}" prefork=0\n'
         f'  http cmd="httpd -C {conf}" listen="{LOCALHOST}:{http_port}" prefork=0\n'
         "}\n"
         "EVENTS {\n"

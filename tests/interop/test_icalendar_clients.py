@@ -34,8 +34,8 @@ from syncsvc import cli
 from syncsvc.app import feeds as feed
 from syncsvc.app.sync import Renderer, protected_in
 from syncsvc.core import audience
-from syncsvc.core.entries import Items, entry_for
-from syncsvc.core.planner import plan_all, plan_session
+from syncsvc.core.entries import Items, centre_entry_for, entry_for
+from syncsvc.core.planner import plan_session, plan_sessions
 from syncsvc.formats.ical import resource_bytes
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import TargetSettings, load_settings
@@ -213,6 +213,14 @@ def _write_resources(directory: Path, generated: Generated) -> None:
                     path = folder / f"{session.id}.{milestone.id}.{items}.ics"
                     path.write_bytes(resource_bytes(entry, moment, sequence))
                     generated.resources[items].append(path)
+        for yearly in plan_sessions(config, {}, moment).centre_milestones:  # one per centre
+            for sequence, items in enumerate(ITEMS):
+                entry = centre_entry_for(
+                    yearly.centre, yearly.year, yearly.milestone, items, DASHBOARD
+                )
+                path = folder / f"{yearly.centre.id}.{yearly.milestone.id}.{items}.ics"
+                path.write_bytes(resource_bytes(entry, moment, sequence))
+                generated.resources[items].append(path)
 
 
 def _write_feeds(directory: Path, generated: Generated) -> None:
@@ -235,9 +243,11 @@ def _write_feeds(directory: Path, generated: Generated) -> None:
                 centre = config.centres[session.centre]
                 first = plan_session(session, centre, config.rulesets[centre.id], moment)[0]
                 store.mark_done(session.id, first.id, date(2027, 2, 27), "coord", None, moment)
-            planned = plan_all(config, store.done_marks(), moment)
+            planning = plan_sessions(config, store.done_marks(), moment)
             for target in targets:
-                desired = Renderer().desired(target, planned, DASHBOARD)
+                desired = Renderer().desired(
+                    target, planning.planned, DASHBOARD, None, planning.centre_milestones
+                )
                 recorded = store.recorded(target.name).values()
                 feed.refresh(
                     target.name, desired, store, moment, protected_in(config, store, recorded)
@@ -348,7 +358,9 @@ def test_plan_ics_is_clean_for_icaljs(plan_ics: Path, icaljs: Validator) -> None
         len(plan_session(s, config.centres[s.centre], config.rulesets[s.centre], PLAN_DAY))
         for s in config.sessions.values()
     )
-    assert found["VEVENT"] == milestones  # every milestone of every example session
+    yearly = len(plan_sessions(config, {}, PLAN_DAY).centre_milestones)
+    assert yearly == 3  # one annual programming per centre of the example
+    assert found["VEVENT"] == milestones + yearly  # every milestone of every example session
     assert found["VTIMEZONE"] >= 1  # exam sessions are timed in their centre's zone
 
 
@@ -426,3 +438,29 @@ def test_validators_catch_known_faults(
     assert "both DURATION and DTEND" in errors
     path.write_bytes(BROKEN.replace(b"THIS LINE IS NOT A PROPERTY\r\n", b""))
     assert "PRODID" in " | ".join(libical_faults(libical.run([path])[path]))
+
+
+TASK = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\nUID:t@syncsvc\r\n"
+    b"DTSTAMP:20270101T100000Z\r\nDTSTART;VALUE=DATE:20270226\r\nDUE;VALUE=DATE:20270226\r\n"
+    b"BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER;RELATED=END:-P1D\r\n"
+    b"END:VALARM\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_icaljs_check_catches_task_date_faults(tmp_path: Path, icaljs: Validator) -> None:
+    """DUE must be later than DTSTART (RFC 5545): a one-day task cannot carry both on its
+    deadline; an alarm needs the date it is related to."""
+    path = tmp_path / "task.ics"
+    path.write_bytes(TASK)
+    assert icaljs_faults(icaljs.run([path])[path]) == [
+        "VTODO #1 (t@syncsvc): DUE 2027-02-26 is not later than DTSTART 2027-02-26"
+    ]
+    path.write_bytes(TASK.replace(b"DTSTART;VALUE=DATE:20270226\r\n", b""))
+    assert icaljs_faults(icaljs.run([path])[path]) == []
+    path.write_bytes(
+        TASK.replace(b"DTSTART;VALUE=DATE:20270226\r\n", b"").replace(b";RELATED=END", b"")
+    )
+    assert icaljs_faults(icaljs.run([path])[path]) == [
+        "VALARM #1: TRIGGER related to START without the date it needs"
+    ]

@@ -198,8 +198,9 @@ def test_plan_json_rows_have_the_documented_schema(capsys: pytest.CaptureFixture
     assert isinstance(rows, list)
     assert rows
     for row in rows:
-        assert set(row) >= ROW_KEYS, row
-        assert row["session"] in EXAMPLE_IDS
+        assert set(row) >= ROW_KEYS | {"centre"}, row
+        # issue 11: a centre's yearly milestone has no session, its centre and year instead
+        assert row["session"] in EXAMPLE_IDS or (row["session"] is None and row["year"])
         assert isinstance(row["milestone"], str)
         assert row["milestone"]
         assert isinstance(row["title"], str)
@@ -209,9 +210,11 @@ def test_plan_json_rows_have_the_documented_schema(capsys: pytest.CaptureFixture
         assert isinstance(row["audience"], list)
         assert row["audience"]
         assert set(row["audience"]) <= ROLES
-        assert row["status"] in STATUSES
-    assert {r["session"] for r in rows} == EXAMPLE_IDS
-    pairs = [(r["session"], r["milestone"]) for r in rows]
+        # issue 11: a milestone that does not apply is « sans objet », with its reason
+        assert row["status"] in STATUSES | {"not_applicable"}
+        assert (row["status"] == "not_applicable") == ("reason" in row)
+    assert {r["session"] for r in rows} == EXAMPLE_IDS | {None}
+    pairs = [(r["session"], r["centre"], r.get("year"), r["milestone"]) for r in rows]
     assert len(pairs) == len(set(pairs))
 
 
@@ -271,6 +274,43 @@ def test_plan_json_is_the_same_for_the_same_now(capsys: pytest.CaptureFixture[st
     assert first.out == second.out
 
 
+def test_plan_jsonl_is_one_object_per_line_with_the_rows_of_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    listed = plan_json(capsys, "--now", NOW)
+    result = run(capsys, "plan", "--config", str(EXAMPLE), "--format", "jsonl", "--now", NOW)
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert len(lines) == len(listed) > 50
+    assert [json.loads(line) for line in lines] == listed
+
+
+def test_plan_json_streams_one_row_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """The list is written row by row as the rows are made (a national plan is 100 MB): the
+    first line opens the list, each row is a line of its own, the last closes it."""
+    result = run(capsys, "plan", "--config", str(EXAMPLE), "--format", "json", "--now", NOW)
+    lines = result.out.splitlines()
+    assert lines[0] == "["
+    assert lines[-1] == "]"
+    rows = [json.loads(line.removesuffix(",")) for line in lines[1:-1]]
+    assert rows == json.loads(result.out)
+
+
+def test_plan_json_of_nothing_is_an_empty_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "empty"
+    shutil.copytree(EXAMPLE, config)
+    for path in (config / "sessions").iterdir():
+        path.unlink()
+    result = run(capsys, "plan", "--config", str(config), "--format", "json", "--now", NOW)
+    assert result.code == 0
+    rows = json.loads(result.out)  # only the centres' yearly milestones remain
+    assert isinstance(rows, list)
+    assert all(r["session"] is None for r in rows)
+
+
 def test_plan_with_a_broken_file_plans_the_others_and_exits_1(
     capsys: pytest.CaptureFixture[str], broken_config: Path
 ) -> None:
@@ -278,7 +318,7 @@ def test_plan_with_a_broken_file_plans_the_others_and_exits_1(
 
     assert result.code == 1
     rows = json.loads(result.out)
-    assert {r["session"] for r in rows} == EXAMPLE_IDS
+    assert {r["session"] for r in rows if r["session"] is not None} == EXAMPLE_IDS
     broken = broken_config / "sessions" / "sa-2027-09-cassee.yaml"
     assert result.err.startswith(f"{broken}: nature: ")
 
@@ -291,7 +331,11 @@ def test_plan_ics_is_a_valid_calendar_with_one_event_per_row(
 ) -> None:
     ics = plan_ics(capsysbinary, "--now", NOW)
     assert main(["plan", "--config", str(EXAMPLE), "--format", "json", "--now", NOW]) == 0
-    rows = json.loads(capsysbinary.readouterr().out.decode("utf-8"))
+    rows = [
+        r
+        for r in json.loads(capsysbinary.readouterr().out.decode("utf-8"))
+        if r["status"] != "not_applicable"  # « sans objet »: never in a calendar
+    ]
 
     calendar = Calendar.from_ical(ics)
     assert calendar.name == "VCALENDAR"
@@ -303,7 +347,11 @@ def test_plan_ics_is_a_valid_calendar_with_one_event_per_row(
     assert len(set(uids)) == len(uids)
     assert all(uids)
     pairs = {(str(e.get("x-syncsvc-session")), str(e.get("x-syncsvc-milestone"))) for e in events}
-    assert pairs == {(r["session"], r["milestone"]) for r in rows}
+    owner = {r["session"] or f"centre:{r['centre']}:{r['year']}" for r in rows}
+    assert {session for session, _ in pairs} == owner
+    assert pairs == {
+        (r["session"] or f"centre:{r['centre']}:{r['year']}", r["milestone"]) for r in rows
+    }
 
 
 def test_plan_ics_exam_session_is_timed_with_jury_attendees(

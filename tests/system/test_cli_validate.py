@@ -83,7 +83,9 @@ def test_json_keeps_the_problems_of_broken_files_on_stderr(
         broken.read_text(encoding="utf-8").replace("end: 2027-03-19", "end: 2027-02-30")
     )
 
-    code, rows, err = validate_json(capsys, "--config", str(root), "--now", "2026-12-12")
+    # 1 February 2027: the Strasbourg session is late (on 12 December 2026 the only other
+    # finding was the DWWM's agrément request, « sans objet » since issue 11)
+    code, rows, err = validate_json(capsys, "--config", str(root), "--now", "2027-02-01")
     assert code == 1
     assert f"{broken}: end: " in err
     assert rows
@@ -105,3 +107,14 @@ def test_json_never_carries_a_candidate_name(
     dumped = json.dumps(rows, ensure_ascii=False)
     assert "Benali" not in dumped
     assert "Perret" not in dumped
+
+
+def test_jsonl_is_one_finding_per_line_with_the_rows_of_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, listed, _ = validate_json(capsys, "--config", str(EXAMPLE), "--now", "2026-12-12")
+    code = main(["validate", "--format", "jsonl", "--config", str(EXAMPLE), "--now", "2026-12-12"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert [json.loads(line) for line in out.splitlines()] == listed
+    assert len(listed) > 0

@@ -16,6 +16,10 @@ from syncsvc.state.store import Store
 from tests.harness.servers import CalDAVServer, free_port
 from tests.system.service import Inbox, Service, wait_for, write_config
 
+ITEMS = 35
+"""The Saint-André coordinators' calendar: the two sessions' 34 milestones (agrement_request and
+candidate_info_mail do not apply there) and the centre's annual programming for 2027."""
+
 
 def remote_dtstart(radicale: CalDAVServer, uid: str) -> str:
     href = (
@@ -37,7 +41,7 @@ def test_edit_picked_up_then_sigterm(
     service = Service(config, tmp_path / "run.log").start()
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     try:
-        wait_for("the first push", lambda: len(_recorded(store)) == 40)
+        wait_for("the first push", lambda: len(_recorded(store)) == ITEMS)
         wait_for(
             "the jury invitations",
             lambda: (
@@ -104,7 +108,7 @@ def test_kill_9_during_push_then_restart_converges(
     second = Service(config, tmp_path / "b.log").start()
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     try:
-        wait_for("convergence", lambda: len(_recorded(store)) == 40)
+        wait_for("convergence", lambda: len(_recorded(store)) == ITEMS)
         wait_for("the invitations", lambda: len({m["Message-ID"] for m in box.messages}) >= 11)
         wait_for(
             "every queued message sent",
@@ -116,7 +120,7 @@ def test_kill_9_during_push_then_restart_converges(
             headers={"Depth": "1"},
             auth=radicale.auth,
         ).text
-        assert listing.count(".ics</") == 40
+        assert listing.count(".ics</") == ITEMS
         ids = [m["Message-ID"] for m in box.messages]
         sent = {row.key for row in store.messages() if row.status == "sent"}
         assert len(set(ids)) == len(sent)
@@ -212,6 +216,30 @@ def test_a_read_only_state_store_is_one_french_line_and_the_service_waits(
         assert service.process is not None
         assert service.process.poll() is None
         assert service.stop() == 0
+    finally:
+        if service.process and service.process.poll() is None:
+            service.process.kill()
+
+
+def test_sigterm_as_soon_as_active_ends_cleanly(
+    tmp_path: Path, radicale: CalDAVServer, inbox: tuple[Inbox, int]
+) -> None:
+    """Seen in the container tests: a stop right after the lease is taken (first pass still
+    running) logged a CancelledError traceback and « No job by the id of reconcile »."""
+    _, smtp_port = inbox
+    config = write_config(
+        tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}", free_port()
+    )
+    service = Service(config, tmp_path / "run.log").start()
+    try:
+        wait_for("the lease", lambda: "instance active" in service.text())
+        assert service.stop() == 0
+        log = service.text()
+        assert "arrêt terminé" in log
+        assert "Traceback" not in log
+        assert "JobLookupError" not in log
+        assert "No job by the id" not in log
+        assert "CancelledError" not in log
     finally:
         if service.process and service.process.poll() is None:
             service.process.kill()

@@ -61,7 +61,12 @@ def test_feed_is_valid_icalendar_with_etag_and_304(served: Served) -> None:
         assert "REFRESH-INTERVAL" in cal
         events = cal.walk("VEVENT")
         sessions = {str(e["X-SYNCSVC-SESSION"]) for e in events}
-        assert sessions == {"sa-2027-03-st-andre", "ccp-ac-2027-05-st-andre"}
+        # and the centre's annual programming, tied to no session (issue 11)
+        assert sessions == {
+            "sa-2027-03-st-andre",
+            "ccp-ac-2027-05-st-andre",
+            "centre:afpar-st-andre:2027",
+        }
         assert [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Indian/Reunion"]
         assert first.content.endswith(b"END:VCALENDAR\r\n")
 

@@ -109,8 +109,8 @@ def _about_milestone(served: Served) -> list[Notification]:
     planned = plan_all(config, served.store.done_marks(), NOW)
     found = []
     for n in due_notifications(planned, policy_of(served.settings), NOW):
-        about = [(i.session.id, i.milestone.id) for i in n.items]
-        about += [(e.session.id, e.milestone.id) for e in (*n.overdue, *n.upcoming)]
+        about = [(i.owner, i.milestone.id) for i in n.items]
+        about += [(e.owner, e.milestone.id) for e in (*n.overdue, *n.upcoming)]
         if (SESSION_ID, MILESTONE) in about:
             found.append(n)
     return found

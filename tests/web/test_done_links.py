@@ -101,6 +101,21 @@ def test_a_link_signed_with_another_key_is_refused(served: Served) -> None:
         assert client.get(url).status_code == 403
 
 
+def test_no_link_can_mark_a_centre_s_yearly_milestone(served: Served) -> None:
+    """The annual programming is one per centre and year, on no session's page: a link signed
+    for it, by a session of the centre or by the centre year's owner key, is refused. That is
+    why the mails of the day give none for it (« syncsvc done <session> annual_programming »
+    marks it, for every session of that centre and year)."""
+    owner = "centre:afpar-st-andre:2027"
+    urls = [_url(SESSION_ID, "annual_programming"), _url(owner, "annual_programming")]
+    with served.client() as client:
+        for url in urls:
+            token = url.partition("?t=")[2]
+            assert client.get(url).status_code == 403
+            assert client.post(url.partition("?")[0], data={"t": token}).status_code == 403
+    assert served.store.done_marks() == {}
+
+
 def _malformed() -> list[str]:
     """Tokens that are not ``<digits>.<base64url>``: each crashed ``links.verify`` (500)."""
     url = _url()

@@ -1,16 +1,48 @@
-"""Rule and ruleset value types, and a centre's customisation of a ruleset (pure).
+"""Rule and ruleset value types (pure); a centre's customisation is in :mod:`.custom`.
 
 Vocabulary:
 
 - *anchor*: the session date a rule counts from (``start``, ``end``, an event date such as
-  ``pv_validated_on``, or a ``fixed`` day of the start's year).
+  ``pv_validated_on``), or a ``fixed`` day of the year. A rule with a ``fixed`` anchor is a
+  *yearly centre milestone*: one per centre and calendar year of its sessions (« programmer les
+  sessions de l'année N avant le 31 janvier »), never one per session.
 - *offset*: signed calendar days (``-92d``) or calendar months (``+2mo``, clamped to month end).
 - *shift*: what happens when the computed day is not a working day of the centre's holiday zone:
-  ``previous`` (the safe side for a deadline), ``next`` (for minimum durations such as an
-  archive retention period) or ``none``.
+  ``previous`` (the safe side for a deadline counted *before* an event), ``next`` (for a step
+  that follows an event, or a minimum duration such as an archive retention period) or ``none``
+  (keep the day: the step happens during the session itself, with the jury). ``shift_reason``
+  says why, in French, for each shipped rule.
+- *after-event* rule: counted with a non-negative offset from an event that has happened by
+  then (``end``, ``pv_validated_on``, ``parchemins_received_on``, ``training_end``). It is never
+  due before that event: the planner rolls a ``previous`` shift that would cross the event
+  forward to the next working day instead, and the model refuses ``shift: previous`` on such a
+  rule unless ``shift_reason`` justifies it (a maximal delay, « sous 5 jours », where the day
+  before still keeps the delay). Without ``shift``, such a rule shifts to the ``next`` working
+  day, any other to the ``previous`` one.
 - *regulatory* rules come from the regulation (the seeds mark them "Réglementaire"); *advice*
   rules are good practice ("Conseil"). A centre may add margin to a regulatory rule, never remove
   it, and may disable advice rules only.
+
+Applicability — ``condition`` (a closed vocabulary; every part given must hold, each evaluated
+by the planner from the session, its centre and the done marks, never from the clock). A rule
+whose condition does not hold is *not applicable*: it is not planned (so never pushed, reminded
+or alerted); the planner returns it apart with a French reason, and ``syncsvc plan`` shows it as
+« sans objet ».
+
+- ``agrement_missing: true`` — no agrément of the centre covers the session's title on the
+  session's last day (same title code, ``until`` on or after ``end``; when both the session's
+  ``title.version`` and the agrément's ``title_version`` are given, they must match too);
+- ``not_done: <rule id>`` — the named milestone of the same session is not marked done;
+- ``centre_enables: candidate_info_mail`` — the centre sets this option (``true``) in
+  centres.yaml.
+
+Order — ``after: [rule ids]``: this milestone is never due before any of the named ones, for
+every session, holiday zone and working-day shift (same day allowed). A ruleset whose offsets or
+shifts could break such a constraint is refused at load (:mod:`.ordering`). When a centre's
+override moves a milestone earlier, the milestones it must follow move earlier by the same
+number of days when they would otherwise come after it; when that is impossible (one of them is
+set by the centre itself, counts in other units, or is a minimum duration), the override is
+refused with a French message naming the constraint.
 """
 
 from __future__ import annotations
@@ -28,6 +60,8 @@ from pydantic import (
     model_validator,
 )
 
+from syncsvc.core.rules.ordering import order_problems, reference_problems
+
 DEFAULT_RULESET = "tp-2025"
 
 Kind = Literal["regulatory", "advice"]
@@ -36,9 +70,18 @@ Anchor = Literal[
     "start", "end", "fixed", "pv_validated_on", "parchemins_received_on", "training_end"
 ]
 Shift = Literal["previous", "next", "none"]
+CentreOption = Literal["candidate_info_mail"]
+"""Centre options (booleans of centres.yaml) a condition may name."""
+
+AFTER_EVENT_ANCHORS = frozenset(
+    {"end", "pv_validated_on", "parchemins_received_on", "training_end"}
+)
+"""Anchors that are events a milestone counted from them follows (see *after-event* above)."""
 
 RULE_ID_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
 _OFFSET_RE = re.compile(r"^\s*([+-]?)\s*(\d{1,4})\s*(d|mo)\s*$")
+
+RuleId = Annotated[str, Field(pattern=RULE_ID_PATTERN)]
 
 
 class _Frozen(BaseModel):
@@ -76,9 +119,13 @@ class Offset(_Frozen):
     def __str__(self) -> str:
         return f"{self.amount:+d}{self.unit}" if self.amount else f"0{self.unit}"
 
+    def moved(self, days: int) -> Offset:
+        """This offset moved by ``days`` of its own unit."""
+        return Offset(amount=self.amount + days, unit=self.unit)
+
 
 class FixedDate(_Frozen):
-    """A day of the year (of the session's start), e.g. 30 January."""
+    """A day of the year, e.g. 30 January."""
 
     month: int = Field(ge=1, le=12)
     day: int = Field(ge=1, le=31)
@@ -89,10 +136,27 @@ class RuleSource(_Frozen):
     quote: str = Field(min_length=1)
 
 
-class Rule(_Frozen):
-    """When one milestone is due, who acts, and where the rule comes from."""
+class Condition(_Frozen):
+    """When a rule applies: every part given must hold (see the module docstring)."""
 
-    id: Annotated[str, Field(pattern=RULE_ID_PATTERN)]
+    agrement_missing: Literal[True] | None = None
+    not_done: RuleId | None = None
+    centre_enables: CentreOption | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Condition:
+        if self.agrement_missing is None and self.not_done is None and self.centre_enables is None:
+            raise ValueError(
+                "condition vide (attendu : agrement_missing: true, not_done: <règle> ou "
+                "centre_enables: candidate_info_mail)"
+            )
+        return self
+
+
+class Rule(_Frozen):
+    """When one milestone is due, who acts, when it applies, and where the rule comes from."""
+
+    id: RuleId
     title: str = Field(min_length=3, max_length=120)
     kind: Kind
     audience: tuple[Role, ...] = Field(min_length=1)
@@ -101,11 +165,34 @@ class Rule(_Frozen):
     fixed_date: FixedDate | None = None
     transport_offset: Offset | None = None
     shift: Shift = "previous"
+    shift_reason: str | None = Field(default=None, min_length=3, max_length=600)
+    """Why this shift (French); required for ``previous`` on an after-event rule."""
+    condition: Condition | None = None
+    after: tuple[RuleId, ...] = Field(default=(), max_length=20)
+    """Milestones this one is never due before (same day allowed)."""
     reminders: tuple[Annotated[int, Field(ge=0, le=400)], ...] = ()
     tracked: bool = True
     sources: tuple[RuleSource, ...] = ()
     note: str | None = None
     description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_shift(cls, data: Any) -> Any:
+        """Without ``shift``: ``next`` for an after-event rule, ``previous`` otherwise."""
+        if (
+            isinstance(data, dict)
+            and "shift" not in data
+            and data.get("anchor") in AFTER_EVENT_ANCHORS
+        ):
+            offsets = [data.get("offset", "0d"), data.get("transport_offset") or "0d"]
+            try:
+                forward = all(Offset.model_validate(o).amount >= 0 for o in offsets)
+            except ValueError:
+                return data  # the field's own validation says what is wrong
+            if forward:
+                return {**data, "shift": "next"}
+        return data
 
     @field_validator("reminders")
     @classmethod
@@ -118,7 +205,35 @@ class Rule(_Frozen):
             raise ValueError("l'ancre « fixed » demande fixed_date (attendu : {month: 1, day: 30})")
         if self.anchor != "fixed" and self.fixed_date is not None:
             raise ValueError("fixed_date n'a de sens qu'avec anchor: fixed")
+        if self.yearly and (self.condition is not None or self.after):
+            raise ValueError(
+                f"règle « {self.id} » : une échéance annuelle du centre (anchor: fixed) ne dépend "
+                "d'aucune session (attendu : ni condition ni after)"
+            )
         return self
+
+    @model_validator(mode="after")
+    def _never_before_its_event(self) -> Rule:
+        if self.after_event and self.shift == "previous" and self.shift_reason is None:
+            raise ValueError(
+                f"règle « {self.id} » : shift: previous pourrait avancer l'échéance avant "
+                f"l'événement dont elle découle ({self.anchor}) (attendu : shift: next ou none, "
+                "ou une justification dans shift_reason)"
+            )
+        if self.id in self.after or (self.condition and self.condition.not_done == self.id):
+            raise ValueError(f"règle « {self.id} » : elle ne peut dépendre d'elle-même")
+        return self
+
+    @property
+    def yearly(self) -> bool:
+        """A centre milestone of each calendar year (``fixed`` anchor), not a session's."""
+        return self.anchor == "fixed"
+
+    @property
+    def after_event(self) -> bool:
+        """Counted forward from an event that has happened by then: never due before it."""
+        offsets = (self.offset, self.transport_offset or self.offset)
+        return self.anchor in AFTER_EVENT_ANCHORS and all(o.amount >= 0 for o in offsets)
 
     def offset_for(self, *, transport: bool) -> Offset:
         if transport and self.transport_offset is not None:
@@ -127,7 +242,8 @@ class Rule(_Frozen):
 
 
 class Ruleset(_Frozen):
-    """A versioned list of rules. Rule ids are unique."""
+    """A versioned list of rules. Rule ids are unique; the ids a rule names exist; every
+    ordering constraint holds for every session (see :mod:`.ordering`)."""
 
     version: str = Field(min_length=1)
     label: str = ""
@@ -147,6 +263,13 @@ class Ruleset(_Frozen):
                         f"règle « {rule.id} » : source « {source.ref} » inconnue "
                         f"(attendu : une de {', '.join(sorted(self.sources))})"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _references_and_order(self) -> Ruleset:
+        problems = reference_problems(self.rules) or order_problems(self.rules)
+        if problems:
+            raise ValueError(" ; ".join(f"règle « {rid} » : {text}" for rid, text in problems))
         return self
 
     def rule(self, rule_id: str) -> Rule:
@@ -174,106 +297,6 @@ class CentreRules(_Frozen):
     overrides: dict[str, RuleOverride] = Field(default_factory=dict)
     disable: tuple[str, ...] = ()
     extra: tuple[Rule, ...] = ()
-
-
-RuleProblem = tuple[str, str]
-"""(field path relative to the centre's ``rules`` key, French message)."""
-
-
-def _no_less_margin(
-    override: Offset, regulatory: Offset, later_is_safe: bool, path: str
-) -> RuleProblem | None:
-    """A regulatory offset may move to the safe side only: earlier for a deadline, later for a
-    minimum duration (a rule shifted to the *next* working day, such as archive retention)."""
-    if override.unit != regulatory.unit:
-        return (
-            path,
-            f"unité différente de la règle réglementaire {regulatory} "
-            f"(attendu : un décalage en {regulatory.unit})",
-        )
-    if later_is_safe and override.amount < regulatory.amount:
-        return (
-            path,
-            f"{override} raccourcit la durée réglementaire {regulatory} : on peut l'allonger, "
-            f"jamais la réduire (attendu : {regulatory} ou plus)",
-        )
-    if not later_is_safe and override.amount > regulatory.amount:
-        return (
-            path,
-            f"{override} est plus tardif que la valeur réglementaire {regulatory} : on peut "
-            f"ajouter de la marge, jamais en retirer (attendu : {regulatory} ou plus tôt)",
-        )
-    return None
-
-
-def customise(ruleset: Ruleset, custom: CentreRules) -> tuple[Ruleset, list[RuleProblem]]:
-    """Apply a centre's overrides, disabled rules and extra rules to ``ruleset``.
-
-    Returns the customised ruleset and the problems found; a rejected change is left out (the
-    regulatory value stays), so a mistake never makes a deadline later.
-    """
-    problems: list[RuleProblem] = []
-    known = {rule.id: rule for rule in ruleset.rules}
-    choices = ", ".join(known)
-
-    for rule_id in [*custom.overrides, *custom.disable]:
-        if rule_id not in known:
-            where = "overrides" if rule_id in custom.overrides else "disable"
-            problems.append((f"{where}.{rule_id}", f"règle inconnue (attendu : une de {choices})"))
-
-    rules: list[Rule] = []
-    for rule in ruleset.rules:
-        if rule.id in custom.disable:
-            if rule.kind == "regulatory":
-                problems.append(
-                    (
-                        "disable",
-                        f"« {rule.id} » est réglementaire et ne peut pas être désactivée "
-                        "(attendu : une règle de type conseil)",
-                    )
-                )
-            else:
-                continue
-        override = custom.overrides.get(rule.id)
-        if override is not None:
-            rule = _apply_override(rule, override, problems)
-        rules.append(rule)
-
-    for index, extra in enumerate(custom.extra, start=1):
-        if extra.id in known:
-            problems.append(
-                (
-                    f"extra[{index}].id",
-                    f"« {extra.id} » existe déjà dans le jeu {ruleset.version} "
-                    "(attendu : un identifiant nouveau, ou overrides pour modifier la règle)",
-                )
-            )
-            continue
-        rules.append(extra)
-
-    return ruleset.model_copy(update={"rules": tuple(rules)}), problems
-
-
-def _apply_override(rule: Rule, override: RuleOverride, problems: list[RuleProblem]) -> Rule:
-    changes: dict[str, Any] = {}
-    for name in ("offset", "transport_offset"):
-        new: Offset | None = getattr(override, name)
-        if new is None:
-            continue
-        current: Offset | None = getattr(rule, name) or rule.offset
-        assert current is not None
-        problem = (
-            _no_less_margin(new, current, rule.shift == "next", f"overrides.{rule.id}.{name}")
-            if rule.kind == "regulatory"
-            else None
-        )
-        if problem is None:
-            changes[name] = new
-        else:
-            problems.append(problem)
-    if override.reminders is not None:
-        changes["reminders"] = tuple(sorted(set(override.reminders), reverse=True))
-    return rule.model_copy(update=changes) if changes else rule
 
 
 def parse_ruleset(data: Mapping[str, Any]) -> Ruleset:

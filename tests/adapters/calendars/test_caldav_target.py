@@ -182,12 +182,12 @@ def test_concurrent_writes_make_exactly_one_copy(world: World) -> None:
         assert world.sync().ok
     else:
         assert first.ok, first.errors
-    assert len(world.remote_by_uid()) == 40  # raises on a duplicate UID
+    assert len(world.remote_by_uid()) == desired_count(world)  # raises on a duplicate UID
     world.edit(SA, lambda t: t.replace("start: 2027-03-15", "start: 2027-03-16"))
     moved = world.sync()
     assert moved.ok, moved.errors
     assert moved.done["update"] > 0
-    assert len(world.store.recorded("coordination")) == 40
+    assert len(world.store.recorded("coordination")) == desired_count(world)
     assert world.sync().plan.is_noop  # type: ignore[union-attr]
 
 
@@ -202,4 +202,4 @@ def test_concurrent_writes_stop_when_the_server_goes_down(world: World) -> None:
     assert "injoignable" in " ".join(report.errors)
     back = world.sync()
     assert back.ok, back.errors
-    assert len(world.remote_by_uid()) == 40
+    assert len(world.remote_by_uid()) == desired_count(world)

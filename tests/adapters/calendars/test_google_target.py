@@ -437,7 +437,7 @@ def test_tasks_target(world: World) -> None:
     report = world.sync()
     assert report.ok, report.errors
     remote = world.remote_by_uid()
-    todo = remote[DTE]  # VTODO DTSTART 2026-12-11, DUE 2026-12-12: the day before DUE
+    todo = remote[DTE]  # Google has no tasks: an all-day event on the deadline, 2026-12-11
     assert todo["start"] == {"date": "2026-12-11"}
     assert todo["end"] == {"date": "2026-12-12"}
     assert todo["transparency"] == "transparent"
@@ -473,7 +473,9 @@ jury:
 
 
 def write_bulk_config(directory: Path, sessions: int) -> None:
-    """``sessions`` sessions of one centre (about 20 items each for its coordinators)."""
+    """``sessions`` sessions of one centre (17 items each for its coordinators: the agrément
+    covers them and the centre sends no candidate mail, so agrement_request and
+    candidate_info_mail do not apply; the annual programming is the centre's)."""
     directory.mkdir(parents=True)
     (directory / "centres.yaml").write_text(CENTRE, encoding="utf-8")
     (directory / "sessions").mkdir()
@@ -487,7 +489,7 @@ def write_bulk_config(directory: Path, sessions: int) -> None:
 def test_pushing_1000_items_takes_at_most_25_http_requests_within_quota(
     emulator: CalendarEmulator, tmp_path: Path
 ) -> None:
-    write_bulk_config(tmp_path / "bulk" / "config", 52)
+    write_bulk_config(tmp_path / "bulk" / "config", 60)
     store = Store(f"sqlite:///{tmp_path / 'bulk.db'}")
     store.migrate()
     world = World(emulator, tmp_path / "bulk", store)

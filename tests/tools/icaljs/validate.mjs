@@ -10,8 +10,8 @@
 // - line_problems: raw-text checks ical.js is too lenient to make: every line ends with CRLF,
 //   no line is longer than 75 octets (RFC 5545 §3.1), the text is valid UTF-8;
 // - problems: other RFC 5545 faults (root not VCALENDAR, DTEND with DURATION, DUE with
-//   DURATION, a TZID without its VTIMEZONE, an X-PUBLISHED-TTL or REFRESH-INTERVAL that is
-//   not a DURATION).
+//   DURATION, DUE not later than DTSTART, an alarm relative to a date its component lacks, a
+//   TZID without its VTIMEZONE, an X-PUBLISHED-TTL or REFRESH-INTERVAL that is not a DURATION).
 //
 // The exit code is always 0: the Python tests judge the results.
 
@@ -128,6 +128,32 @@ function checkCalendar(root, result) {
     }
     if (kind === "VTODO" && component.hasProperty("due") && component.hasProperty("duration")) {
       result.problems.push(`${where}: both DUE and DURATION`);
+    }
+    if (kind === "VTODO" && component.hasProperty("due") && component.hasProperty("dtstart")) {
+      // RFC 5545 §3.8.2.3: DUE MUST be later in time than DTSTART
+      const start = component.getFirstPropertyValue("dtstart");
+      const due = component.getFirstPropertyValue("due");
+      if (due.compare(start) <= 0) {
+        result.problems.push(`${where}: DUE ${due} is not later than DTSTART ${start}`);
+      }
+    }
+    if (kind === "VALARM") {
+      // RFC 5545 §3.8.6.3: a trigger relative to START needs DTSTART in its component, one
+      // relative to END needs DTEND (VEVENT) or DUE (VTODO), or DTSTART and DURATION
+      const trigger = component.getFirstProperty("trigger");
+      const parent = component.parent;
+      if (trigger && parent && trigger.type === "duration") {
+        const related = (trigger.getParameter("related") ?? "START").toUpperCase();
+        const end = parent.name === "vtodo" ? "due" : "dtend";
+        const ok =
+          related === "START"
+            ? parent.hasProperty("dtstart")
+            : parent.hasProperty(end) ||
+              (parent.hasProperty("dtstart") && parent.hasProperty("duration"));
+        if (!ok) {
+          result.problems.push(`${where}: TRIGGER related to ${related} without the date it needs`);
+        }
+      }
     }
   });
   for (const tzid of usedZones) {

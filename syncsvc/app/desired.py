@@ -1,0 +1,149 @@
+"""What each target should hold: the plan rendered as entries for one audience.
+
+:class:`Renderer` turns the one plan (:func:`syncsvc.core.planner.plan_sessions`) into the
+desired items of a target — the sessions' milestones its audience sees and the centres' yearly
+milestones — keeping rendered entries and their content hashes for the life of its owner.
+:func:`spare_centre_items` is the deletion policy of the centres' yearly items. Both sync
+(:mod:`syncsvc.app.sync`) and the feeds (:mod:`syncsvc.app.feeds`) use them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from syncsvc.core import audience
+from syncsvc.core.config import Config
+from syncsvc.core.entries import Entry, centre_entry_for, entry_for
+from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner
+from syncsvc.core.reconcile import Desired, Plan
+from syncsvc.formats.fingerprint import content_hash
+from syncsvc.inputs.settings import TargetSettings
+
+log = logging.getLogger("syncsvc.sync")
+
+
+class Renderer:
+    """Entries and their content hashes, kept by their inputs for the life of their owner.
+
+    The key holds everything an entry is made of (the session and centre as JSON, the milestone
+    value, the item kind and the dashboard URL), so a hit is exactly what building it again
+    would give. A long-lived process then hashes nothing on a no-op pass.
+    """
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[object, ...], tuple[Entry, str]] = OrderedDict()
+
+    def desired(
+        self,
+        target: TargetSettings,
+        planned: Iterable[Planned],
+        dashboard_url: str | None = None,
+        failed: dict[str, str] | None = None,
+        centre_milestones: Iterable[CentreMilestone] = (),
+    ) -> dict[str, Desired]:
+        """What ``target`` should hold: the milestones its audience sees, as entries, and the
+        centres' yearly milestones it sees (one per centre and year).
+
+        A session (or centre year) whose entries cannot be built is left out and named in
+        ``failed`` (with a French reason): the caller keeps its items as they are; the others
+        go on."""
+        items: dict[str, Desired] = {}
+        kind, who = audience.parse(target.audience)
+        juror = who if kind == "jury" else None
+        for session, centre, milestones in planned:
+            if session.cancelled:
+                continue  # its items leave the calendars; the jury gets a CANCEL by mail
+            try:
+                items.update(
+                    self._session(target, session, centre, milestones, dashboard_url, juror)
+                )
+            except Exception as exc:  # the bulkhead: this session only
+                reason = f"rendu des éléments impossible ({type(exc).__name__})"
+                log.error("session %s : %s ; ses éléments restent tels quels", session.id, reason)
+                if failed is not None:
+                    failed[session.id] = reason
+        for yearly in centre_milestones:
+            if not audience.sees_centre(target.audience, yearly.centre.id):
+                continue
+            try:
+                desired = self._centre_year(target, yearly, dashboard_url)
+            except Exception as exc:  # the bulkhead: this centre year only
+                reason = f"rendu des éléments impossible ({type(exc).__name__})"
+                log.error("%s : %s ; ses éléments restent tels quels", yearly.owner, reason)
+                if failed is not None:
+                    failed[yearly.owner] = reason
+                continue
+            items[desired.uid] = desired
+        return items
+
+    def _centre_year(
+        self, target: TargetSettings, yearly: CentreMilestone, dashboard_url: str | None
+    ) -> Desired:
+        centre, year, milestone = yearly.centre, yearly.year, yearly.milestone
+        key = (centre.model_dump_json(), year, target.items, dashboard_url, milestone)
+        found = self._items.get(key)
+        if found is None:
+            entry = centre_entry_for(centre, year, milestone, target.items, dashboard_url)
+            found = self._remember(key, (entry, content_hash(entry)))
+        else:
+            self._items.move_to_end(key)
+        entry, digest = found
+        return Desired(entry.uid, yearly.owner, milestone.id, digest, entry)
+
+    def _session(
+        self,
+        target: TargetSettings,
+        session: Session,
+        centre: Centre,
+        milestones: list[Milestone],
+        dashboard_url: str | None,
+        juror: str | None,
+    ) -> dict[str, Desired]:
+        items: dict[str, Desired] = {}
+        inputs = (session.model_dump_json(), centre.model_dump_json(), target.items)
+        for milestone in milestones:
+            if not audience.sees(target.audience, session, milestone):
+                continue
+            key = (*inputs, dashboard_url, juror, milestone)
+            found = self._items.get(key)
+            if found is None:
+                entry = entry_for(session, centre, milestone, target.items, dashboard_url, juror)
+                found = self._remember(key, (entry, content_hash(entry)))
+            else:
+                self._items.move_to_end(key)
+            entry, digest = found
+            items[entry.uid] = Desired(entry.uid, session.id, milestone.id, digest, entry)
+        return items
+
+    def _remember(self, key: tuple[object, ...], value: tuple[Entry, str]) -> tuple[Entry, str]:
+        self._items[key] = value
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+
+def spare_centre_items(plan: Plan, config: Config) -> Plan:
+    """The plan without deletions of centre yearly items while a session file fails to load.
+
+    A centre's yearly item (the annual programming) belongs to no session, so no session's
+    broken file or failed planning protects it: it is created and updated as usual. It is
+    deleted when its centre has no session left that year — unless a session file fails to
+    load, since the missing session may be that year's only one. (When centres.yaml or the
+    sessions folder cannot be read at all, every item is kept, see :func:`protected_in`.)"""
+    if not (config.broken_session_ids or config.unreadable_files):
+        return plan
+    kept = tuple(
+        op
+        for op in plan.operations
+        if not (
+            op.action == "delete"
+            and op.recorded is not None
+            and is_centre_owner(op.recorded.session_id)
+        )
+    )
+    spared = len(plan.operations) - len(kept)
+    return Plan(plan.target, kept, plan.kept + spared, plan.protected) if spared else plan

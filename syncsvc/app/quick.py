@@ -1,0 +1,187 @@
+"""The shortcut of a sync when nothing changed: no loading, no planning, no rendering.
+
+A complete pass over a target (every write done, nothing held, nothing broken) records a
+*stamp* of what it was made of (:func:`stamp`):
+
+- the code (every file of the installed package: name, size, modification time) — a new
+  release or a changed format renders differently — and the installed versions of the
+  libraries that decide dates and spelling (public holidays, time zones, iCalendar);
+- every file of the configuration folder, byte for byte; the settings as loaded (targets,
+  dashboard URL, limits, the name of the shipped ruleset…);
+- the done marks of the store (their count and latest change);
+- the local day of each centre's time zone (statuses change at midnight, nothing else does);
+- what the store holds for the target: every pushed item (UID, address, ETag, content hash,
+  sequence) and the target's address and location.
+
+The next sync computes the same stamp before loading anything. Equal stamps mean the pass would
+render exactly what the target already holds: only the remote side can differ, so one request
+asks the server what changed since the last token. Nothing changed: the pass is over (and
+records the new token). Anything changed — remotely, in a file, a mark, the day, the code, the
+store — and the pass is a full one, as if this module did not exist.
+
+This module imports nothing of the planner or the formats: a no-op sync pays for the store, the
+HTTP client and this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import syncsvc
+from syncsvc.core.clock import Now, instant, local_today
+from syncsvc.core.reconcile import Plan, Recorded, remote_changes
+from syncsvc.errors import RemoteError
+from syncsvc.state.items import TargetState
+
+if TYPE_CHECKING:
+    from syncsvc.app.apply import RetryPolicy
+    from syncsvc.calendars.base import Target
+    from syncsvc.inputs.settings import Settings, TargetSettings
+    from syncsvc.state.store import Store
+
+STAMP_VERSION = b"syncsvc-stamp-1"
+PACKAGE = Path(syncsvc.__file__).resolve().parent
+
+
+@dataclass
+class TargetReport:
+    """What one pass over one target did (a quick one, or a full one by
+    :class:`syncsvc.app.sync.Syncer`)."""
+
+    name: str
+    plan: Plan | None = None
+    done: dict[str, int] = field(default_factory=lambda: {"create": 0, "update": 0, "delete": 0})
+    errors: list[str] = field(default_factory=list)
+    refused: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.refused is None
+
+
+def _code(digest: hashlib._Hash) -> None:
+    """Every file of the package that renders: name, size and modification time."""
+    for folder, dirs, files in os.walk(PACKAGE):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = os.path.join(folder, name)
+            info = os.stat(path)
+            digest.update(
+                f"{os.path.relpath(path, PACKAGE)}|{info.st_size}|{info.st_mtime_ns}\n".encode()
+            )
+
+
+#: Libraries whose upgrade changes what is rendered (public holidays, time zones, iCalendar).
+RENDERING_LIBRARIES = ("holidays", "icalendar", "tzdata", "pydantic")
+SYSTEM_ZONES = Path("/usr/share/zoneinfo/tzdata.zi")
+
+
+def _libraries(digest: hashlib._Hash) -> None:
+    """Each rendering library's installed version, told by its files (found, not imported),
+    and the system's time-zone database."""
+    found: list[tuple[str, Path]] = [("zoneinfo", SYSTEM_ZONES)]
+    for name in RENDERING_LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            digest.update(f"{name}:absent\n".encode())
+            continue
+        origin = Path(spec.origin)
+        found.append((name, origin))
+        found += [(name, p) for p in origin.parent.parent.glob(f"{name}-*.dist-info/RECORD")]
+    for name, path in found:
+        try:
+            info = path.stat()
+        except OSError:
+            digest.update(f"{name}:{path}:absent\n".encode())
+            continue
+        digest.update(f"{name}:{path}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+
+
+def _folder(digest: hashlib._Hash, root: Path) -> None:
+    """Every file under ``root``, name and bytes (a file that cannot be read counts as such)."""
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
+            try:
+                with open(path, "rb") as handle:
+                    digest.update(hashlib.sha256(handle.read()).digest())
+            except OSError as exc:
+                digest.update(f"unreadable:{exc.errno}".encode())
+
+
+def inputs_digest(settings: Settings, config_dir: Path, store: Store) -> str:
+    """What every target's pass is made of, apart from the day and the target's own state.
+
+    Computed *before* the configuration is loaded: a file changed after this point makes the
+    recorded stamp older than the pass, so the next sync is a full one (never the reverse)."""
+    digest = hashlib.sha256(STAMP_VERSION)
+    _code(digest)
+    _libraries(digest)
+    _folder(digest, config_dir.resolve())
+    digest.update(settings.model_dump_json().encode())  # the ruleset is shipped: in the code
+    digest.update(repr(store.marks_version()).encode())
+    return digest.hexdigest()
+
+
+def stamp(
+    inputs: str,
+    zones: Iterable[str],
+    now: Now,
+    recorded: Mapping[str, Recorded],
+    state: TargetState,
+) -> str:
+    """The stamp of one target's pass: ``inputs`` (:func:`inputs_digest`), the local day of
+    each zone, and what the store holds for the target."""
+    digest = hashlib.sha256(inputs.encode())
+    for zone in sorted(zones):
+        digest.update(f"{zone}={local_today(now, ZoneInfo(zone)).isoformat()}\n".encode())
+    digest.update(f"{state.address}|{state.location}\n".encode())
+    for uid in sorted(recorded):
+        r = recorded[uid]
+        digest.update(
+            f"{r.uid}|{r.session_id}|{r.href}|{r.etag}|{r.content_hash}|{r.sequence}\n".encode()
+        )
+    return digest.hexdigest()
+
+
+def unchanged_pass(
+    settings: TargetSettings,
+    target: Target,
+    store: Store,
+    inputs: str,
+    now: Now,
+    retry: RetryPolicy,
+) -> Plan | None:
+    """The pass over ``target`` when its stamp holds and the server reports no change (an
+    empty plan; the new change token is recorded); None when a full pass is needed."""
+    name = settings.name
+    state = store.target_state(name)
+    if state.inputs_stamp is None:
+        return None
+    recorded = store.recorded(name)
+    if not recorded or stamp(inputs, state.stamp_zones, now, recorded, state) != state.inputs_stamp:
+        return None
+    try:
+        location = retry.call(lambda: target.prepare(state.location))
+        if location != state.location:
+            return None
+        changes = retry.call(lambda: target.changes(state.sync_token))
+    except RemoteError:
+        return None  # the full pass meets it again, and reports it
+    found = remote_changes(changes.present, changes.deleted, changes.full, recorded)
+    if found.by_uid or found.adopt:
+        return None
+    store.record_sync_token(name, changes.token)
+    store.record_success(name, instant(now))
+    return Plan(name, (), kept=len(recorded))

@@ -1,0 +1,204 @@
+"""`syncsvc sync` when nothing changed: one request, nothing loaded, planned or rendered.
+
+And the other side of the shortcut, the one that matters for trust: every kind of change —
+a session file, a mark, the day, the settings, an item edited or deleted on the server, the
+store, a broken file — makes the next sync a full pass, which does what it always did.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import syncsvc.app.quick as quick
+from syncsvc.app.sync import Syncer
+from syncsvc.cli import main
+from syncsvc.inputs.settings import load_settings
+from syncsvc.state.store import Store
+from tests.harness.servers import CalDAVServer, radicale_server
+from tests.system.test_cli_sync import write_config
+
+NOW = "2026-11-23"
+UID = "sa-2027-03-st-andre.dte_order@syncsvc"
+
+
+@pytest.fixture
+def radicale(tmp_path: Path) -> Iterator[CalDAVServer]:
+    with radicale_server(tmp_path / "radicale") as server:
+        yield server
+
+
+class Runs:
+    """``syncsvc sync --once`` in-process, counting the full passes (the planner's way)."""
+
+    def __init__(self, config: Path, capsys: pytest.CaptureFixture[str], server: CalDAVServer):
+        self.config, self.capsys, self.server = config, capsys, server
+        self.full = 0
+        self.out = self.err = ""
+
+    def sync(self, *extra: str, now: str = NOW) -> int:
+        self.server.proxy.reset()
+        code = main(["sync", "--once", "--config", str(self.config), "--now", now, *extra])
+        captured = self.capsys.readouterr()
+        self.out, self.err = captured.out, captured.err
+        return code
+
+    def item_url(self, uid: str = UID) -> str:
+        return f"{self.server.home_url}examens-st-andre/{uid.replace('@', '%40')}.ics"
+
+
+@pytest.fixture
+def runs(
+    radicale: CalDAVServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Runs:
+    monkeypatch.setenv("TEST_CALDAV_PASSWORD", radicale.password)
+    monkeypatch.chdir(tmp_path)
+    found = Runs(write_config(tmp_path, radicale), capsys, radicale)
+    original = Syncer.sync_all
+
+    def counted(self: Syncer, *args: Any, **kwargs: Any) -> Any:
+        found.full += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Syncer, "sync_all", counted)
+    assert found.sync() == 0
+    assert found.full == 1
+    assert "35 création(s)" in found.out
+    return found
+
+
+def test_nothing_changed_costs_one_report_and_no_pass(runs: Runs) -> None:
+    assert runs.sync() == 0
+    assert runs.full == 1  # no new full pass: nothing loaded, planned or rendered
+    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 35 inchangé(s)" in runs.out
+    assert dict(runs.server.proxy.counts) == {"REPORT": 1}
+    assert runs.sync() == 0  # and again: the token it recorded is good
+    assert runs.full == 1
+    assert dict(runs.server.proxy.counts) == {"REPORT": 1}
+
+
+def test_an_edited_session_file_makes_a_full_pass(runs: Runs) -> None:
+    path = runs.config / "sessions/sa-2027-03-st-andre.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        .replace("start: 2027-03-15", "start: 2027-03-22")
+        .replace("end: 2027-03-19", "end: 2027-03-26"),
+        encoding="utf-8",
+    )
+    assert runs.sync() == 0
+    assert runs.full == 2
+    assert runs.server.proxy.counts["PUT"] > 0
+    assert runs.sync() == 0
+    assert runs.full == 2  # the new state is stamped in turn
+
+
+def test_a_broken_file_is_reported_on_every_sync(runs: Runs) -> None:
+    """A pass that leaves something aside records no stamp: the problem is printed each time
+    (the shortcut would hide it) and the broken session's items are kept."""
+    path = runs.config / "sessions/sa-2027-03-st-andre.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n  : : [\n", encoding="utf-8")
+    for expected_full in (2, 3):
+        assert runs.sync() == 0
+        assert runs.full == expected_full
+        assert "sa-2027-03-st-andre.yaml" in runs.err
+        assert runs.server.proxy.counts["DELETE"] == 0
+
+
+def test_a_done_mark_makes_a_full_pass(runs: Runs) -> None:
+    assert (
+        main(
+            ["done", "sa-2027-03-st-andre", "dte_order", "--config", str(runs.config), "--now", NOW]
+        )
+        == 0
+    )
+    runs.capsys.readouterr()
+    runs.full = 0
+    assert runs.sync() == 0  # `done` synced the targets itself, without a stamp
+    assert runs.full == 1
+    assert runs.sync() == 0
+    assert runs.full == 1
+
+
+def test_the_next_day_makes_a_full_pass(runs: Runs) -> None:
+    assert runs.sync(now="2026-11-24") == 0
+    assert runs.full == 2
+    assert runs.sync(now="2026-11-24") == 0
+    assert runs.full == 2
+
+
+def test_changed_settings_make_a_full_pass(runs: Runs) -> None:
+    settings = runs.config / "syncsvc.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            'audience = "coordinators:afpar-st-andre"',
+            'audience = "coordinators:afpar-st-andre"\ndisplay_name = "Examens Saint-André"',
+        ),
+        encoding="utf-8",
+    )
+    assert runs.sync() == 0
+    assert runs.full == 2
+
+
+@pytest.mark.parametrize("how", ["edited", "deleted"])
+def test_an_item_changed_on_the_server_is_restored(runs: Runs, how: str) -> None:
+    auth = (runs.server.username, runs.server.password)
+    url = runs.item_url()
+    if how == "edited":
+        body = httpx.get(url, auth=auth).text.replace("SUMMARY:", "SUMMARY:modifié à la main ")
+        headers = {"Content-Type": "text/calendar; charset=utf-8"}
+        assert httpx.put(url, content=body.encode(), headers=headers, auth=auth).is_success
+    else:
+        assert httpx.delete(url, auth=auth).is_success
+    assert runs.sync() == 0
+    assert runs.full == 2
+    written = [status for method, _, status in runs.server.proxy.log if method == "PUT"]
+    assert written.count(204 if how == "edited" else 201) == 1
+    assert "modifié à la main" not in httpx.get(url, auth=auth).text
+
+
+def test_a_changed_store_makes_a_full_pass(runs: Runs, tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.execute("DELETE FROM pushed_items WHERE uid = ?", (UID,))
+    assert runs.sync() == 0
+    assert runs.full == 2
+    written = [status for method, _, status in runs.server.proxy.log if method == "PUT"]
+    assert written.count(201) == 0  # ours on the server: found again, not created twice
+    store = Store(load_settings(runs.config).store.url)
+    try:
+        assert UID in store.recorded("coordination-st-andre")
+    finally:
+        store.close()
+
+
+def test_a_dry_run_never_takes_the_shortcut_nor_stamps(runs: Runs) -> None:
+    assert runs.sync("--dry-run") == 0
+    assert runs.full == 2
+    assert "simulation" in runs.out
+    assert runs.sync() == 0
+    assert runs.full == 2  # the stamp of the real pass still holds
+
+
+def test_the_code_is_part_of_the_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: Runs
+) -> None:
+    """A new release (any file of the package changed) makes a full pass."""
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "formats.py").write_text("FORMAT_VERSION = 3\n")
+    monkeypatch.setattr(quick, "PACKAGE", package)
+    assert runs.sync() == 0
+    assert runs.full == 2  # another code: the stamp of the first pass does not hold
+    assert runs.sync() == 0
+    assert runs.full == 2
+    os.utime(package / "formats.py", ns=(1, 1))
+    assert runs.sync() == 0
+    assert runs.full == 3
