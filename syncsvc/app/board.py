@@ -19,9 +19,11 @@ from datetime import date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from syncsvc.app.jury import JuryBoard, jury_board
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import local_today
 from syncsvc.core.config import Config
+from syncsvc.core.jury import JurorRow, summary
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
 from syncsvc.core.planner import plan_sessions
 from syncsvc.inputs.watcher import ConfigSource
@@ -42,6 +44,13 @@ class SessionView:
     milestones: list[Milestone]
     findings: list[Finding]
     today: date
+    jurors: list[JurorRow] = field(default_factory=list)
+    """Where each juror stands: invitation, answer, hold (:mod:`syncsvc.core.jury`)."""
+
+    @property
+    def jury_summary(self) -> tuple[int, int]:
+        """(accepted, invited): « jury : 2 confirmés / 3 invités »."""
+        return summary(self.jurors)
 
     @property
     def next(self) -> Milestone | None:
@@ -69,6 +78,8 @@ class Snapshot:
     """Sessions whose planning failed this time, with a French reason (kept as they were)."""
     fragments: dict[str, bytes] = field(default_factory=dict)
     """UTF-8 HTML rendered from this snapshot alone (the same for every user), kept with it."""
+    jury: JuryBoard = field(default_factory=JuryBoard)
+    """The jury's invitations and replies (the ledger), as the snapshot was taken."""
 
     def __post_init__(self) -> None:
         self.by_id = {view.session.id: view for view in self.views}
@@ -100,7 +111,8 @@ class Board:
         marks = self.store.done_mark_details()
         zones = sorted({c.timezone for c in config.centres.values()})
         days = tuple(now.astimezone(ZoneInfo(z)).date() for z in zones)
-        key = (self.source.generation, id(config), days, tuple(sorted(marks.items())))
+        jury = self.store.jury_version()
+        key = (self.source.generation, id(config), days, tuple(sorted(marks.items())), jury)
         # One thread plans; requests arriving meanwhile wait for its result instead of
         # planning the same thing again.
         with self._lock:
@@ -112,7 +124,11 @@ class Board:
                 findings = check_session(session, centre, milestones, now)
                 today = local_today(now, centre.tz)
                 views.append(SessionView(session, centre, milestones, findings, today))
-            snapshot = Snapshot(config, views, marks, failed=planning.failed)
+            found = {view.session.id: view.findings for view in views}
+            board = jury_board(planning.planned, self.store, now, found)
+            for view in views:
+                view.jurors = board.of(view.session.id)
+            snapshot = Snapshot(config, views, marks, failed=planning.failed, jury=board)
             self._key, self._snapshot = key, snapshot
             return self._snapshot
 

@@ -13,15 +13,25 @@ from email.policy import SMTP
 from pathlib import Path
 
 from syncsvc.app.fence import Fence
+from syncsvc.app.jury import jury_board
 from syncsvc.app.outbox import DrainReport, drain
 from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
+from syncsvc.core.jury_notices import jury_notices
 from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner, plan_sessions
-from syncsvc.core.reminders import Notification, Policy, due_notifications
+from syncsvc.core.reminders import (
+    JuryNotice,
+    Notification,
+    Policy,
+    Recipient,
+    due_notifications,
+)
 from syncsvc.formats.mail import (
+    AnswerLinks,
+    AnswerLinksOf,
     DoneLink,
     compose,
     compose_deletion_hold,
@@ -65,6 +75,7 @@ def policy_of(settings: Settings) -> Policy:
         digest_hour=r.digest_hour,
         digest_horizon_days=r.digest_horizon_days,
         candidate_info_days=r.candidate_info_days,
+        jury_answer_days=r.jury_answer_days,
     )
 
 
@@ -78,6 +89,26 @@ def done_link_of(settings: Settings, now: datetime) -> DoneLink | None:
     return lambda session_id, milestone_id: links.done_url(
         base, key, session_id, milestone_id, expires
     )
+
+
+def answer_links_of(settings: Settings, now: datetime) -> AnswerLinksOf:
+    """A juror's two signed links (« Je serai présent(e) », « Je ne pourrai pas venir ») for
+    (session, e-mail, SEQUENCE), when the dashboard and the secret key exist; same expiry rule
+    as the done links."""
+    secret = os.environ.get(settings.secret_key_env)
+    if not settings.dashboard_url or not secret:
+        return lambda _session, _email, _sequence: None
+    base, key = settings.dashboard_url, secret.encode()
+    expires = now + timedelta(days=settings.reminders.link_days)
+
+    def of(session_id: str, email: str, sequence: int) -> AnswerLinks:
+        accept, decline = (
+            links.answer_url(base, key, session_id, email, sequence, answer, expires)
+            for answer in ("accept", "decline")
+        )
+        return accept, decline
+
+    return of
 
 
 def transport_of(
@@ -150,9 +181,11 @@ def _queue_notifications(
     queued = []
     moment = instant(now)
     link = done_link_of(settings, moment)
+    answer_links = answer_links_of(settings, moment)
     policy = policy_of(settings)
     active = [p for p in planned if not p.session.cancelled]
-    due = due_notifications(active, policy, now, failed, store.has_key, centre_milestones)
+    news = _jury_news(store, active, policy, now)
+    due = due_notifications(active, policy, now, failed, store.has_key, centre_milestones, news)
     for n in due:
         if store.has_key(n.key):
             continue
@@ -169,7 +202,9 @@ def _queue_notifications(
         if dry_run:
             queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
             continue
-        composed = _composed_apart(n, settings.mail.sender, now, link, policy, failed)
+        composed = _composed_apart(
+            n, settings.mail.sender, now, (link, answer_links), policy, failed
+        )
         if composed is None:
             continue
         n, message, data = composed
@@ -193,11 +228,28 @@ def _queue_notifications(
     return queued
 
 
+def _jury_news(
+    store: Store, active: list[Planned], policy: Policy, now: Now
+) -> list[tuple[Recipient, JuryNotice]]:
+    """The jury's news for the mails of the day; none when it cannot be worked out (the
+    reminders go on without it, and the reason is logged)."""
+    try:
+        board = jury_board(active, store, now)
+        counters = [r for r in board.replies if r.kind == "counter"]
+        return jury_notices(active, board.rows, board.answers, counters, policy, now)
+    except Exception as exc:  # the bulkhead: the jury's news only
+        log.error("nouvelles du jury impossibles à calculer (%s) : rappels sans elles", exc)
+        return []
+
+
+Links = tuple[DoneLink | None, AnswerLinksOf | None]
+
+
 def _composed_apart(
     n: Notification,
     sender: str,
     now: Now,
-    link: DoneLink | None,
+    link: Links,
     policy: Policy,
     failed: dict[str, str],
 ) -> tuple[Notification, EmailMessage, bytes] | None:
@@ -227,12 +279,12 @@ def _composed_apart(
 
 
 def _attempt(
-    n: Notification, sender: str, now: Now, link: DoneLink | None, policy: Policy
+    n: Notification, sender: str, now: Now, link: Links, policy: Policy
 ) -> tuple[EmailMessage, bytes] | Exception:
     """The message and its bytes (rendered once: every retry sends exactly these), or why
     not."""
     try:
-        message = compose(n, sender, now, link, policy)
+        message = compose(n, sender, now, link[0], policy, link[1])
         return message, message.as_bytes(policy=SMTP)
     except Exception as exc:  # the bulkhead: this message (the caller narrows it)
         return exc
@@ -287,11 +339,13 @@ def _queue_invitations(
     states = store.invitation_states()
     held, queued = _hold_invitations(settings, store, upcoming, states, now, dry_run, failed)
     protected = protected_in(config, store) | past | failed.keys()
+    answer_links = answer_links_of(settings, moment)
     for change in invitations.changes(upcoming, states, frozenset(protected), held):
         if store.has_key(change.key) or change.session_id in failed:
             continue
         try:
-            message, event = compose_invitation(change, settings.mail.sender, moment)
+            found = answer_links(change.session_id, change.email, change.sequence)
+            message, event = compose_invitation(change, settings.mail.sender, moment, found)
             data = message.as_bytes(policy=SMTP)
         except Exception as exc:  # the bulkhead: this message only
             failed[change.session_id] = (

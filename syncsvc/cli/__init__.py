@@ -168,6 +168,29 @@ def _add_mail(commands: Any) -> None:
     )
 
 
+def _add_jury(commands: Any) -> None:
+    inbox = commands.add_parser(
+        "inbox", help="lire les réponses du jury dans la boîte de l'organisateur (IMAP)"
+    )
+    _common(inbox)
+    inbox.add_argument(
+        "--once",
+        action="store_true",
+        help="une seule lecture (la lecture continue est celle du service)",
+    )
+    jury = commands.add_parser("jury", help="voir qui a répondu aux invitations du jury")
+    jury.add_argument(
+        "session", nargs="?", metavar="SESSION_ID", help="une seule session (défaut : toutes)"
+    )
+    _common(jury)
+    jury.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (défaut) ou json : session, email, name, partstat, replied_at, sequence…",
+    )
+
+
 def _add_marks(commands: Any) -> None:
     done = commands.add_parser("done", help="marquer une échéance comme faite")
     _common(done)
@@ -267,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_show,
         _add_sync,
         _add_mail,
+        _add_jury,
         _add_marks,
         _add_serve,
         _add_maintenance,
@@ -293,6 +317,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from syncsvc.cli import maintenance
 
             return maintenance.run(args)
+        if args.command in ("inbox", "jury"):
+            from syncsvc.cli import jury
+
+            return jury.run(args, now)
         if args.command in ("validate", "plan"):
             from syncsvc.cli import show
 

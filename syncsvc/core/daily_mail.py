@@ -19,7 +19,7 @@ day, as a group of its own: no second mail, no key of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 
 from syncsvc.core.clock import Now, local_moment
@@ -29,6 +29,7 @@ from syncsvc.core.planner import CentreMilestone
 from syncsvc.core.reminder_model import (
     Item,
     ItemState,
+    JuryNotice,
     Notification,
     Policy,
     Queued,
@@ -191,39 +192,53 @@ def daily_mails(
     now: Now,
     queued: Queued,
     weekly: frozenset[tuple[str, str, str]] = frozenset(),
+    notices: Iterable[tuple[Recipient, JuryNotice]] = (),
 ) -> Iterator[Notification]:
     """Each person's mail of the day, when something came up for them since their last one.
 
     ``weekly`` names (address, owner, milestone) that the person's weekly point lists: past
     its schedule, an overdue milestone comes back there once a week, not in the mail of the
-    day too."""
+    day too. ``notices`` (:mod:`syncsvc.core.jury_notices`) join the same mail, by the same
+    rule: once, in the first mail of the person at or after they came up."""
     by_person: dict[str, list[Candidate]] = {}
+    people: dict[str, Recipient] = {}
     for person, item in candidates:
         if item.repeat and (person.email, item.owner, item.milestone.id) in weekly:
             continue
         by_person.setdefault(person.email, []).append((person, item))
-    for email, theirs in sorted(by_person.items()):
-        home = homes[email]
+        people.setdefault(person.email, person)
+    news: dict[str, list[JuryNotice]] = {}
+    for person, notice in notices:
+        news.setdefault(person.email, []).append(notice)
+        people.setdefault(person.email, person)
+    for email in sorted(set(by_person) | set(news)):
+        theirs, told = by_person.get(email, []), news.get(email, [])
+        home = homes.get(email) or (told[0].centre if told else theirs[0][1].centre)
         day = mail_day(local_moment(now, home.tz), home, policy)
         key = daily_key(day, email)
         if queued(key):
             continue
         mailed = _Mailed(email, home, queued)
-        items = []
-        for _, item in theirs:
-            first = _first_mail_day(item.since, home, policy)
-            # Up to this mail, and not already in a mail sent at or after it came up.
-            if first <= day and not mailed.between(first, day - timedelta(days=1)):
-                items.append(item)
-        if items:
+        items = [item for _, item in theirs if _due(item.since, day, home, policy, mailed)]
+        fresh = sorted(
+            (n for n in told if _due(n.since, day, home, policy, mailed)), key=lambda n: n.urgency
+        )
+        if items or fresh:
             yield Notification(
                 "reminder",
                 key,
-                theirs[0][0],
+                people[email],
                 moment(day, policy.send_hour, home),
                 centre=home,
                 items=_by_session(items),
+                notices=tuple(fresh),
             )
+
+
+def _due(since: datetime, day: date, home: Centre, policy: Policy, mailed: _Mailed) -> bool:
+    """Up to this mail (``day``), and not already in a mail sent at or after it came up."""
+    first = _first_mail_day(since, home, policy)
+    return first <= day and not mailed.between(first, day - timedelta(days=1))
 
 
 def _by_session(items: list[Item]) -> tuple[Item, ...]:

@@ -4,7 +4,8 @@ An invitation is one jury member's copy of one exam session. Its *meaning* is a 
 the member must know (dates, times, place, title); the store keeps, per (session, member), the
 SEQUENCE and meaning last sent. A new member or a changed meaning gets a REQUEST with SEQUENCE
 + 1; a member removed from the jury, a cancelled session or a deleted session file gets a CANCEL.
-A session whose file fails to load changes nothing.
+A session whose file fails to load changes nothing. The surveillant and the comédien named in
+a session file are invited the same way (same UID, their own SEQUENCE and answers).
 
 What a juror was told is kept too, as a :class:`Briefing` (the title, the days and hours, the
 place, the session manager: nothing about candidates), so that an update says what changed
@@ -135,6 +136,9 @@ def _clock(moment: date | datetime) -> tuple[int, int] | None:
     return (moment.hour, moment.minute) if isinstance(moment, datetime) else None
 
 
+Role = Literal["jury", "surveillant", "comedien"]
+"""Who an invitation is for: a juror, the surveillant, the comédien of the role plays."""
+
 HOLDING_JUROR_CODES = frozenset(
     {
         "jury_other_title",
@@ -198,6 +202,7 @@ class InvitationChange:
     """``invited`` or ``cancelled`` before this change; None for a first invitation."""
     happened: Happened | None = None
     """Why a CANCEL."""
+    role: Role = "jury"
 
     @property
     def briefing(self) -> Briefing | None:
@@ -269,6 +274,23 @@ def holds(session: Session, findings: Iterable[Finding]) -> list[Hold]:
     return out
 
 
+def invited_people(session: Session) -> list[tuple[Person, Role]]:
+    """Everyone invited to ``session``'s exam, each address once: the jury, then the
+    surveillant and the comédien when the session names them."""
+    people: list[tuple[Person, Role]] = [(m, "jury") for m in session.jury]
+    if session.surveillant is not None:
+        people.append((session.surveillant, "surveillant"))
+    if session.comedien is not None:
+        people.append((session.comedien, "comedien"))
+    seen: set[str] = set()
+    out = []
+    for person, role in people:
+        if person.email not in seen:
+            seen.add(person.email)
+            out.append((person, role))
+    return out
+
+
 def meaning(session: Session, centre: Centre, exam: Milestone) -> str:
     parts = [
         session.title.code,
@@ -301,9 +323,7 @@ def changes(
         if session.cancelled:
             continue
         now_meaning = meaning(session, centre, exam)
-        for member in session.jury:
-            if (session.id, member.email) in live:
-                continue  # listed twice: one invitation
+        for member, role in invited_people(session):
             live.add((session.id, member.email))
             if (session.id, member.email) in held:
                 continue
@@ -325,6 +345,7 @@ def changes(
                     previous_event=state.event if state else "",
                     previous=Briefing.loads(state.briefing) if state else None,
                     previous_status=state.status if state else None,
+                    role=role,
                 )
             )
     return out + _cancels(states, live, protected, known)

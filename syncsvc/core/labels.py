@@ -70,6 +70,47 @@ OUTBOX_LABELS: Final = {
     "sending": "en cours d'envoi",
 }
 """States of an outbox message."""
+PARTSTAT_LABELS: Final = {
+    "NEEDS-ACTION": "sans réponse",
+    "ACCEPTED": "accepté",
+    "DECLINED": "refusé",
+    "TENTATIVE": "peut-être",
+}
+"""A juror's answer to an invitation (iCalendar PARTSTAT)."""
+INVITATION_LABELS: Final = {
+    "invited": "envoyée",
+    "cancelled": "annulée",
+    "not_sent": "pas encore envoyée",
+    "held": "retenue",
+}
+"""Where a juror's invitation stands."""
+ROLE_NAMES: Final = {"jury": "jury", "surveillant": "surveillant(e)", "comedien": "comédien(ne)"}
+"""Who a person is on a session's exam (the panel, the CLI)."""
+INVITED_AS: Final = {
+    "jury": "membre du jury",
+    "surveillant": "surveillant(e)",
+    "comedien": "comédien(ne) des mises en situation",
+}
+"""What a person is invited as (« Vous êtes convoqué(e) comme … »)."""
+INVITATION_SUMMARIES: Final = {
+    "jury": "Jury",
+    "surveillant": "Surveillance",
+    "comedien": "Comédien",
+}
+"""The first word of the invitation's calendar title, by role."""
+REPLY_SOURCE_LABELS: Final = {
+    "imip": "réponse d'agenda",
+    "link": "lien de l'invitation",
+    "manual": "saisie manuelle",
+}
+REPLY_STATUS_LABELS: Final = {
+    "applied": "prise en compte",
+    "outdated": "invitation périmée",
+    "unmatched": "sans invitation correspondante",
+    "pending": "à traiter",
+    "handled": "traitée",
+    "unreadable": "illisible",
+}
 MAIL_KINDS: Final = {
     "reminder": "rappel",
     "overdue": "alerte retard",
@@ -79,6 +120,13 @@ MAIL_KINDS: Final = {
     "alert": "alerte administrateur",
 }
 TARGET_KINDS: Final = {"caldav": "CalDAV", "google": "Google Agenda", "feed": "flux ICS"}
+
+
+def jury_summary(accepted: int, invited: int) -> str:
+    """``jury : 2 confirmés / 3 invités``."""
+    confirmed = "confirmé" if accepted <= 1 else "confirmés"
+    asked = "invité" if invited <= 1 else "invités"
+    return f"jury : {accepted} {confirmed} / {invited} {asked}"
 
 
 def capitalised(text: str) -> str:

@@ -1,10 +1,12 @@
-"""Signed, expiring, single-purpose links ("Marquer comme fait" in reminder mails) (pure).
+"""Signed, expiring, single-purpose links (pure): « Marquer comme fait » in reminder mails, and
+a juror's « Je serai présent(e) » / « Je ne pourrai pas venir » in an invitation.
 
 A token is ``<expiry>.<signature>`` where the signature is HMAC-SHA256 of
-``done|<session>|<milestone>|<expiry>`` under the service's secret key: it can mark that one
-milestone done, until that moment, and nothing else. Anything else (Unicode digits, a
-non-ASCII or oddly shaped signature, an expiry beyond any date) is simply not valid:
-:func:`verify` never raises on what a visitor can type.
+``done|<session>|<milestone>|<expiry>`` (or ``jury|<session>|<e-mail>|<sequence>|<answer>|
+<expiry>``) under the service's secret key: it can mark that one milestone done, or record that
+one answer of that juror to that invitation, until that moment, and nothing else. Anything
+else (Unicode digits, a non-ASCII or oddly shaped signature, an expiry beyond any date) is
+simply not valid: :func:`verify` never raises on what a visitor can type.
 """
 
 from __future__ import annotations
@@ -22,28 +24,83 @@ _TOKEN_RE: Final = re.compile(r"([0-9]{1,12})\.([A-Za-z0-9_-]{43})", re.ASCII)
 """An expiry of at most 12 ASCII digits (year 33658) and an unpadded base64url SHA-256."""
 
 
-def _signature(key: bytes, session_id: str, milestone_id: str, expires: int) -> str:
-    message = f"{PURPOSE}|{session_id}|{milestone_id}|{expires}".encode()
+JURY_PURPOSE: Final = "jury"
+JURY_ANSWERS: Final = {"accept": "ACCEPTED", "decline": "DECLINED"}
+"""The answers a juror's link can give (in the URL) and the PARTSTAT each records."""
+
+
+def _signed(key: bytes, fields: tuple[str, ...], expires: int) -> str:
+    message = "|".join((*fields, str(expires))).encode()
     digest = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def sign(key: bytes, session_id: str, milestone_id: str, expires: datetime) -> str:
+def _signature(key: bytes, session_id: str, milestone_id: str, expires: int) -> str:
+    """The signature of a done link (kept under this name for its tests)."""
+    return _signed(key, (PURPOSE, session_id, milestone_id), expires)
+
+
+def _token(key: bytes, fields: tuple[str, ...], expires: datetime) -> str:
     stamp = int(expires.timestamp())
-    return f"{stamp}.{_signature(key, session_id, milestone_id, stamp)}"
+    return f"{stamp}.{_signed(key, fields, stamp)}"
+
+
+def _valid(key: bytes, fields: tuple[str, ...], token: str, now: datetime) -> bool:
+    found = _TOKEN_RE.fullmatch(token)
+    if found is None:
+        return False
+    stamp = int(found.group(1))
+    expected = _signed(key, fields, stamp)
+    if not hmac.compare_digest(expected.encode("ascii"), found.group(2).encode("ascii")):
+        return False
+    return now.timestamp() < stamp
+
+
+def sign(key: bytes, session_id: str, milestone_id: str, expires: datetime) -> str:
+    return _token(key, (PURPOSE, session_id, milestone_id), expires)
 
 
 def verify(key: bytes, session_id: str, milestone_id: str, token: str, now: datetime) -> bool:
     """True when ``token`` was signed for this milestone and has not expired; False for any
     other text, however malformed (never an exception)."""
-    found = _TOKEN_RE.fullmatch(token)
-    if found is None:
+    return _valid(key, (PURPOSE, session_id, milestone_id), token, now)
+
+
+def _jury_fields(session_id: str, email: str, sequence: int, answer: str) -> tuple[str, ...]:
+    return (JURY_PURPOSE, session_id, email.lower(), str(sequence), answer)
+
+
+def sign_answer(
+    key: bytes, session_id: str, email: str, sequence: int, answer: str, expires: datetime
+) -> str:
+    return _token(key, _jury_fields(session_id, email, sequence, answer), expires)
+
+
+def verify_answer(
+    key: bytes, session_id: str, email: str, sequence: int, answer: str, token: str, now: datetime
+) -> bool:
+    """True when ``token`` records this answer of this juror to this invitation (SEQUENCE) and
+    has not expired; False for anything else (never an exception)."""
+    if answer not in JURY_ANSWERS:
         return False
-    stamp = int(found.group(1))
-    expected = _signature(key, session_id, milestone_id, stamp)
-    if not hmac.compare_digest(expected.encode("ascii"), found.group(2).encode("ascii")):
-        return False
-    return now.timestamp() < stamp
+    return _valid(key, _jury_fields(session_id, email, sequence, answer), token, now)
+
+
+def answer_url(
+    base_url: str,
+    key: bytes,
+    session_id: str,
+    email: str,
+    sequence: int,
+    answer: str,
+    expires: datetime,
+) -> str:
+    """``/jury/<session>/<sequence>/<answer>?a=<e-mail>&t=<token>``."""
+    token = sign_answer(key, session_id, email, sequence, answer, expires)
+    return (
+        f"{base_url.rstrip('/')}/jury/{quote(session_id)}/{sequence}/{answer}"
+        f"?a={quote(email.lower(), safe='@')}&t={quote(token)}"
+    )
 
 
 def done_url(

@@ -281,6 +281,9 @@ class Centre(Strict):
     candidate_info_mail: bool = False
     """Send candidates (listed with an e-mail) what to bring, a few days before (off by default)."""
     exam_office_email: Email
+    organizer: Email | None = None
+    """The ORGANIZER of the jury's invitations, the mailbox syncsvc reads the replies from
+    (``[mail.inbox]``); default: ``exam_office_email``."""
     ud_email: Email
     written_ud_name: Label | None = Field(default=None, alias="ud_name")
     """The UD as written (« DDETS du Rhône »); see :attr:`ud_name` for the default."""
@@ -308,6 +311,11 @@ class Centre(Strict):
                 "seul, ex. DDETS du Rhône)",
             )
         return value
+
+    @property
+    def organizer_email(self) -> str:
+        """Where the jurors' calendar replies go: ``organizer``, else the exam office."""
+        return self.organizer or self.exam_office_email
 
     @property
     def ud_name(self) -> str:

@@ -43,6 +43,11 @@ class Policy:
     digest_hour: time = time(8, 0)
     digest_horizon_days: int = 21
     candidate_info_days: int = 3
+    jury_answer_days: tuple[int, ...] = (7, 14)
+    """Days after an invitation on which a juror who has not answered is reminded."""
+    jury_check_days: tuple[int, ...] = (31, 10)
+    """Days before a session on which fewer than two accepted jurors is an alert (J-31: the
+    jury's convocation deadline; J-10)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,48 @@ class Item:
         return (STATE_RANK[self.state], late_first, self.milestone.due, self.milestone.id)
 
 
+NoticeKind = Literal["too_few", "declined", "counter", "answer_reminder"]
+NOTICE_RANK: dict[NoticeKind, int] = {
+    "too_few": 0,
+    "declined": 1,
+    "counter": 2,
+    "answer_reminder": 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JuryNotice:
+    """One piece of news about a session's jury in a person's mail of the day: to the
+    coordinators, a juror declined (with other jurors who could sit), fewer than two accepted
+    at J-31 or J-10, a juror proposes another time; to a juror, their answer is awaited."""
+
+    kind: NoticeKind
+    session: Session
+    centre: Centre
+    since: datetime
+    """When it came up: carried by the person's next mail of the day, once."""
+    juror: str = ""
+    """The juror's name (declined, counter, answer_reminder)."""
+    email: str = ""
+    detail: str = ""
+    """The juror's comment, or the proposed time of a COUNTER."""
+    comment: str = ""
+    alternatives: tuple[str, ...] = ()
+    """Declined: other jurors of the directory habilitated for the title and free then."""
+    accepted: int = 0
+    invited: int = 0
+    days_before: int = 0
+    """too_few: J-31 or J-10."""
+    sequence: int = 0
+    """answer_reminder: the invitation the juror's links answer."""
+    role: str = "jury"
+    """Who the juror is: ``jury``, ``surveillant`` or ``comedien``."""
+
+    @property
+    def urgency(self) -> tuple[int, date, str]:
+        return (NOTICE_RANK[self.kind], self.session.start, self.email)
+
+
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
     session: Session | None
@@ -117,12 +164,14 @@ class Notification:
     upcoming: tuple[DigestEntry, ...] = field(default=())
     skipped: bool = False
     """A weekly point whose time passed more than a day ago: not to be sent late, only noted."""
+    notices: tuple[JuryNotice, ...] = ()
+    """A mail of the day: news about the jury of the person's sessions, most urgent first."""
 
     @property
     def session_ids(self) -> tuple[str, ...]:
         """The sessions this mail speaks of, in order, each once; a centre's yearly milestone
         counts by its owner key (``centre:<centre>:<year>``)."""
-        ids = [i.owner for i in self.items]
+        ids = [n.session.id for n in self.notices] + [i.owner for i in self.items]
         ids += [e.owner for e in (*self.overdue, *self.upcoming)]
         if self.session is not None:
             ids.insert(0, self.session.id)
@@ -138,8 +187,9 @@ class Notification:
             items=tuple(i for i in self.items if i.owner not in drop),
             overdue=tuple(e for e in self.overdue if e.owner not in drop),
             upcoming=tuple(e for e in self.upcoming if e.owner not in drop),
+            notices=tuple(n for n in self.notices if n.session.id not in drop),
         )
-        empty = not (kept.items or kept.overdue or kept.upcoming or kept.session)
+        empty = not (kept.items or kept.overdue or kept.upcoming or kept.session or kept.notices)
         return None if empty else kept
 
 

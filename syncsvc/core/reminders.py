@@ -36,6 +36,7 @@ from syncsvc.core.reminder_model import (
     DigestEntry,
     Item,
     ItemState,
+    JuryNotice,
     Kind,
     Notification,
     Planned,
@@ -53,6 +54,7 @@ __all__ = [
     "DigestEntry",
     "Item",
     "ItemState",
+    "JuryNotice",
     "Kind",
     "Notification",
     "Planned",
@@ -76,6 +78,7 @@ def due_notifications(
     failed: dict[str, str] | None = None,
     queued: Queued = _nothing_queued,
     centre_milestones: Iterable[CentreMilestone] = (),
+    jury: Iterable[tuple[Recipient, JuryNotice]] = (),
 ) -> list[Notification]:
     """Everything that should have been sent by ``now`` (the outbox drops what already was),
     the centres' yearly milestones (``Planning.centre_milestones``) included: they go in the
@@ -85,7 +88,8 @@ def due_notifications(
     of the day carries what a missed one would have. A session whose notifications cannot be
     worked out is named in ``failed`` and left out; the others go on (and it stays out of the
     mails of the day and the weekly points). So is a centre year, by its owner key
-    (``centre:<centre>:<year>``)."""
+    (``centre:<centre>:<year>``). ``jury``: the jury's news for the mails of the day
+    (:mod:`syncsvc.core.jury_notices`)."""
     planned = list(planned)
     out: list[Notification] = []
     candidates: list[Candidate] = []
@@ -115,7 +119,8 @@ def due_notifications(
         yearly.append(centre_milestone)
     where = homes(fine, (c.centre for c in yearly))
     weekly = weekly_listed(fine, where, policy, now, yearly)
-    out += daily_mails(candidates, where, policy, now, queued, weekly)
+    news = [(person, n) for person, n in jury if n.session.id not in (failed or {})]
+    out += daily_mails(candidates, where, policy, now, queued, weekly, news)
     out += weekly_mails(fine, where, policy, now, yearly)
     return out
 

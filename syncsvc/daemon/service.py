@@ -5,7 +5,10 @@ APScheduler (``AsyncIOScheduler``) paces three jobs, each ``coalesce=True, max_i
 - *reconcile*: every N minutes, and shortly after any change under ``config/`` (the folder is
   watched by polling its files' sizes and modification times, with a debounce);
 - *notify*: every minute, queue what is due and drain the outbox (its retries included);
-- *watch*: the config watcher above.
+- *watch*: the config watcher above;
+- *inbox* (when ``[mail.inbox]`` is set): read the jurors' replies every ``poll_seconds``, and
+  at once when the server announces new mail through IMAP IDLE (a thread keeps one IDLE
+  connection open where the server offers it).
 
 No business state lives in the scheduler: what was pushed, sent and done is in the store, so a
 restart loses nothing and a reminder due while the service was down goes out on restart, once
@@ -40,6 +43,7 @@ from syncsvc.app.status import ProcessStatus
 from syncsvc.app.sync import Syncer
 from syncsvc.core.clock import Clock
 from syncsvc.core.config import Config
+from syncsvc.daemon.idle import InboxIdle
 from syncsvc.daemon.jobs import Jobs
 from syncsvc.daemon.web import WebServer
 from syncsvc.errors import NotActive
@@ -90,6 +94,8 @@ class Daemon:
         self.reconcile_backoff = Backoff()
         self._last_reason = ""
         self.notify_backoff = Backoff()
+        self.inbox_backoff = Backoff()
+        self.idle: InboxIdle | None = None
         self.target_backoff = Backoff(first=10.0, longest=d.reconcile_every_minutes * 60)
         self._seen = fingerprint(config_dir)
         self._marks: tuple[int, str] | None = None
@@ -222,6 +228,27 @@ class Daemon:
         stuck = drained is not None and drained.errors and not drained.sent
         self.status.notify_failed(drained.errors[0] if stuck and drained else None)
 
+    def inbox(self) -> None:
+        """Read the organiser's inbox once (the jury's replies)."""
+        self._guarded("lecture des réponses du jury", self._inbox_once, self.inbox_backoff)
+
+    def _inbox_once(self) -> None:
+        from syncsvc.app.inbox import read_inbox  # the IMAP client: only when an inbox is set
+
+        report = read_inbox(
+            self.settings, self._config(), self.store, self.clock(), fence=self.fence
+        )
+        for line in report.lines:
+            log.info("réponse du jury : %s", line)
+
+    def request_inbox(self) -> None:
+        """Read the inbox as soon as possible (IDLE said new mail arrived)."""
+        scheduler = self.scheduler
+        if scheduler is None:
+            return  # stopping: the next active period starts with a read anyway
+        with contextlib.suppress(JobLookupError):  # shut down meanwhile
+            scheduler.modify_job("inbox", next_run_time=datetime.now(UTC))
+
     def watch(self) -> None:
         """Reconcile soon after the config folder changes (once it has been quiet a moment),
         and at once when a milestone was marked done or undone by another process."""
@@ -320,12 +347,20 @@ class Daemon:
         web = self._web_server() if self.serve_web else None
         if web is not None:
             web.start()
+        inbox = self.settings.mail.inbox
+        if inbox is not None and inbox.idle:
+            self.idle = InboxIdle(self.settings, self.config_dir, self.request_inbox)
+            self.idle.start()
         await self._until_stop_or_lost()
         log.info("arrêt demandé : fin des tâches en cours")
         # No new run starts; the running jobs finish (bounded) before the scheduler shuts down:
         # shutting it down first would cancel their futures (a CancelledError traceback while
         # the thread goes on) and remove the jobs they reschedule.
         scheduler.pause()
+        if self.idle is not None:
+            self.idle.stop()
+            await asyncio.to_thread(self.idle.join, SHUTDOWN_WAIT_SECONDS)
+            self.idle = None
         await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
         scheduler.shutdown(wait=False)
         self.scheduler = None
@@ -357,6 +392,14 @@ class Daemon:
         scheduler.add_job(
             jobs.wrap(self.watch), "interval", seconds=d.watch_every_seconds, id="watch"
         )
+        if self.settings.mail.inbox is not None:
+            scheduler.add_job(
+                jobs.wrap(self.inbox),
+                "interval",
+                seconds=self.settings.mail.inbox.poll_seconds,
+                id="inbox",
+                next_run_time=now,
+            )
         return scheduler
 
     async def _until_stop_or_lost(self) -> None:

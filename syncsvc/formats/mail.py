@@ -24,11 +24,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.entries import uid_for
 from syncsvc.core.invitations import Briefing, Hold, InvitationChange
-from syncsvc.core.labels import french_date, french_time
+from syncsvc.core.labels import INVITATION_SUMMARIES, INVITED_AS, french_date, french_time
 from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification, Policy
 from syncsvc.core.words import citations, sources_text
 from syncsvc.formats.ical import PRODID, vtimezone
+from syncsvc.formats.mail_views import (
+    AnswerLinksOf as AnswerLinksOf,
+)
 from syncsvc.formats.mail_views import (
     DoneLink as DoneLink,
 )
@@ -38,6 +41,9 @@ from syncsvc.formats.mail_views import (
     daily_subject,
     digest_groups,
     digest_intro,
+    notice_intro,
+    notice_subject,
+    notice_texts,
     schedule_note,
 )
 
@@ -98,6 +104,8 @@ def subject_for(n: Notification, now: Now) -> str:
     if n.kind == "candidate_info":
         assert n.session is not None
         return f"Votre examen {n.session.title.label} du {french_date(n.session.start)}"
+    if not n.items and n.notices:
+        return notice_subject(n.notices)
     return daily_subject(n.items)
 
 
@@ -107,6 +115,7 @@ def compose(
     now: Now,
     done_link: DoneLink | None = None,
     policy: Policy = DEFAULT_POLICY,
+    answer_links: AnswerLinksOf | None = None,
 ) -> EmailMessage:
     """A mail of the day, a weekly point or a candidate notice."""
     subject = subject_for(n, now)
@@ -114,6 +123,9 @@ def compose(
     context: dict[str, object] = {"subject": subject, "recipient": n.recipient}
     if n.kind == "reminder":
         context |= _daily_context(n, done_link, policy)
+        context["notices"] = notice_texts(n.notices, answer_links)
+        if not n.items:
+            context["intro"] = notice_intro(n)
     elif n.kind == "digest":
         context |= _digest_context(n, policy)
     else:
@@ -210,7 +222,8 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
         session, centre, exam = change.session, change.centre, change.exam
         event = Event()
         event.add("uid", uid_for(session.id, "exam_session"))
-        event.add("summary", f"Jury — {session.title.label} ({session.title.code})")
+        word = INVITATION_SUMMARIES[change.role]
+        event.add("summary", f"{word} — {session.title.label} ({session.title.code})")
         if exam.starts_at is not None and exam.ends_at is not None:
             event.add("dtstart", exam.starts_at)
             event.add("dtend", exam.ends_at)
@@ -219,9 +232,13 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
             event.add("dtend", (exam.ends_on or exam.due) + timedelta(days=1))
         event.add("location", session.location or centre.name)
         event.add("description", _invitation_context(change)["text"])
-        organizer = vCalAddress(f"mailto:{session.session_manager.email}")
-        organizer.params["CN"] = session.session_manager.name
+        # The ORGANIZER is the centre's mailbox that syncsvc reads (the jurors' clients send
+        # their REPLY there); the session manager is the contact.
+        organizer = vCalAddress(f"mailto:{centre.organizer_email}")
+        organizer.params["CN"] = f"Examens — {centre.name}"
         event.add("organizer", organizer)
+        manager = session.session_manager
+        event.add("contact", f"{manager.name} <{manager.email}>")
         attendee = vCalAddress(f"mailto:{change.email}")
         attendee.params.update(
             {
@@ -235,7 +252,7 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
         event.add("transp", "OPAQUE")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Jury — {session.title.label}")
+        alarm.add("description", f"{word} — {session.title.label}")
         alarm.add("trigger", timedelta(days=-1))
         event.add_component(alarm)
     event.add("sequence", change.sequence)
@@ -353,10 +370,15 @@ def _invitation_context(change: InvitationChange) -> dict[str, str]:
     }
 
 
+AnswerLinks = tuple[str, str]
+"""A juror's two signed links: « Je serai présent(e) », « Je ne pourrai pas venir »."""
+
+
 def compose_invitation(
-    change: InvitationChange, sender: str, now: datetime
+    change: InvitationChange, sender: str, now: datetime, links: AnswerLinks | None = None
 ) -> tuple[EmailMessage, str]:
-    """The iMIP message, and the VEVENT text to remember for a later CANCEL."""
+    """The iMIP message, and the VEVENT text to remember for a later CANCEL. A plain reply goes
+    to the centre's organiser mailbox too (Reply-To), where syncsvc reads it."""
     event = invitation_event(change, now)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -385,12 +407,19 @@ def compose_invitation(
     if context["when"]:
         subject += f" — {context['when'].removeprefix('Du ').split(' à ')[0]}"
     message = _envelope(subject, sender, change.name, change.email, change.key, now)
+    organizer = str(event.get("ORGANIZER", "")).removeprefix("mailto:").removeprefix("MAILTO:")
+    if organizer:
+        message["Reply-To"] = organizer
     text, html = _render(
         "invitation",
         subject=subject,
         name=change.name,
         method=change.method,
         update=change.update,
+        sequence=change.sequence,
+        links=links if change.method == "REQUEST" else None,
+        role=change.role,
+        invited_as=INVITED_AS[change.role],
         **{k: v for k, v in context.items() if k != "text"},
     )
     message.set_content(text)

@@ -10,11 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from syncsvc.core.labels import KIND_LABELS, french_date
+from syncsvc.core.labels import INVITED_AS, KIND_LABELS, french_date
 from syncsvc.core.model import Centre, Session
-from syncsvc.core.reminder_model import DigestEntry, Item, Notification, Policy
+from syncsvc.core.reminder_model import DigestEntry, Item, JuryNotice, Notification, Policy
 
 DoneLink = Callable[[str, str], str | None]
+AnswerLinksOf = Callable[[str, str, int], tuple[str, str] | None]
+"""A juror's two signed links for (session, e-mail, SEQUENCE), or None (no dashboard/key)."""
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -231,3 +233,120 @@ def digest_intro(n: Notification, day: date, policy: Policy) -> str:
         )
     days = plural(policy.escalate_after_days, "jour")
     return f"{when} : {which} sont en retard depuis {days} ou plus."
+
+
+# --- the jury's news in the mail of the day -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeText:
+    """One notice, worded: a heading line, paragraphs, and (for a juror) the two links."""
+
+    heading: str
+    lines: tuple[str, ...]
+    links: tuple[str, str] | None = None
+
+
+def notice_subject(notices: Sequence[JuryNotice]) -> str:
+    """The subject of a mail of the day that only carries news of the jury."""
+    if len(notices) == 1:
+        n = notices[0]
+        label = f"[{n.session.short_label}]"
+        if n.kind == "too_few":
+            accepted = plural(n.accepted, "membre")
+            return (
+                f"{label} Jury incomplet à J-{n.days_before} : {accepted} sur {n.invited} a accepté"
+            )
+        if n.kind == "declined":
+            return f"{label} Jury : {n.juror} ne pourra pas venir"
+        if n.kind == "counter":
+            return f"{label} Jury : {n.juror} propose un autre horaire"
+        return f"Jury du {n.session.start:%d/%m/%Y} : merci de confirmer votre présence"
+    sessions = {n.session.id for n in notices}
+    prefix = f"[{notices[0].session.short_label}]" if len(sessions) == 1 else "Examens TP :"
+    return f"{prefix} {len(notices)} nouvelles du jury"
+
+
+def notice_intro(n: Notification) -> str:
+    """The first line of a mail of the day that only carries news of the jury."""
+    assert n.centre is not None
+    if all(x.kind == "answer_reminder" for x in n.notices):
+        return "Nous n'avons pas encore votre réponse à l'invitation ci-dessous."
+    day = french_date(n.send_at.astimezone(n.centre.tz).date())
+    return f"Des nouvelles du jury de vos sessions ce {day}."
+
+
+def notice_texts(
+    notices: Sequence[JuryNotice], answer_links: AnswerLinksOf | None
+) -> list[NoticeText]:
+    return [_notice_text(n, answer_links) for n in notices]
+
+
+def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeText:
+    session = session_text(n.session, n.centre)
+    said = f"Son message : « {n.comment} »" if n.comment else ""
+    lines: tuple[str, ...]
+    if n.kind == "too_few":
+        accepted = plural(n.accepted, "membre")
+        why = "date limite de convocation du jury" if n.days_before >= 31 else "bientôt la session"
+        lines = (
+            f"À J-{n.days_before} ({why}), "
+            f"{accepted} du jury sur {n.invited} invité{'s' if n.invited > 1 else ''} a accepté : "
+            "il en faut au moins 2 présents pour évaluer les candidats. Relancez les membres sans "
+            "réponse (tableau de bord, panneau « Jury ») ou convoquez d'autres membres habilités ; "
+            "faute de jury, prévenez l'UD et reportez la session.",
+        )
+        return NoticeText(f"{session} — jury incomplet", lines)
+    if n.kind == "declined":
+        if n.alternatives:
+            others = "Membres habilités sur ce titre et libres à ces dates : " + ", ".join(
+                n.alternatives
+            )
+        else:
+            others = (
+                "Aucun autre membre des fichiers de session n'est habilité sur ce titre et libre "
+                "à ces dates : cherchez dans la liste des jurés habilités (CERES)."
+            )
+        lines = tuple(
+            x
+            for x in (
+                f"{n.juror} ({n.email}) a répondu qu'il ou elle ne pourra pas venir.",
+                said,
+                others,
+            )
+            if x
+        )
+        who = {"surveillant": "le surveillant", "comedien": "le comédien"}.get(
+            n.role, "un membre du jury"
+        )
+        if n.role != "jury":
+            lines = tuple(x for x in lines if x != others)
+        return NoticeText(f"{session} — {who} ne pourra pas venir", lines)
+    if n.kind == "counter":
+        proposed = n.detail or "un autre horaire"
+        lines = tuple(
+            x
+            for x in (
+                f"{n.juror} ({n.email}) propose {proposed}.",
+                said,
+                "Rien n'est changé : si la proposition convient, modifiez les dates de la "
+                "session ; l'invitation modifiée repart alors d'elle-même vers tout le jury.",
+            )
+            if x
+        )
+        return NoticeText(f"{session} — nouvel horaire proposé", lines)
+    links = answer_links(n.session.id, n.email, n.sequence) if answer_links else None
+    lines = (
+        f"Vous êtes invité(e) comme {INVITED_AS.get(n.role, 'membre du jury')} de la session "
+        f"{n.session.title.code} "
+        f"{n.session.title.label} du {french_date(n.session.start)} au "
+        f"{french_date(n.session.end)}, {n.centre.name}.",
+        "Merci de répondre avec les boutons Accepter / Refuser de l'invitation dans votre "
+        "messagerie"
+        + (
+            ", ou d'un clic ci-dessous."
+            if links
+            else ", ou en répondant simplement à l'invitation."
+        ),
+    )
+    return NoticeText(f"{session} — votre réponse est attendue", lines, links)

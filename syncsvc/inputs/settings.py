@@ -167,6 +167,59 @@ class TargetSettings(Strict):
             )
 
 
+class InboxSettings(Strict):
+    """``[mail.inbox]``: the mailbox that receives the jurors' replies (the ORGANIZER of the
+    jury's invitations, see ``organizer`` in centres.yaml), read over IMAP."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default: 993 with ``security = "tls"``, 143 otherwise."""
+    security: Literal["tls", "starttls", "none"] = "tls"
+    username: str = Field(min_length=1, max_length=255)
+    password_env: str | None = None
+    password_file: Path | None = None
+    folder: str = Field(default="INBOX", min_length=1, max_length=200)
+    """Where the replies arrive (a server rule may file them into a folder of their own)."""
+    processed_folder: str = Field(default="Réponses jury traitées", min_length=1, max_length=200)
+    """Where a reply goes once recorded (created when missing; never deleted)."""
+    humans_folder: str = Field(default="Réponses jury à lire", min_length=1, max_length=200)
+    """Where a message goes that a person must read: plain-text answers, mail that could not
+    be read, replies to no known invitation."""
+    poll_seconds: int = Field(default=120, ge=10, le=3600)
+    """How often the service looks (IDLE also wakes it at once where the server has it)."""
+    idle: bool = True
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    ca_file: Path | None = None
+    """Certificates to trust instead of the system's (a private CA)."""
+
+    @model_validator(mode="after")
+    def _one_password(self) -> InboxSettings:
+        if self.password_env and self.password_file:
+            raise ValueError(
+                "mail.inbox : password_env et password_file sont exclusifs (attendu : l'un des "
+                "deux)"
+            )
+        if not self.password_env and not self.password_file:
+            raise ValueError(
+                'mail.inbox : mot de passe manquant (attendu : password_env = "NOM_DE_VARIABLE"'
+                ' ou password_file = "/chemin/du/fichier" ; un mot de passe d\'application '
+                "pour Microsoft 365 ou Google)"
+            )
+        folders = {self.folder, self.processed_folder, self.humans_folder}
+        if len(folders) < 3:
+            raise ValueError(
+                "mail.inbox : folder, processed_folder et humans_folder doivent être trois "
+                "dossiers différents"
+            )
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return 993 if self.security == "tls" else 143
+
+
 class MailSettings(Strict):
     """How mail leaves: SMTP (through aiosmtplib) or a Maildir of .eml files (the default)."""
 
@@ -184,6 +237,8 @@ class MailSettings(Strict):
     timeout: float = Field(default=30.0, gt=0)
     alerts_to: tuple[Email, ...] = ()
     """The service's administrators: told by mail when deletions wait for confirmation."""
+    inbox: InboxSettings | None = None
+    """Where the jury's replies are read (none: replies come only by link or by hand)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -206,7 +261,10 @@ class ReminderSettings(Strict):
     digest_horizon_days: int = Field(default=21, ge=1, le=120)
     candidate_info_days: int = Field(default=3, ge=1, le=30)
     link_days: int = Field(default=30, ge=1, le=365)
-    """How long a "Marquer comme fait" link stays valid."""
+    """How long a "Marquer comme fait" link (and a juror's answer link) stays valid."""
+    jury_answer_days: tuple[int, ...] = (7, 14)
+    """Days after an invitation on which a juror who has not answered is reminded (in their
+    mail of the day); never once they answered."""
 
     @model_validator(mode="after")
     def _a_schedule(self) -> ReminderSettings:
@@ -219,6 +277,16 @@ class ReminderSettings(Strict):
             raise ValueError(
                 f"overdue_days = {days} : attendu de 1 à 20 jours ouvrés de retard, croissants, "
                 "sans doublon, de 1 à 250 (ex. [1, 2, 4, 8, 16])"
+            )
+        answer = list(self.jury_answer_days)
+        if (
+            len(answer) > 10
+            or answer != sorted(set(answer))
+            or any(not 1 <= d <= 120 for d in answer)
+        ):
+            raise ValueError(
+                f"jury_answer_days = {answer} : attendu au plus 10 jours croissants, sans "
+                "doublon, de 1 à 120 (ex. [7, 14]) ; [] : aucune relance"
             )
         return self
 
@@ -362,6 +430,25 @@ def secret(target: TargetSettings, base: Path) -> str | None:
                 f"cible « {target.name} » : fichier de mot de passe {path} illisible"
             ) from None
     return None
+
+
+def inbox_password(inbox: InboxSettings, base: Path) -> str:
+    """The inbox's password, read from its environment variable or file."""
+    if inbox.password_env:
+        value = os.environ.get(inbox.password_env)
+        if value is None:
+            raise ConfigError(
+                f"mail.inbox : la variable d'environnement {inbox.password_env} n'est pas "
+                "définie (attendu : le mot de passe, ou mot de passe d'application, de la boîte "
+                f"{inbox.username})"
+            )
+        return value
+    assert inbox.password_file is not None
+    path = inbox.password_file if inbox.password_file.is_absolute() else base / inbox.password_file
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        raise ConfigError(f"mail.inbox : fichier de mot de passe {path} illisible") from None
 
 
 def mail_credentials(mail: MailSettings, base: Path) -> tuple[str | None, str | None]:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -163,6 +164,38 @@ instance_lease = Table(
     Column("expires_at", Float, nullable=False, default=0.0),  # the database's seconds
 )
 
+jury_replies = Table(
+    "jury_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False, unique=True),  # what makes a reply once
+    Column("source", String(8), nullable=False),  # imip | link | manual
+    Column("kind", String(16), nullable=False),  # reply | counter | text | unreadable
+    Column("status", String(16), nullable=False, index=True),  # see core.jury.ReplyStatus
+    Column("session_id", String(80), index=True),
+    Column("email", String(255)),
+    Column("name", String(255), nullable=False, default=""),
+    Column("partstat", String(16)),
+    Column("sequence", Integer),
+    Column("comment", Text),
+    Column("proposed", Text),
+    Column("message_id", String(255)),
+    Column("subject", Text),
+    Column("excerpt", Text),
+    Column("by", String(255)),
+    Column("replied_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+inbox_state = Table(
+    "inbox_state",
+    metadata,
+    Column("folder", String(255), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),  # every message up to it was looked at
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+)
+
 Step = Callable[[Connection], None]
 
 
@@ -215,6 +248,7 @@ MIGRATIONS: list[list[Step]] = [
     # 9: what the last complete pass was made of, so that a no-op sync renders nothing
     [columns(target_state, "inputs_stamp", "stamp_zones")],
     [columns(invitations, "briefing")],  # 10: what each juror was told (no candidate data)
+    [tables(jury_replies, inbox_state)],  # 11: the jury's replies, how far the inbox was read
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -7,7 +7,8 @@ concern each: :class:`~syncsvc.state.items.Items` and :class:`~syncsvc.state.ite
 jury's invitation states), :class:`~syncsvc.state.files.KnownFiles`,
 :class:`~syncsvc.state.marks.Marks`, :class:`~syncsvc.state.lease.Leases` (the active instance's
 lease), :class:`~syncsvc.state.web_sessions.WebSessions` (the dashboard's revocable sessions),
-:class:`~syncsvc.state.password_hashes.PasswordHashes` (password hashes upgraded at a login).
+:class:`~syncsvc.state.password_hashes.PasswordHashes` (password hashes upgraded at a login),
+:class:`~syncsvc.state.replies.Replies` (the jury's replies ledger, the inbox's read position).
 The tables are in :mod:`syncsvc.state.schema`.
 """
 
@@ -28,10 +29,19 @@ from syncsvc.state.lease import Leases
 from syncsvc.state.marks import DoneMark, Marks
 from syncsvc.state.outbox import Outbox, OutboxRow
 from syncsvc.state.password_hashes import PasswordHashes, UpgradedHash
+from syncsvc.state.replies import Replies, SentInvitation
 from syncsvc.state.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
 from syncsvc.state.web_sessions import OpenWebSession, WebSessions
 
-__all__ = ["DoneMark", "OpenWebSession", "OutboxRow", "Store", "TargetState", "UpgradedHash"]
+__all__ = [
+    "DoneMark",
+    "OpenWebSession",
+    "OutboxRow",
+    "SentInvitation",
+    "Store",
+    "TargetState",
+    "UpgradedHash",
+]
 
 
 def _sqlite_pragmas(synchronous: str) -> Any:
@@ -51,7 +61,16 @@ _MIGRATE_LOCK = 0x5359_4E43
 
 
 class Store(
-    Items, Targets, FeedTokens, Outbox, KnownFiles, Marks, Leases, WebSessions, PasswordHashes
+    Items,
+    Targets,
+    FeedTokens,
+    Outbox,
+    KnownFiles,
+    Marks,
+    Leases,
+    WebSessions,
+    PasswordHashes,
+    Replies,
 ):
     def __init__(self, url: str, base: Path | None = None) -> None:
         parsed = make_url(url)

@@ -15,8 +15,9 @@ Access:
   and addresses (:mod:`syncsvc.web.privacy`);
 - every POST form carries a CSRF token checked against the signed session cookie, and a POST
   the browser says comes from another site is refused (:mod:`syncsvc.web.origin`);
-- ``/feeds/<token>.ics`` and ``/done/<session>/<milestone>?t=<token>`` carry their own tokens;
-  a wrong token is a 404 (feeds) or a 403 (done links) that says nothing more;
+- ``/feeds/<token>.ics``, ``/done/<session>/<milestone>?t=<token>`` and a juror's
+  ``/jury/<session>/<sequence>/<answer>?a=<e-mail>&t=<token>`` carry their own tokens; a wrong
+  token is a 404 (feeds) or a 403 (links) that says nothing more;
 - ``/healthz`` and ``/readyz`` are open and carry no personal data; ``/metrics`` shows
   aggregate figures only, or per target (never by name unless asked) behind a bearer token
   (``[web] metrics_token_env``, see :mod:`syncsvc.web.metrics`).
@@ -46,7 +47,18 @@ from syncsvc.core.clock import Clock
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
-from syncsvc.web import done_links, feeds, health, login, metrics, outbox, sessions, targets
+from syncsvc.web import (
+    done_links,
+    feeds,
+    health,
+    jury,
+    jury_links,
+    login,
+    metrics,
+    outbox,
+    sessions,
+    targets,
+)
 from syncsvc.web.common import Web, static_folder, web_of
 from syncsvc.web.passwords import LoginGuard
 
@@ -116,10 +128,12 @@ def create_app(
     source = config if isinstance(config, ConfigSource) else ConfigSource(config, settings.ruleset)
     routes = [
         *sessions.ROUTES,
+        *jury.ROUTES,
         *outbox.ROUTES,
         *targets.ROUTES,
         *login.ROUTES,
         *done_links.ROUTES,
+        *jury_links.ROUTES,
         *feeds.ROUTES,
         *health.ROUTES,
         *metrics.ROUTES,

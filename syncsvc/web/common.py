@@ -73,6 +73,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         fr_moment=lambda moment: labels.fr_moment(moment, zone),
         roles=lambda milestone: labels.roles(milestone.audience),
         capitalised=labels.capitalised,
+        jury_summary=lambda pair: labels.jury_summary(*pair),
     )
     env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS,
@@ -81,6 +82,11 @@ def environment(zone: tzinfo | None = None) -> Environment:
         MAIL_KINDS=labels.MAIL_KINDS,
         OUTBOX_LABELS=labels.OUTBOX_LABELS,
         TARGET_KINDS=labels.TARGET_KINDS,
+        PARTSTAT_LABELS=labels.PARTSTAT_LABELS,
+        ROLE_NAMES=labels.ROLE_NAMES,
+        INVITATION_LABELS=labels.INVITATION_LABELS,
+        REPLY_SOURCE_LABELS=labels.REPLY_SOURCE_LABELS,
+        REPLY_STATUS_LABELS=labels.REPLY_STATUS_LABELS,
     )
     return env
 

@@ -84,6 +84,8 @@ def _rows(view: SessionView, snapshot: Snapshot) -> list[ChecklistRow]:
 def _flash(view: SessionView, query: dict[str, str]) -> str | None:
     titles = {m.id: m.title for m in view.milestones}
     done_id, undone_id = query.get("fait"), query.get("annule")
+    if "jury" in query:
+        return "La réponse du jury est enregistrée."
     if done_id in titles:
         return f"« {titles[done_id]} » est marqué fait."
     if undone_id in titles:
@@ -124,6 +126,7 @@ def session_page(web: Web, ctx: Context) -> Response:
         svg=Markup(svg),
         flash=_flash(view, dict(request.query_params)),
         problems=[str(p) for p in snapshot.config.problems if p.file == file],
+        jury_replies=snapshot.jury.replies_of(session.id, (j.email for j in view.jurors)),
     )
 
 

@@ -33,3 +33,27 @@ def test_benchmark_script_runs(script: str, args: list[str], expected: str) -> N
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert expected in done.stdout, done.stdout
+
+
+def test_inbox_benchmark_runs() -> None:
+    """benchmarks/inbox.py needs Dovecot (installed like the tests' own, see
+    tests/harness/dovecot.py)."""
+    import os
+
+    from tests.harness.dovecot import ensure_dovecot
+
+    reason = ensure_dovecot()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"Dovecot is needed in CI: {reason}")
+        pytest.skip(reason)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "inbox.py"), "--replies", "30"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "second pass downloads nothing: yes" in done.stdout, done.stdout

@@ -108,9 +108,14 @@ def test_a_session_lived_day_by_day(tmp_path: Path, smtp: tuple[Controller, Inbo
     jury = "c.maillot@jury.example"
     jury_mails = [m for _, to, m in inbox.messages if to == jury]
     assert str(jury_mails[0]["Subject"]).startswith("Invitation : Session d'examen TP-00374")
+    awaited = "Nous n'avons pas encore votre réponse à l'invitation ci-dessous."
     for m in jury_mails:
         if not _is_invitation(m):
-            assert "Session d'examen" in _text(m) or "procès-verbaux" in _text(m), _text(m)
+            text = _text(m)
+            assert "Session d'examen" in text or "procès-verbaux" in text or awaited in text, text
+    # The juror never answers here: reminded 7 and 14 days after the invitation, twice only.
+    reminded = [when.date() for when, to, m in inbox.messages if to == jury and awaited in _text(m)]
+    assert reminded == [date(2026, 6, 22), date(2026, 6, 29)]
 
     # One mail of the day per person at most; weekly points on Mondays only, one a week.
     days = Counter((when.date(), to) for when, to, m in inbox.messages if not weekly(m))

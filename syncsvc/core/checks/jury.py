@@ -51,6 +51,12 @@ def check_jury(session: Session, centre: Centre, add: Add) -> None:
         )
 
 
+def can_sit(session: Session, member: JuryMember) -> bool:
+    """Whether ``member`` is habilitated for ``session`` (title, CCP, dates) with no conflict
+    and is not its session manager: the test of every juror of the session."""
+    return not _member_problems(session, member, _hosts(session))
+
+
 def _hosts(session: Session) -> dict[str, list[int]]:
     """Candidates' ranks in the list, by host company (as :func:`company_key` reads it)."""
     hosts: dict[str, list[int]] = defaultdict(list)

@@ -77,10 +77,11 @@ def _unfolded(calendar: bytes) -> str:
     return re.sub(r"\r\n[ \t]", "", calendar.decode("utf-8"))
 
 
-def read_invitation(received: Received, managers: dict[str, tuple[str, str]]) -> Invitation:
+def read_invitation(received: Received, managers: dict[str, tuple[str, str, str]]) -> Invitation:
     """Check the MIME layout and the iMIP rules of one received message.
 
-    ``managers`` maps a calendar UID to the (name, e-mail) of its session's manager.
+    ``managers`` maps a calendar UID to its ORGANIZER (the centre's mailbox that syncsvc reads:
+    name, e-mail) and CONTACT (the session manager).
     """
     message = received.message
     assert message.get_content_type() == "multipart/mixed"
@@ -107,10 +108,12 @@ def read_invitation(received: Received, managers: dict[str, tuple[str, str]]) ->
     (event,) = parsed.walk("VEVENT")
     assert "DTSTAMP" in event
 
-    name, email = managers[str(event["UID"])]
+    name, email, contact = managers[str(event["UID"])]
     organizer = event["ORGANIZER"]
-    assert str(organizer) == f"mailto:{email}", "ORGANIZER is the session manager, bare address"
+    assert str(organizer) == f"mailto:{email}", "ORGANIZER is the centre's inbox, bare address"
     assert str(organizer.params["CN"]) == name
+    assert str(event["CONTACT"]) == contact, "the session manager is the contact"
+    assert message["Reply-To"] == email, "a plain answer reaches the inbox too"
     attendees = event.get("ATTENDEE")
     attendees = attendees if isinstance(attendees, list) else [attendees]
     assert [str(a) for a in attendees] == [f"mailto:{received.rcpt_tos[0]}"], "one ATTENDEE"
@@ -158,7 +161,7 @@ class Runner:
     def __init__(self, server: SmtpServer, store: Store, config_dir: Path) -> None:
         self.server, self.store, self.config_dir = server, store, config_dir
         self.settings: Settings = mail_settings(server.port)
-        self.managers: dict[str, tuple[str, str]] = {}
+        self.managers: dict[str, tuple[str, str, str]] = {}
 
     def session_file(self, session_id: str = SESSION) -> Path:
         return self.config_dir / "sessions" / f"{session_id}.yaml"
@@ -174,8 +177,12 @@ class Runner:
         config = load_config(self.config_dir, load_ruleset(self.settings.ruleset))
         assert bool(config.problems) == problems, config.problems
         for session in config.sessions.values():
-            manager = session.session_manager
-            self.managers[uid_for(session.id, "exam_session")] = (manager.name, manager.email)
+            manager, centre = session.session_manager, config.centres[session.centre]
+            self.managers[uid_for(session.id, "exam_session")] = (
+                f"Examens — {centre.name}",
+                centre.organizer_email,
+                f"{manager.name} <{manager.email}>",
+            )
         before = len(self.server.handler.received)
         report = notify(self.settings, config, self.store, now, transport=self.server.transport())
         assert report.drained is not None
@@ -212,7 +219,8 @@ def test_request_update_cancel_for_a_jury_member(
     assert invited.start.date().isoformat() == "2027-03-15"
     assert str(invited.start.tzinfo) == "Indian/Reunion"
     assert invited.event.decoded("DTSTAMP") == NOW
-    assert str(invited.event["ORGANIZER"]) == f"mailto:{MANAGER}"
+    assert str(invited.event["ORGANIZER"]) == "mailto:examen.cfpae@afpar.example"
+    assert str(invited.event["CONTACT"]) == f"Jean-Luc Hoarau <{MANAGER}>"
     assert {i.recipient for i in _of_session(first, SESSION)} == {MEMBER, OTHER_MEMBER}
 
     runner.edit("start: 2027-03-15", "start: 2027-03-22")

@@ -1,0 +1,279 @@
+"""Read the organiser's inbox: each reply recorded once, each message moved where it belongs.
+
+One pass (``syncsvc inbox --once``, or the daemon's inbox job):
+
+1. select the folder of ``[mail.inbox]``; look only at the UIDs above the last one looked at
+   (the store keeps it with the folder's UIDVALIDITY): a second pass downloads nothing;
+2. download them by chunks, read each (:func:`syncsvc.formats.replies.read_mail`), record what
+   it says in the ledger (:meth:`~syncsvc.state.store.Store.record_reply`, once per message);
+3. move the chunk's messages: calendar replies to the processed folder; plain-text answers,
+   unreadable mail and replies to no invitation to the folder for humans; mail that has
+   nothing to do with the jury (no calendar part, from nobody invited, answering none of our
+   messages) stays where it is, untouched;
+4. remember the last UID of the chunk.
+
+The order makes a crash harmless: killed after recording and before moving, the next pass reads
+the same messages again, records nothing new (the ledger's key) and moves them. Messages are
+never deleted. One message that cannot be read never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from syncsvc.app.fence import Fence
+from syncsvc.core.clock import Now, instant
+from syncsvc.core.config import Config
+from syncsvc.core.invitations import InvitationState
+from syncsvc.core.jury import JuryReply, ReplyStatus, judge
+from syncsvc.core.labels import french_date, french_time
+from syncsvc.errors import UsageError
+from syncsvc.formats.replies import CalendarReply, ReadMail, read_mail
+from syncsvc.inputs.settings import InboxSettings, Settings, inbox_password
+from syncsvc.mailer.imap import Account, Mailbox
+from syncsvc.state.store import Store
+
+log = logging.getLogger("syncsvc.inbox")
+Destination = Literal["processed", "humans"] | None
+"""Where a message goes (the processed folder, the folder for humans), or None: it stays."""
+
+
+@dataclass
+class InboxReport:
+    looked: int = 0
+    """Messages downloaded this pass."""
+    recorded: int = 0
+    """Replies new to the ledger."""
+    already: int = 0
+    """Replies the ledger already had (a message read again after an interruption)."""
+    processed: int = 0
+    for_humans: int = 0
+    left: int = 0
+    """Messages that have nothing to do with the jury, left where they were."""
+    lines: list[str] = field(default_factory=list)
+    """One French line per message recorded (no candidate data: jurors' answers only)."""
+
+
+def account_of(inbox: InboxSettings, base: Path) -> Account:
+    return Account(
+        inbox.host,
+        inbox.effective_port,
+        inbox.security,
+        inbox.username,
+        inbox_password(inbox, base),
+        inbox.timeout,
+        _resolved(inbox.ca_file, base),
+    )
+
+
+def _resolved(path: Path | None, base: Path) -> Path | None:
+    return path if path is None or path.is_absolute() else base / path
+
+
+def inbox_of(settings: Settings) -> InboxSettings:
+    if settings.mail.inbox is None:
+        raise UsageError(
+            "aucune boîte de réception configurée (attendu : une section [mail.inbox] dans "
+            "syncsvc.toml : host, username, password_env… ; voir le README, « Les réponses du "
+            "jury »)"
+        )
+    return settings.mail.inbox
+
+
+def read_inbox(
+    settings: Settings,
+    config: Config,
+    store: Store,
+    now: Now,
+    *,
+    fence: Fence | None = None,
+    mailbox: Callable[[], Mailbox] | None = None,
+) -> InboxReport:
+    """One pass over the inbox (see the module's docstring)."""
+    inbox = inbox_of(settings)
+    report = InboxReport()
+    opener = mailbox or (lambda: Mailbox(account_of(inbox, config.directory)))
+    moment = instant(now)
+    with opener() as box:
+        box.ensure_folder(inbox.processed_folder)
+        box.ensure_folder(inbox.humans_folder)
+        validity = box.select(inbox.folder)
+        known = store.inbox_position(inbox.folder)
+        last = known[1] if known is not None and known[0] == validity else 0
+        uids = box.uids_after(last)
+        if not uids:
+            store.set_inbox_position(inbox.folder, validity, last, moment)
+            return report
+        reader = _Reader(config, store, moment)
+        moves: dict[str, list[int]] = {}
+        done_up_to = last
+        for fetched in box.fetch(uids):
+            report.looked += 1
+            destination = reader.take(fetched.data, report)
+            if destination is None:
+                report.left += 1
+            else:
+                folder = (
+                    inbox.processed_folder if destination == "processed" else inbox.humans_folder
+                )
+                moves.setdefault(folder, []).append(fetched.uid)
+            done_up_to = fetched.uid
+            if report.looked % 50 == 0:
+                _flush(box, inbox, store, validity, done_up_to, moves, report, moment, fence)
+        _flush(box, inbox, store, validity, max(done_up_to, uids[-1]), moves, report, moment, fence)
+    return report
+
+
+def _flush(
+    box: Mailbox,
+    inbox: InboxSettings,
+    store: Store,
+    validity: int,
+    up_to: int,
+    moves: dict[str, list[int]],
+    report: InboxReport,
+    moment: datetime,
+    fence: Fence | None,
+) -> None:
+    """Move what was recorded, then remember how far the folder was read."""
+    if fence is not None:
+        fence.check()
+    for folder, uids in moves.items():
+        box.move(uids, folder)
+        if folder == inbox.processed_folder:
+            report.processed += len(uids)
+        else:
+            report.for_humans += len(uids)
+    moves.clear()
+    store.set_inbox_position(inbox.folder, validity, up_to, moment)
+
+
+class _Reader:
+    """Reads one message after another against the invitations as they stand."""
+
+    def __init__(self, config: Config, store: Store, moment: datetime) -> None:
+        self.config = config
+        self.store = store
+        self.moment = moment
+        self.states: Mapping[tuple[str, str], InvitationState] = store.invitation_states()
+        self.ours = store.invitation_messages()
+        self.invited: dict[str, list[str]] = {}
+        for (session_id, email), state in self.states.items():
+            if state.status == "invited":
+                self.invited.setdefault(email, []).append(session_id)
+
+    def take(self, data: bytes, report: InboxReport) -> Destination:
+        """Record what one message says; where it goes."""
+        try:
+            read = read_mail(data)
+        except Exception:  # the parser's promise broken: the message is for a person
+            read = read_mail(b"")
+        if read.kind == "calendar":
+            return self._calendar(read, report)
+        session_id = self._session_of(read)
+        if read.kind == "text" and session_id is None and read.sender not in self.invited:
+            return None  # nothing to do with the jury: left where it is
+        status: ReplyStatus = "pending" if read.kind == "text" else "unreadable"
+        reply = JuryReply(
+            key=f"imip:{_digest(read.message_id)}:0",
+            source="imip",
+            kind="text" if read.kind == "text" else "unreadable",
+            status=status,
+            session_id=session_id,
+            email=read.sender or None,
+            name=read.sender_name,
+            partstat=None,
+            sequence=None,
+            comment="réponse automatique" if read.automatic else None,
+            replied_at=self._when(read.date),
+            recorded_at=self.moment,
+            message_id=read.message_id,
+            subject=read.subject,
+            excerpt=read.text if read.kind == "text" else read.problem,
+        )
+        self._record(reply, report)
+        return "humans"
+
+    def _calendar(self, read: ReadMail, report: InboxReport) -> Destination:
+        worst: Destination = "processed"
+        for index, answer in enumerate(read.replies):
+            session_id, status = judge(answer.uid, answer.attendee, answer.sequence, self.states)
+            if status == "unmatched":
+                worst = "humans"
+            reply = JuryReply(
+                key=f"imip:{_digest(read.message_id)}:{index}",
+                source="imip",
+                kind="counter" if answer.method == "COUNTER" else "reply",
+                status=status,
+                session_id=session_id,
+                email=answer.attendee,
+                name=answer.name or read.sender_name,
+                partstat=answer.partstat,
+                sequence=answer.sequence,
+                comment=answer.comment,
+                replied_at=self._when(answer.stamp or read.date),
+                recorded_at=self.moment,
+                message_id=read.message_id,
+                subject=read.subject,
+                proposed=self._proposed(answer, session_id),
+            )
+            self._record(reply, report)
+        return worst
+
+    def _record(self, reply: JuryReply, report: InboxReport) -> None:
+        if self.store.record_reply(reply):
+            report.recorded += 1
+            what = reply.partstat or reply.kind
+            report.lines.append(
+                f"{reply.session_id or 'session inconnue'} : {reply.email or 'expéditeur inconnu'}"
+                f" — {what} ({reply.status})"
+            )
+        else:
+            report.already += 1
+
+    def _session_of(self, read: ReadMail) -> str | None:
+        for reference in read.references:
+            found = self.ours.get(reference)
+            if found is not None:
+                return found[0]
+        sessions = self.invited.get(read.sender, [])
+        return sessions[0] if len(sessions) == 1 else None
+
+    def _when(self, moment: datetime | None) -> datetime:
+        """A reply's time as the sender's client says, never in the future."""
+        if moment is None or moment.tzinfo is None or moment > self.moment:
+            return self.moment
+        return moment
+
+    def _proposed(self, answer: CalendarReply, session_id: str | None) -> str | None:
+        if answer.method != "COUNTER" or answer.proposed_start is None:
+            return None
+        session = self.config.sessions.get(session_id or "")
+        centre = self.config.centres.get(session.centre) if session is not None else None
+        zone = centre.tz if centre is not None else ZoneInfo("Europe/Paris")
+        return proposal_words(answer.proposed_start, answer.proposed_end, zone)
+
+
+def proposal_words(start: datetime | date, end: datetime | date | None, zone: ZoneInfo) -> str:
+    """« du mardi 8 juin 2027 à 9 h au vendredi 11 juin 2027 à 18 h » in the centre's zone."""
+
+    def words(moment: datetime | date) -> str:
+        if isinstance(moment, datetime):
+            local = moment.astimezone(zone) if moment.tzinfo is not None else moment
+            return f"{french_date(local)} à {french_time(local)}"
+        return french_date(moment)
+
+    if end is None:
+        return f"le {words(start)}"
+    return f"du {words(start)} au {words(end)}"
+
+
+def _digest(message_id: str) -> str:
+    return hashlib.sha256(message_id.encode()).hexdigest()[:40]

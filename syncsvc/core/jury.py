@@ -1,0 +1,187 @@
+"""The jury loop's decisions: what a reply is worth, who stands where (pure).
+
+Every reply lands in the store's ledger once (:class:`JuryReply`), whatever its source: an iMIP
+REPLY or COUNTER read in the organiser's inbox, a click on a signed link of the invitation, or
+a coordinator recording by hand what a juror said in plain words. What counts is decided here,
+at read time, against the invitations as they stand:
+
+- a calendar reply is matched by UID (the exam session's, ``<session>.exam_session@syncsvc``)
+  and attendee address to an invitation sent; it *applies* when its SEQUENCE is the current one,
+  is *outdated* when older (recorded, shown, never counted) and *unmatched* otherwise (unknown
+  UID or address, a SEQUENCE never sent): a person looks at it;
+- a juror's answer is their latest applied reply **for the current SEQUENCE**: an invitation
+  re-sent because the session changed asks again (RFC 5546), so an earlier « accepté » no
+  longer counts and the juror is back to NEEDS-ACTION;
+- a COUNTER (« proposer un nouvel horaire ») is shown to the coordinators, never applied;
+- a text reply waits for a person (*pending*) until one records the answer it gives
+  (*handled*); mail that could not be read is kept as *unreadable*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final, Literal
+
+from syncsvc.core.entries import UID_SUFFIX
+from syncsvc.core.invitations import InvitationState, Role, holds, invited_people
+from syncsvc.core.model import Finding, Session
+
+Source = Literal["imip", "link", "manual"]
+ReplyKind = Literal["reply", "counter", "text", "unreadable"]
+ReplyStatus = Literal["applied", "outdated", "unmatched", "pending", "handled", "unreadable"]
+Answer = Literal["ACCEPTED", "DECLINED", "TENTATIVE"]
+PARTSTATS: Final = ("NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE")
+ANSWERS: Final[tuple[Answer, ...]] = ("ACCEPTED", "DECLINED", "TENTATIVE")
+EXAM_UID_TAIL: Final = f".exam_session{UID_SUFFIX}"
+
+
+@dataclass(frozen=True, slots=True)
+class JuryReply:
+    """One row of the ledger: what arrived (or was recorded), about whom, and what it is worth."""
+
+    key: str
+    """What makes it once: ``imip:<message>:<n>``, ``link:…``, ``manual:…``."""
+    source: Source
+    kind: ReplyKind
+    status: ReplyStatus
+    session_id: str | None
+    email: str | None
+    name: str
+    partstat: str | None
+    sequence: int | None
+    comment: str | None
+    replied_at: datetime
+    recorded_at: datetime
+    message_id: str | None = None
+    subject: str | None = None
+    excerpt: str | None = None
+    """A text reply's words, or why a message could not be read."""
+    proposed: str | None = None
+    """A COUNTER's proposed time, in words (« du … au … »)."""
+    by: str | None = None
+    """Who recorded it by hand (manual), or handled a text reply."""
+    id: int | None = None
+
+
+def session_of_uid(uid: str) -> str | None:
+    """The session whose exam an invitation UID names; None for any other UID."""
+    if not uid.endswith(EXAM_UID_TAIL):
+        return None
+    session_id = uid[: -len(EXAM_UID_TAIL)]
+    return session_id or None
+
+
+def judge(
+    uid: str,
+    attendee: str,
+    sequence: int,
+    states: Mapping[tuple[str, str], InvitationState],
+) -> tuple[str | None, ReplyStatus]:
+    """(session, status) of a calendar reply, against the invitations sent."""
+    session_id = session_of_uid(uid)
+    if session_id is None:
+        return None, "unmatched"
+    state = states.get((session_id, attendee.lower()))
+    if state is None or state.status != "invited":
+        return session_id, "unmatched"
+    if sequence < state.sequence:
+        return session_id, "outdated"
+    if sequence > state.sequence:
+        return session_id, "unmatched"
+    return session_id, "applied"
+
+
+def answers(
+    replies: Iterable[JuryReply], states: Mapping[tuple[str, str], InvitationState]
+) -> dict[tuple[str, str], JuryReply]:
+    """Each invited person's answer: their latest applied reply to the current SEQUENCE (by
+    reply time, then recording order)."""
+    out: dict[tuple[str, str], JuryReply] = {}
+    ordered = sorted(replies, key=lambda r: (r.replied_at, r.id or 0))
+    for reply in ordered:
+        if reply.kind != "reply" or reply.status != "applied" or reply.partstat not in ANSWERS:
+            continue
+        if reply.session_id is None or reply.email is None:
+            continue
+        state = states.get((reply.session_id, reply.email))
+        if state is None or state.status != "invited" or reply.sequence != state.sequence:
+            continue
+        out[(reply.session_id, reply.email)] = reply
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class JurorRow:
+    """Where one juror of one session stands: invitation, answer, hold."""
+
+    session_id: str
+    email: str
+    name: str
+    habilitation_until: date | None
+    sequence: int | None
+    """The SEQUENCE of the invitation in force (None: never invited)."""
+    invitation: Literal["invited", "cancelled", "not_sent", "held"]
+    invited_at: datetime | None
+    """When the invitation in force was queued (the service sends it within the minute)."""
+    sent_at: datetime | None
+    partstat: str
+    """NEEDS-ACTION until an answer to the invitation in force arrives."""
+    replied_at: datetime | None
+    source: Source | None
+    comment: str | None
+    held: tuple[str, ...] = ()
+    """Why the invitation is held (the findings' messages), when it is."""
+    role: Role = "jury"
+    """A juror, the surveillant or the comédien (invited and followed the same way)."""
+
+
+def juror_rows(
+    session: Session,
+    findings: Iterable[Finding],
+    states: Mapping[tuple[str, str], InvitationState],
+    answered: Mapping[tuple[str, str], JuryReply],
+    sent: Mapping[tuple[str, str, int], tuple[datetime, datetime | None]],
+) -> list[JurorRow]:
+    """One row per person invited to ``session``'s exam (each address once): the jurors in the
+    file's order, then the surveillant and the comédien."""
+    reasons: dict[str, list[str]] = {}
+    for hold in holds(session, findings):
+        reasons.setdefault(hold.email, []).append(hold.reason)
+    rows: list[JurorRow] = []
+    for member, role in invited_people(session):
+        state = states.get((session.id, member.email))
+        held = tuple(reasons.get(member.email, ()))
+        invitation: Literal["invited", "cancelled", "not_sent", "held"]
+        if state is not None and state.status in ("invited", "cancelled"):
+            invitation = "invited" if state.status == "invited" else "cancelled"
+        else:
+            invitation = "held" if held else "not_sent"
+        moments = sent.get((session.id, member.email, state.sequence)) if state else None
+        answer = answered.get((session.id, member.email))
+        rows.append(
+            JurorRow(
+                session.id,
+                member.email,
+                member.name,
+                getattr(member, "habilitation_until", None),
+                state.sequence if state is not None else None,
+                invitation,
+                moments[0] if moments else None,
+                moments[1] if moments else None,
+                answer.partstat if answer is not None and answer.partstat else "NEEDS-ACTION",
+                answer.replied_at if answer is not None else None,
+                answer.source if answer is not None else None,
+                answer.comment if answer is not None else None,
+                held,
+                role,
+            )
+        )
+    return rows
+
+
+def summary(rows: Iterable[JurorRow]) -> tuple[int, int]:
+    """(accepted, invited) of one session's jury: « jury : 2 confirmés / 3 invités »."""
+    found = [r for r in rows if r.invitation == "invited" and r.role == "jury"]
+    return sum(r.partstat == "ACCEPTED" for r in found), len(found)

@@ -1,0 +1,245 @@
+"""What the jury loop tells people in their mail of the day (pure).
+
+No mail of its own: each notice joins the person's one mail of the day
+(:mod:`syncsvc.core.daily_mail`), once, the day after it came up at the latest:
+
+- *answer_reminder*, to a juror invited and still NEEDS-ACTION, on each of ``jury_answer_days``
+  (7 and 14) after the invitation; never once they answered, nor after the session started;
+- *declined*, to the session's coordinators, when a juror's answer is DECLINED, with the other
+  jurors of the directory (every juror of every session file) habilitated for the session and
+  free on its dates (on no other overlapping session's jury, unless they declined there);
+- *too_few*, to the coordinators, on the working day before J-31 (the jury's convocation
+  deadline) and J-10 when fewer than two jurors accepted;
+- *counter*, to the coordinators, when a juror proposes another time (never applied).
+
+A notice is carried for :data:`WINDOW` at most: one that came up while the service was down
+for longer is not sent late. Only the latest reminder or deadline counts (the J+14 reminder
+supersedes the J+7 one, J-10 supersedes J-31).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, time, timedelta
+from typing import Final
+
+from syncsvc.core.checks.common import MIN_JURY
+from syncsvc.core.checks.jury import can_sit
+from syncsvc.core.clock import Now, instant, local_moment
+from syncsvc.core.dates import working_days
+from syncsvc.core.jury import JurorRow, JuryReply
+from syncsvc.core.model import Centre, JuryMember, Milestone, Session
+from syncsvc.core.reminder_model import JuryNotice, Policy, Recipient, moment, recipients
+
+WINDOW: Final = timedelta(days=7)
+
+Planned = Iterable[tuple[Session, Centre, list[Milestone]]]
+
+
+def jury_notices(
+    planned: Planned,
+    rows: Mapping[str, list[JurorRow]],
+    answered: Mapping[tuple[str, str], JuryReply],
+    counters: Iterable[JuryReply],
+    policy: Policy,
+    now: Now,
+) -> list[tuple[Recipient, JuryNotice]]:
+    """Every notice that has come up by ``now`` and is still worth telling."""
+    planned = [(s, c, m) for s, c, m in planned if not s.cancelled]
+    directory = _directory(s for s, _, _ in planned)
+    out: list[tuple[Recipient, JuryNotice]] = []
+    proposals: dict[str, list[JuryReply]] = {}
+    for reply in counters:
+        if reply.session_id is not None:
+            proposals.setdefault(reply.session_id, []).append(reply)
+    for session, centre, _ in planned:
+        at = local_moment(now, centre.tz)
+        if at >= moment(session.start, time(0), centre):
+            continue  # the session has started: too late for any of this
+        theirs = rows.get(session.id, [])
+        coordinators = recipients(session, centre, ("coordinators",))
+        out += _reminders_to_jurors(session, centre, theirs, policy, at)
+        found: list[JuryNotice] = []
+        found += _declined(session, centre, theirs, answered, planned, directory, rows)
+        found += _too_few(session, centre, theirs, policy, at)
+        found += _counters(session, centre, theirs, proposals.get(session.id, []))
+        out += [(person, n) for n in found for person in coordinators]
+    return [
+        (p, n) for p, n in out if n.since <= at_instant(now) and at_instant(now) - n.since <= WINDOW
+    ]
+
+
+def at_instant(now: Now) -> datetime:
+
+    return instant(now)
+
+
+def _reminders_to_jurors(
+    session: Session,
+    centre: Centre,
+    rows: list[JurorRow],
+    policy: Policy,
+    at: datetime,
+) -> list[tuple[Recipient, JuryNotice]]:
+    """To each juror still NEEDS-ACTION: the latest reminder day whose time has come."""
+    out: list[tuple[Recipient, JuryNotice]] = []
+    for row in rows:
+        if row.invitation != "invited" or row.partstat != "NEEDS-ACTION" or row.invited_at is None:
+            continue
+        invited_on = row.invited_at.astimezone(centre.tz).date()
+        latest = None
+        for days in policy.jury_answer_days:
+            when = moment(invited_on + timedelta(days=days), policy.send_hour, centre)
+            if when <= at:
+                latest = when
+        if latest is None or row.sequence is None:
+            continue
+        notice = JuryNotice(
+            "answer_reminder",
+            session,
+            centre,
+            latest,
+            juror=row.name,
+            email=row.email,
+            sequence=row.sequence,
+            role=row.role,
+        )
+        out.append((Recipient(row.name, row.email, row.role), notice))
+    return out
+
+
+def _declined(
+    session: Session,
+    centre: Centre,
+    rows: list[JurorRow],
+    answered: Mapping[tuple[str, str], JuryReply],
+    planned: list[tuple[Session, Centre, list[Milestone]]],
+    directory: dict[str, JuryMember],
+    all_rows: Mapping[str, list[JurorRow]],
+) -> list[JuryNotice]:
+    out = []
+    for row in rows:
+        reply = answered.get((session.id, row.email))
+        if row.partstat != "DECLINED" or reply is None:
+            continue
+        out.append(
+            JuryNotice(
+                "declined",
+                session,
+                centre,
+                reply.recorded_at,
+                juror=row.name,
+                email=row.email,
+                comment=reply.comment or "",
+                alternatives=(
+                    _alternatives(session, planned, directory, all_rows)
+                    if row.role == "jury"
+                    else ()
+                ),
+                role=row.role,
+            )
+        )
+    return out
+
+
+def _too_few(
+    session: Session, centre: Centre, rows: list[JurorRow], policy: Policy, at: datetime
+) -> list[JuryNotice]:
+    jurors = [r for r in rows if r.role == "jury" and r.invitation == "invited"]
+    accepted = sum(r.partstat == "ACCEPTED" for r in jurors)
+    invited = len(jurors)
+    if accepted >= MIN_JURY:
+        return []
+    calendar = working_days(centre.holiday_zone)
+    latest = None
+    for days in sorted(policy.jury_check_days, reverse=True):  # J-31, then J-10
+        day = calendar.shift(session.start - timedelta(days=days), "previous")
+        when = moment(day, policy.send_hour, centre)
+        if when <= at:
+            latest = (when, days)
+    if latest is None:
+        return []
+    return [
+        JuryNotice(
+            "too_few",
+            session,
+            centre,
+            latest[0],
+            accepted=accepted,
+            invited=invited,
+            days_before=latest[1],
+        )
+    ]
+
+
+def _counters(
+    session: Session, centre: Centre, rows: list[JurorRow], proposals: list[JuryReply]
+) -> list[JuryNotice]:
+    current = {r.email: r.sequence for r in rows if r.invitation == "invited"}
+    out = []
+    for reply in proposals:
+        if reply.status != "applied" or reply.email is None:
+            continue
+        if current.get(reply.email) != reply.sequence:
+            continue
+        out.append(
+            JuryNotice(
+                "counter",
+                session,
+                centre,
+                reply.recorded_at,
+                juror=reply.name,
+                email=reply.email,
+                detail=reply.proposed or "",
+                comment=reply.comment or "",
+            )
+        )
+    return out
+
+
+def _directory(sessions: Iterable[Session]) -> dict[str, JuryMember]:
+    """Every juror of every session file, by address (the first entry seen)."""
+    out: dict[str, JuryMember] = {}
+    for session in sessions:
+        for member in session.jury:
+            out.setdefault(member.email, member)
+    return out
+
+
+def _alternatives(
+    session: Session,
+    planned: list[tuple[Session, Centre, list[Milestone]]],
+    directory: dict[str, JuryMember],
+    rows: Mapping[str, list[JurorRow]],
+) -> tuple[str, ...]:
+    """« Nom (adresse) » of the jurors of the directory who could sit on ``session`` and are
+    free then: habilitated (title, CCP, dates), no conflict, not already on its jury, on no
+    overlapping session's jury unless they declined it."""
+    own = {m.email for m in session.jury}
+    busy: set[str] = set()
+    for other, _, _ in planned:
+        if other.id == session.id or other.end < session.start or other.start > session.end:
+            continue
+        declined = {r.email for r in rows.get(other.id, []) if r.partstat == "DECLINED"}
+        busy |= {m.email for m in other.jury if m.email not in declined}
+    out = []
+    for email, member in sorted(directory.items(), key=lambda kv: kv[1].name):
+        if email in own or email in busy:
+            continue
+        candidate = member
+        if member.title_code is None:  # habilitated for the title of the sessions they sit on
+            candidate = member.model_copy(update={"title_code": _title_of(member, planned)})
+        if candidate.title_code != session.title.code:
+            continue
+        if can_sit(session, candidate):
+            out.append(f"{member.name} ({member.email})")
+    return tuple(out)
+
+
+def _title_of(
+    member: JuryMember, planned: list[tuple[Session, Centre, list[Milestone]]]
+) -> str | None:
+    """The title a juror without ``title_code`` is habilitated for: the title of the sessions
+    they sit on, when all are the same."""
+    titles = {s.title.code for s, _, _ in planned if member.email in {m.email for m in s.jury}}
+    return titles.pop() if len(titles) == 1 else None

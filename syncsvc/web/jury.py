@@ -1,0 +1,79 @@
+"""Recording by hand, from a session's « Jury » panel, an answer a juror gave in plain words
+(a text reply, a phone call): same CSRF check and roles as marking a milestone done."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+from urllib.parse import quote
+
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from syncsvc.core.jury import ANSWERS, JuryReply
+from syncsvc.errors import ConfigError
+from syncsvc.web.common import Context, Form, Web, action, log
+
+MAX_NOTE: Final = 500
+
+
+@action
+def record_answer(web: Web, ctx: Context, form: Form) -> Response:
+    request = ctx.request
+    session_id = request.path_params["session_id"]
+    try:
+        view = web.board.snapshot(web.clock()).by_id.get(session_id)
+    except ConfigError as exc:
+        return web.error(request, 503, "Configuration illisible", str(exc), ctx)
+    email = form.get("email", "").strip().lower()
+    juror = next((j for j in view.jurors if j.email == email), None) if view else None
+    if view is None or juror is None:
+        return web.error(
+            request, 404, "Membre introuvable", "Ce membre n'est pas du jury de la session.", ctx
+        )
+    partstat = form.get("partstat", "")
+    reply_id = form.get("reply", "")
+    handled = int(reply_id) if reply_id.isdigit() else None
+    if partstat == "NONE" and handled is not None:  # a message that is no answer: filed
+        web.store.mark_reply_handled(handled, ctx.user.name)
+        return _back(session_id)
+    if partstat not in ANSWERS:
+        return web.error(request, 400, "Réponse inconnue", "Choisissez une réponse.", ctx)
+    if juror.invitation != "invited" or juror.sequence is None:
+        return web.error(
+            request,
+            409,
+            "Pas d'invitation en cours",
+            "Ce membre n'a pas d'invitation en cours : il n'y a pas de réponse à enregistrer.",
+            ctx,
+        )
+    note = " ".join(form.get("note", "").split())[:MAX_NOTE] or None
+    now = web.clock()
+    web.store.record_reply(
+        JuryReply(
+            key=f"manual:{session_id}:{email}:{uuid.uuid4().hex}",
+            source="manual",
+            kind="reply",
+            status="applied",
+            session_id=session_id,
+            email=email,
+            name=juror.name,
+            partstat=partstat,
+            sequence=juror.sequence,
+            comment=note,
+            replied_at=now,
+            recorded_at=now,
+            by=ctx.user.name,
+        )
+    )
+    if handled is not None:
+        web.store.mark_reply_handled(handled, ctx.user.name)
+    log.info("%s : réponse du jury saisie par %s (%s)", session_id, ctx.user.login, partstat)
+    return _back(session_id)
+
+
+def _back(session_id: str) -> Response:
+    return RedirectResponse(f"/sessions/{quote(session_id)}?jury=1#jury", status_code=303)
+
+
+ROUTES = [Route("/sessions/{session_id}/jury/answer", record_answer, methods=["POST"])]

@@ -1,0 +1,178 @@
+"""The jury's replies ledger and the inbox position, on SQLite and PostgreSQL (conftest.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from syncsvc.core.invitations import InvitationState
+from syncsvc.core.jury import JuryReply, answers, judge, session_of_uid
+from syncsvc.state.schema import SCHEMA_VERSION
+from syncsvc.state.store import Store
+
+T0 = datetime(2026, 12, 2, 9, 15, 12, tzinfo=UTC)
+SESSION = "dwwm-2027-06-venissieux"
+UID = f"{SESSION}.exam_session@syncsvc"
+GIRARD = "t.girard@jury.example"
+
+
+def reply(key: str, partstat: str | None = "ACCEPTED", **changes: object) -> JuryReply:
+    base = JuryReply(
+        key=key,
+        source="imip",
+        kind="reply",
+        status="applied",
+        session_id=SESSION,
+        email=GIRARD,
+        name="Thomas Girard",
+        partstat=partstat,
+        sequence=0,
+        comment="Je serai présent les quatre jours",
+        replied_at=T0,
+        recorded_at=T0 + timedelta(minutes=1),
+        message_id="<abc@outlook.example>",
+        subject="Accepté: Jury — Développeur web et web mobile",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def state(sequence: int = 0, status: str = "invited") -> InvitationState:
+    return InvitationState(SESSION, GIRARD, "Thomas Girard", sequence, "m", status)
+
+
+def test_a_reply_is_recorded_once_per_key(store: Store) -> None:
+    assert store.record_reply(reply("imip:aaa:0"))
+    assert not store.record_reply(reply("imip:aaa:0", "DECLINED"))  # the same message again
+    (kept,) = store.jury_replies()
+    assert (kept.partstat, kept.status, kept.source, kept.sequence) == (
+        "ACCEPTED",
+        "applied",
+        "imip",
+        0,
+    )
+    assert kept.replied_at == T0
+    assert kept.replied_at.tzinfo is not None
+    assert kept.comment == "Je serai présent les quatre jours"
+    assert kept.id is not None
+    assert store.has_reply("imip:aaa:0")
+    assert not store.has_reply("imip:bbb:0")
+
+
+def test_replies_by_session_in_reply_order_and_unreadable_ones_kept(store: Store) -> None:
+    store.record_reply(reply("imip:later:0", "DECLINED", replied_at=T0 + timedelta(hours=2)))
+    store.record_reply(reply("imip:earlier:0", replied_at=T0))
+    store.record_reply(
+        reply(
+            "imip:broken:0",
+            kind="unreadable",
+            status="unreadable",
+            session_id=None,
+            email="e.lefevre@jury.example",
+            partstat=None,
+            sequence=None,
+            excerpt="pièce jointe Outlook TNEF (winmail.dat) : à lire dans Outlook",
+        )
+    )
+    assert [r.key for r in store.jury_replies(SESSION)] == ["imip:earlier:0", "imip:later:0"]
+    everything = store.jury_replies()
+    assert len(everything) == 3
+    unreadable = next(r for r in everything if r.status == "unreadable")
+    assert unreadable.excerpt is not None
+    assert unreadable.excerpt.startswith("pièce jointe Outlook TNEF")
+
+
+def test_a_text_reply_is_handled_once(store: Store) -> None:
+    store.record_reply(reply("imip:text:0", kind="text", status="pending", partstat=None))
+    pending = store.jury_replies()[0]
+    assert pending.id is not None
+    assert store.mark_reply_handled(pending.id, "Rachid Amrani")
+    assert not store.mark_reply_handled(pending.id, "quelqu'un d'autre")
+    handled = store.reply_by_id(pending.id)
+    assert handled is not None
+    assert (handled.status, handled.by) == ("handled", "Rachid Amrani")
+
+
+def test_long_texts_are_bounded(store: Store) -> None:
+    store.record_reply(reply("imip:long:0", comment="x" * 10_000, subject="s" * 2000))
+    kept = store.jury_replies()[0]
+    assert kept.comment is not None
+    assert len(kept.comment) == 4000
+    assert kept.subject is not None
+    assert len(kept.subject) == 500
+
+
+def test_the_inbox_position_per_folder(store: Store) -> None:
+    assert store.inbox_position("INBOX") is None
+    store.set_inbox_position("INBOX", 1700000000, 41, T0)
+    store.set_inbox_position("INBOX", 1700000000, 2042, T0)
+    store.set_inbox_position("Réponses", 7, 3, T0)
+    assert store.inbox_position("INBOX") == (1700000000, 2042)
+    assert store.inbox_position("Réponses") == (7, 3)
+
+
+def test_invitations_sent_read_from_the_outbox(store: Store) -> None:
+    for sequence in (0, 1):
+        store.enqueue(
+            key=f"invitation:{SESSION}:{GIRARD}:REQUEST:{sequence}",
+            kind="invitation",
+            recipient=GIRARD,
+            subject="Invitation",
+            message_id=f"<i{sequence}@x>",
+            message=b"m",
+            now=T0 + timedelta(days=sequence),
+        )
+    store.enqueue(
+        key=f"invitation:{SESSION}:{GIRARD}:CANCEL:2",
+        kind="invitation",
+        recipient=GIRARD,
+        subject="Annulation",
+        message_id="<c@x>",
+        message=b"m",
+        now=T0,
+    )
+    sent = store.invitations_sent()
+    assert set(sent) == {(SESSION, GIRARD, 0), (SESSION, GIRARD, 1)}
+    assert sent[(SESSION, GIRARD, 1)].queued_at == T0 + timedelta(days=1)
+    assert sent[(SESSION, GIRARD, 1)].sent_at is None
+
+
+def test_an_old_store_gains_the_ledger(tmp_path: Path) -> None:
+    dump = Path(__file__).parent / "data" / "store-release-1.sql"
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(dump.read_text(encoding="utf-8"))
+    store = Store(f"sqlite:///{path}")
+    store.migrate()
+    assert store.version() == SCHEMA_VERSION
+    assert store.record_reply(reply("imip:after-upgrade:0"))
+    store.close()
+
+
+# --- what a reply is worth (pure) -----------------------------------------------------------
+
+
+def test_judge_by_uid_attendee_and_sequence() -> None:
+    states = {(SESSION, GIRARD): state(sequence=2)}
+    assert judge(UID, GIRARD, 2, states) == (SESSION, "applied")
+    assert judge(UID, "T.Girard@Jury.Example", 2, states) == (SESSION, "applied")
+    assert judge(UID, GIRARD, 1, states) == (SESSION, "outdated")
+    assert judge(UID, GIRARD, 3, states) == (SESSION, "unmatched")
+    assert judge(UID, "x@y.example", 2, states) == (SESSION, "unmatched")
+    assert judge("someone-else@google.com", GIRARD, 2, states) == (None, "unmatched")
+    cancelled = {(SESSION, GIRARD): state(sequence=2, status="cancelled")}
+    assert judge(UID, GIRARD, 2, cancelled) == (SESSION, "unmatched")
+    assert session_of_uid(".exam_session@syncsvc") is None
+
+
+def test_the_answer_is_the_latest_for_the_current_sequence() -> None:
+    accepted = reply("a", replied_at=T0)
+    declined = reply("b", "DECLINED", replied_at=T0 + timedelta(hours=1), source="link")
+    outdated = reply("c", "TENTATIVE", replied_at=T0 + timedelta(hours=2), status="outdated")
+    counter = reply("d", "TENTATIVE", replied_at=T0 + timedelta(hours=3), kind="counter")
+    found = answers([declined, counter, outdated, accepted], {(SESSION, GIRARD): state()})
+    assert found[(SESSION, GIRARD)].key == "b"
+    # the invitation re-sent (SEQUENCE 1): the earlier answers no longer count
+    assert answers([accepted, declined], {(SESSION, GIRARD): state(sequence=1)}) == {}
+    assert answers([accepted], {}) == {}

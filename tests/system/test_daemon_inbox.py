@@ -1,0 +1,60 @@
+"""`syncsvc run` reads the organiser's inbox continuously: a reply appended to a real Dovecot
+while the service runs is recorded within seconds (IMAP IDLE wakes the inbox job)."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from syncsvc.state.store import Store
+from tests.harness.dovecot import PASSWORD, ImapServer
+from tests.harness.servers import CalDAVServer
+from tests.system.service import Inbox, Service, wait_for, write_config
+
+REPLIES = Path(__file__).resolve().parents[1] / "formats" / "data" / "replies"
+PASSWORD_ENV = "SYNCSVC_TEST_IMAP_PASSWORD"
+
+
+def test_the_service_records_a_reply_as_it_arrives(
+    tmp_path: Path,
+    radicale: CalDAVServer,
+    inbox: tuple[Inbox, int],
+    dovecot: ImapServer,
+    imap_user: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    box, smtp_port = inbox
+    config = write_config(tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}")
+    with (config / "syncsvc.toml").open("a", encoding="utf-8") as toml:
+        toml.write(
+            f"""
+[mail.inbox]
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "none"
+username = "{imap_user}"
+password_env = "{PASSWORD_ENV}"
+poll_seconds = 3600
+"""
+        )
+    service = Service(config, tmp_path / "run.log").start()
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        wait_for(
+            "the jury invitations",
+            lambda: any(str(m["Subject"]).startswith("Invitation") for m in box.messages),
+        )
+        wait_for("the first look at the inbox", lambda: store.inbox_position("INBOX") is not None)
+        dovecot.append(imap_user, (REPLIES / "gmail-accepted.eml").read_bytes())
+        # poll_seconds is an hour: only IDLE can bring the reply in within the wait
+        wait_for("the reply recorded", lambda: len(store.jury_replies()) == 1, 30)
+        (reply,) = store.jury_replies()
+        assert (reply.email, reply.partstat) == ("e.lefevre@jury.example", "ACCEPTED")
+        assert "réponse du jury" in service.text()
+    finally:
+        code = service.stop(signal.SIGTERM)
+        store.close()
+    assert code == 0, service.text()[-3000:]

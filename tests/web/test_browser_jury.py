@@ -1,0 +1,64 @@
+"""In a real browser (Debian's Chromium through Playwright): a juror answers through the signed
+link of their invitation, and the coordinator sees the « Jury » panel change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from syncsvc.core import links
+from tests.web import test_browser
+from tests.web.conftest import NOW, PASSWORD, SECRET, SESSION_ID, USER, Served
+from tests.web.test_jury import FONTAINE, MAILLOT, invite
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+ARTIFACTS = test_browser.ARTIFACTS
+chromium = test_browser.chromium  # the fixtures of the first browser test: Chromium from Debian
+page = test_browser.page
+
+
+def test_a_juror_answers_by_link_and_the_panel_changes(served: Served, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    invite(served.store, MAILLOT, "Corinne Maillot")
+    invite(served.store, FONTAINE, "Patrick Fontaine")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page.goto(served.base + f"/sessions/{SESSION_ID}")
+    page.get_by_label("Identifiant").fill(USER)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    panel = page.locator("section#jury")
+    expect(panel.locator(".jury-summary")).to_have_text("jury : 0 confirmé / 2 invités")
+    juror = panel.locator(f'tr[data-email="{MAILLOT}"]')
+    expect(juror).to_have_attribute("data-partstat", "NEEDS-ACTION")
+    expect(juror.locator(".badge")).to_have_text("Sans réponse")
+
+    # The juror, in their own browser session (no login), opens the link of the invitation.
+    url = links.answer_url(
+        served.base, SECRET.encode(), SESSION_ID, MAILLOT, 0, "accept", NOW + timedelta(days=30)
+    )
+    juror_page = page.context.browser.new_context(locale="fr-FR").new_page()  # type: ignore[union-attr]
+    juror_page.goto(url)
+    expect(juror_page.get_by_role("heading", level=1)).to_have_text(
+        "Répondre à l'invitation du jury"
+    )
+    juror_page.get_by_role("button", name="Confirmer : je serai présent(e)").click()
+    expect(juror_page.get_by_role("status")).to_contain_text("Votre présence à la session")
+    juror_page.screenshot(path=str(ARTIFACTS / "jury-answer.png"), full_page=True)
+    juror_page.context.close()
+
+    page.reload()
+    panel = page.locator("section#jury")
+    expect(panel.locator(".jury-summary")).to_have_text("jury : 1 confirmé / 2 invités")
+    juror = panel.locator(f'tr[data-email="{MAILLOT}"]')
+    expect(juror).to_have_attribute("data-partstat", "ACCEPTED")
+    expect(juror.locator(".badge")).to_have_text("Accepté")
+    expect(juror).to_contain_text("lien de l'invitation")
+    panel.screenshot(path=str(ARTIFACTS / "jury-panel.png"))
+    page.goto(served.base + "/")
+    expect(page.locator(f"#s-{SESSION_ID} .jury-count")).to_have_text(
+        "jury : 1 confirmé / 2 invités"
+    )

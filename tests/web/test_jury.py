@@ -1,0 +1,237 @@
+"""The jury in the dashboard: a juror's signed links, the « Jury » panel, the list's count,
+recording by hand an answer given in plain words."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from syncsvc.core import links
+from syncsvc.core.invitations import InvitationState
+from syncsvc.core.jury import JuryReply, answers
+from syncsvc.inputs.settings import Settings, WebSettings, WebUser
+from syncsvc.state.store import Store
+from tests.web.conftest import (
+    NOW,
+    OTHER,
+    SECRET,
+    SECRET_ENV,
+    SESSION_ID,
+    Served,
+    csrf_of,
+    serve,
+    web_settings,
+)
+
+MAILLOT, FONTAINE = "c.maillot@jury.example", "p.fontaine@jury.example"
+REFUSED = "Ce lien n'est pas valide ou a expiré."
+
+
+def invite(store: Store, email: str, name: str, sequence: int = 0) -> None:
+    """The invitation as notify leaves it: the outbox row and the state, in one transaction."""
+    store.enqueue(
+        key=f"invitation:{SESSION_ID}:{email}:REQUEST:{sequence}",
+        kind="invitation",
+        recipient=f"{name} <{email}>",
+        subject="Invitation : Session d'examen TP-00374 Secrétaire assistant (TITRE)",
+        message_id=f"<inv-{sequence}-{email}>",
+        message=b"x",
+        now=NOW - timedelta(days=3),
+        session_id=SESSION_ID,
+        milestone_id="exam_session",
+        invitation=InvitationState(SESSION_ID, email, name, sequence, "m", "invited"),
+    )
+
+
+@pytest.fixture
+def invited(served: Served) -> Served:
+    invite(served.store, MAILLOT, "Corinne Maillot")
+    invite(served.store, FONTAINE, "Patrick Fontaine")
+    return served
+
+
+def link(email: str, answer: str, sequence: int = 0, days: int = 30) -> str:
+    key = SECRET.encode()
+    expires = NOW + timedelta(days=days)
+    return links.answer_url("", key, SESSION_ID, email, sequence, answer, expires)
+
+
+def standing(store: Store) -> dict[str, str]:
+    found = answers(store.jury_replies(), store.invitation_states())
+    return {email: reply.partstat or "" for (_, email), reply in found.items()}
+
+
+def test_the_link_asks_then_records_the_answer_once(invited: Served) -> None:
+    url = link(MAILLOT, "accept")
+    path, _, query = url.partition("?")
+    token = query.partition("&t=")[2]
+    with invited.client() as client:  # no login: the signed token is the proof
+        page = client.get(url)
+        assert page.status_code == 200
+        text = html.unescape(page.text)
+        assert "Confirmer : je serai présent(e)" in text
+        assert "Corinne Maillot" in text
+        assert invited.store.jury_replies() == []  # a GET (a mail scanner) records nothing
+        form_action = html.unescape(page.text).split('action="')[1].split('"')[0]
+        done = client.post(form_action, data={"t": token})
+        assert done.status_code == 200
+        assert "Réponse enregistrée" in html.unescape(done.text)
+        client.post(form_action, data={"t": token})  # a second click
+    (reply,) = invited.store.jury_replies()
+    assert (reply.source, reply.partstat, reply.sequence, reply.replied_at) == (
+        "link",
+        "ACCEPTED",
+        0,
+        NOW,
+    )
+    assert standing(invited.store) == {MAILLOT: "ACCEPTED"}
+    assert path.endswith("/jury/sa-2027-03-st-andre/0/accept")
+
+
+def test_the_decline_link_changes_an_earlier_answer(invited: Served) -> None:
+    with invited.client() as client:
+        for answer in ("accept", "decline"):
+            url = link(FONTAINE, answer)
+            token = url.partition("&t=")[2]
+            client.post(url, data={"t": token})
+            invited.clock.now = invited.clock.now + timedelta(minutes=5)
+    assert standing(invited.store) == {FONTAINE: "DECLINED"}
+    assert len(invited.store.jury_replies()) == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        link(MAILLOT, "accept", days=-1),  # expired
+        link(MAILLOT, "accept").replace("/accept?", "/decline?"),  # another answer
+        link(MAILLOT, "accept").replace("a=c.maillot", "a=p.fontaine"),  # another juror
+        link(MAILLOT, "accept").replace("/0/accept", "/1/accept"),  # another invitation
+        link(MAILLOT, "accept").replace("&t=", "&t=x"),
+        link("intrus@jury.example", "accept"),  # signed, but not on this jury
+        "/jury/sa-2027-03-st-andre/0/accept",
+        "/jury/sa-2027-03-st-andre/zero/accept?a=c.maillot@jury.example&t=1.abc",
+    ],
+)
+def test_a_wrong_link_records_nothing(invited: Served, url: str) -> None:
+    with invited.client() as client:
+        page = client.get(url)
+        assert page.status_code == 403
+        assert REFUSED in html.unescape(page.text)
+        posted = client.post(url, data={"t": url.partition("&t=")[2]})
+        assert posted.status_code == 403
+    assert invited.store.jury_replies() == []
+
+
+def test_a_link_of_a_replaced_invitation_records_nothing(invited: Served) -> None:
+    invite(invited.store, MAILLOT, "Corinne Maillot", sequence=1)  # the session changed
+    url = link(MAILLOT, "accept", sequence=0)
+    with invited.client() as client:
+        page = client.post(url, data={"t": url.partition("&t=")[2]})
+    assert page.status_code == 200
+    assert "Invitation modifiée depuis" in html.unescape(page.text)
+    assert invited.store.jury_replies() == []
+
+
+def test_the_panel_and_the_list_show_who_answered(invited: Served) -> None:
+    with invited.client() as client:
+        url = link(MAILLOT, "accept")
+        client.post(url, data={"t": url.partition("&t=")[2]})
+    with invited.logged_in() as client:
+        listing = html.unescape(client.get("/").text)
+        page = client.get(f"/sessions/{SESSION_ID}")
+    assert "jury : 1 confirmé / 2 invités" in listing
+    text = html.unescape(page.text)
+    assert "jury : 1 confirmé / 2 invités" in text
+    assert 'data-email="c.maillot@jury.example" data-partstat="ACCEPTED"' in page.text
+    assert 'data-email="p.fontaine@jury.example" data-partstat="NEEDS-ACTION"' in page.text
+    assert "le 08/02/2027" in text
+    assert "lien de l'invitation" in text
+    assert "Envoyée le 05/02/2027" in text
+    assert "(séquence 0)" in text
+
+
+def test_a_coordinator_records_an_answer_given_in_plain_words(invited: Served) -> None:
+    invited.store.record_reply(
+        JuryReply(
+            key="imip:texte:0",
+            source="imip",
+            kind="text",
+            status="pending",
+            session_id=SESSION_ID,
+            email=FONTAINE,
+            name="Patrick Fontaine",
+            partstat=None,
+            sequence=None,
+            comment=None,
+            replied_at=NOW - timedelta(hours=1),
+            recorded_at=NOW,
+            subject="RE: Invitation : Session d'examen",
+            excerpt="Oui je serai là, sauf le jeudi après-midi.",
+        )
+    )
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        text = html.unescape(page.text)
+        assert "Réponses en toutes lettres à traiter" in text
+        assert "Oui je serai là, sauf le jeudi après-midi." in text
+        pending = invited.store.jury_replies()[0]
+        no_csrf = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={"email": FONTAINE, "partstat": "ACCEPTED", "reply": str(pending.id)},
+        )
+        assert no_csrf.status_code == 403
+        done = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={
+                "email": FONTAINE,
+                "partstat": "ACCEPTED",
+                "reply": str(pending.id),
+                "note": "sauf jeudi après-midi",
+                "csrf": csrf_of(page.text),
+            },
+        )
+        assert done.status_code == 303
+        after = html.unescape(client.get(done.headers["location"]).text)
+    assert "La réponse du jury est enregistrée." in after
+    assert "Réponses en toutes lettres à traiter" not in after
+    assert standing(invited.store) == {FONTAINE: "ACCEPTED"}
+    manual = next(r for r in invited.store.jury_replies() if r.source == "manual")
+    assert (manual.by, manual.comment) == ("Nathalie Técher", "sauf jeudi après-midi")
+    assert invited.store.reply_by_id(pending.id or 0).status == "handled"  # type: ignore[union-attr]
+
+
+def _viewer(config: Path) -> Settings:
+    settings = web_settings(config)
+    users = tuple(
+        WebUser(login=u.login, password_hash=u.password_hash, name=u.name, role="viewer")
+        if u.login == OTHER
+        else u
+        for u in settings.web.users
+    )
+    return settings.model_copy(update={"web": WebSettings(users=users)})
+
+
+@pytest.fixture
+def with_viewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    with serve(tmp_path, _viewer) as running:
+        invite(running.store, MAILLOT, "Corinne Maillot")
+        yield running
+
+
+def test_a_viewer_sees_the_panel_but_records_nothing(with_viewer: Served) -> None:
+    from tests.web.conftest import OTHER_PASSWORD
+
+    with with_viewer.logged_in(OTHER, OTHER_PASSWORD) as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        assert "Enregistrer une réponse reçue autrement" not in page.text
+        refused = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={"email": MAILLOT, "partstat": "DECLINED", "csrf": csrf_of(page.text)},
+        )
+    assert refused.status_code == 403
+    assert with_viewer.store.jury_replies() == []
