@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from syncsvc.core import audience
 from syncsvc.core.config import Config
-from syncsvc.core.entries import Entry, centre_entry_for, entry_for
+from syncsvc.core.entries import Entry, centre_entry_for, entries_for
 from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner
 from syncsvc.core.reconcile import Desired, Plan
@@ -24,6 +24,9 @@ from syncsvc.formats.fingerprint import content_hash
 from syncsvc.inputs.settings import TargetSettings
 
 log = logging.getLogger("syncsvc.sync")
+_Rendered = tuple[tuple[Entry, str], ...]
+"""The entries of one milestone (or group) with their content hashes: one, or one per exam
+day."""
 
 
 class Renderer:
@@ -36,7 +39,7 @@ class Renderer:
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[object, ...], tuple[Entry, str]] = OrderedDict()
+        self._items: OrderedDict[tuple[object, ...], _Rendered] = OrderedDict()
 
     def desired(
         self,
@@ -89,10 +92,10 @@ class Renderer:
         found = self._items.get(key)
         if found is None:
             entry = centre_entry_for(centre, year, milestone, target.items, dashboard_url)
-            found = self._remember(key, (entry, content_hash(entry)))
+            found = self._remember(key, ((entry, content_hash(entry)),))
         else:
             self._items.move_to_end(key)
-        entry, digest = found
+        ((entry, digest),) = found
         return Desired(entry.uid, yearly.owner, milestone.id, digest, entry)
 
     def _session(
@@ -113,18 +116,18 @@ class Renderer:
             found = self._items.get(key)
             if found is None:
                 if len(group) > 1:
-                    entry = grouped_entry(session, centre, group, dashboard_url)
+                    entries = [grouped_entry(session, centre, group, dashboard_url)]
                 else:
-                    (one,) = group
-                    entry = entry_for(session, centre, one, target.items, dashboard_url, juror)
-                found = self._remember(key, (entry, content_hash(entry)))
+                    (one,) = group  # the exam: one entry per day
+                    entries = entries_for(session, centre, one, target.items, dashboard_url, juror)
+                found = self._remember(key, tuple((e, content_hash(e)) for e in entries))
             else:
                 self._items.move_to_end(key)
-            entry, digest = found
-            items[entry.uid] = Desired(entry.uid, session.id, group[0].id, digest, entry)
+            for entry, digest in found:
+                items[entry.uid] = Desired(entry.uid, session.id, group[0].id, digest, entry)
         return items
 
-    def _remember(self, key: tuple[object, ...], value: tuple[Entry, str]) -> tuple[Entry, str]:
+    def _remember(self, key: tuple[object, ...], value: _Rendered) -> _Rendered:
         self._items[key] = value
         if len(self._items) > self.size:
             self._items.popitem(last=False)

@@ -17,7 +17,7 @@ from syncsvc.app.marks import stored_marks
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
-from syncsvc.core.entries import centre_entry_for, entry_for, summary_for
+from syncsvc.core.entries import centre_entry_for, entries_for, summary_for
 from syncsvc.core.labels import (
     KIND_LABELS,
     SEVERITY_LABELS,
@@ -122,7 +122,7 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
         write_rows(rows(), fmt)
     elif fmt == "ics":
         entries = [centre_entry_for(c.centre, c.year, c.milestone) for c in yearly]
-        entries += [entry_for(s, c, m) for s, c, milestones in planned for m in milestones]
+        entries += [e for s, c, ms in planned for m in ms for e in entries_for(s, c, m)]
         sys.stdout.buffer.write(calendar_of(entries, instant(now)))
         sys.stdout.flush()
     else:

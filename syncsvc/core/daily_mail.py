@@ -1,6 +1,7 @@
 """One mail a day at most per person: the milestones that come up for them that day (pure).
 
-A milestone *comes up* for each person of its audience on its reminder days (J-14, J-7, J-1…
+A milestone *comes up* for each organiser of its audience (never for the jury, see
+:data:`JURY_ROLES`) on its reminder days (J-14, J-7, J-1…
 moved to the working day before when they fall on a day off) until its due day is over, then,
 when it is overdue, after ``overdue_days`` working days of delay (1, 2, 4, 8, 16) and every
 ``overdue_every_days`` working days after that (weekly) — never every other day for ever.
@@ -40,6 +41,11 @@ from syncsvc.core.reminder_model import (
 )
 
 Candidate = tuple[Recipient, Item]
+JURY_ROLES = frozenset({"jury", "surveillant", "comedien"})
+"""Roles that never get a reminder or an overdue alert: the exam and the PV signature name the
+jury in their audience, but what a juror needs comes with the invitation (its days, hours,
+place and contact) and their calendar, and their answer awaited with the jury's news; the
+organisers' « à faire » and « EN RETARD » are for the organisers."""
 
 
 def overdue_schedule(due: date, policy: Policy, calendar: WorkingDays) -> Iterator[date]:
@@ -126,7 +132,8 @@ def session_candidates(
     for m in milestones:
         item = _item(session, centre, m, policy, at)
         if item is not None:
-            out += [(person, item) for person in recipients(session, centre, m.audience)]
+            roles = [role for role in m.audience if role not in JURY_ROLES]
+            out += [(person, item) for person in recipients(session, centre, roles)]
     return out
 
 

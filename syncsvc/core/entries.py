@@ -13,11 +13,12 @@ Candidates' personal data is never in an entry: only counts are used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from syncsvc.core.labels import KIND_LABELS, fr_date
+from syncsvc.core.exam_days import ExamDay, days_text, exam_days, exam_place
+from syncsvc.core.labels import JUROR_DAY_NOTE, KIND_LABELS, fr_date
 from syncsvc.core.model import Centre, Milestone, Person, Session, Status
 from syncsvc.core.rules import Kind
 from syncsvc.core.titles import session_name, title_for
@@ -31,8 +32,19 @@ Items = Literal["events", "tasks"]
 
 
 def uid_for(session_id: str, milestone_id: str) -> str:
-    """The calendar UID of one milestone: stable for the life of the session."""
+    """The calendar UID of one milestone: stable for the life of the session (the exam's is
+    its first day's, see :func:`exam_day_uid`)."""
     return f"{session_id}.{milestone_id}{UID_SUFFIX}"
+
+
+def exam_day_uid(session_id: str, day: date, first: bool) -> str:
+    """The UID of one exam day: the exam's own (:func:`uid_for`) for the first day, so that an
+    item pushed before the exam had its days is updated, not doubled;
+    ``<session>.exam_session.<yyyymmdd>@syncsvc`` for the others (eight digits, where a
+    centre's yearly milestone has a four-digit year: the two never meet)."""
+    if first:
+        return uid_for(session_id, EXAM)
+    return f"{session_id}.{EXAM}.{day:%Y%m%d}{UID_SUFFIX}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +151,11 @@ def entry_for(
         session_id=session.id,
         milestone_id=milestone.id,
         summary=summary_for(session, centre, milestone),
-        description=description_for(session, milestone, dashboard_url),
+        description=(
+            juror_description(session, centre, exam_days(session, centre), 0)
+            if exam and juror is not None
+            else description_for(session, milestone, dashboard_url)
+        ),
         kind=rule.kind,
         status=milestone.status,
         tracked=rule.tracked,
@@ -147,11 +163,87 @@ def entry_for(
         start=start,
         end=end,
         done_on=milestone.done_on,
-        location=(session.location or centre.name) if exam else None,
+        location=exam_place(session, centre) if exam else None,
         organizer=session.session_manager if exam else None,
         attendees=tuple(m for m in session.jury if juror in (None, m.email)) if exam else (),
         alarm_days=rule.reminders[0] if rule.reminders and milestone.status != "done" else None,
     )
+
+
+def entries_for(
+    session: Session,
+    centre: Centre,
+    milestone: Milestone,
+    items: Items = "events",
+    dashboard_url: str | None = None,
+    juror: str | None = None,
+) -> list[Entry]:
+    """The entries of one milestone: one (:func:`entry_for`), or one per day for the exam
+    (:func:`syncsvc.core.exam_days.exam_days`), each timed with that day's hours.
+
+    In a juror's calendar (``juror``), an exam day says only what a juror needs: the days and
+    their hours, the place, the session manager's contact, what to bring and read — never the
+    organisers' checklist, the dashboard or another person's address."""
+    entry = entry_for(session, centre, milestone, items, dashboard_url, juror)
+    if milestone.id != EXAM:
+        return [entry]
+    days = exam_days(session, centre)
+    out = []
+    for index, day in enumerate(days):
+        start: date | datetime = day.day
+        end: date | datetime = day.day + timedelta(days=1)
+        if day.starts_at is not None and day.ends_at is not None:
+            start, end = day.starts_at, day.ends_at
+        numbered = f"Jour {index + 1}/{len(days)}"
+        if juror is not None:
+            description = juror_description(session, centre, days, index)
+        else:
+            description = (
+                f"{numbered} : {day.line()}\n\nJours d'examen :\n{days_text(days)}\n\n"
+                + entry.description
+            )
+        out.append(
+            replace(
+                entry,
+                uid=exam_day_uid(session.id, day.day, index == 0),
+                summary=(
+                    entry.summary.replace(" — ", f" ({numbered.lower()}) — ", 1)
+                    if len(days) > 1
+                    else entry.summary
+                ),
+                description=description,
+                start=start,
+                end=end,
+                alarm_days=entry.alarm_days if index == 0 else None,
+            )
+        )
+    return out
+
+
+def juror_description(
+    session: Session, centre: Centre, days: tuple[ExamDay, ...], index: int
+) -> str:
+    """What a juror reads on one exam day of their calendar: nothing of the organisers'
+    checklists, no dashboard, no other person than the session manager to contact."""
+    manager = session.session_manager
+    contact = f"{manager.name} <{manager.email}>" + (
+        f", tél. {manager.phone}" if manager.phone else ""
+    )
+    nature = session.nature.upper() + (f" {session.ccp_code}" if session.ccp_code else "")
+    lines = [
+        f"Jury — {session.title.code} {session.title.label} ({nature})",
+        f"Jour {index + 1}/{len(days)} : {days[index].line()}",
+        "",
+        "Jours d'examen :",
+        days_text(days),
+        "",
+        f"Lieu : {exam_place(session, centre)}",
+        f"Responsable de session : {contact}",
+    ]
+    if centre.phone:
+        lines.append(f"Centre : {centre.name}, tél. {centre.phone}")
+    lines += ["", JUROR_DAY_NOTE]
+    return "\n".join(lines)
 
 
 # --- a centre's yearly milestones ---------------------------------------------------------------

@@ -92,6 +92,14 @@ INVITED_AS: Final = {
     "comedien": "comédien(ne) des mises en situation",
 }
 """What a person is invited as (« Vous êtes convoqué(e) comme … »)."""
+JUROR_DAY_NOTE: Final = (
+    "Le jour de la session : présentez-vous au responsable de session pour l'accueil du jury "
+    "(vérification d'identité lors d'une première participation, remise du REAC et du "
+    "référentiel d'évaluation, signature de la déclaration sur l'honneur). Apportez une pièce "
+    "d'identité. Un membre de jury ayant accueilli un candidat dans son entreprise ne peut pas "
+    "l'évaluer : signalez-le au responsable de session."
+)
+"""What a juror brings and reads on the day: in the invitation and the juror's calendar."""
 INVITATION_SUMMARIES: Final = {
     "jury": "Jury",
     "surveillant": "Surveillance",

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from syncsvc.core.administration import default_ud_name
@@ -112,6 +113,8 @@ def _fits_a_recipient_line(email: str | None, info: ValidationInfo) -> str | Non
 class Person(Strict):
     name: Name
     email: Email
+    phone: Phone | None = None
+    """A number to reach the person on the exam days (the session manager's, for the jury)."""
 
     _recipient = field_validator("email")(_fits_a_recipient_line)
 
@@ -173,6 +176,25 @@ class Candidates(Strict):
         return max(self.training + self.vae, len(self.named))
 
 
+class SessionDay(Strict):
+    """One day of a session's exams and its hours, as listed under ``days:``."""
+
+    day: Day = Field(alias="date")
+    start: ClockTime
+    end: ClockTime
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, value: time, info: ValidationInfo) -> time:
+        start = info.data.get("start")
+        if isinstance(start, time) and value <= start:
+            raise ValueError(
+                f"l'heure de fin ({value:%H:%M}) ne suit pas l'heure de début ({start:%H:%M}) "
+                "(attendu : une fin après le début, le même jour)"
+            )
+        return value
+
+
 class Session(Strict):
     """One exam session, as written in ``config/sessions/<id>.yaml``."""
 
@@ -185,6 +207,10 @@ class Session(Strict):
     end: Day
     first_day_start: ClockTime | None = None
     last_day_end: ClockTime = time(18, 0)
+    days: tuple[SessionDay, ...] | None = Field(default=None, min_length=1, max_length=60)
+    """The exam days and their hours; None: every working day of the centre from ``start`` to
+    ``end``, from ``first_day_start`` to ``last_day_end`` (see
+    :func:`syncsvc.core.exam_days.exam_days`)."""
     candidates: Candidates
     session_manager: Person
     deputy_manager: Person | None = None
@@ -224,6 +250,41 @@ class Session(Strict):
                 "(attendu : une date de fin égale ou postérieure à start)"
             )
         return value
+
+    @field_validator("days")
+    @classmethod
+    def _days_in_session(
+        cls, value: tuple[SessionDay, ...] | None, info: ValidationInfo
+    ) -> tuple[SessionDay, ...] | None:
+        start, end = info.data.get("start"), info.data.get("end")
+        if value is None or not isinstance(start, date) or not isinstance(end, date):
+            return value
+        seen: set[date] = set()
+        for index, day in enumerate(value, start=1):
+            if not start <= day.day <= end:
+                raise ValueError(
+                    f"jour {index} ({day.day.isoformat()}) hors de la session (attendu : une date "
+                    f"du {start.isoformat()} au {end.isoformat()}, entre start et end)"
+                )
+            if day.day in seen:
+                raise ValueError(
+                    f"jour {index} ({day.day.isoformat()}) déjà listé (attendu : chaque date une "
+                    "seule fois dans days)"
+                )
+            seen.add(day.day)
+        return tuple(sorted(value, key=lambda d: d.day))
+
+    @model_validator(mode="after")
+    def _hours_of_each_day(self) -> Session:
+        # Without days:, each exam day runs from first_day_start to last_day_end.
+        start, end = self.first_day_start, self.last_day_end
+        if self.days is None and start is not None and end <= start:
+            raise ValueError(
+                f"last_day_end ({end:%H:%M}) ne suit pas first_day_start ({start:%H:%M}) : "
+                "chaque jour d'examen va de first_day_start à last_day_end (attendu : une fin "
+                "après le début, ou les jours et leurs heures listés sous days)"
+            )
+        return self
 
     @property
     def short_label(self) -> str:

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from syncsvc.core.clock import Now, local_today
 from syncsvc.core.config import Config
 from syncsvc.core.dates import add_offset, working_days
+from syncsvc.core.exam_days import exam_days
 from syncsvc.core.model import Centre, Milestone, Session, Status
 from syncsvc.core.rules import Rule, Ruleset
 from syncsvc.core.rules.applicability import why_not
@@ -154,9 +155,9 @@ def plan_session(
         is_session = rule.id == "exam_session"
         last_day = session.end if is_session else due
         starts_at = ends_at = None
-        if is_session and session.first_day_start is not None:
-            starts_at = datetime.combine(session.start, session.first_day_start, centre.tz)
-            ends_at = datetime.combine(session.end, session.last_day_end, centre.tz)
+        if is_session:  # from the first day's start to the last day's end, when known
+            days = exam_days(session, centre)
+            starts_at, ends_at = days[0].starts_at, days[-1].ends_at
         milestones.append(
             Milestone(
                 session_id=session.id,

@@ -237,10 +237,13 @@ def test_weekly_point_on_monday_morning_overdue_first() -> None:
     assert all(date(2026, 12, 14) <= e.milestone.due <= date(2027, 1, 4) for e in digest.upcoming)
 
 
-def test_exam_session_reminders_go_to_the_jury_too() -> None:
+def test_exam_session_reminders_go_to_the_organisers_never_to_the_jury() -> None:
+    # Issue 11: jurors got « Rappel : « Session d'examen » est à faire… »; what they need comes
+    # with the invitation and their calendar.
     notes = due(at(date(2027, 3, 8)))
-    for email in ("c@jury.example", "p@jury.example", COORDINATOR):
-        assert lines(daily(notes, email), "exam_session") == [("exam_session", "soon", 7)]
+    assert lines(daily(notes, COORDINATOR), "exam_session") == [("exam_session", "soon", 7)]
+    for email in ("c@jury.example", "p@jury.example"):
+        assert not [n for n in notes if n.recipient.email == email]
 
 
 def test_candidate_notice_only_when_enabled_and_only_to_listed_emails() -> None:

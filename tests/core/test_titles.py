@@ -61,7 +61,7 @@ def test_the_issue_s_example_title(tmp_path: Path) -> None:
     assert found[f"{SA}.ceres_session_create@syncsvc"] == "⚠ J-92 · CERES + DTE — SA St-André"
     assert f"{SA}.dte_order@syncsvc" not in found, "in the event of its day"
     assert found[f"{SA}.ud_session_declaration@syncsvc"] == "⚠ J-95 · Déclaration UD — SA St-André"
-    assert found[f"{SA}.exam_session@syncsvc"] == "Session d'examen — SA St-André"
+    assert found[f"{SA}.exam_session@syncsvc"] == "Session d'examen (jour 1/5) — SA St-André"
 
 
 def test_titles_one_per_milestone_without_grouping(tmp_path: Path) -> None:
