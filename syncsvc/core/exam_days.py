@@ -48,7 +48,7 @@ class ExamDay:
 def exam_days(session: Session, centre: Centre) -> tuple[ExamDay, ...]:
     """The exam days of ``session``, in order (at least one)."""
     tz = centre.tz
-    if session.days is not None:
+    if session.days:
         return tuple(
             ExamDay(
                 d.day,

@@ -207,8 +207,8 @@ class Session(Strict):
     end: Day
     first_day_start: ClockTime | None = None
     last_day_end: ClockTime = time(18, 0)
-    days: tuple[SessionDay, ...] | None = Field(default=None, min_length=1, max_length=60)
-    """The exam days and their hours; None: every working day of the centre from ``start`` to
+    days: tuple[SessionDay, ...] = Field(default=(), max_length=60)
+    """The exam days and their hours; empty: every working day of the centre from ``start`` to
     ``end``, from ``first_day_start`` to ``last_day_end`` (see
     :func:`syncsvc.core.exam_days.exam_days`)."""
     candidates: Candidates
@@ -254,10 +254,10 @@ class Session(Strict):
     @field_validator("days")
     @classmethod
     def _days_in_session(
-        cls, value: tuple[SessionDay, ...] | None, info: ValidationInfo
-    ) -> tuple[SessionDay, ...] | None:
+        cls, value: tuple[SessionDay, ...], info: ValidationInfo
+    ) -> tuple[SessionDay, ...]:
         start, end = info.data.get("start"), info.data.get("end")
-        if value is None or not isinstance(start, date) or not isinstance(end, date):
+        if not isinstance(start, date) or not isinstance(end, date):
             return value
         seen: set[date] = set()
         for index, day in enumerate(value, start=1):
@@ -278,7 +278,7 @@ class Session(Strict):
     def _hours_of_each_day(self) -> Session:
         # Without days:, each exam day runs from first_day_start to last_day_end.
         start, end = self.first_day_start, self.last_day_end
-        if self.days is None and start is not None and end <= start:
+        if not self.days and start is not None and end <= start:
             raise ValueError(
                 f"last_day_end ({end:%H:%M}) ne suit pas first_day_start ({start:%H:%M}) : "
                 "chaque jour d'examen va de first_day_start à last_day_end (attendu : une fin "

@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -95,16 +96,40 @@ def test_feed_changes_when_a_session_moves_and_sequence_increases(served: Served
 def test_jury_feed_carries_only_their_exam_sessions_and_no_candidate(served: Served) -> None:
     with httpx.Client() as client:
         body = client.get(served.url("flux-jury-maillot")).content
-    events = Calendar.from_ical(body).walk("VEVENT")
-    assert [str(e["UID"]) for e in events] == ["sa-2027-03-st-andre.exam_session@syncsvc"]
+    events = sorted(Calendar.from_ical(body).walk("VEVENT"), key=lambda e: e["DTSTART"].dt)
+    # Issue 11: one event per exam day with its hours, not one block through the nights.
+    reunion = ZoneInfo("Indian/Reunion")
+    assert [(str(e["UID"]), e["DTSTART"].dt, e["DTEND"].dt) for e in events] == [
+        (
+            "sa-2027-03-st-andre.exam_session@syncsvc"
+            if day == 15
+            else f"sa-2027-03-st-andre.exam_session.202703{day}@syncsvc",
+            datetime(2027, 3, day, 8, 30, tzinfo=reunion),
+            datetime(2027, 3, day, 18, 0, tzinfo=reunion),
+        )
+        for day in range(15, 20)
+    ]
     for secret in (b"Benali", b"Perret", b"Transports Dumas"):
         assert secret not in body
     # Reported: the jury feed listed every juror's name and address. Only this juror's now.
-    attendees = events[0].get("ATTENDEE")
-    attendees = attendees if isinstance(attendees, list) else [attendees]
-    assert [str(a) for a in attendees] == ["mailto:c.maillot@jury.example"]
+    for event in events:
+        attendees = event.get("ATTENDEE")
+        attendees = attendees if isinstance(attendees, list) else [attendees]
+        assert [str(a) for a in attendees] == ["mailto:c.maillot@jury.example"]
     assert b"p.fontaine@jury.example" not in body
     assert b"Patrick Fontaine" not in body
+    # Reported: the exam event carried the 3,944-character organiser checklist. A juror reads
+    # the days, the place, the session manager's contact and what to bring.
+    for event in events:
+        text = str(event["DESCRIPTION"])
+        assert len(text) < 1000, len(text)
+        assert "À faire" not in text
+        assert "Tableau de bord" not in text
+        assert "n.techer@afpar.example" not in text
+        assert "- ven. 19/03/2027, 08:30 – 18:00" in text
+        assert "Lieu : AFPAR Saint-André, salle B12" in text
+        assert "Jean-Luc Hoarau <jl.hoarau@afpar.example>, tél. 0692 00 00 01" in text
+    assert b"Rappel" not in body
 
 
 def test_tasks_feed(served: Served) -> None:
@@ -112,7 +137,7 @@ def test_tasks_feed(served: Served) -> None:
         body = client.get(served.url("flux-coordination-strasbourg")).content
     cal = Calendar.from_ical(body)
     assert len(cal.walk("VTODO")) > 10
-    assert len(cal.walk("VEVENT")) == 1  # the exam session
+    assert len(cal.walk("VEVENT")) == 5  # the exam session, one event per day
 
 
 @pytest.mark.parametrize(
