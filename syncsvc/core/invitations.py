@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from syncsvc.core.exam_days import exam_days
 from syncsvc.core.model import Centre, Finding, Milestone, Person, Session
 
 Method = Literal["REQUEST", "CANCEL"]
@@ -52,6 +53,10 @@ class Briefing:
     place: str
     manager: str
     manager_email: str
+    days: str = ""
+    """The exam days (:func:`syncsvc.core.exam_days.exam_days`), separated by spaces: ``start/end``
+    (aware date-times) per day, a date alone for a whole day; empty in a briefing kept before
+    the days were."""
 
     @classmethod
     def of(cls, session: Session, centre: Centre, exam: Milestone) -> Briefing:
@@ -68,6 +73,7 @@ class Briefing:
             place=session.location or centre.name,
             manager=manager.name,
             manager_email=manager.email,
+            days=days_of(session, centre),
         )
 
     def dumps(self) -> str:
@@ -97,6 +103,28 @@ class Briefing:
         parse = datetime.fromisoformat if self.timed else date.fromisoformat
         return parse(self.start), parse(self.end)
 
+    def day_moments(self) -> list[tuple[date | datetime, date | datetime]]:
+        """Each exam day's first and last moments (the date twice for a whole day); empty when
+        the briefing does not say (kept before the days were)."""
+        out: list[tuple[date | datetime, date | datetime]] = []
+        for part in self.days.split():
+            start, _, end = part.partition("/")
+            if end:
+                out.append((datetime.fromisoformat(start), datetime.fromisoformat(end)))
+            else:
+                out.append((date.fromisoformat(start), date.fromisoformat(start)))
+        return out
+
+
+def days_of(session: Session, centre: Centre) -> str:
+    """The exam days as a :class:`Briefing` keeps them."""
+    return " ".join(
+        f"{d.starts_at.isoformat()}/{d.ends_at.isoformat()}"
+        if d.starts_at is not None and d.ends_at is not None
+        else d.day.isoformat()
+        for d in exam_days(session, centre)
+    )
+
 
 Field = Literal["title", "dates", "hours", "place", "manager"]
 
@@ -116,11 +144,22 @@ def differences(before: Briefing, after: Briefing) -> list[Difference]:
     found: list[Field] = []
     if before.title != after.title:
         found.append("title")
-    old, new = before.moments(), after.moments()
-    if [_day(m) for m in old] != [_day(m) for m in new]:
-        found.append("dates")
-    if [_clock(m) for m in old] != [_clock(m) for m in new]:
-        found.append("hours")
+    old_days, new_days = before.day_moments(), after.day_moments()
+    if old_days and new_days:  # day by day
+        if [_day(s) for s, _ in old_days] != [_day(s) for s, _ in new_days]:
+            found.append("dates")
+        old_hours = [(_clock(s), _clock(e)) for s, e in old_days]
+        new_hours = [(_clock(s), _clock(e)) for s, e in new_days]
+        if len(old_hours) != len(new_hours):  # a day more or less: do the hours differ?
+            old_hours, new_hours = sorted(set(old_hours), key=str), sorted(set(new_hours), key=str)
+        if old_hours != new_hours:
+            found.append("hours")
+    else:
+        old, new = before.moments(), after.moments()
+        if [_day(m) for m in old] != [_day(m) for m in new]:
+            found.append("dates")
+        if [_clock(m) for m in old] != [_clock(m) for m in new]:
+            found.append("hours")
     if before.place != after.place:
         found.append("place")
     if (before.manager, before.manager_email) != (after.manager, after.manager_email):
@@ -302,6 +341,8 @@ def meaning(session: Session, centre: Centre, exam: Milestone) -> str:
         session.location or centre.name,
         session.session_manager.email,
     ]
+    if session.days:  # listed days: a day's hours changed is an update (the default days
+        parts.append(days_of(session, centre))  # follow from the fields above)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 

@@ -17,14 +17,22 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
+from itertools import pairwise
 
 from icalendar import Alarm, Calendar, Component, Event, vCalAddress
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.entries import uid_for
+from syncsvc.core.exam_days import ExamDay, exam_days, exam_place
 from syncsvc.core.invitations import Briefing, Hold, InvitationChange
-from syncsvc.core.labels import INVITATION_SUMMARIES, INVITED_AS, french_date, french_time
+from syncsvc.core.labels import (
+    INVITATION_SUMMARIES,
+    INVITED_AS,
+    JUROR_DAY_NOTE,
+    french_date,
+    french_time,
+)
 from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification, Policy
 from syncsvc.core.words import citations, sources_text
@@ -219,18 +227,13 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
         if "UID" not in event:
             event.add("uid", uid_for(change.session_id, "exam_session"))
     else:
-        session, centre, exam = change.session, change.centre, change.exam
+        session, centre = change.session, change.centre
         event = Event()
         event.add("uid", uid_for(session.id, "exam_session"))
         word = INVITATION_SUMMARIES[change.role]
         event.add("summary", f"{word} — {session.title.label} ({session.title.code})")
-        if exam.starts_at is not None and exam.ends_at is not None:
-            event.add("dtstart", exam.starts_at)
-            event.add("dtend", exam.ends_at)
-        else:
-            event.add("dtstart", exam.due)
-            event.add("dtend", (exam.ends_on or exam.due) + timedelta(days=1))
-        event.add("location", session.location or centre.name)
+        _add_days(event, exam_days(session, centre))
+        event.add("location", exam_place(session, centre))
         event.add("description", _invitation_context(change)["text"])
         # The ORGANIZER is the centre's mailbox that syncsvc reads (the jurors' clients send
         # their REPLY there); the session manager is the contact.
@@ -238,7 +241,8 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
         organizer.params["CN"] = f"Examens — {centre.name}"
         event.add("organizer", organizer)
         manager = session.session_manager
-        event.add("contact", f"{manager.name} <{manager.email}>")
+        phone = f", tél. {manager.phone}" if manager.phone else ""
+        event.add("contact", f"{manager.name} <{manager.email}>{phone}")
         attendee = vCalAddress(f"mailto:{change.email}")
         attendee.params.update(
             {
@@ -261,6 +265,63 @@ def invitation_event(change: InvitationChange, now: datetime) -> Component:
     return event
 
 
+ONE_DAY = timedelta(days=1)
+
+
+def _add_days(event: Component, days: tuple[ExamDay, ...]) -> None:
+    """The exam days as one recurring event (RFC 5545; one UID, as iTIP wants): the first day,
+    repeated daily over the session's span (``RRULE:FREQ=DAILY;COUNT=``), the days without exam
+    excluded (``EXDATE``); a day whose hours differ from the first's is an instance of its own
+    (:func:`day_overrides`)."""
+    first, last = days[0], days[-1]
+    start: date | datetime = first.starts_at if first.starts_at is not None else first.day
+    end: date | datetime = first.ends_at if first.ends_at is not None else first.day + ONE_DAY
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    if len(days) == 1:
+        return
+    span = (last.day - first.day).days + 1
+    event.add("rrule", {"FREQ": "DAILY", "COUNT": span})
+    held = {d.day for d in days}
+    skipped = [first.day + timedelta(days=n) for n in range(span)]
+    skipped = [d for d in skipped if d not in held]
+    if skipped:
+        event.add("exdate", [_occurrence(start, d) for d in skipped])
+
+
+def _occurrence(start: date | datetime, day: date) -> date | datetime:
+    """The occurrence of the recurring exam on ``day`` (its RECURRENCE-ID, or EXDATE)."""
+    if isinstance(start, datetime):
+        return datetime.combine(day, start.timetz().replace(tzinfo=None), start.tzinfo)
+    return day
+
+
+def day_overrides(event: Component, days: tuple[ExamDay, ...]) -> list[Component]:
+    """The instances of the recurring exam whose hours differ from the first day's: the same
+    event (organiser, attendee, sequence…) on that day, at its own hours."""
+    first = days[0]
+    if first.starts_at is None or first.ends_at is None:
+        return []
+    out: list[Component] = []
+    for day in days[1:]:
+        if day.starts_at is None or day.ends_at is None:
+            continue
+        if (day.starts_at.timetz(), day.ends_at.timetz()) == (
+            first.starts_at.timetz(),
+            first.ends_at.timetz(),
+        ):
+            continue
+        instance = Event()
+        for name, value in event.property_items(recursive=False):
+            if name not in ("BEGIN", "END", "RRULE", "EXDATE", "DTSTART", "DTEND"):
+                instance.add(name, value, encode=False)
+        instance.add("recurrence-id", _occurrence(first.starts_at, day.day))
+        instance.add("dtstart", day.starts_at)
+        instance.add("dtend", day.ends_at)
+        out.append(instance)
+    return out
+
+
 HAPPENED = {
     "cancelled": "La session d'examen ci-dessous est annulée.",
     "removed": (
@@ -277,6 +338,12 @@ SUBJECT_VERBS = {"cancelled": "Annulation", "removed": "Retrait du jury", "withd
 
 
 def _when(briefing: Briefing) -> str:
+    days = briefing.day_moments()
+    if days:  # the span; the days and their hours follow (:func:`_day_lines`)
+        first, last = _day(days[0][0]), _day(days[-1][0])
+        if first == last:
+            return f"Le {french_date(first)}"
+        return f"Du {french_date(first)} au {french_date(last)}"
     start, end = briefing.moments()
     if isinstance(start, datetime) and isinstance(end, datetime):
         return (
@@ -290,14 +357,55 @@ def _day(moment: date | datetime) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
 
 
+def _clock_span(start: date | datetime, end: date | datetime) -> str:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return f"de {french_time(start)} à {french_time(end)}"
+    return ""
+
+
+def _day_lines(briefing: Briefing) -> list[str]:
+    """``- lundi 15 mars 2027, de 8 h 30 à 18 h``: one line per exam day."""
+    lines = []
+    for start, end in briefing.day_moments():
+        hours = _clock_span(start, end)
+        lines.append(f"- {french_date(_day(start))}" + (f", {hours}" if hours else ""))
+    return lines
+
+
+def _only_weekends_between(days: list[date]) -> bool:
+    return all(
+        (later - earlier).days == 1
+        or all(
+            (earlier + timedelta(days=n)).weekday() >= 5 for n in range(1, (later - earlier).days)
+        )
+        for earlier, later in pairwise(days)
+    )
+
+
 def _dates(briefing: Briefing) -> str:
+    days = [_day(s) for s, _ in briefing.day_moments()]
+    if len(days) > 1 and not _only_weekends_between(days):
+        return ", ".join(french_date(d) for d in days)
     start, end = (_day(m) for m in briefing.moments())
+    if days:
+        start, end = days[0], days[-1]
     if start == end:
         return f"le {french_date(start)}"
     return f"du {french_date(start)} au {french_date(end)}"
 
 
 def _hours(briefing: Briefing) -> str:
+    days = briefing.day_moments()
+    if days:
+        spans = [_clock_span(s, e) for s, e in days]
+        if not any(spans):
+            return "non précisés"
+        if len(set(spans)) == 1:
+            return f"{spans[0]} chaque jour" if len(spans) > 1 else spans[0]
+        return " ; ".join(
+            f"{french_date(_day(s))} {span}" if span else french_date(_day(s))
+            for (s, _), span in zip(days, spans, strict=True)
+        )
     start, end = briefing.moments()
     if isinstance(start, datetime) and isinstance(end, datetime):
         return f"début {french_time(start)}, fin {french_time(end)}"
@@ -346,6 +454,8 @@ def _invitation_context(change: InvitationChange) -> dict[str, str]:
         return {
             "title": "Session d'examen",
             "when": "",
+            "days": "",
+            "first_day": "",
             "location": "",
             "organizer": "",
             "happened": happened,
@@ -354,14 +464,20 @@ def _invitation_context(change: InvitationChange) -> dict[str, str]:
         }
     title = f"Session d'examen {briefing.title}"
     when = _when(briefing)
+    days = _day_lines(briefing)
+    listed = "\n".join(["Jours et horaires :", *days]) if days else ""
     organizer = f"{briefing.manager} <{briefing.manager_email}>"
+    manager = change.session.session_manager if change.session is not None else None
+    if manager is not None and manager.email == briefing.manager_email and manager.phone:
+        organizer += f", tél. {manager.phone}"
     lines = [line for line in (happened, changed) if line]
-    text = "\n\n".join(
-        [*lines, f"{title}\n{when}\nLieu : {briefing.place}\nResponsable de session : {organizer}"]
-    )
+    place = f"Lieu : {briefing.place}\nResponsable de session : {organizer}"
+    text = "\n\n".join([*lines, "\n".join(x for x in (title, when, listed, place) if x)])
     return {
         "title": title,
         "when": when,
+        "days": listed,
+        "first_day": french_date(_day(briefing.moments()[0])),
         "location": briefing.place,
         "organizer": organizer,
         "happened": happened,
@@ -385,6 +501,9 @@ def compose_invitation(
     calendar.add("version", "2.0")
     calendar.add("method", change.method)
     calendar.add_component(event)
+    if change.method == "REQUEST" and change.session is not None and change.centre is not None:
+        for instance in day_overrides(event, exam_days(change.session, change.centre)):
+            calendar.add_component(instance)
     body = calendar.to_ical()
     zones = sorted(
         {
@@ -404,8 +523,8 @@ def compose_invitation(
     else:
         verb = "Modification" if change.update else "Invitation"
     subject = f"{verb} : {context['title']}"
-    if context["when"]:
-        subject += f" — {context['when'].removeprefix('Du ').split(' à ')[0]}"
+    if context["first_day"]:
+        subject += f" — {context['first_day']}"
     message = _envelope(subject, sender, change.name, change.email, change.key, now)
     organizer = str(event.get("ORGANIZER", "")).removeprefix("mailto:").removeprefix("MAILTO:")
     if organizer:
@@ -420,6 +539,7 @@ def compose_invitation(
         links=links if change.method == "REQUEST" else None,
         role=change.role,
         invited_as=INVITED_AS[change.role],
+        juror_note=JUROR_DAY_NOTE,
         **{k: v for k, v in context.items() if k != "text"},
     )
     message.set_content(text)

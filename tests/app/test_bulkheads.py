@@ -23,7 +23,7 @@ from syncsvc.app.notify import notify
 from syncsvc.app.outbox import envelope_of
 from syncsvc.app.sync import Syncer
 from syncsvc.core.config import Config
-from syncsvc.core.entries import entry_for
+from syncsvc.core.entries import entries_for
 from syncsvc.core.model import Centre, Session
 from syncsvc.core.planner import plan_session
 from syncsvc.formats import mail_views
@@ -75,7 +75,7 @@ def _patch(target: str, original: Callable[..., Any], session_of: Callable[..., 
 
 STAGES: dict[str, list[Callable[[pytest.MonkeyPatch], None]]] = {
     "plan": [_patch("syncsvc.core.planner.plan_session", plan_session, lambda s, *_, **__: s.id)],
-    "render": [_patch("syncsvc.app.desired.entry_for", entry_for, lambda s, *_, **__: s.id)],
+    "render": [_patch("syncsvc.app.desired.entries_for", entries_for, lambda s, *_, **__: s.id)],
     "compose": [
         _patch(
             "syncsvc.app.notify.compose",

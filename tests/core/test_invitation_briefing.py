@@ -39,6 +39,9 @@ def test_a_briefing_says_title_days_hours_place_and_manager_and_nothing_of_candi
         place="Salle B12",
         manager="Jean Hoarau",
         manager_email="jean@centre.example",
+        days=" ".join(
+            f"2027-03-{day}T08:30:00+01:00/2027-03-{day}T18:00:00+01:00" for day in range(15, 20)
+        ),
     )
     text = kept.dumps()
     assert "Julie" not in text

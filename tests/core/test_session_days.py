@@ -10,6 +10,7 @@ read), never the organisers' checklist or another person's address."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,14 @@ import pytest
 from syncsvc.app.desired import Renderer
 from syncsvc.core.entries import Entry, entries_for, entry_for
 from syncsvc.core.exam_days import exam_days
-from syncsvc.core.planner import plan_session
+from syncsvc.core.invitations import (
+    Briefing,
+    InvitationChange,
+    InvitationState,
+    changes,
+    meaning,
+)
+from syncsvc.core.planner import Planned, plan_session
 from syncsvc.core.reconcile import Recorded, diff
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import TargetSettings
@@ -164,7 +172,7 @@ def test_without_a_start_time_each_day_is_a_whole_day() -> None:
 
 def exam_entries(target: TargetSettings = COORDINATION, **changes: Any) -> list[Entry]:
     built, place = session(**changes), centre(address="3 rue des Examens, 97440 Saint-André")
-    planned = [(built, place, plan_session(built, place, RULESET, NOW))]
+    planned = [Planned(built, place, plan_session(built, place, RULESET, NOW))]
     desired = Renderer().desired(target, planned)
     return sorted(
         (d.entry for d in desired.values() if d.milestone_id == "exam_session"),
@@ -232,7 +240,7 @@ def test_a_day_taken_away_is_deleted_and_a_changed_day_updated() -> None:
     renderer = Renderer()
     built, place = session(days=DAYS), centre(address="3 rue des Examens, 97440 Saint-André")
     desired = renderer.desired(
-        COORDINATION, [(built, place, plan_session(built, place, RULESET, NOW))]
+        COORDINATION, [Planned(built, place, plan_session(built, place, RULESET, NOW))]
     )
     recorded = {
         uid: Recorded(uid, d.session_id, f"/{uid}", "e", d.content_hash, 0)
@@ -240,7 +248,7 @@ def test_a_day_taken_away_is_deleted_and_a_changed_day_updated() -> None:
     }
     after = session(days=[DAYS[1], {**DAYS[2], "end": "12:30"}])
     now_desired = renderer.desired(
-        COORDINATION, [(after, place, plan_session(after, place, RULESET, NOW))]
+        COORDINATION, [Planned(after, place, plan_session(after, place, RULESET, NOW))]
     )
     plan = diff("c", now_desired, recorded)
     changed = {(op.action, op.uid) for op in plan.operations}
@@ -290,3 +298,63 @@ def test_entry_for_a_juror_never_carries_the_checklist() -> None:
     assert "À faire" not in juror.description
     assert "x.example" not in juror.description
     assert len(entries_for(built, place, exam, juror=JUROR)) == 5
+
+
+# --- the jury's invitation -------------------------------------------------------------------
+
+
+def invitation_after(before: Any, after: Any) -> InvitationChange:
+    place = centre()
+    exam_before = next(
+        m for m in plan_session(before, place, RULESET, NOW) if m.id == "exam_session"
+    )
+    state = InvitationState(
+        "sa-test",
+        JUROR,
+        "Corinne Maillot",
+        0,
+        meaning(before, place, exam_before),
+        "invited",
+        briefing=Briefing.of(before, place, exam_before).dumps(),
+    )
+    found = changes(
+        [Planned(after, place, plan_session(after, place, RULESET, NOW))],
+        {("sa-test", JUROR): state},
+    )
+    return next(c for c in found if c.email == JUROR)
+
+
+def test_a_day_s_hours_changed_sends_an_update_saying_so() -> None:
+    later = [DAYS[0], DAYS[1], {**DAYS[2], "end": "12:30"}]
+    change = invitation_after(session(days=DAYS), session(days=later))
+    assert (change.method, change.sequence, change.update) == ("REQUEST", 1, True)
+    assert [d.field for d in change.differences()] == ["hours"]
+
+
+def test_a_day_taken_away_changes_the_dates_only() -> None:
+    same = [{**day, "start": "08:30", "end": "17:30"} for day in DAYS]
+    change = invitation_after(session(days=same), session(days=[same[0], same[1]]))
+    assert [d.field for d in change.differences()] == ["dates"]
+    change = invitation_after(session(days=DAYS), session(days=DAYS[1:]))
+    assert [d.field for d in change.differences()] == ["dates", "hours"]  # 08:30–17:30 gone
+
+
+def test_the_default_days_keep_the_meaning_of_invitations_already_sent() -> None:
+    """Invitations sent before the days existed are not all sent again: without ``days:``, the
+    meaning is what it was (the days follow from start, end and the hours, already in it)."""
+    built, place = session(), centre()
+    exam = next(m for m in plan_session(built, place, RULESET, NOW) if m.id == "exam_session")
+    before = "|".join(
+        [
+            "TP-00374",
+            "Secrétaire assistant",
+            "titre",
+            "",
+            "2027-03-15 08:30:00+01:00",
+            "2027-03-19 18:00:00+01:00",
+            "Centre de test",
+            "jean@centre.example",
+        ]
+    )
+    assert meaning(built, place, exam) == hashlib.sha256(before.encode()).hexdigest()
+    assert meaning(session(days=DAYS), place, exam) != meaning(built, place, exam)

@@ -23,7 +23,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -33,10 +33,11 @@ import pytest
 from syncsvc import cli
 from syncsvc.app import feeds as feed
 from syncsvc.app.sync import Renderer, protected_in
-from syncsvc.core import audience
-from syncsvc.core.entries import Items, centre_entry_for, entry_for
+from syncsvc.core import audience, invitations
+from syncsvc.core.entries import Items, centre_entry_for, entries_for
 from syncsvc.core.planner import plan_session, plan_sessions
 from syncsvc.formats.ical import resource_bytes
+from syncsvc.formats.mail import compose_invitation
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import TargetSettings, load_settings
 from syncsvc.state.store import Store
@@ -191,10 +192,11 @@ class Generated:
 
     resources: dict[Items, list[Path]] = field(default_factory=lambda: {"events": [], "tasks": []})
     feeds: list[Path] = field(default_factory=list)
+    invitations: list[Path] = field(default_factory=list)
 
     @property
     def files(self) -> list[Path]:
-        return [*self.resources["events"], *self.resources["tasks"], *self.feeds]
+        return [*self.resources["events"], *self.resources["tasks"], *self.feeds, *self.invitations]
 
 
 def _write_resources(directory: Path, generated: Generated) -> None:
@@ -207,12 +209,16 @@ def _write_resources(directory: Path, generated: Generated) -> None:
         for session in sorted(config.sessions.values(), key=lambda s: s.id):
             centre = config.centres[session.centre]
             ruleset = config.rulesets[centre.id]
+            juror = session.jury[0].email if session.jury else None
             for milestone in plan_session(session, centre, ruleset, moment):
                 for sequence, items in enumerate(ITEMS):
-                    entry = entry_for(session, centre, milestone, items, DASHBOARD)
-                    path = folder / f"{session.id}.{milestone.id}.{items}.ics"
-                    path.write_bytes(resource_bytes(entry, moment, sequence))
-                    generated.resources[items].append(path)
+                    # the exam: one resource per day, and each as a juror's calendar has it
+                    for who in (None, juror) if milestone.id == "exam_session" else (None,):
+                        for entry in entries_for(session, centre, milestone, items, DASHBOARD, who):
+                            name = entry.uid.removesuffix("@syncsvc") + (".jury" if who else "")
+                            path = folder / f"{name}.{items}.ics"
+                            path.write_bytes(resource_bytes(entry, moment, sequence))
+                            generated.resources[items].append(path)
         for yearly in plan_sessions(config, {}, moment).centre_milestones:  # one per centre
             for sequence, items in enumerate(ITEMS):
                 entry = centre_entry_for(
@@ -266,12 +272,38 @@ def _write_feeds(directory: Path, generated: Generated) -> None:
         store.close()
 
 
+def _write_invitations(directory: Path, generated: Generated) -> None:
+    """The iMIP calendar of every invitation of the example (REQUEST, the exam days recurring,
+    a day at other hours as an instance of its own) and a CANCEL of each."""
+    config = load_config(CONFIG)
+    moment = MOMENTS[0]
+    folder = directory / "invitations"
+    folder.mkdir()
+    planned = []
+    for session in sorted(config.sessions.values(), key=lambda s: s.id):
+        centre = config.centres[session.centre]
+        ruleset = config.rulesets[centre.id]
+        planned.append((session, centre, plan_session(session, centre, ruleset, moment)))
+    for change in invitations.changes(planned, {}):
+        message, _ = compose_invitation(change, "examens@example.fr", moment)
+        cancel = replace(change, method="CANCEL", sequence=1, happened="cancelled")
+        cancelled, _ = compose_invitation(cancel, "examens@example.fr", moment)
+        for name, sent in (("request", message), ("cancel", cancelled)):
+            part = next(p for p in sent.walk() if p.get_filename() == "invite.ics")
+            data = part.get_payload(decode=True)
+            assert isinstance(data, bytes)
+            path = folder / f"{change.session_id}.{change.email}.{name}.ics"
+            path.write_bytes(data)
+            generated.invitations.append(path)
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     directory = tmp_path_factory.mktemp("interop-ics")
     result = Generated()
     _write_resources(directory, result)
     _write_feeds(directory, result)
+    _write_invitations(directory, result)
     return result
 
 
@@ -355,8 +387,9 @@ def test_plan_ics_is_clean_for_icaljs(plan_ics: Path, icaljs: Validator) -> None
     found = counts(results, [plan_ics])
     config = load_config(CONFIG)
     milestones = sum(
-        len(plan_session(s, config.centres[s.centre], config.rulesets[s.centre], PLAN_DAY))
+        len(entries_for(s, config.centres[s.centre], m))  # the exam: one event per day
         for s in config.sessions.values()
+        for m in plan_session(s, config.centres[s.centre], config.rulesets[s.centre], PLAN_DAY)
     )
     yearly = len(plan_sessions(config, {}, PLAN_DAY).centre_milestones)
     assert yearly == 3  # one annual programming per centre of the example
@@ -407,6 +440,25 @@ def test_feeds_are_clean_for_libical(
     generated: Generated, libical_results: dict[Path, Result]
 ) -> None:
     assert_clean(libical_results, generated.feeds, libical_faults, "libical")
+
+
+# --- jury invitations (iMIP) ------------------------------------------------------------------
+
+
+def test_invitations_are_clean_for_icaljs(
+    generated: Generated, icaljs_results: dict[Path, Result]
+) -> None:
+    assert_clean(icaljs_results, generated.invitations, icaljs_faults, "ical.js")
+    # the CCP example lists a second day at other hours: an instance of its own
+    ccp = [p for p in generated.invitations if p.name.startswith("ccp-ac-") and "request" in p.name]
+    assert ccp
+    assert all(icaljs_results[p]["components"]["VEVENT"] == 2 for p in ccp)
+
+
+def test_invitations_are_clean_for_libical(
+    generated: Generated, libical_results: dict[Path, Result]
+) -> None:
+    assert_clean(libical_results, generated.invitations, libical_faults, "libical")
 
 
 # --- the validators themselves catch what they claim to ---------------------------------------

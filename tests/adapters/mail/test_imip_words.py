@@ -5,6 +5,11 @@ event's description."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
 from syncsvc.state.schema import invitations
 from tests.adapters.mail.conftest import NOW
 from tests.adapters.mail.test_imip import (
@@ -16,6 +21,7 @@ from tests.adapters.mail.test_imip import (
     Invitation,
     Runner,
     _for,
+    _of_session,
     runner,
 )
 
@@ -61,8 +67,15 @@ def test_an_update_says_which_dates_changed_old_to_new(runner: Runner) -> None:
         "Bonjour Corinne Maillot,\n\nLa session d'examen ci-dessous a été modifiée : merci de "
         f"mettre à jour votre agenda et de confirmer votre présence.\n\n{MOVED}\n\n"
         "Session d'examen TP-00374 Secrétaire assistant (TITRE)\n"
-        "Du lundi 22 mars 2027 à 8 h 30 au vendredi 26 mars 2027 à 18 h\n"
+        "Du lundi 22 mars 2027 au vendredi 26 mars 2027\n"
+        "Jours et horaires :\n"
+        "- lundi 22 mars 2027, de 8 h 30 à 18 h\n"
+        "- mardi 23 mars 2027, de 8 h 30 à 18 h\n"
+        "- mercredi 24 mars 2027, de 8 h 30 à 18 h\n"
+        "- jeudi 25 mars 2027, de 8 h 30 à 18 h\n"
+        "- vendredi 26 mars 2027, de 8 h 30 à 18 h\n"
         "Lieu : AFPAR Saint-André, salle B12\n"
+        "Responsable de session : Jean-Luc Hoarau <jl.hoarau@afpar.example>, tél. 0692 00 00 01\n"
     )
     assert "Horaires" not in text
     assert "<li>Dates : du lundi 15 mars 2027 au vendredi 19 mars 2027 → du lundi 22 mars" in (
@@ -78,7 +91,8 @@ def test_an_update_says_hours_place_and_session_manager_old_to_new(runner: Runne
         'location: "AFPAR Saint-André, salle B12"', 'location: "AFPAR Saint-André, salle C3"'
     )
     runner.edit(
-        'session_manager: {name: "Jean-Luc Hoarau", email: jl.hoarau@afpar.example}',
+        'session_manager: {name: "Jean-Luc Hoarau", email: jl.hoarau@afpar.example, '
+        'phone: "0692 00 00 01"}',
         'session_manager: {name: "Sandrine Grondin", email: s.grondin@afpar.example}',
     )
     runner.edit(
@@ -88,7 +102,7 @@ def test_an_update_says_hours_place_and_session_manager_old_to_new(runner: Runne
     (updated,) = _for(runner.run(NOW + DAY), MEMBER)
     expected = (
         "Ce qui change :\n"
-        "- Horaires : début 8 h 30, fin 18 h → début 9 h, fin 17 h\n"
+        "- Horaires : de 8 h 30 à 18 h chaque jour → de 9 h à 17 h chaque jour\n"
         "- Lieu : AFPAR Saint-André, salle B12 → AFPAR Saint-André, salle C3\n"
         "- Responsable de session : Jean-Luc Hoarau <jl.hoarau@afpar.example> → "
         "Sandrine Grondin <s.grondin@afpar.example>\n"
@@ -150,7 +164,13 @@ def test_a_session_whose_file_is_removed_is_told_with_what_the_juror_was_told(
             "La session d'examen ci-dessous n'est plus au planning du centre : votre "
             "participation est annulée. Merci de la retirer de votre agenda.\n\n"
             "Session d'examen TP-00374 Secrétaire assistant (TITRE)\n"
-            "Du lundi 15 mars 2027 à 8 h 30 au vendredi 19 mars 2027 à 18 h\n"
+            "Du lundi 15 mars 2027 au vendredi 19 mars 2027\n"
+            "Jours et horaires :\n"
+            "- lundi 15 mars 2027, de 8 h 30 à 18 h\n"
+            "- mardi 16 mars 2027, de 8 h 30 à 18 h\n"
+            "- mercredi 17 mars 2027, de 8 h 30 à 18 h\n"
+            "- jeudi 18 mars 2027, de 8 h 30 à 18 h\n"
+            "- vendredi 19 mars 2027, de 8 h 30 à 18 h\n"
             "Lieu : AFPAR Saint-André, salle B12\n"
             "Responsable de session : Jean-Luc Hoarau <jl.hoarau@afpar.example>\n"
         ) in plain(cancel)
@@ -199,3 +219,77 @@ def test_the_briefing_kept_holds_no_candidate(runner: Runner) -> None:
     assert "Secrétaire assistant" in kept
     for name in ("Karim Benali", "Julie Perret", "Transports Dumas", "Géodis"):
         assert name not in kept
+
+
+# --- session days (issue 11) -----------------------------------------------------------------
+
+CCP = "ccp-ac-2027-05-st-andre"
+DAY_2 = '{date: 2027-05-11, start: "08:00", end: "12:00"}'
+
+
+def test_the_invitation_lists_the_days_and_a_day_s_new_hours_are_an_update(
+    runner: Runner,
+) -> None:
+    """Reported: the invitation was one block from the first morning to the last evening. The
+    CCP example lists its days (10 May 08:00–16:30, 11 May 08:00–12:00): the mail lists them,
+    the iMIP event is the first day recurring over the session, the second day an instance at
+    its own hours (one UID, as iTIP wants); a day's hours changed sends an update saying so."""
+    first = _of_session(runner.run(NOW), CCP)
+    assert len(first) == 2  # the two jurors
+    invited = first[0]
+    assert invited.subject.endswith(" — lundi 10 mai 2027")
+    assert (
+        "Du lundi 10 mai 2027 au mardi 11 mai 2027\n"
+        "Jours et horaires :\n"
+        "- lundi 10 mai 2027, de 8 h à 16 h 30\n"
+        "- mardi 11 mai 2027, de 8 h à 12 h\n"
+        "Lieu : AFPAR Saint-André\n"
+    ) in plain(invited)
+    assert "<li>mardi 11 mai 2027, de 8 h à 12 h</li>" in html(invited)
+    events = Calendar.from_ical(invited.calendar).walk("VEVENT")
+    (master,) = [e for e in events if "RECURRENCE-ID" not in e]
+    (instance,) = [e for e in events if "RECURRENCE-ID" in e]
+    reunion = ZoneInfo("Indian/Reunion")
+    assert master.decoded("DTSTART") == datetime(2027, 5, 10, 8, 0, tzinfo=reunion)
+    assert master.decoded("DTEND") == datetime(2027, 5, 10, 16, 30, tzinfo=reunion)
+    assert master["RRULE"].to_ical() == b"FREQ=DAILY;COUNT=2"
+    assert "EXDATE" not in master
+    assert instance.decoded("RECURRENCE-ID") == datetime(2027, 5, 11, 8, 0, tzinfo=reunion)
+    assert instance.decoded("DTSTART") == datetime(2027, 5, 11, 8, 0, tzinfo=reunion)
+    assert instance.decoded("DTEND") == datetime(2027, 5, 11, 12, 0, tzinfo=reunion)
+    assert (instance["UID"], instance["SEQUENCE"]) == (master["UID"], master["SEQUENCE"])
+    assert [str(a) for a in [instance["ATTENDEE"]]] == [f"mailto:{invited.recipient}"]
+    assert "À faire" not in description(invited)
+
+    runner.edit(DAY_2, DAY_2.replace('"12:00"', '"13:00"'), CCP)
+    updated = _of_session(runner.run(NOW + DAY), CCP)
+    assert sorted(i.recipient for i in updated) == sorted(i.recipient for i in first)
+    for one in updated:
+        assert (one.method, one.sequence) == ("REQUEST", 1)
+        assert one.subject.startswith("Modification : ")
+        assert (
+            "- Horaires : lundi 10 mai 2027 de 8 h à 16 h 30 ; mardi 11 mai 2027 de 8 h à 12 h "
+            "→ lundi 10 mai 2027 de 8 h à 16 h 30 ; mardi 11 mai 2027 de 8 h à 13 h\n"
+        ) in plain(one)
+        assert "Dates :" not in plain(one)
+    assert runner.run(NOW + 2 * DAY) == []
+
+
+def test_a_day_taken_away_in_the_middle_is_excluded_from_the_invitation(runner: Runner) -> None:
+    runner.run(NOW)
+    runner.edit(
+        'first_day_start: "08:30"',
+        'first_day_start: "08:30"\ndays:\n'
+        '  - {date: 2027-03-15, start: "08:30", end: "18:00"}\n'
+        '  - {date: 2027-03-16, start: "08:30", end: "18:00"}\n'
+        '  - {date: 2027-03-18, start: "08:30", end: "18:00"}\n',
+    )
+    (updated,) = _for(runner.run(NOW + DAY), MEMBER)
+    assert updated.sequence == 1
+    assert "- Dates : du lundi 15 mars 2027 au vendredi 19 mars 2027 → lundi 15 mars 2027, " in (
+        plain(updated)
+    )
+    master = updated.event
+    assert master["RRULE"].to_ical() == b"FREQ=DAILY;COUNT=4"
+    reunion = ZoneInfo("Indian/Reunion")
+    assert [d.dt for d in master["EXDATE"].dts] == [datetime(2027, 3, 17, 8, 30, tzinfo=reunion)]
