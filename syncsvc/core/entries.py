@@ -37,14 +37,16 @@ def uid_for(session_id: str, milestone_id: str) -> str:
     return f"{session_id}.{milestone_id}{UID_SUFFIX}"
 
 
-def exam_day_uid(session_id: str, day: date, first: bool) -> str:
-    """The UID of one exam day: the exam's own (:func:`uid_for`) for the first day, so that an
-    item pushed before the exam had its days is updated, not doubled;
-    ``<session>.exam_session.<yyyymmdd>@syncsvc`` for the others (eight digits, where a
-    centre's yearly milestone has a four-digit year: the two never meet)."""
-    if first:
+def exam_day_uid(session_id: str, number: int) -> str:
+    """The UID of the exam's day ``number`` (1 for the first): the exam's own
+    (:func:`uid_for`) for the first day, so that an item pushed before the exam had its days is
+    updated, not doubled; ``<session>.exam_session.day<n>@syncsvc`` for the others. A day's UID
+    is its rank, not its date: a session moved to other dates updates its items in place; a day
+    taken away deletes the last one. (A centre's yearly milestone ends with its year, digits
+    only: the two never meet.)"""
+    if number == 1:
         return uid_for(session_id, EXAM)
-    return f"{session_id}.{EXAM}.{day:%Y%m%d}{UID_SUFFIX}"
+    return f"{session_id}.{EXAM}.day{number}{UID_SUFFIX}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,7 @@ def entries_for(
         out.append(
             replace(
                 entry,
-                uid=exam_day_uid(session.id, day.day, index == 0),
+                uid=exam_day_uid(session.id, index + 1),
                 summary=(
                     entry.summary.replace(" — ", f" ({numbered.lower()}) — ", 1)
                     if len(days) > 1

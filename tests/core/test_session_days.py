@@ -186,7 +186,7 @@ def test_the_exam_is_one_timed_event_per_day() -> None:
         ("sa-test.exam_session@syncsvc", at(date(2027, 3, 15), 8, 30), at(date(2027, 3, 15), 18)),
         *(
             (
-                f"sa-test.exam_session.202703{day}@syncsvc",
+                f"sa-test.exam_session.day{day - 14}@syncsvc",
                 at(date(2027, 3, day), 8, 30),
                 at(date(2027, 3, day), 18),
             )
@@ -216,12 +216,12 @@ def test_listed_days_are_the_events() -> None:
             at(date(2027, 3, 15), 17, 30),
         ),
         (
-            "sa-test.exam_session.20270316@syncsvc",
+            "sa-test.exam_session.day2@syncsvc",
             at(date(2027, 3, 16), 9),
             at(date(2027, 3, 16), 12),
         ),
         (
-            "sa-test.exam_session.20270317@syncsvc",
+            "sa-test.exam_session.day3@syncsvc",
             at(date(2027, 3, 17), 13, 30),
             at(date(2027, 3, 17), 17),
         ),
@@ -252,10 +252,34 @@ def test_a_day_taken_away_is_deleted_and_a_changed_day_updated() -> None:
     )
     plan = diff("c", now_desired, recorded)
     changed = {(op.action, op.uid) for op in plan.operations}
-    assert ("delete", "sa-test.exam_session.20270317@syncsvc") in changed
-    assert ("update", "sa-test.exam_session.20270316@syncsvc") in changed
+    assert ("delete", "sa-test.exam_session.day3@syncsvc") in changed
+    assert ("update", "sa-test.exam_session.day2@syncsvc") in changed
     assert ("update", "sa-test.exam_session@syncsvc") in changed  # its list of days changed
     assert set(before) == {op.uid for op in plan.operations if "exam_session" in op.uid}
+
+
+def test_a_session_moved_a_week_updates_its_days_in_place() -> None:
+    renderer, place = Renderer(), centre()
+    built = session()
+    desired = renderer.desired(
+        COORDINATION, [Planned(built, place, plan_session(built, place, RULESET, NOW))]
+    )
+    recorded = {
+        uid: Recorded(uid, d.session_id, f"/{uid}", "e", d.content_hash, 0)
+        for uid, d in desired.items()
+    }
+    moved = session(start=date(2027, 3, 22), end=date(2027, 3, 26))
+    plan = diff(
+        "c",
+        renderer.desired(
+            COORDINATION, [Planned(moved, place, plan_session(moved, place, RULESET, NOW))]
+        ),
+        recorded,
+    )
+    exam = {(op.action, op.uid) for op in plan.operations if "exam_session" in op.uid}
+    assert exam == {("update", "sa-test.exam_session@syncsvc")} | {
+        ("update", f"sa-test.exam_session.day{n}@syncsvc") for n in range(2, 6)
+    }
 
 
 # --- a juror's calendar ------------------------------------------------------------------------

@@ -342,7 +342,16 @@ def test_plan_ics_is_a_valid_calendar_with_one_event_per_row(
     assert str(calendar.get("prodid"))
     assert str(calendar.get("version")) == "2.0"
     events = calendar.walk("VEVENT")
-    assert len(events) == len(rows)
+    # one event per row, but the exam: one per day (issue 11, session days)
+    exams = [e for e in events if str(e.get("x-syncsvc-milestone")) == "exam_session"]
+    assert len(events) - len(exams) == len([r for r in rows if r["milestone"] != "exam_session"])
+    per_session: dict[str, int] = {}
+    for exam in exams:
+        session = str(exam.get("x-syncsvc-session"))
+        per_session[session] = per_session.get(session, 0) + 1
+    assert per_session["sa-2027-03-st-andre"] == 5
+    assert per_session["ccp-ac-2027-05-st-andre"] == 2
+    assert set(per_session) == {r["session"] for r in rows if r["milestone"] == "exam_session"}
     uids = [str(event.get("uid")) for event in events]
     assert len(set(uids)) == len(uids)
     assert all(uids)
@@ -360,10 +369,14 @@ def test_plan_ics_exam_session_is_timed_with_jury_attendees(
     ics = plan_ics(capsysbinary, SA, "--now", NOW)
 
     calendar = Calendar.from_ical(ics)
-    [exam] = [e for e in calendar.walk("VEVENT") if e.get("x-syncsvc-milestone") == "exam_session"]
+    exams = [e for e in calendar.walk("VEVENT") if e.get("x-syncsvc-milestone") == "exam_session"]
+    exams.sort(key=lambda e: e.decoded("dtstart"))
+    assert len(exams) == 5  # one event per exam day (issue 11)
+    exam = exams[0]
     start = exam.get("dtstart")
     assert start.params["TZID"] == "Indian/Reunion"
     assert start.dt.isoformat() == "2027-03-15T08:30:00+04:00"
+    assert exam.decoded("dtend").isoformat() == "2027-03-15T18:00:00+04:00"
     timezones = {str(tz.get("tzid")) for tz in calendar.walk("VTIMEZONE")}
     assert "Indian/Reunion" in timezones
     attendees = as_list(exam.get("attendee"))
@@ -381,7 +394,7 @@ def test_plan_ics_every_exam_session_has_a_tzid(
     calendar = Calendar.from_ical(plan_ics(capsysbinary, "--now", NOW))
 
     exams = [e for e in calendar.walk("VEVENT") if e.get("x-syncsvc-milestone") == "exam_session"]
-    assert len(exams) == len(EXAMPLE_IDS)
+    assert {str(e.get("x-syncsvc-session")) for e in exams} == set(EXAMPLE_IDS)
     timezones = {str(tz.get("tzid")) for tz in calendar.walk("VTIMEZONE")}
     for exam in exams:
         tzid = exam.get("dtstart").params["TZID"]

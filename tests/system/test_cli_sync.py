@@ -56,18 +56,18 @@ def test_dry_run_then_sync_then_noop(
 
     assert main([*args, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "coordination-st-andre : 35 création(s)" in out
+    assert "coordination-st-andre : 40 création(s)" in out
     assert "simulation" in out
     assert "+ sa-2027-03-st-andre.dte_order@syncsvc (nouveau)" in out
     assert radicale.proxy.counts["PUT"] == 0
 
     assert main(args) == 0
-    assert "35 création(s)" in capsys.readouterr().out
-    assert radicale.proxy.counts["PUT"] == 35
+    assert "40 création(s)" in capsys.readouterr().out
+    assert radicale.proxy.counts["PUT"] == 40
 
     radicale.proxy.reset()
     assert main(args) == 0
-    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 35 inchangé(s)" in (
+    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 40 inchangé(s)" in (
         capsys.readouterr().out
     )
     assert radicale.proxy.writes == 0
@@ -93,7 +93,7 @@ timeout = 2
     code = main(["sync", "--once", "--config", str(config), *NOW])
     out = capsys.readouterr().out
     assert code == 1
-    assert "coordination-st-andre : 35 création(s)" in out
+    assert "coordination-st-andre : 40 création(s)" in out
     assert "a-serveur-eteint : 0 création(s)" in out
     assert "injoignable" in out
 

@@ -16,9 +16,10 @@ from syncsvc.state.store import Store
 from tests.harness.servers import CalDAVServer, free_port
 from tests.system.service import Inbox, Service, wait_for, write_config
 
-ITEMS = 35
+ITEMS = 40
 """The Saint-André coordinators' calendar: the two sessions' 34 milestones (agrement_request and
-candidate_info_mail do not apply there) and the centre's annual programming for 2027."""
+candidate_info_mail do not apply there), their exams as one event per day (5 + 2, where the
+milestones count one each) and the centre's annual programming for 2027."""
 
 
 def remote_dtstart(radicale: CalDAVServer, uid: str) -> str:

@@ -94,6 +94,11 @@ def test_feed_changes_when_a_session_moves_and_sequence_increases(served: Served
 
 
 def test_jury_feed_carries_only_their_exam_sessions_and_no_candidate(served: Served) -> None:
+    path = served.root / "config/sessions/sa-2027-03-st-andre.yaml"
+    manager = 'session_manager: {name: "Jean-Luc Hoarau", email: jl.hoarau@afpar.example'
+    text = path.read_text(encoding="utf-8")
+    assert manager in text
+    path.write_text(text.replace(manager, manager + ', phone: "0692 00 00 01"'), encoding="utf-8")
     with httpx.Client() as client:
         body = client.get(served.url("flux-jury-maillot")).content
     events = sorted(Calendar.from_ical(body).walk("VEVENT"), key=lambda e: e.decoded("DTSTART"))
@@ -103,7 +108,7 @@ def test_jury_feed_carries_only_their_exam_sessions_and_no_candidate(served: Ser
         (
             "sa-2027-03-st-andre.exam_session@syncsvc"
             if day == 15
-            else f"sa-2027-03-st-andre.exam_session.202703{day}@syncsvc",
+            else f"sa-2027-03-st-andre.exam_session.day{day - 14}@syncsvc",
             datetime(2027, 3, day, 8, 30, tzinfo=reunion),
             datetime(2027, 3, day, 18, 0, tzinfo=reunion),
         )

@@ -72,14 +72,14 @@ def runs(
     monkeypatch.setattr(Syncer, "sync_all", counted)
     assert found.sync() == 0
     assert found.full == 1
-    assert "35 création(s)" in found.out
+    assert "40 création(s)" in found.out
     return found
 
 
 def test_nothing_changed_costs_one_report_and_no_pass(runs: Runs) -> None:
     assert runs.sync() == 0
     assert runs.full == 1  # no new full pass: nothing loaded, planned or rendered
-    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 35 inchangé(s)" in runs.out
+    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 40 inchangé(s)" in runs.out
     assert dict(runs.server.proxy.counts) == {"REPORT": 1}
     assert runs.sync() == 0  # and again: the token it recorded is good
     assert runs.full == 1

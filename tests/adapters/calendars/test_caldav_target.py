@@ -22,6 +22,7 @@ from syncsvc.app.apply import RetryPolicy
 from syncsvc.app.sync import Syncer, TargetReport
 from syncsvc.calendars.caldav import CalDAVTarget
 from syncsvc.core.config import Config
+from syncsvc.core.entries import entries_for
 from syncsvc.core.planner import plan_all
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings
@@ -145,7 +146,10 @@ def world(caldav_server: CalDAVServer, tmp_path: Path) -> World:
 def desired_count(world: World) -> int:
     config = world.config()
     return sum(
-        1 for s, _, ms in plan_all(config, {}, NOW) for _ in ms if s.centre == "afpar-st-andre"
+        len(entries_for(s, c, m))  # the exam: one item per day
+        for s, c, ms in plan_all(config, {}, NOW)
+        for m in ms
+        if s.centre == "afpar-st-andre"
     )
 
 

@@ -30,7 +30,7 @@ from syncsvc.calendars.base import Item, Write, Written
 from syncsvc.calendars.google import GoogleTarget
 from syncsvc.calendars.quota import RateLimiter, RateLimiters
 from syncsvc.core.config import Config
-from syncsvc.core.entries import Entry, uid_for
+from syncsvc.core.entries import Entry, entries_for, uid_for
 from syncsvc.core.planner import plan_all
 from syncsvc.errors import PermanentError, TemporaryError
 from syncsvc.formats.google_event import event_id
@@ -188,7 +188,10 @@ def world(emulator: CalendarEmulator, tmp_path: Path) -> Iterator[World]:
 def desired_count(world: World) -> int:
     config = world.config()
     return sum(
-        1 for s, _, ms in plan_all(config, {}, NOW) for _ in ms if s.centre == "afpar-st-andre"
+        len(entries_for(s, c, m))  # the exam: one item per day
+        for s, c, ms in plan_all(config, {}, NOW)
+        for m in ms
+        if s.centre == "afpar-st-andre"
     )
 
 
@@ -473,9 +476,10 @@ jury:
 
 
 def write_bulk_config(directory: Path, sessions: int) -> None:
-    """``sessions`` sessions of one centre (17 items each for its coordinators: the agrément
-    covers them and the centre sends no candidate mail, so agrement_request and
-    candidate_info_mail do not apply; the annual programming is the centre's)."""
+    """``sessions`` sessions of one centre (about 20 items each for its coordinators, one per exam
+    day: the agrément covers them and the centre sends no candidate mail, so
+    agrement_request and candidate_info_mail do not apply; the annual programming is the
+    centre's)."""
     directory.mkdir(parents=True)
     (directory / "centres.yaml").write_text(CENTRE, encoding="utf-8")
     (directory / "sessions").mkdir()
@@ -489,7 +493,7 @@ def write_bulk_config(directory: Path, sessions: int) -> None:
 def test_pushing_1000_items_takes_at_most_25_http_requests_within_quota(
     emulator: CalendarEmulator, tmp_path: Path
 ) -> None:
-    write_bulk_config(tmp_path / "bulk" / "config", 60)
+    write_bulk_config(tmp_path / "bulk" / "config", 50)
     store = Store(f"sqlite:///{tmp_path / 'bulk.db'}")
     store.migrate()
     world = World(emulator, tmp_path / "bulk", store)

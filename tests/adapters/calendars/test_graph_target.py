@@ -29,6 +29,7 @@ from syncsvc.calendars.graph import GraphTarget
 from syncsvc.calendars.graph_auth import SHARED
 from syncsvc.calendars.quota import RateLimiters
 from syncsvc.core.config import Config
+from syncsvc.core.entries import entries_for
 from syncsvc.core.planner import plan_all
 from syncsvc.formats.graph_event import UID_PROPERTY, uid_of
 from syncsvc.inputs.loader import load_config
@@ -147,7 +148,10 @@ def world(emulator: GraphEmulator, tmp_path: Path) -> Iterator[World]:
 def desired_count(world: World) -> int:
     config = world.config()
     return sum(
-        1 for s, _, ms in plan_all(config, {}, NOW) for _ in ms if s.centre == "afpar-st-andre"
+        len(entries_for(s, c, m))  # the exam: one item per day
+        for s, c, ms in plan_all(config, {}, NOW)
+        for m in ms
+        if s.centre == "afpar-st-andre"
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from syncsvc.app.sync import TargetReport
+from syncsvc.core.entries import entries_for
 from syncsvc.core.planner import plan_all
 from syncsvc.state.store import Store
 from tests.adapters.calendars import test_caldav_target as caldav
@@ -81,7 +82,10 @@ class Backend:
     def desired_count(self) -> int:
         config = self.world.config()
         return sum(
-            1 for s, _, ms in plan_all(config, {}, NOW) for _ in ms if s.centre == "afpar-st-andre"
+            len(entries_for(s, c, m))  # the exam: one item per day
+            for s, c, ms in plan_all(config, {}, NOW)
+            for m in ms
+            if s.centre == "afpar-st-andre"
         )
 
 
