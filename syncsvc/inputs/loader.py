@@ -110,7 +110,16 @@ def _load_centres(config: Config, path: Path, inside: Path) -> None:
         )
         return
     try:
-        data = parse_yaml(read_config_file(path, (inside,)))
+        raw = read_config_file(path, (inside,))
+    except FileProblem as exc:
+        config.problems.append(Problem(file, "", exc.message))
+        return
+    _centres_from(config, file, raw)
+
+
+def _centres_from(config: Config, file: str, raw: bytes) -> None:
+    try:
+        data = parse_yaml(raw)
     except FileProblem as exc:
         config.problems.append(Problem(file, "", exc.message))
         return
@@ -289,3 +298,40 @@ def _check_session(config: Config, path: Path, session: Session) -> None:
         return
     config.sessions[session.id] = session
     config.session_files[session.id] = path
+
+
+# --- checking a proposed content before it is written (see syncsvc.inputs.writer) -------------
+
+
+def check_session_file(config: Config, path: Path, data: bytes) -> list[Problem]:
+    """The problems the loader would report for ``data`` written at ``path`` (a session file of
+    ``config``'s folder), with every other file as ``config`` holds it."""
+    file = spelling(str(path))
+    parsed = _parse_session(file, data)
+    if parsed.problems or parsed.session is None:
+        return list(parsed.problems)
+    others = {k: v for k, v in config.session_files.items() if v != path}
+    view = Config(
+        directory=config.directory,
+        ruleset=config.ruleset,
+        centres=config.centres,
+        rulesets=config.rulesets,
+        sessions={k: config.sessions[k] for k in others},
+        session_files=others,
+    )
+    _check_session(view, path, parsed.session)
+    return view.problems
+
+
+def check_centres_file(config: Config, path: Path, data: bytes) -> list[Problem]:
+    """The problems the loader would report for ``data`` as ``centres.yaml``, including the
+    sessions of ``config`` that it would break (a centre removed, a rule disabled…)."""
+    file = spelling(str(path))
+    view = Config(directory=config.directory, ruleset=config.ruleset)
+    _centres_from(view, file, data)
+    if view.problems:
+        return view.problems
+    for session_id, session_path in config.session_files.items():
+        session = config.sessions[session_id]
+        _check_session(view, session_path, session)
+    return view.problems
