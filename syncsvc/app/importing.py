@@ -370,17 +370,21 @@ def _generated(
         return None, None, None
     nature = str(values.get("nature", "titre"))
     acronym = str(title["acronym"])
-    plain_id = session_id_for(acronym, start, centre.short_name, nature=nature)
-    same = run.config.sessions.get(plain_id)
-    if (
-        same is not None
-        and plain_id not in run.seen
-        and same.title.code == title.get("code")
-        and same.centre == centre.id
-        and same.start == start
-    ):
-        draft = writer.read_draft(_path(run, plain_id))
-        return plain_id, _existing(run, plain_id, draft), draft
+    looked: set[str] = set()
+    while True:  # sa-2027-03-st-andre, then sa-2027-03-st-andre-2… while they exist
+        candidate = session_id_for(acronym, start, centre.short_name, nature=nature, taken=looked)
+        same = run.config.sessions.get(candidate)
+        if same is None:
+            break
+        if (
+            candidate not in run.seen
+            and same.title.code == title.get("code")
+            and same.centre == centre.id
+            and same.start == start
+        ):
+            draft = writer.read_draft(_path(run, candidate))
+            return candidate, _existing(run, candidate, draft), draft
+        looked.add(candidate)
     taken = {*run.config.sessions, *run.config.broken_session_ids, *run.seen}
     with contextlib.suppress(OSError):
         taken |= {p.stem for p in (run.config.directory / "sessions").iterdir()}

@@ -621,7 +621,8 @@ def build(cells: Mapping[str, Any], base: Mapping[str, Any] | None, known: Known
     _counts(row, values)
     _people(row, values, known, base)
     _jury(row, values, known, base)
-    return Built(values, row.problems)
+    order = {name: index for index, name in enumerate(BY_NAME)}
+    return Built(values, sorted(row.problems, key=lambda p: order.get(p[0], len(order))))
 
 
 def _identifier(row: _Row, values: dict[str, Any]) -> None:
@@ -842,6 +843,8 @@ def _jury(row: _Row, values: dict[str, Any], known: Known, base: Mapping[str, An
             jury.append(dict(mine))
             continue
         other = known.directory.get(address.key) or known.jurors.get(centre, {}).get(address.key)
+        if other is None and centre not in known.centres:
+            continue  # the centre is wrong (said under its column): who it knows is unknown
         if other is None:
             row.wrong(
                 JURY,
