@@ -3,9 +3,9 @@
 One row is one session. The import reads these columns (header names in French, matched
 without regard to letter case or repeated spaces); the template and the export write them,
 so that an export can be imported back. A column the file does not have leaves the session's
-field as it is; an empty cell in a column the file has clears an optional field (or is an
-error for a required one). Fields no column covers (done marks, named candidates, the jury's
-details, the title's version…) are never touched.
+field as it is; on an existing session's row, an empty cell clears an optional field and
+keeps a required one (for a new session, it is an error). Fields no column covers (done
+marks, named candidates, the jury's details, the title's version…) are never touched.
 
 People are referred to by e-mail. A juror must already be known — in the session itself, in
 the jury directory (``config/jury.yaml``) or in another session of the same centre — because
@@ -283,6 +283,8 @@ EXAMPLE_MARK: Final = "EXEMPLE"
 """An « Identifiant » starting with this word marks the template's example row (skipped)."""
 
 NATURES: Final = ("titre", "ccp", "ccs")
+REQUIRED_COLUMNS: Final = (TITLE_CODE, NATURE, CENTRE, START, END, MANAGER, COORDINATION)
+"""Needed to create a session; left empty on an existing session's row, they keep its value."""
 DEFAULT_LAST: Final = "18:00"
 
 
@@ -586,9 +588,11 @@ def build(cells: Mapping[str, Any], base: Mapping[str, Any] | None, known: Known
     for a new one) with each column of the row applied. ``values["id"]`` is set only when the
     row gives an identifier."""
     values: dict[str, Any] = copy.deepcopy(dict(base)) if base else {}
-    row = _Row(cells)
     creating = base is None
-    for column in (TITLE_CODE, NATURE, CENTRE, START, END, MANAGER, COORDINATION):
+    if not creating:  # an empty cell of a required column keeps the session's value
+        cells = {k: v for k, v in cells.items() if not (k in REQUIRED_COLUMNS and v is None)}
+    row = _Row(cells)
+    for column in REQUIRED_COLUMNS:
         if creating and not row.has(column):
             row.wrong(
                 column,

@@ -57,6 +57,7 @@ from syncsvc.web import (
     metrics,
     outbox,
     sessions,
+    spreadsheets,
     targets,
 )
 from syncsvc.web.common import Web, static_folder, web_of
@@ -131,6 +132,7 @@ def create_app(
         *jury.ROUTES,
         *outbox.ROUTES,
         *targets.ROUTES,
+        *spreadsheets.ROUTES,
         *login.ROUTES,
         *done_links.ROUTES,
         *jury_links.ROUTES,
