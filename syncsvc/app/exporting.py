@@ -52,9 +52,8 @@ def _explanations(config: Config) -> Sheet:
         f"d'exemple (son identifiant commence par « {sheet.EXAMPLE_MARK} » : elle est ignorée).",
         "Une ligne dont l'identifiant existe modifie cette session ; sinon, la ligne crée une "
         "session. Rien n'est jamais supprimé par un import.",
-        "Une colonne absente du fichier laisse le champ de la session tel quel ; pour une "
-        "session existante, une cellule vide efface un champ facultatif et laisse tel quel un "
-        "champ obligatoire.",
+        "Pour une session existante, une colonne absente ou une cellule vide laisse le champ "
+        "tel quel ; « - » seul dans une cellule efface un champ facultatif.",
         "Les dates s'écrivent jj/mm/aaaa (ou sont de vraies dates du tableur), les heures HH:MM.",
         "Aperçu : syncsvc import FICHIER ; enregistrer : syncsvc import FICHIER --apply "
         "(ou la page « Tableur » du tableau de bord).",

@@ -3,9 +3,10 @@
 One row is one session. The import reads these columns (header names in French, matched
 without regard to letter case or repeated spaces); the template and the export write them,
 so that an export can be imported back. A column the file does not have leaves the session's
-field as it is; on an existing session's row, an empty cell clears an optional field and
-keeps a required one (for a new session, it is an error). Fields no column covers (done
-marks, named candidates, the jury's details, the title's version…) are never touched.
+field as it is, and so does an empty cell on an existing session's row: a cell holding
+only ``-`` clears an optional field (an import never removes anything by omission). Fields
+no column covers (done marks, named candidates, the jury's details, the title's version…)
+are never touched.
 
 People are referred to by e-mail. A juror must already be known — in the session itself, in
 the jury directory (``config/jury.yaml``) or in another session of the same centre — because
@@ -247,7 +248,7 @@ COLUMNS: Final[tuple[Column, ...]] = (
     Column(
         DEPUTY,
         ("deputy_manager.email",),
-        "L'adresse e-mail du suppléant (vide : pas de suppléant).",
+        "L'adresse e-mail du suppléant (« - » : plus de suppléant).",
         "nom@domaine.fr",
         "s.grondin@afpar.example",
         _OPTIONAL,
@@ -284,7 +285,9 @@ EXAMPLE_MARK: Final = "EXEMPLE"
 
 NATURES: Final = ("titre", "ccp", "ccs")
 REQUIRED_COLUMNS: Final = (TITLE_CODE, NATURE, CENTRE, START, END, MANAGER, COORDINATION)
-"""Needed to create a session; left empty on an existing session's row, they keep its value."""
+"""Needed to create a session."""
+CLEAR: Final = "-"
+"""A cell holding only this clears the field (an empty cell keeps an existing session's)."""
 DEFAULT_LAST: Final = "18:00"
 
 
@@ -589,8 +592,9 @@ def build(cells: Mapping[str, Any], base: Mapping[str, Any] | None, known: Known
     row gives an identifier."""
     values: dict[str, Any] = copy.deepcopy(dict(base)) if base else {}
     creating = base is None
-    if not creating:  # an empty cell of a required column keeps the session's value
-        cells = {k: v for k, v in cells.items() if not (k in REQUIRED_COLUMNS and v is None)}
+    if not creating:  # an empty cell keeps the session's value; « - » clears it
+        cells = {k: v for k, v in cells.items() if v is not None}
+    cells = {k: None if isinstance(v, str) and v.strip() == CLEAR else v for k, v in cells.items()}
     row = _Row(cells)
     for column in REQUIRED_COLUMNS:
         if creating and not row.has(column):

@@ -323,3 +323,26 @@ def test_the_export_imports_back_without_a_change(folder: Path) -> None:
     assert {r.kind for r in preview.rows} == {"unchanged"}
     assert not preview.notes
     assert "aucun changement" in "\n".join(preview_text(preview))
+
+
+def test_an_empty_cell_keeps_and_a_dash_clears(folder: Path, store: Store) -> None:
+    headers = ["Identifiant", "Fin", "Lieu", "Suppléant (courriel)", "Jury (courriels)"]
+    rows = [["sa-2027-03-st-andre", None, "-", " - ", None]]
+    (plan,) = preview_import(folder, "x.xlsx", xlsx(rows, headers)).rows
+    assert plan.kind == "update", plan.problems
+    assert plan.changes == [
+        ("Lieu", "AFPAR Saint-André, salle B12", ""),
+        ("Suppléant (nom)", "Sandrine Grondin", ""),
+        ("Suppléant (courriel)", "s.grondin@afpar.example", ""),
+    ]
+    apply_import(
+        preview_import(folder, "x.xlsx", xlsx(rows, headers)),
+        Authoring(folder, store),
+        user="import",
+        now=NOW,
+    )
+    data = loaded(folder, "sa-2027-03-st-andre")
+    assert "location" not in data
+    assert "deputy_manager" not in data
+    assert data["end"] == date(2027, 3, 19)
+    assert len(data["jury"]) == 2

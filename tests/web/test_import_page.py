@@ -123,7 +123,11 @@ def test_upload_preview_then_confirm(served: Served) -> None:
     config = load_config(served.config)
     assert config.ok, config.problems
     assert config.sessions["sa-2027-09-st-andre"].jury[0].name == "Corinne Maillot"
-    assert config.sessions["sa-2027-03-st-andre"].end == date(2027, 3, 20)
+    updated = config.sessions["sa-2027-03-st-andre"]
+    assert updated.end == date(2027, 3, 20)
+    # its row's empty cells kept the rest: the jury, the first day's time, the counts
+    assert [j.name for j in updated.jury] == ["Corinne Maillot", "Patrick Fontaine"]
+    assert (str(updated.first_day_start), updated.candidates.training) == ("08:30:00", 10)
     trail = served.store.audit_trail()
     assert sorted((e.session_id, e.user, e.action) for e in trail) == [
         ("sa-2027-03-st-andre", USER, "import"),
