@@ -8,7 +8,8 @@ Windows-1252; the separator (``;``, ``,`` or a tab) is the one the header line u
 (an export has one sheet per centre); the others (« Explications »…) are left aside.
 
 Writing takes sheets of plain values (dates as dates, times as times) and lays them out:
-header in bold and frozen, column widths, dates shown ``jj/mm/aaaa``, drop-down lists.
+header in bold and frozen, column widths, dates shown ``jj/mm/aaaa``, drop-down lists. A text
+is always written as a text: one starting with ``=`` never becomes a formula.
 """
 
 from __future__ import annotations
@@ -298,6 +299,8 @@ def write_workbook(sheets: Sequence[Sheet]) -> bytes:
             line = top + 1 + index
             for col, value in enumerate(values, start=1):
                 cell = sheet.cell(row=line, column=col, value=value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # a text, never a formula (« =HYPERLINK(…) » in a lieu)
                 if isinstance(value, datetime):
                     cell.number_format = f"{DATE_FORMAT} hh:mm"
                 elif isinstance(value, date):

@@ -196,3 +196,14 @@ def test_addresses_separated_every_way() -> None:
         (None, "B@x.fr"),
         ("Léa Nouvelle", "c@x.fr"),
     ]
+
+
+def test_a_text_starting_with_equals_is_written_as_a_text_not_a_formula() -> None:
+    from syncsvc.inputs.spreadsheets import Sheet, write_workbook
+
+    data = write_workbook([Sheet("S", ["Identifiant", "Lieu"], [["x", '=HYPERLINK("http://a")']])])
+    cell = load_workbook(io.BytesIO(data))["S"]["B2"]
+    assert cell.data_type == "s"
+    assert cell.value == '=HYPERLINK("http://a")'
+    (row,) = read_table("e.xlsx", data, NAMES).rows
+    assert row.cells["Lieu"] == '=HYPERLINK("http://a")'

@@ -188,8 +188,10 @@ def test_template_and_export_downloads(served: Served) -> None:
     assert book.sheetnames == ["St-André", "Vénissieux", "Strasbourg"]
     # the export, uploaded back, changes nothing
     with served.logged_in() as client:
-        preview = _preview(client, export.content, "sessions-2027-02-08.xlsx")
-    assert "Aucun changement : rien à importer." in html.unescape(preview.text)
+        preview = _preview(client, export.content, "sessions Vénissieux.xlsx")
+    page = html.unescape(preview.text)
+    assert "Aperçu de l'import de « sessions Vénissieux.xlsx »" in page
+    assert "Aucun changement : rien à importer." in page
 
 
 def test_a_viewer_downloads_but_cannot_import(
