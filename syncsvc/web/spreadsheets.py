@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from syncsvc.app.authoring import Authoring
 from syncsvc.app.exporting import Exported, export_bytes, exported_today, template_bytes
-from syncsvc.app.importing import Preview, apply_import, preview_import
+from syncsvc.app.importing import Preview, apply_import, preview_import, problem_line
 from syncsvc.core.config import Config
 from syncsvc.core.session_sheet import COLUMNS
 from syncsvc.errors import UsageError
@@ -190,7 +190,19 @@ def _work(web: Web, ctx: Context, fields: Fields, stage: str) -> Response:
         )
     for row in preview.to_write:
         # what was shown is what is written: a file changed since the preview is a conflict
-        row.version = str(versions.get(row.session_id or "", row.version))
+        shown = versions.get(row.session_id or "")
+        if isinstance(shown, str):
+            row.version = shown
+            continue
+        row.kind = "error"  # not to write in the preview shown, to write now: not without a look
+        row.problems = [
+            problem_line(
+                row.where,
+                None,
+                f"la session « {row.session_id} » a changé depuis l'aperçu : cette ligne n'y "
+                "était pas à enregistrer (attendu : refaire l'aperçu)",
+            )
+        ]
     authoring = Authoring(source.config_dir, web.store, lambda _: _fresh(web))
     applied = apply_import(preview, authoring, user=ctx.user.login, now=web.clock())
     source.invalidate()

@@ -3,6 +3,7 @@ audit; the template and the export downloads."""
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import re
@@ -150,6 +151,35 @@ def test_a_file_changed_after_the_preview_is_not_overwritten(served: Served) -> 
     text = path.read_text("utf-8")
     assert "salle C4" in text
     assert "end: 2027-03-19" in text
+
+
+def test_a_row_unchanged_in_the_preview_is_not_written_after_a_change(served: Served) -> None:
+    path = served.config / "sessions" / "dwwm-2027-06-venissieux.yaml"
+    book = Workbook()
+    book.active.append(["Identifiant", "Fin"])
+    book.active.append(["dwwm-2027-06-venissieux", date(2027, 6, 10)])
+    data = io.BytesIO()
+    book.save(data)
+    with served.logged_in() as client:
+        preview = _preview(client, data.getvalue())
+        assert "Sessions sans changement (1)" in html.unescape(preview.text)
+        assert 'name="donnees"' not in preview.text  # nothing to confirm
+        form = client.get("/import")
+        path.write_text(
+            path.read_text("utf-8").replace("end: 2027-06-10", "end: 2027-06-11"),
+            encoding="utf-8",
+        )
+        fields = {
+            "csrf": (None, csrf_of(form.text).encode()),
+            "nom": (None, b"fin.xlsx"),
+            "donnees": (None, base64.b64encode(data.getvalue())),
+            "versions": (None, b"{}"),
+        }
+        done = client.post("/import/apply", files=fields)
+    page = html.unescape(done.text)
+    assert "Enregistré : 0 session(s) créée(s), 0 modifiée(s)." in page
+    assert "« dwwm-2027-06-venissieux » a changé depuis l'aperçu" in page
+    assert "end: 2027-06-11" in path.read_text("utf-8")
 
 
 def test_without_the_csrf_token_nothing_is_read(served: Served) -> None:
