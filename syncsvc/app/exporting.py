@@ -48,7 +48,8 @@ def _explanations(config: Config) -> Sheet:
     centres = ", ".join(f"{key} ({c.name})" for key, c in config.centres.items())
     notes = [
         "Importer des sessions depuis ce tableau",
-        "Une ligne par session, sur la première feuille. Commencer par remplacer la ligne "
+        "Une ligne par session, sur la feuille « Sessions » (un classeur de plusieurs feuilles "
+        "de sessions, comme l'export, est lu en entier). Commencer par remplacer la ligne "
         f"d'exemple (son identifiant commence par « {sheet.EXAMPLE_MARK} » : elle est ignorée).",
         "Une ligne dont l'identifiant existe modifie cette session ; sinon, la ligne crée une "
         "session. Rien n'est jamais supprimé par un import.",
@@ -84,13 +85,15 @@ def _example(config: Config) -> list[Any]:
     """The template's example row: the first session of the configuration (or the README's
     example), its identifier replaced by the example mark."""
     _, files = known_of(config)
-    values: Mapping[str, Any] = next(iter(files.values()), {}) if files else {}
+    values: Mapping[str, Any] | None = files[min(files)] if files else None
     row: list[Any] = []
     for column in sheet.COLUMNS:
-        found = sheet.cell(column.name, values) if values else None
-        if found is None and column.name != sheet.IDENT:
-            found = _typed(column, column.example)
-        row.append(found)
+        if values is not None:
+            row.append(sheet.cell(column.name, values))
+        elif column.name == sheet.CCP:
+            row.append(None)  # the example is a full title: no CCP
+        else:
+            row.append(_typed(column, column.example))
     row[0] = f"{sheet.EXAMPLE_MARK} — ligne à remplacer"
     return row
 

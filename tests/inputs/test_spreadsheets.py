@@ -207,3 +207,24 @@ def test_a_text_starting_with_equals_is_written_as_a_text_not_a_formula() -> Non
     assert cell.value == '=HYPERLINK("http://a")'
     (row,) = read_table("e.xlsx", data, NAMES).rows
     assert row.cells["Lieu"] == '=HYPERLINK("http://a")'
+
+
+def test_the_template_example_is_one_consistent_session(tmp_path: Path) -> None:
+    """The example row is a session of the configuration as it is (not a mix of examples), or
+    the README's example when there is none; imported as it is, it is skipped."""
+    import shutil
+
+    from syncsvc.app.exporting import _example
+
+    config = load_config(EXAMPLE)
+    example = dict(zip(NAMES, _example(config), strict=True))
+    assert example["Code titre"] == "TP-00391"
+    assert (example["Nature"], example["Code CCP"]) == ("ccp", "CP-00412")
+    assert example["Lieu"] is None  # that session has none: no borrowed example
+    empty = tmp_path / "config"
+    shutil.copytree(EXAMPLE, empty)
+    for path in (empty / "sessions").iterdir():
+        path.unlink()
+    example = dict(zip(NAMES, _example(load_config(empty)), strict=True))
+    assert (example["Nature"], example["Code CCP"]) == ("titre", None)
+    assert example["Début"] == date(2027, 3, 15)
