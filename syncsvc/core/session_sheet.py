@@ -299,14 +299,15 @@ def header_key(text: str) -> str:
 def column_for(path: str) -> Column | None:
     """The column a loader's field path (``jury[2].email``, ``title.code``) belongs to."""
     plain = re.sub(r"\[\d+\]|\.\d+(?=\.|$)", "", path)
-    best: tuple[int, Column] | None = None
     for column in COLUMNS:
         for candidate in column.paths:
-            if (plain == candidate or plain.startswith(candidate + ".")) and (
-                best is None or len(candidate) > best[0]
-            ):
-                best = (len(candidate), column)
-    return best[1] if best else None
+            if plain == candidate or (candidate in _LISTS and plain.startswith(candidate + ".")):
+                return column
+    return None
+
+
+_LISTS: Final = ("jury", "coordinators")
+"""Columns of people whose every sub-field (``jury[2].habilitation_until``) is theirs."""
 
 
 # --- cells -------------------------------------------------------------------------------------
