@@ -33,6 +33,8 @@ from syncsvc.errors import UsageError
 
 MAX_BYTES: Final = 5 * 1024 * 1024
 MAX_ROWS: Final = 5000
+MAX_LINES: Final = 50_000
+"""Lines of a sheet looked at, empty ones included."""
 DATE_FORMAT: Final = "dd/mm/yyyy"
 """Excel's code for a date shown jj/mm/aaaa (the same in every language of Excel)."""
 TIME_FORMAT: Final = "hh:mm"
@@ -212,6 +214,8 @@ def _read_xlsx(name: str, data: bytes, keys: Mapping[str, str], extra: set[str])
             headers: list[str | None] | None = None
             rows: list[tuple[int, tuple[Any, ...]]] = []
             for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if line > MAX_LINES:  # formatted empty rows by the million: not sessions
+                    break
                 if all(_empty(v) for v in values):
                     continue
                 if headers is None:
