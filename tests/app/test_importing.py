@@ -346,3 +346,29 @@ def test_an_empty_cell_keeps_and_a_dash_clears(folder: Path, store: Store) -> No
     assert "deputy_manager" not in data
     assert data["end"] == date(2027, 3, 19)
     assert len(data["jury"]) == 2
+
+
+def test_the_export_carries_no_candidate_name(folder: Path) -> None:
+    from openpyxl import load_workbook
+
+    config = load_config(folder)
+    planning = plan_sessions(config, {}, NOW)
+    items = [Exported(s, c, m, check_session(s, c, m, NOW)) for s, c, m in planning.planned]
+    book = load_workbook(io.BytesIO(export_bytes(config, items)))
+    texts = [
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    ]
+    assert any("ctrmp-2027-02-venissieux" in t for t in texts)
+    for name in ("Karim", "Benali", "Julie Perret"):
+        assert not [t for t in texts if name in t]
+    headers = [c.value for c in book["Vénissieux"][1]]
+    row = next(
+        r
+        for r in book["Vénissieux"].iter_rows(values_only=True)
+        if r[0] == "ctrmp-2027-02-venissieux"
+    )
+    assert row[headers.index("Candidats (total)")] == 2
