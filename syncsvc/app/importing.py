@@ -196,12 +196,24 @@ def known_of(config: Config) -> tuple[Known, dict[str, dict[str, Any]]]:
                 email = str(juror["email"]).casefold()
                 code = str(juror.get("title_code") or session.title.code)
                 jurors.setdefault(email, KnownJuror(dict(juror), code))
+    referable = _referable(config)
     for email, body in _directory(config).items():
         juror = _from_directory(email, body)
-        if juror is not None:
-            known.directory[email] = juror
-            known.people.setdefault(email, str(body["name"]))
+        if juror is None:
+            continue
+        if email in referable:  # the loader takes the juror from the directory by address
+            juror = KnownJuror({"email": juror.entry["email"]}, None, reference=True)
+        known.directory[email] = juror
+        known.people.setdefault(email, str(body["name"]))
     return known, files
+
+
+def _referable(config: Config) -> set[str]:
+    """The e-mails a session may name alone (``jury: [{email: …}]``): the jurors of the jury
+    directory as the loader holds it (``Config.jury``), when the loader reads one."""
+    directory = getattr(config, "jury", None)
+    jurors = getattr(directory, "jurors", None)
+    return {str(e).casefold() for e in jurors} if isinstance(jurors, Mapping) else set()
 
 
 # --- preview -------------------------------------------------------------------------------

@@ -504,6 +504,8 @@ class KnownJuror:
     title_code: str | None
     titles: tuple[str, ...] = ()
     """The titles the directory says the habilitation is for (empty: ``title_code``)."""
+    reference: bool = False
+    """``entry`` is the juror's address alone: the loader takes the rest from the directory."""
 
 
 @dataclass
@@ -864,7 +866,9 @@ def _jury(row: _Row, values: dict[str, Any], known: Known, base: Mapping[str, An
             continue
         entry = dict(other.entry)
         habilitated = other.titles or ((other.title_code,) if other.title_code else ())
-        if habilitated and title_code not in habilitated and "title_code" not in entry:
+        if other.reference:
+            pass  # the directory says for which title, the jury check says if it fits
+        elif habilitated and title_code not in habilitated and "title_code" not in entry:
             entry["title_code"] = habilitated[0]  # the jury check then names the other title
         jury.append(entry)
     if values.get("jury", []) != jury and (jury or "jury" in values):

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from syncsvc.app.authoring import Authoring
 from syncsvc.app.exporting import Exported, export_bytes
 from syncsvc.app.importing import apply_import, preview_import, preview_text
 from syncsvc.core.checks import check_session
+from syncsvc.core.config import Config
 from syncsvc.core.planner import plan_sessions
 from syncsvc.inputs.loader import load_config
 from syncsvc.state.store import Store
@@ -256,6 +258,30 @@ def test_a_juror_of_the_jury_directory(folder: Path) -> None:
             "habilitation_until": date(2027, 4, 30),
         }
     ]
+
+
+def test_a_juror_the_loader_takes_from_the_directory_is_named_by_address(folder: Path) -> None:
+    """When the loader reads the jury directory (``Config.jury.jurors``), the session names the
+    juror by address alone and the directory stays the one place of their details."""
+    (folder / "jury.yaml").write_text(
+        "s.hoareau@jury.example:\n"
+        '  name: "Sophie Hoareau"\n'
+        "  titles: [TP-00374]\n"
+        "  habilitation_until: 2027-04-30\n",
+        encoding="utf-8",
+    )
+
+    def with_directory(directory: Path) -> Config:
+        config = load_config(directory)
+        # as the loader holds it once it reads the directory (Config.jury)
+        vars(config)["jury"] = SimpleNamespace(jurors={"s.hoareau@jury.example": object()})
+        return config
+
+    rows = [new_sa(date(2027, 1, 11), **{"Jury (courriels)": "s.hoareau@jury.example"})]
+    preview = preview_import(folder, "x.xlsx", xlsx(rows), load=with_directory)
+    (plan,) = preview.rows
+    assert plan.values is not None
+    assert plan.values["jury"] == [{"email": "s.hoareau@jury.example"}]
 
 
 def test_a_person_nobody_knows_is_written_with_a_name(folder: Path) -> None:
