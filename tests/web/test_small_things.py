@@ -155,3 +155,37 @@ def test_a_broken_session_never_seen_good_is_listed_with_its_file_and_error(
         assert "2027-13-45" in text
         # an id nobody wrote is still a 404
         assert client.get("/sessions/nexiste-pas").status_code == 404
+
+
+def test_a_session_page_shows_the_service_instants_in_the_centres_time(served: Served) -> None:
+    """A session belongs to one centre: its page speaks the centre's time (St-André: Réunion,
+    UTC+4), not UTC nor Paris."""
+    from datetime import timedelta
+
+    from syncsvc.core.jury import JuryReply
+    from tests.web.conftest import NOW
+
+    served.store.record_reply(
+        JuryReply(
+            key="imip:texte:0",
+            source="imip",
+            kind="text",
+            status="pending",
+            session_id=SESSION_ID,
+            email="p.fontaine@jury.example",
+            name="Patrick Fontaine",
+            partstat=None,
+            sequence=None,
+            comment=None,
+            replied_at=NOW - timedelta(hours=1),  # 07:00 UTC
+            recorded_at=NOW,
+            subject="RE: Invitation : Session d'examen",
+            excerpt="Oui je serai là.",
+        )
+    )
+    with served.logged_in() as client:
+        text = _text(client.get(f"/sessions/{SESSION_ID}").text)
+    assert "Oui je serai là." in text
+    assert "le 08/02/2027 11:00" in text  # Réunion time
+    assert "08:00" not in text  # not Paris
+    assert "UTC" not in text
