@@ -40,6 +40,11 @@ def stored_marks(settings: Settings, config_dir: Path) -> Mapping[str, Mapping[s
 def milestone_of(config: Config, session_id: str, milestone_id: str) -> Session:
     """The session named, after checking it and its milestone exist (UsageError otherwise)."""
     session = config.sessions.get(session_id)
+    if session is None and session_id in config.broken_session_ids:
+        raise UsageError(
+            f"le fichier de la session « {session_id} » est en erreur : rien n'est marqué "
+            "(attendu : un fichier corrigé ; syncsvc validate liste ses erreurs)"
+        )
     if session is None:
         known = ", ".join(sorted(config.sessions)) or "aucune"
         raise UsageError(f"session « {session_id} » inconnue (attendu : une de {known})")

@@ -276,3 +276,17 @@ def test_hash_password_reads_a_piped_password() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().startswith("$scrypt$") or "scrypt" in done.stdout
+
+
+def test_done_on_a_session_whose_file_is_broken_says_so(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = config / "sessions" / f"{SA}.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("end: 2027-03-19", "end: 2027-13-45"),
+        encoding="utf-8",
+    )
+    assert main(["done", SA, "dte_order", "--config", str(config), "--now", "2026-12-08"]) == 2
+    err = capsys.readouterr().err
+    assert f"le fichier de la session « {SA} » est en erreur" in err
+    assert "inconnue" not in err
