@@ -276,10 +276,10 @@ def _differs(key: str, written: Any, directory: Any) -> bool:
         items = written if isinstance(written, list | tuple) else [written]
         return {str(i).strip() for i in items} != set(directory)
     if key == "habilitation_until":
-        return str(written).strip() != directory.isoformat()
+        return str(written).strip() != str(directory)
     if directory is None:
         return written is not None
-    return " ".join(str(written).split()) != directory
+    return " ".join(str(written).split()) != str(directory)
 
 
 @dataclass(frozen=True, slots=True)

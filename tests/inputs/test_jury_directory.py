@@ -160,7 +160,8 @@ def test_one_bad_entry_names_file_juror_and_field_and_spares_the_others(folder: 
         "s.hoareau@jury.example.titles[1]",
     }
     assert "attendu" in problems[f"{GIRARD}.habilitation_until"]
-    assert LEFEVRE in config.jury.jurors and GIRARD not in config.jury.jurors
+    assert LEFEVRE in config.jury.jurors
+    assert GIRARD not in config.jury.jurors
     assert GIRARD in config.jury.broken
     message = problems_in(config, session_file(folder, DWWM))["jury[2].email"]
     assert "son entrée dans jury.yaml est en erreur" in message
@@ -201,13 +202,16 @@ def test_habilitation_checks_use_the_directory(folder: Path) -> None:
         "titles: [TP-01280]\n  habilitation_until: 2030-03-31",
         "titles: [TP-00374]\n  habilitation_until: 2030-03-31",
     )
-    replace(directory, "titles: [TP-01280]                #", "ccp: [CP-01234]\n  titles: [TP-01280] #")
+    replace(
+        directory, "titles: [TP-01280]                #", "ccp: [CP-01234]\n  titles: [TP-01280] #"
+    )
     config = load_config(folder)
     assert config.problems == []
     found = findings(config, DWWM)
-    assert "l'habilitation de Thomas Girard prend fin le 31/05/2027" in found[
-        "jury_habilitation_expired"
-    ][0]
+    assert (
+        "l'habilitation de Thomas Girard prend fin le 31/05/2027"
+        in found["jury_habilitation_expired"][0]
+    )
     assert "habilité(e) pour le titre TP-00374, pas pour TP-01280" in found["jury_other_title"][0]
     assert "Émilie Lefèvre est limitée aux CCP CP-01234" in found["jury_ccp_limited"][0]
     assert "jury_too_small" in found
@@ -234,4 +238,5 @@ def test_check_jury_file_refuses_removing_a_juror_in_use(folder: Path) -> None:
     assert check_jury_file(config, directory, unused.encode()) == []
     bad = text.replace("habilitation_until: 2027-04-30", "habilitation_until: demain")
     (problem,) = check_jury_file(config, directory, bad.encode())
-    assert (problem.file, problem.field) == (str(directory), "s.hoareau@jury.example.habilitation_until")
+    assert problem.file == str(directory)
+    assert problem.field == "s.hoareau@jury.example.habilitation_until"
