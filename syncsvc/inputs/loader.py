@@ -305,6 +305,18 @@ def _with_directory(file: str, raw: Mapping[str, Any], directory: JuryDirectory)
     for index, item in enumerate(jury, start=1):
         where = f"jury[{index}]"
         email = item.get("email") if isinstance(item, Mapping) else None
+        if isinstance(item, str) and "@" in item:
+            items.append(item)
+            missing.append(
+                Problem(
+                    file,
+                    where,
+                    f"adresse seule {shown(item)} (attendu : {{email: {shortened(item.strip())}}} "
+                    f"pour prendre ce membre dans l'annuaire {JURY_FILE}, ou un bloc avec name, "
+                    "email et habilitation_until)",
+                )
+            )
+            continue
         if not isinstance(email, str):
             items.append(item)  # the model says what is wrong
             continue
@@ -404,8 +416,8 @@ def _parse_session(file: str, data: bytes, directory: JuryDirectory | None = Non
             except ValidationError as exc:
                 found = validation_problems(file, exc, Session)
                 # an entry missing from the directory is said once, by its own problem
-                aside = tuple(p.field.rsplit(".", 1)[0] + "." for p in jury.missing)
-                problems.extend(p for p in found if not p.field.startswith(aside))
+                aside = {p.field.split(".", 1)[0] for p in jury.missing}
+                problems.extend(p for p in found if p.field.split(".", 1)[0] not in aside)
             problems.extend(jury.missing)
             if jury.missing:
                 session = None

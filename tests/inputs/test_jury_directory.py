@@ -240,3 +240,29 @@ def test_check_jury_file_refuses_removing_a_juror_in_use(folder: Path) -> None:
     (problem,) = check_jury_file(config, directory, bad.encode())
     assert problem.file == str(directory)
     assert problem.field == "s.hoareau@jury.example.habilitation_until"
+
+
+def test_an_address_alone_says_how_to_take_it_from_the_directory(folder: Path) -> None:
+    path = session_file(folder, DWWM)
+    replace(path, "  - {email: y.haddad@jury.example}", "  - y.haddad@jury.example")
+    config = load_config(folder)
+    assert problems_in(config, path) == {
+        "jury[3]": "adresse seule « y.haddad@jury.example » (attendu : {email: "
+        "y.haddad@jury.example} pour prendre ce membre dans l'annuaire jury.yaml, ou un bloc "
+        "avec name, email et habilitation_until)"
+    }
+    assert DWWM in config.broken_session_ids
+
+
+def test_validate_prints_the_warnings_and_still_succeeds(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncsvc.cli import main
+
+    monkeypatch.chdir(folder.parent)  # whatever the command writes stays in tmp_path
+    path = session_file(folder, DWWM)
+    replace(path, "{email: t.girard@jury.example}", "{email: t.girard@jury.example, name: T. G.}")
+    code = main(["validate", "--config", str(folder), "--now", "2027-02-08T08:00:00+00:00"])
+    out = capsys.readouterr().out
+    assert f"{path}: avertissement: jury[2].name: « T. G. » ici, « Thomas Girard »" in out
+    assert code == 0
