@@ -75,7 +75,11 @@ def centres_page(web: Web, ctx: Context) -> Response:
 
 
 def _list(
-    web: Web, ctx: Context, problems: list[Problem] | None = None, status_code: int = 200
+    web: Web,
+    ctx: Context,
+    problems: list[Problem] | None = None,
+    status_code: int = 200,
+    intro: str | None = None,
 ) -> Response:
     draft = _draft(web, ctx)
     if isinstance(draft, Response):
@@ -96,6 +100,7 @@ def _list(
         used=used,
         version=draft.version,
         refused=problems or [],
+        refused_intro=intro,
         problems=[p for p in config.problems if p.file == file],
         flash=(
             f"Agréments du centre « {saved} » enregistrés."
@@ -259,7 +264,14 @@ def remove_centre(web: Web, ctx: Context, form: Form) -> Response:
     except WriteConflict as exc:
         return conflict_page(web, ctx, exc, PATH)
     except WriteRefused as exc:
-        return _list(web, ctx, list(exc.problems), 400)
+        users = sum(1 for p in exc.problems if p.field == "centre")
+        intro = (
+            f"le centre « {centre.id} » est utilisé par {users} session"
+            f"{'s' if users > 1 else ''}, qui ne se chargerai{'en' if users > 1 else ''}t plus"
+            if users
+            else None
+        )
+        return _list(web, ctx, list(exc.problems), 400, intro)
     web.source.invalidate()
     log.info("centres.yaml : centre %s retiré par %s", centre.id, ctx.user.login)
     return RedirectResponse(f"{PATH}?retire={quote(centre.id)}", 303)

@@ -178,7 +178,10 @@ def test_an_administrator_changes_an_agrement_end_date(served: Served, page: Pag
     # Removing a centre that sessions use is refused, in the loader's words; nothing written.
     page.get_by_role("button", name="Retirer ce centre (AFPAR Saint-André)").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("Rien n'a été enregistré")
+    expect(alert).to_contain_text(
+        "Rien n'a été enregistré : le centre « afpar-st-andre » est utilisé par 2 sessions, qui "
+        "ne se chargeraient plus :"
+    )
     expect(alert).to_contain_text(
         "sa-2027-03-st-andre.yaml: centre: centre « afpar-st-andre » inconnu ou invalide"
     )
