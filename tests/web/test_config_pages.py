@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import httpx
@@ -42,7 +43,7 @@ def version_of(html: str) -> str:
 
 
 def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def juror_form(client: httpx.Client, **values: str) -> httpx.Response:
@@ -294,3 +295,19 @@ def test_a_centre_nobody_uses_can_be_removed(roles: Served, tmp_path: Path) -> N
     assert "afpa-strasbourg" not in load_config(roles.config).centres
     (entry,) = roles.store.audit_trail()
     assert entry.user == USER
+
+
+def test_the_session_page_shows_where_it_differs_from_the_directory(served: Served) -> None:
+    session = served.config / "sessions" / "dwwm-2027-06-venissieux.yaml"
+    text = session.read_text(encoding="utf-8")
+    girard = "{email: t.girard@jury.example}"
+    session.write_text(text.replace(girard, girard.replace("}", ", company: X}")), encoding="utf-8")
+    with served.logged_in() as client:
+        page = client.get("/sessions/dwwm-2027-06-venissieux")
+        other = client.get("/sessions/sa-2027-03-st-andre")
+        directory = client.get("/annuaire-jury")
+    assert page.status_code == 200
+    section = text_of(page.text.split('id="ecarts-annuaire"')[1].split("</section>")[0])
+    assert "jury[2].company : « X » ici, « ESN Rhône » dans l'annuaire jury.yaml" in section
+    assert 'id="ecarts-annuaire"' not in other.text
+    assert "« X » ici, « ESN Rhône »" in text_of(directory.text)
