@@ -62,6 +62,11 @@ def validate(
     as_json = fmt in ("json", "jsonl")
     for problem in config.problems:
         print(problem, file=sys.stderr if as_json else sys.stdout)
+    for warning in config.warnings:  # loaded anyway (a jury value differing from jury.yaml)
+        print(
+            f"{warning.file}: {SEVERITY_LABELS['warning']}: {warning.field}: {warning.message}",
+            file=sys.stderr if as_json else sys.stdout,
+        )
     counts = {"error": 0, "warning": 0, "info": 0}
 
     def findings() -> Iterator[dict[str, str]]:

@@ -130,6 +130,7 @@ def session_page(web: Web, ctx: Context) -> Response:
         svg=Markup(svg),
         flash=_flash(view, dict(request.query_params)),
         problems=[str(p) for p in snapshot.config.problems if p.file == file],
+        warnings=[w for w in snapshot.config.warnings if w.file == file],
         jury_replies=snapshot.jury.replies_of(session.id, (j.email for j in view.jurors)),
     )
 
