@@ -62,6 +62,11 @@ def validate(
     as_json = fmt in ("json", "jsonl")
     for problem in config.problems:
         print(problem, file=sys.stderr if as_json else sys.stdout)
+    for warning in config.warnings:  # loaded anyway (a jury value differing from jury.yaml)
+        print(
+            f"{warning.file}: {SEVERITY_LABELS['warning']}: {warning.field}: {warning.message}",
+            file=sys.stderr if as_json else sys.stdout,
+        )
     counts = {"error": 0, "warning": 0, "info": 0}
 
     def findings() -> Iterator[dict[str, str]]:
@@ -239,6 +244,7 @@ def _row(table: Table, m: Milestone, title: str) -> None:
     table.add_row(
         fr_day(m.due) + ("*" if m.due != m.unshifted else ""),
         Text(title),
+        Text(m.id),
         capitalised(KIND_LABELS[m.kind]),
         roles(m.audience),
         Text(capitalised(STATUS_LABELS[m.status]), style=style),
@@ -248,8 +254,8 @@ def _row(table: Table, m: Milestone, title: str) -> None:
 
 def _table(title: str) -> Table:
     table = Table(title=Text(title), title_justify="left")
-    for column in ("Échéance", "Jalon", "Type", "Pour", "Statut"):
-        table.add_column(column)
+    for column in ("Échéance", "Jalon", "Identifiant", "Type", "Pour", "Statut"):
+        table.add_column(column, no_wrap=column == "Identifiant")  # to copy for `done`
     return table
 
 
@@ -276,6 +282,7 @@ def _print_tables(
         for m in milestones:
             _row(table, m, m.title)
         console.print(table)
+        console.print(Text(f"  marquer fait : syncsvc done {session.id} <identifiant>"))
         for n in apart.get(session.id, []):
             console.print(Text(f"  sans objet : {n.title} — {n.reason}", style="dim"))
         for finding in check_session(session, centre, milestones, now):

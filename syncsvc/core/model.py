@@ -125,6 +125,39 @@ class JuryMember(Person):
     """The title the habilitation is for; None means the session's title."""
 
 
+class DirectoryJuror(Strict):
+    """One juror of the jury directory (``config/jury.yaml``), under their e-mail: who they
+    are and what they are habilitated for, written once for every session they sit on."""
+
+    name: Name
+    email: Email
+    phone: Phone | None = None
+    company: Label | None = None
+    titles: tuple[TitleCode, ...] = Field(min_length=1, max_length=50)
+    """The titles the habilitation is for."""
+    ccp: tuple[Code, ...] = Field(default=(), max_length=50)
+    """CCP codes the habilitation is restricted to; empty means the whole titles."""
+    habilitation_until: Day
+
+    _recipient = field_validator("email")(_fits_a_recipient_line)
+
+    def member_values(self, title_code: str) -> dict[str, Any]:
+        """The :class:`JuryMember` keys this juror gives a session of ``title_code``: the
+        habilitation is for that title when the directory lists it, else for the first title
+        listed (the jury check then says the juror is habilitated for another title)."""
+        values: dict[str, Any] = {
+            "name": self.name,
+            "email": self.email,
+            "habilitation_until": self.habilitation_until,
+            "title_code": title_code if title_code in self.titles else self.titles[0],
+        }
+        if self.ccp:
+            values["ccp"] = self.ccp
+        if self.company is not None:
+            values["company"] = self.company
+        return values
+
+
 class Title(Strict):
     code: TitleCode
     acronym: Annotated[str, Field(min_length=1, max_length=16, pattern=ONE_LINE)]

@@ -36,6 +36,9 @@ from syncsvc.formats.mail_views import (
     DoneLink as DoneLink,
 )
 from syncsvc.formats.mail_views import (
+    PageLink as PageLink,
+)
+from syncsvc.formats.mail_views import (
     daily_groups,
     daily_intro,
     daily_subject,
@@ -44,6 +47,7 @@ from syncsvc.formats.mail_views import (
     notice_intro,
     notice_subject,
     notice_texts,
+    page_for,
     schedule_note,
 )
 
@@ -116,18 +120,22 @@ def compose(
     done_link: DoneLink | None = None,
     policy: Policy = DEFAULT_POLICY,
     answer_links: AnswerLinksOf | None = None,
+    page_link: PageLink | None = None,
 ) -> EmailMessage:
-    """A mail of the day, a weekly point or a candidate notice."""
+    """A mail of the day, a weekly point or a candidate notice; ``page_link`` adds each
+    session's dashboard page for the people who have access to it (never a juror or a
+    candidate)."""
     subject = subject_for(n, now)
     message = _envelope(subject, sender, n.recipient.name, n.recipient.email, n.key, instant(now))
     context: dict[str, object] = {"subject": subject, "recipient": n.recipient}
     if n.kind == "reminder":
-        context |= _daily_context(n, done_link, policy)
-        context["notices"] = notice_texts(n.notices, answer_links)
+        context |= _daily_context(n, done_link, policy, page_link)
+        page = page_for(n.recipient.email, page_link)
+        context["notices"] = notice_texts(n.notices, answer_links, page)
         if not n.items:
             context["intro"] = notice_intro(n)
     elif n.kind == "digest":
-        context |= _digest_context(n, policy)
+        context |= _digest_context(n, policy, page_link)
     else:
         context |= {"session": n.session, "centre": n.centre}
     text, html = _render(n.kind, **context)
@@ -140,11 +148,11 @@ SEPARATOR = "-" * 72
 
 
 def _daily_context(
-    n: Notification, done_link: DoneLink | None, policy: Policy
+    n: Notification, done_link: DoneLink | None, policy: Policy, page_link: PageLink | None
 ) -> dict[str, object]:
     return {
         "intro": daily_intro(n),
-        "groups": daily_groups(n, done_link),
+        "groups": daily_groups(n, done_link, page_link),
         "several": len(n.items) > 1,
         "separator": SEPARATOR,
         "footer": _footer(n),
@@ -164,13 +172,16 @@ def _footer(n: Notification) -> str:
     return "Une échéance marquée faite disparaît des messages suivants." if tracked else ""
 
 
-def _digest_context(n: Notification, policy: Policy) -> dict[str, object]:
+def _digest_context(
+    n: Notification, policy: Policy, page_link: PageLink | None
+) -> dict[str, object]:
     assert n.centre is not None
     day = n.send_at.astimezone(n.centre.tz).date()
+    page = page_for(n.recipient.email, page_link)
     return {
         "intro": digest_intro(n, day, policy),
-        "overdue": digest_groups(n.overdue, day, late=True),
-        "upcoming": digest_groups(n.upcoming, day, late=False),
+        "overdue": digest_groups(n.overdue, day, True, page, n.centre),
+        "upcoming": digest_groups(n.upcoming, day, False, page, n.centre),
         "horizon": policy.digest_horizon_days,
     }
 
@@ -441,9 +452,11 @@ def compose_invitation_hold(
     invited: bool,
     sender: str,
     now: datetime,
+    page_link: PageLink | None = None,
 ) -> EmailMessage:
     """To a coordinator: the invitation of ``hold``'s juror was not sent, and why.
-    ``invited``: an earlier invitation stands in the juror's calendar."""
+    ``invited``: an earlier invitation stands in the juror's calendar; ``page_link``: the
+    session's dashboard page."""
     subject = f"[{session.short_label}] Invitation du jury retenue : {hold.name}"
     message = _envelope(subject, sender, to.name, to.email, hold.key(to.email), now)
     earlier = (
@@ -461,5 +474,6 @@ def compose_invitation_hold(
         f"(session {session.id}) :\n\n{hold.reason} [{hold.code}]\n\n{earlier}"
         "Dès que le fichier de la session ou celui des centres est corrigé, l'invitation part "
         "d'elle-même. Ce message n'est envoyé qu'une fois pour ce membre et cette raison.\n"
+        + (f"\nPage de la session : {page_link(session.id)}\n" if page_link else "")
     )
     return message

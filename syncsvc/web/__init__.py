@@ -48,10 +48,12 @@ from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import (
+    centres,
     done_links,
     feeds,
     health,
     jury,
+    jury_directory,
     jury_links,
     login,
     metrics,
@@ -130,6 +132,8 @@ def create_app(
     routes = [
         *sessions.ROUTES,
         *jury.ROUTES,
+        *jury_directory.ROUTES,
+        *centres.ROUTES,
         *outbox.ROUTES,
         *targets.ROUTES,
         *spreadsheets.ROUTES,
