@@ -29,13 +29,10 @@ from syncsvc.core.labels import fr_date
 from syncsvc.core.session_sheet import Known, KnownJuror
 from syncsvc.errors import Problem
 from syncsvc.inputs import writer
-from syncsvc.inputs.files import FileProblem
 from syncsvc.inputs.loader import check_session_file, load_config
 from syncsvc.inputs.spreadsheets import Row, read_table
-from syncsvc.inputs.yaml_files import parse_yaml
 
 RowKind = Literal["create", "update", "unchanged", "error", "example"]
-JURY_DIRECTORY = "jury.yaml"
 EXPORT_ONLY = (
     "Prochaine échéance",
     "Date de la prochaine échéance",
@@ -132,39 +129,6 @@ def _plain(path: Path) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-def _directory(config: Config) -> dict[str, dict[str, Any]]:
-    """``config/jury.yaml``, when there is one: e-mail -> the juror's entry as written."""
-    path = config.directory / JURY_DIRECTORY
-    try:
-        data = parse_yaml(path.read_bytes())
-    except (OSError, FileProblem):
-        return {}
-    if not isinstance(data, Mapping):
-        return {}
-    found = {}
-    for key, body in data.items():
-        if isinstance(body, Mapping) and isinstance(key, str):
-            found[key.strip().casefold()] = {"email": key.strip(), **dict(body)}
-    return found
-
-
-def _from_directory(email: str, body: Mapping[str, Any]) -> KnownJuror | None:
-    """A juror of the directory as a session's jury entry (name, habilitation, title…)."""
-    if not body.get("name") or not isinstance(body.get("habilitation_until"), date):
-        return None
-    entry: dict[str, Any] = {
-        "name": body["name"],
-        "email": body.get("email", email),
-        "habilitation_until": body["habilitation_until"],
-    }
-    if body.get("ccp"):
-        entry["ccp"] = list(body["ccp"])
-    if body.get("company"):
-        entry["company"] = body["company"]
-    titles = [str(t) for t in body.get("titles") or []]
-    return KnownJuror(entry, titles[0] if titles else None, tuple(titles))
-
-
 def known_of(config: Config) -> tuple[Known, dict[str, dict[str, Any]]]:
     """What the configuration knows (titles, people, jurors by centre, the jury directory),
     and each session's values as its file holds them."""
@@ -196,24 +160,11 @@ def known_of(config: Config) -> tuple[Known, dict[str, dict[str, Any]]]:
                 email = str(juror["email"]).casefold()
                 code = str(juror.get("title_code") or session.title.code)
                 jurors.setdefault(email, KnownJuror(dict(juror), code))
-    referable = _referable(config)
-    for email, body in _directory(config).items():
-        juror = _from_directory(email, body)
-        if juror is None:
-            continue
-        if email in referable:  # the loader takes the juror from the directory by address
-            juror = KnownJuror({"email": juror.entry["email"]}, None, reference=True)
-        known.directory[email] = juror
-        known.people.setdefault(email, str(body["name"]))
+    for email, juror in config.jury.jurors.items():
+        # the loader takes the juror from the directory by address: the session names them so
+        known.directory[email.casefold()] = KnownJuror({"email": juror.email}, None, reference=True)
+        known.people.setdefault(email.casefold(), juror.name)
     return known, files
-
-
-def _referable(config: Config) -> set[str]:
-    """The e-mails a session may name alone (``jury: [{email: …}]``): the jurors of the jury
-    directory as the loader holds it (``Config.jury``), when the loader reads one."""
-    directory = getattr(config, "jury", None)
-    jurors = getattr(directory, "jurors", None)
-    return {str(e).casefold() for e in jurors} if isinstance(jurors, Mapping) else set()
 
 
 # --- preview -------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import shutil
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from syncsvc.app.authoring import Authoring
 from syncsvc.app.exporting import Exported, export_bytes
 from syncsvc.app.importing import apply_import, preview_import, preview_text
 from syncsvc.core.checks import check_session
-from syncsvc.core.config import Config
 from syncsvc.core.planner import plan_sessions
 from syncsvc.inputs.loader import load_config
 from syncsvc.state.store import Store
@@ -221,7 +219,7 @@ def test_a_juror_must_be_known(folder: Path) -> None:
             **{"Jury (courriels)": "c.maillot@jury.example; inconnu@jury.example"},
         ),
         # a juror of another session of the same centre: copied with that session's title
-        new_sa(date(2027, 10, 4), **{"Jury (courriels)": "d.riviere@jury.example"}),
+        new_sa(date(2027, 10, 4), **{"Jury (courriels)": "a.nativel@jury.example"}),
         # a juror of another centre only: unknown here
         new_sa(date(2027, 11, 8), **{"Jury (courriels)": "b.roux@jury.example"}),
     ]
@@ -235,53 +233,31 @@ def test_a_juror_must_be_known(folder: Path) -> None:
     ]
     assert preview.rows[1].values is not None
     (juror,) = preview.rows[1].values["jury"]
-    assert juror["name"] == "Didier Rivière"
+    assert juror["name"] == "Aurélie Nativel"
     assert juror["title_code"] == "TP-00391"  # habilitated for AC, not SA: the checks will say
+    assert "inconnu" in preview.rows[2].problems[0]
 
 
-def test_a_juror_of_the_jury_directory(folder: Path) -> None:
-    (folder / "jury.yaml").write_text(
-        "s.hoareau@jury.example:\n"
-        '  name: "Sophie Hoareau"\n'
-        "  titles: [TP-00374, TP-00391]\n"
-        "  habilitation_until: 2027-04-30\n",
-        encoding="utf-8",
-    )
-    rows = [new_sa(date(2027, 1, 11), **{"Jury (courriels)": "S.Hoareau@jury.example"})]
-    (plan,) = preview_import(folder, "x.xlsx", xlsx(rows)).rows
+def test_a_juror_of_the_jury_directory_is_named_by_address(folder: Path, store: Store) -> None:
+    """The directory stays the one place of a juror's details: the session names them by
+    address, the loader takes the rest (the habilitation for the session's title)."""
+    rows = [
+        new_sa(
+            date(2027, 1, 11),
+            **{"Jury (courriels)": "S.Hoareau@jury.example; c.maillot@jury.example"},
+        )
+    ]
+    preview = preview_import(folder, "x.xlsx", xlsx(rows))
+    (plan,) = preview.rows
     assert plan.kind == "create", plan.problems
     assert plan.values is not None
-    assert plan.values["jury"] == [
-        {
-            "name": "Sophie Hoareau",
-            "email": "s.hoareau@jury.example",
-            "habilitation_until": date(2027, 4, 30),
-        }
-    ]
-
-
-def test_a_juror_the_loader_takes_from_the_directory_is_named_by_address(folder: Path) -> None:
-    """When the loader reads the jury directory (``Config.jury.jurors``), the session names the
-    juror by address alone and the directory stays the one place of their details."""
-    (folder / "jury.yaml").write_text(
-        "s.hoareau@jury.example:\n"
-        '  name: "Sophie Hoareau"\n'
-        "  titles: [TP-00374]\n"
-        "  habilitation_until: 2027-04-30\n",
-        encoding="utf-8",
-    )
-
-    def with_directory(directory: Path) -> Config:
-        config = load_config(directory)
-        # as the loader holds it once it reads the directory (Config.jury)
-        vars(config)["jury"] = SimpleNamespace(jurors={"s.hoareau@jury.example": object()})
-        return config
-
-    rows = [new_sa(date(2027, 1, 11), **{"Jury (courriels)": "s.hoareau@jury.example"})]
-    preview = preview_import(folder, "x.xlsx", xlsx(rows), load=with_directory)
-    (plan,) = preview.rows
-    assert plan.values is not None
-    assert plan.values["jury"] == [{"email": "s.hoareau@jury.example"}]
+    assert plan.values["jury"][0] == {"email": "s.hoareau@jury.example"}
+    assert plan.values["jury"][1]["name"] == "Corinne Maillot"
+    apply_import(preview, Authoring(folder, store), user="import", now=NOW)
+    config = load_config(folder)
+    assert config.ok, config.problems
+    first = config.sessions["sa-2027-01-st-andre"].jury[0]
+    assert (first.name, first.title_code) == ("Sophie Hoareau", "TP-00374")
 
 
 def test_a_person_nobody_knows_is_written_with_a_name(folder: Path) -> None:
