@@ -250,3 +250,20 @@ def test_a_viewer_downloads_but_cannot_import(
         assert refused.status_code == 403
         assert "Action réservée" in html.unescape(refused.text)
     assert not (served.config / "sessions" / "sa-2027-09-st-andre.yaml").exists()
+
+
+def test_a_windows_1252_csv_uploaded(served: Served) -> None:
+    text = "Identifiant;Lieu\r\ndwwm-2027-06-venissieux;GRETA Vénissieux, salle 12\r\n"
+    with served.logged_in() as client:
+        form = client.get("/import")
+        preview = client.post(
+            "/import/preview",
+            data={"csrf": csrf_of(form.text)},
+            files={"fichier": ("lieux.csv", text.encode("cp1252"), "text/csv")},
+        )
+        page = html.unescape(preview.text)
+        assert '<th scope="row">Lieu</th><td>(vide)</td><td>GRETA Vénissieux, salle 12</td>' in page
+        done = _confirm(client, preview.text)
+    assert "Enregistré : 0 session(s) créée(s), 1 modifiée(s)." in html.unescape(done.text)
+    session = load_config(served.config).sessions["dwwm-2027-06-venissieux"]
+    assert session.location == "GRETA Vénissieux, salle 12"
