@@ -60,7 +60,7 @@ def _download(data: bytes, name: str) -> Response:
     )
 
 
-def _allowed(web: Web, ctx: Context, config: Config) -> list[str] | None:
+def _allowed(ctx: Context, config: Config) -> list[str] | None:
     """The centres this user may change (None: all; roles may not say more yet)."""
     may_change = getattr(ctx.user, "may_change", None)
     if not callable(may_change):
@@ -171,7 +171,7 @@ def _work(web: Web, ctx: Context, fields: Fields, stage: str) -> Response:
             source.config_dir,
             name,
             data,
-            allowed_centres=_allowed(web, ctx, config),
+            allowed_centres=_allowed(ctx, config),
             load=lambda _: source.current(),
         )
     except UsageError as exc:
