@@ -31,6 +31,7 @@ COLOURS: dict[Status, str] = {
     "due_soon": "#e69500",
     "done": "#2e7d32",
     "pending": "#8a8f98",
+    "cancelled": "#5f6368",
 }
 LEGEND_ORDER: tuple[Status, ...] = ("overdue", "due_soon", "done", "pending")
 TODAY_COLOUR = "#1a3a8f"
