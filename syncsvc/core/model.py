@@ -21,7 +21,6 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from syncsvc.core.administration import default_ud_name
@@ -286,22 +285,25 @@ class Session(Strict):
             )
         return value
 
-    @model_validator(mode="after")
-    def _postponements_in_order(self) -> Session:
-        days = [p.on for p in self.postponed]
+    @field_validator("postponed")
+    @classmethod
+    def _postponements_in_order(
+        cls, value: tuple[Postponement, ...], info: ValidationInfo
+    ) -> tuple[Postponement, ...]:
+        days = [p.on for p in value]
         if days != sorted(days):
             raise ValueError(
-                "reports dans le désordre (attendu : la liste postponed du plus ancien au plus "
-                "récent, par date on)"
+                "reports dans le désordre (attendu : du plus ancien au plus récent, par date on)"
             )
-        last = self.last_postponement
-        if last is not None and (last.from_start, last.from_end) == (self.start, self.end):
+        start, end = info.data.get("start"), info.data.get("end")
+        last = value[-1] if value else None
+        if last is not None and (last.from_start, last.from_end) == (start, end):
             raise ValueError(
                 f"report du {last.on.isoformat()} sans changement de dates : from_start et "
                 "from_end sont les dates actuelles de la session (attendu : les dates d'avant "
                 "le report, start et end portant les nouvelles)"
             )
-        return self
+        return value
 
     @property
     def last_postponement(self) -> Postponement | None:
