@@ -199,10 +199,14 @@ def check_cancelled(
     ordered = order.done_on if order is not None else session.done.get("dte_order")
     if ordered is None:
         return
+    cancelled = session.cancelled
+    when = f" le {fr_date(cancelled.on)}" if cancelled and cancelled.on else ""
+    why = f" ({cancelled.reason})" if cancelled and cancelled.reason else ""
     add(
         "cancelled_after_dte_order",
         "warning",
-        f"session annulée alors que le pli (DTE) a été commandé le {fr_date(ordered)} : CERES "
+        f"session annulée{when}{why} alors que le pli (DTE) a été commandé le "
+        f"{fr_date(ordered)} : CERES "
         "ne permet de supprimer une session qu'avant la commande du DTE ; ne pas la supprimer, "
         "informer par écrit l'UD de l'annulation (ou du report, avec les nouvelles dates), "
         f"garder le pli scellé sous clé et suivre ses consignes : {ud(centre)}",
