@@ -14,6 +14,7 @@ import json
 import shutil
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -217,11 +218,11 @@ def test_a_cancelled_session_tells_its_jury_then_sends_no_reminder(
 # --- plan and validate --------------------------------------------------------------------------
 
 
-def plan_rows(config: Path, now: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, str]]:
+def plan_rows(config: Path, now: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     capsys.readouterr()
     argv = ["plan", SA, "--config", str(config), "--format", "json", "--now", now]
     assert main(argv) == 0
-    rows: list[dict[str, str]] = json.loads(capsys.readouterr().out)
+    rows: list[dict[str, Any]] = json.loads(capsys.readouterr().out)
     return rows
 
 
