@@ -304,3 +304,26 @@ def test_reminders_run_again_for_a_milestone_to_redo(tmp_path: Path) -> None:
     daily = [n for n in sent if n.recipient.email == "nathalie@centre.example"]
     items = [i.milestone.id for n in daily for i in n.items]
     assert "ud_session_declaration" in items
+
+
+def test_validate_tells_what_to_redo_after_a_postponement_and_to_whom(tmp_path: Path) -> None:
+    """A pair: the same postponed session with its marks made after the postponement (clean),
+    then made before it (the finding)."""
+    from syncsvc.core.checks import check_session
+
+    now = date(2026, 12, 2)
+    after = {**POSTPONED, "done": dict.fromkeys(POSTPONED["done"], date(2026, 12, 1))}
+    clean = planned(tmp_path / "clean", after, now)
+    assert "postponed_redo" not in {f.code for f in check_session(*clean, now)}
+
+    defect = planned(tmp_path / "defect", POSTPONED, now)
+    (finding,) = [f for f in check_session(*defect, now) if f.code == "postponed_redo"]
+    assert finding.severity == "warning"
+    assert finding.message == (
+        "session reportée le 01/12/2026 (Plateau technique indisponible) : du 15/03/2027 au "
+        "19/03/2027 → du 12/04/2027 au 16/04/2027 ; à refaire pour les nouvelles dates : "
+        "« Transmettre à la DDETS dates, lieu, nombre de candidats, responsable de session » "
+        "(fait le 20/11/2026) ; « Désigner, inscrire et convoquer les membres du jury (et "
+        "surveillant, comédien) » (fait le 25/11/2026) ; informer par écrit l'UD du report "
+        "(motif, anciennes et nouvelles dates) : DDETS (ud@ddets.example)"
+    )

@@ -263,6 +263,18 @@ def test_plan_shows_what_a_postponement_asks_to_redo_and_the_ud_notice(
     append(config, "  ud_session_declaration: 2026-11-20\n  jury_convocation: 2026-11-21\n")
     postpone(config)
     rows = {r["milestone"]: r for r in plan_rows(config, "2026-11-25", capsys)}
+    assert (
+        main(["validate", "--config", str(config), "--format", "json", "--now", "2026-11-25"]) == 0
+    )
+    (redo,) = [f for f in json.loads(capsys.readouterr().out) if f["code"] == "postponed_redo"]
+    assert (redo["session"], redo["severity"]) == (SA, "warning")
+    assert redo["message"].startswith(
+        "session reportée le 24/11/2026 (Plateau technique indisponible) : du 15/03/2027 au "
+        "19/03/2027 → du 12/04/2027 au 16/04/2027 ; à refaire pour les nouvelles dates : "
+        "« Transmettre à la DEETS de La Réunion dates, lieu, nombre de candidats, responsable de "
+        "session » (fait le 20/11/2026) ; « Désigner, inscrire et convoquer"
+    )
+    assert redo["message"].endswith(": DEETS de La Réunion (974.certification@deets.example)")
 
     declaration = rows["ud_session_declaration"]
     # 12/04/2027 − 92 days = Sunday 10/01/2027: the previous working day, Friday 8

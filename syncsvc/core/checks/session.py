@@ -8,6 +8,7 @@ from syncsvc.core.checks.common import Add, milestone, ud
 from syncsvc.core.dates import working_days
 from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Centre, Milestone, Session, same_version
+from syncsvc.core.words import postponement_texts
 
 CERES_LEAD_DAYS = 92
 TITLE_RULE = "article 1.2 de l'arrêté du 21 juillet 2016"
@@ -210,4 +211,21 @@ def check_cancelled(
         "ne permet de supprimer une session qu'avant la commande du DTE ; ne pas la supprimer, "
         "informer par écrit l'UD de l'annulation (ou du report, avec les nouvelles dates), "
         f"garder le pli scellé sous clé et suivre ses consignes : {ud(centre)}",
+    )
+
+
+def check_postponed(
+    session: Session, centre: Centre, milestones: list[Milestone], add: Add
+) -> None:
+    """A postponed session: what was done for the old dates is to be done again."""
+    redo = [(m, m.redo_of) for m in milestones if m.redo_of is not None]
+    if not session.postponed or not redo:
+        return
+    told = postponement_texts(session)[-1]
+    steps = " ; ".join(f"« {m.title} » (fait le {fr_date(day)})" for m, day in redo)
+    add(
+        "postponed_redo",
+        "warning",
+        f"{told[:1].lower()}{told[1:]} ; à refaire pour les nouvelles dates : {steps} ; "
+        f"informer par écrit l'UD du report (motif, anciennes et nouvelles dates) : {ud(centre)}",
     )
