@@ -332,14 +332,19 @@ POSTPONED_LABEL = "Session reportée"
 
 def change_lines(change: InvitationChange) -> list[str]:
     """``Dates : du … au … → du … au …``: what an update changes, old → new; « Session
-    reportée : du … au … → du … au … (motif : …) » when the session file records a
-    postponement to the dates the update tells."""
+    reportée : du … au … → du … au … (motif : …) » when the session file records this change
+    of dates as its latest postponement (from the dates the juror was told)."""
     lines = []
     for difference in change.differences():
         label, shown = CHANGED[difference.field]
         line = f"{label} : {shown(difference.before)} → {shown(difference.after)}"
         postponement = change.session.last_postponement if change.session else None
-        if difference.field == "dates" and postponement is not None:
+        told = tuple(_day(m) for m in difference.before.moments())
+        if (
+            difference.field == "dates"
+            and postponement is not None
+            and told == (postponement.from_start, postponement.from_end)
+        ):
             line = (
                 f"{POSTPONED_LABEL} : {shown(difference.before)} → {shown(difference.after)} "
                 f"(motif : {postponement.reason})"

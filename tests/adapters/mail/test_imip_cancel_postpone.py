@@ -102,3 +102,21 @@ def test_a_postponed_session_tells_its_jury_old_to_new_dates_and_why(runner: Run
     )
     assert description(update).startswith(REPORTED + "\n\nSession d'examen TP-00374")
     assert update.start.date().isoformat() == "2027-04-12"
+
+
+def test_dates_moved_again_without_a_new_postponement_are_a_plain_change(
+    runner: Runner,
+) -> None:
+    runner.run(NOW)
+    runner.edit("start: 2027-03-15", "start: 2027-04-12")
+    runner.edit("end: 2027-03-19", "end: 2027-04-16")
+    append(runner, POSTPONEMENT)
+    runner.run(NOW + DAY)
+    runner.edit("start: 2027-04-12", "start: 2027-04-19")
+    runner.edit("end: 2027-04-16", "end: 2027-04-23")
+    (update,) = _for(runner.run(NOW + 2 * DAY), MEMBER)
+    assert (
+        "Ce qui change :\n- Dates : du lundi 12 avril 2027 au vendredi 16 avril 2027 → du lundi "
+        "19 avril 2027 au vendredi 23 avril 2027\n"
+    ) in plain(update)
+    assert "Session reportée" not in plain(update)
