@@ -12,8 +12,9 @@
 - attendees only when asked (``with_attendees``: Workspace-internal juries); jury invitations
   otherwise go out as iMIP mail;
 - an item of a cancelled session stays ``"status": "confirmed"``: in Calendar v3, ``cancelled``
-  means *deleted* (the event becomes a tombstone that listings and clients hide, see
-  ``showDeleted``), which is what the people of a cancelled session must not get. The event is
+  means *deleted* (« The event is cancelled (deleted) »: a tombstone that listings return only
+  with ``showDeleted`` or a sync token, and clients hide), which is what the people of a
+  cancelled session must not get. The event is
   kept instead, its summary starting with « ANNULÉE — » and its description with the day and
   reason of the cancellation (the entry's words), transparent, graphite, without reminder;
 - colours (``colorId``, the event palette of the ``colors`` endpoint), from the entry's codes:

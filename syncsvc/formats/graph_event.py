@@ -18,12 +18,12 @@
 - no attendees: Graph would send its own invitations; the jury's go out as iMIP mail;
 - an item of a cancelled session is kept as an ordinary event: its subject starts with
   « ANNULÉE — », its body with the day and reason of the cancellation, category
-  ``syncsvc:cancelled``, ``showAs: free``, no reminder. Graph's ``isCancelled`` is read-only: it
-  is set only by the ``cancel`` action, which only the organiser of a meeting may call, which
-  sends cancellation messages to its attendees and removes the event from the organiser's
-  calendar. syncsvc's events have no attendees (the jury's invitations and cancellations go out
-  as iMIP mail) and must stay visible, so syncsvc never calls it and never writes
-  ``isCancelled``.
+  ``syncsvc:cancelled``, ``showAs: free``, no reminder. Graph's ``isCancelled`` is not a property
+  an update sets: only the ``cancel`` action sets it, which only a meeting's organiser may call,
+  which sends a cancellation to the attendees and moves the event to « Éléments supprimés »
+  (https://learn.microsoft.com/graph/api/event-cancel). syncsvc's events have no attendees (the
+  jury's invitations and cancellations go out as iMIP mail) and must stay visible, so syncsvc
+  never calls it and never writes ``isCancelled``.
 """
 
 from __future__ import annotations
