@@ -91,6 +91,7 @@ def test_a_cancelled_session_shows_its_cancellation_and_no_next_deadline(
         "insuffisant</p>"
     ) in page
     assert 'data-status="cancelled"' in _milestone_row(page, "dte_order")
+    assert "session annulée, annulé : " in page  # the timeline's text for screen readers
     # what CERES allows and what to tell the UD (issue 11, check 8)
     assert (
         "session annulée le 11/01/2027 (Nombre de candidats insuffisant) alors que le pli (DTE) "
