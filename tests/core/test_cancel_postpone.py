@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from syncsvc.core.checks import check_session
 from syncsvc.core.entries import entry_for
 from syncsvc.core.planner import Planned, plan_sessions
 from syncsvc.core.reminders import Policy, due_notifications
@@ -24,6 +25,7 @@ from syncsvc.core.words import cancellation_text, postponement_texts
 from syncsvc.formats.google_event import event_resource
 from syncsvc.formats.graph_event import event_body
 from syncsvc.formats.ical import resource_bytes
+from syncsvc.formats.mail_views import headline
 from syncsvc.inputs.loader import load_config
 from tests.harness.factories import SESSION, write_config
 
@@ -302,15 +304,15 @@ def test_reminders_run_again_for_a_milestone_to_redo(tmp_path: Path) -> None:
     now = datetime.combine(date(2026, 12, 31), time(8), PARIS)
     sent = due_notifications([planned(tmp_path, POSTPONED, now)], Policy(), now)
     daily = [n for n in sent if n.recipient.email == "nathalie@centre.example"]
-    items = [i.milestone.id for n in daily for i in n.items]
-    assert "ud_session_declaration" in items
+    (item,) = [i for n in daily for i in n.items if i.milestone.id == "ud_session_declaration"]
+    assert headline(item) == (
+        "Dans 8 jours, à refaire (fait le 20/11/2026, avant le report de la session)"
+    )
 
 
 def test_validate_tells_what_to_redo_after_a_postponement_and_to_whom(tmp_path: Path) -> None:
     """A pair: the same postponed session with its marks made after the postponement (clean),
     then made before it (the finding)."""
-    from syncsvc.core.checks import check_session
-
     now = date(2026, 12, 2)
     after = {**POSTPONED, "done": dict.fromkeys(POSTPONED["done"], date(2026, 12, 1))}
     clean = planned(tmp_path / "clean", after, now)
