@@ -163,6 +163,17 @@ def test_cancelling_keeps_the_events_and_tasks_marked_cancelled(
     assert "0 création(s), 0 mise(s) à jour, 0 suppression(s)" in capsys.readouterr().out
     assert radicale.proxy.writes == 0
 
+    # the cancellation withdrawn: the same items come back as they were
+    path = session_file(config)
+    path.write_text(path.read_text(encoding="utf-8").replace(written, ""), encoding="utf-8")
+    assert main([*args, "--now", "2026-11-25"]) == 0
+    assert "0 suppression(s)" in capsys.readouterr().out
+    exam = item(radicale, "examens-st-andre", f"{SA}.exam_session@syncsvc")
+    assert "STATUS:CONFIRMED" in exam
+    assert "SUMMARY:Session d'examen — SA St-André" in exam
+    task = item(radicale, "taches-st-andre", f"{SA}.candidate_convocation@syncsvc")
+    assert "STATUS:NEEDS-ACTION" in task
+
 
 # --- notify: the jury's CANCEL, then silence ----------------------------------------------------
 

@@ -120,3 +120,17 @@ def test_dates_moved_again_without_a_new_postponement_are_a_plain_change(
         "19 avril 2027 au vendredi 23 avril 2027\n"
     ) in plain(update)
     assert "Session reportée" not in plain(update)
+
+
+def test_a_cancellation_withdrawn_invites_the_jury_again(runner: Runner) -> None:
+    first = _of_session(runner.run(NOW), CANCELLED_SESSION)
+    append(runner, CANCELLATION, CANCELLED_SESSION)
+    runner.run(NOW + DAY)
+    runner.edit(CANCELLATION, "", CANCELLED_SESSION)
+    again = _of_session(runner.run(NOW + 2 * DAY), CANCELLED_SESSION)
+    assert sorted(i.recipient for i in again) == sorted(CANCELLED_JURY)
+    for invitation in again:
+        (request,) = _for(first, invitation.recipient)
+        assert (invitation.method, invitation.sequence) == ("REQUEST", request.sequence + 2)
+        assert invitation.subject.startswith("Invitation : ")
+        assert "Vous êtes convoqué(e) comme membre du jury" in plain(invitation)
