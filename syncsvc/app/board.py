@@ -32,6 +32,7 @@ from syncsvc.core.config import Config
 from syncsvc.core.jury import JurorRow, summary
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
 from syncsvc.core.planner import plan_sessions
+from syncsvc.core.words import cancellation_text, postponement_texts
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import DoneMark, Store
 
@@ -63,7 +64,25 @@ class SessionView:
 
     @property
     def next(self) -> Milestone | None:
+        """The next milestone not done; None when all are, or the session is cancelled."""
+        if self.session.cancelled:
+            return None
         return next((m for m in self.milestones if m.status != "done"), None)
+
+    @property
+    def cancellation(self) -> str | None:
+        """« Session annulée le 11/01/2027 : <raison> », None when it is not cancelled."""
+        return cancellation_text(self.session)
+
+    @property
+    def postponements(self) -> list[str]:
+        """« Session reportée le … (motif) : du … au … → du … au … », oldest first."""
+        return postponement_texts(self.session)
+
+    @property
+    def redo(self) -> list[Milestone]:
+        """Milestones done before the session was postponed, to do again."""
+        return [m for m in self.milestones if m.redo]
 
     def count(self, status: Status) -> int:
         return sum(1 for m in self.milestones if m.status == status)

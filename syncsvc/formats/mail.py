@@ -27,7 +27,7 @@ from syncsvc.core.invitations import Briefing, Hold, InvitationChange
 from syncsvc.core.labels import INVITATION_SUMMARIES, INVITED_AS, french_date, french_time
 from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification, Policy
-from syncsvc.core.words import citations, sources_text
+from syncsvc.core.words import cancellation_text, citations, sources_text
 from syncsvc.formats.ical import PRODID, vtimezone
 from syncsvc.formats.mail_views import (
     AnswerLinksOf as AnswerLinksOf,
@@ -337,20 +337,53 @@ CHANGED: dict[str, tuple[str, Callable[[Briefing], str]]] = {
 """How each change of an update is worded: its label, and how a briefing shows it."""
 
 
+POSTPONED_LABEL = "Session reportée"
+"""The label of the dates of an update when the session was postponed (not just edited)."""
+
+
 def change_lines(change: InvitationChange) -> list[str]:
-    """``Dates : du … au … → du … au …``: what an update changes, old → new."""
+    """``Dates : du … au … → du … au …``: what an update changes, old → new; « Session
+    reportée : du … au … → du … au … (motif : …) » when the session file records this change
+    of dates as its latest postponement (from the dates the juror was told)."""
     lines = []
     for difference in change.differences():
         label, shown = CHANGED[difference.field]
-        lines.append(f"{label} : {shown(difference.before)} → {shown(difference.after)}")
+        line = f"{label} : {shown(difference.before)} → {shown(difference.after)}"
+        postponement = change.session.last_postponement if change.session else None
+        told = tuple(_day(m) for m in difference.before.moments())
+        if (
+            difference.field == "dates"
+            and postponement is not None
+            and told == (postponement.from_start, postponement.from_end)
+        ):
+            line = (
+                f"{POSTPONED_LABEL} : {shown(difference.before)} → {shown(difference.after)} "
+                f"(motif : {postponement.reason})"
+            )
+        lines.append(line)
     return lines
+
+
+def happened_text(change: InvitationChange) -> str:
+    """What a CANCEL says happened; for a cancelled session whose file gives the day or the
+    reason of the cancellation: « … est annulée (session annulée le 11/01/2027 : <raison>). »"""
+    if not change.happened:
+        return ""
+    text = HAPPENED[change.happened]
+    session = change.session
+    if change.happened != "cancelled" or session is None or session.cancelled is None:
+        return text
+    if session.cancelled.on is None and session.cancelled.reason is None:
+        return text
+    said = cancellation_text(session) or ""
+    return f"{text.removesuffix('.')} ({said[:1].lower()}{said[1:]})."
 
 
 def _invitation_context(change: InvitationChange) -> dict[str, str]:
     """The words of an invitation, an update or a cancellation: the session as the message
     tells it, what happened (a CANCEL), what changed (an update)."""
     briefing = change.briefing
-    happened = HAPPENED[change.happened] if change.happened else ""
+    happened = happened_text(change)
     changes = change_lines(change)
     changed = "Ce qui change :\n" + "\n".join(f"- {line}" for line in changes) if changes else ""
     if briefing is None:

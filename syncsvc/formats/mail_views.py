@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from syncsvc.core.labels import INVITED_AS, KIND_LABELS, french_date
+from syncsvc.core.labels import INVITED_AS, KIND_LABELS, REDO_LABEL, fr_date, french_date
 from syncsvc.core.model import Centre, Session
 from syncsvc.core.reminder_model import DigestEntry, Item, JuryNotice, Notification, Policy
 
@@ -61,12 +61,18 @@ def label(item: Item) -> str:
 
 
 def headline(item: Item) -> str:
-    """Where a milestone stands on the day of the mail."""
+    """Where a milestone stands on the day of the mail; « à refaire » when it was done before
+    its session was postponed."""
     if item.state == "overdue":
-        return f"EN RETARD de {plural(item.days, 'jour')}"
-    if item.state == "today":
-        return "Aujourd'hui"
-    return "Demain" if item.days == 1 else f"Dans {item.days} jours"
+        when = f"EN RETARD de {plural(item.days, 'jour')}"
+    elif item.state == "today":
+        when = "Aujourd'hui"
+    else:
+        when = "Demain" if item.days == 1 else f"Dans {item.days} jours"
+    redo_of = item.milestone.redo_of
+    if redo_of is None:
+        return when
+    return f"{when}, {REDO_LABEL} (fait le {fr_date(redo_of)}, avant le report de la session)"
 
 
 def daily_subject(items: Sequence[Item]) -> str:

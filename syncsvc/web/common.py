@@ -78,6 +78,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
     )
     env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS,
+        REDO_LABEL=labels.REDO_LABEL,
         KIND_LABELS=labels.KIND_LABELS,
         SEVERITY_LABELS=labels.SEVERITY_LABELS,
         MAIL_KINDS=labels.MAIL_KINDS,
