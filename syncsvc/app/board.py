@@ -6,16 +6,22 @@ Vocabulary:
 - *snapshot*: every session planned at one moment, with its findings and the store's done
   marks (who, when, note); it is rebuilt only when the configuration, a centre's local day or
   the done marks change, so a page costs a stat of the files and one query;
-- *checklist*: the "- …" lines under « À faire : » in a rule's description (the seeds).
+- *checklist*: the "- …" lines under « À faire : » in a rule's description (the seeds);
+- *broken session*: its file exists but does not load (:attr:`Config.broken_session_ids`); its
+  calendar events are kept, so the dashboard keeps it too: planned from the last good load this
+  process saw (a *stale* view, with the file's errors), or, when none was seen (a restart), as
+  a :class:`BrokenSession` row with its file and errors.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -26,6 +32,7 @@ from syncsvc.core.config import Config
 from syncsvc.core.jury import JurorRow, summary
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
 from syncsvc.core.planner import plan_sessions
+from syncsvc.core.words import cancellation_text, postponement_texts
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import DoneMark, Store
 
@@ -46,6 +53,9 @@ class SessionView:
     today: date
     jurors: list[JurorRow] = field(default_factory=list)
     """Where each juror stands: invitation, answer, hold (:mod:`syncsvc.core.jury`)."""
+    broken: list[str] = field(default_factory=list)
+    """The errors of the session's file when it no longer loads: this view is then its last
+    good state (nothing may be marked on it)."""
 
     @property
     def jury_summary(self) -> tuple[int, int]:
@@ -54,7 +64,25 @@ class SessionView:
 
     @property
     def next(self) -> Milestone | None:
+        """The next milestone not done; None when all are, or the session is cancelled."""
+        if self.session.cancelled:
+            return None
         return next((m for m in self.milestones if m.status != "done"), None)
+
+    @property
+    def cancellation(self) -> str | None:
+        """« Session annulée le 11/01/2027 : <raison> », None when it is not cancelled."""
+        return cancellation_text(self.session)
+
+    @property
+    def postponements(self) -> list[str]:
+        """« Session reportée le … (motif) : du … au … → du … au … », oldest first."""
+        return postponement_texts(self.session)
+
+    @property
+    def redo(self) -> list[Milestone]:
+        """Milestones done before the session was postponed, to do again."""
+        return [m for m in self.milestones if m.redo]
 
     def count(self, status: Status) -> int:
         return sum(1 for m in self.milestones if m.status == status)
@@ -64,6 +92,25 @@ class SessionView:
         """Findings about the definition itself (agrément, jury, CERES…); overdue milestones
         are already counted in their column, and listed on the session page."""
         return [f for f in self.findings if not f.code.startswith("overdue:")]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenSession:
+    """A session whose file does not load and of which no good state is known."""
+
+    id: str
+    files: tuple[str, ...]
+    """The names of its files (``sa-2027-03-st-andre.yaml``)."""
+    problems: tuple[str, ...]
+
+
+def problems_of(config: Config, session_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(file names, French errors) of a broken session: the files named after it or whose
+    ``id`` is it."""
+    files = {f for f, found in config.file_ids.items() if found == session_id}
+    files |= {p.file for p in config.problems if Path(p.file).name.split(".")[0] == session_id}
+    problems = tuple(str(p) for p in config.problems if p.file in files)
+    return tuple(sorted(Path(f).name for f in files)), problems
 
 
 @dataclass
@@ -80,9 +127,14 @@ class Snapshot:
     """UTF-8 HTML rendered from this snapshot alone (the same for every user), kept with it."""
     jury: JuryBoard = field(default_factory=JuryBoard)
     """The jury's invitations and replies (the ledger), as the snapshot was taken."""
+    broken: list[BrokenSession] = field(default_factory=list)
+    """Broken sessions with no known good state (their stale views are in ``views``)."""
 
     def __post_init__(self) -> None:
         self.by_id = {view.session.id: view for view in self.views}
+
+    def broken_session(self, session_id: str) -> BrokenSession | None:
+        return next((b for b in self.broken if b.id == session_id), None)
 
     @functools.cached_property
     def milestone_counts(self) -> dict[Status, int]:
@@ -105,6 +157,8 @@ class Board:
         self._lock = threading.Lock()
         self._key: tuple[object, ...] | None = None
         self._snapshot: Snapshot | None = None
+        self._good: dict[str, Session] = {}
+        """The last good load of each session this process saw (for when its file breaks)."""
 
     def snapshot(self, now: datetime) -> Snapshot:
         config = self.source.current()
@@ -119,18 +173,43 @@ class Board:
             if self._snapshot is not None and key == self._key:
                 return self._snapshot
             views = []
-            planning = plan_sessions(config, _by_session(marks), now)
+            stale = self._stale(config)
+            shown = dataclasses.replace(config, sessions={**config.sessions, **stale})
+            planning = plan_sessions(shown, _by_session(marks), now)
             for session, centre, milestones in planning.planned:
                 findings = check_session(session, centre, milestones, now)
                 today = local_today(now, centre.tz)
-                views.append(SessionView(session, centre, milestones, findings, today))
+                view = SessionView(session, centre, milestones, findings, today)
+                if session.id in stale:
+                    view.broken = list(problems_of(config, session.id)[1])
+                views.append(view)
+            broken = [
+                BrokenSession(sid, *problems_of(config, sid))
+                for sid in sorted(config.broken_session_ids)
+                if sid not in config.sessions and sid not in stale
+            ]
             found = {view.session.id: view.findings for view in views}
             board = jury_board(planning.planned, self.store, now, found)
             for view in views:
                 view.jurors = board.of(view.session.id)
-            snapshot = Snapshot(config, views, marks, failed=planning.failed, jury=board)
+            snapshot = Snapshot(
+                config, views, marks, failed=planning.failed, jury=board, broken=broken
+            )
             self._key, self._snapshot = key, snapshot
             return self._snapshot
+
+    def _stale(self, config: Config) -> dict[str, Session]:
+        """The last good state of the sessions whose file broke since; remembers the good
+        ones of ``config`` (a removed session is forgotten)."""
+        stale = {
+            sid: session
+            for sid, session in self._good.items()
+            if sid in config.broken_session_ids
+            and sid not in config.sessions
+            and session.centre in config.centres
+        }
+        self._good = {**stale, **config.sessions}
+        return stale
 
 
 def _by_session(marks: dict[tuple[str, str], DoneMark]) -> dict[str, dict[str, date]]:

@@ -1,8 +1,9 @@
 """What each target should hold: the plan rendered as entries for one audience.
 
 :class:`Renderer` turns the one plan (:func:`syncsvc.core.planner.plan_sessions`) into the
-desired items of a target — the sessions' milestones its audience sees and the centres' yearly
-milestones — keeping rendered entries and their content hashes for the life of its owner.
+desired items of a target — the sessions' milestones its audience sees (a cancelled session's
+kept, marked cancelled) and the centres' yearly milestones — keeping rendered entries and their
+content hashes for the life of its owner.
 :func:`spare_centre_items` is the deletion policy of the centres' yearly items. Both sync
 (:mod:`syncsvc.app.sync`) and the feeds (:mod:`syncsvc.app.feeds`) use them.
 """
@@ -59,8 +60,8 @@ class Renderer:
         kind, who = audience.parse(target.audience)
         juror = who if kind == "jury" else None
         for session, centre, milestones in planned:
-            if session.cancelled:
-                continue  # its items leave the calendars; the jury gets a CANCEL by mail
+            # A cancelled session's items stay, marked cancelled (see entries.as_cancelled);
+            # its jury gets a CANCEL by mail.
             try:
                 items.update(
                     self._session(target, session, centre, milestones, dashboard_url, juror)

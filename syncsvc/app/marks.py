@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from syncsvc.core import audience
 from syncsvc.core.config import Config
 from syncsvc.core.model import Session
-from syncsvc.core.planner import plan_session
+from syncsvc.core.planner import implicit_marks, plan_session
 from syncsvc.errors import UsageError
 from syncsvc.inputs.settings import Settings
 from syncsvc.state.store import Store
@@ -40,6 +40,11 @@ def stored_marks(settings: Settings, config_dir: Path) -> Mapping[str, Mapping[s
 def milestone_of(config: Config, session_id: str, milestone_id: str) -> Session:
     """The session named, after checking it and its milestone exist (UsageError otherwise)."""
     session = config.sessions.get(session_id)
+    if session is None and session_id in config.broken_session_ids:
+        raise UsageError(
+            f"le fichier de la session « {session_id} » est en erreur : rien n'est marqué "
+            "(attendu : un fichier corrigé ; syncsvc validate liste ses erreurs)"
+        )
     if session is None:
         known = ", ".join(sorted(config.sessions)) or "aucune"
         raise UsageError(f"session « {session_id} » inconnue (attendu : une de {known})")
@@ -49,6 +54,24 @@ def milestone_of(config: Config, session_id: str, milestone_id: str) -> Session:
             f"jalon « {milestone_id} » inconnu (attendu : un de {', '.join(ruleset.ids)})"
         )
     return session
+
+
+def file_mark(session: Session, milestone_id: str) -> tuple[date, str] | None:
+    """(day, how to remove it) when the session file itself marks the milestone done: a line
+    under ``done:``, or ``declared_on`` for the CERES creation; None otherwise."""
+    ways = []
+    if milestone_id in session.done:
+        day = session.done[milestone_id]
+        ways.append(f"retirer la ligne « {milestone_id}: {day.isoformat()} » sous done:")
+    implied = implicit_marks(session).get(milestone_id)
+    if implied is not None:
+        ways.append(
+            f"retirer ou corriger « declared_on: {implied.isoformat()} » (jour de création "
+            "dans CERES, qui vaut marque)"
+        )
+    if not ways:
+        return None
+    return {**implicit_marks(session), **session.done}[milestone_id], " et ".join(ways)
 
 
 def targets_showing(

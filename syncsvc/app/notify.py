@@ -33,6 +33,7 @@ from syncsvc.formats.mail import (
     AnswerLinks,
     AnswerLinksOf,
     DoneLink,
+    PageLink,
     compose,
     compose_deletion_hold,
     compose_invitation,
@@ -89,6 +90,14 @@ def done_link_of(settings: Settings, now: datetime) -> DoneLink | None:
     return lambda session_id, milestone_id: links.done_url(
         base, key, session_id, milestone_id, expires
     )
+
+
+def page_link_of(settings: Settings) -> PageLink | None:
+    """A session's dashboard page, when the dashboard's public address is set."""
+    base = settings.dashboard_url
+    if not base:
+        return None
+    return lambda session_id: links.session_url(base, session_id)
 
 
 def answer_links_of(settings: Settings, now: datetime) -> AnswerLinksOf:
@@ -203,7 +212,12 @@ def _queue_notifications(
             queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
             continue
         composed = _composed_apart(
-            n, settings.mail.sender, now, (link, answer_links), policy, failed
+            n,
+            settings.mail.sender,
+            now,
+            (link, answer_links, page_link_of(settings)),
+            policy,
+            failed,
         )
         if composed is None:
             continue
@@ -242,7 +256,7 @@ def _jury_news(
         return []
 
 
-Links = tuple[DoneLink | None, AnswerLinksOf | None]
+Links = tuple[DoneLink | None, AnswerLinksOf | None, PageLink | None]
 
 
 def _composed_apart(
@@ -284,7 +298,7 @@ def _attempt(
     """The message and its bytes (rendered once: every retry sends exactly these), or why
     not."""
     try:
-        message = compose(n, sender, now, link[0], policy, link[1])
+        message = compose(n, sender, now, link[0], policy, link[1], link[2])
         return message, message.as_bytes(policy=SMTP)
     except Exception as exc:  # the bulkhead: this message (the caller narrows it)
         return exc
@@ -402,7 +416,14 @@ def _hold_invitations(
             invited = state is not None and state.status == "invited"
             try:
                 message = compose_invitation_hold(
-                    hold, session, centre, to, invited, settings.mail.sender, moment
+                    hold,
+                    session,
+                    centre,
+                    to,
+                    invited,
+                    settings.mail.sender,
+                    moment,
+                    page_link_of(settings),
                 )
                 data = message.as_bytes(policy=SMTP)
             except Exception as exc:  # the bulkhead: this session only

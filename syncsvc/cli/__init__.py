@@ -272,6 +272,12 @@ def _add_long_running(commands: Any) -> None:
     commands.add_parser("hash-password", help="calculer l'empreinte d'un mot de passe (web)")
 
 
+def _add_spreadsheets(commands: Any) -> None:
+    from syncsvc.cli.spreadsheets import add_commands
+
+    add_commands(commands, _common)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="syncsvc",
@@ -295,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_serve,
         _add_maintenance,
         _add_long_running,
+        _add_spreadsheets,
     ):
         add(commands)
     return parser
@@ -321,6 +328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from syncsvc.cli import jury
 
             return jury.run(args, now)
+        if args.command in ("import", "export"):
+            from syncsvc.cli import spreadsheets
+
+            return spreadsheets.run(args, now)
         if args.command in ("validate", "plan"):
             from syncsvc.cli import show
 

@@ -55,18 +55,37 @@ def run(args: argparse.Namespace) -> int:
         store.close()
 
 
+EXIT_ABANDONED, EXIT_INTERRUPTED = 1, 130
+"""``hash-password`` given no password (empty, Ctrl-D, stdin closed) / stopped by Ctrl-C."""
+
+
+def _ask(prompt: str) -> str:
+    """One password: without echo from the terminal, else one line of stdin (a pipe); EOFError
+    when there is nothing to read."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline()  # no terminal: no English « echo » warning, no prompt to hide
+    if not line:
+        raise EOFError
+    return line.rstrip("\r\n")
+
+
 def hash_password() -> int:
+    """Ask twice, print the hash; one French line and no traceback otherwise."""
     from syncsvc.web.auth import hash_password as make_hash
 
     try:
-        first = getpass.getpass("Mot de passe : ")
+        first = _ask("Mot de passe : ")
         if not first:
             print("syncsvc : mot de passe vide (attendu : au moins un caractère)", file=sys.stderr)
-            return EXIT_USAGE
-        again = getpass.getpass("Encore une fois : ")
-    except (EOFError, KeyboardInterrupt):
+            return EXIT_ABANDONED
+        again = _ask("Encore une fois : ")
+    except EOFError:
         print("\nsyncsvc : abandon, aucune empreinte calculée", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_ABANDONED
+    except KeyboardInterrupt:
+        print("\nsyncsvc : abandon, aucune empreinte calculée", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if first != again:
         print("syncsvc : les deux saisies diffèrent", file=sys.stderr)
         return EXIT_USAGE

@@ -243,25 +243,28 @@ def mark(
 ) -> int:
     """Mark (or unmark) a milestone, then bring the calendars that show it up to date: at once
     when no service runs on this store, else the running service does it within seconds."""
-    from syncsvc.app.marks import milestone_of, targets_showing
+    from syncsvc.app.marks import file_mark, milestone_of, targets_showing
     from syncsvc.app.sync import Syncer
-    from syncsvc.core.planner import implicit_marks
 
     session = milestone_of(config, args.session, args.milestone)
-    in_file = {**implicit_marks(session), **session.done}.get(args.milestone)
+    in_file = file_mark(session, args.milestone)
     file = config.session_files[session.id]
     if args.command == "undone":
         stored = args.milestone in store.done_marks().get(session.id, {})
         if in_file is not None and not stored:
+            day, how = in_file
             raise UsageError(
-                f"« {args.milestone} » est marqué fait le {fr_date(in_file)} dans le fichier "
-                f"de session {file} (done: ou declared_on) : c'est là qu'il faut retirer la "
-                "marque (attendu : une marque faite avec syncsvc done ou le tableau de bord)"
+                f"« {args.milestone} » est marqué fait le {fr_date(day)} dans le fichier de "
+                f"session {file}, pas par syncsvc done : rien n'est changé. Pour retirer la "
+                f"marque, {how} dans ce fichier."
             )
         store.mark_undone(session.id, args.milestone)
         print(f"{session.id} / {args.milestone} : marque « fait » retirée")
         if in_file is not None:
-            print(f"  (il reste marqué fait dans le fichier de session {file})")
+            print(
+                f"  il reste marqué fait dans le fichier de session {file} : pour le retirer, "
+                f"{in_file[1]}"
+            )
     else:
         today = local_today(now, config.centres[session.centre].tz)
         on = args.on or today

@@ -20,6 +20,7 @@ from syncsvc.core.config import Config
 from syncsvc.core.entries import centre_entry_for, entries_for, summary_for
 from syncsvc.core.labels import (
     KIND_LABELS,
+    REDO_LABEL,
     SEVERITY_LABELS,
     STATUS_LABELS,
     capitalised,
@@ -30,13 +31,20 @@ from syncsvc.core.labels import (
 from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.planner import CentreMilestone, NotApplicable, Planned, Planning, plan_sessions
 from syncsvc.core.rules import Rule
+from syncsvc.core.words import cancellation_text, postponement_texts
 from syncsvc.errors import UsageError
 from syncsvc.formats.ical import calendar_of
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import load_settings
 
 EXIT_OK, EXIT_INVALID = 0, 1
-STATUS_STYLES = {"overdue": "bold red", "due_soon": "yellow", "done": "green", "pending": ""}
+STATUS_STYLES = {
+    "overdue": "bold red",
+    "due_soon": "yellow",
+    "done": "green",
+    "pending": "",
+    "cancelled": "dim",
+}
 SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
@@ -62,6 +70,11 @@ def validate(
     as_json = fmt in ("json", "jsonl")
     for problem in config.problems:
         print(problem, file=sys.stderr if as_json else sys.stdout)
+    for warning in config.warnings:  # loaded anyway (a jury value differing from jury.yaml)
+        print(
+            f"{warning.file}: {SEVERITY_LABELS['warning']}: {warning.field}: {warning.message}",
+            file=sys.stderr if as_json else sys.stdout,
+        )
     counts = {"error": 0, "warning": 0, "info": 0}
 
     def findings() -> Iterator[dict[str, str]]:
@@ -182,12 +195,22 @@ def _json_row(
         "unshifted": milestone.unshifted.isoformat(),
         "kind": milestone.kind,
         "audience": list(milestone.audience),
-        "status": milestone.status,
+        "status": row_status(milestone),
+        "timing": milestone.status,
         "done_on": _iso(milestone.done_on),
+        "redo_of": _iso(milestone.redo_of),
         "starts_at": _iso(milestone.starts_at),
         "ends_at": _iso(milestone.ends_at),
         "sources": refs(milestone.rule),
     }
+
+
+def row_status(milestone: Milestone) -> str:
+    """A plan row's ``status``: the milestone's (``pending``, ``due_soon``, ``overdue``,
+    ``done``, ``cancelled`` for every milestone of a cancelled session), or ``redo`` for one
+    done before the session was postponed, to do again (``timing`` then says whether it is
+    pending, due soon or overdue, from its new due day)."""
+    return "redo" if milestone.redo else milestone.status
 
 
 def _centre_row(yearly: CentreMilestone, refs: _SourceRefs) -> dict[str, Any]:
@@ -236,20 +259,25 @@ def _console() -> Console:
 
 def _row(table: Table, m: Milestone, title: str) -> None:
     style = STATUS_STYLES[m.status]
+    status = capitalised(STATUS_LABELS[m.status])
+    if m.redo_of is not None:
+        status = f"{capitalised(REDO_LABEL)} ({STATUS_LABELS[m.status]})"
+        style = style or "magenta"
     table.add_row(
         fr_day(m.due) + ("*" if m.due != m.unshifted else ""),
         Text(title),
+        Text(m.id),
         capitalised(KIND_LABELS[m.kind]),
         roles(m.audience),
-        Text(capitalised(STATUS_LABELS[m.status]), style=style),
+        Text(status, style=style),
         style=style if m.status == "overdue" else None,
     )
 
 
 def _table(title: str) -> Table:
     table = Table(title=Text(title), title_justify="left")
-    for column in ("Échéance", "Jalon", "Type", "Pour", "Statut"):
-        table.add_column(column)
+    for column in ("Échéance", "Jalon", "Identifiant", "Type", "Pour", "Statut"):
+        table.add_column(column, no_wrap=column == "Identifiant")  # to copy for `done`
     return table
 
 
@@ -276,6 +304,10 @@ def _print_tables(
         for m in milestones:
             _row(table, m, m.title)
         console.print(table)
+        console.print(Text(f"  marquer fait : syncsvc done {session.id} <identifiant>"))
+        for line in [cancellation_text(session), *postponement_texts(session)]:
+            if line:
+                console.print(Text(f"  {line}", style="bold"))
         for n in apart.get(session.id, []):
             console.print(Text(f"  sans objet : {n.title} — {n.reason}", style="dim"))
         for finding in check_session(session, centre, milestones, now):

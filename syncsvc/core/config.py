@@ -11,9 +11,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from syncsvc.core.fields import spelling
-from syncsvc.core.model import Centre, Session
+from syncsvc.core.model import Centre, DirectoryJuror, Session
 from syncsvc.core.rules import Ruleset
 from syncsvc.errors import Problem
+
+
+@dataclass
+class JuryDirectory:
+    """``jury.yaml`` as loaded: its valid jurors by e-mail, and what could not be read.
+
+    A juror whose entry is invalid is in :attr:`broken` (not in :attr:`jurors`); when the file
+    itself cannot be read, :attr:`readable` is False. Either way, a session that takes a juror
+    from the directory and cannot get it is refused (and protected), never loaded without it.
+    """
+
+    jurors: dict[str, DirectoryJuror] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    """E-mails (as written, lower case) of the entries that failed validation."""
+    readable: bool = True
+    exists: bool = False
+    digest: str = ""
+    """SHA-256 of the file's bytes ("" when absent): a session parsed with another directory
+    is parsed again."""
 
 
 @dataclass
@@ -32,6 +51,12 @@ class Config:
     """Session id read in each session file (good or broken), by file path."""
     unreadable_files: list[str] = field(default_factory=list)
     """Broken files whose id could not be read: the store may remember it."""
+    jury: JuryDirectory = field(default_factory=JuryDirectory)
+    """The jury directory (``jury.yaml``), empty when the file is absent."""
+    jury_references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The e-mails each loaded session takes from the jury directory, by session id."""
+    warnings: list[Problem] = field(default_factory=list)
+    """Remarks that load anyway (a session's jury value that differs from the directory's)."""
 
     @property
     def ok(self) -> bool:

@@ -104,8 +104,8 @@ def _item(
 ) -> Item | None:
     """``m`` at its latest occurrence by ``at``, or None when it has not come up (or is
     done)."""
-    if m.status == "done":
-        return None
+    if m.status in ("done", "cancelled"):
+        return None  # nothing is due any more of a cancelled session
     overdue = _last_overdue(centre, m, policy, at)
     last_day = session.start if session is not None and not m.rule.tracked else m.due
     day = overdue[0] if overdue else _last_reminder(last_day, centre, m, policy, at)

@@ -9,6 +9,10 @@ iCalendar for CalDAV servers and feeds (:mod:`syncsvc.formats.ical`), Calendar v
 Google (:mod:`syncsvc.formats.google_event`); none parses another's output.
 
 Candidates' personal data is never in an entry: only counts are used.
+
+A cancelled session keeps its items, as cancelled (:func:`as_cancelled`): status ``cancelled``
+(``STATUS:CANCELLED`` in iCalendar), title starting with « ANNULÉE — », description starting with
+the day and reason of the cancellation, no alarm, nobody busy.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from syncsvc.core.exam_days import ExamDay, days_text, exam_days, exam_place
-from syncsvc.core.labels import JUROR_DAY_NOTE, KIND_LABELS, fr_date
+from syncsvc.core.labels import CANCELLED_PREFIX, JUROR_DAY_NOTE, KIND_LABELS, REDO_LABEL, fr_date
 from syncsvc.core.model import Centre, Milestone, Person, Session, Status
 from syncsvc.core.rules import Kind
 from syncsvc.core.titles import session_name, title_for
-from syncsvc.core.words import sources_text
+from syncsvc.core.words import cancellation_text, postponement_texts, sources_text
 
 UID_DOMAIN = "syncsvc"
 UID_SUFFIX = f"@{UID_DOMAIN}"
@@ -86,9 +90,13 @@ class Entry:
         return isinstance(self.start, datetime)
 
     @property
+    def cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
     def transparent(self) -> bool:
-        """Deadlines do not make anyone busy; the exam days do."""
-        return self.task or (self.tracked and not self.timed)
+        """Deadlines do not make anyone busy; the exam days do, unless cancelled."""
+        return self.task or self.cancelled or (self.tracked and not self.timed)
 
 
 def summary_for(session: Session, centre: Centre, milestone: Milestone) -> str:
@@ -102,6 +110,7 @@ def description_for(session: Session, milestone: Milestone, dashboard_url: str |
     lines = [
         f"{session.title.code} {session.title.label} — session du "
         f"{fr_date(session.start)} au {fr_date(session.end)}",
+        *postponement_texts(session),
         "",
     ]
     if rule.description:
@@ -116,6 +125,11 @@ def description_for(session: Session, milestone: Milestone, dashboard_url: str |
         lines.append(f"Échéance {direction} (date calculée : {fr_date(milestone.unshifted)})")
     if milestone.done_on is not None:
         lines.append(f"Fait le {fr_date(milestone.done_on)}")
+    if milestone.redo_of is not None and session.postponed_on is not None:
+        lines.append(
+            f"{REDO_LABEL.capitalize()} : fait le {fr_date(milestone.redo_of)}, avant le report "
+            f"du {fr_date(session.postponed_on)}"
+        )
     if rule.note:
         lines.append(f"Note : {rule.note}")
     if rule.sources:
@@ -123,6 +137,22 @@ def description_for(session: Session, milestone: Milestone, dashboard_url: str |
     if dashboard_url:
         lines += ["", f"Tableau de bord : {dashboard_url.rstrip('/')}/sessions/{session.id}"]
     return "\n".join(lines)
+
+
+def as_cancelled(entry: Entry, session: Session) -> Entry:
+    """``entry`` of a cancelled session as it stays in calendars: status ``cancelled``, title
+    « ANNULÉE — … », the cancellation (day, reason) first in its description, no alarm; an
+    entry of a session that is not cancelled is returned as it is."""
+    text = cancellation_text(session)
+    if text is None:
+        return entry
+    return replace(
+        entry,
+        status="cancelled",
+        summary=CANCELLED_PREFIX + entry.summary,
+        description=f"{text}\n\n{entry.description}",
+        alarm_days=None,
+    )
 
 
 def entry_for(
@@ -139,6 +169,19 @@ def entry_for(
     attendees — only ``juror`` in a juror's own calendar (jurors never see each other's
     addresses); it is timed in the centre's zone when its first day's start time is known.
     """
+    entry = _entry_for(session, centre, milestone, items, dashboard_url, juror)
+    return as_cancelled(entry, session)
+
+
+def _entry_for(
+    session: Session,
+    centre: Centre,
+    milestone: Milestone,
+    items: Items,
+    dashboard_url: str | None,
+    juror: str | None,
+) -> Entry:
+    """:func:`entry_for`, before a cancellation marks it."""
     rule = milestone.rule
     task = items == "tasks" and rule.tracked
     start: date | datetime = milestone.due
@@ -148,7 +191,7 @@ def entry_for(
     elif milestone.starts_at is not None and milestone.ends_at is not None:
         start, end = milestone.starts_at, milestone.ends_at
     exam = rule.id == EXAM
-    return Entry(
+    entry = Entry(
         uid=uid_for(session.id, milestone.id),
         session_id=session.id,
         milestone_id=milestone.id,
@@ -170,6 +213,7 @@ def entry_for(
         attendees=tuple(m for m in session.jury if juror in (None, m.email)) if exam else (),
         alarm_days=rule.reminders[0] if rule.reminders and milestone.status != "done" else None,
     )
+    return entry
 
 
 def entries_for(
@@ -186,9 +230,9 @@ def entries_for(
     In a juror's calendar (``juror``), an exam day says only what a juror needs: the days and
     their hours, the place, the session manager's contact, what to bring and read — never the
     organisers' checklist, the dashboard or another person's address."""
-    entry = entry_for(session, centre, milestone, items, dashboard_url, juror)
     if milestone.id != EXAM:
-        return [entry]
+        return [entry_for(session, centre, milestone, items, dashboard_url, juror)]
+    entry = _entry_for(session, centre, milestone, items, dashboard_url, juror)
     days = exam_days(session, centre)
     out = []
     for index, day in enumerate(days):
@@ -205,7 +249,7 @@ def entries_for(
                 + entry.description
             )
         out.append(
-            replace(
+            replace(  # then marked cancelled, each day, when the session is
                 entry,
                 uid=exam_day_uid(session.id, index + 1),
                 summary=(
@@ -219,7 +263,7 @@ def entries_for(
                 alarm_days=entry.alarm_days if index == 0 else None,
             )
         )
-    return out
+    return [as_cancelled(e, session) for e in out]
 
 
 def juror_description(

@@ -50,8 +50,13 @@ STATUS_LABELS: Final = {
     "due_soon": "bientôt",
     "overdue": "en retard",
     "done": "fait",
+    "cancelled": "annulé",
 }
 """Milestone statuses (see :data:`syncsvc.core.model.Status`)."""
+REDO_LABEL: Final = "à refaire"
+"""A milestone done before the session was postponed, to do again (``redo`` in ``plan``)."""
+CANCELLED_PREFIX: Final = "ANNULÉE — "
+"""The start of every calendar title of a cancelled session."""
 
 KIND_LABELS: Final = {"regulatory": "réglementaire", "advice": "conseil"}
 SEVERITY_LABELS: Final = {"error": "erreur", "warning": "avertissement", "info": "info"}

@@ -108,3 +108,8 @@ def done_url(
 ) -> str:
     token = sign(key, session_id, milestone_id, expires)
     return f"{base_url.rstrip('/')}/done/{quote(session_id)}/{quote(milestone_id)}?t={quote(token)}"
+
+
+def session_url(base_url: str, session_id: str) -> str:
+    """``/sessions/<session>``: a session's dashboard page (behind the login, no token)."""
+    return f"{base_url.rstrip('/')}/sessions/{quote(session_id)}"

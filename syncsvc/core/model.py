@@ -55,7 +55,8 @@ TitleCode = Annotated[str, Field(pattern=r"^TP-[0-9]{5}$")]
 HolidayZone = Literal["metropole", "alsace-moselle", "971", "972", "973", "974", "976"]
 Sector = Literal["btp", "industrie", "tertiaire"]
 Nature = Literal["titre", "ccp", "ccs"]
-Status = Literal["pending", "due_soon", "overdue", "done"]
+Status = Literal["pending", "due_soon", "overdue", "done", "cancelled"]
+"""Where a milestone stands; ``cancelled``: every milestone of a cancelled session."""
 Severity = Literal["error", "warning", "info"]
 
 
@@ -128,6 +129,39 @@ class JuryMember(Person):
     """The title the habilitation is for; None means the session's title."""
 
 
+class DirectoryJuror(Strict):
+    """One juror of the jury directory (``config/jury.yaml``), under their e-mail: who they
+    are and what they are habilitated for, written once for every session they sit on."""
+
+    name: Name
+    email: Email
+    phone: Phone | None = None
+    company: Label | None = None
+    titles: tuple[TitleCode, ...] = Field(min_length=1, max_length=50)
+    """The titles the habilitation is for."""
+    ccp: tuple[Code, ...] = Field(default=(), max_length=50)
+    """CCP codes the habilitation is restricted to; empty means the whole titles."""
+    habilitation_until: Day
+
+    _recipient = field_validator("email")(_fits_a_recipient_line)
+
+    def member_values(self, title_code: str) -> dict[str, Any]:
+        """The :class:`JuryMember` keys this juror gives a session of ``title_code``: the
+        habilitation is for that title when the directory lists it, else for the first title
+        listed (the jury check then says the juror is habilitated for another title)."""
+        values: dict[str, Any] = {
+            "name": self.name,
+            "email": self.email,
+            "habilitation_until": self.habilitation_until,
+            "title_code": title_code if title_code in self.titles else self.titles[0],
+        }
+        if self.ccp:
+            values["ccp"] = self.ccp
+        if self.company is not None:
+            values["company"] = self.company
+        return values
+
+
 class Title(Strict):
     code: TitleCode
     acronym: Annotated[str, Field(min_length=1, max_length=16, pattern=ONE_LINE)]
@@ -195,6 +229,62 @@ class SessionDay(Strict):
         return value
 
 
+class Cancellation(Strict):
+    """``cancelled:`` of a session file: ``true`` (neither day nor reason known: files written
+    before the block existed), or ``{on: <day>, reason: <why>}``."""
+
+    on: Day | None = None
+    """The day the session was cancelled."""
+    reason: Label | None = None
+
+
+_CANCELLATION_HINT = 'true, ou un bloc {on: 2027-01-11, reason: "le motif"}'
+
+
+def _cancellation(value: Any) -> Any:
+    """``true`` and the block are a cancellation; ``false`` (or nothing) is none."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return Cancellation()
+    if isinstance(value, dict):
+        missing = [key for key in ("on", "reason") if key not in value]
+        if missing:
+            names = " et ".join(missing)
+            raise ValueError(
+                f"annulation sans {names} (attendu : {_CANCELLATION_HINT} ; on est le jour de "
+                "l'annulation, reason son motif)"
+            )
+        return value
+    if isinstance(value, Cancellation):
+        return value
+    raise Refusal("annulation", value, f"illisible (attendu : {_CANCELLATION_HINT})")
+
+
+class Postponement(Strict):
+    """One postponement of a session (``postponed:``, oldest first): the dates it had before,
+    the day it was postponed and why. The dates it has after are the next postponement's
+    ``from_start``/``from_end``, or the session's own ``start``/``end`` for the last one."""
+
+    from_start: Day
+    from_end: Day
+    on: Day
+    """The day the session was postponed (the milestones done before it that depend on its
+    dates are to be redone: ``redo_on_postpone`` in the ruleset)."""
+    reason: Label
+
+    @field_validator("from_end")
+    @classmethod
+    def _from_end_after_from_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("from_start")
+        if isinstance(start, date) and value < start:
+            raise ValueError(
+                f"l'ancienne fin ({value.isoformat()}) précède l'ancien début "
+                f"({start.isoformat()}) (attendu : from_end égal ou postérieur à from_start)"
+            )
+        return value
+
+
 class Session(Strict):
     """One exam session, as written in ``config/sessions/<id>.yaml``."""
 
@@ -224,8 +314,11 @@ class Session(Strict):
     parchemins_received_on: Day | None = None
     training_end: Day | None = None
     location: Place | None = None
-    cancelled: bool = False
-    """A cancelled session leaves the calendars and its jury gets a cancellation."""
+    cancelled: Annotated[Cancellation | None, BeforeValidator(_cancellation)] = None
+    """Set when the session is cancelled (``true``, or ``{on, reason}``): its calendar items
+    stay, marked cancelled; its reminders stop; its jury gets a cancellation."""
+    postponed: tuple[Postponement, ...] = Field(default=(), max_length=50)
+    """The session's postponements, oldest first (its dates before each, the day, why)."""
     done: dict[Key, Day] = Field(default_factory=dict)
     """Milestones already done, with the day they were done (``dte_order: 2026-12-10``)."""
 
@@ -285,6 +378,36 @@ class Session(Strict):
                 "après le début, ou les jours et leurs heures listés sous days)"
             )
         return self
+
+    @field_validator("postponed")
+    @classmethod
+    def _postponements_in_order(
+        cls, value: tuple[Postponement, ...], info: ValidationInfo
+    ) -> tuple[Postponement, ...]:
+        days = [p.on for p in value]
+        if days != sorted(days):
+            raise ValueError(
+                "reports dans le désordre (attendu : du plus ancien au plus récent, par date on)"
+            )
+        start, end = info.data.get("start"), info.data.get("end")
+        last = value[-1] if value else None
+        if last is not None and (last.from_start, last.from_end) == (start, end):
+            raise ValueError(
+                f"report du {last.on.isoformat()} sans changement de dates : from_start et "
+                "from_end sont les dates actuelles de la session (attendu : les dates d'avant "
+                "le report, start et end portant les nouvelles)"
+            )
+        return value
+
+    @property
+    def last_postponement(self) -> Postponement | None:
+        """The latest postponement, None when the session was never postponed."""
+        return self.postponed[-1] if self.postponed else None
+
+    @property
+    def postponed_on(self) -> date | None:
+        """The day of the latest postponement."""
+        return self.postponed[-1].on if self.postponed else None
 
     @property
     def short_label(self) -> str:
@@ -429,6 +552,14 @@ class Milestone:
     ends_at: datetime | None = None
     ends_on: date | None = None
     """Last day (inclusive) of a multi-day item such as the exam session."""
+    redo_of: date | None = None
+    """« À refaire »: the day it was marked done before the session was postponed, when its
+    meaning depended on the old dates (``redo_on_postpone``); it is then not done (its status
+    runs from its new due day) until marked done again on or after the postponement day."""
+
+    @property
+    def redo(self) -> bool:
+        return self.redo_of is not None
 
     @property
     def id(self) -> str:

@@ -19,6 +19,12 @@ Words: every planned rule has its placeholders filled for its session and centre
 sources titled (:func:`syncsvc.core.words.filled`), so every face shows the centre's own service
 and addresses.
 
+Cancelled and postponed sessions: every milestone of a cancelled session has the status
+``cancelled`` (its done day kept), whatever its date: nothing of it is due any more. A milestone
+whose rule is ``redo_on_postpone``, marked done before the session's latest postponement, is
+« à refaire » (:attr:`~syncsvc.core.model.Milestone.redo_of`): not done, its status counted from
+its new due day, until marked done again on or after the postponement day.
+
 Working days: the due day moves by the rule's ``shift``; an after-event rule (counted forward
 from the end, a PV validated…) is never due before its event — a ``previous`` shift that would
 cross it becomes the next working day.
@@ -58,6 +64,8 @@ def anchor_date(rule: Rule, session: Session) -> date | None:
             return session.pv_validated_on
         case "parchemins_received_on":
             return session.parchemins_received_on
+        case "postponed_on":
+            return session.postponed_on
         case "fixed":
             return None
     raise AssertionError(rule.anchor)
@@ -88,6 +96,22 @@ def implicit_marks(session: Session) -> dict[str, date]:
     """Done marks the session file implies: ``declared_on`` is the day the session was created
     in CERES."""
     return {"ceres_session_create": session.declared_on} if session.declared_on else {}
+
+
+def redo_split(
+    rule: Rule, session: Session, done_on: date | None
+) -> tuple[date | None, date | None]:
+    """(done_on, redo_of): a mark made before the session's latest postponement on a rule whose
+    meaning depended on the old dates no longer counts (it becomes ``redo_of``)."""
+    postponed_on = session.postponed_on
+    if (
+        done_on is not None
+        and postponed_on is not None
+        and rule.redo_on_postpone
+        and done_on < postponed_on
+    ):
+        return None, done_on
+    return done_on, None
 
 
 def status_of(rule: Rule, due: date, last_day: date, today: date, done_on: date | None) -> Status:
@@ -158,17 +182,20 @@ def plan_session(
         if is_session:  # from the first day's start to the last day's end, when known
             days = exam_days(session, centre)
             starts_at, ends_at = days[0].starts_at, days[-1].ends_at
+        done_on, redo_of = redo_split(rule, session, marks.get(rule.id))
+        status = status_of(rule, due, last_day, today, done_on)
         milestones.append(
             Milestone(
                 session_id=session.id,
                 rule=rule,
                 due=due,
                 unshifted=unshifted,
-                status=status_of(rule, due, last_day, today, marks.get(rule.id)),
-                done_on=marks.get(rule.id),
+                status="cancelled" if session.cancelled else status,
+                done_on=done_on,
                 starts_at=starts_at,
                 ends_at=ends_at,
                 ends_on=last_day,
+                redo_of=redo_of,
             )
         )
     order = {rule_id: index for index, rule_id in enumerate(ruleset.ids)}

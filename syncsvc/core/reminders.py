@@ -90,7 +90,8 @@ def due_notifications(
     mails of the day and the weekly points). So is a centre year, by its owner key
     (``centre:<centre>:<year>``). ``jury``: the jury's news for the mails of the day
     (:mod:`syncsvc.core.jury_notices`)."""
-    planned = list(planned)
+    # A cancelled session gets nothing: no reminder, no alert, no weekly line, no notice.
+    planned = [p for p in planned if not p[0].cancelled]
     out: list[Notification] = []
     candidates: list[Candidate] = []
     fine = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from syncsvc.core.entries import EXAM, Entry, description_for, uid_for
+from syncsvc.core.entries import EXAM, Entry, as_cancelled, description_for, uid_for
 from syncsvc.core.labels import STATUS_LABELS
 from syncsvc.core.model import Centre, Milestone, Session, Status
 from syncsvc.core.titles import session_name, short_label, title_for
@@ -48,6 +48,8 @@ def same_day_groups(milestones: Sequence[Milestone]) -> list[tuple[Milestone, ..
 def group_status(milestones: Sequence[Milestone]) -> Status:
     """Overdue when one is, done when all are, due soon when one is, else pending."""
     statuses = {m.status for m in milestones}
+    if "cancelled" in statuses:
+        return "cancelled"
     if "overdue" in statuses:
         return "overdue"
     if statuses == {"done"}:
@@ -74,7 +76,7 @@ def grouped_entry(
         lines += ["", f"Tableau de bord : {dashboard_url.rstrip('/')}/sessions/{session.id}"]
     warned = [m.rule.reminders[0] for m in milestones if m.rule.reminders and m.status != "done"]
     done = [m.done_on for m in milestones]
-    return Entry(
+    entry = Entry(
         uid=uid_for(session.id, leader.id),
         session_id=session.id,
         milestone_id=leader.id,
@@ -89,3 +91,4 @@ def grouped_entry(
         done_on=max(d for d in done if d is not None) if None not in done else None,
         alarm_days=max(warned) if warned else None,
     )
+    return as_cancelled(entry, session)

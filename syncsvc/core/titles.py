@@ -12,7 +12,7 @@ A title has three parts:
 - *whose*: the session's short name, its title's acronym and its site (``SA St-André``, ``CCP AC
   St-André``), or the centre's site for a yearly milestone.
 
-It starts with ✓ when done, ⚠ when overdue.
+It starts with ✓ when done, ⚠ when overdue, ↻ when to redo after a postponement.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from collections.abc import Sequence
 from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.rules import Offset, Rule
 
-STATUS_MARKS = {"done": "✓ ", "overdue": "⚠ "}
+STATUS_MARKS = {"done": "✓ ", "overdue": "⚠ ", "redo": "↻ "}
 ANCHOR_WORDS = {
     "start": "J",
     "end": "Fin",
     "pv_validated_on": "PV validé",
     "parchemins_received_on": "Parchemins",
     "training_end": "Fin de formation",
+    "postponed_on": "Report",
 }
 
 
@@ -58,12 +59,15 @@ def session_name(session: Session, centre: Centre) -> str:
 
 
 def mark_of(milestones: Sequence[Milestone]) -> str:
-    """✓ when every tracked milestone is done, ⚠ when one is overdue."""
+    """✓ when every tracked milestone is done, ⚠ when one is overdue, ↻ when one is to redo
+    (done before the session was postponed)."""
     tracked = [m for m in milestones if m.rule.tracked]
     if not tracked:
         return ""
     if any(m.status == "overdue" for m in tracked):
         return STATUS_MARKS["overdue"]
+    if any(m.redo for m in tracked):
+        return STATUS_MARKS["redo"]
     return STATUS_MARKS["done"] if all(m.status == "done" for m in tracked) else ""
 
 

@@ -66,7 +66,9 @@ def _roles(
 
 
 def _listed(m: Milestone) -> bool:
-    return m.status != "done" and (m.rule.tracked or m.status == "pending")
+    if m.status in ("done", "cancelled"):
+        return False
+    return m.rule.tracked or m.status == "pending"
 
 
 def _entries(

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from syncsvc.core.administration import exam_service_email
+from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Centre, Session
 from syncsvc.core.rules import Rule, Source, fill
 from syncsvc.core.rules.words import TEXT_FIELDS
@@ -115,3 +117,38 @@ def sources_text(rule: Rule) -> str:
         lines.append(head + (" :" if cited.quotes else ""))
         lines += [f"  « {quote} »" for quote in cited.quotes]
     return "Sources :\n" + "\n".join(lines) if lines else ""
+
+
+# --- a session's cancellation and postponements ------------------------------------------------
+
+
+def _span(start: date, end: date) -> str:
+    return f"le {fr_date(start)}" if start == end else f"du {fr_date(start)} au {fr_date(end)}"
+
+
+def cancellation_text(session: Session) -> str | None:
+    """« Session annulée le 11/01/2027 : <raison> » (the day and reason when the file gives
+    them, else « Session annulée »); None when the session is not cancelled."""
+    cancelled = session.cancelled
+    if cancelled is None:
+        return None
+    text = "Session annulée"
+    if cancelled.on is not None:
+        text += f" le {fr_date(cancelled.on)}"
+    return text + (f" : {cancelled.reason}" if cancelled.reason else "")
+
+
+def postponement_texts(session: Session) -> list[str]:
+    """« Session reportée le 05/01/2027 (motif) : du 15/03/2027 au 19/03/2027 → du 12/04/2027
+    au 16/04/2027 », one line per postponement, oldest first."""
+    lines = []
+    steps = session.postponed
+    for index, step in enumerate(steps):
+        after = steps[index + 1] if index + 1 < len(steps) else None
+        new_start = after.from_start if after else session.start
+        new_end = after.from_end if after else session.end
+        lines.append(
+            f"Session reportée le {fr_date(step.on)} ({step.reason}) : "
+            f"{_span(step.from_start, step.from_end)} → {_span(new_start, new_end)}"
+        )
+    return lines

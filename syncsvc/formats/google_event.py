@@ -11,11 +11,18 @@
 - reminders: one ``popup`` override from the entry's alarm (at most 40,320 minutes);
 - attendees only when asked (``with_attendees``: Workspace-internal juries); jury invitations
   otherwise go out as iMIP mail;
+- an item of a cancelled session stays ``"status": "confirmed"``: in Calendar v3, ``cancelled``
+  means *deleted* (« The event is cancelled (deleted) »: a tombstone that listings return only
+  with ``showDeleted`` or a sync token, and clients hide), which is what the people of a
+  cancelled session must not get. The event is
+  kept instead, its summary starting with « ANNULÉE — » and its description with the day and
+  reason of the cancellation (the entry's words), transparent, graphite, without reminder;
 - colours (``colorId``, the event palette of the ``colors`` endpoint), from the entry's codes:
 
 ==============================  ====  ==========
 item                            id    colour
 ==============================  ====  ==========
+of a cancelled session          8     graphite
 done                            8     graphite
 the exam session itself         10    basil
 overdue                         11    tomato
@@ -56,7 +63,7 @@ def event_id(uid: str) -> str:
 
 def color_for(entry: Entry) -> str:
     """The ``colorId`` of an entry: by status first, then the exam session, then by kind."""
-    if entry.status == "done":
+    if entry.status in ("done", "cancelled"):
         return COLORS["done"]
     if entry.exam:
         return COLORS["exam_session"]

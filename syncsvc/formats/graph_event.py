@@ -15,7 +15,15 @@
   ``syncsvc:exam_session``…), never its French labels; the ✓ of a done milestone is already in the
   entry's summary;
 - one reminder (``reminderMinutesBeforeStart``) from the entry's alarm, none without one;
-- no attendees: Graph would send its own invitations; the jury's go out as iMIP mail.
+- no attendees: Graph would send its own invitations; the jury's go out as iMIP mail;
+- an item of a cancelled session is kept as an ordinary event: its subject starts with
+  « ANNULÉE — », its body with the day and reason of the cancellation, category
+  ``syncsvc:cancelled``, ``showAs: free``, no reminder. Graph's ``isCancelled`` is not a property
+  an update sets: only the ``cancel`` action sets it, which only a meeting's organiser may call,
+  which sends a cancellation to the attendees and moves the event to « Éléments supprimés »
+  (https://learn.microsoft.com/graph/api/event-cancel). syncsvc's events have no attendees (the
+  jury's invitations and cancellations go out as iMIP mail) and must stay visible, so syncsvc
+  never calls it and never writes ``isCancelled``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Vocabulary:
 
 - a *component* is one entry spelled as a VEVENT (all-day deadline or timed exam session) or a
   VTODO (``DUE;VALUE=DATE`` = the deadline day, no DTSTART, its alarm related to DUE), without
-  DTSTAMP, LAST-MODIFIED or SEQUENCE;
+  DTSTAMP, LAST-MODIFIED or SEQUENCE; an entry of a cancelled session is ``STATUS:CANCELLED``
+  (a VEVENT and a VTODO alike: RFC 5545 §3.8.1.11), kept rather than deleted;
 - a *resource* is what a calendar server stores: a VCALENDAR holding one stamped component and
   the VTIMEZONEs it uses; a *feed* or a plan export is one VCALENDAR holding many.
 
@@ -42,7 +43,9 @@ def component_for(entry: Entry) -> Component:
         # DUE is the deadline day itself: task apps show it as the day the task is due. No
         # DTSTART: RFC 5545 wants DUE strictly later, and a one-day task has no other start.
         component.add("due", entry.start)
-        if entry.done_on is not None:
+        if entry.cancelled:
+            component.add("status", "CANCELLED")
+        elif entry.done_on is not None:
             component.add("status", "COMPLETED")
             component.add("completed", datetime.combine(entry.done_on, time(12), UTC))
             component.add("percent-complete", 100)
@@ -53,7 +56,7 @@ def component_for(entry: Entry) -> Component:
         component.add("dtstart", entry.start)
         component.add("dtend", entry.end)
         component.add("transp", "TRANSPARENT" if entry.transparent else "OPAQUE")
-        component.add("status", "CONFIRMED")
+        component.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
     if entry.location is not None:
         component.add("location", entry.location)
     if entry.organizer is not None:

@@ -35,13 +35,16 @@ from syncsvc.core.labels import (
 )
 from syncsvc.core.model import Centre, Person, Session
 from syncsvc.core.reminders import Notification, Policy
-from syncsvc.core.words import citations, sources_text
+from syncsvc.core.words import cancellation_text, citations, sources_text
 from syncsvc.formats.ical import PRODID, vtimezone
 from syncsvc.formats.mail_views import (
     AnswerLinksOf as AnswerLinksOf,
 )
 from syncsvc.formats.mail_views import (
     DoneLink as DoneLink,
+)
+from syncsvc.formats.mail_views import (
+    PageLink as PageLink,
 )
 from syncsvc.formats.mail_views import (
     daily_groups,
@@ -52,6 +55,7 @@ from syncsvc.formats.mail_views import (
     notice_intro,
     notice_subject,
     notice_texts,
+    page_for,
     schedule_note,
 )
 
@@ -124,18 +128,22 @@ def compose(
     done_link: DoneLink | None = None,
     policy: Policy = DEFAULT_POLICY,
     answer_links: AnswerLinksOf | None = None,
+    page_link: PageLink | None = None,
 ) -> EmailMessage:
-    """A mail of the day, a weekly point or a candidate notice."""
+    """A mail of the day, a weekly point or a candidate notice; ``page_link`` adds each
+    session's dashboard page for the people who have access to it (never a juror or a
+    candidate)."""
     subject = subject_for(n, now)
     message = _envelope(subject, sender, n.recipient.name, n.recipient.email, n.key, instant(now))
     context: dict[str, object] = {"subject": subject, "recipient": n.recipient}
     if n.kind == "reminder":
-        context |= _daily_context(n, done_link, policy)
-        context["notices"] = notice_texts(n.notices, answer_links)
+        context |= _daily_context(n, done_link, policy, page_link)
+        page = page_for(n.recipient.email, page_link)
+        context["notices"] = notice_texts(n.notices, answer_links, page)
         if not n.items:
             context["intro"] = notice_intro(n)
     elif n.kind == "digest":
-        context |= _digest_context(n, policy)
+        context |= _digest_context(n, policy, page_link)
     else:
         context |= {"session": n.session, "centre": n.centre}
     text, html = _render(n.kind, **context)
@@ -148,11 +156,11 @@ SEPARATOR = "-" * 72
 
 
 def _daily_context(
-    n: Notification, done_link: DoneLink | None, policy: Policy
+    n: Notification, done_link: DoneLink | None, policy: Policy, page_link: PageLink | None
 ) -> dict[str, object]:
     return {
         "intro": daily_intro(n),
-        "groups": daily_groups(n, done_link),
+        "groups": daily_groups(n, done_link, page_link),
         "several": len(n.items) > 1,
         "separator": SEPARATOR,
         "footer": _footer(n),
@@ -172,13 +180,16 @@ def _footer(n: Notification) -> str:
     return "Une échéance marquée faite disparaît des messages suivants." if tracked else ""
 
 
-def _digest_context(n: Notification, policy: Policy) -> dict[str, object]:
+def _digest_context(
+    n: Notification, policy: Policy, page_link: PageLink | None
+) -> dict[str, object]:
     assert n.centre is not None
     day = n.send_at.astimezone(n.centre.tz).date()
+    page = page_for(n.recipient.email, page_link)
     return {
         "intro": digest_intro(n, day, policy),
-        "overdue": digest_groups(n.overdue, day, late=True),
-        "upcoming": digest_groups(n.upcoming, day, late=False),
+        "overdue": digest_groups(n.overdue, day, True, page, n.centre),
+        "upcoming": digest_groups(n.upcoming, day, False, page, n.centre),
         "horizon": policy.digest_horizon_days,
     }
 
@@ -434,20 +445,53 @@ CHANGED: dict[str, tuple[str, Callable[[Briefing], str]]] = {
 """How each change of an update is worded: its label, and how a briefing shows it."""
 
 
+POSTPONED_LABEL = "Session reportée"
+"""The label of the dates of an update when the session was postponed (not just edited)."""
+
+
 def change_lines(change: InvitationChange) -> list[str]:
-    """``Dates : du … au … → du … au …``: what an update changes, old → new."""
+    """``Dates : du … au … → du … au …``: what an update changes, old → new; « Session
+    reportée : du … au … → du … au … (motif : …) » when the session file records this change
+    of dates as its latest postponement (from the dates the juror was told)."""
     lines = []
     for difference in change.differences():
         label, shown = CHANGED[difference.field]
-        lines.append(f"{label} : {shown(difference.before)} → {shown(difference.after)}")
+        line = f"{label} : {shown(difference.before)} → {shown(difference.after)}"
+        postponement = change.session.last_postponement if change.session else None
+        told = tuple(_day(m) for m in difference.before.moments())
+        if (
+            difference.field == "dates"
+            and postponement is not None
+            and told == (postponement.from_start, postponement.from_end)
+        ):
+            line = (
+                f"{POSTPONED_LABEL} : {shown(difference.before)} → {shown(difference.after)} "
+                f"(motif : {postponement.reason})"
+            )
+        lines.append(line)
     return lines
+
+
+def happened_text(change: InvitationChange) -> str:
+    """What a CANCEL says happened; for a cancelled session whose file gives the day or the
+    reason of the cancellation: « … est annulée (session annulée le 11/01/2027 : <raison>). »"""
+    if not change.happened:
+        return ""
+    text = HAPPENED[change.happened]
+    session = change.session
+    if change.happened != "cancelled" or session is None or session.cancelled is None:
+        return text
+    if session.cancelled.on is None and session.cancelled.reason is None:
+        return text
+    said = cancellation_text(session) or ""
+    return f"{text.removesuffix('.')} ({said[:1].lower()}{said[1:]})."
 
 
 def _invitation_context(change: InvitationChange) -> dict[str, str]:
     """The words of an invitation, an update or a cancellation: the session as the message
     tells it, what happened (a CANCEL), what changed (an update)."""
     briefing = change.briefing
-    happened = HAPPENED[change.happened] if change.happened else ""
+    happened = happened_text(change)
     changes = change_lines(change)
     changed = "Ce qui change :\n" + "\n".join(f"- {line}" for line in changes) if changes else ""
     if briefing is None:
@@ -561,9 +605,11 @@ def compose_invitation_hold(
     invited: bool,
     sender: str,
     now: datetime,
+    page_link: PageLink | None = None,
 ) -> EmailMessage:
     """To a coordinator: the invitation of ``hold``'s juror was not sent, and why.
-    ``invited``: an earlier invitation stands in the juror's calendar."""
+    ``invited``: an earlier invitation stands in the juror's calendar; ``page_link``: the
+    session's dashboard page."""
     subject = f"[{session.short_label}] Invitation du jury retenue : {hold.name}"
     message = _envelope(subject, sender, to.name, to.email, hold.key(to.email), now)
     earlier = (
@@ -581,5 +627,6 @@ def compose_invitation_hold(
         f"(session {session.id}) :\n\n{hold.reason} [{hold.code}]\n\n{earlier}"
         "Dès que le fichier de la session ou celui des centres est corrigé, l'invitation part "
         "d'elle-même. Ce message n'est envoyé qu'une fois pour ce membre et cette raison.\n"
+        + (f"\nPage de la session : {page_link(session.id)}\n" if page_link else "")
     )
     return message

@@ -6,15 +6,18 @@ of the day or a weekly point is worded here or in ``mail_templates/``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from syncsvc.core.labels import INVITED_AS, KIND_LABELS, french_date
+from syncsvc.core.labels import INVITED_AS, KIND_LABELS, REDO_LABEL, fr_date, french_date
 from syncsvc.core.model import Centre, Session
 from syncsvc.core.reminder_model import DigestEntry, Item, JuryNotice, Notification, Policy
 
 DoneLink = Callable[[str, str], str | None]
+PageLink = Callable[[str], str]
+"""A session's dashboard page by session id (when the dashboard's public address is set)."""
 AnswerLinksOf = Callable[[str, str, int], tuple[str, str] | None]
 """A juror's two signed links for (session, e-mail, SEQUENCE), or None (no dashboard/key)."""
 
@@ -58,12 +61,18 @@ def label(item: Item) -> str:
 
 
 def headline(item: Item) -> str:
-    """Where a milestone stands on the day of the mail."""
+    """Where a milestone stands on the day of the mail; « à refaire » when it was done before
+    its session was postponed."""
     if item.state == "overdue":
-        return f"EN RETARD de {plural(item.days, 'jour')}"
-    if item.state == "today":
-        return "Aujourd'hui"
-    return "Demain" if item.days == 1 else f"Dans {item.days} jours"
+        when = f"EN RETARD de {plural(item.days, 'jour')}"
+    elif item.state == "today":
+        when = "Aujourd'hui"
+    else:
+        when = "Demain" if item.days == 1 else f"Dans {item.days} jours"
+    redo_of = item.milestone.redo_of
+    if redo_of is None:
+        return when
+    return f"{when}, {REDO_LABEL} (fait le {fr_date(redo_of)}, avant le report de la session)"
 
 
 def daily_subject(items: Sequence[Item]) -> str:
@@ -110,6 +119,8 @@ class Line:
     marking: str = ""
     """How to mark a centre's yearly milestone done (no link can: it belongs to no
     session's page)."""
+    page: str | None = None
+    """The session's dashboard page, for a recipient who has access to the dashboard."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +144,38 @@ def centre_marking(item: Item) -> str:
     )
 
 
-def daily_groups(n: Notification, done_link: DoneLink | None) -> list[Group]:
+def dashboard_people(session: Session, centre: Centre | None) -> frozenset[str]:
+    """The addresses of the people who work with a session in the dashboard: coordinators,
+    session manager and deputy, the centre's management (never the jury, who has no account)."""
+    people = [*session.coordinators, session.session_manager]
+    if centre is not None and centre.id == session.centre:
+        people += centre.management
+    if session.deputy_manager is not None:
+        people.append(session.deputy_manager)
+    return frozenset(p.email.lower() for p in people)
+
+
+SessionPage = Callable[[Session, Centre | None], str | None]
+
+
+def page_for(email: str, page_link: PageLink | None) -> SessionPage:
+    """A session's page link for the person at ``email``, or None when they have no access to
+    the dashboard for that session (or no public address is set)."""
+
+    def page(session: Session, centre: Centre | None) -> str | None:
+        if page_link is None or email.lower() not in dashboard_people(session, centre):
+            return None
+        return page_link(session.id)
+
+    return page
+
+
+def daily_groups(
+    n: Notification, done_link: DoneLink | None, page_link: PageLink | None = None
+) -> list[Group]:
     """The items of a mail of the day, by session (a centre year's yearly milestones as a
     group of their own), in the order the core decided."""
+    page = page_for(n.recipient.email, page_link)
     groups: dict[str, list[Line]] = {}
     headings: dict[str, str] = {}
     for item in n.items:
@@ -150,7 +190,15 @@ def daily_groups(n: Notification, done_link: DoneLink | None) -> list[Group]:
             link = None
             if done_link is not None and item.milestone.rule.tracked:
                 link = done_link(item.session.id, item.milestone.id)
-            line = Line(item, headline(item), "Session", text, kind, link)
+            line = Line(
+                item,
+                headline(item),
+                "Session",
+                text,
+                kind,
+                link,
+                page=page(item.session, item.centre),
+            )
         groups.setdefault(item.owner, []).append(line)
     return [Group(headings[owner], tuple(lines)) for owner, lines in groups.items()]
 
@@ -192,17 +240,29 @@ class DigestGroup:
 
     heading: str
     lines: tuple[str, ...]
+    page: str | None = None
+    """The session's dashboard page (none for a centre year)."""
 
 
-def digest_groups(entries: Sequence[DigestEntry], day: date, late: bool) -> list[DigestGroup]:
+def digest_groups(
+    entries: Sequence[DigestEntry],
+    day: date,
+    late: bool,
+    page: SessionPage | None = None,
+    centre: Centre | None = None,
+) -> list[DigestGroup]:
     """Entries by session or centre year (first seen first), each line ``date : title``, and
-    for overdue ones how late they are on the day of the point."""
+    for overdue ones how late they are on the day of the point; ``page`` gives a session's
+    dashboard page (``centre``: the recipient's, whose management sees its sessions)."""
     groups: dict[str, list[str]] = {}
     headings: dict[str, str] = {}
+    pages: dict[str, str | None] = {}
     for e in entries:
         s, m = e.session, e.milestone
         if s is not None:
             headings.setdefault(e.owner, f"[{s.short_label}] {s.title.label}")
+            if page is not None and e.owner not in pages:
+                pages[e.owner] = page(s, centre)
         else:
             assert e.centre is not None
             headings.setdefault(e.owner, centre_heading(e.centre, e.year))
@@ -210,7 +270,10 @@ def digest_groups(entries: Sequence[DigestEntry], day: date, late: bool) -> list
         if late:
             line += f" ({plural((day - m.due).days, 'jour')} de retard)"
         groups.setdefault(e.owner, []).append(line)
-    return [DigestGroup(headings[owner], tuple(lines)) for owner, lines in groups.items()]
+    return [
+        DigestGroup(headings[owner], tuple(lines), pages.get(owner))
+        for owner, lines in groups.items()
+    ]
 
 
 MANAGED = {
@@ -245,6 +308,8 @@ class NoticeText:
     heading: str
     lines: tuple[str, ...]
     links: tuple[str, str] | None = None
+    page: str | None = None
+    """The session's dashboard page (to the coordination, never to a juror)."""
 
 
 def notice_subject(notices: Sequence[JuryNotice]) -> str:
@@ -277,9 +342,16 @@ def notice_intro(n: Notification) -> str:
 
 
 def notice_texts(
-    notices: Sequence[JuryNotice], answer_links: AnswerLinksOf | None
+    notices: Sequence[JuryNotice],
+    answer_links: AnswerLinksOf | None,
+    page: SessionPage | None = None,
 ) -> list[NoticeText]:
-    return [_notice_text(n, answer_links) for n in notices]
+    texts = []
+    for n in notices:
+        text = _notice_text(n, answer_links)
+        link = page(n.session, n.centre) if page is not None else None
+        texts.append(dataclasses.replace(text, page=link) if link else text)
+    return texts
 
 
 def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeText:

@@ -31,6 +31,7 @@ COLOURS: dict[Status, str] = {
     "due_soon": "#e69500",
     "done": "#2e7d32",
     "pending": "#8a8f98",
+    "cancelled": "#5f6368",
 }
 LEGEND_ORDER: tuple[Status, ...] = ("overdue", "due_soon", "done", "pending")
 TODAY_COLOUR = "#1a3a8f"
@@ -134,6 +135,9 @@ def timeline_svg(
     title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
     counts = {s: sum(1 for m in milestones if m.status == s) for s in LEGEND_ORDER}
     summary = ", ".join(f"{STATUS_LABELS[s]} : {counts[s]}" for s in LEGEND_ORDER)
+    cancelled = sum(1 for m in milestones if m.status == "cancelled")
+    if cancelled:  # a cancelled session: every milestone is
+        summary = f"session annulée, {STATUS_LABELS['cancelled']} : {cancelled}"
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
         f'viewBox="0 0 {lay.width} {height}" width="{lay.width}" height="{height}" '

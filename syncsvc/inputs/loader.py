@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,9 +29,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from syncsvc.core.config import Config
-from syncsvc.core.fields import shortened, spelling
-from syncsvc.core.model import SESSION_ID_PATTERN, Centre, Session
+from syncsvc.core.config import Config, JuryDirectory
+from syncsvc.core.fields import shortened, shown, spelling
+from syncsvc.core.labels import fr_date
+from syncsvc.core.model import SESSION_ID_PATTERN, Centre, DirectoryJuror, Session
 from syncsvc.core.rules import DEFAULT_RULESET, Ruleset, customise
 from syncsvc.core.rules.ruleset import parse_ruleset
 from syncsvc.errors import ConfigError, Problem
@@ -40,6 +42,8 @@ from syncsvc.inputs.session_entries import SessionEntry, session_entries
 from syncsvc.inputs.yaml_files import load_text, parse_yaml
 
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
+JURY_FILE = "jury.yaml"
+"""The jury directory, beside ``centres.yaml`` (optional)."""
 
 # --- loading -----------------------------------------------------------------------------------
 
@@ -64,7 +68,8 @@ def load_ruleset(name: str = DEFAULT_RULESET) -> Ruleset:
 def load_config(
     directory: Path | str, ruleset: Ruleset | None = None, parser: SessionParser | None = None
 ) -> Config:
-    """Load ``centres.yaml`` and ``sessions/*.yaml`` from ``directory``.
+    """Load ``centres.yaml``, ``jury.yaml`` (when present) and ``sessions/*.yaml`` from
+    ``directory``.
 
     Raises :class:`ConfigError` only when the directory itself is missing; every other problem
     is collected in :attr:`Config.problems`. A long-lived process passes its own ``parser`` so
@@ -79,6 +84,7 @@ def load_config(
     config = Config(directory=root, ruleset=ruleset or load_ruleset())
     inside = root.resolve()
     _load_centres(config, root / "centres.yaml", inside)
+    _load_jury(config, root / JURY_FILE, inside)
     sessions_dir = root / "sessions"
     if not sessions_dir.is_dir():
         config.problems.append(
@@ -110,7 +116,16 @@ def _load_centres(config: Config, path: Path, inside: Path) -> None:
         )
         return
     try:
-        data = parse_yaml(read_config_file(path, (inside,)))
+        raw = read_config_file(path, (inside,))
+    except FileProblem as exc:
+        config.problems.append(Problem(file, "", exc.message))
+        return
+    _centres_from(config, file, raw)
+
+
+def _centres_from(config: Config, file: str, raw: bytes) -> None:
+    try:
+        data = parse_yaml(raw)
     except FileProblem as exc:
         config.problems.append(Problem(file, "", exc.message))
         return
@@ -149,6 +164,205 @@ def _load_centres(config: Config, path: Path, inside: Path) -> None:
         config.rulesets[centre_id] = customised
 
 
+# --- the jury directory ------------------------------------------------------------------------
+#
+# ``jury.yaml`` holds each juror once, under their e-mail. A session's ``jury:`` entry whose
+# e-mail is in the directory is completed from it: ``- {email: c.maillot@jury.example}`` takes
+# everything from the directory; a key written in the session wins over the directory's value,
+# and a value that differs gives a warning (the session loads). An entry whose e-mail is not in
+# the directory is read as before (name and habilitation_until required). A directory that
+# cannot be read, or a juror's entry in error, never loads a session without its juror: a
+# session that needs it is refused with a problem naming jury.yaml, and is protected like any
+# session whose file is broken (its events and invitations stay as they are).
+
+
+def _load_jury(config: Config, path: Path, inside: Path) -> None:
+    if not os.path.lexists(path):
+        return
+    file = spelling(str(path))
+    try:
+        raw = read_config_file(path, (inside,))
+    except FileProblem as exc:
+        config.problems.append(Problem(file, "", exc.message))
+        config.jury = JuryDirectory(readable=False, exists=True)
+        return
+    config.jury = _directory_from(file, raw, config.problems)
+
+
+def _directory_from(file: str, raw: bytes, problems: list[Problem]) -> JuryDirectory:
+    """The directory in ``raw``; each problem (file, juror's e-mail and field) in ``problems``."""
+    directory = JuryDirectory(exists=True, digest=hashlib.sha256(raw).hexdigest())
+    try:
+        data = parse_yaml(raw)
+    except FileProblem as exc:
+        problems.append(Problem(file, "", exc.message))
+        directory.readable = False
+        return directory
+    if data is None:
+        return directory  # an empty directory
+    if not isinstance(data, Mapping):
+        problems.append(
+            Problem(
+                file,
+                "",
+                "attendu : un bloc par membre du jury, sous son adresse e-mail "
+                "(ex. c.maillot@jury.example:)",
+            )
+        )
+        directory.readable = False
+        return directory
+    for key, body in data.items():
+        email = str(key).strip()
+        shown_key = shortened(email)
+        refused = None
+        if not isinstance(body, Mapping):
+            refused = Problem(
+                file, shown_key, "attendu : un bloc de clés (name, titles, habilitation_until, …)"
+            )
+        elif "email" in body:
+            refused = Problem(
+                file,
+                f"{shown_key}.email",
+                "clé inconnue (attendu : l'adresse est la clé du bloc, ne pas la répéter)",
+            )
+        elif email.lower() in directory.jurors:
+            refused = Problem(
+                file,
+                shown_key,
+                "adresse déjà présente dans l'annuaire (attendu : chaque membre du jury une "
+                "seule fois)",
+            )
+        if refused is not None:
+            problems.append(refused)
+            directory.broken.add(email.lower())
+            continue
+        assert isinstance(body, Mapping)
+        try:
+            juror = DirectoryJuror.model_validate({"email": email, **body})
+        except ValidationError as exc:
+            found = validation_problems(file, exc, DirectoryJuror, (email,))
+            # a list whose items are refused is not also "too short" (pydantic says both)
+            items = {p.field.split("[", 1)[0] for p in found if "[" in p.field}
+            problems.extend(p for p in found if p.field not in items)
+            directory.broken.add(email.lower())
+            continue
+        directory.jurors[juror.email] = juror
+    return directory
+
+
+def _directory_shown(juror: DirectoryJuror) -> dict[str, tuple[Any, str]]:
+    """The directory's value of each key a session may also write, with how it reads."""
+    return {
+        "name": (juror.name, juror.name),
+        "habilitation_until": (juror.habilitation_until, fr_date(juror.habilitation_until)),
+        "title_code": (juror.titles, ", ".join(juror.titles)),
+        "ccp": (juror.ccp, ", ".join(juror.ccp) or "tout le titre"),
+        "company": (juror.company, juror.company or "rien"),
+    }
+
+
+def _written(value: Any) -> str:
+    if isinstance(value, date):
+        return f"« {fr_date(value)} »"
+    if isinstance(value, list | tuple):
+        return f"« {shortened(', '.join(str(v) for v in value))} »"
+    return shown(value)
+
+
+def _differs(key: str, written: Any, directory: Any) -> bool:
+    if key == "title_code":
+        return str(written).strip() not in directory
+    if key == "ccp":
+        items = written if isinstance(written, list | tuple) else [written]
+        return {str(i).strip() for i in items} != set(directory)
+    if key == "habilitation_until":
+        return str(written).strip() != str(directory)
+    if directory is None:
+        return written is not None
+    return " ".join(str(written).split()) != str(directory)
+
+
+@dataclass(frozen=True, slots=True)
+class _Jury:
+    """A session's ``jury:`` completed from the directory (see above)."""
+
+    raw: Any
+    references: tuple[str, ...] = ()
+    missing: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+
+def _with_directory(file: str, raw: Mapping[str, Any], directory: JuryDirectory) -> _Jury:
+    jury = raw.get("jury")
+    if not isinstance(jury, list):
+        return _Jury(raw)
+    title = raw.get("title")
+    code = str(title.get("code", "")) if isinstance(title, Mapping) else ""
+    items: list[Any] = []
+    references: list[str] = []
+    missing: list[Problem] = []
+    warnings: list[Problem] = []
+    for index, item in enumerate(jury, start=1):
+        where = f"jury[{index}]"
+        email = item.get("email") if isinstance(item, Mapping) else None
+        if isinstance(item, str) and "@" in item:
+            items.append(item)
+            missing.append(
+                Problem(
+                    file,
+                    where,
+                    f"adresse seule {shown(item)} (attendu : {{email: {shortened(item.strip())}}} "
+                    f"pour prendre ce membre dans l'annuaire {JURY_FILE}, ou un bloc avec name, "
+                    "email et habilitation_until)",
+                )
+            )
+            continue
+        if not isinstance(email, str):
+            items.append(item)  # the model says what is wrong
+            continue
+        email = email.strip().lower()
+        juror = directory.jurors.get(email)
+        if juror is None:
+            items.append(item)
+            if "name" not in item or "habilitation_until" not in item:
+                missing.append(Problem(file, f"{where}.email", _why_missing(email, directory)))
+            continue
+        merged = juror.member_values(code)
+        shown_values = _directory_shown(juror)
+        for key, value in item.items():
+            known = shown_values.get(str(key))
+            if known is not None and _differs(str(key), value, known[0]):
+                warnings.append(
+                    Problem(
+                        file,
+                        f"{where}.{key}",
+                        f"{_written(value)} ici, « {shortened(known[1])} » dans l'annuaire "
+                        f"{JURY_FILE} : la valeur de la session l'emporte (attendu : la même "
+                        "valeur, ou retirer la clé pour prendre celle de l'annuaire)",
+                    )
+                )
+            merged[str(key)] = value
+        items.append(merged)
+        references.append(email)
+    return _Jury({**raw, "jury": items}, tuple(references), tuple(missing), tuple(warnings))
+
+
+def _why_missing(email: str, directory: JuryDirectory) -> str:
+    if email in directory.broken:
+        reason = f"son entrée dans {JURY_FILE} est en erreur (voir les problèmes de {JURY_FILE})"
+    elif not directory.readable:
+        reason = f"l'annuaire {JURY_FILE} est illisible (voir ses problèmes)"
+    elif not directory.exists:
+        reason = f"il n'y a pas d'annuaire {JURY_FILE} dans le dossier de configuration"
+    else:
+        reason = f"cette adresse n'est pas dans l'annuaire {JURY_FILE}"
+    return (
+        f"membre du jury « {shortened(email)} » introuvable : {reason} ; la session reste "
+        "telle qu'elle était, événements et invitations compris (attendu : ce membre dans "
+        f"{JURY_FILE}, ou name et habilitation_until écrits ici)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Parsed:
     """One session file read and validated on its own (before cross-file checks)."""
@@ -156,6 +370,9 @@ class _Parsed:
     raw_id: str | None
     session: Session | None
     problems: tuple[Problem, ...]
+    references: tuple[str, ...] = ()
+    """The e-mails of the jurors taken from the directory."""
+    warnings: tuple[Problem, ...] = ()
 
 
 class SessionParser:
@@ -163,22 +380,24 @@ class SessionParser:
     bytes: its owner parses again only the files whose content changed."""
 
     def __init__(self) -> None:
-        self._parsed: dict[str, tuple[bytes, _Parsed]] = {}
+        self._parsed: dict[str, tuple[bytes, str, _Parsed]] = {}
 
-    def parse(self, file: str, data: bytes) -> _Parsed:
+    def parse(self, file: str, data: bytes, directory: JuryDirectory | None = None) -> _Parsed:
+        directory = directory or JuryDirectory()
         digest = hashlib.sha256(data).digest()
         cached = self._parsed.get(file)
-        if cached is not None and cached[0] == digest:
-            return cached[1]
-        parsed = _parse_session(file, data)
-        self._parsed[file] = (digest, parsed)
+        if cached is not None and cached[0] == digest and cached[1] == directory.digest:
+            return cached[2]
+        parsed = _parse_session(file, data, directory)
+        self._parsed[file] = (digest, directory.digest, parsed)
         return parsed
 
 
-def _parse_session(file: str, data: bytes) -> _Parsed:
+def _parse_session(file: str, data: bytes, directory: JuryDirectory | None = None) -> _Parsed:
     problems: list[Problem] = []
     raw: Any = None
     session = None
+    jury = _Jury(None)
     try:
         raw = parse_yaml(data)
     except FileProblem as exc:
@@ -191,11 +410,20 @@ def _parse_session(file: str, data: bytes) -> _Parsed:
         elif not isinstance(raw, Mapping):
             problems.append(Problem(file, "", "attendu : un bloc de clés (id, title, nature, …)"))
         else:
+            jury = _with_directory(file, raw, directory or JuryDirectory())
             try:
-                session = Session.model_validate(raw)
+                session = Session.model_validate(jury.raw)
             except ValidationError as exc:
-                problems.extend(validation_problems(file, exc, Session))
-    return _Parsed(_raw_id(raw), session, tuple(problems))
+                found = validation_problems(file, exc, Session)
+                # an entry missing from the directory is said once, by its own problem
+                aside = {p.field.split(".", 1)[0] for p in jury.missing}
+                problems.extend(p for p in found if p.field.split(".", 1)[0] not in aside)
+            problems.extend(jury.missing)
+            if jury.missing:
+                session = None
+    if problems:
+        return _Parsed(_raw_id(raw), session, tuple(problems))
+    return _Parsed(_raw_id(raw), session, (), jury.references, jury.warnings)
 
 
 def _raw_id(raw: Any) -> str | None:
@@ -214,7 +442,7 @@ def _load_entry(config: Config, entry: SessionEntry, parser: SessionParser) -> N
     if entry.data is None:
         config.problems.append(Problem(entry.file, "", entry.refusal or "non lu"))
     else:
-        parsed = parser.parse(entry.file, entry.data)
+        parsed = parser.parse(entry.file, entry.data, config.jury)
         raw_id = parsed.raw_id
         if entry.name_problem is not None:
             config.problems.append(Problem(entry.file, "", entry.name_problem))
@@ -222,6 +450,10 @@ def _load_entry(config: Config, entry: SessionEntry, parser: SessionParser) -> N
             config.problems.extend(parsed.problems)
         if parsed.session is not None and entry.name_problem is None:
             _check_session(config, entry.path, parsed.session)
+            if config.sessions.get(parsed.session.id) is parsed.session:
+                config.warnings.extend(parsed.warnings)
+                if parsed.references:
+                    config.jury_references[parsed.session.id] = parsed.references
     if raw_id is not None:
         config.file_ids[entry.file] = raw_id
     if len(config.problems) > before:
@@ -289,3 +521,61 @@ def _check_session(config: Config, path: Path, session: Session) -> None:
         return
     config.sessions[session.id] = session
     config.session_files[session.id] = path
+
+
+# --- checking a proposed content before it is written (see syncsvc.inputs.writer) -------------
+
+
+def check_session_file(config: Config, path: Path, data: bytes) -> list[Problem]:
+    """The problems the loader would report for ``data`` written at ``path`` (a session file of
+    ``config``'s folder), with every other file as ``config`` holds it."""
+    file = spelling(str(path))
+    parsed = _parse_session(file, data, config.jury)
+    if parsed.problems or parsed.session is None:
+        return list(parsed.problems)
+    others = {k: v for k, v in config.session_files.items() if v != path}
+    view = Config(
+        directory=config.directory,
+        ruleset=config.ruleset,
+        jury=config.jury,
+        centres=config.centres,
+        rulesets=config.rulesets,
+        sessions={k: config.sessions[k] for k in others},
+        session_files=others,
+    )
+    _check_session(view, path, parsed.session)
+    return view.problems
+
+
+def check_centres_file(config: Config, path: Path, data: bytes) -> list[Problem]:
+    """The problems the loader would report for ``data`` as ``centres.yaml``, including the
+    sessions of ``config`` that it would break (a centre removed, a rule disabled…)."""
+    file = spelling(str(path))
+    view = Config(directory=config.directory, ruleset=config.ruleset)
+    _centres_from(view, file, data)
+    if view.problems:
+        return view.problems
+    for session_id, session_path in config.session_files.items():
+        session = config.sessions[session_id]
+        _check_session(view, session_path, session)
+    return view.problems
+
+
+def check_jury_file(config: Config, path: Path, data: bytes) -> list[Problem]:
+    """The problems the loader would report for ``data`` as ``jury.yaml``, including those of
+    the sessions of ``config`` that take a juror from the directory and would no longer load
+    (a juror removed, an entry made invalid…)."""
+    problems: list[Problem] = []
+    directory = _directory_from(spelling(str(path)), data, problems)
+    if problems:
+        return problems
+    for session_id in config.jury_references:
+        session_path = config.session_files.get(session_id)
+        if session_path is None:
+            continue
+        try:
+            raw = session_path.read_bytes()
+        except OSError:
+            continue
+        problems.extend(_parse_session(spelling(str(session_path)), raw, directory).problems)
+    return problems

@@ -83,6 +83,7 @@ _FIELD_HINTS = {
     "id": "minuscules, chiffres et tirets, ex. sa-2027-03-st-andre",
     "code": "le code RNCP du titre, ex. TP-00374",
     "title_code": "le code du titre, ex. TP-00374",
+    "titles": "un code de titre, ex. TP-00374",
     "centre": "la clé du centre dans centres.yaml, ex. afpar-st-andre",
     "email": "nom@domaine.fr",
 }

@@ -196,6 +196,19 @@ inbox_state = Table(
     Column("checked_at", DateTime(timezone=True), nullable=False),
 )
 
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("user", String(64), nullable=False),  # the dashboard login, or « import », « cli »
+    Column("action", String(32), nullable=False),  # see syncsvc.state.audit.ACTIONS
+    Column("file", String(512), nullable=False),  # relative to the configuration folder
+    Column("session_id", String(80), index=True),  # None for centres.yaml, jury.yaml
+    Column("changes", Text, nullable=False),  # JSON: [[field, before, after], …]
+    Column("note", Text),  # the reason given (postponement, cancellation), free text
+)
+
 Step = Callable[[Connection], None]
 
 
@@ -249,6 +262,7 @@ MIGRATIONS: list[list[Step]] = [
     [columns(target_state, "inputs_stamp", "stamp_zones")],
     [columns(invitations, "briefing")],  # 10: what each juror was told (no candidate data)
     [tables(jury_replies, inbox_state)],  # 11: the jury's replies, how far the inbox was read
+    [tables(audit)],  # 12: who changed which configuration file, when, field by field
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,7 +8,8 @@ jury's invitation states), :class:`~syncsvc.state.files.KnownFiles`,
 :class:`~syncsvc.state.marks.Marks`, :class:`~syncsvc.state.lease.Leases` (the active instance's
 lease), :class:`~syncsvc.state.web_sessions.WebSessions` (the dashboard's revocable sessions),
 :class:`~syncsvc.state.password_hashes.PasswordHashes` (password hashes upgraded at a login),
-:class:`~syncsvc.state.replies.Replies` (the jury's replies ledger, the inbox's read position).
+:class:`~syncsvc.state.replies.Replies` (the jury's replies ledger, the inbox's read position),
+:class:`~syncsvc.state.audit.Audit` (who changed which configuration file, field by field).
 The tables are in :mod:`syncsvc.state.schema`.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, insert, select, text, update
 from sqlalchemy.engine import Connection, make_url
 
+from syncsvc.state.audit import Audit, AuditEntry
 from syncsvc.state.feeds import FeedTokens
 from syncsvc.state.files import KnownFiles
 from syncsvc.state.items import Items, Targets, TargetState
@@ -34,6 +36,7 @@ from syncsvc.state.schema import MIGRATIONS, SCHEMA_VERSION, schema_version
 from syncsvc.state.web_sessions import OpenWebSession, WebSessions
 
 __all__ = [
+    "AuditEntry",
     "DoneMark",
     "OpenWebSession",
     "OutboxRow",
@@ -71,6 +74,7 @@ class Store(
     WebSessions,
     PasswordHashes,
     Replies,
+    Audit,
 ):
     def __init__(self, url: str, base: Path | None = None) -> None:
         parsed = make_url(url)

@@ -48,15 +48,18 @@ from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import (
+    centres,
     done_links,
     feeds,
     health,
     jury,
+    jury_directory,
     jury_links,
     login,
     metrics,
     outbox,
     sessions,
+    spreadsheets,
     targets,
 )
 from syncsvc.web.common import Web, static_folder, web_of
@@ -129,8 +132,11 @@ def create_app(
     routes = [
         *sessions.ROUTES,
         *jury.ROUTES,
+        *jury_directory.ROUTES,
+        *centres.ROUTES,
         *outbox.ROUTES,
         *targets.ROUTES,
+        *spreadsheets.ROUTES,
         *login.ROUTES,
         *done_links.ROUTES,
         *jury_links.ROUTES,

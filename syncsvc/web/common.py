@@ -70,13 +70,15 @@ def environment(zone: tzinfo | None = None) -> Environment:
     env.filters.update(
         fr_date=labels.fr_date,
         fr_day=labels.fr_day,
-        fr_moment=lambda moment: labels.fr_moment(moment, zone),
+        # the service's zone, or the one given (a session's page: its centre's)
+        fr_moment=lambda moment, tz=None: labels.fr_moment(moment, tz or zone),
         roles=lambda milestone: labels.roles(milestone.audience),
         capitalised=labels.capitalised,
         jury_summary=lambda pair: labels.jury_summary(*pair),
     )
     env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS,
+        REDO_LABEL=labels.REDO_LABEL,
         KIND_LABELS=labels.KIND_LABELS,
         SEVERITY_LABELS=labels.SEVERITY_LABELS,
         MAIL_KINDS=labels.MAIL_KINDS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.app.board import Mark, SessionView, Snapshot, checklist
+from syncsvc.app.marks import file_mark
 from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Milestone
 from syncsvc.core.words import Citation, citations
@@ -54,7 +56,7 @@ def dashboard(web: Web, ctx: Context) -> Response:
     table = snapshot.fragments.get("sessions")
     if table is None:
         template = web.env.get_template("_sessions_table.j2")
-        table = template.render(views=snapshot.views).encode()
+        table = template.render(views=snapshot.views, broken=snapshot.broken).encode()
         snapshot.fragments["sessions"] = table
     # The big table is spliced in as bytes: a page for 1,000 sessions then costs its header,
     # not a copy of the whole table per request.
@@ -63,7 +65,7 @@ def dashboard(web: Web, ctx: Context) -> Response:
         "dashboard.j2",
         ctx=ctx,
         splice={"sessions": table},
-        count=len(snapshot.views),
+        count=len(snapshot.views) + len(snapshot.broken),
         problems=[str(p) for p in snapshot.config.problems]
         + [f"session {sid} : {reason}" for sid, reason in snapshot.failed.items()],
         totals=snapshot.milestone_counts,
@@ -102,11 +104,10 @@ def session_page(web: Web, ctx: Context) -> Response:
     session_id = request.path_params["session_id"]
     view = snapshot.by_id.get(session_id)
     if view is None:
-        message = (
-            "Le fichier de cette session contient des erreurs : le tableau de bord les liste."
-            if session_id in snapshot.config.broken_session_ids
-            else "Aucune session ne porte cet identifiant."
-        )
+        broken = snapshot.broken_session(session_id)
+        if broken is not None:  # its file is broken and no good state is known: say so
+            return web.html(request, "broken_session.j2", ctx=ctx, broken=broken)
+        message = "Aucune session ne porte cet identifiant."
         return web.error(request, 404, "Session introuvable", message, ctx)
     session = view.session
     svg = timeline_svg(
@@ -115,19 +116,33 @@ def session_page(web: Web, ctx: Context) -> Response:
         horizon=max(session.end, view.today) + TIMELINE_TAIL,
         title=f"Chronologie de la session {session.short_label} ({session.title.label})",
     )
-    file = str(snapshot.config.session_files.get(session.id, ""))
+    path = snapshot.config.session_files.get(session.id)
+    file = str(path or "")
     return web.html(
         request,
         "session.j2",
         ctx=ctx,
         view=view,
+        session_file=_shown_file(web, path),
+        can_mark=ctx.user.can_act and not view.broken,
         s=session,
         rows=_rows(view, snapshot),
         svg=Markup(svg),
         flash=_flash(view, dict(request.query_params)),
         problems=[str(p) for p in snapshot.config.problems if p.file == file],
+        warnings=[w for w in snapshot.config.warnings if w.file == file],
         jury_replies=snapshot.jury.replies_of(session.id, (j.email for j in view.jurors)),
     )
+
+
+def _shown_file(web: Web, path: Path | None) -> str:
+    """``sessions/sa-2027-03-st-andre.yaml``: a session file as a coordinator knows it."""
+    if path is None:
+        return ""
+    try:
+        return str(path.relative_to(web.source.config_dir))
+    except ValueError:
+        return str(path)
 
 
 def _milestone_of(web: Web, ctx: Context) -> tuple[SessionView, Milestone] | Response:
@@ -142,6 +157,15 @@ def _milestone_of(web: Web, ctx: Context) -> tuple[SessionView, Milestone] | Res
     if view is None or found is None:
         return web.error(
             ctx.request, 404, "Jalon introuvable", "Cette session ou ce jalon n'existe pas.", ctx
+        )
+    if view.broken:
+        return web.error(
+            ctx.request,
+            409,
+            "Fichier de session en erreur",
+            "Le fichier de cette session ne se charge plus : corrigez-le d'abord (les erreurs "
+            "sont sur la page de la session), rien n'est marqué d'ici là.",
+            ctx,
         )
     return view, found
 
@@ -188,6 +212,18 @@ def mark_undone(web: Web, ctx: Context, form: Form) -> Response:
     if isinstance(found, Response):
         return found
     view, milestone = found
+    in_file = file_mark(view.session, milestone.id)
+    if in_file is not None and (view.session.id, milestone.id) not in web.store.done_mark_details():
+        path = web.source.current().session_files.get(view.session.id)
+        return web.error(
+            ctx.request,
+            409,
+            "Marque écrite dans le fichier",
+            f"« {milestone.title} » est marqué fait le {fr_date(in_file[0])} dans le fichier "
+            f"{_shown_file(web, path)} : rien n'est changé ici. Pour retirer la marque, "
+            f"{in_file[1]} dans ce fichier.",
+            ctx,
+        )
     web.store.mark_undone(view.session.id, milestone.id)
     web.marked()
     log.info("%s / %s : marque retirée par %s", view.session.id, milestone.id, ctx.user.login)

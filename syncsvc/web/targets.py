@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -25,6 +25,9 @@ class TargetRow:
     published: int
     errors: int
     url: str | None
+    """The address to give a client: a feed's, or the calendar collection's own."""
+    server: str | None = None
+    """A CalDAV server whose calendar address is not known yet (before the first sync)."""
 
 
 def audience_label(value: str, centres: Mapping[str, Centre]) -> str:
@@ -47,6 +50,18 @@ def without_userinfo(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+def calendar_address(target: TargetSettings, location: str | None) -> str | None:
+    """A CalDAV target's calendar collection, to paste into Thunderbird, DAVx5 or Apple
+    Calendar: found at the first sync (``location``), or given in full by ``calendar``; None
+    while only a calendar name is known (its home is discovered on the server)."""
+    if location:
+        return without_userinfo(location)
+    calendar = target.calendar or ""
+    if target.url and ("://" in calendar or calendar.startswith("/")):
+        return without_userinfo(urljoin(target.url, calendar.rstrip("/") + "/"))
+    return None
+
+
 @page
 def targets_page(web: Web, ctx: Context) -> Response:
     now = web.clock()
@@ -59,21 +74,22 @@ def targets_page(web: Web, ctx: Context) -> Response:
     base = web.settings.feeds.base_url.rstrip("/")
     rows = []
     for target in web.settings.targets:
-        url = None
+        url = server = None
+        state = web.store.target_state(target.name)
         if target.kind == "feed":
             url = f"{base}/feeds/{web.store.feed_token(target.name, now)}.ics"
         elif target.kind == "caldav" and target.url:
-            # The calendar's own address (found at the first sync), to paste into a client.
-            location = web.store.target_state(target.name).location
-            url = without_userinfo(location or target.url)
+            url = calendar_address(target, state.location)
+            server = None if url else without_userinfo(target.url)
         rows.append(
             TargetRow(
                 target,
                 audience_label(target.audience, centres),
-                web.store.target_state(target.name),
+                state,
                 items.get(target.name, 0),
                 errors.get(target.name, 0),
                 url,
+                server,
             )
         )
     confirmed = ctx.request.query_params.get("confirme", "")

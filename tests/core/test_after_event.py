@@ -69,6 +69,7 @@ def test_every_shipped_rule_says_why_its_shift() -> None:
         "ceres_session_close",
         "results_posting",
         "archive_retention_end",
+        "ud_postponement_notice",
     }
     justified = {r.id for r in RULESET.rules if r.after_event and r.shift == "previous"}
     assert justified == {"pv_transmission", "parchemins_report", "retake_window_end"}

@@ -143,7 +143,12 @@ def test_every_conditional_milestone_has_its_condition() -> None:
             found.add(rule.id)
     assert found == {"agrement_check", "agrement_request", "dte_reception_check"}
     conditions = {r.id: r.condition for r in RULESET.rules if r.condition is not None}
-    assert set(conditions) == {"agrement_request", "dte_reception_check", "candidate_info_mail"}
+    assert set(conditions) == {
+        "agrement_request",
+        "dte_reception_check",
+        "candidate_info_mail",
+        "ud_postponement_notice",
+    }
     assert conditions["agrement_request"].agrement_missing is True
     assert conditions["dte_reception_check"].not_done == "dte_reception"
     assert conditions["candidate_info_mail"].centre_enables == "candidate_info_mail"

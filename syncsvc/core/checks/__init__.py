@@ -10,9 +10,11 @@ that says what to do and to whom: the centre's own UD by its name and address
 (:attr:`~syncsvc.core.model.Centre.ud_name`, ``ud_email``), the jury member, the session manager.
 Findings never carry a candidate's name: they go to logs and dashboards seen by many.
 
-A cancelled session is only checked for what its cancellation requires.
+A cancelled session is only checked for what its cancellation requires; a postponed one is told
+what it must redo for its new dates.
 
-Modules: :mod:`.session` (agrément, title, CERES, dates, results, cancellation), :mod:`.jury`
+Modules: :mod:`.session` (agrément, title, CERES, dates, results, cancellation,
+postponement), :mod:`.jury`
 (who may sit, the session manager), :mod:`.candidates` (VAE, accommodations),
 :mod:`.milestones` (overdue, done late), :mod:`.companies` (one company, however spelled).
 """
@@ -56,6 +58,7 @@ def check_session(
     whole.check_ceres_deadline(session, centre, created, today, add)
     whole.check_dates(session, centre, add)
     whole.check_results(session, centre, steps, add)
+    whole.check_postponed(session, centre, steps, add)
     jury.check_jury(session, centre, add)
     jury.check_session_manager(session, centre, add)
     candidates.check_vae(session, centre, add)

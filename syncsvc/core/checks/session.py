@@ -8,6 +8,7 @@ from syncsvc.core.checks.common import Add, milestone, ud
 from syncsvc.core.dates import working_days
 from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Centre, Milestone, Session, same_version
+from syncsvc.core.words import postponement_texts
 
 CERES_LEAD_DAYS = 92
 TITLE_RULE = "article 1.2 de l'arrêté du 21 juillet 2016"
@@ -199,11 +200,32 @@ def check_cancelled(
     ordered = order.done_on if order is not None else session.done.get("dte_order")
     if ordered is None:
         return
+    cancelled = session.cancelled
+    when = f" le {fr_date(cancelled.on)}" if cancelled and cancelled.on else ""
+    why = f" ({cancelled.reason})" if cancelled and cancelled.reason else ""
     add(
         "cancelled_after_dte_order",
         "warning",
-        f"session annulée alors que le pli (DTE) a été commandé le {fr_date(ordered)} : CERES "
+        f"session annulée{when}{why} alors que le pli (DTE) a été commandé le "
+        f"{fr_date(ordered)} : CERES "
         "ne permet de supprimer une session qu'avant la commande du DTE ; ne pas la supprimer, "
         "informer par écrit l'UD de l'annulation (ou du report, avec les nouvelles dates), "
         f"garder le pli scellé sous clé et suivre ses consignes : {ud(centre)}",
+    )
+
+
+def check_postponed(
+    session: Session, centre: Centre, milestones: list[Milestone], add: Add
+) -> None:
+    """A postponed session: what was done for the old dates is to be done again."""
+    redo = [(m, m.redo_of) for m in milestones if m.redo_of is not None]
+    if not session.postponed or not redo:
+        return
+    told = postponement_texts(session)[-1]
+    steps = " ; ".join(f"« {m.title} » (fait le {fr_date(day)})" for m, day in redo)
+    add(
+        "postponed_redo",
+        "warning",
+        f"{told[:1].lower()}{told[1:]} ; à refaire pour les nouvelles dates : {steps} ; "
+        f"informer par écrit l'UD du report (motif, anciennes et nouvelles dates) : {ud(centre)}",
     )

@@ -67,6 +67,8 @@ def why_not(
         done = condition.not_done
         title = ruleset.rule(done).title if done in ruleset.ids else done
         return f"« {title} » est marqué fait (le {fr_date(marks[done])})"
+    if condition.postponed and not session.postponed:
+        return "la session n'a pas été reportée (aucun report dans postponed)"
     option = condition.centre_enables
     if option is not None and not getattr(centre, option, False):
         return (

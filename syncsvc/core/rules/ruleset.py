@@ -34,7 +34,14 @@ or alerted); the planner returns it apart with a French reason, and ``syncsvc pl
   ``title.version`` and the agrément's ``title_version`` are given, they must match too);
 - ``not_done: <rule id>`` — the named milestone of the same session is not marked done;
 - ``centre_enables: candidate_info_mail`` — the centre sets this option (``true``) in
-  centres.yaml.
+  centres.yaml;
+- ``postponed: true`` — the session was postponed (its file lists a ``postponed:`` entry).
+
+Postponement — ``redo_on_postpone: true``: the milestone's meaning depends on the session's
+dates (the UD told of them, candidates and jury convened for them). Marked done before the
+session's latest postponement, it is « à refaire » (:attr:`~syncsvc.core.model.Milestone.redo_of`)
+until marked done again on or after the postponement day. The ``postponed_on`` anchor is the day
+of the latest postponement (an event: milestones counted from it follow it).
 
 Order — ``after: [rule ids]``: this milestone is never due before any of the named ones, for
 every session, holiday zone and working-day shift (same day allowed). A ruleset whose offsets or
@@ -68,14 +75,20 @@ DEFAULT_RULESET = "tp-2025"
 Kind = Literal["regulatory", "advice"]
 Role = Literal["coordinators", "session_manager", "deputy_manager", "centre_management", "jury"]
 Anchor = Literal[
-    "start", "end", "fixed", "pv_validated_on", "parchemins_received_on", "training_end"
+    "start",
+    "end",
+    "fixed",
+    "pv_validated_on",
+    "parchemins_received_on",
+    "training_end",
+    "postponed_on",
 ]
 Shift = Literal["previous", "next", "none"]
 CentreOption = Literal["candidate_info_mail"]
 """Centre options (booleans of centres.yaml) a condition may name."""
 
 AFTER_EVENT_ANCHORS = frozenset(
-    {"end", "pv_validated_on", "parchemins_received_on", "training_end"}
+    {"end", "pv_validated_on", "parchemins_received_on", "training_end", "postponed_on"}
 )
 """Anchors that are events a milestone counted from them follows (see *after-event* above)."""
 
@@ -208,13 +221,15 @@ class Condition(_Frozen):
     agrement_missing: Literal[True] | None = None
     not_done: RuleId | None = None
     centre_enables: CentreOption | None = None
+    postponed: Literal[True] | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> Condition:
-        if self.agrement_missing is None and self.not_done is None and self.centre_enables is None:
+        parts = (self.agrement_missing, self.not_done, self.centre_enables, self.postponed)
+        if all(part is None for part in parts):
             raise ValueError(
-                "condition vide (attendu : agrement_missing: true, not_done: <règle> ou "
-                "centre_enables: candidate_info_mail)"
+                "condition vide (attendu : agrement_missing: true, not_done: <règle>, "
+                "centre_enables: candidate_info_mail ou postponed: true)"
             )
         return self
 
@@ -241,6 +256,9 @@ class Rule(_Frozen):
     """Milestones this one is never due before (same day allowed)."""
     reminders: tuple[Annotated[int, Field(ge=0, le=400)], ...] = ()
     tracked: bool = True
+    redo_on_postpone: bool = False
+    """Done before the session's latest postponement: « à refaire » (see the module
+    docstring)."""
     sources: tuple[RuleSource, ...] = ()
     note: str | None = None
     description: str = ""

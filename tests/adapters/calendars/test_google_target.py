@@ -832,3 +832,35 @@ def test_the_rate_limiter_keeps_the_average_rate() -> None:
     before = clock.now
     limiter.acquire(1)
     assert clock.now - before >= 30
+
+
+# --- a cancelled session (issue 12) --------------------------------------------------------------
+
+CANCELLATION = 'cancelled: {on: 2026-11-24, reason: "Nombre de candidats insuffisant"}\n'
+
+
+def test_a_cancelled_session_keeps_its_events_confirmed_and_prefixed(world: World) -> None:
+    """Google's « cancelled » is a deletion (a tombstone hidden from clients): a cancelled
+    session's events stay « confirmed », titled « ANNULÉE — », graphite, without reminder."""
+    assert world.sync().ok
+    before = world.remote_by_uid()
+    world.edit(SA, lambda t: t + CANCELLATION)
+    world.emulator.reset_counts()
+    cancelled = world.sync()
+    assert cancelled.ok, cancelled.errors
+    assert cancelled.done["delete"] == cancelled.done["create"] == 0
+    sa = {u for u in before if u.startswith("sa-2027-03-st-andre.")}
+    assert cancelled.done["update"] == len(sa)
+    after = world.remote_by_uid()
+    assert after.keys() == before.keys()
+    for uid in sa:
+        event = after[uid]
+        assert event["status"] == "confirmed", uid
+        assert event["summary"].startswith("ANNULÉE — "), uid
+        assert event["description"].startswith(
+            "Session annulée le 24/11/2026 : Nombre de candidats insuffisant\n\n"
+        ), uid
+        assert (event["colorId"], event["transparency"]) == ("8", "transparent"), uid
+        assert event["reminders"] == {"useDefault": False, "overrides": []}, uid
+    assert after[EXAM]["summary"] == "ANNULÉE — Session d'examen — SA St-André"
+    assert not after["ccp-ac-2027-05-st-andre.dte_order@syncsvc"]["summary"].startswith("ANNULÉE")

@@ -422,3 +422,35 @@ def test_settings_name_what_a_graph_target_needs(world: World) -> None:
     assert MAILBOX in address_of(settings)
     assert CALENDAR in address_of(settings)
     assert UID_PROPERTY.startswith("String {")
+
+
+# --- a cancelled session (issue 12) --------------------------------------------------------------
+
+CANCELLATION = 'cancelled: {on: 2026-11-24, reason: "Nombre de candidats insuffisant"}\n'
+
+
+def test_a_cancelled_session_keeps_its_events_with_the_prefixed_subject(world: World) -> None:
+    """``isCancelled`` is read-only in Graph (only the organiser's ``cancel`` action sets it,
+    and it removes the event): a cancelled session's events stay, their subject « ANNULÉE — »,
+    free, without reminder, in the category ``syncsvc:cancelled``."""
+    assert world.sync().ok
+    before = world.remote_by_uid()
+    world.edit(SA, lambda t: t + CANCELLATION)
+    world.emulator.reset_counts()
+    cancelled = world.sync()
+    assert cancelled.ok, cancelled.errors
+    assert cancelled.done["delete"] == cancelled.done["create"] == 0
+    after = world.remote_by_uid()
+    assert after.keys() == before.keys()
+    sa = [u for u in after if u.startswith("sa-2027-03-st-andre.")]
+    assert sa
+    for uid in sa:
+        event = after[uid]
+        assert event["subject"].startswith("ANNULÉE — "), uid
+        assert event["body"]["content"].startswith(
+            "Session annulée le 24/11/2026 : Nombre de candidats insuffisant\n\n"
+        ), uid
+        assert "syncsvc:cancelled" in event["categories"], uid
+        assert (event["showAs"], event["isReminderOn"]) == ("free", False), uid
+        assert not event.get("isCancelled"), uid
+    assert after[DTE]["subject"] == "ANNULÉE — J-92 · DTE — SA St-André"

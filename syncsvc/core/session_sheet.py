@@ -1,0 +1,948 @@
+"""The columns of a sessions spreadsheet, and how one row becomes a session's values (pure).
+
+One row is one session. The import reads these columns (header names in French, matched
+without regard to letter case or repeated spaces); the template and the export write them,
+so that an export can be imported back. A column the file does not have leaves the session's
+field as it is, and so does an empty cell on an existing session's row: a cell holding
+only ``-`` clears an optional field (an import never removes anything by omission). Fields
+no column covers (done marks, named candidates, the jury's details, the title's version…)
+are never touched.
+
+People are referred to by e-mail. A juror must already be known — in the session itself, in
+the jury directory (``config/jury.yaml``) or in another session of the same centre — because
+the spreadsheet carries neither the name nor the habilitation: an unknown juror is an error.
+Coordinators, the session manager and the deputy may be written ``Prénom Nom <adresse>``; an
+address alone takes the name of a person already known under that address.
+
+Cell values come as a spreadsheet gives them (``date``, ``datetime``, ``time``, numbers, text)
+or as CSV text. Dates: a real spreadsheet date, ``jj/mm/aaaa`` or ``aaaa-mm-jj``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final, Literal
+
+from syncsvc.core.identifiers import slug
+from syncsvc.core.model import SESSION_ID_PATTERN, Centre
+
+Kind = Literal["text", "date", "time", "int", "bool"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: its French header, the session fields it fills (dotted paths, for the
+    loader's problems), and what the « Explications » sheet says about it."""
+
+    name: str
+    paths: tuple[str, ...]
+    what: str
+    form: str
+    example: str
+    required: str
+    kind: Kind = "text"
+    width: int = 16
+
+
+IDENT = "Identifiant"
+TITLE_CODE = "Code titre"
+ACRONYM = "Sigle du titre"
+LABEL = "Intitulé du titre"
+TRANSPORT = "Titre du transport (oui/non)"
+NATURE = "Nature"
+CCP = "Code CCP"
+CENTRE = "Centre"
+START = "Début"
+END = "Fin"
+FIRST = "Heure de début"
+LAST = "Heure de fin"
+PLACE = "Lieu"
+TRAINING = "Candidats formation"
+VAE = "Candidats VAE"
+MANAGER_NAME = "Responsable de session (nom)"
+MANAGER = "Responsable de session (courriel)"
+DEPUTY_NAME = "Suppléant (nom)"
+DEPUTY = "Suppléant (courriel)"
+COORDINATION = "Coordination (courriels)"
+JURY = "Jury (courriels)"
+
+_REQUIRED = "obligatoire"
+_OPTIONAL = "facultatif"
+
+COLUMNS: Final[tuple[Column, ...]] = (
+    Column(
+        IDENT,
+        ("id",),
+        "L'identifiant de la session, qui est aussi le nom de son fichier. Une ligne dont "
+        "l'identifiant existe déjà modifie cette session ; vide, la ligne crée une session "
+        "dont l'identifiant est calculé (sigle, année-mois du début, site du centre).",
+        "minuscules, chiffres et tirets",
+        "sa-2027-03-st-andre",
+        "facultatif (calculé si vide)",
+        width=28,
+    ),
+    Column(
+        TITLE_CODE,
+        ("title.code", "title"),
+        "Le code du titre professionnel (RNCP).",
+        "TP- suivi de 5 chiffres",
+        "TP-00374",
+        _REQUIRED,
+        width=12,
+    ),
+    Column(
+        ACRONYM,
+        ("title.acronym",),
+        "Le sigle du titre, en tête des titres d'agenda.",
+        "texte court",
+        "SA",
+        "facultatif si une autre session a déjà ce code titre",
+        width=10,
+    ),
+    Column(
+        LABEL,
+        ("title.label",),
+        "L'intitulé complet du titre.",
+        "texte",
+        "Secrétaire assistant",
+        "facultatif si une autre session a déjà ce code titre",
+        width=34,
+    ),
+    Column(
+        TRANSPORT,
+        ("title.transport",),
+        "Titre du transport routier (procès-verbal à l'unité départementale sous 48 heures).",
+        "oui ou non",
+        "non",
+        "facultatif (défaut : non, ou comme les autres sessions du titre)",
+        "bool",
+        width=12,
+    ),
+    Column(
+        NATURE,
+        ("nature",),
+        "Titre complet, CCP (certificat de compétences professionnelles) ou CCS.",
+        "titre, ccp ou ccs (liste déroulante)",
+        "titre",
+        _REQUIRED,
+        width=10,
+    ),
+    Column(
+        CCP,
+        ("ccp_code",),
+        "Le code du CCP (ou du CCS) évalué.",
+        "texte",
+        "CP-00412",
+        "obligatoire pour une session ccp ou ccs",
+        width=12,
+    ),
+    Column(
+        CENTRE,
+        ("centre",),
+        "Le centre qui organise la session : sa clé dans centres.yaml (ou son nom).",
+        "une clé de centres.yaml (liste déroulante)",
+        "afpar-st-andre",
+        _REQUIRED,
+        width=24,
+    ),
+    Column(
+        START,
+        ("start",),
+        "Le premier jour des épreuves.",
+        "date (jj/mm/aaaa)",
+        "15/03/2027",
+        _REQUIRED,
+        "date",
+        12,
+    ),
+    Column(
+        END,
+        ("end",),
+        "Le dernier jour des épreuves.",
+        "date (jj/mm/aaaa)",
+        "19/03/2027",
+        _REQUIRED,
+        "date",
+        12,
+    ),
+    Column(
+        FIRST,
+        ("first_day_start",),
+        "L'heure de début du premier jour.",
+        "HH:MM",
+        "08:30",
+        _OPTIONAL,
+        "time",
+        10,
+    ),
+    Column(
+        LAST,
+        ("last_day_end",),
+        "L'heure de fin du dernier jour.",
+        "HH:MM",
+        "16:30",
+        "facultatif (défaut : 18:00)",
+        "time",
+        10,
+    ),
+    Column(
+        PLACE,
+        ("location",),
+        "Où se passent les épreuves.",
+        "texte",
+        "AFPAR Saint-André, salle B12",
+        "facultatif (défaut : le nom du centre)",
+        width=30,
+    ),
+    Column(
+        TRAINING,
+        ("candidates.training", "candidates"),
+        "Le nombre de candidats issus de formation (un nombre seulement : aucun nom).",
+        "nombre entier",
+        "10",
+        "facultatif (défaut : 0)",
+        "int",
+        11,
+    ),
+    Column(
+        VAE,
+        ("candidates.vae",),
+        "Le nombre de candidats en VAE (un nombre seulement : aucun nom).",
+        "nombre entier",
+        "2",
+        "facultatif (défaut : 0)",
+        "int",
+        11,
+    ),
+    Column(
+        MANAGER_NAME,
+        ("session_manager.name", "session_manager"),
+        "Le nom du responsable de session.",
+        "Prénom Nom",
+        "Jean-Luc Hoarau",
+        "facultatif si l'adresse est déjà connue",
+        width=22,
+    ),
+    Column(
+        MANAGER,
+        ("session_manager.email",),
+        "L'adresse e-mail du responsable de session.",
+        "nom@domaine.fr",
+        "jl.hoarau@afpar.example",
+        _REQUIRED,
+        width=28,
+    ),
+    Column(
+        DEPUTY_NAME,
+        ("deputy_manager.name", "deputy_manager"),
+        "Le nom du suppléant du responsable de session.",
+        "Prénom Nom",
+        "Sandrine Grondin",
+        "facultatif si l'adresse est déjà connue",
+        width=22,
+    ),
+    Column(
+        DEPUTY,
+        ("deputy_manager.email",),
+        "L'adresse e-mail du suppléant (« - » : plus de suppléant).",
+        "nom@domaine.fr",
+        "s.grondin@afpar.example",
+        _OPTIONAL,
+        width=28,
+    ),
+    Column(
+        COORDINATION,
+        ("coordinators",),
+        "Les personnes qui coordonnent la session. Séparer les adresses par « ; », « , » ou un "
+        "retour à la ligne ; une personne qu'aucune session ne connaît s'écrit "
+        "« Prénom Nom <adresse> ».",
+        "adresses e-mail",
+        "Nathalie Técher <n.techer@afpar.example>",
+        "obligatoire (au moins une personne)",
+        width=36,
+    ),
+    Column(
+        JURY,
+        ("jury",),
+        "Les membres du jury, par leur adresse e-mail, séparées par « ; », « , » ou un retour à "
+        "la ligne. Chacun doit être déjà connu (dans la session, dans config/jury.yaml ou dans "
+        "une autre session du même centre) : son nom et son habilitation en viennent.",
+        "adresses e-mail",
+        "c.maillot@jury.example; p.fontaine@jury.example",
+        _OPTIONAL,
+        width=40,
+    ),
+)
+"""The columns the import reads, in the template's order."""
+
+BY_NAME: Final = {c.name: c for c in COLUMNS}
+EXAMPLE_MARK: Final = "EXEMPLE"
+"""An « Identifiant » starting with this word marks the template's example row (skipped)."""
+
+NATURES: Final = ("titre", "ccp", "ccs")
+REQUIRED_COLUMNS: Final = (TITLE_CODE, NATURE, CENTRE, START, END, MANAGER, COORDINATION)
+"""Needed to create a session."""
+CLEAR: Final = "-"
+"""A cell holding only this clears the field (an empty cell keeps an existing session's)."""
+DEFAULT_LAST: Final = "18:00"
+
+
+def header_key(text: str) -> str:
+    """A header as compared: letter case, spaces and a trailing ``*`` aside."""
+    return " ".join(text.replace("*", " ").split()).casefold()
+
+
+def column_for(path: str) -> Column | None:
+    """The column a loader's field path (``jury[2].email``, ``title.code``) belongs to."""
+    plain = re.sub(r"\[\d+\]|\.\d+(?=\.|$)", "", path)
+    for column in COLUMNS:
+        for candidate in column.paths:
+            if plain == candidate or (candidate in _LISTS and plain.startswith(candidate + ".")):
+                return column
+    return None
+
+
+_LISTS: Final = ("jury", "coordinators")
+"""Columns of people whose every sub-field (``jury[2].habilitation_until``) is theirs."""
+
+
+# --- cells -------------------------------------------------------------------------------------
+
+
+class CellError(ValueError):
+    """A cell that cannot be read: a French message ``what « value » why (attendu : …)``."""
+
+
+def _shown(value: object) -> str:
+    text = value.isoformat() if isinstance(value, date | time) else str(value)
+    text = " ".join(text.split())
+    return f"« {text[:60]}{'…' if len(text) > 60 else ''} »"
+
+
+def text(value: object) -> str | None:
+    """A cell as text, stripped; None when empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == time(0) else value
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    found = str(value).strip()
+    return found or None
+
+
+_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_EXCEL_EPOCH = date(1899, 12, 30)
+_DAY_HINT = "(attendu : une date jj/mm/aaaa, ex. 15/03/2027)"
+
+
+def day(value: object) -> date | None:
+    """A date cell: a spreadsheet date, ``jj/mm/aaaa``, ``aaaa-mm-jj`` or an Excel day number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 20000 <= value < 80000:  # a day number (1954-2119) of a cell not formatted as date
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        raise CellError(f"date {_shown(value)} invalide {_DAY_HINT}")
+    written = str(value).strip()
+    found = _DAY.fullmatch(written)
+    parts = (found[3], found[2], found[1]) if found else None
+    iso = _ISO_DAY.fullmatch(written)
+    if iso:
+        parts = (iso[1], iso[2], iso[3])
+    if parts is None:
+        raise CellError(f"date {_shown(value)} illisible {_DAY_HINT}")
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        raise CellError(
+            f"date {_shown(value)} invalide : ce jour n'existe pas {_DAY_HINT}"
+        ) from None
+
+
+_TIME = re.compile(r"(\d{1,2})\s*(?:[:hH]\s*(\d{2})?)?(?::\d{2})?")
+_TIME_HINT = "(attendu : une heure HH:MM, ex. 08:30)"
+
+
+def clock(value: object) -> str | None:
+    """A time cell as ``HH:MM``: a spreadsheet time, ``8:30``, ``08:30``, ``8h30``, ``8 h``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        value = value.time()
+    if isinstance(value, time):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    if isinstance(value, float | int) and not isinstance(value, bool) and 0 <= value < 1:
+        minutes = round(value * 24 * 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    found = _TIME.fullmatch(str(value).strip())
+    if found is None:
+        raise CellError(f"heure {_shown(value)} illisible {_TIME_HINT}")
+    hours, minutes = int(found[1]), int(found[2] or 0)
+    if hours > 23 or minutes > 59:
+        raise CellError(f"heure {_shown(value)} invalide {_TIME_HINT}")
+    return f"{hours:02d}:{minutes:02d}"
+
+
+def count(value: object) -> int | None:
+    """A whole number (``10``, ``10.0``, `` 10 ``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise CellError(f"nombre {_shown(value)} invalide (attendu : un nombre entier, ex. 10)")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    written = "".join(str(value).split())
+    if re.fullmatch(r"-?\d{1,6}", written):
+        return int(written)
+    raise CellError(f"nombre {_shown(value)} invalide (attendu : un nombre entier, ex. 10)")
+
+
+_YES = {"oui", "o", "vrai", "true", "1", "x"}
+_NO = {"non", "n", "faux", "false", "0"}
+
+
+def yes_no(value: object) -> bool | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return value
+    written = (text(value) or "").casefold()
+    if written in _YES:
+        return True
+    if written in _NO:
+        return False
+    raise CellError(f"valeur {_shown(value)} non reconnue (attendu : oui ou non)")
+
+
+def nature(value: object) -> str | None:
+    written = text(value)
+    if written is None:
+        return None
+    key = slug(written).split("-")[0]
+    if key in NATURES:
+        return key
+    raise CellError(f"nature {_shown(value)} non reconnue (attendu : titre, ccp ou ccs)")
+
+
+_NAMED = re.compile(r"(.*?)\s*<([^<>]*)>")
+_ADDRESS = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+")
+_ADDRESS_HINT = "(attendu : une adresse nom@domaine.fr, plusieurs séparées par « ; »)"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    email: str
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.email.casefold()
+
+
+def addresses(value: object) -> list[Address]:
+    """E-mail addresses separated by ``;``, ``,`` or line breaks, each ``adresse`` or
+    ``Prénom Nom <adresse>``; the same address twice is kept once."""
+    written = text(value)
+    if written is None:
+        return []
+    found: dict[str, Address] = {}
+    for part in re.split(r"[;,\n\r]+", written):
+        item = part.strip()
+        if not item:
+            continue
+        named = _NAMED.fullmatch(item)
+        name, email = (None, item)
+        if named:
+            name, email = named[1].strip().strip('"').strip() or None, named[2].strip()
+        if _ADDRESS.fullmatch(email) is None:
+            raise CellError(f"adresse {_shown(email)} invalide {_ADDRESS_HINT}")
+        address = Address(email, name)
+        found.setdefault(address.key, address)
+    return list(found.values())
+
+
+def centre_key(value: object, centres: Mapping[str, Centre]) -> str | None:
+    """A centre written by its key, its name or its short name (case and accents aside)."""
+    written = text(value)
+    if written is None:
+        return None
+    wanted = slug(written)
+    for key, centre in centres.items():
+        if wanted in (slug(key), slug(centre.name), slug(centre.short_name)):
+            return key
+    known = ", ".join(centres) or "aucun centre valide"
+    raise CellError(
+        f"centre {_shown(written)} inconnu (attendu : une de ces clés de centres.yaml : {known})"
+    )
+
+
+# --- what is known already ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KnownJuror:
+    """A juror as written somewhere already, and the title their habilitation is for there
+    (None: the directory, whose entry says it itself)."""
+
+    entry: Mapping[str, Any]
+    title_code: str | None
+    titles: tuple[str, ...] = ()
+    """The titles the directory says the habilitation is for (empty: ``title_code``)."""
+    reference: bool = False
+    """``entry`` is the juror's address alone: the loader takes the rest from the directory."""
+
+
+@dataclass
+class Known:
+    """What the configuration knows already: centres, titles, people and jurors."""
+
+    centres: Mapping[str, Centre]
+    titles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Title code -> the title block of a session (code, acronym, label, transport…)."""
+    people: dict[str, str] = field(default_factory=dict)
+    """E-mail (case aside) -> a name it is known under."""
+    jurors: dict[str, dict[str, KnownJuror]] = field(default_factory=dict)
+    """Centre -> e-mail (case aside) -> the juror as another session of the centre has them."""
+    directory: dict[str, KnownJuror] = field(default_factory=dict)
+    """E-mail (case aside) -> the juror in ``config/jury.yaml``."""
+
+
+# --- a row -> values ----------------------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    """The values of a session after one row, and what is wrong in the row (column, message)."""
+
+    values: dict[str, Any]
+    problems: list[tuple[str, str]]
+
+
+def _same_time(old: object, new: str) -> bool:
+    try:
+        return clock(old) == new
+    except CellError:
+        return False
+
+
+def _put(
+    target: dict[str, Any],
+    key: str,
+    value: Any,
+    *,
+    default: Any = None,
+    same: Callable[[Any, Any], bool] | None = None,
+) -> None:
+    """``target[key] = value``, keeping what says the same already: an empty value removes an
+    optional field, a default value is not added, an equal value keeps its spelling."""
+    if value is None:
+        if target.get(key) is not None:
+            del target[key]
+        return
+    if key not in target and default is not None and value == default:
+        return
+    if key in target and (same(target[key], value) if same else _equal(target[key], value)):
+        return
+    target[key] = value
+
+
+def _equal(old: Any, new: Any) -> bool:
+    if isinstance(old, str) and isinstance(new, str):
+        return old == new
+    return type(old) is type(new) and bool(old == new)
+
+
+class _Row:
+    """Reading one row's cells, collecting each cell's problem under its column."""
+
+    def __init__(self, cells: Mapping[str, Any]) -> None:
+        self.cells = cells
+        self.problems: list[tuple[str, str]] = []
+
+    def has(self, column: str) -> bool:
+        return column in self.cells
+
+    def read(self, column: str, parse: Callable[[object], Any]) -> Any:
+        try:
+            return parse(self.cells.get(column))
+        except CellError as exc:
+            self.problems.append((column, str(exc)))
+            raise
+
+    def wrong(self, column: str, message: str) -> None:
+        self.problems.append((column, message))
+
+
+def build(cells: Mapping[str, Any], base: Mapping[str, Any] | None, known: Known) -> Built:
+    """The session's values after this row: ``base`` (the session as its file holds it, None
+    for a new one) with each column of the row applied. ``values["id"]`` is set only when the
+    row gives an identifier."""
+    values: dict[str, Any] = copy.deepcopy(dict(base)) if base else {}
+    creating = base is None
+    if not creating:  # an empty cell keeps the session's value; « - » clears it
+        cells = {k: v for k, v in cells.items() if v is not None}
+    cells = {k: None if isinstance(v, str) and v.strip() == CLEAR else v for k, v in cells.items()}
+    row = _Row(cells)
+    for column in REQUIRED_COLUMNS:
+        if creating and not row.has(column):
+            row.wrong(
+                column,
+                "colonne absente du fichier (attendu : cette colonne, obligatoire "
+                "pour créer une session)",
+            )
+    _identifier(row, values)
+    _title(row, values, known, creating)
+    for column, key, parse in ((NATURE, "nature", nature), (CCP, "ccp_code", text)):
+        if row.has(column):
+            try:
+                found = row.read(column, parse)
+            except CellError:
+                continue
+            if found is None and key == "nature":
+                row.wrong(column, "valeur manquante (attendu : titre, ccp ou ccs)")
+                continue
+            _put(values, key, found)
+    if row.has(CENTRE):
+        try:
+            centre = row.read(CENTRE, lambda v: centre_key(v, known.centres))
+        except CellError:
+            pass
+        else:
+            if centre is None:
+                row.wrong(CENTRE, "centre manquant (attendu : une clé de centres.yaml)")
+            else:
+                _put(values, "centre", centre)
+    _dates_and_place(row, values)
+    _counts(row, values)
+    _people(row, values, known, base)
+    _jury(row, values, known, base)
+    order = {name: index for index, name in enumerate(BY_NAME)}
+    return Built(values, sorted(row.problems, key=lambda p: order.get(p[0], len(order))))
+
+
+def _identifier(row: _Row, values: dict[str, Any]) -> None:
+    if not row.has(IDENT):
+        return
+    written = text(row.cells.get(IDENT))
+    if written is None:
+        return
+    if re.fullmatch(SESSION_ID_PATTERN, written) is None:
+        row.wrong(
+            IDENT,
+            f"identifiant {_shown(written)} invalide (attendu : minuscules, chiffres et tirets, "
+            "3 à 80 caractères, ex. sa-2027-03-st-andre ; ou vide pour le calculer)",
+        )
+        return
+    values["id"] = written
+
+
+def _title(row: _Row, values: dict[str, Any], known: Known, creating: bool) -> None:
+    title: dict[str, Any] = dict(values.get("title") or {})
+    before = title.get("code")
+    if row.has(TITLE_CODE):
+        code = text(row.cells.get(TITLE_CODE))
+        if code is None:
+            row.wrong(TITLE_CODE, "code du titre manquant (attendu : ex. TP-00374)")
+        else:
+            _put(title, "code", code.upper())
+    code = title.get("code")
+    other = known.titles.get(str(code)) if code else None
+    changed = code != before
+    for column, key, what in (
+        (ACRONYM, "acronym", "sigle du titre"),
+        (LABEL, "label", "intitulé du titre"),
+    ):
+        written = text(row.cells.get(column)) if row.has(column) else None
+        if written is not None:
+            _put(title, key, written)
+        elif (row.has(column) or changed or key not in title) and code:
+            if other is not None and other.get(key):
+                _put(title, key, other[key])
+            else:
+                row.wrong(
+                    column,
+                    f"{what} manquant : aucune autre session n'a le titre {code} (attendu : le "
+                    f"{what}, ex. {BY_NAME[column].example})",
+                )
+    if row.has(TRANSPORT):
+        try:
+            transport = row.read(TRANSPORT, yes_no)
+        except CellError:
+            transport = None
+        else:
+            if transport is None and other is not None:
+                transport = other.get("transport")
+            _put(title, "transport", bool(transport), default=False)
+    elif changed and other is not None and "transport" in other:
+        _put(title, "transport", other["transport"], default=False)
+    if title or not creating:
+        values["title"] = title
+
+
+def _dates_and_place(row: _Row, values: dict[str, Any]) -> None:
+    for column, key in ((START, "start"), (END, "end")):
+        if not row.has(column):
+            continue
+        try:
+            found = row.read(column, day)
+        except CellError:
+            continue
+        if found is None:
+            row.wrong(column, f"date manquante {_DAY_HINT}")
+            continue
+        _put(values, key, found)
+    for column, key, default in (
+        (FIRST, "first_day_start", None),
+        (LAST, "last_day_end", DEFAULT_LAST),
+    ):
+        if not row.has(column):
+            continue
+        try:
+            found = row.read(column, clock)
+        except CellError:
+            continue
+        if found is None and default is not None and key not in values:
+            continue
+        _put(values, key, found, default=default, same=_same_time)
+    if row.has(PLACE):
+        _put(values, "location", text(row.cells.get(PLACE)))
+
+
+def _counts(row: _Row, values: dict[str, Any]) -> None:
+    if not (row.has(TRAINING) or row.has(VAE)) and "candidates" in values:
+        return
+    candidates: dict[str, Any] = dict(values.get("candidates") or {})
+    for column, key in ((TRAINING, "training"), (VAE, "vae")):
+        if not row.has(column):
+            continue
+        try:
+            found = row.read(column, count)
+        except CellError:
+            continue
+        if key not in candidates and not found:
+            continue
+        _put(candidates, key, found or 0)
+    values["candidates"] = candidates
+
+
+def _person(
+    row: _Row,
+    name_column: str,
+    email_column: str,
+    current: Any,
+    known: Known,
+) -> dict[str, Any] | Literal[False] | None:
+    """The person of two columns (name, e-mail): None when both are empty, False when wrong."""
+    try:
+        found = row.read(email_column, addresses)
+    except CellError:
+        return False
+    written_name = text(row.cells.get(name_column)) if row.has(name_column) else None
+    if not found:
+        if written_name is not None:
+            missing = f"adresse manquante pour {_shown(written_name)} {_ADDRESS_HINT}"
+            row.wrong(email_column, missing)
+            return False
+        return None
+    if len(found) > 1:
+        row.wrong(email_column, f"une seule adresse attendue, {len(found)} trouvées")
+        return False
+    (address,) = found
+    name = written_name or address.name
+    same = isinstance(current, Mapping) and str(current.get("email", "")).casefold() == address.key
+    if name is None:
+        name = str(current.get("name")) if same and isinstance(current, Mapping) else None
+        name = name or known.people.get(address.key)
+    if name is None:
+        row.wrong(
+            name_column if row.has(name_column) else email_column,
+            f"nom manquant : personne ne porte l'adresse {_shown(address.email)} dans les "
+            "sessions (attendu : le nom dans la colonne « "
+            f"{name_column} », ou « Prénom Nom <adresse> »)",
+        )
+        return False
+    if same and isinstance(current, Mapping) and current.get("name") == name:
+        return dict(current)
+    return {"name": name, "email": address.email}
+
+
+def _people(
+    row: _Row, values: dict[str, Any], known: Known, base: Mapping[str, Any] | None
+) -> None:
+    for name_column, email_column, key in (
+        (MANAGER_NAME, MANAGER, "session_manager"),
+        (DEPUTY_NAME, DEPUTY, "deputy_manager"),
+    ):
+        if not row.has(email_column):
+            continue
+        person = _person(row, name_column, email_column, values.get(key), known)
+        if person is False:
+            continue
+        if person is None and key == "session_manager":
+            row.wrong(email_column, f"adresse manquante {_ADDRESS_HINT}")
+            continue
+        if person is None:
+            values.pop(key, None)
+        elif values.get(key) != person:
+            values[key] = person
+    if not row.has(COORDINATION):
+        return
+    try:
+        found = row.read(COORDINATION, addresses)
+    except CellError:
+        return
+    current = {
+        str(p.get("email", "")).casefold(): p
+        for p in (base or {}).get("coordinators") or []
+        if isinstance(p, Mapping)
+    }
+    people: list[dict[str, Any]] = []
+    for address in found:
+        mine = current.get(address.key)
+        if mine is not None and address.name in (None, mine.get("name")):
+            people.append(dict(mine))
+            continue
+        name = address.name or known.people.get(address.key)
+        if name is None:
+            row.wrong(
+                COORDINATION,
+                f"personne inconnue {_shown(address.email)} : aucune session ne la connaît "
+                "(attendu : « Prénom Nom <adresse> »)",
+            )
+            continue
+        people.append({"name": name, "email": address.email})
+    if not found:
+        row.wrong(COORDINATION, f"au moins une personne attendue {_ADDRESS_HINT}")
+    elif values.get("coordinators") != people:
+        values["coordinators"] = people
+
+
+def _jury(row: _Row, values: dict[str, Any], known: Known, base: Mapping[str, Any] | None) -> None:
+    if not row.has(JURY):
+        return
+    try:
+        found = row.read(JURY, addresses)
+    except CellError:
+        return
+    current = {
+        str(j.get("email", "")).casefold(): j
+        for j in (base or {}).get("jury") or []
+        if isinstance(j, Mapping)
+    }
+    centre = str(values.get("centre", ""))
+    title_code = (values.get("title") or {}).get("code")
+    jury: list[dict[str, Any]] = []
+    for address in found:
+        mine = current.get(address.key)
+        if mine is not None:
+            jury.append(dict(mine))
+            continue
+        other = known.directory.get(address.key) or known.jurors.get(centre, {}).get(address.key)
+        if other is None and centre not in known.centres:
+            continue  # the centre is wrong (said under its column): who it knows is unknown
+        if other is None:
+            row.wrong(
+                JURY,
+                f"membre du jury {_shown(address.email)} inconnu : ni dans cette session, ni dans "
+                "config/jury.yaml, ni dans une autre session du centre (attendu : un juré "
+                "connu ; écrire d'abord sa fiche, avec son nom et la fin de son habilitation)",
+            )
+            continue
+        entry = dict(other.entry)
+        habilitated = other.titles or ((other.title_code,) if other.title_code else ())
+        if other.reference:
+            pass  # the directory says for which title, the jury check says if it fits
+        elif habilitated and title_code not in habilitated and "title_code" not in entry:
+            entry["title_code"] = habilitated[0]  # the jury check then names the other title
+        jury.append(entry)
+    if values.get("jury", []) != jury and (jury or "jury" in values):
+        values["jury"] = jury
+
+
+# --- values -> cells (the export, the template, the preview) ---------------------------------
+
+
+def _names(people: Any, with_names: bool) -> str:
+    found = []
+    for person in people or []:
+        if not isinstance(person, Mapping):
+            continue
+        email = str(person.get("email", ""))
+        found.append(f"{person.get('name')} <{email}>" if with_names else email)
+    return "; ".join(found)
+
+
+def cell(column: str, values: Mapping[str, Any]) -> Any:
+    """What ``column`` shows for a session's values (a date as a date, a time as a time, a
+    number as a number), None when empty; the import reads it back to the same values."""
+    title = values.get("title") or {}
+    candidates = values.get("candidates") or {}
+    manager = values.get("session_manager") or {}
+    deputy = values.get("deputy_manager") or {}
+    simple: dict[str, Any] = {
+        IDENT: values.get("id"),
+        TITLE_CODE: title.get("code"),
+        ACRONYM: title.get("acronym"),
+        LABEL: title.get("label"),
+        TRANSPORT: "oui" if title.get("transport") else "non",
+        NATURE: values.get("nature"),
+        CCP: values.get("ccp_code"),
+        CENTRE: values.get("centre"),
+        START: values.get("start"),
+        END: values.get("end"),
+        PLACE: values.get("location"),
+        TRAINING: candidates.get("training", 0),
+        VAE: candidates.get("vae", 0),
+        MANAGER_NAME: manager.get("name"),
+        MANAGER: manager.get("email"),
+        DEPUTY_NAME: deputy.get("name"),
+        DEPUTY: deputy.get("email"),
+        COORDINATION: _names(values.get("coordinators"), True) or None,
+        JURY: _names(values.get("jury"), False) or None,
+    }
+    if column in (FIRST, LAST):
+        key = "first_day_start" if column == FIRST else "last_day_end"
+        try:
+            written = clock(values.get(key))
+        except CellError:
+            return values.get(key)
+        return time.fromisoformat(written) if written else None
+    return simple.get(column)
+
+
+def shown_cell(column: str, values: Mapping[str, Any]) -> str:
+    """``cell`` as a person reads it in a message (dates jj/mm/aaaa, times HH:MM)."""
+    found = cell(column, values)
+    if found is None:
+        return ""
+    if isinstance(found, time):
+        return f"{found.hour:02d}:{found.minute:02d}"
+    return text(found) or ""
+
+
+def differences(
+    before: Mapping[str, Any], after: Mapping[str, Any], columns: Sequence[Column] = COLUMNS
+) -> list[tuple[str, str, str]]:
+    """(column, before, after) for each column whose cell changes."""
+    found = []
+    for column in columns:
+        old, new = shown_cell(column.name, before), shown_cell(column.name, after)
+        if old != new:
+            found.append((column.name, old, new))
+    return found

@@ -1,0 +1,346 @@
+"""Spreadsheet files: reading the rows of a ``.xlsx`` or ``.csv``, writing a ``.xlsx``.
+
+Reading gives each data row with its line number (as the spreadsheet shows it: the header is
+line 1) and its cells under their column's name; nothing is interpreted here. A ``.csv`` is
+read as Excel in France writes it: UTF-8 with or without a byte order mark, else
+Windows-1252; the separator (``;``, ``,`` or a tab) is the one the header line uses most. In a
+``.xlsx``, every sheet whose first non-empty row names at least two known columns is read
+(an export has one sheet per centre); the others (« Explications »…) are left aside.
+
+Writing takes sheets of plain values (dates as dates, times as times) and lays them out:
+header in bold and frozen, column widths, dates shown ``jj/mm/aaaa``, drop-down lists. A text
+is always written as a text: one starting with ``=`` never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Final
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from syncsvc.core.fields import shortened
+from syncsvc.errors import UsageError
+
+MAX_BYTES: Final = 5 * 1024 * 1024
+MAX_ROWS: Final = 5000
+MAX_LINES: Final = 50_000
+"""Lines of a sheet looked at, empty ones included."""
+DATE_FORMAT: Final = "dd/mm/yyyy"
+"""Excel's code for a date shown jj/mm/aaaa (the same in every language of Excel)."""
+TIME_FORMAT: Final = "hh:mm"
+LISTS_SHEET: Final = "Listes"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    sheet: str | None
+    """The sheet's name when the workbook has several data sheets, else None."""
+    line: int
+    cells: dict[str, Any]
+    """Known column name -> the cell's value (None when empty)."""
+
+
+@dataclass
+class Table:
+    name: str
+    columns: list[str] = field(default_factory=list)
+    """The known columns the file has (in the order of its first data sheet)."""
+    rows: list[Row] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    """Headers no known column has (read, then left aside)."""
+
+
+def _refused(name: str, why: str) -> UsageError:
+    return UsageError(f"fichier « {shortened(name)} » : {why}")
+
+
+def read_table(
+    name: str, data: bytes, columns: Sequence[str], *, also: Sequence[str] = ()
+) -> Table:
+    """The rows of ``data`` (a file called ``name``); ``columns``: the known headers, ``also``:
+    headers known but not read (an export's own columns). UsageError when the file cannot be
+    read at all (the message names it and says what is expected)."""
+    if len(data) > MAX_BYTES:
+        raise _refused(name, f"trop volumineux (attendu : au plus {MAX_BYTES // 1024 // 1024} Mo)")
+    lowered = name.lower()
+    keys = {_key(c): c for c in columns}
+    extra = {_key(c) for c in also}
+    if lowered.endswith(".csv"):
+        table = _read_csv(name, data, keys, extra)
+    elif lowered.endswith((".xlsx", ".xlsm")):
+        table = _read_xlsx(name, data, keys, extra)
+    elif lowered.endswith((".xls", ".ods")):
+        raise _refused(
+            name,
+            "format non lu (attendu : un classeur .xlsx ou un fichier .csv ; dans le tableur, "
+            "« Enregistrer sous » Classeur Excel .xlsx)",
+        )
+    else:
+        raise _refused(name, "format inconnu (attendu : un classeur .xlsx ou un fichier .csv)")
+    if len(table.rows) > MAX_ROWS:
+        raise _refused(name, f"trop de lignes : {len(table.rows)} (attendu : au plus {MAX_ROWS})")
+    return table
+
+
+def _key(header: str) -> str:
+    return " ".join(header.replace("*", " ").split()).casefold()
+
+
+def _headers(
+    name: str, values: Sequence[Any], keys: Mapping[str, str], extra: set[str], table: Table
+) -> list[str | None] | None:
+    """Each position's known column (None: not read), or None when this is no data header."""
+    found: list[str | None] = []
+    unknown: list[str] = []
+    for value in values:
+        header = str(value).strip() if value is not None else ""
+        column = keys.get(_key(header))
+        if column is not None and column in found:
+            raise _refused(name, f"colonne « {column} » écrite deux fois (attendu : une seule)")
+        if column is None and header and _key(header) not in extra:
+            unknown.append(header)
+        found.append(column)
+    if sum(1 for c in found if c is not None) < 2:
+        return None
+    table.ignored.extend(h for h in unknown if h not in table.ignored)
+    return found
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _row(sheet: str | None, line: int, headers: Sequence[str | None], values: Sequence[Any]) -> Row:
+    cells: dict[str, Any] = {}
+    for column, value in zip(headers, values, strict=False):
+        if column is not None:
+            cells[column] = None if _empty(value) else value
+    for column in headers[len(values) :]:
+        if column is not None:
+            cells[column] = None
+    return Row(sheet, line, cells)
+
+
+# --- .csv -----------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _separator(first_line: str) -> str:
+    counts = {sep: 0 for sep in (";", ",", "\t")}
+    quoted = False
+    for char in first_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ";"
+
+
+def _read_csv(name: str, data: bytes, keys: Mapping[str, str], extra: set[str]) -> Table:
+    text = _decode(data)
+    table = Table(name)
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(first))
+    headers: list[str | None] | None = None
+    try:
+        while True:
+            line = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            if all(_empty(v) for v in values):
+                continue
+            if headers is None:
+                headers = _headers(name, values, keys, extra, table)
+                if headers is None:
+                    break
+                table.columns = [h for h in headers if h is not None]
+                continue
+            table.rows.append(_row(None, line, headers, values))
+            if len(table.rows) > MAX_ROWS:
+                break
+    except csv.Error as exc:
+        raise _refused(name, f"ligne {reader.line_num} illisible ({exc})") from None
+    if headers is None:
+        raise _refused(name, _no_header(keys))
+    return table
+
+
+def _no_header(keys: Mapping[str, str]) -> str:
+    names = ", ".join(f"« {c} »" for c in list(keys.values())[:4])
+    return (
+        "aucune ligne d'en-tête reconnue (attendu : en première ligne les noms des colonnes, "
+        f"ex. {names}… ; voir le modèle : syncsvc import --template)"
+    )
+
+
+# --- .xlsx -----------------------------------------------------------------------------------
+
+
+def _read_xlsx(name: str, data: bytes, keys: Mapping[str, str], extra: set[str]) -> Table:
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        raise _refused(
+            name,
+            "illisible : ce n'est pas un classeur .xlsx valide (attendu : un .xlsx ou un .csv)",
+        ) from None
+    table = Table(name)
+    sheets: list[tuple[str, list[str | None], list[tuple[int, tuple[Any, ...]]]]] = []
+    try:
+        for sheet in book.worksheets:
+            if sheet.title == LISTS_SHEET or getattr(sheet, "sheet_state", "") == "hidden":
+                continue
+            headers: list[str | None] | None = None
+            rows: list[tuple[int, tuple[Any, ...]]] = []
+            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if line > MAX_LINES:  # formatted empty rows by the million: not sessions
+                    break
+                if all(_empty(v) for v in values):
+                    continue
+                if headers is None:
+                    headers = _headers(name, values, keys, extra, table)
+                    if headers is None:
+                        break
+                    continue
+                rows.append((line, values))
+                if len(rows) > MAX_ROWS:
+                    break
+            if headers is not None:
+                sheets.append((sheet.title, headers, rows))
+    finally:
+        book.close()
+    if not sheets:
+        raise _refused(name, _no_header(keys))
+    table.columns = [h for h in sheets[0][1] if h is not None]
+    for title, headers, rows in sheets:
+        for column in headers:
+            if column is not None and column not in table.columns:
+                table.columns.append(column)
+        shown = title if len(sheets) > 1 else None
+        table.rows.extend(_row(shown, line, headers, values) for line, values in rows)
+    return table
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """One sheet to write: a header row, then rows of plain values."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]] = ()
+    widths: Mapping[str, int] = field(default_factory=dict)
+    choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Header -> the values its drop-down list offers (rows 2 to 1000)."""
+    wrap: Sequence[str] = ()
+    """Headers whose cells wrap their text (several lines)."""
+    muted_rows: Sequence[int] = ()
+    """Indexes of rows shown in grey italics (the template's example)."""
+    notes: Sequence[str] = ()
+    """Lines written above the header (the explanations' introduction)."""
+
+
+_HEADER_FILL: Final = PatternFill("solid", fgColor="DDE7F0")
+
+
+def _title(title: str, taken: set[str]) -> str:
+    clean = "".join("-" if c in "[]:*?/\\" else c for c in title).strip("' ") or "Feuille"
+    clean = clean[:31]
+    candidate, counter = clean, 1
+    while candidate.casefold() in taken:
+        counter += 1
+        suffix = f" ({counter})"
+        candidate = clean[: 31 - len(suffix)] + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def write_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """A ``.xlsx`` holding ``sheets`` (in order), as bytes."""
+    book = Workbook()
+    book.remove(book.active)
+    taken: set[str] = set()
+    lists: list[tuple[str, Sequence[str]]] = []
+    for spec in sheets:
+        sheet = book.create_sheet(_title(spec.title, taken))
+        top = len(spec.notes) + 1 if spec.notes else 1
+        for index, note in enumerate(spec.notes, start=1):
+            sheet.cell(row=index, column=1, value=note)
+        if spec.notes:
+            sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
+        for col, header in enumerate(spec.headers, start=1):
+            cell = sheet.cell(row=top, column=col, value=header)
+            cell.font = Font(bold=True)
+            cell.fill = _HEADER_FILL
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            letter = get_column_letter(col)
+            sheet.column_dimensions[letter].width = spec.widths.get(header, 16)
+        muted = set(spec.muted_rows)
+        for index, values in enumerate(spec.rows):
+            line = top + 1 + index
+            for col, value in enumerate(values, start=1):
+                cell = sheet.cell(row=line, column=col, value=value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # a text, never a formula (« =HYPERLINK(…) » in a lieu)
+                if isinstance(value, datetime):
+                    cell.number_format = f"{DATE_FORMAT} hh:mm"
+                elif isinstance(value, date):
+                    cell.number_format = DATE_FORMAT
+                elif isinstance(value, time):
+                    cell.number_format = TIME_FORMAT
+                header = spec.headers[col - 1] if col <= len(spec.headers) else ""
+                if header in spec.wrap:
+                    cell.alignment = Alignment(vertical="top", wrap_text=True)
+                else:
+                    cell.alignment = Alignment(vertical="top")
+                if index in muted:
+                    cell.font = Font(italic=True, color="777777")
+        sheet.freeze_panes = sheet.cell(row=top + 1, column=1)
+        for header, values in spec.choices.items():
+            if header in spec.headers:
+                lists.append((header, values))
+                col = get_column_letter(list(spec.headers).index(header) + 1)
+                source = get_column_letter(len(lists))
+                check = DataValidation(
+                    type="list",
+                    formula1=f"'{LISTS_SHEET}'!${source}$2:${source}${len(values) + 1}",
+                    allow_blank=True,
+                    showErrorMessage=True,
+                    errorTitle=header,
+                    error=f"Choisir une valeur de la liste « {header} ».",
+                )
+                check.add(f"{col}{top + 1}:{col}{top + 1000}")
+                sheet.add_data_validation(check)
+    if lists:
+        sheet = book.create_sheet(_title(LISTS_SHEET, taken))
+        for col, (header, values) in enumerate(lists, start=1):
+            sheet.cell(row=1, column=col, value=header).font = Font(bold=True)
+            for row, value in enumerate(values, start=2):
+                sheet.cell(row=row, column=col, value=value)
+        sheet.sheet_state = "hidden"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,66 @@
+"""The spreadsheet's columns (pure): the loader's field paths back to columns, cells read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncsvc.core import session_sheet as sheet
+from syncsvc.inputs.loader import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("path", "column"),
+    [
+        ("id", "Identifiant"),
+        ("title", "Code titre"),
+        ("title.code", "Code titre"),
+        ("title.acronym", "Sigle du titre"),
+        ("jury[2].email", "Jury (courriels)"),
+        ("jury.2.habilitation_until", "Jury (courriels)"),
+        ("coordinators[1].name", "Coordination (courriels)"),
+        ("session_manager.email", "Responsable de session (courriel)"),
+        ("session_manager", "Responsable de session (nom)"),
+        ("deputy_manager.name", "Suppléant (nom)"),
+        ("candidates.training", "Candidats formation"),
+        ("candidates.vae", "Candidats VAE"),
+        ("first_day_start", "Heure de début"),
+        ("end", "Fin"),
+    ],
+)
+def test_a_loader_path_belongs_to_its_column(path: str, column: str) -> None:
+    found = sheet.column_for(path)
+    assert found is not None
+    assert found.name == column
+
+
+@pytest.mark.parametrize("path", ["done.dte_order", "title.expires_on", "surveillant.email", ""])
+def test_a_field_without_a_column(path: str) -> None:
+    assert sheet.column_for(path) is None
+
+
+def test_every_column_read_is_written_back_the_same() -> None:
+    """What ``cell`` writes, ``build`` reads back to the same values (the export's promise)."""
+    values = {
+        "id": "sa-2027-03-st-andre",
+        "title": {"code": "TP-00374", "acronym": "SA", "label": "Secrétaire assistant"},
+        "nature": "titre",
+        "centre": "afpar-st-andre",
+        "start": sheet.day("15/03/2027"),
+        "end": sheet.day("19/03/2027"),
+        "first_day_start": "08:30",
+        "location": "Salle B12",
+        "candidates": {"training": 10, "vae": 2},
+        "session_manager": {"name": "Jean-Luc Hoarau", "email": "jl.hoarau@afpar.example"},
+        "coordinators": [{"name": "Nathalie Técher", "email": "n.techer@afpar.example"}],
+        "jury": [{"name": "C M", "email": "c.m@jury.example", "habilitation_until": None}],
+        "done": {"agrement_check": sheet.day("10/07/2026")},
+    }
+    cells = {c.name: sheet.cell(c.name, values) for c in sheet.COLUMNS}
+    centres = load_config(ROOT / "config").centres
+    built = sheet.build(cells, values, sheet.Known(centres))
+    assert built.problems == []
+    assert built.values == values
