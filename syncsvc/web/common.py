@@ -147,7 +147,7 @@ class Web:
         known = self.users.get(value)
         if known is None:
             return auth.User(value, value)
-        return auth.User(value, known.name or value, known.role)
+        return auth.user_of(known, value)
 
     def context(self, request: Request) -> Context | None:
         """Who is asking (reads the store: call it from the threadpool)."""
@@ -162,7 +162,7 @@ class Web:
         known = self.users.get(session.login)
         if known is None:
             return None
-        user = auth.User(known.login, known.name or known.login, known.role)
+        user = auth.user_of(known)
         return Context(request, user, session, False, False)
 
     def session_open(self, session: auth.WebSession) -> bool:
@@ -363,6 +363,29 @@ def read_only(web: Web, ctx: Context) -> Response:
         "Action réservée",
         "Votre compte permet de consulter le tableau de bord, pas de le modifier : demandez à "
         "un coordinateur ou à un administrateur.",
+        ctx,
+    )
+
+
+def not_yours(web: Web, ctx: Context, centre_id: str) -> Response:
+    """403: this user may not change the sessions of ``centre_id`` (another centre's, or a
+    viewer's account)."""
+    request = ctx.request
+    log.warning(
+        "%s %s 403 : %s ne peut pas modifier le centre %s",
+        request.method,
+        request.url.path,
+        ctx.user.login,
+        centre_id,
+    )
+    if not ctx.user.can_act:
+        return read_only(web, ctx)
+    return web.error(
+        request,
+        403,
+        "Centre d'un autre coordinateur",
+        "Votre compte permet de modifier les sessions de vos centres seulement, pas celles de "
+        "ce centre : demandez à son coordinateur ou à un administrateur.",
         ctx,
     )
 

@@ -17,7 +17,7 @@ from syncsvc.core.model import Milestone
 from syncsvc.core.words import Citation, citations
 from syncsvc.errors import ConfigError
 from syncsvc.formats.timeline import timeline_svg
-from syncsvc.web.common import Context, Form, Web, action, log, page
+from syncsvc.web.common import Context, Form, Web, action, log, not_yours, page
 
 MAX_NOTE: Final = 2000
 MAX_BY: Final = 120
@@ -159,6 +159,8 @@ def mark_done(web: Web, ctx: Context, form: Form) -> Response:
     if isinstance(found, Response):
         return found
     view, milestone = found
+    if not ctx.user.may_change(view.session.centre):
+        return not_yours(web, ctx, view.session.centre)
     request = ctx.request
     try:
         on = date.fromisoformat(form.get("done_on", "").strip() or view.today.isoformat())
@@ -188,6 +190,8 @@ def mark_undone(web: Web, ctx: Context, form: Form) -> Response:
     if isinstance(found, Response):
         return found
     view, milestone = found
+    if not ctx.user.may_change(view.session.centre):
+        return not_yours(web, ctx, view.session.centre)
     web.store.mark_undone(view.session.id, milestone.id)
     web.marked()
     log.info("%s / %s : marque retirée par %s", view.session.id, milestone.id, ctx.user.login)
