@@ -120,6 +120,17 @@ MAIL_KINDS: Final = {
     "alert": "alerte administrateur",
 }
 TARGET_KINDS: Final = {"caldav": "CalDAV", "google": "Google Agenda", "feed": "flux ICS"}
+AUDIT_LABELS: Final = {
+    "create": "création",
+    "edit": "modification",
+    "postpone": "report",
+    "cancel": "annulation",
+    "archive": "archivage",
+    "import": "import de tableur",
+    "centres": "centres et agréments",
+    "jury_directory": "annuaire du jury",
+}
+"""The actions of the audit (« Historique » of a session)."""
 
 
 def jury_summary(accepted: int, invited: int) -> str:

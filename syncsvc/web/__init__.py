@@ -48,6 +48,7 @@ from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import (
+    authoring,
     done_links,
     feeds,
     health,
@@ -127,6 +128,7 @@ def create_app(
     """
     source = config if isinstance(config, ConfigSource) else ConfigSource(config, settings.ruleset)
     routes = [
+        *authoring.ROUTES,
         *sessions.ROUTES,
         *jury.ROUTES,
         *outbox.ROUTES,

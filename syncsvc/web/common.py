@@ -87,6 +87,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         INVITATION_LABELS=labels.INVITATION_LABELS,
         REPLY_SOURCE_LABELS=labels.REPLY_SOURCE_LABELS,
         REPLY_STATUS_LABELS=labels.REPLY_STATUS_LABELS,
+        AUDIT_ACTIONS=labels.AUDIT_LABELS,
     )
     return env
 

@@ -68,6 +68,7 @@ def dashboard(web: Web, ctx: Context) -> Response:
         + [f"session {sid} : {reason}" for sid, reason in snapshot.failed.items()],
         totals=snapshot.milestone_counts,
         now=web.clock(),
+        can_create=bool(ctx.user.changeable(snapshot.config.centres)),
     )
 
 
@@ -86,6 +87,15 @@ def _flash(view: SessionView, query: dict[str, str]) -> str | None:
     done_id, undone_id = query.get("fait"), query.get("annule")
     if "jury" in query:
         return "La réponse du jury est enregistrée."
+    saved = {
+        "cree": "La session est créée : ses jalons et ses événements suivent en quelques secondes.",
+        "modifie": "La modification est enregistrée.",
+        "reportee": "Le report est enregistré.",
+        "annulee": "L'annulation est enregistrée.",
+    }
+    for flag, message in saved.items():
+        if flag in query:
+            return message
     if done_id in titles:
         return f"« {titles[done_id]} » est marqué fait."
     if undone_id in titles:
@@ -127,6 +137,7 @@ def session_page(web: Web, ctx: Context) -> Response:
         flash=_flash(view, dict(request.query_params)),
         problems=[str(p) for p in snapshot.config.problems if p.file == file],
         jury_replies=snapshot.jury.replies_of(session.id, (j.email for j in view.jurors)),
+        history=web.store.audit_trail(session.id),
     )
 
 
