@@ -7,9 +7,10 @@ renderer the sync uses (:func:`preview`), and compared:
 
 - *moves*: milestones whose due day changes (old → new), that appear or that disappear;
 - *targets*: per calendar target, the items the next sync will create, update or remove;
-- *jury*: the jurors who will receive an invitation (added), an update (kept, while the
-  exam's dates, hours, place or title change) or a cancellation (removed, or the session
-  cancelled).
+- *jury*: the jurors who will receive an invitation (added), an update (kept, while what
+  their invitation says changes: :func:`syncsvc.core.invitations.meaning`) or a cancellation
+  (removed, or the session cancelled). A juror whose invitation is held (habilitation…) is
+  still listed: the preview does not read the findings.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Literal
 
 from syncsvc.app.desired import Renderer
 from syncsvc.core.config import Config
+from syncsvc.core.invitations import meaning
 from syncsvc.core.model import Milestone, Session
 from syncsvc.core.planner import Planned, plan_session
 from syncsvc.errors import Problem
@@ -105,21 +107,19 @@ def _moves(before: Sequence[Milestone], after: Sequence[Milestone]) -> list[Move
     return moves
 
 
-def _exam(planned: Planned | None) -> tuple[object, ...] | None:
-    """What a juror's invitation says: the exam's days and hours, its place and title."""
+def _meaning(planned: Planned | None) -> str | None:
+    """What a juror's invitation says (:func:`syncsvc.core.invitations.meaning`)."""
     if planned is None:
         return None
-    session = planned.session
     exam = next((m for m in planned.milestones if m.id == "exam_session"), None)
-    when = (exam.due, exam.ends_on, exam.starts_at, exam.ends_at) if exam else None
-    return (when, session.start, session.end, session.location, session.title.label)
+    return meaning(planned.session, planned.centre, exam) if exam else None
 
 
 def _jury(old: Planned | None, new: Planned | None) -> list[JurorNews]:
     before = {j.email: j for j in old.session.jury} if old else {}
     cancelled = new is None or bool(new.session.cancelled)
     after = {} if new is None or cancelled else {j.email: j for j in new.session.jury}
-    moved = _exam(old) != _exam(new)
+    moved = _meaning(old) != _meaning(new)
     news = [JurorNews(j.name, j.email, "cancel") for e, j in before.items() if e not in after]
     for email, juror in after.items():
         if email not in before or (old is not None and old.session.cancelled):

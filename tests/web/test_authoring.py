@@ -241,3 +241,61 @@ def test_a_coordinator_is_refused_on_another_centre(roles: Served) -> None:
         refused = post(client, "/nouvelle-session", create_form(), page.text)
         assert refused.status_code == 403
     assert roles.store.audit_trail() == []
+
+
+NEEDS_CANCEL_MODEL = pytest.mark.skipif(
+    "postponed" not in Session.model_fields,
+    reason="the session model of branch i-cancel (cancelled: {on, reason}, postponed: [...]) "
+    "is not merged here yet",
+)
+
+
+def _version(page: str) -> str:
+    found = re.search(r'name="version" value="([^"]*)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+@NEEDS_CANCEL_MODEL
+def test_postpone_writes_the_history_and_new_dates(served: Served) -> None:
+    url = f"/sessions/{SESSION_ID}/reporter"
+    with served.logged_in() as client:
+        page = client.get(url)
+        assert page.status_code == 200
+        form = {"version": _version(page.text), "start": "05/04/2027", "end": "09/04/2027"}
+        missing = post(client, url, form, page.text)
+        assert missing.status_code == 400
+        assert errors_of(missing.text)["reason"].startswith("motif obligatoire")
+        done = post(client, url, {**form, "reason": "Salle indisponible"}, page.text)
+        assert done.status_code == 303, done.text
+    session = loaded(served)[SESSION_ID]
+    assert (session.start, session.end) == (date(2027, 4, 5), date(2027, 4, 9))
+    last = session.postponed[-1]
+    assert (last.from_start, last.from_end) == (date(2027, 3, 15), date(2027, 3, 19))
+    assert (last.on, last.reason) == (date(2027, 2, 8), "Salle indisponible")
+    (entry,) = served.store.audit_trail(SESSION_ID)
+    assert (entry.action, entry.note) == ("postpone", "Salle indisponible")
+    assert ("start", "15/03/2027", "05/04/2027") in entry.changes
+
+
+@NEEDS_CANCEL_MODEL
+def test_cancel_after_the_dte_order_says_what_ceres_allows(served: Served) -> None:
+    url = "/sessions/ctrmp-2027-02-venissieux/annuler"  # its DTE was ordered (in its file)
+    with served.logged_in() as client:
+        page = client.get(url)
+        text = html.unescape(page.text)
+        assert "Le DTE a été commandé le 12/11/2026" in text
+        assert "CERES ne permet de supprimer une session que tant que son DTE" in text
+        done = post(client, url, {"version": _version(page.text), "reason": "Jury"}, page.text)
+        assert done.status_code == 303, done.text
+    session = loaded(served)["ctrmp-2027-02-venissieux"]
+    assert session.cancelled is not None
+    assert (session.cancelled.on, session.cancelled.reason) == (date(2027, 2, 8), "Jury")
+    (entry,) = served.store.audit_trail("ctrmp-2027-02-venissieux")
+    assert (entry.action, entry.note) == ("cancel", "Jury")
+
+
+def test_cancel_before_the_dte_order_says_ceres_may_still_delete(served: Served) -> None:
+    with served.logged_in() as client:
+        text = html.unescape(client.get(f"/sessions/{SESSION_ID}/annuler").text)
+    assert "Le DTE n'est pas commandé : la session peut encore être supprimée" in text
