@@ -270,7 +270,7 @@ def test_postpone_writes_the_history_and_new_dates(served: Served) -> None:
         assert done.status_code == 303, done.text
     session = loaded(served)[SESSION_ID]
     assert (session.start, session.end) == (date(2027, 4, 5), date(2027, 4, 9))
-    last = session.postponed[-1]
+    last = session.postponed[-1]  # type: ignore[attr-defined, unused-ignore]
     assert (last.from_start, last.from_end) == (date(2027, 3, 15), date(2027, 3, 19))
     assert (last.on, last.reason) == (date(2027, 2, 8), "Salle indisponible")
     (entry,) = served.store.audit_trail(SESSION_ID)
@@ -290,7 +290,8 @@ def test_cancel_after_the_dte_order_says_what_ceres_allows(served: Served) -> No
         assert done.status_code == 303, done.text
     session = loaded(served)["ctrmp-2027-02-venissieux"]
     assert session.cancelled is not None
-    assert (session.cancelled.on, session.cancelled.reason) == (date(2027, 2, 8), "Jury")
+    cancelled = session.cancelled
+    assert (cancelled.on, cancelled.reason) == (date(2027, 2, 8), "Jury")  # type: ignore[attr-defined, unused-ignore]
     (entry,) = served.store.audit_trail("ctrmp-2027-02-venissieux")
     assert (entry.action, entry.note) == ("cancel", "Jury")
 
