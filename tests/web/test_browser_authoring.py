@@ -336,8 +336,10 @@ def test_postpone_updates_the_calendar_and_tells_the_jury(world: World, page: Pa
     update = world.mails_to("c.maillot@jury.example")[before:]
     assert update, "the jury gets an update"
     text = html.unescape(str(update[-1].get_body(("plain",)).get_content()))  # type: ignore[union-attr]
-    assert "15/03/2027" in text
-    assert "05/04/2027" in text
+    assert (
+        "Session reportée : du lundi 15 mars 2027 au vendredi 19 mars 2027 → du lundi 5 avril "
+        "2027 au vendredi 9 avril 2027 (motif : Salle indisponible)"
+    ) in text
 
 
 @NEEDS_CANCEL_MODEL
@@ -369,7 +371,11 @@ def test_cancel_keeps_the_items_cancelled_and_tells_the_jury(world: World, page:
     assert "STATUS:CANCELLED" in exam
     world.notify()
     cancel = world.mails_to("c.maillot@jury.example")[before:]
-    assert any("METHOD:CANCEL" in m.as_string() for m in cancel)
+    (mail,) = cancel
+    assert str(mail["Subject"]).startswith("Annulation : Session d'examen TP-00374")
+    calendars = [p.get_content() for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    assert calendars
+    assert "METHOD:CANCEL" in str(calendars[0])
 
 
 def test_a_coordinator_is_refused_on_another_centre(roles: Served, page: Page) -> None:
