@@ -142,6 +142,17 @@ def _render_form(
     listed = {
         state.form.get(f"jury_email_{i}", "").casefold() for i in range(1, forms.MAX_ROWS + 1)
     }
+    centre = state.form.get("centre", "")
+    offered = [
+        e
+        for e in choices.known
+        if e.casefold() not in listed and (not centre or choices.known_centre[e] == centre)
+    ]
+    summary = [
+        (name, LABELS.get(name.rstrip("0123456789").rstrip("_"), name), message)
+        for name, messages in state.errors.items()
+        for message in messages
+    ]
     return web.html(
         ctx.request,
         "session_form.j2",
@@ -154,12 +165,60 @@ def _render_form(
         general=state.general,
         choices=choices,
         chosen=chosen,
-        offered=[e for e in choices.known if e.casefold() not in listed],
+        offered=offered,
+        unfit={e: _unfit(choices.known[e], state.form) for e in offered},
+        summary=summary,
+        centre_names=dict(choices.centres),
         natures=NATURES,
         jury_rows=forms.rows(state.form, "jury"),
         coord_rows=max(1, forms.rows(state.form, "coord")),
         copied_from=copied_from,
     )
+
+
+LABELS: Final = {
+    "centre": "Centre",
+    "title_code": "Titre",
+    "acronym": "Sigle du titre",
+    "label": "Intitulé du titre",
+    "nature": "Nature",
+    "ccp_code": "Code du CCP",
+    "id": "Identifiant",
+    "start": "Premier jour",
+    "end": "Dernier jour",
+    "first_day_start": "Heure de début du premier jour",
+    "last_day_end": "Heure de fin du dernier jour",
+    "location": "Lieu",
+    "training": "Candidats en formation",
+    "vae": "Candidats en VAE",
+    "manager_name": "Responsable de session (nom)",
+    "manager_email": "Responsable de session (courriel)",
+    "coord_name": "Coordination (nom)",
+    "coord_email": "Coordination (courriel)",
+    "jury_name": "Jury (nom)",
+    "jury_email": "Jury (courriel)",
+    "jury_until": "Jury (habilité jusqu'au)",
+    "jury_company": "Jury (entreprise)",
+    "jury_ccp": "Jury (CCP habilités)",
+    "known": "Jurés déjà connus",
+}
+"""Each form field's name, for the list of errors at the top of the form."""
+
+
+def _unfit(juror: Mapping[str, Any], form: Form) -> str | None:
+    """Why a known juror cannot sit on the session as the form stands (greyed), else None."""
+    until = juror.get("habilitation_until")
+    try:
+        last = forms.parse_day(form.get("end", "")) if form.get("end") else None
+    except ValueError:
+        last = None
+    if isinstance(until, date) and last is not None and until < last:
+        return f"habilitation échue le {until.strftime('%d/%m/%Y')}, avant la fin de la session"
+    ccp = form.get("ccp_code", "").strip()
+    codes = juror.get("ccp") or []
+    if form.get("nature") in ("ccp", "ccs") and ccp and codes and ccp not in codes:
+        return f"habilité pour {', '.join(codes)}, pas pour {ccp}"
+    return None
 
 
 # --- checking and writing ------------------------------------------------------------------------

@@ -300,3 +300,35 @@ def test_cancel_before_the_dte_order_says_ceres_may_still_delete(served: Served)
     with served.logged_in() as client:
         text = html.unescape(client.get(f"/sessions/{SESSION_ID}/annuler").text)
     assert "Le DTE n'est pas commandé : la session peut encore être supprimée" in text
+
+
+def test_known_jurors_of_the_centre_are_offered_the_unfit_greyed_with_the_reason(
+    served: Served,
+) -> None:
+    with served.logged_in() as client:
+        page = client.get("/nouvelle-session?centre=afpar-st-andre")
+        offered = re.findall(r'name="known_([^"]+)"', page.text)
+        # the centre's jurors of other sessions, not those already in the form nor elsewhere
+        assert sorted(offered) == [
+            "a.nativel@jury.example",
+            "c.maillot@jury.example",
+            "d.riviere@jury.example",
+            "p.fontaine@jury.example",
+        ]
+        shown = post(
+            client,
+            "/nouvelle-session",
+            create_form(start="10/01/2028", end="14/01/2028", training="dix"),
+            page.text,
+        )
+        assert shown.status_code == 400
+        text = html.unescape(shown.text)
+        assert errors_of(shown.text)["training"] == (
+            "valeur « dix » non reconnue (attendu : un nombre entier)"
+        )
+        assert '<a href="#training">Candidats en formation</a>' in text
+        greyed = re.search(r'<li class="unfit">.*?</li>', text, re.S)
+        assert greyed is not None
+        assert "d.riviere@jury.example" in greyed.group(0)
+        assert "non proposé : habilitation échue le 31/12/2027" in greyed.group(0)
+        assert "disabled" in greyed.group(0)
