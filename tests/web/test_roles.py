@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from syncsvc.inputs.settings import Settings, WebUser
+from syncsvc.inputs.settings import Settings, WebUser, load_settings
 from syncsvc.web.auth import User, user_of
 from tests.web.conftest import (
     OTHER,
@@ -91,3 +91,16 @@ def test_a_viewer_sees_no_button_and_is_refused(roles: Served) -> None:
         )
         assert refused.status_code == 403
     assert roles.store.done_marks() == {}
+
+
+def test_the_readme_example_of_a_coordinator_loads(tmp_path: Path) -> None:
+    (tmp_path / "syncsvc.toml").write_text(
+        '[[web.users]]\nlogin = "nathalie"\nname = "Nathalie Técher"\n'
+        f'password_hash = "{"scrypt$" + "x" * 30}"\nrole = "coordinator"\n'
+        'centres = ["afpar-st-andre"]\n',
+        encoding="utf-8",
+    )
+    (account,) = load_settings(tmp_path).web.users
+    user = user_of(account)
+    assert user.may_change("afpar-st-andre")
+    assert not user.may_change("afpa-strasbourg")
