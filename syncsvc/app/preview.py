@@ -21,6 +21,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
 from syncsvc.app.desired import Renderer
 from syncsvc.core.config import Config
 from syncsvc.core.invitations import meaning
@@ -78,6 +81,24 @@ class Preview:
 def proposed_text(path: Path, values: Mapping[str, Any]) -> str:
     """The text the writer would write at ``path`` for ``values`` (comments and order kept)."""
     return render(merge(read_draft(path).tree, values))
+
+
+def masked(text: str) -> str:
+    """A session file's text for a page: the candidates' names (``candidates.list``) replaced
+    by how many they are. A text that cannot be read is not shown."""
+    if not text.strip():
+        return text
+    try:
+        tree = YAML(typ="rt").load(text)
+    except Exception:  # any parse error: nothing of it reaches the page
+        return "(texte illisible, non affiché)"
+    candidates = tree.get("candidates") if isinstance(tree, CommentedMap) else None
+    if isinstance(candidates, CommentedMap):
+        for key in ("list", "named"):
+            if key in candidates:
+                count = len(candidates[key]) if isinstance(candidates[key], list) else 0
+                candidates[key] = f"({count} candidat(s) nommé(s), masqué(s) ici)"
+    return render(tree)
 
 
 def check_values(config: Config, path: Path, values: Mapping[str, Any]) -> list[Problem]:

@@ -24,7 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.app.authoring import Authoring
-from syncsvc.app.preview import check_values, preview, proposed_text
+from syncsvc.app.preview import check_values, masked, preview, proposed_text
 from syncsvc.core.clock import local_today
 from syncsvc.core.config import Config
 from syncsvc.core.identifiers import session_id_for
@@ -283,10 +283,11 @@ def _checked(
 
 
 def _conflict(web: Web, ctx: Context, exc: WriteConflict, session_id: str) -> Response:
+    current, proposed = masked(exc.current), masked(exc.proposed)
     diff = "\n".join(
         difflib.unified_diff(
-            exc.current.splitlines(),
-            exc.proposed.splitlines(),
+            current.splitlines(),
+            proposed.splitlines(),
             "version actuelle du fichier",
             "votre version",
             lineterm="",
@@ -300,8 +301,8 @@ def _conflict(web: Web, ctx: Context, exc: WriteConflict, session_id: str) -> Re
         ctx=ctx,
         session_id=session_id,
         message=str(exc),
-        current=exc.current,
-        proposed=exc.proposed,
+        current=current,
+        proposed=proposed,
         diff=diff,
     )
 
@@ -486,7 +487,7 @@ def _preview(
         s=session,
         shown=shown,
         hidden={k: v for k, v in form.items() if k not in ("csrf", "confirm", "back")},
-        proposed=proposed_text(path, built.values),
+        proposed=masked(proposed_text(path, built.values)),
     )
 
 

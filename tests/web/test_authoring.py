@@ -16,6 +16,7 @@ import pytest
 from syncsvc.core.model import Session
 from syncsvc.core.planner import plan_all
 from syncsvc.inputs.loader import load_config, load_ruleset
+from syncsvc.state.audit import AuditEntry
 from syncsvc.web.authoring import copy_values
 from tests.web.conftest import (
     NOW,
@@ -332,3 +333,69 @@ def test_known_jurors_of_the_centre_are_offered_the_unfit_greyed_with_the_reason
         assert "d.riviere@jury.example" in greyed.group(0)
         assert "non proposé : habilitation échue le 31/12/2027" in greyed.group(0)
         assert "disabled" in greyed.group(0)
+
+
+@pytest.mark.parametrize(
+    "session_id",
+    [
+        "sa-2027-03-st-andre",
+        "ccp-ac-2027-05-st-andre",
+        "ctrmp-2027-02-venissieux",
+        "dwwm-2027-06-venissieux",
+        "tee-2027-04-strasbourg",
+    ],
+)
+def test_an_unchanged_form_changes_nothing(served: Served, session_id: str) -> None:
+    """The form reads every example file and writes it back identically."""
+    with served.logged_in() as client:
+        page, fields = edit_form(client, session_id)
+        if 'name="transport" value="1" checked' in page:
+            fields["transport"] = "1"
+        shown = post(client, f"/sessions/{session_id}/modifier", fields, page)
+        assert shown.status_code == 200, errors_of(shown.text)
+        assert 'id="no-change"' in shown.text, html.unescape(shown.text)[:3000]
+
+
+def test_candidates_names_never_reach_the_preview_nor_the_conflict_page(served: Served) -> None:
+    session_id = "ctrmp-2027-02-venissieux"  # its file names two candidates
+    names = ("Karim Benali", "Julie Perret", "Transports Dumas")
+    with served.logged_in() as client:
+        page, first = edit_form(client, session_id)
+        _, second = edit_form(client, session_id)
+        first["location"] = "Plateau technique"
+        shown = post(client, f"/sessions/{session_id}/modifier", first, page)
+        text = html.unescape(shown.text)
+        assert "Plateau technique" in text
+        assert "(2 candidat(s) nommé(s), masqué(s) ici)" in text
+        assert not [n for n in names if n in text]
+        first["confirm"] = "1"
+        assert post(client, f"/sessions/{session_id}/modifier", first, page).status_code == 303
+        second.update(location="Ailleurs", confirm="1")
+        clash = post(client, f"/sessions/{session_id}/modifier", second, page)
+        assert clash.status_code == 409
+        text = html.unescape(clash.text)
+        assert "Ailleurs" in text
+        assert not [n for n in names if n in text]
+    written = (served.config / "sessions" / f"{session_id}.yaml").read_text(encoding="utf-8")
+    assert all(n in written for n in names)  # the file keeps them
+
+
+def test_the_history_masks_a_candidate_change(served: Served) -> None:
+    served.store.record_audit(
+        AuditEntry(
+            at=NOW,
+            user="import",
+            action="import",
+            file="sessions/sa-2027-03-st-andre.yaml",
+            session_id=SESSION_ID,
+            changes=(("candidates.list.1.name", None, "Camille Dupont"), ("vae", "2", "3")),
+        )
+    )
+    with served.logged_in() as client:
+        text = html.unescape(client.get(f"/sessions/{SESSION_ID}").text)
+    history = text[text.index('id="historique"') :]
+    assert "Camille Dupont" not in history
+    assert "(donnée d'un candidat, masquée)" in history
+    assert "2 → 3" in history
+    assert "import de tableur" in history
+    assert "<strong>08/02/2027 12:00</strong> — import —" in history  # 08:00 UTC, La Réunion
