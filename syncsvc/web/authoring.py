@@ -440,7 +440,7 @@ def edit(web: Web, ctx: Context, form: Form) -> Response:
             status_code=200 if form.get("back") and not built.errors else 400,
         )
     if not form.get("confirm"):
-        return _preview(web, ctx, config, session, values, built, form)
+        return _preview(web, ctx, config, session, values, built.values, form)
     try:
         authoring_of(web).save_session(
             user=ctx.user.login, values=built.values, version=version, now=web.clock()
@@ -469,16 +469,19 @@ def _preview(
     config: Config,
     session: Session,
     values: dict[str, Any],
-    built: forms.Built,
+    proposed: dict[str, Any],
     form: Form,
+    what: str = "edit",
 ) -> Response:
-    after = _as_session(built.values)
+    """What writing ``proposed`` in place of ``values`` will do, with a form that confirms
+    (the same fields again, and ``confirm``)."""
+    after = _as_session(proposed)
     if after is None:  # pragma: no cover - the loader's checks passed
         raise ConfigError("session illisible après vérification")
     marks = {
         m: mark.done_on for (s, m), mark in web.store.done_mark_details().items() if s == session.id
     }
-    shown = preview(config, web.settings, session, after, marks, web.clock(), values, built.values)
+    shown = preview(config, web.settings, session, after, marks, web.clock(), values, proposed)
     path = config.session_files[session.id]
     return web.html(
         ctx.request,
@@ -487,8 +490,14 @@ def _preview(
         s=session,
         shown=shown,
         hidden={k: v for k, v in form.items() if k not in ("csrf", "confirm", "back")},
-        proposed=masked(proposed_text(path, built.values)),
+        proposed=masked(proposed_text(path, proposed)),
+        what=what,
+        target=PAGES[what],
     )
+
+
+PAGES: Final = {"edit": "modifier", "postpone": "reporter", "cancel": "annuler"}
+"""The page of each change (``/sessions/<id>/<page>``)."""
 
 
 # --- postpone and cancel -------------------------------------------------------------------------
@@ -562,8 +571,9 @@ def postpone(web: Web, ctx: Context, form: Form) -> Response:
         errors.setdefault("start", []).append(
             "mêmes dates qu'aujourd'hui (attendu : les nouvelles dates de la session)"
         )
-    if errors:
-        return _postpone_page(web, ctx, session, version, form, errors, status_code=400)
+    if errors or form.get("back"):
+        status = 400 if errors else 200
+        return _postpone_page(web, ctx, session, version, form, errors, status_code=status)
     changed = dict(values)
     history = list(changed.get("postponed") or [])
     history.append(
@@ -575,7 +585,7 @@ def postpone(web: Web, ctx: Context, form: Form) -> Response:
         }
     )
     changed.update(start=days["start"], end=days["end"], postponed=history)
-    return _write_event(web, ctx, config, session, changed, version, "postpone", reason, form)
+    return _write_event(web, ctx, config, session, values, changed, "postpone", reason, form)
 
 
 @page
@@ -621,12 +631,13 @@ def cancel(web: Web, ctx: Context, form: Form) -> Response:
     config, session, values, _current = found
     version = form.get("version", "")
     reason = _reason(form)
-    if not reason:
-        errors = {"reason": ["motif obligatoire (attendu : un texte court)"]}
-        return _cancel_page(web, ctx, config, session, version, form, errors, status_code=400)
+    if not reason or form.get("back"):
+        errors = {} if reason else {"reason": ["motif obligatoire (attendu : un texte court)"]}
+        status = 400 if errors else 200
+        return _cancel_page(web, ctx, config, session, version, form, errors, status_code=status)
     changed = dict(values)
     changed["cancelled"] = {"on": _today(web, config, session), "reason": reason}
-    return _write_event(web, ctx, config, session, changed, version, "cancel", reason, form)
+    return _write_event(web, ctx, config, session, values, changed, "cancel", reason, form)
 
 
 def _write_event(
@@ -635,16 +646,23 @@ def _write_event(
     config: Config,
     session: Session,
     values: dict[str, Any],
-    version: str,
+    changed: dict[str, Any],
     what: str,
     reason: str,
     form: Form,
 ) -> Response:
-    """Write a postponement or a cancellation (audited with its reason as the note)."""
+    """A postponement or a cancellation: checked, shown, then (``confirm``) written and
+    audited with its reason as the note."""
+    version = form.get("version", "")
     try:
+        problems = check_values(config, config.session_files[session.id], changed)
+        if problems:
+            raise WriteRefused(problems)
+        if not form.get("confirm"):
+            return _preview(web, ctx, config, session, values, changed, form, what)
         authoring_of(web).save_session(
             user=ctx.user.login,
-            values=values,
+            values=changed,
             version=version,
             now=web.clock(),
             action=what,

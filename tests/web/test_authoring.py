@@ -267,7 +267,14 @@ def test_postpone_writes_the_history_and_new_dates(served: Served) -> None:
         missing = post(client, url, form, page.text)
         assert missing.status_code == 400
         assert errors_of(missing.text)["reason"].startswith("motif obligatoire")
-        done = post(client, url, {**form, "reason": "Salle indisponible"}, page.text)
+        form["reason"] = "Salle indisponible"
+        shown = post(client, url, form, page.text)
+        assert shown.status_code == 200, shown.text
+        text = html.unescape(shown.text)
+        assert "Ce que le report va changer" in text
+        assert "recevra une mise à jour" in text
+        assert loaded(served)[SESSION_ID].start == date(2027, 3, 15)  # nothing written yet
+        done = post(client, url, {**form, "confirm": "1"}, page.text)
         assert done.status_code == 303, done.text
     session = loaded(served)[SESSION_ID]
     assert (session.start, session.end) == (date(2027, 4, 5), date(2027, 4, 9))
@@ -287,7 +294,12 @@ def test_cancel_after_the_dte_order_says_what_ceres_allows(served: Served) -> No
         text = html.unescape(page.text)
         assert "Le DTE a été commandé le 12/11/2026" in text
         assert "CERES ne permet de supprimer une session que tant que son DTE" in text
-        done = post(client, url, {"version": _version(page.text), "reason": "Jury"}, page.text)
+        form = {"version": _version(page.text), "reason": "Jury"}
+        shown = post(client, url, form, page.text)
+        text = html.unescape(shown.text)
+        assert "Ce que l'annulation va changer" in text
+        assert "recevra une annulation" in text
+        done = post(client, url, {**form, "confirm": "1"}, page.text)
         assert done.status_code == 303, done.text
     session = loaded(served)["ctrmp-2027-02-venissieux"]
     assert session.cancelled is not None
