@@ -72,6 +72,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         fr_day=labels.fr_day,
         fr_moment=lambda moment: labels.fr_moment(moment, zone),
         fr_moment_at=labels.fr_moment,
+        field_label=labels.field_label,
         roles=lambda milestone: labels.roles(milestone.audience),
         capitalised=labels.capitalised,
         jury_summary=lambda pair: labels.jury_summary(*pair),

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from syncsvc.core.labels import field_label
 from syncsvc.core.model import Session
 from syncsvc.core.planner import plan_all
 from syncsvc.inputs.loader import load_config, load_ruleset
@@ -411,3 +412,10 @@ def test_the_history_masks_a_candidate_change(served: Served) -> None:
     assert "2 → 3" in history
     assert "import de tableur" in history
     assert "<strong>08/02/2027 12:00</strong> — import —" in history  # 08:00 UTC, La Réunion
+
+
+def test_field_paths_in_words() -> None:
+    assert field_label("jury.2.email") == "jury 2, courriel"
+    assert field_label("start") == "premier jour"
+    assert field_label("postponed.1.from_start") == "report 1, ancien premier jour"
+    assert field_label("rules.x") == "rules, x"
