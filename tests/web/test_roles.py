@@ -104,3 +104,33 @@ def test_the_readme_example_of_a_coordinator_loads(tmp_path: Path) -> None:
     user = user_of(account)
     assert user.may_change("afpar-st-andre")
     assert not user.may_change("afpa-strasbourg")
+
+
+def test_a_coordinator_records_no_jury_answer_for_another_centre(roles: Served) -> None:
+    before = roles.store.jury_version()
+    with roles.logged_in() as client:
+        other = client.get(f"/sessions/{SESSION_ID}")
+        assert "Enregistrer une réponse reçue autrement" not in html.unescape(other.text)
+        own = client.get(f"/sessions/{TEE}")
+        assert "Enregistrer une réponse reçue autrement" in html.unescape(own.text)
+        refused = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={
+                "csrf": csrf_of(own.text),
+                "email": "c.maillot@jury.example",
+                "partstat": "ACCEPTED",
+            },
+        )
+        assert refused.status_code == 403
+        assert roles.store.jury_version() == before
+        accepted = client.post(
+            f"/sessions/{TEE}/jury/answer",
+            data={
+                "csrf": csrf_of(own.text),
+                "email": "m.schmitt@jury.example",
+                "partstat": "ACCEPTED",
+            },
+        )
+        # its own centre's juror: past the role check (no invitation was sent in this test)
+        assert accepted.status_code == 409
+        assert "Pas d'invitation en cours" in html.unescape(accepted.text)
