@@ -419,3 +419,32 @@ def test_field_paths_in_words() -> None:
     assert field_label("start") == "premier jour"
     assert field_label("postponed.1.from_start") == "report 1, ancien premier jour"
     assert field_label("rules.x") == "rules, x"
+
+
+def test_removing_a_juror_announces_a_cancellation_then_writes_it(served: Served) -> None:
+    with served.logged_in() as client:
+        page, fields = edit_form(client)
+        assert fields["jury_email_2"] == "p.fontaine@jury.example"
+        fields["jury_remove_2"] = "1"
+        shown = post(client, f"/sessions/{SESSION_ID}/modifier", fields, page)
+        text = html.unescape(shown.text)
+        assert "Patrick Fontaine <p.fontaine@jury.example> : recevra une annulation" in text
+        assert "Corinne Maillot" not in text[text.index('id="jury-news"') :].split("</ul>")[0]
+        done = post(client, f"/sessions/{SESSION_ID}/modifier", {**fields, "confirm": "1"}, page)
+        assert done.status_code == 303
+    assert [j.email for j in loaded(served)[SESSION_ID].jury] == ["c.maillot@jury.example"]
+    (entry,) = served.store.audit_trail(SESSION_ID)
+    assert ("jury.2.email", "p.fontaine@jury.example", None) in entry.changes
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/nouvelle-session", f"/sessions/{SESSION_ID}/modifier", f"/sessions/{SESSION_ID}/annuler"],
+)
+def test_every_form_needs_its_csrf_token(served: Served, url: str) -> None:
+    with served.logged_in() as client:
+        refused = client.post(url, data={**create_form(), "reason": "x", "confirm": "1"})
+        assert refused.status_code == 403
+        assert "Formulaire expiré" in html.unescape(refused.text)
+    assert served.store.audit_trail() == []
+    assert not (served.config / "sessions" / f"{NEW_ID}.yaml").exists()
