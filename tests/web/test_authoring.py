@@ -295,7 +295,7 @@ def test_cancel_after_the_dte_order_says_what_ceres_allows(served: Served) -> No
         text = html.unescape(page.text)
         assert "Le DTE a été commandé le 12/11/2026" in text
         assert "CERES ne permet de supprimer une session que tant que son DTE" in text
-        assert 'Informez la DDETS du Rhône (<a href="mailto:ddets-69-certification@ddets' in text
+        assert 'Informez la DDETS (<a href="mailto:ddets-69-certification@ddets.example' in text
         form = {"version": _version(page.text), "reason": "Jury"}
         shown = post(client, url, form, page.text)
         text = html.unescape(shown.text)
