@@ -134,3 +134,22 @@ def test_a_coordinator_records_no_jury_answer_for_another_centre(roles: Served) 
         # its own centre's juror: past the role check (no invitation was sent in this test)
         assert accepted.status_code == 409
         assert "Pas d'invitation en cours" in html.unescape(accepted.text)
+
+
+def test_a_proxy_named_user_keeps_its_centres(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+
+    def proxied(config: Path) -> Settings:
+        settings = limited(config)
+        web = settings.web.model_copy(update={"auth_header": "X-Remote-User"})
+        return settings.model_copy(update={"web": web})
+
+    with serve(tmp_path, proxied) as running, running.client() as client:
+        headers = {"X-Remote-User": USER}
+        assert "/modifier" not in client.get(f"/sessions/{SESSION_ID}", headers=headers).text
+        assert client.get(f"/sessions/{SESSION_ID}/modifier", headers=headers).status_code == 403
+        assert client.get(f"/sessions/{TEE}/modifier", headers=headers).status_code == 200
+        stranger = {"X-Remote-User": "inconnu"}  # not in users: coordinator of every centre
+        assert client.get(f"/sessions/{SESSION_ID}/modifier", headers=stranger).status_code == 200
