@@ -203,8 +203,9 @@ def build(
         code=_clean(form.get("title_code")),
         acronym=_clean(form.get("acronym")),
         label=_clean(form.get("label")),
-        transport=bool(form.get("transport")),
     )
+    if form.get("transport") or "transport" in title:  # false is the default: not written
+        title["transport"] = bool(form.get("transport"))
     values["title"] = title
     values["nature"] = _clean(form.get("nature")) or "titre"
     ccp = _clean(form.get("ccp_code"))
