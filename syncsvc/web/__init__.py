@@ -48,8 +48,8 @@ from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import (
-    centres,
     authoring,
+    centres,
     done_links,
     feeds,
     health,
