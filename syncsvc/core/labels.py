@@ -133,6 +133,64 @@ MAIL_KINDS: Final = {
     "alert": "alerte administrateur",
 }
 TARGET_KINDS: Final = {"caldav": "CalDAV", "google": "Google Agenda", "feed": "flux ICS"}
+AUDIT_LABELS: Final = {
+    "create": "création",
+    "edit": "modification",
+    "postpone": "report",
+    "cancel": "annulation",
+    "archive": "archivage",
+    "import": "import de tableur",
+    "centres": "centres et agréments",
+    "jury_directory": "annuaire du jury",
+}
+"""The actions of the audit (« Historique » of a session)."""
+FIELD_LABELS: Final = {
+    "id": "identifiant",
+    "title": "titre",
+    "code": "code",
+    "acronym": "sigle",
+    "label": "intitulé",
+    "transport": "titre du transport",
+    "nature": "nature",
+    "ccp_code": "code du CCP",
+    "centre": "centre",
+    "start": "premier jour",
+    "end": "dernier jour",
+    "first_day_start": "heure de début",
+    "last_day_end": "heure de fin",
+    "location": "lieu",
+    "candidates": "candidats",
+    "training": "en formation",
+    "vae": "en VAE",
+    "session_manager": "responsable de session",
+    "deputy_manager": "suppléance",
+    "coordinators": "coordination",
+    "jury": "jury",
+    "name": "nom",
+    "email": "courriel",
+    "habilitation_until": "habilité jusqu'au",
+    "company": "entreprise",
+    "ccp": "CCP habilités",
+    "cancelled": "annulation",
+    "postponed": "report",
+    "from_start": "ancien premier jour",
+    "from_end": "ancien dernier jour",
+    "on": "le",
+    "reason": "motif",
+    "done": "fait",
+}
+"""The keys of a session file, for the pages that show a change field by field."""
+
+
+def field_label(path: str) -> str:
+    """``jury.2.email`` → ``jury 2, courriel``: a session file's dotted field path in words."""
+    words: list[str] = []
+    for part in path.split("."):
+        if part.isdigit() and words:
+            words[-1] += f" {part}"
+        else:
+            words.append(FIELD_LABELS.get(part, part))
+    return ", ".join(words)
 
 
 def jury_summary(accepted: int, invited: int) -> str:

@@ -292,15 +292,22 @@ class ReminderSettings(Strict):
 
 
 class WebUser(Strict):
-    """A dashboard account. ``role``: ``admin`` also sees candidates' names and addresses (the
-    mail queue); ``coordinator`` (the default, what every account could do before roles) sees
-    and acts, candidates masked; ``viewer`` only reads, candidates masked."""
+    """A dashboard account. ``role``: ``admin`` changes everything and also sees candidates'
+    names and addresses (the mail queue); ``coordinator`` (the default) sees everything and
+    changes the sessions of its ``centres`` (create, edit, postpone, cancel, mark done),
+    candidates masked; ``viewer`` only reads, candidates masked.
+
+    ``centres``: the centres (their keys in ``centres.yaml``) a coordinator may change; left
+    out, every centre (what every account could do before roles). Ignored for the other
+    roles."""
 
     login: Annotated[str, Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
     password_hash: str = Field(min_length=20)
     """From ``syncsvc hash-password``; never a clear-text password."""
     name: str | None = None
     role: Literal["admin", "coordinator", "viewer"] = "coordinator"
+    centres: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")], ...] | None = None
+    """The centres a coordinator may change; ``None`` (not written): every centre."""
 
 
 class WebSettings(Strict):

@@ -48,6 +48,7 @@ from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
 from syncsvc.web import (
+    authoring,
     centres,
     done_links,
     feeds,
@@ -130,6 +131,7 @@ def create_app(
     """
     source = config if isinstance(config, ConfigSource) else ConfigSource(config, settings.ruleset)
     routes = [
+        *authoring.ROUTES,
         *sessions.ROUTES,
         *jury.ROUTES,
         *jury_directory.ROUTES,

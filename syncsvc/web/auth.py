@@ -166,16 +166,37 @@ class User:
     login: str
     name: str
     role: Role = "coordinator"
+    centres: frozenset[str] | None = None
+    """The centres a coordinator may change; None: every centre."""
 
     @property
     def admin(self) -> bool:
-        """Sees candidates' names and addresses."""
+        """Sees candidates' names and addresses, changes every centre."""
         return self.role == "admin"
 
     @property
     def can_act(self) -> bool:
         """May mark milestones done and resend mails (everyone but a viewer)."""
         return self.role != "viewer"
+
+    def may_change(self, centre_id: str) -> bool:
+        """May change the sessions of this centre: create, edit, postpone, cancel, mark done
+        (an admin: every centre; a coordinator: its centres; a viewer: none)."""
+        if self.role == "admin":
+            return True
+        if self.role != "coordinator":
+            return False
+        return self.centres is None or centre_id in self.centres
+
+    def changeable(self, centre_ids: Iterable[str]) -> list[str]:
+        """Those of ``centre_ids`` this user may change, in their order."""
+        return [c for c in centre_ids if self.may_change(c)]
+
+
+def user_of(account: WebUser, login: str | None = None) -> User:
+    """The dashboard user of a configured account."""
+    centres = frozenset(account.centres) if account.centres is not None else None
+    return User(login or account.login, account.name or account.login, account.role, centres)
 
 
 def authenticate(
@@ -190,7 +211,7 @@ def authenticate(
     ok = verify_password(password, found.password_hash if found else dummy_hash(cost))
     if found is None or not ok:
         return None
-    return User(found.login, found.name or found.login, found.role)
+    return user_of(found)
 
 
 # --- session cookie --------------------------------------------------------------------------

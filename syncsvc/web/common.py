@@ -72,6 +72,8 @@ def environment(zone: tzinfo | None = None) -> Environment:
         fr_day=labels.fr_day,
         # the service's zone, or the one given (a session's page: its centre's)
         fr_moment=lambda moment, tz=None: labels.fr_moment(moment, tz or zone),
+        fr_moment_at=labels.fr_moment,
+        field_label=labels.field_label,
         roles=lambda milestone: labels.roles(milestone.audience),
         capitalised=labels.capitalised,
         jury_summary=lambda pair: labels.jury_summary(*pair),
@@ -89,6 +91,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         INVITATION_LABELS=labels.INVITATION_LABELS,
         REPLY_SOURCE_LABELS=labels.REPLY_SOURCE_LABELS,
         REPLY_STATUS_LABELS=labels.REPLY_STATUS_LABELS,
+        AUDIT_ACTIONS=labels.AUDIT_LABELS,
     )
     return env
 
@@ -149,7 +152,7 @@ class Web:
         known = self.users.get(value)
         if known is None:
             return auth.User(value, value)
-        return auth.User(value, known.name or value, known.role)
+        return auth.user_of(known, value)
 
     def context(self, request: Request) -> Context | None:
         """Who is asking (reads the store: call it from the threadpool)."""
@@ -164,7 +167,7 @@ class Web:
         known = self.users.get(session.login)
         if known is None:
             return None
-        user = auth.User(known.login, known.name or known.login, known.role)
+        user = auth.user_of(known)
         return Context(request, user, session, False, False)
 
     def session_open(self, session: auth.WebSession) -> bool:
@@ -365,6 +368,29 @@ def read_only(web: Web, ctx: Context) -> Response:
         "Action réservée",
         "Votre compte permet de consulter le tableau de bord, pas de le modifier : demandez à "
         "un coordinateur ou à un administrateur.",
+        ctx,
+    )
+
+
+def not_yours(web: Web, ctx: Context, centre_id: str) -> Response:
+    """403: this user may not change the sessions of ``centre_id`` (another centre's, or a
+    viewer's account)."""
+    request = ctx.request
+    log.warning(
+        "%s %s 403 : %s ne peut pas modifier le centre %s",
+        request.method,
+        request.url.path,
+        ctx.user.login,
+        centre_id,
+    )
+    if not ctx.user.can_act:
+        return read_only(web, ctx)
+    return web.error(
+        request,
+        403,
+        "Centre d'un autre coordinateur",
+        "Votre compte permet de modifier les sessions de vos centres seulement, pas celles de "
+        "ce centre : demandez à son coordinateur ou à un administrateur.",
         ctx,
     )
 

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from syncsvc.core.jury import ANSWERS, JuryReply
 from syncsvc.errors import ConfigError
-from syncsvc.web.common import Context, Form, Web, action, log
+from syncsvc.web.common import Context, Form, Web, action, log, not_yours
 
 MAX_NOTE: Final = 500
 
@@ -31,6 +31,8 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
         return web.error(
             request, 404, "Membre introuvable", "Ce membre n'est pas du jury de la session.", ctx
         )
+    if not ctx.user.may_change(view.session.centre):
+        return not_yours(web, ctx, view.session.centre)
     partstat = form.get("partstat", "")
     reply_id = form.get("reply", "")
     handled = int(reply_id) if reply_id.isdigit() else None

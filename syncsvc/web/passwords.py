@@ -126,4 +126,4 @@ def check_password(web: Web, guard: LoginGuard, login: str, password: str) -> au
     cost = auth.cost_of(encoded)
     if cost is not None and cost.below(guard.cost):
         _upgrade(web, found, password, guard.cost)
-    return auth.User(found.login, found.name or found.login, found.role)
+    return auth.user_of(found)

@@ -19,7 +19,7 @@ from syncsvc.core.model import Milestone
 from syncsvc.core.words import Citation, citations
 from syncsvc.errors import ConfigError
 from syncsvc.formats.timeline import timeline_svg
-from syncsvc.web.common import Context, Form, Web, action, log, page
+from syncsvc.web.common import Context, Form, Web, action, log, not_yours, page
 
 MAX_NOTE: Final = 2000
 MAX_BY: Final = 120
@@ -70,6 +70,7 @@ def dashboard(web: Web, ctx: Context) -> Response:
         + [f"session {sid} : {reason}" for sid, reason in snapshot.failed.items()],
         totals=snapshot.milestone_counts,
         now=web.clock(),
+        can_create=bool(ctx.user.changeable(snapshot.config.centres)),
     )
 
 
@@ -88,6 +89,15 @@ def _flash(view: SessionView, query: dict[str, str]) -> str | None:
     done_id, undone_id = query.get("fait"), query.get("annule")
     if "jury" in query:
         return "La réponse du jury est enregistrée."
+    saved = {
+        "cree": "La session est créée : ses jalons et ses événements suivent en quelques secondes.",
+        "modifie": "La modification est enregistrée.",
+        "reportee": "Le report est enregistré.",
+        "annulee": "L'annulation est enregistrée.",
+    }
+    for flag, message in saved.items():
+        if flag in query:
+            return message
     if done_id in titles:
         return f"« {titles[done_id]} » est marqué fait."
     if undone_id in titles:
@@ -124,7 +134,7 @@ def session_page(web: Web, ctx: Context) -> Response:
         ctx=ctx,
         view=view,
         session_file=_shown_file(web, path),
-        can_mark=ctx.user.can_act and not view.broken,
+        can_mark=ctx.user.may_change(view.session.centre) and not view.broken,
         s=session,
         rows=_rows(view, snapshot),
         svg=Markup(svg),
@@ -132,6 +142,7 @@ def session_page(web: Web, ctx: Context) -> Response:
         problems=[str(p) for p in snapshot.config.problems if p.file == file],
         warnings=[w for w in snapshot.config.warnings if w.file == file],
         jury_replies=snapshot.jury.replies_of(session.id, (j.email for j in view.jurors)),
+        history=web.store.audit_trail(session.id),
     )
 
 
@@ -183,6 +194,8 @@ def mark_done(web: Web, ctx: Context, form: Form) -> Response:
     if isinstance(found, Response):
         return found
     view, milestone = found
+    if not ctx.user.may_change(view.session.centre):
+        return not_yours(web, ctx, view.session.centre)
     request = ctx.request
     try:
         on = date.fromisoformat(form.get("done_on", "").strip() or view.today.isoformat())
@@ -212,6 +225,8 @@ def mark_undone(web: Web, ctx: Context, form: Form) -> Response:
     if isinstance(found, Response):
         return found
     view, milestone = found
+    if not ctx.user.may_change(view.session.centre):
+        return not_yours(web, ctx, view.session.centre)
     in_file = file_mark(view.session, milestone.id)
     if in_file is not None and (view.session.id, milestone.id) not in web.store.done_mark_details():
         path = web.source.current().session_files.get(view.session.id)

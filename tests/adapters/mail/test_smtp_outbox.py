@@ -524,14 +524,14 @@ def test_rate_limit_counts_the_time_already_spent() -> None:
 def test_a_non_ascii_address_is_refused_at_load_and_never_blocks_the_outbox(
     smtp_server: SmtpServer, store: Store, config_dir: Path
 ) -> None:
-    session = config_dir / "sessions" / "dwwm-2027-06-venissieux.yaml"
+    session = config_dir / "sessions" / "sa-2027-03-st-andre.yaml"  # its jury written inline
     text = session.read_text(encoding="utf-8")
     session.write_text(
-        text.replace("e.lefevre@jury.example", "émilie.lefèvre@jury.example"), encoding="utf-8"
+        text.replace("p.fontaine@jury.example", "émilie.lefèvre@jury.example"), encoding="utf-8"
     )
     config = load_config(config_dir)
     [problem] = [p for p in config.problems if p.file == str(session)]
-    assert problem.field == "jury[1].email"
+    assert problem.field == "jury[2].email"  # counted from 1, as people count
     assert "accentués" in problem.message
 
     # Should such an address reach the queue anyway, it becomes a dead letter, not a crash.

@@ -1,0 +1,179 @@
+"""What a change to a session file will do, before it is written: the dashboard's preview.
+
+A proposed content (plain values, as :mod:`syncsvc.inputs.writer` writes them) is checked with
+the loader's own checks without writing anything (:func:`check_values`); then the session as
+it is and the session as proposed are planned with the same planner and rendered with the same
+renderer the sync uses (:func:`preview`), and compared:
+
+- *moves*: milestones whose due day changes (old → new), that appear or that disappear;
+- *targets*: per calendar target, the items the next sync will create, update or remove;
+- *jury*: the jurors who will receive an invitation (added), an update (kept, while what
+  their invitation says changes: :func:`syncsvc.core.invitations.meaning`) or a cancellation
+  (removed, or the session cancelled). A juror whose invitation is held (habilitation…) is
+  still listed: the preview does not read the findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from syncsvc.app.desired import Renderer
+from syncsvc.core.config import Config
+from syncsvc.core.invitations import meaning
+from syncsvc.core.model import Milestone, Session
+from syncsvc.core.planner import Planned, plan_session
+from syncsvc.errors import Problem
+from syncsvc.inputs.loader import check_session_file
+from syncsvc.inputs.settings import Settings
+from syncsvc.inputs.writer import Change, changes, merge, plain, read_draft, render
+
+JuryNews = Literal["invitation", "update", "cancel"]
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One milestone whose due day changes (``before`` None: it appears; ``after`` None: it
+    disappears)."""
+
+    milestone_id: str
+    title: str
+    before: date | None
+    after: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetNews:
+    """What the next sync will do on one calendar target for this session."""
+
+    target: str
+    created: int
+    updated: int
+    removed: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+@dataclass(frozen=True, slots=True)
+class JurorNews:
+    name: str
+    email: str
+    news: JuryNews
+
+
+@dataclass
+class Preview:
+    changes: tuple[Change, ...]
+    """Field by field (dotted paths), as the audit will record them."""
+    moves: list[Move] = field(default_factory=list)
+    targets: list[TargetNews] = field(default_factory=list)
+    jury: list[JurorNews] = field(default_factory=list)
+
+
+def proposed_text(path: Path, values: Mapping[str, Any]) -> str:
+    """The text the writer would write at ``path`` for ``values`` (comments and order kept)."""
+    return render(merge(read_draft(path).tree, values))
+
+
+def masked(text: str) -> str:
+    """A session file's text for a page: the candidates' names (``candidates.list``) replaced
+    by how many they are. A text that cannot be read is not shown."""
+    if not text.strip():
+        return text
+    try:
+        tree = YAML(typ="rt").load(text)
+    except Exception:  # any parse error: nothing of it reaches the page
+        return "(texte illisible, non affiché)"
+    candidates = tree.get("candidates") if isinstance(tree, CommentedMap) else None
+    if isinstance(candidates, CommentedMap):
+        for key in ("list", "named"):
+            if key in candidates:
+                count = len(candidates[key]) if isinstance(candidates[key], list) else 0
+                candidates[key] = f"({count} candidat(s) nommé(s), masqué(s) ici)"
+    return render(tree)
+
+
+def check_values(config: Config, path: Path, values: Mapping[str, Any]) -> list[Problem]:
+    """The loader's problems for ``values`` written at ``path`` (nothing is written)."""
+    return check_session_file(config, path, proposed_text(path, values).encode("utf-8"))
+
+
+def _planned(
+    config: Config, session: Session | None, marks: Mapping[str, date], now: datetime
+) -> Planned | None:
+    if session is None or session.centre not in config.centres:
+        return None
+    centre = config.centres[session.centre]
+    ruleset = config.rulesets.get(centre.id, config.ruleset)
+    return Planned(session, centre, plan_session(session, centre, ruleset, now, marks))
+
+
+def _moves(before: Sequence[Milestone], after: Sequence[Milestone]) -> list[Move]:
+    old = {m.id: m for m in before}
+    new = {m.id: m for m in after}
+    moves = [
+        Move(m.id, m.title, old[m.id].due if m.id in old else None, m.due)
+        for m in after
+        if m.id not in old or old[m.id].due != m.due
+    ]
+    moves += [Move(m.id, m.title, m.due, None) for m in before if m.id not in new]
+    return moves
+
+
+def _meaning(planned: Planned | None) -> str | None:
+    """What a juror's invitation says (:func:`syncsvc.core.invitations.meaning`)."""
+    if planned is None:
+        return None
+    exam = next((m for m in planned.milestones if m.id == "exam_session"), None)
+    return meaning(planned.session, planned.centre, exam) if exam else None
+
+
+def _jury(old: Planned | None, new: Planned | None) -> list[JurorNews]:
+    before = {j.email: j for j in old.session.jury} if old else {}
+    cancelled = new is None or bool(new.session.cancelled)
+    after = {} if new is None or cancelled else {j.email: j for j in new.session.jury}
+    moved = _meaning(old) != _meaning(new)
+    news = [JurorNews(j.name, j.email, "cancel") for e, j in before.items() if e not in after]
+    for email, juror in after.items():
+        if email not in before or (old is not None and old.session.cancelled):
+            news.append(JurorNews(juror.name, email, "invitation"))
+        elif moved:
+            news.append(JurorNews(juror.name, email, "update"))
+    return news
+
+
+def preview(
+    config: Config,
+    settings: Settings,
+    before: Session | None,
+    after: Session,
+    marks: Mapping[str, date],
+    now: datetime,
+    before_values: Any = None,
+    after_values: Any = None,
+) -> Preview:
+    """What writing ``after`` in place of ``before`` (None: a new session) will do, with the
+    store's done ``marks`` of the session, at ``now``."""
+    old, new = _planned(config, before, marks, now), _planned(config, after, marks, now)
+    result = Preview(changes(plain(before_values), plain(after_values)))
+    result.moves = _moves(old.milestones if old else [], new.milestones if new else [])
+    renderer = Renderer()
+    for target in settings.targets:
+        was = renderer.desired(target, [old] if old else [], settings.dashboard_url)
+        will = renderer.desired(target, [new] if new else [], settings.dashboard_url)
+        created = sum(1 for uid in will if uid not in was)
+        removed = sum(1 for uid in was if uid not in will)
+        updated = sum(
+            1 for uid, d in will.items() if uid in was and was[uid].content_hash != d.content_hash
+        )
+        result.targets.append(TargetNews(target.name, created, updated, removed))
+    result.jury = _jury(old, new)
+    return result
