@@ -154,8 +154,7 @@ def _render_form(
     offered = [
         e
         for e in choices.known
-        if e.casefold() not in listed
-        and (not centre or choices.known_centre[e] in (centre, ""))
+        if e.casefold() not in listed and (not centre or choices.known_centre[e] in (centre, ""))
     ]
     summary = [
         (name, LABELS.get(name.rstrip("0123456789").rstrip("_"), name), message)
