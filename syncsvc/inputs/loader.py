@@ -526,6 +526,18 @@ def _check_session(config: Config, path: Path, session: Session) -> None:
 # --- checking a proposed content before it is written (see syncsvc.inputs.writer) -------------
 
 
+def session_of(config: Config, values: Mapping[str, Any]) -> Session | None:
+    """The session ``values`` (a session file's content, plain) make once the jurors it takes
+    from ``config``'s jury directory are filled in; None when they do not make one."""
+    jury = _with_directory("", values, config.jury)
+    if jury.missing:
+        return None
+    try:
+        return Session.model_validate(jury.raw)
+    except ValidationError:
+        return None
+
+
 def check_session_file(config: Config, path: Path, data: bytes) -> list[Problem]:
     """The problems the loader would report for ``data`` written at ``path`` (a session file of
     ``config``'s folder), with every other file as ``config`` holds it."""

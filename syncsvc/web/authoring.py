@@ -19,7 +19,6 @@ from datetime import date, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
-from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -30,6 +29,7 @@ from syncsvc.core.config import Config
 from syncsvc.core.identifiers import session_id_for
 from syncsvc.core.model import Session
 from syncsvc.errors import ConfigError, Problem
+from syncsvc.inputs.loader import session_of
 from syncsvc.inputs.writer import WriteConflict, WriteRefused, plain, read_draft
 from syncsvc.web import forms
 from syncsvc.web.common import Context, Form, Web, action, log, not_yours, page
@@ -113,7 +113,15 @@ def _choices(config: Config, ctx: Context, session_id: str | None = None) -> Cho
         for juror in session.jury:
             known[juror.email] = plain(juror.model_dump(exclude_defaults=True))
             where[juror.email] = session.centre
+    for email, listed in config.jury.jurors.items():
+        # The directory's jurors, for every centre; chosen, they are written as {email: …}.
+        known[email] = {**plain(listed.model_dump(exclude_defaults=True)), DIRECTORY: True}
+        where[email] = ""
     return Choices(centres, titles, sorted(managers.items()), known, where)
+
+
+DIRECTORY = "_directory"
+"""Marks a known juror who comes from the jury directory (``config/jury.yaml``)."""
 
 
 # --- rendering the form --------------------------------------------------------------------------
@@ -146,7 +154,7 @@ def _render_form(
     offered = [
         e
         for e in choices.known
-        if e.casefold() not in listed and (not centre or choices.known_centre[e] == centre)
+        if e.casefold() not in listed and (not centre or choices.known_centre[e] in (centre, ""))
     ]
     summary = [
         (name, LABELS.get(name.rstrip("0123456789").rstrip("_"), name), message)
@@ -214,6 +222,10 @@ def _unfit(juror: Mapping[str, Any], form: Form) -> str | None:
         last = None
     if isinstance(until, date) and last is not None and until < last:
         return f"habilitation échue le {until.strftime('%d/%m/%Y')}, avant la fin de la session"
+    title = form.get("title_code", "").strip()
+    titles = juror.get("titles") or []
+    if title and titles and title not in titles:
+        return f"habilité pour {', '.join(titles)}, pas pour {title}"
     ccp = form.get("ccp_code", "").strip()
     codes = juror.get("ccp") or []
     if form.get("nature") in ("ccp", "ccs") and ccp and codes and ccp not in codes:
@@ -456,13 +468,6 @@ def edit(web: Web, ctx: Context, form: Form) -> Response:
     return _saved(web, session.id, "modifie")
 
 
-def _as_session(values: Mapping[str, Any]) -> Session | None:
-    try:
-        return Session.model_validate(values)
-    except ValidationError:
-        return None
-
-
 def _preview(
     web: Web,
     ctx: Context,
@@ -475,7 +480,7 @@ def _preview(
 ) -> Response:
     """What writing ``proposed`` in place of ``values`` will do, with a form that confirms
     (the same fields again, and ``confirm``)."""
-    after = _as_session(proposed)
+    after = session_of(config, proposed)
     if after is None:  # pragma: no cover - the loader's checks passed
         raise ConfigError("session illisible après vérification")
     marks = {

@@ -253,13 +253,24 @@ def build(
     old_jury = list(old.get("jury") or [])
     for index, row in _rows(form, JURY_KEYS):
         juror = dict(old_jury[index - 1]) if index <= len(old_jury) else {}
-        juror.update(name=row["name"], email=row["email"])
-        try:
-            juror["habilitation_until"] = parse_day(row["habilitation_until"])
-        except ValueError as exc:
-            message = str(exc) if row["habilitation_until"] else "date obligatoire"
-            built.error(f"jury_until_{index}", message)
+        # A row with only an e-mail takes the juror from the directory (config/jury.yaml): the
+        # loader says so when the address is not there.
+        juror["email"] = row["email"]
+        _optional(juror, "name", row["name"])
+        if row["habilitation_until"]:
+            try:
+                juror["habilitation_until"] = parse_day(row["habilitation_until"])
+            except ValueError as exc:
+                built.error(f"jury_until_{index}", str(exc))
+                juror["habilitation_until"] = None
+        elif row["name"]:  # written here, not taken from the directory: the date too
+            built.error(
+                f"jury_until_{index}",
+                "date obligatoire (ou ne donner que le courriel d'un juré de l'annuaire)",
+            )
             juror["habilitation_until"] = None
+        else:
+            juror.pop("habilitation_until", None)
         _optional(juror, "company", row["company"])
         codes = [c.strip() for c in re.split(r"[,;\s]+", row["ccp"]) if c.strip()]
         _optional(juror, "ccp", codes)
@@ -268,7 +279,8 @@ def build(
     emails = {str(j.get("email", "")).casefold() for j in jury}
     for email, known in known_jurors.items():
         if form.get(f"known_{email}") and email.casefold() not in emails:
-            jury.append(dict(known))
+            # from the directory: the e-mail alone, the directory keeps the rest
+            jury.append({"email": known["email"]} if known.get("_directory") else dict(known))
             built.jury_rows.append(0)
     if jury or "jury" in old:
         values["jury"] = jury

@@ -94,7 +94,7 @@ def test_create_shows_errors_next_to_fields_then_saves(served: Served) -> None:
         assert errors["end"] == (
             "date « 31/02/2027 » illisible (attendu : une date jj/mm/aaaa, ex. 15/03/2027)"
         )
-        assert errors["jury_until_1"] == "date obligatoire"
+        assert errors["jury_until_1"].startswith("date obligatoire")
         assert "manager_email" in errors
         assert "courriel" in errors["manager_email"]
         assert not (served.config / "sessions" / f"{NEW_ID}.yaml").exists()
@@ -323,12 +323,17 @@ def test_known_jurors_of_the_centre_are_offered_the_unfit_greyed_with_the_reason
     with served.logged_in() as client:
         page = client.get("/nouvelle-session?centre=afpar-st-andre")
         offered = re.findall(r'name="known_([^"]+)"', page.text)
-        # the centre's jurors of other sessions, not those already in the form nor elsewhere
+        # the centre's jurors of other sessions and the jury directory's (config/jury.yaml),
+        # not those already in the form nor another centre's
         assert sorted(offered) == [
             "a.nativel@jury.example",
             "c.maillot@jury.example",
             "d.riviere@jury.example",
+            "e.lefevre@jury.example",
             "p.fontaine@jury.example",
+            "s.hoareau@jury.example",
+            "t.girard@jury.example",
+            "y.haddad@jury.example",
         ]
         shown = post(
             client,

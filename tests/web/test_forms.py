@@ -69,3 +69,29 @@ def test_a_form_keeps_what_it_does_not_show() -> None:
     built = forms.build(forms.form_of(base), base)
     assert built.errors == {}
     assert built.values == base
+
+
+def test_a_directory_juror_is_written_by_email_alone() -> None:
+    form = {
+        "centre": "c",
+        "start": "01/02/2027",
+        "end": "02/02/2027",
+        "jury_email_1": "e.lefevre@jury.example",  # an e-mail alone: from the directory
+        "jury_name_2": "Bruno Payet",
+        "jury_email_2": "b@x.example",  # a name without its date: the date is asked for
+        "known_t.girard@jury.example": "1",
+    }
+    known = {
+        "t.girard@jury.example": {
+            "email": "t.girard@jury.example",
+            "name": "Thomas Girard",
+            "habilitation_until": date(2028, 12, 31),
+            "_directory": True,
+        }
+    }
+    built = forms.build(form, None, known)
+    assert built.values["jury"][0] == {"email": "e.lefevre@jury.example"}
+    assert built.values["jury"][2] == {"email": "t.girard@jury.example"}
+    assert built.errors["jury_until_2"] == [
+        "date obligatoire (ou ne donner que le courriel d'un juré de l'annuaire)"
+    ]
