@@ -244,9 +244,9 @@ def entries_for(
         if juror is not None:
             description = juror_description(session, centre, days, index)
         else:
+            head, _, rest = entry.description.partition("\n")  # after the session's line
             description = (
-                f"{numbered} : {day.line()}\n\nJours d'examen :\n{days_text(days)}\n\n"
-                + entry.description
+                f"{head}\n{numbered} : {day.line()}\n\nJours d'examen :\n{days_text(days)}\n" + rest
             )
         out.append(
             replace(  # then marked cancelled, each day, when the session is

@@ -199,8 +199,12 @@ def test_the_exam_is_one_timed_event_per_day() -> None:
     ]
     assert [e.alarm_days for e in entries] == [7, None, None, None, None]
     first = entries[0].description
-    assert first.startswith("Jour 1/5 : lun. 15/03/2027, 08:30 – 18:00\n\nJours d'examen :\n")
-    assert "- ven. 19/03/2027, 08:30 – 18:00" in first
+    assert first.startswith(
+        "TP-00374 Secrétaire assistant — session du 15/03/2027 au 19/03/2027\n"
+        "Jour 1/5 : lun. 15/03/2027, 08:30 – 18:00\n\nJours d'examen :\n"
+        "- lun. 15/03/2027, 08:30 – 18:00\n"
+    )
+    assert "- ven. 19/03/2027, 08:30 – 18:00\n\nLa session d'examen elle-même" in first
     assert "À faire :" in first  # the organisers keep their checklist
     assert all(
         e.location == "Centre de test, 3 rue des Examens, 97440 Saint-André" for e in entries

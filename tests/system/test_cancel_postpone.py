@@ -126,7 +126,7 @@ def test_cancelling_keeps_the_events_and_tasks_marked_cancelled(
     capsys.readouterr()
     exam = item(radicale, "examens-st-andre", f"{SA}.exam_session@syncsvc")
     assert "STATUS:CONFIRMED" in exam
-    assert "SUMMARY:Session d'examen — SA St-André" in exam
+    assert "SUMMARY:Session d'examen (jour 1/5) — SA St-André" in exam
 
     append(config, written)
     radicale.proxy.reset()
@@ -138,10 +138,13 @@ def test_cancelling_keeps_the_events_and_tasks_marked_cancelled(
 
     exam = item(radicale, "examens-st-andre", f"{SA}.exam_session@syncsvc")
     assert "STATUS:CANCELLED" in exam
-    assert "SUMMARY:ANNULÉE — Session d'examen — SA St-André" in exam
+    assert "SUMMARY:ANNULÉE — Session d'examen (jour 1/5) — SA St-André" in exam
     assert f"DESCRIPTION:{said}\\n\\nTP-00374 Secrétaire assistant" in exam
     assert "TRANSP:TRANSPARENT" in exam
     assert "BEGIN:VALARM" not in exam
+    last_day = item(radicale, "examens-st-andre", f"{SA}.exam_session.day5@syncsvc")
+    assert "STATUS:CANCELLED" in last_day  # every exam day
+    assert "SUMMARY:ANNULÉE — Session d'examen (jour 5/5) — SA St-André" in last_day
     dte = item(radicale, "examens-st-andre", f"{SA}.dte_order@syncsvc")
     assert "STATUS:CANCELLED" in dte
     assert "SUMMARY:ANNULÉE — J-92 · DTE — SA St-André" in dte
@@ -170,7 +173,7 @@ def test_cancelling_keeps_the_events_and_tasks_marked_cancelled(
     assert "0 suppression(s)" in capsys.readouterr().out
     exam = item(radicale, "examens-st-andre", f"{SA}.exam_session@syncsvc")
     assert "STATUS:CONFIRMED" in exam
-    assert "SUMMARY:Session d'examen — SA St-André" in exam
+    assert "SUMMARY:Session d'examen (jour 1/5) — SA St-André" in exam
     task = item(radicale, "taches-st-andre", f"{SA}.candidate_convocation@syncsvc")
     assert "STATUS:NEEDS-ACTION" in task
 

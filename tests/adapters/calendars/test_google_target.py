@@ -862,5 +862,5 @@ def test_a_cancelled_session_keeps_its_events_confirmed_and_prefixed(world: Worl
         ), uid
         assert (event["colorId"], event["transparency"]) == ("8", "transparent"), uid
         assert event["reminders"] == {"useDefault": False, "overrides": []}, uid
-    assert after[EXAM]["summary"] == "ANNULÉE — Session d'examen — SA St-André"
+    assert after[EXAM]["summary"] == "ANNULÉE — Session d'examen (jour 1/5) — SA St-André"
     assert not after["ccp-ac-2027-05-st-andre.dte_order@syncsvc"]["summary"].startswith("ANNULÉE")
