@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from syncsvc.core.exam_days import exam_days
+from syncsvc.core.exam_days import exam_days, exam_place
 from syncsvc.core.model import Centre, Finding, Milestone, Person, Session
 
 Method = Literal["REQUEST", "CANCEL"]
@@ -70,7 +70,7 @@ class Briefing:
             title=f"{session.title.code} {session.title.label} ({nature})",
             start=start,
             end=end,
-            place=session.location or centre.name,
+            place=exam_place(session, centre),
             manager=manager.name,
             manager_email=manager.email,
             days=days_of(session, centre),

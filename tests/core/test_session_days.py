@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from syncsvc.app.desired import Renderer
+from syncsvc.core.checks import check_session
 from syncsvc.core.entries import Entry, entries_for, entry_for
 from syncsvc.core.exam_days import exam_days
 from syncsvc.core.invitations import (
@@ -386,3 +387,26 @@ def test_the_default_days_keep_the_meaning_of_invitations_already_sent() -> None
     )
     assert meaning(built, place, exam) == hashlib.sha256(before.encode()).hexdigest()
     assert meaning(session(days=DAYS), place, exam) != meaning(built, place, exam)
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+
+def codes(**changes: Any) -> set[str]:
+    built, place = session(**changes), centre()
+    return {
+        f.code for f in check_session(built, place, plan_session(built, place, RULESET, NOW), NOW)
+    }
+
+
+def test_listed_days_give_the_hours_and_the_holidays_that_count() -> None:
+    assert "first_day_start_missing" in codes(first_day_start=None)
+    assert "first_day_start_missing" not in codes(first_day_start=None, days=DAYS)
+    # Ascension (Thursday 6 May 2027) inside the session: a warning, unless the days listed
+    # leave it out.
+    week = {"start": date(2027, 5, 3), "end": date(2027, 5, 7)}
+    assert "session_on_holiday" in codes(**week)
+    listed = [{"date": f"2027-05-0{d}", "start": "08:30", "end": "17:00"} for d in (3, 4, 5, 7)]
+    assert "session_on_holiday" not in codes(**week, days=listed)
+    on_it = [*listed, {"date": "2027-05-06", "start": "08:30", "end": "12:00"}]
+    assert "session_on_holiday" in codes(**week, days=on_it)

@@ -17,7 +17,7 @@ LONGEST_SESSION_DAYS = 62
 
 
 def check_start_time(session: Session, add: Add) -> None:
-    if session.first_day_start is None:
+    if session.first_day_start is None and not session.days:  # days: give their hours
         add(
             "first_day_start_missing",
             "warning",
@@ -153,6 +153,8 @@ def check_dates(session: Session, centre: Centre, add: Add) -> None:
     calendar = working_days(centre.holiday_zone)
     length = min((session.end - session.start).days, LONGEST_SESSION_DAYS)
     days = (session.start + timedelta(days=n) for n in range(length + 1))
+    if session.days:  # the days listed are the exam days: only they count
+        days = (d.day for d in session.days)
     holidays = [(day, name) for day in days if (name := calendar.holiday_name(day))]
     if holidays:
         named = ", ".join(f"le {fr_date(day)} ({name})" for day, name in holidays)
