@@ -104,15 +104,21 @@ def test_a_session_lived_day_by_day(tmp_path: Path, smtp: tuple[Controller, Inbo
     # ceres_session_create is done (declared_on): never a reminder.
     assert headlines(coordinator, "Créer la session dans CERES") == []
 
-    # The jury gets its invitation, the exam-session reminders and the PV signature ones only.
+    # The jury gets its invitation and, while it has not answered, the reminder to answer:
+    # never the organisers' « Rappel : « Session d'examen »… » nor, after the session,
+    # « EN RETARD : Éditer et faire signer les procès-verbaux » (issue 11).
     jury = "c.maillot@jury.example"
     jury_mails = [m for _, to, m in inbox.messages if to == jury]
     assert str(jury_mails[0]["Subject"]).startswith("Invitation : Session d'examen TP-00374")
     awaited = "Nous n'avons pas encore votre réponse à l'invitation ci-dessous."
     for m in jury_mails:
+        assert "Rappel" not in str(m["Subject"]), m["Subject"]
+        assert "EN RETARD" not in str(m["Subject"]), m["Subject"]
         if not _is_invitation(m):
             text = _text(m)
-            assert "Session d'examen" in text or "procès-verbaux" in text or awaited in text, text
+            assert awaited in text, text
+            assert "procès-verbaux" not in text
+            assert "EN RETARD" not in text
     # The juror never answers here: reminded 7 and 14 days after the invitation, twice only.
     reminded = [when.date() for when, to, m in inbox.messages if to == jury and awaited in _text(m)]
     assert reminded == [date(2026, 6, 22), date(2026, 6, 29)]
