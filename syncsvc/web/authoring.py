@@ -684,6 +684,74 @@ def _write_event(
     return _saved(web, session.id, "reportee" if what == "postpone" else "annulee")
 
 
+# --- retire (archive the file) --------------------------------------------------------------------
+
+
+@page
+def retire_form(web: Web, ctx: Context) -> Response:
+    found = _editable(web, ctx)
+    if isinstance(found, Response):
+        return found
+    _config_now, session, _values, version = found
+    return _retire_page(web, ctx, session, version, {}, {})
+
+
+def _retire_page(
+    web: Web,
+    ctx: Context,
+    session: Session,
+    version: str,
+    form: Form,
+    errors: dict[str, list[str]],
+    status_code: int = 200,
+) -> Response:
+    return web.html(
+        ctx.request,
+        "session_retire.j2",
+        status_code=status_code,
+        ctx=ctx,
+        s=session,
+        version=version,
+        f=form,
+        errors=errors,
+    )
+
+
+@action
+def retire(web: Web, ctx: Context, form: Form) -> Response:
+    """The session's file moved to ``archive/<date>/`` (never deleted), audited with the
+    reason: the session leaves the calendars and its jury gets a cancellation."""
+    found = _editable(web, ctx)
+    if isinstance(found, Response):
+        return found
+    config, session, _values, _current = found
+    version = form.get("version", "")
+    reason = _reason(form)
+    if not reason:
+        errors = {"reason": ["motif obligatoire (attendu : un texte court)"]}
+        return _retire_page(web, ctx, session, version, form, errors, 400)
+    try:
+        moved = authoring_of(web).archive_session(
+            user=ctx.user.login,
+            session_id=session.id,
+            version=version,
+            now=web.clock(),
+            note=reason,
+        )
+    except WriteConflict as exc:
+        return _conflict(web, ctx, exc, session.id)
+    web.source.invalidate()
+    web.marked()
+    log.info("session %s retirée par %s (%s)", session.id, ctx.user.login, reason)
+    return web.html(
+        ctx.request,
+        "session_retired.j2",
+        ctx=ctx,
+        s=session,
+        archived=str(moved.relative_to(config.directory)),
+    )
+
+
 ROUTES = [
     Route("/nouvelle-session", new_form),
     Route("/nouvelle-session", create, methods=["POST"]),
@@ -693,4 +761,6 @@ ROUTES = [
     Route("/sessions/{session_id}/reporter", postpone, methods=["POST"]),
     Route("/sessions/{session_id}/annuler", cancel_form),
     Route("/sessions/{session_id}/annuler", cancel, methods=["POST"]),
+    Route("/sessions/{session_id}/retirer", retire_form),
+    Route("/sessions/{session_id}/retirer", retire, methods=["POST"]),
 ]

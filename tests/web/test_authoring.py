@@ -245,20 +245,12 @@ def test_a_coordinator_is_refused_on_another_centre(roles: Served) -> None:
     assert roles.store.audit_trail() == []
 
 
-NEEDS_CANCEL_MODEL = pytest.mark.skipif(
-    "postponed" not in Session.model_fields,
-    reason="the session model of branch i-cancel (cancelled: {on, reason}, postponed: [...]) "
-    "is not merged here yet",
-)
-
-
 def _version(page: str) -> str:
     found = re.search(r'name="version" value="([^"]*)"', page)
     assert found is not None
     return found.group(1)
 
 
-@NEEDS_CANCEL_MODEL
 def test_postpone_writes_the_history_and_new_dates(served: Served) -> None:
     url = f"/sessions/{SESSION_ID}/reporter"
     with served.logged_in() as client:
@@ -287,7 +279,6 @@ def test_postpone_writes_the_history_and_new_dates(served: Served) -> None:
     assert ("start", "15/03/2027", "05/04/2027") in entry.changes
 
 
-@NEEDS_CANCEL_MODEL
 def test_cancel_after_the_dte_order_says_what_ceres_allows(served: Served) -> None:
     url = "/sessions/ctrmp-2027-02-venissieux/annuler"  # its DTE was ordered (in its file)
     with served.logged_in() as client:
@@ -454,3 +445,36 @@ def test_every_form_needs_its_csrf_token(served: Served, url: str) -> None:
         assert "Formulaire expiré" in html.unescape(refused.text)
     assert served.store.audit_trail() == []
     assert not (served.config / "sessions" / f"{NEW_ID}.yaml").exists()
+
+
+def test_retire_moves_the_file_to_the_archive_and_audits_it(served: Served) -> None:
+    url = f"/sessions/{SESSION_ID}/retirer"
+    path = served.config / "sessions" / f"{SESSION_ID}.yaml"
+    text = path.read_text(encoding="utf-8")
+    with served.logged_in() as client:
+        page = client.get(url)
+        assert "Pour une session qui n'aura pas lieu, préférez" in html.unescape(page.text)
+        refused = post(client, url, {"version": _version(page.text), "reason": ""}, page.text)
+        assert refused.status_code == 400
+        assert path.exists()
+        done = post(client, url, {"version": _version(page.text), "reason": "Doublon"}, page.text)
+        assert done.status_code == 200, done.text
+        assert "archive/2027-02-08/" in html.unescape(done.text)
+    archived = served.config / "archive" / "2027-02-08" / f"{SESSION_ID}.yaml"
+    assert not path.exists()
+    assert archived.read_text(encoding="utf-8") == text
+    assert SESSION_ID not in loaded(served)
+    (entry,) = served.store.audit_trail(SESSION_ID)
+    assert (entry.action, entry.user, entry.note) == ("archive", USER, "Doublon")
+
+
+def test_retire_with_a_stale_version_is_a_conflict(served: Served) -> None:
+    url = f"/sessions/{SESSION_ID}/retirer"
+    path = served.config / "sessions" / f"{SESSION_ID}.yaml"
+    with served.logged_in() as client:
+        page = client.get(url)
+        path.write_text(path.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+        answer = post(client, url, {"version": _version(page.text), "reason": "Doublon"}, page.text)
+        assert answer.status_code == 409
+    assert path.exists()
+    assert served.store.audit_trail(SESSION_ID) == []

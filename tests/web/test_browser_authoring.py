@@ -54,11 +54,6 @@ page = test_browser.page
 ARTIFACTS = ROOT / "test-artifacts" / "authoring"
 AT = ["--now", NOW.isoformat()]
 NEW_ID = "sa-2027-09-st-andre"
-NEEDS_CANCEL_MODEL = pytest.mark.skipif(
-    "postponed" not in Session.model_fields,
-    reason="the session model of branch i-cancel (cancelled: {on, reason}, postponed: [...]) "
-    "is not merged here yet",
-)
 
 
 @dataclass
@@ -302,7 +297,6 @@ def test_duplicate_for_next_year(world: World, page: Page) -> None:
     assert session.jury == world.session(SESSION_ID).jury
 
 
-@NEEDS_CANCEL_MODEL
 def test_postpone_updates_the_calendar_and_tells_the_jury(world: World, page: Page) -> None:
     from playwright.sync_api import expect
 
@@ -347,7 +341,6 @@ def test_postpone_updates_the_calendar_and_tells_the_jury(world: World, page: Pa
     ) in text
 
 
-@NEEDS_CANCEL_MODEL
 def test_cancel_keeps_the_items_cancelled_and_tells_the_jury(world: World, page: Page) -> None:
     from playwright.sync_api import expect
 
