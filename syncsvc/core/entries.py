@@ -22,7 +22,15 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from syncsvc.core.exam_days import ExamDay, days_text, exam_days, exam_place
-from syncsvc.core.labels import CANCELLED_PREFIX, JUROR_DAY_NOTE, KIND_LABELS, REDO_LABEL, fr_date
+from syncsvc.core.labels import (
+    CANCELLED_PREFIX,
+    JUROR_DAY_NOTE,
+    JURY_WELCOME_LABEL,
+    KIND_LABELS,
+    REDO_LABEL,
+    fr_date,
+    fr_day,
+)
 from syncsvc.core.model import Centre, Milestone, Person, Session, Status
 from syncsvc.core.rules import Kind
 from syncsvc.core.titles import session_name, title_for
@@ -279,6 +287,13 @@ def juror_description(
     lines = [
         f"Jury — {session.title.code} {session.title.label} ({nature})",
         f"Jour {index + 1}/{len(days)} : {days[index].line()}",
+    ]
+    if session.jury_welcome is not None:
+        lines.append(
+            f"{JURY_WELCOME_LABEL} : {fr_day(days[0].day)} à {session.jury_welcome:%H:%M}, "
+            "avant le début des épreuves"
+        )
+    lines += [
         "",
         "Jours d'examen :",
         days_text(days),

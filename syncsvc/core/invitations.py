@@ -53,6 +53,9 @@ class Briefing:
     place: str
     manager: str
     manager_email: str
+    welcome: str = ""
+    """``HH:MM``, when the jury is welcomed on the first day (``jury_welcome``); empty when
+    the session does not say."""
     days: str = ""
     """The exam days (:func:`syncsvc.core.exam_days.exam_days`), separated by spaces: ``start/end``
     (aware date-times) per day, a date alone for a whole day; empty in a briefing kept before
@@ -74,6 +77,7 @@ class Briefing:
             manager=manager.name,
             manager_email=manager.email,
             days=days_of(session, centre),
+            welcome=f"{session.jury_welcome:%H:%M}" if session.jury_welcome else "",
         )
 
     def dumps(self) -> str:
@@ -126,7 +130,7 @@ def days_of(session: Session, centre: Centre) -> str:
     )
 
 
-Field = Literal["title", "dates", "hours", "place", "manager"]
+Field = Literal["title", "dates", "hours", "welcome", "place", "manager"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,8 @@ def differences(before: Briefing, after: Briefing) -> list[Difference]:
             found.append("dates")
         if [_clock(m) for m in old] != [_clock(m) for m in new]:
             found.append("hours")
+    if before.welcome != after.welcome:
+        found.append("welcome")
     if before.place != after.place:
         found.append("place")
     if (before.manager, before.manager_email) != (after.manager, after.manager_email):
@@ -341,6 +347,8 @@ def meaning(session: Session, centre: Centre, exam: Milestone) -> str:
         session.location or centre.name,
         session.session_manager.email,
     ]
+    if session.jury_welcome is not None:  # only when set: older invitations keep their hash
+        parts.append(f"welcome {session.jury_welcome:%H:%M}")
     if session.days:  # listed days: a day's hours changed is an update (the default days
         parts.append(days_of(session, centre))  # follow from the fields above)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()

@@ -97,6 +97,8 @@ INVITED_AS: Final = {
     "comedien": "comédien(ne) des mises en situation",
 }
 """What a person is invited as (« Vous êtes convoqué(e) comme … »)."""
+JURY_WELCOME_LABEL: Final = "Accueil du jury"
+"""Before a time: when the jury is welcomed on the first exam day (``jury_welcome``)."""
 JUROR_DAY_NOTE: Final = (
     "Le jour de la session : présentez-vous au responsable de session pour l'accueil du jury "
     "(vérification d'identité lors d'une première participation, remise du REAC et du "

@@ -297,6 +297,10 @@ class Session(Strict):
     end: Day
     first_day_start: ClockTime | None = None
     last_day_end: ClockTime = time(18, 0)
+    jury_welcome: ClockTime | None = None
+    """When the jury is welcomed on the first exam day (accueil, briefing by the session
+    manager), before the candidates start; told to the jury, never later than the first day's
+    start."""
     days: tuple[SessionDay, ...] = Field(default=(), max_length=60)
     """The exam days and their hours; empty: every working day of the centre from ``start`` to
     ``end``, from ``first_day_start`` to ``last_day_end`` (see
@@ -376,6 +380,14 @@ class Session(Strict):
                 f"last_day_end ({end:%H:%M}) ne suit pas first_day_start ({start:%H:%M}) : "
                 "chaque jour d'examen va de first_day_start à last_day_end (attendu : une fin "
                 "après le début, ou les jours et leurs heures listés sous days)"
+            )
+        first = self.days[0].start if self.days else start
+        welcome = self.jury_welcome
+        if welcome is not None and first is not None and welcome > first:
+            raise ValueError(
+                f"jury_welcome ({welcome:%H:%M}) après le début du premier jour ({first:%H:%M}) "
+                f": l'accueil du jury précède les épreuves (attendu : une heure au plus égale à "
+                f"{first:%H:%M})"
             )
         return self
 

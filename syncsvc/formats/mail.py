@@ -30,6 +30,7 @@ from syncsvc.core.labels import (
     INVITATION_SUMMARIES,
     INVITED_AS,
     JUROR_DAY_NOTE,
+    JURY_WELCOME_LABEL,
     french_date,
     french_time,
 )
@@ -431,6 +432,10 @@ def _place(briefing: Briefing) -> str:
     return briefing.place
 
 
+def _welcome(briefing: Briefing) -> str:
+    return briefing.welcome or "non précisé"
+
+
 def _manager(briefing: Briefing) -> str:
     return f"{briefing.manager} <{briefing.manager_email}>"
 
@@ -439,6 +444,7 @@ CHANGED: dict[str, tuple[str, Callable[[Briefing], str]]] = {
     "title": ("Session", _title),
     "dates": ("Dates", _dates),
     "hours": ("Horaires", _hours),
+    "welcome": (JURY_WELCOME_LABEL, _welcome),
     "place": ("Lieu", _place),
     "manager": ("Responsable de session", _manager),
 }
@@ -499,6 +505,7 @@ def _invitation_context(change: InvitationChange) -> dict[str, str]:
             "title": "Session d'examen",
             "when": "",
             "days": "",
+            "welcome": "",
             "first_day": "",
             "location": "",
             "organizer": "",
@@ -515,12 +522,18 @@ def _invitation_context(change: InvitationChange) -> dict[str, str]:
     if manager is not None and manager.email == briefing.manager_email and manager.phone:
         organizer += f", tél. {manager.phone}"
     lines = [line for line in (happened, changed) if line]
+    welcome = (
+        f"{JURY_WELCOME_LABEL} : {briefing.welcome}, le premier jour, avant les épreuves"
+        if briefing.welcome
+        else ""
+    )
     place = f"Lieu : {briefing.place}\nResponsable de session : {organizer}"
-    text = "\n\n".join([*lines, "\n".join(x for x in (title, when, listed, place) if x)])
+    text = "\n\n".join([*lines, "\n".join(x for x in (title, when, listed, welcome, place) if x)])
     return {
         "title": title,
         "when": when,
         "days": listed,
+        "welcome": welcome,
         "first_day": french_date(_day(briefing.moments()[0])),
         "location": briefing.place,
         "organizer": organizer,
