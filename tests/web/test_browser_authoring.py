@@ -2,15 +2,16 @@
 then fixed, edit through the preview, a conflict between two tabs, duplicate, postpone, cancel,
 a coordinator refused on another centre, a viewer without buttons.
 
-Each flow checks the file on disk (read back by the loader) and the audit; creating, postponing
-and cancelling also run a sync pass and a notify pass (``syncsvc sync --once``, ``syncsvc
-notify``) against the in-test Radicale and SMTP catcher, and check the calendar item and the
-jury's mails. A screenshot of each page goes to ``test-artifacts/authoring/`` (ignored by git).
+Each flow checks the file on disk (read back by the loader) and the audit, then runs a sync
+pass and a notify pass (``syncsvc sync --once``, ``syncsvc notify``) against the in-test Radicale
+and SMTP catcher and checks the calendar items and the jury's mails. A screenshot of each page
+goes to ``test-artifacts/authoring/`` (ignored by git).
 """
 
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -66,8 +68,9 @@ class World:
     def config(self) -> Path:
         return self.served.config
 
-    def sync(self) -> None:
-        assert _cli(["sync", "--once", "--config", str(self.config), *AT]) == 0
+    def sync(self, code: int = 0) -> None:
+        """``syncsvc sync --once``; ``code`` 1 when a target refuses part of the pass."""
+        assert _cli(["sync", "--once", "--config", str(self.config), *AT]) == code
 
     def notify(self) -> None:
         assert _cli(["notify", "--config", str(self.config), *AT]) == 0
@@ -77,12 +80,43 @@ class World:
         response = httpx.get(url, auth=(self.radicale.username, self.radicale.password))
         return response.text.replace("\r\n ", "") if response.status_code == 200 else None
 
+    def uids(self) -> set[str]:
+        """The UIDs of every item of the calendar on Radicale."""
+        response = httpx.request(
+            "PROPFIND",
+            f"{self.radicale.home_url}examens-st-andre/",
+            headers={"Depth": "1"},
+            auth=(self.radicale.username, self.radicale.password),
+        )
+        assert response.status_code == 207, response.text
+        hrefs = re.findall(r"href>([^<]+)\.ics</", response.text)
+        return {unquote(h.rsplit("/", 1)[-1]) for h in hrefs}
+
+    def session_uids(self, session_id: str) -> set[str]:
+        return {u for u in self.uids() if u.startswith(f"{session_id}.")}
+
+    def exam_days(self, session_id: str) -> list[str]:
+        """The exam's items on Radicale, day 1 first (each exam day is one VEVENT)."""
+        found = [self.item(f"{session_id}.exam_session@syncsvc")]
+        number = 2
+        while (day := self.item(f"{session_id}.exam_session.day{number}@syncsvc")) is not None:
+            found.append(day)
+            number += 1
+        assert None not in found, f"no exam item for {session_id}"
+        return [f for f in found if f is not None]
+
     def mails_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.inbox.messages if address in str(m["To"])]
 
     def session(self, session_id: str) -> Session:
         config = load_config(self.config, load_ruleset(self.served.settings.ruleset))
         return config.sessions[session_id]
+
+
+def text_of(mail: EmailMessage) -> str:
+    body = mail.get_body(("plain",))
+    assert body is not None
+    return html.unescape(str(body.get_content()))  # type: ignore[attr-defined, unused-ignore]
 
 
 def _cli(argv: list[str]) -> int:
@@ -232,13 +266,23 @@ def _edit_location(page: Page, base: str, location: str) -> None:
 def test_edit_shows_the_preview_then_confirms(world: World, page: Page) -> None:
     from playwright.sync_api import expect
 
+    world.sync()
+    world.notify()
+    assert world.mails_to("c.maillot@jury.example"), "invited before the edit"
+    before = len(world.mails_to("c.maillot@jury.example"))
+    days = world.exam_days(SESSION_ID)
+    assert len(days) == 5
+    assert all("LOCATION:AFPAR Saint-André\\, salle B12" in d for d in days)
     base = world.served.base
     login(page, base)
     page.goto(f"{base}/sessions/{SESSION_ID}")
     page.get_by_role("link", name="Modifier", exact=True).click()
     expect(page.locator("#start")).to_have_value("15/03/2027")
+    expect(page.locator("#first_day_start")).to_have_value("08:30")
     page.fill("#start", "22/03/2027")
     page.fill("#end", "26/03/2027")
+    page.fill("#first_day_start", "09:15")
+    page.fill("#location", "Salle C4")
     shot(page, "edit-form")
     page.get_by_role("button", name="Voir ce que la modification change").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ce que la modification va changer")
@@ -255,9 +299,30 @@ def test_edit_shows_the_preview_then_confirms(world: World, page: Page) -> None:
     expect(page.get_by_role("status")).to_contain_text("La modification est enregistrée")
     expect(page.locator("#historique")).to_contain_text("15/03/2027 → 22/03/2027")
     shot(page, "edit-done")
-    assert world.session(SESSION_ID).start == date(2027, 3, 22)
+    session = world.session(SESSION_ID)
+    assert (session.start, session.location) == (date(2027, 3, 22), "Salle C4")
+    assert f"{session.first_day_start:%H:%M}" == "09:15"
     (entry,) = world.served.store.audit_trail(SESSION_ID)
     assert ("start", "15/03/2027", "22/03/2027") in entry.changes
+
+    world.sync()
+    days = world.exam_days(SESSION_ID)
+    assert len(days) == 5
+    # each exam day starts at first_day_start (no ``days:`` list): 22/03 to 26/03 at 09:15
+    for number, day in enumerate(days):
+        assert f"DTSTART;TZID=Indian/Reunion:202703{22 + number}T091500" in day, day
+    assert all("LOCATION:Salle C4" in d for d in days), days
+    assert not any("salle B12" in d for d in days)
+    world.notify()
+    update = world.mails_to("c.maillot@jury.example")[before:]
+    assert update, "the jury gets an update"
+    text = text_of(update[-1])
+    assert (
+        "Dates : du lundi 15 mars 2027 au vendredi 19 mars 2027 → du lundi 22 mars 2027 au "
+        "vendredi 26 mars 2027"
+    ) in text
+    assert "Lieu : AFPAR Saint-André, salle B12 → Salle C4" in text
+    assert "Horaires : de 8 h 30 à 18 h chaque jour → de 9 h 15 à 18 h chaque jour" in text
 
 
 def test_two_tabs_the_second_gets_the_conflict(world: World, page: Page) -> None:
@@ -270,6 +335,7 @@ def test_two_tabs_the_second_gets_the_conflict(world: World, page: Page) -> None
     _edit_location(other, base, "Salle C3")
     page.get_by_role("button", name="Confirmer et enregistrer").click()
     expect(page.get_by_role("status")).to_contain_text("La modification est enregistrée")
+    shot(page, "conflict-first-tab")
     other.get_by_role("button", name="Confirmer et enregistrer").click()
     expect(other.locator("#conflict")).to_contain_text("rien n'a été enregistré")
     expect(other.locator("#current")).to_contain_text("Salle A1")
@@ -278,10 +344,23 @@ def test_two_tabs_the_second_gets_the_conflict(world: World, page: Page) -> None
     assert world.session(SESSION_ID).location == "Salle A1"
     assert len(world.served.store.audit_trail(SESSION_ID)) == 1
 
+    world.sync()
+    days = world.exam_days(SESSION_ID)
+    assert len(days) == 5
+    assert all("LOCATION:Salle A1" in d for d in days), days
+    everything = [world.item(uid) or "" for uid in world.uids()]
+    assert not any("Salle C3" in text for text in everything)
+
 
 def test_duplicate_for_next_year(world: World, page: Page) -> None:
     from playwright.sync_api import expect
 
+    copy = "sa-2028-03-st-andre"
+    world.sync()
+    world.notify()
+    original = {uid: world.item(uid) for uid in world.session_uids(SESSION_ID)}
+    assert f"{SESSION_ID}.exam_session@syncsvc" in original
+    before = len(world.mails_to("c.maillot@jury.example"))
     base = world.served.base
     login(page, base)
     page.goto(f"{base}/sessions/{SESSION_ID}")
@@ -291,10 +370,28 @@ def test_duplicate_for_next_year(world: World, page: Page) -> None:
     expect(page.locator("#id")).to_have_value("")
     shot(page, "duplicate-form")
     page.get_by_role("button", name="Créer la session").click()
-    expect(page).to_have_url(f"{base}/sessions/sa-2028-03-st-andre?cree=1")
-    session = world.session("sa-2028-03-st-andre")
+    expect(page).to_have_url(f"{base}/sessions/{copy}?cree=1")
+    shot(page, "duplicate-done")
+    session = world.session(copy)
     assert session.done == {}
     assert session.jury == world.session(SESSION_ID).jury
+
+    world.sync()
+    created = world.session_uids(copy)
+    assert f"{copy}.exam_session@syncsvc" in created
+    assert len(created) > 5, created  # the milestones too, not only the exam days
+    exam = world.item(f"{copy}.exam_session@syncsvc")
+    assert exam is not None
+    assert "DTSTART;TZID=Indian/Reunion:20280313T083000" in exam
+    assert {uid: world.item(uid) for uid in world.session_uids(SESSION_ID)} == original
+    world.notify()
+    for juror in ("c.maillot@jury.example", "p.fontaine@jury.example"):
+        subjects = [str(m["Subject"]) for m in world.mails_to(juror)]
+        assert any(
+            s.startswith("Invitation : ") and s.endswith("— lundi 13 mars 2028") for s in subjects
+        ), subjects
+    news = world.mails_to("c.maillot@jury.example")[before:]
+    assert all("2028" in str(m["Subject"]) for m in news), "nothing new about the original"
 
 
 def test_postpone_updates_the_calendar_and_tells_the_jury(world: World, page: Page) -> None:
@@ -377,6 +474,64 @@ def test_cancel_keeps_the_items_cancelled_and_tells_the_jury(world: World, page:
     calendars = [p.get_content() for p in mail.walk() if p.get_content_type() == "text/calendar"]
     assert calendars
     assert "METHOD:CANCEL" in str(calendars[0])
+
+
+def test_retire_archives_the_file_then_the_items_leave_once_confirmed(
+    world: World, page: Page
+) -> None:
+    from playwright.sync_api import expect
+
+    world.sync()
+    world.notify()
+    before = len(world.mails_to("c.maillot@jury.example"))
+    items = world.session_uids(SESSION_ID)
+    others = world.uids() - items
+    assert f"{SESSION_ID}.exam_session@syncsvc" in items
+    assert any(u.startswith("ccp-ac-2027-05-st-andre.") for u in others)
+    path = world.config / "sessions" / f"{SESSION_ID}.yaml"
+    text = path.read_text(encoding="utf-8")
+    base = world.served.base
+    login(page, base)
+    page.goto(f"{base}/sessions/{SESSION_ID}")
+    page.get_by_role("link", name="Retirer (saisie par erreur)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Retirer la session SA 15/03")
+    page.fill("#reason", "Saisie en double")
+    shot(page, "retire-form")
+    page.get_by_role("button", name="Retirer la session").click()
+    expect(page.locator("#retired")).to_contain_text(f"archive/2027-02-08/{SESSION_ID}.yaml")
+    expect(page.locator("#retired")).to_contain_text("attend d'être confirmée sur la page")
+    shot(page, "retire-done")
+    archived = world.config / "archive" / "2027-02-08" / f"{SESSION_ID}.yaml"
+    assert not path.exists()
+    assert archived.read_text(encoding="utf-8") == text
+    (entry,) = world.served.store.audit_trail(SESSION_ID)
+    assert (entry.action, entry.note) == ("archive", "Saisie en double")
+
+    # The mass-delete guard holds the deletions (here more than half of the calendar's items):
+    # the pass says so (exit code 1), the items stay, the calendars page asks for a confirmation.
+    world.sync(code=1)
+    assert world.session_uids(SESSION_ID) == items
+    page.locator("#retired").get_by_role("link", name="« Calendriers »").click()
+    held = page.locator("#held-coordination-st-andre")
+    expect(held).to_contain_text(
+        f"{len(items)} suppressions sur {len(items) + len(others)} éléments (plus de 50"
+    )
+    shot(page, "retire-held")
+    held.get_by_role("button", name="Confirmer les suppressions").click()
+    expect(page.get_by_role("status")).to_contain_text("Suppressions confirmées")
+    shot(page, "retire-confirmed")
+    world.sync()
+    assert world.session_uids(SESSION_ID) == set()
+    assert world.uids() == others
+
+    world.notify()
+    (mail,) = world.mails_to("c.maillot@jury.example")[before:]
+    assert str(mail["Subject"]).startswith("Annulation : Session d'examen TP-00374")
+    assert "n'est plus au planning du centre : votre participation est annulée" in text_of(mail)
+    calendars = [p.get_content() for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    assert calendars
+    assert "METHOD:CANCEL" in str(calendars[0])
+    assert any("Annulation" in str(m["Subject"]) for m in world.mails_to("p.fontaine@jury.example"))
 
 
 def test_a_coordinator_is_refused_on_another_centre(roles: Served, page: Page) -> None:
