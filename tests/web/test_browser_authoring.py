@@ -323,6 +323,10 @@ def test_edit_shows_the_preview_then_confirms(world: World, page: Page) -> None:
     ) in text
     assert "Lieu : AFPAR Saint-André, salle B12 → Salle C4" in text
     assert "Horaires : de 8 h 30 à 18 h chaque jour → de 9 h 15 à 18 h chaque jour" in text
+    assert any(
+        str(m["Subject"]).startswith("Modification : ")
+        for m in world.mails_to("p.fontaine@jury.example")
+    )
 
 
 def test_two_tabs_the_second_gets_the_conflict(world: World, page: Page) -> None:
@@ -431,7 +435,7 @@ def test_postpone_updates_the_calendar_and_tells_the_jury(world: World, page: Pa
     world.notify()
     update = world.mails_to("c.maillot@jury.example")[before:]
     assert update, "the jury gets an update"
-    text = html.unescape(str(update[-1].get_body(("plain",)).get_content()))  # type: ignore[union-attr]
+    text = text_of(update[-1])
     assert (
         "Session reportée : du lundi 15 mars 2027 au vendredi 19 mars 2027 → du lundi 5 avril "
         "2027 au vendredi 9 avril 2027 (motif : Salle indisponible)"
