@@ -74,6 +74,7 @@ def test_an_update_says_which_dates_changed_old_to_new(runner: Runner) -> None:
         "- mercredi 24 mars 2027, de 8 h 30 à 18 h\n"
         "- jeudi 25 mars 2027, de 8 h 30 à 18 h\n"
         "- vendredi 26 mars 2027, de 8 h 30 à 18 h\n"
+        "Accueil du jury : 08:00, le premier jour, avant les épreuves\n"
         "Lieu : AFPAR Saint-André, salle B12\n"
         "Responsable de session : Jean-Luc Hoarau <jl.hoarau@afpar.example>\n"
     )
@@ -170,6 +171,7 @@ def test_a_session_whose_file_is_removed_is_told_with_what_the_juror_was_told(
             "- mercredi 17 mars 2027, de 8 h 30 à 18 h\n"
             "- jeudi 18 mars 2027, de 8 h 30 à 18 h\n"
             "- vendredi 19 mars 2027, de 8 h 30 à 18 h\n"
+            "Accueil du jury : 08:00, le premier jour, avant les épreuves\n"
             "Lieu : AFPAR Saint-André, salle B12\n"
             "Responsable de session : Jean-Luc Hoarau <jl.hoarau@afpar.example>\n"
         ) in plain(cancel)
