@@ -14,6 +14,7 @@ from syncsvc.core.model import Centre
 from syncsvc.errors import ConfigError
 from syncsvc.inputs.settings import TargetSettings
 from syncsvc.state.store import TargetState
+from syncsvc.web.auth import User
 from syncsvc.web.common import Context, Form, Web, action, log, page
 
 
@@ -102,11 +103,32 @@ def targets_page(web: Web, ctx: Context) -> Response:
     return web.html(ctx.request, "targets.j2", ctx=ctx, rows=rows, flash=flash)
 
 
+def _may_confirm(web: Web, user: User, name: str) -> bool:
+    """Who may confirm a target's held deletions: for a centre's coordinators' calendar, those
+    who may change that centre; for any other calendar (all sessions, a person's), those who
+    may change every centre."""
+    target = next((t for t in web.settings.targets if t.name == name), None)
+    kind, _, who = (target.audience if target is not None else "all").partition(":")
+    if kind == "coordinators":
+        return user.may_change(who)
+    return user.role == "admin" or (user.role == "coordinator" and user.centres is None)
+
+
 @action
 def confirm_deletions(web: Web, ctx: Context, form: Form) -> Response:
     """A person confirms exactly the set of deletions the page showed them."""
     name = ctx.request.path_params["target"]
     fingerprint = form.get("fingerprint", "")
+    if not _may_confirm(web, ctx.user, name):
+        log.warning("suppressions sur %s : refusées à %s (autre centre)", name, ctx.user.login)
+        return web.error(
+            ctx.request,
+            403,
+            "Calendrier d'un autre centre",
+            "Ces suppressions touchent un calendrier qui n'est pas celui de vos centres : un "
+            "administrateur (ou un coordinateur de ce centre) doit les confirmer.",
+            ctx,
+        )
     if not web.store.confirm_deletions(name, fingerprint, ctx.user.login):
         return web.error(
             ctx.request,

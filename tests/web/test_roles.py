@@ -153,3 +153,27 @@ def test_a_proxy_named_user_keeps_its_centres(
         assert client.get(f"/sessions/{TEE}/modifier", headers=headers).status_code == 200
         stranger = {"X-Remote-User": "inconnu"}  # not in users: coordinator of every centre
         assert client.get(f"/sessions/{SESSION_ID}/modifier", headers=stranger).status_code == 200
+
+
+def test_held_deletions_of_another_centres_calendar_are_not_confirmed_by_a_coordinator(
+    roles: Served,
+) -> None:
+    with roles.logged_in() as client:
+        page = client.get("/targets")
+        for target in ("coordination-st-andre", "responsable-chabert"):
+            refused = client.post(
+                f"/targets/{target}/confirm-deletions",
+                data={"csrf": csrf_of(page.text), "fingerprint": "x"},
+            )
+            assert refused.status_code == 403, target
+            assert "Calendrier d'un autre centre" in html.unescape(refused.text)
+
+
+def test_a_coordinator_of_every_centre_reaches_the_held_deletions(served: Served) -> None:
+    with served.logged_in() as client:
+        page = client.get("/targets")
+        answer = client.post(
+            "/targets/coordination-st-andre/confirm-deletions",
+            data={"csrf": csrf_of(page.text), "fingerprint": "x"},
+        )
+        assert answer.status_code == 409  # allowed: nothing is held with this fingerprint
