@@ -5,10 +5,16 @@ desired items of a target — the sessions' milestones its audience sees and the
 milestones — keeping rendered entries and their content hashes for the life of its owner.
 :func:`spare_centre_items` is the deletion policy of the centres' yearly items. Both sync
 (:mod:`syncsvc.app.sync`) and the feeds (:mod:`syncsvc.app.feeds`) use them.
+
+:func:`session_fingerprint` and :func:`held_fingerprint` let a pass skip a session whose
+items were rendered from the same inputs and are held by the target as rendered: it is
+neither rendered nor hashed (see :meth:`syncsvc.app.sync.Syncer.sync`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -129,6 +135,54 @@ class Renderer:
         if len(self._items) > self.size:
             self._items.popitem(last=False)
         return value
+
+
+def session_fingerprint(
+    version: str,
+    target: TargetSettings,
+    session: Session,
+    centre: Centre,
+    milestones: Iterable[Milestone],
+    dashboard_url: str | None,
+) -> str:
+    """What the session's items on ``target`` are rendered from: the code (``version``, see
+    :func:`syncsvc.app.quick.code_version`), the target's audience and kind of items, the
+    dashboard URL, the session and its centre as JSON, and every planned milestone field by
+    field (the planner's answer holds the day, the ruleset, the holidays and the done marks).
+
+    Everything :meth:`Renderer.desired` reads for the session is here: equal fingerprints
+    render equal items. A value spelled differently from one process to another only costs a
+    rendering, never a missed change."""
+    digest = hashlib.sha256(version.encode())
+    head = (target.audience, target.items, target.group_same_day, dashboard_url)
+    digest.update(repr(head).encode())
+    digest.update(session.model_dump_json().encode())
+    digest.update(centre.model_dump_json().encode())
+    rules: dict[int, str] = {}
+    for milestone in milestones:
+        for item in dataclasses.fields(milestone):
+            value = getattr(milestone, item.name)
+            dump = getattr(value, "model_dump_json", None)
+            if dump is not None:
+                key = id(value)
+                spelled = rules.get(key)
+                if spelled is None:
+                    spelled = rules[key] = dump()
+            else:
+                spelled = repr(value)
+            digest.update(f"{item.name}={spelled}\n".encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def held_fingerprint(rendered: str, items: Iterable[tuple[str, str]]) -> str:
+    """The fingerprint stored for a session: ``rendered`` (:func:`session_fingerprint`) with
+    the items the target holds for it, (UID, content hash) — a store that lost or changed an
+    item of the session then never matches."""
+    digest = hashlib.sha256(rendered.encode())
+    for uid, digest_of_item in sorted(items):
+        digest.update(f"{uid}|{digest_of_item}\n".encode())
+    return digest.hexdigest()
 
 
 def spare_centre_items(plan: Plan, config: Config) -> Plan:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from syncsvc.inputs.settings import Settings, TargetSettings
     from syncsvc.state.store import Store
 
-STAMP_VERSION = b"syncsvc-stamp-1"
+STAMP_VERSION = b"syncsvc-stamp-2"
 PACKAGE = Path(syncsvc.__file__).resolve().parent
 
 
@@ -120,14 +120,22 @@ def _folder(digest: hashlib._Hash, root: Path) -> None:
                 digest.update(f"unreadable:{exc.errno}".encode())
 
 
+def code_version() -> str:
+    """The code and the rendering libraries as installed (:func:`_code`, :func:`_libraries`):
+    what renders, apart from the inputs. A long-lived process takes it once, when it starts
+    (the code it runs is the one it loaded then)."""
+    digest = hashlib.sha256(STAMP_VERSION)
+    _code(digest)
+    _libraries(digest)
+    return digest.hexdigest()
+
+
 def inputs_digest(settings: Settings, config_dir: Path, store: Store) -> str:
     """What every target's pass is made of, apart from the day and the target's own state.
 
     Computed *before* the configuration is loaded: a file changed after this point makes the
     recorded stamp older than the pass, so the next sync is a full one (never the reverse)."""
-    digest = hashlib.sha256(STAMP_VERSION)
-    _code(digest)
-    _libraries(digest)
+    digest = hashlib.sha256(code_version().encode())
     _folder(digest, config_dir.resolve())
     digest.update(settings.model_dump_json().encode())  # the ruleset is shipped: in the code
     digest.update(repr(store.marks_version()).encode())

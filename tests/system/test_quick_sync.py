@@ -19,6 +19,7 @@ import pytest
 import syncsvc.app.quick as quick
 from syncsvc.app.sync import Syncer
 from syncsvc.cli import main
+from syncsvc.core.entries import entry_for
 from syncsvc.inputs.settings import load_settings
 from syncsvc.state.store import Store
 from tests.harness.servers import CalDAVServer, radicale_server
@@ -149,7 +150,18 @@ def test_changed_settings_make_a_full_pass(runs: Runs) -> None:
 
 
 @pytest.mark.parametrize("how", ["edited", "deleted"])
-def test_an_item_changed_on_the_server_is_restored(runs: Runs, how: str) -> None:
+def test_an_item_changed_on_the_server_is_restored(
+    runs: Runs, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restored by a full pass that renders the item's session alone (issue 16: the other
+    sessions' fingerprints hold)."""
+    rendered: set[str] = set()
+
+    def counted(session: Any, *args: Any, **kwargs: Any) -> Any:
+        rendered.add(session.id)
+        return entry_for(session, *args, **kwargs)
+
+    monkeypatch.setattr("syncsvc.app.desired.entry_for", counted)
     auth = (runs.server.username, runs.server.password)
     url = runs.item_url()
     if how == "edited":
@@ -163,6 +175,7 @@ def test_an_item_changed_on_the_server_is_restored(runs: Runs, how: str) -> None
     written = [status for method, _, status in runs.server.proxy.log if method == "PUT"]
     assert written.count(204 if how == "edited" else 201) == 1
     assert "modifié à la main" not in httpx.get(url, auth=auth).text
+    assert rendered == {"sa-2027-03-st-andre"}
 
 
 def test_a_changed_store_makes_a_full_pass(runs: Runs, tmp_path: Path) -> None:
