@@ -318,7 +318,8 @@ class Syncer:
         zones = tuple(sorted({c.timezone for c in config.centres.values()}))
         recorded = self.store.recorded(name)
         state = self.store.target_state(name)
-        self.store.record_stamp(name, stamp(self.inputs, zones, now, recorded, state), zones)
+        found = stamp(self.inputs, zones, now, recorded, state.address, state.location)
+        self.store.record_stamp(name, found, zones)
 
     def _moved(self, settings: TargetSettings, dry_run: bool) -> str | None:
         """A French refusal when the target's address changed while items live at the old one

@@ -4,8 +4,8 @@ Each session's items on a target carry a fingerprint of what they were rendered 
 session and its centre, the planned milestones — the day, the ruleset, the done marks —, the
 target's audience, the code) and of the items the target holds for it. A session whose
 fingerprint holds is neither rendered nor hashed; every other one is, and its items are
-written as a full pass writes them. Renders are counted at the app layer (the entry builders
-:mod:`syncsvc.app.desired` calls), never timed.
+written as a full pass writes them. Renders are counted at the app layer (each session the
+:class:`~syncsvc.app.desired.Renderer` renders, each entry it hashes), never timed.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ import pytest
 from syncsvc.app.desired import Renderer
 from syncsvc.app.sync import Syncer
 from syncsvc.core.config import Config
-from syncsvc.core.entries import entry_for
 from syncsvc.core.planner import plan_sessions
-from syncsvc.core.same_day import grouped_entry
 from syncsvc.errors import PermanentError
 from syncsvc.formats.fingerprint import content_hash
 from syncsvc.inputs.loader import load_config
@@ -52,21 +50,19 @@ class Rig:
         self.memory = MemoryTarget()
         self.rendered: Counter[str] = Counter()
         self.hashed = 0
-        for name, original in (("entry_for", entry_for), ("grouped_entry", grouped_entry)):
-            monkeypatch.setattr(f"syncsvc.app.desired.{name}", self._counted(original))
+        original = Renderer._session
+
+        def counted(renderer: Renderer, target: Any, session: Any, *args: Any) -> Any:
+            self.rendered[session.id] += 1
+            return original(renderer, target, session, *args)
+
+        monkeypatch.setattr(Renderer, "_session", counted)
 
         def counted_hash(entry: Any) -> str:
             self.hashed += 1
             return content_hash(entry)
 
         monkeypatch.setattr("syncsvc.app.desired.content_hash", counted_hash)
-
-    def _counted(self, original: Any) -> Any:
-        def counted(session: Any, *args: Any, **kwargs: Any) -> Any:
-            self.rendered[session.id] += 1
-            return original(session, *args, **kwargs)
-
-        return counted
 
     def config(self) -> Config:
         loaded = load_config(self.folder)
