@@ -178,6 +178,17 @@ def stamp(
     return digest.hexdigest()
 
 
+def stamp_holds(store: Store, name: str, inputs: str, now: Now) -> bool:
+    """True when the stamp of ``name``'s last complete pass is the one it would have now:
+    only the server can have changed since."""
+    state = store.target_state(name)
+    if state.inputs_stamp is None:
+        return False
+    recorded = store.recorded(name)
+    held = stamp(inputs, state.stamp_zones, now, recorded, state.address, state.location)
+    return bool(recorded) and held == state.inputs_stamp
+
+
 def unchanged_pass(
     settings: TargetSettings,
     target: Target,
@@ -186,16 +197,14 @@ def unchanged_pass(
     now: Now,
     retry: RetryPolicy,
 ) -> Plan | None:
-    """The pass over ``target`` when its stamp holds and the server reports no change (an
-    empty plan; the new change token is recorded); None when a full pass is needed."""
+    """The pass over ``target`` when its stamp holds (:func:`stamp_holds`) and the server
+    reports no change (an empty plan; the new change token is recorded); None when a full
+    pass is needed."""
     name = settings.name
+    if not stamp_holds(store, name, inputs, now):
+        return None
     state = store.target_state(name)
-    if state.inputs_stamp is None:
-        return None
     recorded = store.recorded(name)
-    held = stamp(inputs, state.stamp_zones, now, recorded, state.address, state.location)
-    if not recorded or held != state.inputs_stamp:
-        return None
     try:
         location = retry.call(lambda: target.prepare(state.location))
         if location != state.location:

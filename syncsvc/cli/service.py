@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncsvc.app.fence import Fence, Keeper
-from syncsvc.app.quick import TargetReport, inputs_digest, unchanged_pass
+from syncsvc.app.quick import TargetReport, inputs_digest, stamp_holds, unchanged_pass
 from syncsvc.cli import counts_line
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.labels import OUTBOX_LABELS, fr_date, fr_moment
@@ -134,8 +134,8 @@ def _unchanged(
     done: dict[str, TargetReport] = {}
     retry, limiters = RetryPolicy(), RateLimiters()
     for target_settings in chosen:
-        if store.target_state(target_settings.name).inputs_stamp is None:
-            continue
+        if not stamp_holds(store, target_settings.name, inputs, now):
+            continue  # the full pass: no adapter made, no request sent here
         retry.new_pass()
         try:
             target = make_target(target_settings, config_dir, limiters)

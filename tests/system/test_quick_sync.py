@@ -136,6 +136,20 @@ def test_nothing_changed_imports_no_heavy_library(runs: Runs, tmp_path: Path) ->
     assert "heavy: []" not in done.stdout  # a file changed: the full path, as before
 
 
+def test_without_the_bare_shortcut_the_store_s_own_check_holds(
+    runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store the bare shortcut declines (PostgreSQL, say): the full store checks the same
+    stamp, with one request and no full pass either."""
+    declined: list[object] = []
+    monkeypatch.setattr("syncsvc.app.unchanged.unchanged_sync", lambda *a: declined.append(a))
+    assert runs.sync() == 0
+    assert declined
+    assert runs.full == 1
+    assert "35 inchangé(s)" in runs.out
+    assert dict(runs.server.proxy.counts) == {"REPORT": 1}
+
+
 def test_nothing_changed_is_still_refused_while_the_service_runs(
     runs: Runs, tmp_path: Path
 ) -> None:
