@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
+from urllib.parse import quote
 
 from syncsvc.core.reconcile import Recorded
 
@@ -80,7 +81,7 @@ class BareStore:
         self.url = BareURL("sqlite", str(path))
         self._lock = threading.Lock()  # the lease keeper renews from its own thread
         self._db = sqlite3.connect(
-            f"file:{path}?mode=rw",
+            f"file:{quote(str(path))}?mode=rw",
             uri=True,
             timeout=5.0,
             isolation_level=None,

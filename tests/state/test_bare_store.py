@@ -118,3 +118,18 @@ def test_the_write_is_fenced(pair: tuple[Store, BareStore]) -> None:
     bare.give_back_lease("cli", epoch)
     assert not bare.record_unchanged("t", "newer", later, "cli", epoch)  # given back
     assert store.target_state("t").sync_token == "new"
+
+
+def test_a_file_name_with_uri_characters(tmp_path: Path) -> None:
+    folder = tmp_path / "état 1 #"
+    folder.mkdir()
+    store = Store(f"sqlite:///{folder / 's.db'}")
+    store.migrate()
+    store.record_sync_token("t", "tok")
+    bare = BareStore.open(f"sqlite:///{folder / 's.db'}")
+    assert bare is not None
+    state = bare.target_state("t")
+    assert state is not None
+    assert state.sync_token == "tok"
+    bare.close()
+    store.close()
