@@ -18,6 +18,7 @@ import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
 from syncsvc.core import audience
 from syncsvc.core.config import Config
@@ -137,6 +138,10 @@ class Renderer:
         return value
 
 
+MILESTONE_FIELDS = tuple(f.name for f in dataclasses.fields(Milestone))
+"""Every field of a planned milestone (one added later is part of the fingerprint too)."""
+
+
 def session_fingerprint(
     version: str,
     target: TargetSettings,
@@ -144,6 +149,7 @@ def session_fingerprint(
     centre: Centre,
     milestones: Iterable[Milestone],
     dashboard_url: str | None,
+    spelled: dict[int, tuple[object, str]] | None = None,
 ) -> str:
     """What the session's items on ``target`` are rendered from: the code (``version``, see
     :func:`syncsvc.app.quick.code_version`), the target's audience and kind of items, the
@@ -152,27 +158,31 @@ def session_fingerprint(
 
     Everything :meth:`Renderer.desired` reads for the session is here: equal fingerprints
     render equal items. A value spelled differently from one process to another only costs a
-    rendering, never a missed change."""
+    rendering, never a missed change. ``spelled``: the JSON of the models shared by many
+    sessions (centres, rules), kept by the caller for one pass (each with its object, so
+    that its ``id`` stays its own)."""
+    cache: dict[int, tuple[object, str]] = {} if spelled is None else spelled
     digest = hashlib.sha256(version.encode())
     head = (target.audience, target.items, target.group_same_day, dashboard_url)
     digest.update(repr(head).encode())
     digest.update(session.model_dump_json().encode())
-    digest.update(centre.model_dump_json().encode())
-    rules: dict[int, str] = {}
+    digest.update(_spelled(centre, cache).encode())
+    lines: list[str] = []
     for milestone in milestones:
-        for item in dataclasses.fields(milestone):
-            value = getattr(milestone, item.name)
-            dump = getattr(value, "model_dump_json", None)
-            if dump is not None:
-                key = id(value)
-                spelled = rules.get(key)
-                if spelled is None:
-                    spelled = rules[key] = dump()
-            else:
-                spelled = repr(value)
-            digest.update(f"{item.name}={spelled}\n".encode())
-        digest.update(b"\x1e")
+        for item in MILESTONE_FIELDS:
+            value = getattr(milestone, item)
+            model = hasattr(value, "model_dump_json")
+            lines.append(f"{item}={_spelled(value, cache) if model else repr(value)}")
+        lines.append("\x1e")
+    digest.update("\n".join(lines).encode())
     return digest.hexdigest()
+
+
+def _spelled(model: Any, cache: dict[int, tuple[object, str]]) -> str:
+    found = cache.get(id(model))
+    if found is None or found[0] is not model:
+        found = cache[id(model)] = (model, str(model.model_dump_json()))
+    return found[1]
 
 
 def held_fingerprint(rendered: str, items: Iterable[tuple[str, str]]) -> str:

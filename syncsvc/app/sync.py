@@ -177,9 +177,16 @@ class Syncer:
         try:
             recorded, changes_token, found = self._fetch(name, target, dry_run)
             guarded = protected_in(config, self.store, recorded.values())
+            spelled: dict[int, tuple[object, str]] = {}  # centres and rules, once a pass
             fingerprints = {
                 p.session.id: session_fingerprint(
-                    self.version, settings, p.session, p.centre, p.milestones, dashboard_url
+                    self.version,
+                    settings,
+                    p.session,
+                    p.centre,
+                    p.milestones,
+                    dashboard_url,
+                    spelled,
                 )
                 for p in planned
             }

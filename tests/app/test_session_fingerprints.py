@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from syncsvc.app.desired import Renderer
+from syncsvc.app.desired import Renderer, session_fingerprint
 from syncsvc.app.sync import Syncer
 from syncsvc.core.config import Config
 from syncsvc.core.planner import plan_sessions
@@ -217,3 +218,32 @@ def test_a_dry_run_records_no_fingerprint(rig: Rig) -> None:
     rig.store.record_session_fingerprints("memoire", {})
     rig.sync(dry_run=True)
     assert rig.store.session_fingerprints("memoire") == {}
+
+
+def test_every_planned_value_is_part_of_the_fingerprint() -> None:
+    """A milestone moved, done, timed otherwise, or another rule: another fingerprint (the
+    day, the marks and the ruleset reach the items only through these values)."""
+    config = load_config(ROOT / "config")
+    planned = plan_sessions(config, {}, NOW).planned[0]
+    first = planned.milestones[0]
+
+    def fingerprint(*milestones: Any) -> str:
+        return session_fingerprint("v", TARGET, planned.session, planned.centre, milestones, None)
+
+    base = fingerprint(first)
+    assert fingerprint(first) == base
+    later = first.due + timedelta(days=1)
+    changed = [
+        replace(first, due=later),
+        replace(first, unshifted=later),
+        replace(first, status="done" if first.status != "done" else "pending"),
+        replace(first, done_on=later),
+        replace(first, ends_on=later),
+        replace(first, rule=first.rule.model_copy(update={"title": "Autre titre"})),
+    ]
+    assert len({fingerprint(m) for m in changed} | {base}) == len(changed) + 1
+    assert fingerprint(first, planned.milestones[1]) != base
+    elsewhere = TARGET.model_copy(update={"audience": "coordinators:afpar-st-andre"})
+    session, centre = planned.session, planned.centre
+    assert session_fingerprint("v", elsewhere, session, centre, [first], None) != base
+    assert session_fingerprint("w", TARGET, session, centre, [first], None) != base  # the code
