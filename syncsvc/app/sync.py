@@ -297,7 +297,8 @@ class Syncer:
             for session, rendered in fingerprints.items()
             if session not in left_out and set(held.get(session, ())) == wanted.get(session, set())
         }
-        self.store.record_session_fingerprints(name, rows)
+        if rows != self.store.session_fingerprints(name):  # a no-op pass writes nothing
+            self.store.record_session_fingerprints(name, rows)
 
     def _record_stamp(
         self,
