@@ -113,7 +113,7 @@ class Renderer:
     ) -> dict[str, Desired]:
         items: dict[str, Desired] = {}
         inputs = (session.model_dump_json(), centre.model_dump_json(), target.items)
-        seen = [m for m in milestones if audience.sees(target.audience, session, m)]
+        seen = seen_milestones(target, session, milestones)
         grouped = target.group_same_day and target.items == "events"
         for group in same_day_groups(seen) if grouped else [(m,) for m in seen]:
             key = (*inputs, dashboard_url, juror, group)
@@ -138,6 +138,14 @@ class Renderer:
         return value
 
 
+def seen_milestones(
+    target: TargetSettings, session: Session, milestones: Iterable[Milestone]
+) -> list[Milestone]:
+    """The milestones of ``session`` that ``target``'s audience sees: its items are made of
+    these alone (none: the session has no item there)."""
+    return [m for m in milestones if audience.sees(target.audience, session, m)]
+
+
 MILESTONE_FIELDS = tuple(f.name for f in dataclasses.fields(Milestone))
 """Every field of a planned milestone (one added later is part of the fingerprint too)."""
 
@@ -153,8 +161,9 @@ def session_fingerprint(
 ) -> str:
     """What the session's items on ``target`` are rendered from: the code (``version``, see
     :func:`syncsvc.app.quick.code_version`), the target's audience and kind of items, the
-    dashboard URL, the session and its centre as JSON, and every planned milestone field by
-    field (the planner's answer holds the day, the ruleset, the holidays and the done marks).
+    dashboard URL, the session and its centre as JSON, and every planned milestone the target
+    sees (:func:`seen_milestones`) field by field (the planner's answer holds the day, the
+    ruleset, the holidays and the done marks).
 
     Everything :meth:`Renderer.desired` reads for the session is here: equal fingerprints
     render equal items. A value spelled differently from one process to another only costs a

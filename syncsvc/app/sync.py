@@ -22,6 +22,7 @@ from syncsvc.app.apply import Applier, RetryPolicy
 from syncsvc.app.desired import Renderer as Renderer  # re-exported: the faces build it here
 from syncsvc.app.desired import (
     held_fingerprint,
+    seen_milestones,
     session_fingerprint,
     spare_centre_items,
 )
@@ -178,24 +179,28 @@ class Syncer:
             recorded, changes_token, found = self._fetch(name, target, dry_run)
             guarded = protected_in(config, self.store, recorded.values())
             spelled: dict[int, tuple[object, str]] = {}  # centres and rules, once a pass
+            seen = {
+                p.session.id: seen_milestones(settings, p.session, p.milestones) for p in planned
+            }
             fingerprints = {
                 p.session.id: session_fingerprint(
                     self.version,
                     settings,
                     p.session,
                     p.centre,
-                    p.milestones,
+                    seen[p.session.id],
                     dashboard_url,
                     spelled,
                 )
                 for p in planned
+                if seen[p.session.id]  # a session this audience does not see has no item here
             }
             skipped = self._unchanged_sessions(
                 name, fingerprints, recorded, found, guarded | failed.keys()
             )
             desired = self.renderer.desired(
                 settings,
-                [p for p in planned if p.session.id not in skipped],
+                [p for p in planned if p.session.id not in skipped and seen[p.session.id]],
                 dashboard_url,
                 failed,
                 centre_milestones,
@@ -236,7 +241,8 @@ class Syncer:
                     token = self._token_after_writes(name, target, token)
                 self.store.record_sync_token(name, token)
                 self.store.record_success(name, now)
-            self._record_fingerprints(name, fingerprints, desired, recorded, skipped, protected)
+            if not (plan.is_noop and skipped == fingerprints.keys()):  # else: as stored
+                self._record_fingerprints(name, fingerprints, desired, recorded, skipped, protected)
             if not report.errors:
                 day = now if planned_at is None else planned_at
                 self._record_stamp(name, config, plan, failed, report, day)
