@@ -10,8 +10,11 @@ printed, with the requests by method:
   floor: one sync-collection REPORT);
 - **change**: two sessions moved (their items changed: 40 with the default sessions).
 
-Every command runs as a user runs it: a whole process, start to exit. vdirsyncer is installed
-with pip into the benchmark's own virtual environment (in the temporary folder).
+Every command runs as a user runs it: a whole process, start to exit. Besides the wall time,
+the CPU time of that process (user + system, from ``getrusage(RUSAGE_CHILDREN)``) is printed:
+on a machine loaded by other work, it is the steadier figure. vdirsyncer is installed with pip
+into the benchmark's own virtual environment (in the temporary folder). ``PYTHONPATH``, when
+set, reaches the syncsvc processes (to measure another checkout with the same environment).
 
     .venv/bin/python benchmarks/caldav_vs_peer.py [--sessions 40] [--repeat 3]
 """
@@ -19,6 +22,8 @@ with pip into the benchmark's own virtual environment (in the temporary folder).
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,6 +48,7 @@ NOW = "2026-11-23"
 CENTRE = "centre-a"
 VDIRSYNCER = "vdirsyncer==0.21.*"
 MOVED = ("bench-0000.yaml", "bench-0001.yaml")
+Figure = tuple[float, float | None, Counter[str]]
 
 
 def settings_toml(server: CalDAVServer, calendar: str, store: Path) -> str:
@@ -54,10 +60,23 @@ def settings_toml(server: CalDAVServer, calendar: str, store: Path) -> str:
     )
 
 
+def children_cpu() -> float:
+    """User + system seconds of the finished child processes so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+#: The CPU seconds of the last :func:`timed` command (the raw loop runs in this process: none).
+LAST_CPU: list[float | None] = [None]
+
+
 def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
+    """Wall seconds of ``command``, a whole process; its CPU seconds go to :data:`LAST_CPU`."""
+    cpu = children_cpu()
     began = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, check=False)
     seconds = time.perf_counter() - began
+    LAST_CPU[0] = children_cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"{command[0]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return seconds
@@ -70,6 +89,8 @@ class Contenders:
         self.tmp, self.server, self.venv = tmp, server, venv
         self.config = tmp / "config"
         self.env = {"BENCH_PASSWORD": server.password, "PATH": "/usr/bin:/bin"}
+        if os.environ.get("PYTHONPATH"):
+            self.env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         self.client = httpx.Client(auth=(server.username, server.password), timeout=300)
         self.tokens: dict[str, str] = {}
 
@@ -154,6 +175,12 @@ class Contenders:
         assert response.status_code in (201, 405), response.status_code
 
 
+def figure(seconds: float, counts: Counter[str]) -> Figure:
+    """One measured step: wall seconds, CPU seconds (None for the raw loop), requests."""
+    cpu, LAST_CPU[0] = LAST_CPU[0], None
+    return (seconds, cpu, counts)
+
+
 def _hrefs(xml: str) -> list[str]:
     tree = etree.fromstring(xml.encode())
     return [e.text or "" for e in tree.iter("{DAV:}href")]
@@ -170,9 +197,9 @@ def install_vdirsyncer(tmp: Path) -> Path:
 
 def measure(
     bench: Contenders, server: CalDAVServer, rep: int, order: list[str]
-) -> dict[tuple[str, str], tuple[float, Counter[str]]]:
+) -> dict[tuple[str, str], Figure]:
     """One repetition: each contender in ``order`` into fresh calendars."""
-    figures: dict[tuple[str, str], tuple[float, Counter[str]]] = {}
+    figures: dict[tuple[str, str], Figure] = {}
     items = bench.tmp / "items"
     for who in order:
         calendar = f"{who}-{rep}"
@@ -196,8 +223,9 @@ def measure(
             if who == "raw" and step == "no-op":
                 bench.raw_noop(calendar)  # take a token after the writes
             server.proxy.reset()
+            LAST_CPU[0] = None
             seconds = action()
-            figures[(who, step)] = (seconds, Counter(server.proxy.counts))
+            figures[(who, step)] = figure(seconds, Counter(server.proxy.counts))
     return figures
 
 
@@ -214,7 +242,7 @@ def main() -> int:
         bench.export("export", tmp / "items")
         count = len(list((tmp / "items").iterdir()))
         print(f"{args.sessions} sessions, {count} items, Radicale, {args.repeat} repetitions")
-        results: dict[tuple[str, str], list[tuple[float, Counter[str]]]] = {}
+        results: dict[tuple[str, str], list[Figure]] = {}
         contenders = ["syncsvc", "vdirsyncer", "raw"]
         for rep in range(args.repeat):
             order = contenders[rep % 3 :] + contenders[: rep % 3]
@@ -227,18 +255,16 @@ def main() -> int:
     return 0
 
 
-def change(
-    bench: Contenders, server: CalDAVServer, rep: int
-) -> dict[tuple[str, str], tuple[float, Counter[str]]]:
+def change(bench: Contenders, server: CalDAVServer, rep: int) -> dict[tuple[str, str], Figure]:
     """Move two sessions; each contender writes the changed items into its calendar."""
-    figures: dict[tuple[str, str], tuple[float, Counter[str]]] = {}
+    figures: dict[tuple[str, str], Figure] = {}
     days = 7 if rep % 2 == 0 else -7
     for name in MOVED:
         generate.move_session(bench.config / "sessions" / name, days)
     moved = {f"{n.removesuffix('.yaml')}." for n in MOVED}
     server.proxy.reset()
     seconds = bench.syncsvc(f"syncsvc-{rep}")
-    figures[("syncsvc", "change")] = (seconds, Counter(server.proxy.counts))
+    figures[("syncsvc", "change")] = figure(seconds, Counter(server.proxy.counts))
     changed = tmp_changed = bench.tmp / f"changed-{rep}"
     bench.export(f"syncsvc-{rep}", tmp_changed)
     names = sorted(p.name for p in changed.iterdir() if any(p.name.startswith(m) for m in moved))
@@ -247,31 +273,43 @@ def change(
         (peer_folder / name).write_bytes((changed / name).read_bytes())
     server.proxy.reset()
     seconds = bench.vdirsyncer(f"vdirsyncer-{rep}", peer_folder)
-    figures[("vdirsyncer", "change")] = (seconds, Counter(server.proxy.counts))
+    figures[("vdirsyncer", "change")] = figure(seconds, Counter(server.proxy.counts))
     server.proxy.reset()
+    LAST_CPU[0] = None
     seconds = bench.raw(f"raw-{rep}", changed, names)
-    figures[("raw", "change")] = (seconds, Counter(server.proxy.counts))
+    figures[("raw", "change")] = figure(seconds, Counter(server.proxy.counts))
     print(f"repetition {rep + 1}: {len(names)} items changed")
     return figures
 
 
-def report(results: dict[tuple[str, str], list[tuple[float, Counter[str]]]]) -> None:
+def report(results: dict[tuple[str, str], list[Figure]]) -> None:
     for step in ("first push", "no-op", "change"):
-        medians = {}
+        medians: dict[str, float] = {}
+        cpus: dict[str, float] = {}
         for who in ("syncsvc", "vdirsyncer", "raw"):
             runs = results.get((who, step), [])
             if not runs:
                 continue
-            medians[who] = statistics.median(s for s, _ in runs)
-            methods = runs[-1][1]
+            medians[who] = statistics.median(s for s, _, _ in runs)
+            methods = runs[-1][2]
             shown = ", ".join(f"{n} {m}" for m, n in sorted(methods.items()))
-            spread = ", ".join(f"{s:.2f}" for s, _ in runs)
-            print(f"{step:<10} {who:<10}: median {medians[who]:7.2f} s ({spread}) — {shown}")
+            spread = ", ".join(f"{s:.2f}" for s, _, _ in runs)
+            used = [c for _, c, _ in runs if c is not None]
+            cpu = ""
+            if used:
+                cpus[who] = statistics.median(used)
+                cpu = f"; CPU median {cpus[who]:5.2f} s ({', '.join(f'{c:.2f}' for c in used)})"
+            print(f"{step:<10} {who:<10}: median {medians[who]:7.2f} s ({spread}){cpu} — {shown}")
         if "vdirsyncer" in medians and "syncsvc" in medians:
             print(
                 f"{step:<10} ratio syncsvc/vdirsyncer: "
-                f"{medians['syncsvc'] / medians['vdirsyncer']:.2f}; "
-                f"syncsvc/raw: {medians['syncsvc'] / medians['raw']:.2f}"
+                f"{medians['syncsvc'] / medians['vdirsyncer']:.2f} wall"
+                + (
+                    f", {cpus['syncsvc'] / cpus['vdirsyncer']:.2f} CPU"
+                    if "syncsvc" in cpus and "vdirsyncer" in cpus
+                    else ""
+                )
+                + f"; syncsvc/raw: {medians['syncsvc'] / medians['raw']:.2f} wall"
             )
 
 

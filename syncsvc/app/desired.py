@@ -6,13 +6,20 @@ kept, marked cancelled) and the centres' yearly milestones — keeping rendered 
 content hashes for the life of its owner.
 :func:`spare_centre_items` is the deletion policy of the centres' yearly items. Both sync
 (:mod:`syncsvc.app.sync`) and the feeds (:mod:`syncsvc.app.feeds`) use them.
+
+:func:`session_fingerprint` and :func:`held_fingerprint` let a pass skip a session whose
+items were rendered from the same inputs and are held by the target as rendered: it is
+neither rendered nor hashed (see :meth:`syncsvc.app.sync.Syncer.sync`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
 from syncsvc.core import audience
 from syncsvc.core.config import Config
@@ -110,7 +117,7 @@ class Renderer:
     ) -> dict[str, Desired]:
         items: dict[str, Desired] = {}
         inputs = (session.model_dump_json(), centre.model_dump_json(), target.items)
-        seen = [m for m in milestones if audience.sees(target.audience, session, m)]
+        seen = seen_milestones(target, session, milestones)
         grouped = target.group_same_day and target.items == "events"
         for group in same_day_groups(seen) if grouped else [(m,) for m in seen]:
             key = (*inputs, dashboard_url, juror, group)
@@ -133,6 +140,72 @@ class Renderer:
         if len(self._items) > self.size:
             self._items.popitem(last=False)
         return value
+
+
+def seen_milestones(
+    target: TargetSettings, session: Session, milestones: Iterable[Milestone]
+) -> list[Milestone]:
+    """The milestones of ``session`` that ``target``'s audience sees: its items are made of
+    these alone (none: the session has no item there)."""
+    return [m for m in milestones if audience.sees(target.audience, session, m)]
+
+
+MILESTONE_FIELDS = tuple(f.name for f in dataclasses.fields(Milestone))
+"""Every field of a planned milestone (one added later is part of the fingerprint too)."""
+
+
+def session_fingerprint(
+    version: str,
+    target: TargetSettings,
+    session: Session,
+    centre: Centre,
+    milestones: Iterable[Milestone],
+    dashboard_url: str | None,
+    spelled: dict[int, tuple[object, str]] | None = None,
+) -> str:
+    """What the session's items on ``target`` are rendered from: the code (``version``, see
+    :func:`syncsvc.app.quick.code_version`), the target's audience and kind of items, the
+    dashboard URL, the session and its centre as JSON, and every planned milestone the target
+    sees (:func:`seen_milestones`) field by field (the planner's answer holds the day, the
+    ruleset, the holidays and the done marks).
+
+    Everything :meth:`Renderer.desired` reads for the session is here: equal fingerprints
+    render equal items. A value spelled differently from one process to another only costs a
+    rendering, never a missed change. ``spelled``: the JSON of the models shared by many
+    sessions (centres, rules), kept by the caller for one pass (each with its object, so
+    that its ``id`` stays its own)."""
+    cache: dict[int, tuple[object, str]] = {} if spelled is None else spelled
+    digest = hashlib.sha256(version.encode())
+    head = (target.audience, target.items, target.group_same_day, dashboard_url)
+    digest.update(repr(head).encode())
+    digest.update(session.model_dump_json().encode())
+    digest.update(_spelled(centre, cache).encode())
+    lines: list[str] = []
+    for milestone in milestones:
+        for item in MILESTONE_FIELDS:
+            value = getattr(milestone, item)
+            model = hasattr(value, "model_dump_json")
+            lines.append(f"{item}={_spelled(value, cache) if model else repr(value)}")
+        lines.append("\x1e")
+    digest.update("\n".join(lines).encode())
+    return digest.hexdigest()
+
+
+def _spelled(model: Any, cache: dict[int, tuple[object, str]]) -> str:
+    found = cache.get(id(model))
+    if found is None or found[0] is not model:
+        found = cache[id(model)] = (model, str(model.model_dump_json()))
+    return found[1]
+
+
+def held_fingerprint(rendered: str, items: Iterable[tuple[str, str]]) -> str:
+    """The fingerprint stored for a session: ``rendered`` (:func:`session_fingerprint`) with
+    the items the target holds for it, (UID, content hash) — a store that lost or changed an
+    item of the session then never matches."""
+    digest = hashlib.sha256(rendered.encode())
+    for uid, digest_of_item in sorted(items):
+        digest.update(f"{uid}|{digest_of_item}\n".encode())
+    return digest.hexdigest()
 
 
 def spare_centre_items(plan: Plan, config: Config) -> Plan:

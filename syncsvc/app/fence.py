@@ -21,10 +21,37 @@ import os
 import secrets
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from syncsvc.errors import NotActive
-from syncsvc.state.store import Store
+
+
+class LeaseURL(Protocol):
+    @property
+    def drivername(self) -> str: ...
+
+    @property
+    def database(self) -> str | None: ...
+
+
+class LeaseStore(Protocol):
+    """What a fence needs of a store: :class:`syncsvc.state.store.Store`, or the
+    :class:`syncsvc.state.bare.BareStore` of a sync with nothing to do (same lease, same
+    statements)."""
+
+    @property
+    def url(self) -> LeaseURL: ...
+
+    def take_lease(self, holder: str, seconds: float, *, force: bool = False) -> int | None: ...
+
+    def renew_lease(self, holder: str, epoch: int, seconds: float) -> bool: ...
+
+    def give_back_lease(self, holder: str, epoch: int) -> None: ...
+
+    def lease_valid(self, holder: str, epoch: int) -> bool: ...
+
+    def claim(self, message: int, holder: str, epoch: int) -> bool: ...
+
 
 log = logging.getLogger("syncsvc")
 NOT_ACTIVE = (
@@ -36,7 +63,7 @@ NOT_ACTIVE = (
 class Fence:
     """The lease held by this process, at one epoch."""
 
-    def __init__(self, store: Store, holder: str, epoch: int, seconds: float) -> None:
+    def __init__(self, store: LeaseStore, holder: str, epoch: int, seconds: float) -> None:
         self.store = store
         self.holder = holder
         self.epoch = epoch
@@ -47,7 +74,7 @@ class Fence:
         self._file: IO[str] | None = None
 
     @classmethod
-    def take(cls, store: Store, seconds: float) -> Fence | None:
+    def take(cls, store: LeaseStore, seconds: float) -> Fence | None:
         """The lease if no other live instance holds it (never waits)."""
         holder = f"{os.getpid()}-{secrets.token_hex(6)}"
         handle = _lock_file(store)
@@ -94,7 +121,7 @@ class Fence:
             self._file = None
 
 
-def _lock_file(store: Store) -> IO[str] | None:
+def _lock_file(store: LeaseStore) -> IO[str] | None:
     """On SQLite, the lock file next to the database, locked (its previous holder is dead), or
     None (a live process has it, or the store is not a SQLite file)."""
     database = store.url.database

@@ -38,15 +38,14 @@ import syncsvc
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.reconcile import Plan, Recorded, remote_changes
 from syncsvc.errors import RemoteError
-from syncsvc.state.items import TargetState
 
 if TYPE_CHECKING:
     from syncsvc.app.apply import RetryPolicy
     from syncsvc.calendars.base import Target
-    from syncsvc.inputs.settings import Settings, TargetSettings
+    from syncsvc.inputs.settings import TargetSettings
     from syncsvc.state.store import Store
 
-STAMP_VERSION = b"syncsvc-stamp-1"
+STAMP_VERSION = b"syncsvc-stamp-2"
 PACKAGE = Path(syncsvc.__file__).resolve().parent
 
 
@@ -120,17 +119,39 @@ def _folder(digest: hashlib._Hash, root: Path) -> None:
                 digest.update(f"unreadable:{exc.errno}".encode())
 
 
-def inputs_digest(settings: Settings, config_dir: Path, store: Store) -> str:
-    """What every target's pass is made of, apart from the day and the target's own state.
-
-    Computed *before* the configuration is loaded: a file changed after this point makes the
-    recorded stamp older than the pass, so the next sync is a full one (never the reverse)."""
+def code_version() -> str:
+    """The code and the rendering libraries as installed (:func:`_code`, :func:`_libraries`):
+    what renders, apart from the inputs. A long-lived process takes it once, when it starts
+    (the code it runs is the one it loaded then)."""
     digest = hashlib.sha256(STAMP_VERSION)
     _code(digest)
     _libraries(digest)
+    return digest.hexdigest()
+
+
+def settings_file(config_dir: Path) -> Path:
+    """Where the settings are read from (see :func:`syncsvc.inputs.settings.load_settings`)."""
+    override = os.environ.get("SYNCSVC_SETTINGS")
+    return Path(override) if override else config_dir / "syncsvc.toml"
+
+
+def inputs_digest(config_dir: Path, marks: tuple[object, ...]) -> str:
+    """What every target's pass is made of, apart from the day and the target's own state:
+    the code, the configuration folder, the settings file (byte for byte: with the code, that
+    is every setting, defaults included; the ruleset is shipped, in the code) and the done
+    marks (``marks``: :meth:`syncsvc.state.store.Store.marks_stamp`).
+
+    Computed *before* the configuration is loaded: a file changed after this point makes the
+    recorded stamp older than the pass, so the next sync is a full one (never the reverse)."""
+    digest = hashlib.sha256(code_version().encode())
     _folder(digest, config_dir.resolve())
-    digest.update(settings.model_dump_json().encode())  # the ruleset is shipped: in the code
-    digest.update(repr(store.marks_version()).encode())
+    settings = settings_file(config_dir)
+    digest.update(f"settings {settings.resolve()}\0".encode("utf-8", "surrogateescape"))
+    try:
+        digest.update(hashlib.sha256(settings.read_bytes()).digest())
+    except OSError as exc:
+        digest.update(f"unreadable:{exc.errno}".encode())
+    digest.update(repr(tuple(marks)).encode())
     return digest.hexdigest()
 
 
@@ -139,20 +160,33 @@ def stamp(
     zones: Iterable[str],
     now: Now,
     recorded: Mapping[str, Recorded],
-    state: TargetState,
+    address: str | None,
+    location: str | None,
 ) -> str:
     """The stamp of one target's pass: ``inputs`` (:func:`inputs_digest`), the local day of
-    each zone, and what the store holds for the target."""
+    each zone, and what the store holds for the target (its address and calendar location,
+    its recorded items)."""
     digest = hashlib.sha256(inputs.encode())
     for zone in sorted(zones):
         digest.update(f"{zone}={local_today(now, ZoneInfo(zone)).isoformat()}\n".encode())
-    digest.update(f"{state.address}|{state.location}\n".encode())
+    digest.update(f"{address}|{location}\n".encode())
     for uid in sorted(recorded):
         r = recorded[uid]
         digest.update(
             f"{r.uid}|{r.session_id}|{r.href}|{r.etag}|{r.content_hash}|{r.sequence}\n".encode()
         )
     return digest.hexdigest()
+
+
+def stamp_holds(store: Store, name: str, inputs: str, now: Now) -> bool:
+    """True when the stamp of ``name``'s last complete pass is the one it would have now:
+    only the server can have changed since."""
+    state = store.target_state(name)
+    if state.inputs_stamp is None:
+        return False
+    recorded = store.recorded(name)
+    held = stamp(inputs, state.stamp_zones, now, recorded, state.address, state.location)
+    return bool(recorded) and held == state.inputs_stamp
 
 
 def unchanged_pass(
@@ -163,15 +197,14 @@ def unchanged_pass(
     now: Now,
     retry: RetryPolicy,
 ) -> Plan | None:
-    """The pass over ``target`` when its stamp holds and the server reports no change (an
-    empty plan; the new change token is recorded); None when a full pass is needed."""
+    """The pass over ``target`` when its stamp holds (:func:`stamp_holds`) and the server
+    reports no change (an empty plan; the new change token is recorded); None when a full
+    pass is needed."""
     name = settings.name
+    if not stamp_holds(store, name, inputs, now):
+        return None
     state = store.target_state(name)
-    if state.inputs_stamp is None:
-        return None
     recorded = store.recorded(name)
-    if not recorded or stamp(inputs, state.stamp_zones, now, recorded, state) != state.inputs_stamp:
-        return None
     try:
         location = retry.call(lambda: target.prepare(state.location))
         if location != state.location:

@@ -1,5 +1,10 @@
 """Sync: for each push target, fetch what changed remotely, decide a plan, run it, record it.
 
+A session whose items were rendered from the same inputs (:func:`session_fingerprint`) and
+are held by the target as rendered — nothing changed there, on the server or in the store —
+is neither rendered nor hashed: its items are kept as they are. Only the others are rendered
+and compared.
+
 One target's failure never stops the others. Each remote write is recorded in the store right
 after it succeeds, so a run killed midway leaves a store that the next run completes: creates
 are conditional on hrefs derived from UIDs, and an existing item that is ours is adopted, never
@@ -9,15 +14,21 @@ duplicated (see :mod:`syncsvc.app.apply`).
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from syncsvc.app.apply import Applier, RetryPolicy
 from syncsvc.app.desired import Renderer as Renderer  # re-exported: the faces build it here
-from syncsvc.app.desired import spare_centre_items
+from syncsvc.app.desired import (
+    held_fingerprint,
+    seen_milestones,
+    session_fingerprint,
+    spare_centre_items,
+)
 from syncsvc.app.fence import Fence
 from syncsvc.app.quick import TargetReport as TargetReport  # re-exported
-from syncsvc.app.quick import stamp
+from syncsvc.app.quick import code_version, stamp
 from syncsvc.app.targets import address_of, make_target
 from syncsvc.calendars.base import Target
 from syncsvc.calendars.quota import RateLimiters
@@ -25,6 +36,7 @@ from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
 from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner, plan_sessions
 from syncsvc.core.reconcile import (
+    Desired,
     Plan,
     Recorded,
     deletes_fingerprint,
@@ -72,6 +84,8 @@ class Syncer:
         was loaded (:func:`syncsvc.app.quick.inputs_digest`); given, each complete pass
         records its stamp so that the next sync can skip everything when nothing changed."""
         self.inputs = inputs
+        self.version = code_version()
+        """The code this process renders with (part of every session's fingerprint)."""
         self.store = store
         self.retry = retry or RetryPolicy()
         self.fence = fence
@@ -163,18 +177,47 @@ class Syncer:
             return report
         try:
             recorded, changes_token, found = self._fetch(name, target, dry_run)
-            desired = self.renderer.desired(
-                settings, planned, dashboard_url, failed, centre_milestones
+            guarded = protected_in(config, self.store, recorded.values())
+            spelled: dict[int, tuple[object, str]] = {}  # centres and rules, once a pass
+            seen = {
+                p.session.id: seen_milestones(settings, p.session, p.milestones) for p in planned
+            }
+            fingerprints = {
+                p.session.id: session_fingerprint(
+                    self.version,
+                    settings,
+                    p.session,
+                    p.centre,
+                    seen[p.session.id],
+                    dashboard_url,
+                    spelled,
+                )
+                for p in planned
+                if seen[p.session.id]  # a session this audience does not see has no item here
+            }
+            skipped = self._unchanged_sessions(
+                name, fingerprints, recorded, found, guarded | failed.keys()
             )
-            protected = protected_in(config, self.store, recorded.values()) | failed.keys()
+            desired = self.renderer.desired(
+                settings,
+                [p for p in planned if p.session.id not in skipped and seen[p.session.id]],
+                dashboard_url,
+                failed,
+                centre_milestones,
+            )
+            protected = guarded | failed.keys()
+            considered = {u: r for u, r in recorded.items() if r.session_id not in skipped}
             plan = diff(
                 name,
                 desired,
-                recorded,
+                considered,
                 remote_changes=found,
                 protected_sessions=frozenset(protected),
                 force=True,  # deletions are weighed below, where a person can confirm them
             )
+            if len(considered) < len(recorded):  # the skipped sessions' items: kept as they are
+                kept = plan.kept + len(recorded) - len(considered)
+                plan = Plan(plan.target, plan.operations, kept, plan.protected)
             plan = spare_centre_items(plan, config)
             plan = self._weigh_deletions(
                 plan,
@@ -198,6 +241,9 @@ class Syncer:
                     token = self._token_after_writes(name, target, token)
                 self.store.record_sync_token(name, token)
                 self.store.record_success(name, now)
+            if not (plan.is_noop and skipped == fingerprints.keys()):  # else: as stored
+                self._record_fingerprints(name, fingerprints, desired, recorded, skipped, protected)
+            if not report.errors:
                 day = now if planned_at is None else planned_at
                 self._record_stamp(name, config, plan, failed, report, day)
         except RemoteError as exc:
@@ -205,6 +251,60 @@ class Syncer:
         if not dry_run and not report.ok:
             self.store.record_failure(name, report.refused or "; ".join(report.errors[:3]), now)
         return report
+
+    def _unchanged_sessions(
+        self,
+        name: str,
+        fingerprints: Mapping[str, str],
+        recorded: Mapping[str, Recorded],
+        remote: Mapping[str, str | None],
+        protected: Iterable[str],
+    ) -> frozenset[str]:
+        """The sessions this pass need not render: the fingerprint stored for each (inputs
+        and items held, see :func:`held_fingerprint`) is the one they have now, and none of
+        their items changed on the server. A protected session is never skipped (its items
+        are kept anyway, and must be reported as protected)."""
+        stored = self.store.session_fingerprints(name)
+        if not stored:
+            return frozenset()
+        held = _items_by_session(recorded)
+        touched = {recorded[uid].session_id for uid in remote if uid in recorded}
+        touched.update(protected)
+        return frozenset(
+            session
+            for session, rendered in fingerprints.items()
+            if session not in touched
+            and session in stored
+            and stored[session] == held_fingerprint(rendered, held.get(session, ()))
+        )
+
+    def _record_fingerprints(
+        self,
+        name: str,
+        fingerprints: Mapping[str, str],
+        desired: Mapping[str, Desired],
+        before: Mapping[str, Recorded],
+        skipped: frozenset[str],
+        protected: Iterable[str],
+    ) -> None:
+        """Store the fingerprint of every session the target now holds exactly as rendered
+        (the skipped ones included); a session with an item written wrongly, not written,
+        held back or protected gets none, and is rendered again next time."""
+        wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for uid, want in desired.items():
+            wanted[want.session_id].add((uid, want.content_hash))
+        for uid, have in before.items():
+            if have.session_id in skipped:
+                wanted[have.session_id].add((uid, have.content_hash))
+        held = _items_by_session(self.store.recorded(name))
+        left_out = set(protected)
+        rows = {
+            session: held_fingerprint(rendered, held.get(session, ()))
+            for session, rendered in fingerprints.items()
+            if session not in left_out and set(held.get(session, ())) == wanted.get(session, set())
+        }
+        if rows != self.store.session_fingerprints(name):  # a no-op pass writes nothing
+            self.store.record_session_fingerprints(name, rows)
 
     def _record_stamp(
         self,
@@ -232,7 +332,8 @@ class Syncer:
         zones = tuple(sorted({c.timezone for c in config.centres.values()}))
         recorded = self.store.recorded(name)
         state = self.store.target_state(name)
-        self.store.record_stamp(name, stamp(self.inputs, zones, now, recorded, state), zones)
+        found = stamp(self.inputs, zones, now, recorded, state.address, state.location)
+        self.store.record_stamp(name, found, zones)
 
     def _moved(self, settings: TargetSettings, dry_run: bool) -> str | None:
         """A French refusal when the target's address changed while items live at the old one
@@ -331,6 +432,14 @@ class Syncer:
         for uid, etag in found.adopt.items():
             self.store.record_etag(name, uid, etag)
         return after.token if not found.by_uid else token
+
+
+def _items_by_session(recorded: Mapping[str, Recorded]) -> dict[str, list[tuple[str, str]]]:
+    """(UID, content hash) of the recorded items, by session."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for uid, have in recorded.items():
+        found[have.session_id].append((uid, have.content_hash))
+    return found
 
 
 def sync_all(

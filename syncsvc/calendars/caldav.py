@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
 import httpx
@@ -38,6 +38,8 @@ from syncsvc.calendars.base import (
     Written,
     write_one,
 )
+from syncsvc.calendars.davxml import NS, canonical, sync_collection_body, sync_collection_changes
+from syncsvc.calendars.davxml import PARSER as _PARSER
 from syncsvc.errors import (
     NotFound,
     PermanentError,
@@ -47,14 +49,7 @@ from syncsvc.errors import (
     Unreachable,
 )
 
-NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav"}
 ICS = "text/calendar; charset=utf-8"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-
-
-def canonical(href: str) -> str:
-    """One spelling per path: servers answer ``@`` or ``%40`` for the same item."""
-    return quote(unquote(urlsplit(href).path), safe="/")
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -269,41 +264,9 @@ class CalDAVTarget(SequentialWrites):
         return self._etag_listing()
 
     def _sync_collection(self, token: str | None) -> Changes:
-        body = (
-            '<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:">'
-            f"<d:sync-token>{escape(token or '')}</d:sync-token><d:sync-level>1</d:sync-level>"
-            "<d:prop><d:getetag/></d:prop></d:sync-collection>"
-        )
+        body = sync_collection_body(token)
         response = self._http("REPORT", self._calendar(), body, {"Content-Type": "application/xml"})
-        tree = etree.fromstring(response.content, _PARSER)
-        present: dict[str, str | None] = {}
-        deleted: set[str] = set()
-        calendar_path = canonical(self._calendar())
-        for item in tree.findall("d:response", NS):
-            href = canonical(item.findtext("d:href", default="", namespaces=NS))
-            if href == calendar_path or not href.endswith(".ics"):
-                continue
-            status = item.findtext("d:status", default="", namespaces=NS)
-            if " 404 " in status or " 410 " in status:
-                deleted.add(href)
-                continue
-            etag = None
-            for propstat in item.findall("d:propstat", NS):
-                if " 200 " in propstat.findtext("d:status", default="", namespaces=NS):
-                    etag = propstat.findtext("d:prop/d:getetag", namespaces=NS)
-            if (
-                etag is None
-                and any(
-                    " 404 " in p.findtext("d:status", default="", namespaces=NS)
-                    for p in item.findall("d:propstat", NS)
-                )
-                and not item.findall("d:propstat/d:prop/d:getetag", NS)
-            ):
-                deleted.add(href)  # a ghost some servers keep listing after a delete
-                continue
-            present[href] = etag
-        new_token = tree.findtext("d:sync-token", namespaces=NS)
-        return Changes(new_token, present, frozenset(deleted - present.keys()), full=not token)
+        return sync_collection_changes(response.content, self._calendar(), token)
 
     def _etag_listing(self) -> Changes:
         response = self._http(

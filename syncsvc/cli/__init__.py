@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -20,6 +20,18 @@ from syncsvc.core.clock import Now
 from syncsvc.errors import ConfigError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+NO_WRITES = {"create": 0, "update": 0, "delete": 0}
+
+
+def counts_line(name: str, counts: Mapping[str, int], kept: int, *, dry_run: bool = False) -> str:
+    """The line ``sync`` prints for one target."""
+    return (
+        f"{name} : {counts['create']} création(s), {counts['update']} mise(s) à jour, "
+        f"{counts['delete']} suppression(s), {kept} inchangé(s)"
+        + (" — simulation, rien n'a été écrit" if dry_run else "")
+    )
+
+
 _ARGPARSE_FR = [
     (r"the following arguments are required: (.*)", r"argument(s) obligatoire(s) manquant(s) : \1"),
     (r"unrecognized arguments: (.*)", r"argument(s) inconnu(s) : \1"),
@@ -336,6 +348,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from syncsvc.cli import show
 
             return show.run(args, now)
+        if args.command == "sync" and not args.dry_run:
+            from syncsvc.app.unchanged import unchanged_sync
+
+            unchanged = unchanged_sync(args.config, args.target, now)
+            if unchanged is not None:  # nothing to do, found without the heavy imports
+                for target in unchanged:
+                    print(counts_line(target.name, NO_WRITES, target.kept))
+                return EXIT_OK
         from syncsvc.cli import service
 
         return service.run(args, now)

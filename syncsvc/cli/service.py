@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncsvc.app.fence import Fence, Keeper
-from syncsvc.app.quick import TargetReport, inputs_digest, unchanged_pass
+from syncsvc.app.quick import TargetReport, inputs_digest, stamp_holds, unchanged_pass
+from syncsvc.cli import counts_line
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.labels import OUTBOX_LABELS, fr_date, fr_moment
 from syncsvc.core.reconcile import Action
@@ -107,7 +108,7 @@ def sync(args: argparse.Namespace, settings: Settings, store: Store, now: Now) -
         quick: dict[str, TargetReport] = {}
         inputs = None
         if not args.dry_run:
-            inputs = inputs_digest(settings, Path(args.config), store)
+            inputs = inputs_digest(Path(args.config), store.marks_stamp())
             quick = _unchanged(chosen, Path(args.config), store, inputs, now)
         rest = [t.name for t in chosen if t.name not in quick]
         reports = list(quick.values())
@@ -133,8 +134,8 @@ def _unchanged(
     done: dict[str, TargetReport] = {}
     retry, limiters = RetryPolicy(), RateLimiters()
     for target_settings in chosen:
-        if store.target_state(target_settings.name).inputs_stamp is None:
-            continue
+        if not stamp_holds(store, target_settings.name, inputs, now):
+            continue  # the full pass: no adapter made, no request sent here
         retry.new_pass()
         try:
             target = make_target(target_settings, config_dir, limiters)
@@ -159,9 +160,7 @@ def print_reports(reports: list[TargetReport], *, dry_run: bool) -> int:
         )
         kept = plan.kept if plan is not None else 0
         print(
-            f"{report.name} : {counts['create']} création(s), {counts['update']} mise(s) à jour, "
-            f"{counts['delete']} suppression(s), {kept} inchangé(s)"
-            + (" — simulation, rien n'a été écrit" if dry_run else "")
+            counts_line(report.name, {str(k): n for k, n in counts.items()}, kept, dry_run=dry_run)
         )
         if dry_run and plan is not None:
             for op in plan.operations:

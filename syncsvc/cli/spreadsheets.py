@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syncsvc.core.clock import Now, instant
-from syncsvc.core.fields import spelling
 from syncsvc.errors import UsageError
 
 if TYPE_CHECKING:  # the command line's --help stays light: the rest is imported when run
@@ -48,6 +47,8 @@ def add_commands(commands: Any, common: Any) -> None:
 
 
 def _xlsx(path: Path) -> Path:
+    from syncsvc.core.fields import spelling  # here: building the parser stays light
+
     if path.suffix.lower() != ".xlsx":
         raise UsageError(
             f"fichier « {spelling(str(path))} » : nom sans .xlsx (attendu : un nom de classeur "
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace, now: Now) -> int:
     from syncsvc.app.authoring import Authoring
     from syncsvc.app.exporting import template_bytes
     from syncsvc.app.importing import apply_import, preview_import, preview_text
+    from syncsvc.core.fields import spelling
     from syncsvc.inputs.loader import load_config, load_ruleset
     from syncsvc.inputs.settings import load_settings
     from syncsvc.state.store import Store

@@ -25,10 +25,10 @@ from pydantic import (
 
 from syncsvc.core.fields import ClockTime, Email, Strict
 from syncsvc.errors import ConfigError
+from syncsvc.inputs.defaults import CALDAV_TIMEOUT, DEFAULT_STORE_URL, LEASE_SECONDS
 from syncsvc.inputs.problems import validation_problems
 
 AUDIENCE_RE = re.compile(r"^(all|coordinators:[a-z0-9-]+|session_manager:\S+@\S+|jury:\S+@\S+)$")
-DEFAULT_STORE_URL = "sqlite:///var/syncsvc.db"
 
 
 def _audience(value: str) -> str:
@@ -80,7 +80,7 @@ class TargetSettings(Strict):
     calendar: str | None = None
     display_name: str | None = None
     color: Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")] = "#1F6FB2"
-    timeout: float = Field(default=30.0, gt=0)
+    timeout: float = Field(default=CALDAV_TIMEOUT, gt=0)
     concurrency: int = Field(default=1, ge=1, le=16)
     """CalDAV writes in flight at once: raise it for servers that write in parallel
     (Nextcloud, Cyrus…); Radicale serialises its writes, so 1 is right there."""
@@ -337,7 +337,7 @@ class WebSettings(Strict):
 
 
 class DaemonSettings(Strict):
-    lease_seconds: float = Field(default=30.0, ge=2, le=600)
+    lease_seconds: float = Field(default=LEASE_SECONDS, ge=2, le=600)
     """Lifetime of the instance lease, renewed every third of it: a standby takes over this long
     after the active instance stopped answering (at once on SQLite when it died)."""
     reconcile_every_minutes: int = Field(default=15, ge=1, le=1440)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Final
 
 from sqlalchemy import Float, literal_column
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-NOW_SQL: Final = {
-    "postgresql": "extract(epoch from clock_timestamp())",
-    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
-}
+from syncsvc.state.bare import NOW_SQL
 
 
 class StorePart:

@@ -15,6 +15,7 @@ from syncsvc.state.schema import (
     aware,
     item_errors,
     pushed_items,
+    session_fingerprints,
     target_state,
     utc,
 )
@@ -128,6 +129,31 @@ class Items(StorePart):
                 delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
             )
             db.execute(insert(item_errors).values(target=target, uid=uid, error=error, at=utc(at)))
+
+    def session_fingerprints(self, target: str) -> dict[str, str]:
+        """Each session's fingerprint on ``target`` (see
+        :func:`syncsvc.app.desired.session_fingerprint`)."""
+        with self.begin() as db:
+            rows = db.execute(
+                select(session_fingerprints.c.session_id, session_fingerprints.c.fingerprint).where(
+                    session_fingerprints.c.target == target
+                )
+            )
+            return {str(session): str(fingerprint) for session, fingerprint in rows}
+
+    def record_session_fingerprints(self, target: str, fingerprints: dict[str, str]) -> None:
+        """Replace the sessions' fingerprints on ``target`` (the sessions left out have
+        none: they are rendered next time)."""
+        with self.begin() as db:
+            db.execute(delete(session_fingerprints).where(session_fingerprints.c.target == target))
+            if fingerprints:
+                db.execute(
+                    insert(session_fingerprints),
+                    [
+                        {"target": target, "session_id": session, "fingerprint": fingerprint}
+                        for session, fingerprint in sorted(fingerprints.items())
+                    ],
+                )
 
     def item_errors(self, target: str) -> dict[str, str]:
         with self.begin() as db:

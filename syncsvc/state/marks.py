@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
 
+from syncsvc.state.bare import MARKS_SQL
 from syncsvc.state.base import StorePart
 from syncsvc.state.schema import (
     EPOCH,
@@ -69,6 +70,12 @@ class Marks(StorePart):
         for (session_id, milestone_id), mark in self.done_mark_details().items():
             marks.setdefault(session_id, {})[milestone_id] = mark.done_on
         return marks
+
+    def marks_stamp(self) -> tuple[object, ...]:
+        """The marks' version as the database driver spells it (the statement and the values
+        of :class:`syncsvc.state.bare.BareStore`): part of a sync's stamp."""
+        with self.begin() as db:
+            return tuple(db.exec_driver_sql(MARKS_SQL).one())
 
     def marks_version(self) -> tuple[int, str]:
         """Changes whenever a mark is added, changed or removed (count and latest change):

@@ -130,6 +130,16 @@ invitations = Table(
     Column("briefing", Text),  # what the juror was told, to say later what changed (10)
 )
 
+session_fingerprints = Table(
+    "session_fingerprints",
+    metadata,
+    Column("target", String(64), primary_key=True),
+    Column("session_id", String(80), primary_key=True),
+    # what the session's items were rendered from, with the items the target holds for it
+    # (see syncsvc.app.desired.session_fingerprint): equal next time, nothing is rendered
+    Column("fingerprint", String(64), nullable=False),
+)
+
 known_files = Table(
     "known_files",
     metadata,
@@ -263,6 +273,7 @@ MIGRATIONS: list[list[Step]] = [
     [columns(invitations, "briefing")],  # 10: what each juror was told (no candidate data)
     [tables(jury_replies, inbox_state)],  # 11: the jury's replies, how far the inbox was read
     [tables(audit)],  # 12: who changed which configuration file, when, field by field
+    [tables(session_fingerprints)],  # 13: an unchanged session is neither rendered nor hashed
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("graph_sync.py", ["--sessions", "4", "--latency-ms", "0"], "target met: no-op"),
         ("outbox.py", ["--messages", "20"], "ratio reuse / per-message"),
         ("daemon.py", ["--sessions", "40"], "p95"),
+        ("daemon_pass.py", ["--sessions", "20", "--repeat", "1"], "periodic no-op pass"),
     ],
 )
 def test_benchmark_script_runs(script: str, args: list[str], expected: str) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ import httpx
 import pytest
 
 import syncsvc.app.quick as quick
+from syncsvc.app.desired import Renderer
+from syncsvc.app.fence import Fence
 from syncsvc.app.sync import Syncer
 from syncsvc.cli import main
 from syncsvc.inputs.settings import load_settings
@@ -86,6 +90,85 @@ def test_nothing_changed_costs_one_report_and_no_pass(runs: Runs) -> None:
     assert dict(runs.server.proxy.counts) == {"REPORT": 1}
 
 
+HEAVY = ("sqlalchemy", "httpx", "pydantic", "holidays", "icalendar", "yaml", "ruamel")
+PROBE = (
+    "import sys\n"
+    "from syncsvc.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    f"print('heavy:', sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+    "sys.exit(code)\n"
+)
+
+
+def test_nothing_changed_imports_no_heavy_library(runs: Runs, tmp_path: Path) -> None:
+    """Issue 16: the whole process of a no-op sync — no SQL toolkit, HTTP client, settings
+    validation, planner or iCalendar library (see syncsvc.app.unchanged)."""
+    env = {**os.environ, "TEST_CALDAV_PASSWORD": runs.server.password}
+    argv = ["sync", "--once", "--config", str(runs.config), "--now", NOW]
+    runs.server.proxy.reset()
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 35 inchangé(s)" in done.stdout
+    assert "heavy: []" in done.stdout
+    assert dict(runs.server.proxy.counts) == {"REPORT": 1}
+    runs.server.proxy.reset()
+    (runs.config / "sessions" / "sa-2027-03-st-andre.yaml").write_text(
+        (runs.config / "sessions" / "sa-2027-03-st-andre.yaml").read_text() + "\n# vu\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "heavy: []" not in done.stdout  # a file changed: the full path, as before
+
+
+def test_without_the_bare_shortcut_the_store_s_own_check_holds(
+    runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store the bare shortcut declines (PostgreSQL, say): the full store checks the same
+    stamp, with one request and no full pass either."""
+    declined: list[object] = []
+    monkeypatch.setattr("syncsvc.app.unchanged.unchanged_sync", lambda *a: declined.append(a))
+    assert runs.sync() == 0
+    assert declined
+    assert runs.full == 1
+    assert "35 inchangé(s)" in runs.out
+    assert dict(runs.server.proxy.counts) == {"REPORT": 1}
+
+
+def test_nothing_changed_is_still_refused_while_the_service_runs(
+    runs: Runs, tmp_path: Path
+) -> None:
+    """The shortcut takes the instance lease first: with the service active on the store,
+    `sync` is refused as always, and the server is not even asked."""
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    service = Fence.take(store, 60)  # the lease and its lock file, as `syncsvc run` holds them
+    assert service is not None
+    try:
+        assert runs.sync() == 2
+        assert "le service (syncsvc run) est actif" in runs.err
+        assert dict(runs.server.proxy.counts) == {}
+    finally:
+        service.give_back()
+        store.close()
+    assert runs.sync() == 0
+    assert "35 inchangé(s)" in runs.out
+
+
 def test_an_edited_session_file_makes_a_full_pass(runs: Runs) -> None:
     path = runs.config / "sessions/sa-2027-03-st-andre.yaml"
     path.write_text(
@@ -149,7 +232,19 @@ def test_changed_settings_make_a_full_pass(runs: Runs) -> None:
 
 
 @pytest.mark.parametrize("how", ["edited", "deleted"])
-def test_an_item_changed_on_the_server_is_restored(runs: Runs, how: str) -> None:
+def test_an_item_changed_on_the_server_is_restored(
+    runs: Runs, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restored by a full pass that renders the item's session alone (issue 16: the other
+    sessions' fingerprints hold)."""
+    rendered: set[str] = set()
+    original = Renderer._session
+
+    def counted(self: Renderer, target: Any, session: Any, *args: Any) -> Any:
+        rendered.add(session.id)
+        return original(self, target, session, *args)
+
+    monkeypatch.setattr(Renderer, "_session", counted)
     auth = (runs.server.username, runs.server.password)
     url = runs.item_url()
     if how == "edited":
@@ -163,6 +258,7 @@ def test_an_item_changed_on_the_server_is_restored(runs: Runs, how: str) -> None
     written = [status for method, _, status in runs.server.proxy.log if method == "PUT"]
     assert written.count(204 if how == "edited" else 201) == 1
     assert "modifié à la main" not in httpx.get(url, auth=auth).text
+    assert rendered == {"sa-2027-03-st-andre"}
 
 
 def test_a_changed_store_makes_a_full_pass(runs: Runs, tmp_path: Path) -> None:

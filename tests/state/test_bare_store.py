@@ -1,0 +1,135 @@
+"""The bare store (SQLite through the standard library, for a sync with nothing to do) and the
+full store side by side on one database: the same lease, the same reads, a fenced write.
+
+SQLite only: the bare store declines any other database (the full path is taken then).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from syncsvc.app.fence import Fence
+from syncsvc.state.bare import BareStore, sqlite_path
+from syncsvc.state.store import Store
+
+T0 = datetime(2027, 1, 15, 8, 30, 12, 345678, tzinfo=UTC)
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Store, BareStore]:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.migrate()
+    bare = BareStore.open(f"sqlite:///{tmp_path / 's.db'}")
+    assert bare is not None
+    return store, bare
+
+
+def test_only_an_existing_sqlite_file_is_opened(tmp_path: Path) -> None:
+    assert BareStore.open(f"sqlite:///{tmp_path / 'none.db'}") is None  # not made yet
+    assert BareStore.open("postgresql+psycopg://u@127.0.0.1/db") is None
+    assert BareStore.open("sqlite://") is None
+    assert BareStore.open("sqlite:///:memory:") is None
+    assert sqlite_path("sqlite:///var/s.db") == Path("var/s.db")  # relative, as Store opens it
+    assert sqlite_path("sqlite:////srv/s.db") == Path("/srv/s.db")
+    assert sqlite_path("sqlite:///s.db?timeout=3") is None
+
+
+def test_one_lease_for_both(pair: tuple[Store, BareStore]) -> None:
+    store, bare = pair
+    epoch = store.take_lease("daemon", 60)
+    assert epoch is not None
+    assert bare.take_lease("cli", 60) is None  # the daemon has it
+    assert not bare.lease_valid("cli", epoch)
+    assert bare.lease_valid("daemon", epoch)
+    store.give_back_lease("daemon", epoch)
+    taken = bare.take_lease("cli", 60)
+    assert taken == epoch + 1
+    assert store.take_lease("daemon", 60) is None
+    assert store.lease_valid("cli", taken)
+    assert bare.renew_lease("cli", taken, 60)
+    assert not bare.renew_lease("cli", epoch, 60)  # an old epoch is not ours
+    bare.give_back_lease("cli", taken)
+    assert store.take_lease("daemon", 60) == taken + 1
+    assert bare.take_lease("cli", 60, force=True) == taken + 2  # its holder proved dead
+
+
+def test_an_expired_lease_is_taken_in_the_database_clock(pair: tuple[Store, BareStore]) -> None:
+    store, bare = pair
+    epoch = store.take_lease("daemon", -1)  # already expired
+    assert epoch is not None
+    assert bare.take_lease("cli", 60) == epoch + 1
+
+
+def test_a_fence_over_the_bare_store_fences(tmp_path: Path, pair: tuple[Store, BareStore]) -> None:
+    store, bare = pair
+    fence = Fence.take(bare, 60)
+    assert fence is not None
+    assert Fence.take(store, 60) is None  # the lock file and the lease are held
+    fence.check()
+    fence.give_back()
+    other = Fence.take(store, 60)
+    assert other is not None
+    assert Fence.take(bare, 60) is None
+    other.give_back()
+
+
+def test_the_same_reads(pair: tuple[Store, BareStore]) -> None:
+    store, bare = pair
+    assert bare.marks_stamp() == store.marks_stamp() == (0, None)
+    store.mark_done("s", "m", date(2027, 1, 14), "jean", None, T0)
+    assert bare.marks_stamp() == store.marks_stamp()
+    assert bare.target_state("t") is None
+    store.record_address("t", "https://dav.example/cal/", moved=False)
+    store.record_location("t", "https://dav.example/cal/x/")
+    store.record_sync_token("t", "tok-1")
+    store.record_stamp("t", "stamp", ("Europe/Paris", "Indian/Reunion"))
+    store.record_push(
+        "t", "u@x", session_id="s", milestone_id="m", href="/cal/x/u%40x.ics", etag='"e"',
+        content_hash="h" * 64, sequence=2, at=T0,
+    )  # fmt: skip
+    state, full = bare.target_state("t"), store.target_state("t")
+    assert state is not None
+    assert (state.address, state.location, state.sync_token) == (
+        full.address,
+        full.location,
+        full.sync_token,
+    )
+    assert (state.inputs_stamp, state.stamp_zones) == (full.inputs_stamp, full.stamp_zones)
+    assert bare.recorded("t") == store.recorded("t")
+
+
+def test_the_write_is_fenced(pair: tuple[Store, BareStore]) -> None:
+    store, bare = pair
+    store.record_failure("t", "erreur", T0)
+    store.record_sync_token("t", "old")
+    epoch = bare.take_lease("cli", 60)
+    assert epoch is not None
+    later = T0 + timedelta(minutes=5)
+    assert not bare.record_unchanged("t", "new", later, "cli", epoch + 1)  # not our epoch
+    assert store.target_state("t").sync_token == "old"
+    assert bare.record_unchanged("t", "new", later, "cli", epoch)
+    state = store.target_state("t")
+    assert state.sync_token == "new"
+    assert state.last_success_at == later  # read back by the full store, to the microsecond
+    assert state.last_error is None
+    bare.give_back_lease("cli", epoch)
+    assert not bare.record_unchanged("t", "newer", later, "cli", epoch)  # given back
+    assert store.target_state("t").sync_token == "new"
+
+
+def test_a_file_name_with_uri_characters(tmp_path: Path) -> None:
+    folder = tmp_path / "état 1 #"
+    folder.mkdir()
+    store = Store(f"sqlite:///{folder / 's.db'}")
+    store.migrate()
+    store.record_sync_token("t", "tok")
+    bare = BareStore.open(f"sqlite:///{folder / 's.db'}")
+    assert bare is not None
+    state = bare.target_state("t")
+    assert state is not None
+    assert state.sync_token == "tok"
+    bare.close()
+    store.close()
