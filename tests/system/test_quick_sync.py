@@ -116,7 +116,7 @@ def test_nothing_changed_imports_no_heavy_library(runs: Runs, tmp_path: Path) ->
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 35 inchangé(s)" in done.stdout
+    assert "0 création(s), 0 mise(s) à jour, 0 suppression(s), 40 inchangé(s)" in done.stdout
     assert "heavy: []" in done.stdout
     assert dict(runs.server.proxy.counts) == {"REPORT": 1}
     runs.server.proxy.reset()
@@ -146,7 +146,7 @@ def test_without_the_bare_shortcut_the_store_s_own_check_holds(
     assert runs.sync() == 0
     assert declined
     assert runs.full == 1
-    assert "35 inchangé(s)" in runs.out
+    assert "40 inchangé(s)" in runs.out
     assert dict(runs.server.proxy.counts) == {"REPORT": 1}
 
 
@@ -166,7 +166,7 @@ def test_nothing_changed_is_still_refused_while_the_service_runs(
         service.give_back()
         store.close()
     assert runs.sync() == 0
-    assert "35 inchangé(s)" in runs.out
+    assert "40 inchangé(s)" in runs.out
 
 
 def test_an_edited_session_file_makes_a_full_pass(runs: Runs) -> None:
