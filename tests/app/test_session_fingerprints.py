@@ -126,7 +126,8 @@ def test_a_changed_session_alone_is_rendered_and_all_its_items_are_updated(rig: 
     text = path.read_text(encoding="utf-8")
     start = text.split("\nstart: ")[1].split("\n")[0]
     end = text.split("\nend: ")[1].split("\n")[0]
-    later = {d: (date.fromisoformat(d).toordinal() + 7) for d in (start, end)}
+    # two weeks later: 10-14/05/2027, five working days as before (a week later holds Ascension)
+    later = {d: (date.fromisoformat(d).toordinal() + 14) for d in (start, end)}
     for old, day in later.items():
         text = text.replace(f"\nstart: {old}\n", f"\nstart: {date.fromordinal(day)}\n")
         text = text.replace(f"\nend: {old}\n", f"\nend: {date.fromordinal(day)}\n")
