@@ -9,8 +9,8 @@ Vocabulary:
 - *checklist*: the "- …" lines under « À faire : » in a rule's description (the seeds);
 - *broken session*: its file exists but does not load (:attr:`Config.broken_session_ids`); its
   calendar events are kept, so the dashboard keeps it too: planned from the last good load this
-  process saw (a *stale* view, with the file's errors), or, when none was seen (a restart), as
-  a :class:`BrokenSession` row with its file and errors.
+  process saw or, after a restart, as the store kept it (a *stale* view, with the file's
+  errors); when none is known, as a :class:`BrokenSession` row with its file and errors.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from syncsvc.core.jury import JurorRow, summary
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
 from syncsvc.core.planner import plan_sessions
 from syncsvc.core.words import cancellation_text, postponement_texts
+from syncsvc.formats.session_state import session_from_json, session_json
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import DoneMark, Store
 
@@ -159,6 +160,8 @@ class Board:
         self._snapshot: Snapshot | None = None
         self._good: dict[str, Session] = {}
         """The last good load of each session this process saw (for when its file breaks)."""
+        self._kept: dict[str, Session] = {}
+        """The sessions whose last good state the store holds as they are now."""
 
     def snapshot(self, now: datetime) -> Snapshot:
         config = self.source.current()
@@ -173,7 +176,7 @@ class Board:
             if self._snapshot is not None and key == self._key:
                 return self._snapshot
             views = []
-            stale = self._stale(config)
+            stale = self._stale(config, now)
             shown = dataclasses.replace(config, sessions={**config.sessions, **stale})
             planning = plan_sessions(shown, _by_session(marks), now)
             for session, centre, milestones in planning.planned:
@@ -198,17 +201,26 @@ class Board:
             self._key, self._snapshot = key, snapshot
             return self._snapshot
 
-    def _stale(self, config: Config) -> dict[str, Session]:
-        """The last good state of the sessions whose file broke since; remembers the good
-        ones of ``config`` (a removed session is forgotten)."""
-        stale = {
-            sid: session
-            for sid, session in self._good.items()
-            if sid in config.broken_session_ids
-            and sid not in config.sessions
-            and session.centre in config.centres
-        }
+    def _stale(self, config: Config, now: datetime) -> dict[str, Session]:
+        """The last good state of the sessions whose file is broken: as this process last
+        loaded them, else as the store kept them (a restart); remembers the good ones of
+        ``config``, here and in the store (a removed session is forgotten here)."""
+        broken = {sid for sid in config.broken_session_ids if sid not in config.sessions}
+        stale = {sid: self._good[sid] for sid in broken if sid in self._good}
+        for sid, text in self.store.last_good(sorted(broken - set(stale))).items():
+            session = session_from_json(text)
+            if session is not None and session.id == sid:
+                stale[sid] = session
+        stale = {sid: s for sid, s in stale.items() if s.centre in config.centres}
         self._good = {**stale, **config.sessions}
+        changed = {
+            sid: session
+            for sid, session in config.sessions.items()
+            if self._kept.get(sid) is not session
+        }
+        if changed:
+            self.store.save_last_good({sid: session_json(s) for sid, s in changed.items()}, now)
+            self._kept.update(changed)
         return stale
 
 

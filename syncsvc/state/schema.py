@@ -206,6 +206,16 @@ inbox_state = Table(
     Column("checked_at", DateTime(timezone=True), nullable=False),
 )
 
+last_good_sessions = Table(
+    "last_good_sessions",
+    metadata,
+    Column("session_id", String(80), primary_key=True),
+    # the session as it last loaded without error (JSON of the model, candidates' list left
+    # out: counts only), shown by the dashboard when its file breaks, even after a restart
+    Column("data", Text, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+)
+
 audit = Table(
     "audit",
     metadata,
@@ -274,6 +284,7 @@ MIGRATIONS: list[list[Step]] = [
     [tables(jury_replies, inbox_state)],  # 11: the jury's replies, how far the inbox was read
     [tables(audit)],  # 12: who changed which configuration file, when, field by field
     [tables(session_fingerprints)],  # 13: an unchanged session is neither rendered nor hashed
+    [tables(last_good_sessions)],  # 14: a broken file's session still shown after a restart
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -9,7 +9,8 @@ jury's invitation states), :class:`~syncsvc.state.files.KnownFiles`,
 lease), :class:`~syncsvc.state.web_sessions.WebSessions` (the dashboard's revocable sessions),
 :class:`~syncsvc.state.password_hashes.PasswordHashes` (password hashes upgraded at a login),
 :class:`~syncsvc.state.replies.Replies` (the jury's replies ledger, the inbox's read position),
-:class:`~syncsvc.state.audit.Audit` (who changed which configuration file, field by field).
+:class:`~syncsvc.state.audit.Audit` (who changed which configuration file, field by field),
+:class:`~syncsvc.state.last_good.LastGood` (each session as it last loaded).
 The tables are in :mod:`syncsvc.state.schema`.
 """
 
@@ -27,6 +28,7 @@ from syncsvc.state.audit import Audit, AuditEntry
 from syncsvc.state.feeds import FeedTokens
 from syncsvc.state.files import KnownFiles
 from syncsvc.state.items import Items, Targets, TargetState
+from syncsvc.state.last_good import LastGood
 from syncsvc.state.lease import Leases
 from syncsvc.state.marks import DoneMark, Marks
 from syncsvc.state.outbox import Outbox, OutboxRow
@@ -75,6 +77,7 @@ class Store(
     PasswordHashes,
     Replies,
     Audit,
+    LastGood,
 ):
     def __init__(self, url: str, base: Path | None = None) -> None:
         parsed = make_url(url)

@@ -157,6 +157,30 @@ def test_a_broken_session_never_seen_good_is_listed_with_its_file_and_error(
         assert client.get("/sessions/nexiste-pas").status_code == 404
 
 
+def test_a_broken_session_keeps_its_last_good_state_across_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last good state is kept by the store, not only by the process: after a restart,
+    the broken session is still shown as it last loaded (never its candidates' names)."""
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    with serve(tmp_path) as first, first.logged_in() as client:
+        assert f'id="s-{SESSION_ID}"' in client.get("/").text  # loaded good, kept
+    kept = first.store.last_good([SESSION_ID])[SESSION_ID]
+    assert '"end": "2027-03-19"' in kept
+    assert '"list"' not in kept  # counts only
+    _break(tmp_path / "config")
+    with serve(tmp_path) as second, second.logged_in() as client:  # a restart
+        page = _text(client.get("/").text)
+        row = re.search(rf'<tr id="s-{SESSION_ID}".*?</tr>', page, re.S)
+        assert row is not None
+        assert "Fichier en erreur" in row.group(0)
+        assert "Commander le pli d'examen (DTE)" in row.group(0)  # its last good state
+        assert "état précédent conservé dans les calendriers" not in row.group(0)
+        text = _text(client.get(f"/sessions/{SESSION_ID}").text)
+        assert "dernier état lu sans erreur" in text
+        assert "2027-13-45" in text
+
+
 def test_a_session_page_shows_the_service_instants_in_the_centres_time(served: Served) -> None:
     """A session belongs to one centre: its page speaks the centre's time (St-André: Réunion,
     UTC+4), not UTC nor Paris."""
