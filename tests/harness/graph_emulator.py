@@ -89,6 +89,9 @@ class GraphEmulator:
         self.lock = threading.RLock()
         self.port = 0
         self.latency = latency
+        self.hold: threading.Event | None = None
+        """When set to an event, a request that got its mailbox slot keeps it until the event
+        is set (deterministic concurrency tests)."""
         self.throttle_retry_after = throttle_retry_after
         self.entra = Entra(tenant, client_id, secret, token_lifetime)
         self.mailboxes: dict[str, Mailbox] = {}
@@ -298,6 +301,8 @@ class GraphEmulator:
         with self.slots(mailbox, 1) as granted:
             if not granted:
                 return self.throttle_answer()
+            if self.hold is not None:
+                self.hold.wait(30)
             if self.latency:
                 time.sleep(self.latency)
             return self.routes.call(method, route, query, lowered, body)

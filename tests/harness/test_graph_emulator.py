@@ -243,19 +243,26 @@ def test_json_batch(emulator: GraphEmulator, http: httpx.Client) -> None:
 def test_more_than_4_concurrent_requests_on_a_mailbox_are_throttled(
     emulator: GraphEmulator, http: httpx.Client
 ) -> None:
-    emulator.latency = 0.2
+    emulator.hold = threading.Event()  # the granted requests keep their slots until released
     statuses: list[httpx.Response] = []
+    four_refused = threading.Event()
 
     def get() -> None:
-        statuses.append(http.get(f"users/{MAILBOX}/calendars"))
+        answer = http.get(f"users/{MAILBOX}/calendars")
+        statuses.append(answer)
+        if sum(r.status_code == 429 for r in statuses) == 4:
+            four_refused.set()
 
     threads = [threading.Thread(target=get) for _ in range(8)]
     for thread in threads:
         thread.start()
+    assert four_refused.wait(20), [r.status_code for r in statuses]
+    emulator.hold.set()
     for thread in threads:
-        thread.join(10)
+        thread.join(20)
+    emulator.hold = None
     refused = [r for r in statuses if r.status_code == 429]
-    assert refused
-    assert len(statuses) - len(refused) <= 4
+    assert len(refused) == 4
+    assert len(statuses) == 8
     assert refused[0].headers["Retry-After"]
     assert "MailboxConcurrency" in refused[0].json()["error"]["message"]
