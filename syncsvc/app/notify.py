@@ -21,6 +21,7 @@ from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
 from syncsvc.core.jury_notices import jury_notices
+from syncsvc.core.model import DirectoryJuror
 from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner, plan_sessions
 from syncsvc.core.reminders import (
     JuryNotice,
@@ -158,7 +159,14 @@ def notify(
     failed = planning.failed
     planned = planning.planned
     report.queued += _queue_notifications(
-        settings, store, planned, now, dry_run, failed, planning.centre_milestones
+        settings,
+        store,
+        planned,
+        now,
+        dry_run,
+        failed,
+        planning.centre_milestones,
+        config.jury.jurors,
     )
     report.queued += _queue_invitations(settings, config, store, planned, now, dry_run, failed)
     for owner, reason in failed.items():
@@ -182,6 +190,7 @@ def _queue_notifications(
     dry_run: bool,
     failed: dict[str, str],
     centre_milestones: Sequence[CentreMilestone] = (),
+    listed: Mapping[str, DirectoryJuror] | None = None,
 ) -> list[Queued]:
     """Mails of the day, weekly points and candidate notices due at ``now``, the centres'
     yearly milestones in the management's mails of the day and weekly points. A session (or
@@ -193,7 +202,7 @@ def _queue_notifications(
     answer_links = answer_links_of(settings, moment)
     policy = policy_of(settings)
     active = [p for p in planned if not p.session.cancelled]
-    news = _jury_news(store, active, policy, now)
+    news = _jury_news(store, active, policy, now, listed or {})
     due = due_notifications(active, policy, now, failed, store.has_key, centre_milestones, news)
     for n in due:
         if store.has_key(n.key):
@@ -243,14 +252,18 @@ def _queue_notifications(
 
 
 def _jury_news(
-    store: Store, active: list[Planned], policy: Policy, now: Now
+    store: Store,
+    active: list[Planned],
+    policy: Policy,
+    now: Now,
+    listed: Mapping[str, DirectoryJuror],
 ) -> list[tuple[Recipient, JuryNotice]]:
     """The jury's news for the mails of the day; none when it cannot be worked out (the
     reminders go on without it, and the reason is logged)."""
     try:
         board = jury_board(active, store, now)
         counters = [r for r in board.replies if r.kind == "counter"]
-        return jury_notices(active, board.rows, board.answers, counters, policy, now)
+        return jury_notices(active, board.rows, board.answers, counters, policy, now, listed)
     except Exception as exc:  # the bulkhead: the jury's news only
         log.error("nouvelles du jury impossibles à calculer (%s) : rappels sans elles", exc)
         return []

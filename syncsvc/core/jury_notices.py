@@ -28,7 +28,7 @@ from syncsvc.core.checks.jury import can_sit
 from syncsvc.core.clock import Now, instant, local_moment
 from syncsvc.core.dates import working_days
 from syncsvc.core.jury import JurorRow, JuryReply
-from syncsvc.core.model import Centre, JuryMember, Milestone, Session
+from syncsvc.core.model import Centre, DirectoryJuror, JuryMember, Milestone, Session
 from syncsvc.core.reminder_model import JuryNotice, Policy, Recipient, moment, recipients
 
 WINDOW: Final = timedelta(days=7)
@@ -43,8 +43,11 @@ def jury_notices(
     counters: Iterable[JuryReply],
     policy: Policy,
     now: Now,
+    listed: Mapping[str, DirectoryJuror] | None = None,
 ) -> list[tuple[Recipient, JuryNotice]]:
-    """Every notice that has come up by ``now`` and is still worth telling."""
+    """Every notice that has come up by ``now`` and is still worth telling; ``listed`` is
+    the jury directory (``config/jury.yaml``), whose jurors are proposed too when one
+    declines."""
     planned = [(s, c, m) for s, c, m in planned if not s.cancelled]
     directory = _directory(s for s, _, _ in planned)
     out: list[tuple[Recipient, JuryNotice]] = []
@@ -60,7 +63,9 @@ def jury_notices(
         coordinators = recipients(session, centre, ("coordinators",))
         out += _reminders_to_jurors(session, centre, theirs, policy, at)
         found: list[JuryNotice] = []
-        found += _declined(session, centre, theirs, answered, planned, directory, rows)
+        found += _declined(
+            session, centre, theirs, answered, planned, directory, rows, listed or {}
+        )
         found += _too_few(session, centre, theirs, policy, at)
         found += _counters(session, centre, theirs, proposals.get(session.id, []))
         out += [(person, n) for n in found for person in coordinators]
@@ -116,6 +121,7 @@ def _declined(
     planned: list[tuple[Session, Centre, list[Milestone]]],
     directory: dict[str, JuryMember],
     all_rows: Mapping[str, list[JurorRow]],
+    listed: Mapping[str, DirectoryJuror],
 ) -> list[JuryNotice]:
     out = []
     for row in rows:
@@ -132,7 +138,7 @@ def _declined(
                 email=row.email,
                 comment=reply.comment or "",
                 alternatives=(
-                    _alternatives(session, planned, directory, all_rows)
+                    _alternatives(session, planned, directory, all_rows, listed)
                     if row.role == "jury"
                     else ()
                 ),
@@ -211,6 +217,7 @@ def _alternatives(
     planned: list[tuple[Session, Centre, list[Milestone]]],
     directory: dict[str, JuryMember],
     rows: Mapping[str, list[JurorRow]],
+    listed: Mapping[str, DirectoryJuror] | None = None,
 ) -> tuple[str, ...]:
     """« Nom (adresse) » of the jurors of the directory who could sit on ``session`` and are
     free then: habilitated (title, CCP, dates), no conflict, not already on its jury, on no
@@ -222,8 +229,15 @@ def _alternatives(
             continue
         declined = {r.email for r in rows.get(other.id, []) if r.partstat == "DECLINED"}
         busy |= {m.email for m in other.jury if m.email not in declined}
+    code = session.title.code
+    members: dict[str, JuryMember] = {}
+    for email, juror in (listed or {}).items():  # the jury directory's first: its own titles
+        if code in juror.titles:
+            members[email] = JuryMember.model_validate(juror.member_values(code))
+    for email, member in directory.items():
+        members.setdefault(email, member)
     out = []
-    for email, member in sorted(directory.items(), key=lambda kv: kv[1].name):
+    for email, member in sorted(members.items(), key=lambda kv: kv[1].name):
         if email in own or email in busy:
             continue
         candidate = member

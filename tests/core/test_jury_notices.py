@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from syncsvc.core.config import Config
 from syncsvc.core.jury import JurorRow, JuryReply
 from syncsvc.core.jury_notices import jury_notices
-from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.model import Centre, DirectoryJuror, Milestone, Session
 from syncsvc.core.planner import plan_sessions
 from syncsvc.core.reminder_model import JuryNotice, Policy, Recipient
 from syncsvc.core.reminders import due_notifications
@@ -227,6 +227,38 @@ def test_a_juror_who_declined_the_overlapping_session_is_free_again() -> None:
     )
     (declined,) = [n for p, n in found if n.kind == "declined" and p.email == NATHALIE]
     assert declined.alternatives == ("Bruno Busy (busy@jury.example)",)
+
+
+def test_a_decline_also_proposes_the_jury_directorys_habilitated_jurors() -> None:
+    """Jurors of config/jury.yaml who sit on no session are proposed too, when habilitated for
+    the title (and its CCPs) until the session's end; not those of other titles."""
+    listed = {
+        "dir@jury.example": DirectoryJuror(
+            name="Denise Annuaire",
+            email="dir@jury.example",
+            titles=("TP-00374",),
+            habilitation_until=date(2029, 1, 31),
+        ),
+        "web@jury.example": DirectoryJuror(
+            name="Wassim Web",
+            email="web@jury.example",
+            titles=("TP-01280",),
+            habilitation_until=date(2029, 1, 31),
+        ),
+        "gone@jury.example": DirectoryJuror(
+            name="Gilles Échu",
+            email="gone@jury.example",
+            titles=("TP-00374",),
+            habilitation_until=date(2027, 3, 1),
+        ),
+    }
+    rows = [row("c@jury.example"), row("p@jury.example", "DECLINED")]
+    answered = {(SA.id, "p@jury.example"): reply("p@jury.example", "DECLINED")}
+    found = jury_notices(
+        planned(SA), {SA.id: rows}, answered, [], POLICY, at(date(2027, 1, 21)), listed
+    )
+    (declined,) = [n for p, n in found if n.kind == "declined" and p.email == NATHALIE]
+    assert declined.alternatives == ("Denise Annuaire (dir@jury.example)",)
 
 
 def test_a_counter_is_news_for_the_coordinators() -> None:
