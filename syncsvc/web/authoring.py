@@ -508,6 +508,9 @@ PAGES: Final = {"edit": "modifier", "postpone": "reporter", "cancel": "annuler"}
 # --- postpone and cancel -------------------------------------------------------------------------
 
 
+REASON_MISSING = "motif obligatoire (attendu : un texte court)"
+
+
 def _reason(form: Form) -> str:
     return " ".join(form.get("reason", "").split())[:MAX_REASON]
 
@@ -531,6 +534,33 @@ def postpone_form(web: Web, ctx: Context) -> Response:
     return _postpone_page(web, ctx, session, version, {}, {})
 
 
+def _reason_page(
+    web: Web,
+    ctx: Context,
+    template: str,
+    session: Session,
+    version: str,
+    form: Form,
+    errors: dict[str, list[str]],
+    general: list[str] | None = None,
+    status_code: int = 200,
+    **more: Any,
+) -> Response:
+    """A page asking a reason for a change of the whole session (postpone, cancel, retire)."""
+    return web.html(
+        ctx.request,
+        template,
+        status_code=status_code,
+        ctx=ctx,
+        s=session,
+        version=version,
+        f=form,
+        errors=errors,
+        general=general or [],
+        **more,
+    )
+
+
 def _postpone_page(
     web: Web,
     ctx: Context,
@@ -541,16 +571,8 @@ def _postpone_page(
     general: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return web.html(
-        ctx.request,
-        "session_postpone.j2",
-        status_code=status_code,
-        ctx=ctx,
-        s=session,
-        version=version,
-        f=form,
-        errors=errors,
-        general=general or [],
+    return _reason_page(
+        web, ctx, "session_postpone.j2", session, version, form, errors, general, status_code
     )
 
 
@@ -571,7 +593,7 @@ def postpone(web: Web, ctx: Context, form: Form) -> Response:
             errors.setdefault(name, []).append(message)
     reason = _reason(form)
     if not reason:
-        errors.setdefault("reason", []).append("motif obligatoire (attendu : un texte court)")
+        errors.setdefault("reason", []).append(REASON_MISSING)
     if not errors and (days["start"], days["end"]) == (session.start, session.end):
         errors.setdefault("start", []).append(
             "mêmes dates qu'aujourd'hui (attendu : les nouvelles dates de la session)"
@@ -613,17 +635,17 @@ def _cancel_page(
     general: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return web.html(
-        ctx.request,
+    return _reason_page(
+        web,
+        ctx,
         "session_cancel.j2",
-        status_code=status_code,
-        ctx=ctx,
-        s=session,
+        session,
+        version,
+        form,
+        errors,
+        general,
+        status_code,
         centre=config.centres[session.centre],
-        version=version,
-        f=form,
-        errors=errors,
-        general=general or [],
         dte_ordered=_dte_ordered(web, session),
     )
 
@@ -637,7 +659,7 @@ def cancel(web: Web, ctx: Context, form: Form) -> Response:
     version = form.get("version", "")
     reason = _reason(form)
     if not reason or form.get("back"):
-        errors = {} if reason else {"reason": ["motif obligatoire (attendu : un texte court)"]}
+        errors = {} if reason else {"reason": [REASON_MISSING]}
         status = 400 if errors else 200
         return _cancel_page(web, ctx, config, session, version, form, errors, status_code=status)
     changed = dict(values)
@@ -705,15 +727,8 @@ def _retire_page(
     errors: dict[str, list[str]],
     status_code: int = 200,
 ) -> Response:
-    return web.html(
-        ctx.request,
-        "session_retire.j2",
-        status_code=status_code,
-        ctx=ctx,
-        s=session,
-        version=version,
-        f=form,
-        errors=errors,
+    return _reason_page(
+        web, ctx, "session_retire.j2", session, version, form, errors, None, status_code
     )
 
 
@@ -728,7 +743,7 @@ def retire(web: Web, ctx: Context, form: Form) -> Response:
     version = form.get("version", "")
     reason = _reason(form)
     if not reason:
-        errors = {"reason": ["motif obligatoire (attendu : un texte court)"]}
+        errors = {"reason": [REASON_MISSING]}
         return _retire_page(web, ctx, session, version, form, errors, 400)
     try:
         moved = authoring_of(web).archive_session(
