@@ -115,13 +115,9 @@ def _choices(config: Config, ctx: Context, session_id: str | None = None) -> Cho
             where[juror.email] = session.centre
     for email, listed in config.jury.jurors.items():
         # The directory's jurors, for every centre; chosen, they are written as {email: …}.
-        known[email] = {**plain(listed.model_dump(exclude_defaults=True)), DIRECTORY: True}
+        known[email] = {**plain(listed.model_dump(exclude_defaults=True)), forms.DIRECTORY: True}
         where[email] = ""
     return Choices(centres, titles, sorted(managers.items()), known, where)
-
-
-DIRECTORY = "_directory"
-"""Marks a known juror who comes from the jury directory (``config/jury.yaml``)."""
 
 
 # --- rendering the form --------------------------------------------------------------------------
@@ -196,6 +192,7 @@ LABELS: Final = {
     "end": "Dernier jour",
     "first_day_start": "Heure de début de chaque jour",
     "last_day_end": "Heure de fin de chaque jour",
+    "jury_welcome": "Accueil du jury",
     "location": "Lieu",
     "training": "Candidats en formation",
     "vae": "Candidats en VAE",

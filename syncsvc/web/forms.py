@@ -33,6 +33,7 @@ SIMPLE: Final = {
     "end": "end",
     "first_day_start": "first_day_start",
     "last_day_end": "last_day_end",
+    "jury_welcome": "jury_welcome",
     "location": "location",
     "title.code": "title_code",
     "title.acronym": "acronym",
@@ -61,6 +62,9 @@ COORD_KEYS: Final = {"name": "coord_name", "email": "coord_email"}
 _ROW = re.compile(r"^(jury|coordinators)\[(\d+)\](?:\.([a-z_]+))?")
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})\s*[:hH]\s*(\d{2})?$")
+
+DIRECTORY: Final = "_directory"
+"""Marks a known juror who comes from the jury directory (``config/jury.yaml``)."""
 
 
 @dataclass
@@ -141,6 +145,7 @@ def form_of(values: Mapping[str, Any]) -> Form:
         "end": _text(values.get("end")),
         "first_day_start": _text(values.get("first_day_start")),
         "last_day_end": _text(values.get("last_day_end")),
+        "jury_welcome": _text(values.get("jury_welcome")),
         "location": _text(values.get("location")),
         "title_code": _text(title.get("code")),
         "acronym": _text(title.get("acronym")),
@@ -218,7 +223,7 @@ def build(
         except ValueError as exc:
             built.error(name, str(exc) if form.get(name, "").strip() else "date obligatoire")
             values[name] = old.get(name)
-    for name in ("first_day_start", "last_day_end"):
+    for name in ("first_day_start", "last_day_end", "jury_welcome"):
         text = form.get(name, "").strip()
         if text:
             try:
@@ -239,7 +244,7 @@ def build(
     manager = dict(old.get("session_manager") or {})
     manager.update(name=_clean(form.get("manager_name")), email=_clean(form.get("manager_email")))
     values["session_manager"] = manager
-    shown = {"first_day_start", "last_day_end", "location", "coordinators", "jury"}
+    shown = {"first_day_start", "last_day_end", "jury_welcome", "location", "coordinators", "jury"}
     values.update({k: v for k, v in old.items() if k not in values and k not in shown})
     coordinators = []
     old_coords = list(old.get("coordinators") or [])
@@ -280,7 +285,7 @@ def build(
     for email, known in known_jurors.items():
         if form.get(f"known_{email}") and email.casefold() not in emails:
             # from the directory: the e-mail alone, the directory keeps the rest
-            jury.append({"email": known["email"]} if known.get("_directory") else dict(known))
+            jury.append({"email": known["email"]} if known.get(DIRECTORY) else dict(known))
             built.jury_rows.append(0)
     if jury or "jury" in old:
         values["jury"] = jury

@@ -71,6 +71,31 @@ def test_a_form_keeps_what_it_does_not_show() -> None:
     assert built.values == base
 
 
+def test_the_jury_welcome_time_is_read_kept_and_removed_from_the_form() -> None:
+    base = {
+        "id": "s-2027-01-x",
+        "title": {"code": "TP-00001", "acronym": "S", "label": "L"},
+        "nature": "titre",
+        "centre": "c",
+        "start": date(2027, 1, 4),
+        "end": date(2027, 1, 5),
+        "first_day_start": "08:30",
+        "jury_welcome": "08:00",
+        "candidates": {"training": 1, "vae": 0},
+        "session_manager": {"name": "M", "email": "m@x.example"},
+        "coordinators": [],
+    }
+    form = forms.form_of(base)
+    assert form["jury_welcome"] == "08:00"
+    assert forms.build(form, base).values == base
+    built = forms.build({**form, "jury_welcome": "7h45"}, base)
+    assert built.values["jury_welcome"] == "07:45"
+    assert "jury_welcome" not in forms.build({**form, "jury_welcome": ""}, base).values
+    assert forms.build({**form, "jury_welcome": "7h75"}, base).errors == {
+        "jury_welcome": ["heure « 7h75 » illisible (attendu : hh:mm, ex. 08:30)"]
+    }
+
+
 def test_a_directory_juror_is_written_by_email_alone() -> None:
     form = {
         "centre": "c",
@@ -86,7 +111,7 @@ def test_a_directory_juror_is_written_by_email_alone() -> None:
             "email": "t.girard@jury.example",
             "name": "Thomas Girard",
             "habilitation_until": date(2028, 12, 31),
-            "_directory": True,
+            forms.DIRECTORY: True,
         }
     }
     built = forms.build(form, None, known)
