@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,8 +37,13 @@ from syncsvc.core.jury import JuryReply, ReplyStatus, judge
 from syncsvc.core.labels import french_date, french_time
 from syncsvc.errors import UsageError
 from syncsvc.formats.replies import CalendarReply, ReadMail, read_mail
-from syncsvc.inputs.settings import InboxSettings, Settings, inbox_password
-from syncsvc.mailer.imap import Account, Mailbox
+from syncsvc.inputs.settings import (
+    InboxSettings,
+    Settings,
+    inbox_client_secret,
+    inbox_password,
+)
+from syncsvc.mailer.imap import Account, Bearer, Mailbox
 from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc.inbox")
@@ -61,15 +67,108 @@ class InboxReport:
     """One French line per message recorded (no candidate data: jurors' answers only)."""
 
 
-def account_of(inbox: InboxSettings, base: Path) -> Account:
+def account_of(inbox: InboxSettings, base: Path, label: str = "mail.inbox") -> Account:
+    """How to reach and log in to ``inbox`` (``label``: its table, named in errors)."""
+    common = (inbox.host, inbox.effective_port, inbox.security, inbox.username)
+    ca_file = _resolved(inbox.ca_file, base)
+    if inbox.auth == "password":
+        return Account(*common, inbox_password(inbox, base, label), inbox.timeout, ca_file)
     return Account(
-        inbox.host,
-        inbox.effective_port,
-        inbox.security,
-        inbox.username,
-        inbox_password(inbox, base),
+        *common,
+        None,
         inbox.timeout,
-        _resolved(inbox.ca_file, base),
+        ca_file,
+        bearer=bearer_of(inbox, base, label),
+        mechanism="OAUTHBEARER" if inbox.mechanism == "oauthbearer" else "XOAUTH2",
+        refused_hint=_REFUSED_HINTS[inbox.provider or "microsoft"].format(label=label),
+    )
+
+
+_REFUSED_HINTS = {
+    "microsoft": (
+        "vérifier dans Microsoft Entra la permission IMAP.AccessAsApp de l'application "
+        "(consentement de l'administrateur), puis dans Exchange Online le principal de service "
+        "(New-ServicePrincipal) et son accès à cette boîte (Add-MailboxPermission) ; "
+        "{label} : tenant_id, client_id, username"
+    ),
+    "google": (
+        "vérifier la délégation au niveau du domaine du compte de service (champ d'application "
+        "https://mail.google.com/) et que username est bien l'adresse de la boîte ; "
+        "{label} : service_account_file ou token_file"
+    ),
+}
+_BEARERS: dict[tuple[object, ...], Bearer] = {}
+_BEARERS_LOCK = threading.Lock()
+
+
+def bearer_of(inbox: InboxSettings, base: Path, label: str = "mail.inbox") -> Bearer:
+    """The token source of an ``auth = "oauth2"`` inbox, one per set of credentials for the
+    life of the process (its token is cached until near expiry, across connections)."""
+    secret = inbox_client_secret(inbox, base, label) if inbox.provider == "microsoft" else None
+    key = (
+        label,
+        str(base),
+        inbox.provider,
+        inbox.username,
+        inbox.tenant_id,
+        inbox.client_id,
+        hashlib.sha256((secret or "").encode()).hexdigest(),
+        inbox.client_certificate_file,
+        inbox.authority,
+        inbox.ca_bundle,
+        inbox.service_account_file,
+        inbox.token_file,
+        inbox.timeout,
+    )
+    with _BEARERS_LOCK:
+        found = _BEARERS.get(key)
+        if found is None:
+            found = _make_bearer(inbox, base, label, secret)
+            _BEARERS[key] = found
+        return found
+
+
+def _make_bearer(inbox: InboxSettings, base: Path, label: str, secret: str | None) -> Bearer:
+    if inbox.provider == "google":
+        from syncsvc.oauth.google import MAIL_SCOPES, GoogleTokens, load_credentials
+
+        credentials = load_credentials(
+            label,
+            base,
+            token_file=inbox.token_file,
+            service_account_file=inbox.service_account_file,
+            subject=inbox.username if inbox.service_account_file is not None else None,
+            scopes=MAIL_SCOPES,
+            label=label,
+        )
+        setting = "service_account_file" if inbox.service_account_file else "token_file"
+        return GoogleTokens(label, credentials, timeout=inbox.timeout, setting=f"{label}.{setting}")
+    import httpx
+
+    from syncsvc.oauth.microsoft import IMAP_SCOPES, GraphCredential, TokenSource, tls_trust
+
+    assert inbox.tenant_id is not None  # the settings' check
+    assert inbox.client_id is not None
+    certificate = _resolved(inbox.client_certificate_file, base)
+    credential = GraphCredential(
+        inbox.tenant_id,
+        inbox.client_id,
+        secret=secret,
+        certificate_file=certificate,
+        authority=inbox.authority,
+    )
+    client = httpx.Client(
+        verify=tls_trust(_resolved(inbox.ca_bundle, base)),
+        timeout=httpx.Timeout(inbox.timeout, connect=min(10.0, inbox.timeout)),
+        headers={"User-Agent": "syncsvc"},
+    )
+    return TokenSource(
+        inbox.username,
+        credential,
+        client,
+        scopes=IMAP_SCOPES,
+        label=label,
+        service="IMAP Exchange Online",
     )
 
 
