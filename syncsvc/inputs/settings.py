@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -334,8 +335,52 @@ class MailSettings(Strict):
     """The service's administrators: told by mail when deletions wait for confirmation."""
     inbox: InboxSettings | None = None
     """Where the jury's replies are read (none: replies come only by link or by hand)."""
+    inboxes: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")], InboxSettings] = (
+        Field(default_factory=dict)
+    )
+    """More mailboxes, by name (e.g. one per centre whose ``organizer`` is its own exam
+    office's address): each is read like ``inbox``, by a reader of its own."""
 
     model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _distinct_inboxes(self) -> MailSettings:
+        seen: dict[tuple[str, str, str], str] = {}
+        for named in self.all_inboxes():
+            s = named.settings
+            where = (s.host.lower(), s.username.lower(), s.folder)
+            if where in seen:
+                raise ValueError(
+                    f"{seen[where]} et {named.label} lisent le même dossier « {s.folder} » de "
+                    f"la même boîte ({s.username}) : attendu une boîte (ou un dossier) par table"
+                )
+            seen[where] = named.label
+        return self
+
+    def all_inboxes(self) -> list[NamedInbox]:
+        """``[mail.inbox]`` first (when set), then ``[mail.inboxes.<name>]`` by name."""
+        found = [NamedInbox("", self.inbox)] if self.inbox is not None else []
+        return found + [NamedInbox(name, self.inboxes[name]) for name in sorted(self.inboxes)]
+
+
+@dataclass(frozen=True)
+class NamedInbox:
+    """One mailbox to read: ``name`` is "" for ``[mail.inbox]``."""
+
+    name: str
+    settings: InboxSettings
+
+    @property
+    def label(self) -> str:
+        """Its table in syncsvc.toml, named in errors."""
+        return f"mail.inboxes.{self.name}" if self.name else "mail.inbox"
+
+    @property
+    def position_key(self) -> str:
+        """Under which key the store keeps how far its folder was read (``[mail.inbox]``: the
+        folder's name, as before named inboxes existed)."""
+        folder = self.settings.folder
+        return f"inboxes.{self.name}:{folder}" if self.name else folder
 
 
 class ReminderSettings(Strict):

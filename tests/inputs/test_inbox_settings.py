@@ -84,3 +84,18 @@ def test_settings_of_the_other_login_are_refused(inbox: dict[str, Any], expected
     (problem,) = problems(inbox)
     assert expected in problem
     assert problem.startswith("mail.inbox")
+
+
+def test_one_mailbox_per_centre() -> None:
+    lyon = {**BASE, "password_env": "P"}
+    paris = {**BASE, "username": "examens@paris.example", "password_env": "P"}
+    settings = Settings.model_validate({"mail": {"inbox": lyon, "inboxes": {"paris": paris}}})
+    found = settings.mail.all_inboxes()
+    assert [(n.label, n.position_key) for n in found] == [
+        ("mail.inbox", "INBOX"),  # as before: an existing store goes on where it stopped
+        ("mail.inboxes.paris", "inboxes.paris:INBOX"),
+    ]
+    with pytest.raises(ValidationError, match="lisent le même dossier"):
+        Settings.model_validate({"mail": {"inbox": lyon, "inboxes": {"lyon": lyon}}})
+    with pytest.raises(ValidationError):
+        Settings.model_validate({"mail": {"inboxes": {"Paris Centre": paris}}})
