@@ -10,6 +10,7 @@ scope ``https://mail.google.com/``). The replies are the client fixtures of test
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,8 +137,13 @@ def microsoft(graph: GraphEmulator, **more: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("mechanism", ["xoauth2", "oauthbearer"])
 def test_an_exchange_online_style_inbox_is_read_with_an_app_token(
-    inbox: Inbox, graph: GraphEmulator, introspection: Introspection, mechanism: str
+    inbox: Inbox,
+    graph: GraphEmulator,
+    introspection: Introspection,
+    mechanism: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     inbox.imap.append(inbox.user, reply("outlook-accepted.eml"))
 
     report = inbox.read(**microsoft(graph, mechanism=mechanism))
@@ -152,6 +158,11 @@ def test_an_exchange_online_style_inbox_is_read_with_an_app_token(
     assert again.recorded == 1
     assert graph.token_requests == 1
     assert introspection.asked == 2
+    # even at DEBUG (IMAPClient's protocol trace, MSAL), neither the token nor the secret
+    (token,) = graph.entra.tokens
+    assert "AUTHENTICATE **REDACTED**" in caplog.text  # the IMAP trace was captured
+    assert token not in caplog.text
+    assert SECRET not in caplog.text
 
 
 def test_an_expired_token_is_replaced_once(
