@@ -1,9 +1,10 @@
 """Read the organiser's inbox: each reply recorded once, each message moved where it belongs.
 
-One pass (``syncsvc inbox --once``, or the daemon's inbox job):
+One pass over one mailbox (``[mail.inbox]`` or one ``[mail.inboxes.<name>]``: ``syncsvc inbox
+--once`` reads them all, the daemon has a job for each):
 
-1. select the folder of ``[mail.inbox]``; look only at the UIDs above the last one looked at
-   (the store keeps it with the folder's UIDVALIDITY): a second pass downloads nothing;
+1. select the mailbox's folder; look only at the UIDs above the last one looked at (the store
+   keeps it with the folder's UIDVALIDITY, per mailbox): a second pass downloads nothing;
 2. download them by chunks, read each (:func:`syncsvc.formats.replies.read_mail`), record what
    it says in the ledger (:meth:`~syncsvc.state.store.Store.record_reply`, once per message);
 3. move the chunk's messages: calendar replies to the processed folder; plain-text answers,
@@ -14,13 +15,18 @@ One pass (``syncsvc inbox --once``, or the daemon's inbox job):
 
 The order makes a crash harmless: killed after recording and before moving, the next pass reads
 the same messages again, records nothing new (the ledger's key) and moves them. Messages are
-never deleted. One message that cannot be read never stops the others.
+never deleted. One message that cannot be read never stops the others, nor one mailbox that
+cannot be read the other mailboxes.
+
+A reply is matched by the invitation's UID and the attendee's address, whichever mailbox it
+arrived in: a centre's mailbox is simply where its ``organizer`` address delivers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,10 +40,16 @@ from syncsvc.core.config import Config
 from syncsvc.core.invitations import InvitationState
 from syncsvc.core.jury import JuryReply, ReplyStatus, judge
 from syncsvc.core.labels import french_date, french_time
-from syncsvc.errors import UsageError
+from syncsvc.errors import NotActive, UsageError
 from syncsvc.formats.replies import CalendarReply, ReadMail, read_mail
-from syncsvc.inputs.settings import InboxSettings, Settings, inbox_password
-from syncsvc.mailer.imap import Account, Mailbox
+from syncsvc.inputs.settings import (
+    InboxSettings,
+    NamedInbox,
+    Settings,
+    inbox_client_secret,
+    inbox_password,
+)
+from syncsvc.mailer.imap import Account, Bearer, Mailbox
 from syncsvc.state.store import Store
 
 log = logging.getLogger("syncsvc.inbox")
@@ -61,15 +73,108 @@ class InboxReport:
     """One French line per message recorded (no candidate data: jurors' answers only)."""
 
 
-def account_of(inbox: InboxSettings, base: Path) -> Account:
+def account_of(inbox: InboxSettings, base: Path, label: str = "mail.inbox") -> Account:
+    """How to reach and log in to ``inbox`` (``label``: its table, named in errors)."""
+    common = (inbox.host, inbox.effective_port, inbox.security, inbox.username)
+    ca_file = _resolved(inbox.ca_file, base)
+    if inbox.auth == "password":
+        return Account(*common, inbox_password(inbox, base, label), inbox.timeout, ca_file)
     return Account(
-        inbox.host,
-        inbox.effective_port,
-        inbox.security,
-        inbox.username,
-        inbox_password(inbox, base),
+        *common,
+        None,
         inbox.timeout,
-        _resolved(inbox.ca_file, base),
+        ca_file,
+        bearer=bearer_of(inbox, base, label),
+        mechanism="OAUTHBEARER" if inbox.mechanism == "oauthbearer" else "XOAUTH2",
+        refused_hint=_REFUSED_HINTS[inbox.provider or "microsoft"].format(label=label),
+    )
+
+
+_REFUSED_HINTS = {
+    "microsoft": (
+        "vérifier dans Microsoft Entra la permission IMAP.AccessAsApp de l'application "
+        "(consentement de l'administrateur), puis dans Exchange Online le principal de service "
+        "(New-ServicePrincipal) et son accès à cette boîte (Add-MailboxPermission) ; "
+        "{label} : tenant_id, client_id, username"
+    ),
+    "google": (
+        "vérifier la délégation au niveau du domaine du compte de service (champ d'application "
+        "https://mail.google.com/) et que username est bien l'adresse de la boîte ; "
+        "{label} : service_account_file ou token_file"
+    ),
+}
+_BEARERS: dict[tuple[object, ...], Bearer] = {}
+_BEARERS_LOCK = threading.Lock()
+
+
+def bearer_of(inbox: InboxSettings, base: Path, label: str = "mail.inbox") -> Bearer:
+    """The token source of an ``auth = "oauth2"`` inbox, one per set of credentials for the
+    life of the process (its token is cached until near expiry, across connections)."""
+    secret = inbox_client_secret(inbox, base, label) if inbox.provider == "microsoft" else None
+    key = (
+        label,
+        str(base),
+        inbox.provider,
+        inbox.username,
+        inbox.tenant_id,
+        inbox.client_id,
+        hashlib.sha256((secret or "").encode()).hexdigest(),
+        inbox.client_certificate_file,
+        inbox.authority,
+        inbox.ca_bundle,
+        inbox.service_account_file,
+        inbox.token_file,
+        inbox.timeout,
+    )
+    with _BEARERS_LOCK:
+        found = _BEARERS.get(key)
+        if found is None:
+            found = _make_bearer(inbox, base, label, secret)
+            _BEARERS[key] = found
+        return found
+
+
+def _make_bearer(inbox: InboxSettings, base: Path, label: str, secret: str | None) -> Bearer:
+    if inbox.provider == "google":
+        from syncsvc.oauth.google import MAIL_SCOPES, GoogleTokens, load_credentials
+
+        credentials = load_credentials(
+            label,
+            base,
+            token_file=inbox.token_file,
+            service_account_file=inbox.service_account_file,
+            subject=inbox.username if inbox.service_account_file is not None else None,
+            scopes=MAIL_SCOPES,
+            label=label,
+        )
+        setting = "service_account_file" if inbox.service_account_file else "token_file"
+        return GoogleTokens(label, credentials, timeout=inbox.timeout, setting=f"{label}.{setting}")
+    import httpx
+
+    from syncsvc.oauth.microsoft import IMAP_SCOPES, GraphCredential, TokenSource, tls_trust
+
+    assert inbox.tenant_id is not None  # the settings' check
+    assert inbox.client_id is not None
+    certificate = _resolved(inbox.client_certificate_file, base)
+    credential = GraphCredential(
+        inbox.tenant_id,
+        inbox.client_id,
+        secret=secret,
+        certificate_file=certificate,
+        authority=inbox.authority,
+    )
+    client = httpx.Client(
+        verify=tls_trust(_resolved(inbox.ca_bundle, base)),
+        timeout=httpx.Timeout(inbox.timeout, connect=min(10.0, inbox.timeout)),
+        headers={"User-Agent": "syncsvc"},
+    )
+    return TokenSource(
+        inbox.username,
+        credential,
+        client,
+        scopes=IMAP_SCOPES,
+        label=label,
+        service="IMAP Exchange Online",
     )
 
 
@@ -77,14 +182,52 @@ def _resolved(path: Path | None, base: Path) -> Path | None:
     return path if path is None or path.is_absolute() else base / path
 
 
-def inbox_of(settings: Settings) -> InboxSettings:
-    if settings.mail.inbox is None:
+def inboxes_of(settings: Settings) -> list[NamedInbox]:
+    """Every mailbox to read (``[mail.inbox]``, then ``[mail.inboxes.<name>]``)."""
+    found = settings.mail.all_inboxes()
+    if not found:
         raise UsageError(
             "aucune boîte de réception configurée (attendu : une section [mail.inbox] dans "
             "syncsvc.toml : host, username, password_env… ; voir le README, « Les réponses du "
             "jury »)"
         )
-    return settings.mail.inbox
+    return found
+
+
+def inbox_of(settings: Settings, name: str = "") -> NamedInbox:
+    """The mailbox called ``name`` ("": ``[mail.inbox]``)."""
+    for named in inboxes_of(settings):
+        if named.name == name:
+            return named
+    raise UsageError(f"boîte de réception « {name} » inconnue (attendu : [mail.inboxes.{name}])")
+
+
+@dataclass
+class InboxOutcome:
+    """What reading one mailbox gave: its report, or the French reason it could not be read."""
+
+    inbox: NamedInbox
+    report: InboxReport | None = None
+    error: str | None = None
+    failure: Exception | None = None
+
+
+def read_inboxes(
+    settings: Settings, config: Config, store: Store, now: Now, *, fence: Fence | None = None
+) -> list[InboxOutcome]:
+    """Read every mailbox once, one after the other; one that fails does not stop the others
+    (its reason is in its outcome)."""
+    outcomes = []
+    for named in inboxes_of(settings):
+        try:
+            report = read_inbox(settings, config, store, now, fence=fence, name=named.name)
+        except NotActive:
+            raise  # another instance took over: stop here
+        except Exception as exc:
+            outcomes.append(InboxOutcome(named, error=str(exc) or type(exc).__name__, failure=exc))
+        else:
+            outcomes.append(InboxOutcome(named, report))
+    return outcomes
 
 
 def read_inbox(
@@ -95,25 +238,28 @@ def read_inbox(
     *,
     fence: Fence | None = None,
     mailbox: Callable[[], Mailbox] | None = None,
+    name: str = "",
 ) -> InboxReport:
-    """One pass over the inbox (see the module's docstring)."""
-    inbox = inbox_of(settings)
+    """One pass over the mailbox ``name`` ("": ``[mail.inbox]``; see the module's docstring)."""
+    named = inbox_of(settings, name)
+    inbox, key = named.settings, named.position_key
     report = InboxReport()
-    opener = mailbox or (lambda: Mailbox(account_of(inbox, config.directory)))
+    opener = mailbox or (lambda: Mailbox(account_of(inbox, config.directory, named.label)))
     moment = instant(now)
     with opener() as box:
         box.ensure_folder(inbox.processed_folder)
         box.ensure_folder(inbox.humans_folder)
         validity = box.select(inbox.folder)
-        known = store.inbox_position(inbox.folder)
+        known = store.inbox_position(key)
         last = known[1] if known is not None and known[0] == validity else 0
         uids = box.uids_after(last)
         if not uids:
-            store.set_inbox_position(inbox.folder, validity, last, moment)
+            store.set_inbox_position(key, validity, last, moment)
             return report
         reader = _Reader(config, store, moment)
         moves: dict[str, list[int]] = {}
         done_up_to = last
+        flush = _Flush(box, inbox, store, key, moves, report, moment, fence)
         for fetched in box.fetch(uids):
             report.looked += 1
             destination = reader.take(fetched.data, report)
@@ -126,33 +272,35 @@ def read_inbox(
                 moves.setdefault(folder, []).append(fetched.uid)
             done_up_to = fetched.uid
             if report.looked % 50 == 0:
-                _flush(box, inbox, store, validity, done_up_to, moves, report, moment, fence)
-        _flush(box, inbox, store, validity, max(done_up_to, uids[-1]), moves, report, moment, fence)
+                flush(validity, done_up_to)
+        flush(validity, max(done_up_to, uids[-1]))
     return report
 
 
-def _flush(
-    box: Mailbox,
-    inbox: InboxSettings,
-    store: Store,
-    validity: int,
-    up_to: int,
-    moves: dict[str, list[int]],
-    report: InboxReport,
-    moment: datetime,
-    fence: Fence | None,
-) -> None:
+@dataclass
+class _Flush:
     """Move what was recorded, then remember how far the folder was read."""
-    if fence is not None:
-        fence.check()
-    for folder, uids in moves.items():
-        box.move(uids, folder)
-        if folder == inbox.processed_folder:
-            report.processed += len(uids)
-        else:
-            report.for_humans += len(uids)
-    moves.clear()
-    store.set_inbox_position(inbox.folder, validity, up_to, moment)
+
+    box: Mailbox
+    inbox: InboxSettings
+    store: Store
+    key: str
+    moves: dict[str, list[int]]
+    report: InboxReport
+    moment: datetime
+    fence: Fence | None
+
+    def __call__(self, validity: int, up_to: int) -> None:
+        if self.fence is not None:
+            self.fence.check()
+        for folder, uids in self.moves.items():
+            self.box.move(uids, folder)
+            if folder == self.inbox.processed_folder:
+                self.report.processed += len(uids)
+            else:
+                self.report.for_humans += len(uids)
+        self.moves.clear()
+        self.store.set_inbox_position(self.key, validity, up_to, self.moment)
 
 
 class _Reader:

@@ -41,7 +41,7 @@ def make_target(settings: TargetSettings, base: Path, limiters: RateLimiters) ->
         )
     if settings.kind == "google":
         from syncsvc.calendars.google import GoogleTarget
-        from syncsvc.calendars.google_auth import load_credentials
+        from syncsvc.oauth.google import load_credentials
 
         if settings.calendar is None:
             raise ConfigError(f"cible « {settings.name} » : calendar est obligatoire")
@@ -101,8 +101,8 @@ def _graph_target(settings: TargetSettings, base: Path) -> Target:
     import httpx
 
     from syncsvc.calendars.graph import GraphTarget
-    from syncsvc.calendars.graph_auth import GraphCredential, TokenSource, tls_trust
     from syncsvc.calendars.graph_http import GraphClient
+    from syncsvc.oauth.microsoft import GraphCredential, TokenSource, tls_trust
 
     if not (settings.tenant_id and settings.client_id and settings.mailbox and settings.calendar):
         raise ConfigError(

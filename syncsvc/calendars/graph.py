@@ -1,6 +1,6 @@
 """Microsoft 365 target: one calendar of one mailbox through Microsoft Graph v1.0.
 
-App-only access (MSAL client credentials, :mod:`syncsvc.calendars.graph_auth`), plain httpx
+App-only access (MSAL client credentials, :mod:`syncsvc.oauth.microsoft`), plain httpx
 requests and JSON batches (:mod:`syncsvc.calendars.graph_http`), no SDK. Reading and change
 detection are :mod:`syncsvc.calendars.graph_listing`; rendering is
 :mod:`syncsvc.formats.graph_event`.

@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
-from syncsvc.calendars.graph_auth import TokenSource
 from syncsvc.calendars.graph_errors import response_error, transport_error
 from syncsvc.errors import PermanentError
+from syncsvc.oauth.microsoft import TokenSource
 
 MAX_BATCH = 20
 MAILBOX_CONCURRENCY = 4

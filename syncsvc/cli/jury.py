@@ -17,12 +17,12 @@ from syncsvc.core.clock import Now
 from syncsvc.core.jury import JurorRow
 from syncsvc.core.labels import INVITATION_LABELS, PARTSTAT_LABELS, fr_moment
 from syncsvc.core.planner import plan_sessions
-from syncsvc.errors import UsageError
+from syncsvc.errors import ConfigError, UsageError
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import load_settings
 from syncsvc.state.store import Store
 
-EXIT_OK, EXIT_INVALID = 0, 1
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 def run(args: argparse.Namespace, now: Now) -> int:
@@ -41,7 +41,8 @@ def run(args: argparse.Namespace, now: Now) -> int:
 
 
 def inbox(args: argparse.Namespace, settings: Any, config: Any, store: Store, now: Now) -> int:
-    from syncsvc.app.inbox import inbox_of, read_inbox
+    from syncsvc.app.inbox import inboxes_of, read_inboxes
+    from syncsvc.app.passes import reason_of
     from syncsvc.cli.service import active
 
     if not args.once:
@@ -49,18 +50,31 @@ def inbox(args: argparse.Namespace, settings: Any, config: Any, store: Store, no
             "syncsvc inbox lit la boîte une fois avec --once ; la lecture continue est celle "
             "du service (syncsvc run)"
         )
-    folder = inbox_of(settings).folder
+    inboxes_of(settings)  # none configured: a usage error before the lease is taken
     with active(settings, store) as fence:
-        report = read_inbox(settings, config, store, now, fence=fence)
-    for line in report.lines:
-        print(line)
-    print(
-        f"boîte « {folder} » : {report.looked} message(s) lu(s), {report.recorded} réponse(s) "
-        f"enregistrée(s) ({report.already} déjà connue(s)) ; rangés : {report.processed} dans "
-        f"les réponses traitées, {report.for_humans} à lire par une personne ; "
-        f"{report.left} sans rapport avec le jury laissé(s) en place"
-    )
-    return EXIT_OK
+        outcomes = read_inboxes(settings, config, store, now, fence=fence)
+    several = len(outcomes) > 1
+    failed = 0
+    for outcome in outcomes:
+        folder = outcome.inbox.settings.folder
+        where = f"{outcome.inbox.label} ({outcome.inbox.settings.username}), " if several else ""
+        report = outcome.report
+        if report is None:
+            failed += 1
+            reason = reason_of(outcome.failure) if outcome.failure else outcome.error
+            print(f"syncsvc : {where}boîte « {folder} » illisible : {reason}", file=sys.stderr)
+            continue
+        for line in report.lines:
+            print(line)
+        print(
+            f"{where}boîte « {folder} » : {report.looked} message(s) lu(s), {report.recorded} "
+            f"réponse(s) enregistrée(s) ({report.already} déjà connue(s)) ; rangés : "
+            f"{report.processed} dans les réponses traitées, {report.for_humans} à lire par une "
+            f"personne ; {report.left} sans rapport avec le jury laissé(s) en place"
+        )
+    if any(isinstance(o.failure, ConfigError | UsageError) for o in outcomes):
+        return EXIT_USAGE  # a setting to correct, as for every other command
+    return EXIT_INVALID if failed else EXIT_OK
 
 
 def _row(row: JurorRow) -> dict[str, Any]:

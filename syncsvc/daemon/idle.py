@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from syncsvc.app.passes import Backoff, reason_of
-from syncsvc.inputs.settings import Settings
+from syncsvc.inputs.settings import NamedInbox
 
 log = logging.getLogger("syncsvc.inbox")
 IDLE_SECONDS = 25 * 60.0
@@ -22,9 +22,10 @@ IDLE_SECONDS = 25 * 60.0
 
 
 class InboxIdle(threading.Thread):
-    def __init__(self, settings: Settings, base: Path, wake: Callable[[], None]) -> None:
-        super().__init__(name="syncsvc-inbox-idle", daemon=True)
-        self.settings, self.base, self.wake = settings, base, wake
+    def __init__(self, inbox: NamedInbox, base: Path, wake: Callable[[], None]) -> None:
+        suffix = f"-{inbox.name}" if inbox.name else ""
+        super().__init__(name=f"syncsvc-inbox-idle{suffix}", daemon=True)
+        self.inbox, self.base, self.wake = inbox, base, wake
         self.stopping = threading.Event()
         self.backoff = Backoff(first=5.0, longest=300.0)
 
@@ -35,11 +36,10 @@ class InboxIdle(threading.Thread):
         from syncsvc.app.inbox import account_of  # the IMAP client: only in this thread
         from syncsvc.mailer.imap import Mailbox
 
-        inbox = self.settings.mail.inbox
-        assert inbox is not None
+        inbox = self.inbox.settings
         while not self.stopping.is_set():
             try:
-                with Mailbox(account_of(inbox, self.base)) as box:
+                with Mailbox(account_of(inbox, self.base, self.inbox.label)) as box:
                     if not box.can_idle:
                         log.info(
                             "le serveur IMAP n'offre pas IDLE : lecture toutes les %d s",
@@ -55,7 +55,8 @@ class InboxIdle(threading.Thread):
             except Exception as exc:  # the thread must live: one French line, then again
                 delay = self.backoff.failed()
                 log.warning(
-                    "attente IMAP (IDLE) interrompue : %s ; nouvel essai dans %d s",
+                    "attente IMAP (IDLE) de %s interrompue : %s ; nouvel essai dans %d s",
+                    self.inbox.label,
                     reason_of(exc),
                     delay,
                 )

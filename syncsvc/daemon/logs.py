@@ -33,5 +33,16 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "uvicorn.access", "niquests", "urllib3", "httpx", "mail.log"):
+    # imapclient's debug trace is the IMAP conversation (messages' content), MSAL's the token
+    # requests: never in the service's logs, whatever the level
+    for noisy in (
+        "apscheduler",
+        "uvicorn.access",
+        "niquests",
+        "urllib3",
+        "httpx",
+        "mail.log",
+        "imapclient",
+        "msal",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -6,9 +6,11 @@ APScheduler (``AsyncIOScheduler``) paces three jobs, each ``coalesce=True, max_i
   watched by polling its files' sizes and modification times, with a debounce);
 - *notify*: every minute, queue what is due and drain the outbox (its retries included);
 - *watch*: the config watcher above;
-- *inbox* (when ``[mail.inbox]`` is set): read the jurors' replies every ``poll_seconds``, and
-  at once when the server announces new mail through IMAP IDLE (a thread keeps one IDLE
-  connection open where the server offers it).
+- *inbox* (when ``[mail.inbox]`` is set; ``inbox:<name>`` for each ``[mail.inboxes.<name>]``):
+  read the jurors' replies of that mailbox every ``poll_seconds``, and at once when the server
+  announces new mail through IMAP IDLE (a thread per mailbox keeps one IDLE connection open
+  where the server offers it). Each mailbox has its own job and backoff: one that fails does
+  not hold the others.
 
 No business state lives in the scheduler: what was pushed, sent and done is in the store, so a
 restart loses nothing and a reminder due while the service was down goes out on restart, once
@@ -29,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import uvicorn
@@ -94,8 +97,10 @@ class Daemon:
         self.reconcile_backoff = Backoff()
         self._last_reason = ""
         self.notify_backoff = Backoff()
-        self.inbox_backoff = Backoff()
-        self.idle: InboxIdle | None = None
+        self.inbox_backoffs: dict[str, Backoff] = {
+            named.name: Backoff() for named in settings.mail.all_inboxes()
+        }
+        self.idles: list[InboxIdle] = []
         self.target_backoff = Backoff(first=10.0, longest=d.reconcile_every_minutes * 60)
         self._seen = fingerprint(config_dir)
         self._marks: tuple[int, str] | None = None
@@ -228,26 +233,38 @@ class Daemon:
         stuck = drained is not None and drained.errors and not drained.sent
         self.status.notify_failed(drained.errors[0] if stuck and drained else None)
 
-    def inbox(self) -> None:
-        """Read the organiser's inbox once (the jury's replies)."""
-        self._guarded("lecture des réponses du jury", self._inbox_once, self.inbox_backoff)
+    def inbox(self, name: str = "") -> None:
+        """Read one of the organisers' inboxes once (the jury's replies)."""
+        label = f"« {name} » " if name else ""
+        self._guarded(
+            f"lecture des réponses du jury {label}".rstrip(),
+            lambda: self._inbox_once(name),
+            self.inbox_backoffs.setdefault(name, Backoff()),
+        )
 
-    def _inbox_once(self) -> None:
+    def _inbox_reader(self, name: str) -> Callable[[], None]:
+        def inbox() -> None:
+            self.inbox(name)
+
+        inbox.__name__ = _inbox_job(name)
+        return inbox
+
+    def _inbox_once(self, name: str) -> None:
         from syncsvc.app.inbox import read_inbox  # the IMAP client: only when an inbox is set
 
         report = read_inbox(
-            self.settings, self._config(), self.store, self.clock(), fence=self.fence
+            self.settings, self._config(), self.store, self.clock(), fence=self.fence, name=name
         )
         for line in report.lines:
             log.info("réponse du jury : %s", line)
 
-    def request_inbox(self) -> None:
-        """Read the inbox as soon as possible (IDLE said new mail arrived)."""
+    def request_inbox(self, name: str = "") -> None:
+        """Read an inbox as soon as possible (IDLE said new mail arrived)."""
         scheduler = self.scheduler
         if scheduler is None:
             return  # stopping: the next active period starts with a read anyway
         with contextlib.suppress(JobLookupError):  # shut down meanwhile
-            scheduler.modify_job("inbox", next_run_time=datetime.now(UTC))
+            scheduler.modify_job(_inbox_job(name), next_run_time=datetime.now(UTC))
 
     def watch(self) -> None:
         """Reconcile soon after the config folder changes (once it has been quiet a moment),
@@ -347,20 +364,22 @@ class Daemon:
         web = self._web_server() if self.serve_web else None
         if web is not None:
             web.start()
-        inbox = self.settings.mail.inbox
-        if inbox is not None and inbox.idle:
-            self.idle = InboxIdle(self.settings, self.config_dir, self.request_inbox)
-            self.idle.start()
+        for named in self.settings.mail.all_inboxes():
+            if named.settings.idle:
+                idle = InboxIdle(named, self.config_dir, partial(self.request_inbox, named.name))
+                self.idles.append(idle)
+                idle.start()
         await self._until_stop_or_lost()
         log.info("arrêt demandé : fin des tâches en cours")
         # No new run starts; the running jobs finish (bounded) before the scheduler shuts down:
         # shutting it down first would cancel their futures (a CancelledError traceback while
         # the thread goes on) and remove the jobs they reschedule.
         scheduler.pause()
-        if self.idle is not None:
-            self.idle.stop()
-            await asyncio.to_thread(self.idle.join, SHUTDOWN_WAIT_SECONDS)
-            self.idle = None
+        for idle in self.idles:
+            idle.stop()
+        for idle in self.idles:
+            await asyncio.to_thread(idle.join, SHUTDOWN_WAIT_SECONDS)
+        self.idles = []
         await asyncio.to_thread(self.jobs.wait_idle, SHUTDOWN_WAIT_SECONDS)
         scheduler.shutdown(wait=False)
         self.scheduler = None
@@ -392,12 +411,12 @@ class Daemon:
         scheduler.add_job(
             jobs.wrap(self.watch), "interval", seconds=d.watch_every_seconds, id="watch"
         )
-        if self.settings.mail.inbox is not None:
+        for named in self.settings.mail.all_inboxes():  # one reader per mailbox
             scheduler.add_job(
-                jobs.wrap(self.inbox),
+                jobs.wrap(self._inbox_reader(named.name)),
                 "interval",
-                seconds=self.settings.mail.inbox.poll_seconds,
-                id="inbox",
+                seconds=named.settings.poll_seconds,
+                id=_inbox_job(named.name),
                 next_run_time=now,
             )
         return scheduler
@@ -423,3 +442,8 @@ class Daemon:
             on_marked=self.request_reconcile,
         )
         return WebServer(app, self.settings.web.host, self.settings.web.port, self.stopping)
+
+
+def _inbox_job(name: str) -> str:
+    """The scheduler's id of the job reading inbox ``name`` ("": ``[mail.inbox]``)."""
+    return f"inbox:{name}" if name else "inbox"

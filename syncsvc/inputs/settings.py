@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -168,16 +169,40 @@ class TargetSettings(Strict):
 
 
 class InboxSettings(Strict):
-    """``[mail.inbox]``: the mailbox that receives the jurors' replies (the ORGANIZER of the
-    jury's invitations, see ``organizer`` in centres.yaml), read over IMAP."""
+    """``[mail.inbox]`` (or ``[mail.inboxes.<name>]``, one per mailbox): a mailbox that
+    receives the jurors' replies (the ORGANIZER of the jury's invitations, see ``organizer`` in
+    centres.yaml), read over IMAP.
+
+    Login: ``auth = "password"`` (the default: ``password_env`` or ``password_file``, an app
+    password where the provider asks for one), or ``auth = "oauth2"`` (SASL XOAUTH2, or
+    OAUTHBEARER with ``mechanism``) with a token from ``provider``:
+
+    - ``"microsoft"`` (Exchange Online): the application registration ``tenant_id``,
+      ``client_id`` and one of ``client_secret_env``, ``client_secret_file``,
+      ``client_certificate_file`` (client credentials, permission ``IMAP.AccessAsApp``);
+    - ``"google"`` (Google Workspace): ``service_account_file`` (domain-wide delegation,
+      impersonating ``username``) or ``token_file`` (an authorized user's token file)."""
 
     host: str
     port: int | None = Field(default=None, ge=1, le=65535)
     """Default: 993 with ``security = "tls"``, 143 otherwise."""
     security: Literal["tls", "starttls", "none"] = "tls"
     username: str = Field(min_length=1, max_length=255)
+    auth: Literal["password", "oauth2"] = "password"
     password_env: str | None = None
     password_file: Path | None = None
+    provider: Literal["microsoft", "google"] | None = None
+    mechanism: Literal["xoauth2", "oauthbearer"] = "xoauth2"
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    client_secret_file: Path | None = None
+    client_certificate_file: Path | None = None
+    authority: Annotated[str, Field(pattern=r"^https://")] = "https://login.microsoftonline.com/"
+    ca_bundle: Path | None = None
+    """Certificates the token endpoint is checked against (default: the system's)."""
+    service_account_file: Path | None = None
+    token_file: Path | None = None
     folder: str = Field(default="INBOX", min_length=1, max_length=200)
     """Where the replies arrive (a server rule may file them into a folder of their own)."""
     processed_folder: str = Field(default="Réponses jury traitées", min_length=1, max_length=200)
@@ -193,31 +218,102 @@ class InboxSettings(Strict):
     """Certificates to trust instead of the system's (a private CA)."""
 
     @model_validator(mode="after")
-    def _one_password(self) -> InboxSettings:
-        if self.password_env and self.password_file:
-            raise ValueError(
-                "mail.inbox : password_env et password_file sont exclusifs (attendu : l'un des "
-                "deux)"
-            )
-        if not self.password_env and not self.password_file:
-            raise ValueError(
-                'mail.inbox : mot de passe manquant (attendu : password_env = "NOM_DE_VARIABLE"'
-                ' ou password_file = "/chemin/du/fichier" ; un mot de passe d\'application '
-                "pour Microsoft 365 ou Google)"
-            )
+    def _one_login(self) -> InboxSettings:
+        if self.auth == "password":
+            self._password_needs()
+        else:
+            self._oauth2_needs()
         folders = {self.folder, self.processed_folder, self.humans_folder}
         if len(folders) < 3:
             raise ValueError(
-                "mail.inbox : folder, processed_folder et humans_folder doivent être trois "
-                "dossiers différents"
+                "folder, processed_folder et humans_folder doivent être trois dossiers différents"
             )
         return self
+
+    def _password_needs(self) -> None:
+        if self.password_env and self.password_file:
+            raise ValueError(
+                "password_env et password_file sont exclusifs (attendu : l'un des deux)"
+            )
+        if not self.password_env and not self.password_file:
+            raise ValueError(
+                'mot de passe manquant (attendu : password_env = "NOM_DE_VARIABLE" ou '
+                'password_file = "/chemin/du/fichier" ; un mot de passe d\'application chez '
+                'Google, ou auth = "oauth2" pour Microsoft 365 et Google Workspace)'
+            )
+        oauth = [k for k in _OAUTH2_KEYS if getattr(self, k) is not None]
+        if oauth:
+            raise ValueError(
+                f"{', '.join(oauth)} ne s'utilise(nt) qu'avec auth = \"oauth2\" (attendu : "
+                'auth = "oauth2", ou retirer ces réglages)'
+            )
+
+    def _oauth2_needs(self) -> None:
+        if self.password_env or self.password_file:
+            raise ValueError(
+                'auth = "oauth2" : password_env et password_file ne s\'utilisent pas (le jeton '
+                "vient de provider)"
+            )
+        if self.provider == "microsoft":
+            missing = [k for k in ("tenant_id", "client_id") if not getattr(self, k)]
+            if missing:
+                raise ValueError(
+                    f'provider = "microsoft" : {", ".join(missing)} manquant(s) (attendu : '
+                    'tenant_id = "…", client_id = "…" de l\'inscription d\'application)'
+                )
+            proofs = [self.client_secret_env, self.client_secret_file, self.client_certificate_file]
+            if sum(p is not None for p in proofs) != 1:
+                raise ValueError(
+                    'provider = "microsoft" : attendu exactement un de client_secret_env, '
+                    "client_secret_file ou client_certificate_file"
+                )
+            extra = [k for k in ("service_account_file", "token_file") if getattr(self, k)]
+        elif self.provider == "google":
+            if (self.service_account_file is None) == (self.token_file is None):
+                raise ValueError(
+                    'provider = "google" : attendu exactement un de service_account_file (compte '
+                    "de service avec délégation au niveau du domaine) ou token_file (jeton OAuth "
+                    "d'un utilisateur)"
+                )
+            extra = [
+                k
+                for k in (
+                    "tenant_id",
+                    "client_id",
+                    "client_secret_env",
+                    "client_secret_file",
+                    "client_certificate_file",
+                )
+                if getattr(self, k)
+            ]
+        else:
+            raise ValueError(
+                'auth = "oauth2" : provider manquant (attendu : provider = "microsoft" pour '
+                'Exchange Online, ou provider = "google" pour Google Workspace)'
+            )
+        if extra:
+            raise ValueError(
+                f'provider = "{self.provider}" : {", ".join(extra)} ne s\'utilise(nt) pas '
+                "avec ce fournisseur"
+            )
 
     @property
     def effective_port(self) -> int:
         if self.port is not None:
             return self.port
         return 993 if self.security == "tls" else 143
+
+
+_OAUTH2_KEYS = (
+    "provider",
+    "tenant_id",
+    "client_id",
+    "client_secret_env",
+    "client_secret_file",
+    "client_certificate_file",
+    "service_account_file",
+    "token_file",
+)
 
 
 class MailSettings(Strict):
@@ -239,8 +335,52 @@ class MailSettings(Strict):
     """The service's administrators: told by mail when deletions wait for confirmation."""
     inbox: InboxSettings | None = None
     """Where the jury's replies are read (none: replies come only by link or by hand)."""
+    inboxes: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")], InboxSettings] = (
+        Field(default_factory=dict)
+    )
+    """More mailboxes, by name (e.g. one per centre whose ``organizer`` is its own exam
+    office's address): each is read like ``inbox``, by a reader of its own."""
 
     model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _distinct_inboxes(self) -> MailSettings:
+        seen: dict[tuple[str, str, str], str] = {}
+        for named in self.all_inboxes():
+            s = named.settings
+            where = (s.host.lower(), s.username.lower(), s.folder)
+            if where in seen:
+                raise ValueError(
+                    f"{seen[where]} et {named.label} lisent le même dossier « {s.folder} » de "
+                    f"la même boîte ({s.username}) : attendu une boîte (ou un dossier) par table"
+                )
+            seen[where] = named.label
+        return self
+
+    def all_inboxes(self) -> list[NamedInbox]:
+        """``[mail.inbox]`` first (when set), then ``[mail.inboxes.<name>]`` by name."""
+        found = [NamedInbox("", self.inbox)] if self.inbox is not None else []
+        return found + [NamedInbox(name, self.inboxes[name]) for name in sorted(self.inboxes)]
+
+
+@dataclass(frozen=True)
+class NamedInbox:
+    """One mailbox to read: ``name`` is "" for ``[mail.inbox]``."""
+
+    name: str
+    settings: InboxSettings
+
+    @property
+    def label(self) -> str:
+        """Its table in syncsvc.toml, named in errors."""
+        return f"mail.inboxes.{self.name}" if self.name else "mail.inbox"
+
+    @property
+    def position_key(self) -> str:
+        """Under which key the store keeps how far its folder was read (``[mail.inbox]``: the
+        folder's name, as before named inboxes existed)."""
+        folder = self.settings.folder
+        return f"inboxes.{self.name}:{folder}" if self.name else folder
 
 
 class ReminderSettings(Strict):
@@ -439,13 +579,13 @@ def secret(target: TargetSettings, base: Path) -> str | None:
     return None
 
 
-def inbox_password(inbox: InboxSettings, base: Path) -> str:
+def inbox_password(inbox: InboxSettings, base: Path, label: str = "mail.inbox") -> str:
     """The inbox's password, read from its environment variable or file."""
     if inbox.password_env:
         value = os.environ.get(inbox.password_env)
         if value is None:
             raise ConfigError(
-                f"mail.inbox : la variable d'environnement {inbox.password_env} n'est pas "
+                f"{label} : la variable d'environnement {inbox.password_env} n'est pas "
                 "définie (attendu : le mot de passe, ou mot de passe d'application, de la boîte "
                 f"{inbox.username})"
             )
@@ -455,7 +595,37 @@ def inbox_password(inbox: InboxSettings, base: Path) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError:
-        raise ConfigError(f"mail.inbox : fichier de mot de passe {path} illisible") from None
+        raise ConfigError(f"{label} : fichier de mot de passe {path} illisible") from None
+
+
+def inbox_client_secret(inbox: InboxSettings, base: Path, label: str = "mail.inbox") -> str | None:
+    """The client secret of the inbox's Microsoft application (environment variable or file);
+    None when it proves itself with a certificate."""
+    if inbox.client_secret_env:
+        value = os.environ.get(inbox.client_secret_env)
+        if not value:
+            raise ConfigError(
+                f"{label} : la variable d'environnement {inbox.client_secret_env} n'est pas "
+                "définie (attendu : le secret client de l'application Microsoft Entra)"
+            )
+        return value
+    if inbox.client_secret_file:
+        path = (
+            inbox.client_secret_file
+            if inbox.client_secret_file.is_absolute()
+            else base / inbox.client_secret_file
+        )
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError:
+            value = ""
+        if not value:
+            raise ConfigError(
+                f"{label} : fichier de secret {path} illisible ou vide (attendu : le secret "
+                "client de l'application Microsoft Entra)"
+            )
+        return value
+    return None
 
 
 def mail_credentials(mail: MailSettings, base: Path) -> tuple[str | None, str | None]:

@@ -13,6 +13,12 @@ What syncsvc does with the mailbox, and nothing else:
   else COPY + \\Deleted + UID EXPUNGE of those messages only): a message is never deleted;
 - wait for new mail with IDLE when the server offers it.
 
+Login: a password (LOGIN), or an OAuth2 access token (SASL XOAUTH2, or OAUTHBEARER of RFC 7628)
+from a :class:`Bearer` (Exchange Online, Google Workspace). A refused token is dropped
+(:meth:`Bearer.forget`) and a new one tried once, on a new connection (the token may have
+expired or been revoked since it was cached); refused again, it is a
+:class:`~syncsvc.errors.PermanentError` that says what to check. Tokens never appear in an error.
+
 Every failure is one of :mod:`syncsvc.errors`: :class:`~syncsvc.errors.Unreachable` (no
 connection), :class:`~syncsvc.errors.PermanentError` (login refused), else
 :class:`~syncsvc.errors.TemporaryError`.
@@ -25,8 +31,9 @@ import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -34,22 +41,36 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from syncsvc.errors import PermanentError, TemporaryError, Unreachable
 
 Security = Literal["tls", "starttls", "none"]
+Mechanism = Literal["XOAUTH2", "OAUTHBEARER"]
 FETCH_CHUNK = 50
 """Messages downloaded per FETCH command (one round trip for many)."""
 
 
+class Bearer(Protocol):
+    """Where OAuth2 access tokens come from (cached by their source until near expiry)."""
+
+    def token(self) -> str: ...
+
+    def forget(self) -> None:
+        """The server refused the last token: the next :meth:`token` must be a new one."""
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
-    """Where the inbox is and how to log in."""
+    """Where the inbox is and how to log in: ``password``, or ``bearer`` (OAuth2)."""
 
     host: str
     port: int
     security: Security
     username: str
-    password: str
+    password: str | None
     timeout: float = 30.0
     ca_file: Path | None = None
     """Certificates to trust instead of the system's (a private CA, tests)."""
+    bearer: Bearer | None = None
+    mechanism: Mechanism = "XOAUTH2"
+    refused_hint: str = "vérifier les droits de l'application sur cette boîte"
+    """What to check when the server refuses the tokens (French, names the settings)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +107,27 @@ class Mailbox:
     def open(self) -> None:
         a = self.account
         where = f"{a.host}:{a.port}"
+        if a.bearer is None:
+            self.client = self._connect(lambda client: client.login(a.username, a.password))
+            return
+        bearer = a.bearer
+        for attempt in (1, 2):
+            token = bearer.token()
+            try:
+                self.client = self._connect(partial(self._oauth2, token=token))
+                return
+            except _Refused:
+                bearer.forget()
+                if attempt == 2:
+                    raise PermanentError(
+                        f"serveur IMAP {where} : jeton OAuth2 refusé pour {a.username} (un "
+                        f"jeton neuf aussi) ; {a.refused_hint}"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _connect(self, login: Callable[[IMAPClient], object]) -> IMAPClient:
+        a = self.account
+        where = f"{a.host}:{a.port}"
         try:
             client = IMAPClient(
                 a.host,
@@ -99,16 +141,27 @@ class Mailbox:
         try:
             if a.security == "starttls":
                 client.starttls(_context(a))
-            client.login(a.username, a.password)
+            login(client)
         except LoginError:
             _quietly_close(client)
+            if a.bearer is not None:
+                raise _Refused from None
             raise PermanentError(
                 f"serveur IMAP {where} : identifiant ou mot de passe refusé pour {a.username}"
             ) from None
         except (OSError, IMAPClientError, ssl.SSLError) as exc:
             _quietly_close(client)
             raise TemporaryError(f"serveur IMAP {where} : {_why(exc)}") from None
-        self.client = client
+        return client
+
+    def _oauth2(self, client: IMAPClient, token: str) -> None:
+        """AUTHENTICATE with the token (a server's error challenge, RFC 7628 §3.2.2, is
+        answered by IMAPClient and followed by the server's NO: a LoginError)."""
+        a = self.account
+        if a.mechanism == "OAUTHBEARER":
+            client.oauthbearer_login(a.username, token)
+        else:
+            client.oauth2_login(a.username, token, mech="XOAUTH2")
 
     def close(self) -> None:
         if self.client is not None:
@@ -198,6 +251,10 @@ class Mailbox:
             finally:
                 client.idle_done()
         return arrived
+
+
+class _Refused(Exception):
+    """The server refused an OAuth2 token (internal: :meth:`Mailbox.open` tries another)."""
 
 
 def _why(exc: BaseException) -> str:

@@ -12,7 +12,10 @@ storage, sockets, log) in a fresh ``/tmp/syncsvc-dovecot-*`` folder (pytest's ow
 private to root, Dovecot's users could not enter them), deleted on exit. Users are checked
 against a passwd-file each (plain passwords, tests only); ``add_user`` adds one.
 ``capabilities`` replaces what the server announces (``IMAP4rev1 UIDPLUS``: no IDLE, no MOVE),
-to test the paths for servers without them; ``certificate`` turns on implicit TLS.
+to test the paths for servers without them; ``certificate`` turns on implicit TLS;
+``oauth2_introspection`` (an URL) adds Dovecot's ``oauth2`` passdb for the SASL mechanisms
+XOAUTH2 and OAUTHBEARER, asking that URL about each token (RFC 7662 introspection, POSTed
+``token=…``; the answer's ``active`` must be ``true`` and its ``username`` the login's user).
 
 Installed by :func:`ensure_dovecot` when ``SYNCSVC_INSTALL_SYSTEM_DEPS=1`` and running as root
 (as CI runs), like libical for tests/interop and Cyrus for the CalDAV tests.
@@ -249,8 +252,39 @@ def _utf7(text: str) -> str:
     return "".join(out)
 
 
-def _config(root: Path, port: int, capabilities: str | None, tls: tuple[Path, Path] | None) -> str:
+def _oauth2_config(root: Path, introspection: str | None) -> tuple[str, str]:
+    """(the auth lines, the oauth2 passdb) of the configuration; empty without OAuth2."""
+    if introspection is None:
+        return "auth_mechanisms = plain login\n", ""
+    args = root / "dovecot-oauth2.conf.ext"
+    args.write_text(
+        "introspection_mode = post\n"
+        f"introspection_url = {introspection}\n"
+        "force_introspection = yes\n"
+        "username_attribute = username\n"
+        "active_attribute = active\n"
+        "active_value = true\n",
+        encoding="utf-8",
+    )
+    args.chmod(0o644)
+    return (
+        # no delay after a refused token, and no growing penalty for 127.0.0.1 (each test
+        # refuses a few): https://doc.dovecot.org/2.3/configuration_manual/authentication/
+        "auth_mechanisms = plain login xoauth2 oauthbearer\nauth_failure_delay = 0\n"
+        "service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n",
+        f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {args}\n}}\n",
+    )
+
+
+def _config(
+    root: Path,
+    port: int,
+    capabilities: str | None,
+    tls: tuple[Path, Path] | None,
+    oauth2_introspection: str | None = None,
+) -> str:
     account = pwd.getpwnam("dovecot")
+    mechanisms, oauth2_passdb = _oauth2_config(root, oauth2_introspection)
     listener = (
         f"  inet_listener imap {{\n    port = 0\n  }}\n"
         f"  inet_listener imaps {{\n    address = {LOCALHOST}\n    port = {port}\n"
@@ -278,11 +312,12 @@ def _config(root: Path, port: int, capabilities: str | None, tls: tuple[Path, Pa
         f"listen = {LOCALHOST}\n"
         f"{ssl_lines}"
         "disable_plaintext_auth = no\n"
-        "auth_mechanisms = plain login\n"
+        f"{mechanisms}"
         f"first_valid_uid = {account.pw_uid}\n"
         f"mail_location = maildir:{root / 'mail'}/%u\n"
         "default_internal_user = dovecot\n"
         "default_login_user = dovenull\n"
+        f"{oauth2_passdb}"
         "passdb {\n  driver = passwd-file\n"
         f"  args = scheme=PLAIN username_format=%u {root / 'users'}/%u\n}}\n"
         "userdb {\n  driver = static\n"
@@ -311,7 +346,10 @@ def _answers(port: int, tls: bool) -> bool:
 
 @contextmanager
 def dovecot_server(
-    *, capabilities: str | None = None, certificate: tuple[Path, Path] | None = None
+    *,
+    capabilities: str | None = None,
+    certificate: tuple[Path, Path] | None = None,
+    oauth2_introspection: str | None = None,
 ) -> Iterator[ImapServer]:
     """A private Dovecot on a free port (see the module's docstring)."""
     reason = dovecot_available()
@@ -327,7 +365,9 @@ def dovecot_server(
         (root / "users").chmod(0o755)
         for attempt in range(3):
             port = free_port()
-            (root / "dovecot.conf").write_text(_config(root, port, capabilities, certificate))
+            (root / "dovecot.conf").write_text(
+                _config(root, port, capabilities, certificate, oauth2_introspection)
+            )
             log = (root / "out.log").open("wb")
             proc = subprocess.Popen(
                 [str(DOVECOT), "-F", "-c", str(root / "dovecot.conf")],

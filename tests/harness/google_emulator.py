@@ -29,7 +29,9 @@ HTTP methods, query parameters and request schemas all come from that document.
   call with its parameters, headers and status.
 - Credentials: with ``token`` set, every request must carry ``Bearer <token>`` (401 otherwise);
   ``/token`` stands in for Google's OAuth token endpoint (a service account file whose
-  ``token_uri`` points there gets that token, with domain-wide delegation's ``sub`` recorded).
+  ``token_uri`` points there gets that token, with domain-wide delegation's ``sub`` recorded);
+  with ``fresh_tokens``, each grant is a new token (:attr:`CalendarEmulator.issued`: its
+  subject, scope and expiry; :meth:`CalendarEmulator.expire_tokens`), as Gmail's IMAP needs.
 - ``latency`` (seconds, 0 by default) delays every HTTP answer: for benchmarks only.
 
 Simplifications: no recurrence, no attendees' own copies, no automatic ``sequence`` increments,
@@ -167,6 +169,19 @@ class Fault:
     retry_after: float | None = None
     scope: Literal["call", "http"] = "call"
     only: str | None = None
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A token the token endpoint gave: whom it impersonates, its scope, until when."""
+
+    subject: str | None
+    scope: str
+    expires: float
+    """On the monotonic clock."""
+
+    def valid_for(self, scope: str) -> bool:
+        return self.expires >= time.monotonic() and scope in self.scope.split()
 
 
 @dataclass(frozen=True)
@@ -409,6 +424,7 @@ class CalendarEmulator:
         token: str | None = None,
         sync_token_with_filters: bool = True,
         discovery: Discovery | None = None,
+        fresh_tokens: bool = False,
     ) -> None:
         self.discovery = discovery or Discovery()
         self.token = token
@@ -424,6 +440,8 @@ class CalendarEmulator:
         self.batch_calls = 0
         self.log: list[Call] = []
         self.grants: list[tuple[str, str | None]] = []
+        self.fresh_tokens = fresh_tokens
+        self.issued: dict[str, Issued] = {}
         self.latency = 0.0
         self.port = 0
         self._server: _Server | None = None
@@ -527,6 +545,13 @@ class CalendarEmulator:
         with self.lock:
             self.faults.extend([Fault(status, reason, retry_after, scope, only)] * n)
 
+    def expire_tokens(self) -> None:
+        """Every access token issued so far has expired (for :attr:`issued`'s readers)."""
+        with self.lock:
+            self.issued = {
+                token: Issued(i.subject, i.scope, 0.0) for token, i in self.issued.items()
+            }
+
     def expire_sync_tokens(self, calendar_id: str) -> None:
         """Every sync token issued so far for the calendar now answers 410."""
         with self.lock:
@@ -612,11 +637,16 @@ class CalendarEmulator:
             except (KeyError, IndexError, ValueError, binascii.Error):
                 raise ApiError(400, "invalid_grant", "invalid_grant") from None
             subject = payload.get("sub")
+            scope = str(payload.get("scope", ""))
         elif grant != "refresh_token" or not form.get("refresh_token"):
             raise ApiError(400, "unsupported_grant_type", "unsupported_grant_type")
+        else:
+            scope = form.get("scope", "")
         with self.lock:
             self.grants.append((grant, subject))
-        answer = {"access_token": self.token, "expires_in": 3600, "token_type": "Bearer"}
+            token = f"{self.token}-{len(self.grants)}" if self.fresh_tokens else self.token
+            self.issued[token] = Issued(subject, scope, time.monotonic() + 3600)
+        answer = {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}
         return Response(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
 
     def _authorize(self, headers: dict[str, str]) -> None:

@@ -1,6 +1,7 @@
 """The Microsoft Entra side of the Graph emulator: OpenID discovery and the v2.0 token endpoint.
 
-Client credentials only (``grant_type=client_credentials``, scope ``…/.default``), proved by a
+Client credentials only (``grant_type=client_credentials``, scope ``…/.default`` of Graph or of
+Exchange Online's IMAP, each token remembering its scope), proved by a
 client secret or a certificate assertion (a JWT signed with the registered certificate's key,
 ``x5t`` its SHA-1 thumbprint). Refusals are Entra's: ``invalid_client`` with AADSTS7000215
 (wrong or revoked secret) or AADSTS7000222 (expired secret), ``unauthorized_client`` with
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from tests.harness.graph_emulator import Answer, GraphEmulator
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+IMAP_SCOPE = "https://outlook.office365.com/.default"
 
 
 def _b64(data: str) -> bytes:
@@ -42,6 +44,8 @@ class Entra:
         self.certificates: dict[str, x509.Certificate] = {}
         self.lifetime = lifetime
         self.tokens: dict[str, float] = {}
+        self.scopes: dict[str, str] = {}
+        """The scope each token was issued for."""
 
     # --- test controls ------------------------------------------------------------------
 
@@ -126,7 +130,8 @@ class Entra:
             )
         if form.get("grant_type") != "client_credentials":
             return self._refuse(400, "unsupported_grant_type", "AADSTS70003", "Unsupported grant.")
-        if GRAPH_SCOPE not in form.get("scope", "").split():
+        scopes = form.get("scope", "").split()
+        if len(scopes) != 1 or scopes[0] not in (GRAPH_SCOPE, IMAP_SCOPE):
             return self._refuse(400, "invalid_scope", "AADSTS1002012", "Scope must be .default.")
         if form.get("client_id") != self.client_id:
             return self._refuse(
@@ -141,6 +146,7 @@ class Entra:
         token = emulator.new_token()
         with emulator.lock:
             self.tokens[token] = time.monotonic() + self.lifetime
+            self.scopes[token] = scopes[0]
         return Answer(
             200,
             {},
@@ -197,10 +203,14 @@ class Entra:
             and float(claims.get("exp", 0)) > time.time()
         )
 
+    def valid(self, token: str, scope: str) -> bool:
+        """Whether ``token`` was issued for ``scope`` and has not expired."""
+        expiry = self.tokens.get(token)
+        return expiry is not None and expiry >= time.monotonic() and self.scopes[token] == scope
+
     def check_bearer(self, header: str) -> ApiError | None:
         token = header[7:] if header.startswith("Bearer ") else ""
-        expiry = self.tokens.get(token)
-        if expiry is None or expiry < time.monotonic():
+        if not self.valid(token, GRAPH_SCOPE):
             return ApiError(
                 401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid."
             )

@@ -124,6 +124,53 @@ def test_inbox_needs_once_and_a_configured_inbox(
     assert "session « inconnue » inconnue" in capsys.readouterr().err
 
 
+def test_inbox_once_reads_every_centre_s_mailbox(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second centre's exam office has its own mailbox ([mail.inboxes.<name>]): both are
+    read, each from where it stopped; a mailbox that cannot be read does not stop the other."""
+    other = setup.imap.add_user()
+    toml = setup.config / "syncsvc.toml"
+    second = f"""
+[mail.inboxes.st-andre]
+host = "{setup.imap.host}"
+port = {setup.imap.port}
+security = "none"
+username = "{other}"
+password_env = "{PASSWORD_ENV}"
+"""
+    toml.write_text(toml.read_text() + second, encoding="utf-8")
+    setup.imap.append(setup.user, (REPLIES / "outlook-accepted.eml").read_bytes())
+    setup.imap.append(other, (REPLIES / "thunderbird-declined.eml").read_bytes())
+    capsys.readouterr()
+
+    assert main(["inbox", "--once", "--config", str(setup.config), "--now", "2026-12-05"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"{DWWM} : t.girard@jury.example — ACCEPTED (applied)" in out
+    assert f"{DWWM} : y.haddad@jury.example — DECLINED (applied)" in out
+    assert f"mail.inbox ({setup.user}), boîte « INBOX » : 1 message(s) lu(s)" in out
+    assert f"mail.inboxes.st-andre ({other}), boîte « INBOX » : 1 message(s) lu(s)" in out
+    assert len(setup.imap.messages(other, PROCESSED)) == 1
+    # each mailbox goes on from where it stopped
+    setup.imap.append(other, (REPLIES / "gmail-accepted.eml").read_bytes())
+    assert main(["inbox", "--once", "--config", str(setup.config), "--now", "2026-12-05"]) == 0
+    out = capsys.readouterr().out
+    assert f"mail.inbox ({setup.user}), boîte « INBOX » : 0 message(s) lu(s)" in out
+    assert f"mail.inboxes.st-andre ({other}), boîte « INBOX » : 1 message(s) lu(s)" in out
+    # the first mailbox refuses its login: the second is read all the same
+    toml.write_text(
+        toml.read_text().replace(f'username = "{setup.user}"', 'username = "inconnu"', 1),
+        encoding="utf-8",
+    )
+    setup.imap.append(other, (REPLIES / "apple-mail-tentative.eml").read_bytes())
+    assert main(["inbox", "--once", "--config", str(setup.config), "--now", "2026-12-05"]) == 1
+    captured = capsys.readouterr()
+    assert "mail.inbox (inconnu), boîte « INBOX » illisible : serveur IMAP" in captured.err
+    assert "identifiant ou mot de passe refusé pour inconnu" in captured.err
+    assert f"mail.inboxes.st-andre ({other}), boîte « INBOX » : 1 message(s) lu(s)" in captured.out
+
+
 def _many(count: int) -> list[bytes]:
     """``count`` distinct replies (their own Message-ID each), of the three jurors in turn."""
     sources = [

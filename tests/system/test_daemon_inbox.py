@@ -58,3 +58,58 @@ poll_seconds = 3600
         code = service.stop(signal.SIGTERM)
         store.close()
     assert code == 0, service.text()[-3000:]
+
+
+def test_the_service_reads_each_centre_s_mailbox(
+    tmp_path: Path,
+    radicale: CalDAVServer,
+    inbox: tuple[Inbox, int],
+    dovecot: ImapServer,
+    imap_user: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """[mail.inbox] and [mail.inboxes.st-andre]: one reader (and one IDLE) per mailbox."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    other = dovecot.add_user()
+    box, smtp_port = inbox
+    config = write_config(tmp_path, radicale, smtp_port, f"sqlite:///{tmp_path / 'state.db'}")
+    with (config / "syncsvc.toml").open("a", encoding="utf-8") as toml:
+        for table, user in (("mail.inbox", imap_user), ("mail.inboxes.st-andre", other)):
+            toml.write(
+                f"""
+[{table}]
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "none"
+username = "{user}"
+password_env = "{PASSWORD_ENV}"
+poll_seconds = 3600
+"""
+            )
+    service = Service(config, tmp_path / "run.log").start()
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        wait_for(
+            "the jury invitations",
+            lambda: any(str(m["Subject"]).startswith("Invitation") for m in box.messages),
+        )
+        wait_for(
+            "the first look at both mailboxes",
+            lambda: (
+                store.inbox_position("INBOX") is not None
+                and store.inbox_position("inboxes.st-andre:INBOX") is not None
+            ),
+        )
+        dovecot.append(imap_user, (REPLIES / "gmail-accepted.eml").read_bytes())
+        dovecot.append(other, (REPLIES / "thunderbird-declined.eml").read_bytes())
+        # poll_seconds is an hour: only each mailbox's IDLE can bring its reply in
+        wait_for("both replies recorded", lambda: len(store.jury_replies()) == 2, 30)
+        assert {(r.email, r.partstat) for r in store.jury_replies()} == {
+            ("e.lefevre@jury.example", "ACCEPTED"),
+            ("y.haddad@jury.example", "DECLINED"),
+        }
+        assert len(dovecot.messages(other, "Réponses jury traitées")) == 1
+    finally:
+        code = service.stop(signal.SIGTERM)
+        store.close()
+    assert code == 0, service.text()[-3000:]

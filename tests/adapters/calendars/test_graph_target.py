@@ -26,7 +26,6 @@ from syncsvc.app.sync import Syncer, TargetReport
 from syncsvc.app.targets import address_of, make_target
 from syncsvc.calendars.base import Target
 from syncsvc.calendars.graph import GraphTarget
-from syncsvc.calendars.graph_auth import SHARED
 from syncsvc.calendars.quota import RateLimiters
 from syncsvc.core.config import Config
 from syncsvc.core.entries import entries_for
@@ -34,6 +33,7 @@ from syncsvc.core.planner import plan_all
 from syncsvc.formats.graph_event import UID_PROPERTY, uid_of
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings
+from syncsvc.oauth.microsoft import SHARED
 from syncsvc.state.store import Store
 from tests.adapters.calendars.test_caldav_target import AUDIENCE, NOW, ROOT, SA
 from tests.harness.graph_emulator import GraphEmulator

@@ -1,4 +1,7 @@
-"""Microsoft Graph app-only tokens (MSAL client credentials) and the TLS trust both sides use.
+"""Microsoft app-only tokens (MSAL client credentials) and the TLS trust both sides use.
+
+The same application registration serves Microsoft Graph (:data:`SCOPES`) and IMAP on Exchange
+Online (:data:`IMAP_SCOPES`, with the ``IMAP.AccessAsApp`` permission); only the scope differs.
 
 - :class:`GraphCredential`: the app registration (tenant, client id) and its secret, or a
   certificate (PEM file holding the private key and the certificate);
@@ -34,6 +37,8 @@ from syncsvc.errors import PermanentError, TemporaryError, Unreachable
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com/"
 SCOPES = ("https://graph.microsoft.com/.default",)
+IMAP_SCOPES = ("https://outlook.office365.com/.default",)
+"""IMAP (and POP, SMTP) of Exchange Online for an application (``IMAP.AccessAsApp``)."""
 AADSTS_HINTS = {
     "AADSTS7000215": "secret de l'application invalide (révoqué ou mal copié ?)",
     "AADSTS7000222": "secret de l'application expiré",
@@ -142,7 +147,10 @@ SHARED = SharedCaches()
 
 
 class TokenSource:
-    """App-only bearer tokens for Graph, cached and renewed by MSAL."""
+    """App-only bearer tokens (for Graph by default), cached and renewed by MSAL.
+
+    ``label`` starts every French error (default: « cible « name » »); ``service`` names what
+    the token is for in a refusal; ``scopes``: :data:`SCOPES` or :data:`IMAP_SCOPES`."""
 
     def __init__(
         self,
@@ -150,10 +158,17 @@ class TokenSource:
         credential: GraphCredential,
         client: httpx.Client,
         caches: SharedCaches | None = None,
+        *,
+        scopes: tuple[str, ...] = SCOPES,
+        label: str | None = None,
+        service: str = "Microsoft Graph",
     ) -> None:
         self.name = name
         self.credential = credential
         self.client = client
+        self.scopes = scopes
+        self.label = label or f"cible « {name} »"
+        self.service = service
         self._caches = (caches or SHARED).get(credential)
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
@@ -176,25 +191,24 @@ class TokenSource:
         """A valid access token (from the cache while more than 5 minutes are left)."""
         with self._lock:
             try:
-                result = self._application().acquire_token_for_client(scopes=list(SCOPES))
+                result = self._application().acquire_token_for_client(scopes=list(self.scopes))
             except (httpx.ConnectError, OSError) as exc:
                 raise Unreachable(
-                    f"cible « {self.name} » : service d'authentification Microsoft injoignable "
+                    f"{self.label} : service d'authentification Microsoft injoignable "
                     f"({type(exc).__name__})"
                 ) from None
             except httpx.HTTPError as exc:
                 raise TemporaryError(
-                    f"cible « {self.name} » : authentification Microsoft interrompue "
-                    f"({type(exc).__name__})"
+                    f"{self.label} : authentification Microsoft interrompue ({type(exc).__name__})"
                 ) from None
             except ValueError as exc:  # MSAL: bad authority, unreadable certificate…
                 raise PermanentError(
-                    f"cible « {self.name} » : configuration d'authentification refusée par MSAL "
+                    f"{self.label} : configuration d'authentification refusée par MSAL "
                     f"({str(exc)[:200]})"
                 ) from None
             except msal.exceptions.MsalServiceError as exc:  # 5xx of the token endpoint
                 raise TemporaryError(
-                    f"cible « {self.name} » : service d'authentification Microsoft en erreur "
+                    f"{self.label} : service d'authentification Microsoft en erreur "
                     f"({exc.error or type(exc).__name__})"
                 ) from None
         if "access_token" in result:
@@ -206,12 +220,10 @@ class TokenSource:
         description = str(result.get("error_description") or "")
         codes = [code for code in AADSTS_HINTS if code in description]
         if error in ("temporarily_unavailable", "server_error") or "429" in description:
-            return TemporaryError(
-                f"cible « {self.name} » : Microsoft Entra demande d'attendre ({error})"
-            )
+            return TemporaryError(f"{self.label} : Microsoft Entra demande d'attendre ({error})")
         hint = AADSTS_HINTS[codes[0]] if codes else "identifiants de l'application refusés"
         return PermanentError(
-            f"cible « {self.name} » : jeton Microsoft Graph refusé : {hint} "
+            f"{self.label} : jeton {self.service} refusé : {hint} "
             f"({codes[0] if codes else error or 'erreur inconnue'}) ; créer un nouveau secret "
             "(ou certificat) dans l'inscription de l'application, puis mettre à jour "
             "client_secret_env / client_secret_file"
