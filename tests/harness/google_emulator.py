@@ -441,6 +441,9 @@ class CalendarEmulator:
         self.log: list[Call] = []
         self.grants: list[tuple[str, str | None]] = []
         self.fresh_tokens = fresh_tokens
+        self.refresh_tokens: dict[str, tuple[str, str]] = {}
+        """Refresh tokens a person consented to: token → (their address, the scopes granted).
+        Empty: any refresh token is taken, with the scope the request names (none)."""
         self.issued: dict[str, Issued] = {}
         self.latency = 0.0
         self.port = 0
@@ -640,6 +643,12 @@ class CalendarEmulator:
             scope = str(payload.get("scope", ""))
         elif grant != "refresh_token" or not form.get("refresh_token"):
             raise ApiError(400, "unsupported_grant_type", "unsupported_grant_type")
+        elif self.refresh_tokens:
+            # Google ties a refresh token to the person and the scopes they consented to
+            consented = self.refresh_tokens.get(form["refresh_token"])
+            if consented is None:
+                raise ApiError(400, "invalid_grant", "invalid_grant")
+            subject, scope = consented
         else:
             scope = form.get("scope", "")
         with self.lock:

@@ -262,3 +262,71 @@ def test_a_google_workspace_inbox_is_read_through_domain_wide_delegation(
     assert inbox.read(**settings).recorded == 1
     assert len(google.grants) == 2
     assert introspection.asked == 3  # the valid token, the expired one, the new one
+
+
+@pytest.fixture
+def google_token_endpoint(google: CalendarEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """google-auth always sends an authorized user's refresh token to Google's own endpoint
+    (it ignores the file's ``token_uri``): point that endpoint at the emulator."""
+    from google.oauth2 import credentials
+
+    monkeypatch.setattr(credentials, "_GOOGLE_OAUTH2_TOKEN_ENDPOINT", google.token_uri)
+
+
+@pytest.mark.usefixtures("google_token_endpoint")
+def test_a_gmail_inbox_is_read_with_a_person_s_token_file(
+    inbox: Inbox, google: CalendarEmulator, introspection: Introspection
+) -> None:
+    """An authorized user's token file (no service account, e.g. a personal Gmail account):
+    its refresh token buys an access token for the scope the person consented to."""
+    google.refresh_tokens["1//consented"] = (inbox.user, "https://mail.google.com/")
+    (inbox.config_dir / "google-token.json").write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "id.apps.googleusercontent.com",
+                "client_secret": "not-a-secret",
+                "refresh_token": "1//consented",
+                "token_uri": google.token_uri,
+            }
+        ),
+        encoding="utf-8",
+    )
+    inbox.imap.append(inbox.user, reply("gmail-accepted.eml"))
+
+    report = inbox.read(provider="google", token_file="google-token.json")
+
+    assert report.recorded == 1
+    assert [r.email for r in inbox.store.jury_replies()] == [LEFEVRE]
+    assert google.grants == [("refresh_token", inbox.user)]
+    assert introspection.asked == 1
+    assert len(inbox.imap.messages(inbox.user, PROCESSED)) == 1
+
+
+@pytest.mark.usefixtures("google_token_endpoint")
+def test_a_revoked_refresh_token_is_a_clear_error_and_nothing_moves(
+    inbox: Inbox, google: CalendarEmulator
+) -> None:
+    google.refresh_tokens["1//other"] = (inbox.user, "https://mail.google.com/")
+    (inbox.config_dir / "google-token.json").write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "id.apps.googleusercontent.com",
+                "client_secret": "not-a-secret",
+                "refresh_token": "1//revoked",
+                "token_uri": google.token_uri,
+            }
+        ),
+        encoding="utf-8",
+    )
+    inbox.imap.append(inbox.user, reply("gmail-accepted.eml"))
+
+    with pytest.raises(PermanentError) as raised:
+        inbox.read(provider="google", token_file="google-token.json")
+
+    assert "token_file" in str(raised.value)
+    assert "1//revoked" not in str(raised.value)
+    assert inbox.store.jury_replies() == []
+    assert inbox.imap.messages(inbox.user, PROCESSED) == []
+    assert len(inbox.imap.messages(inbox.user)) == 1
