@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from syncsvc.app.marks import stored_marks
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
-from syncsvc.core.entries import centre_entry_for, entries_for, summary_for
+from syncsvc.core.entries import centre_entry_for, entries_for
 from syncsvc.core.labels import (
     KIND_LABELS,
     REDO_LABEL,
@@ -28,9 +28,10 @@ from syncsvc.core.labels import (
     fr_day,
     roles,
 )
-from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.model import Milestone, Session
 from syncsvc.core.planner import CentreMilestone, NotApplicable, Planned, Planning, plan_sessions
 from syncsvc.core.rules import Rule
+from syncsvc.core.titles import session_name, title_for
 from syncsvc.core.words import cancellation_text, postponement_texts
 from syncsvc.errors import UsageError
 from syncsvc.formats.ical import calendar_of
@@ -129,7 +130,9 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
             refs = _SourceRefs()
             yield from (_centre_row(c, refs) for c in yearly)
             for session, centre, milestones in planned:
-                yield from (_json_row(session, centre, m, refs) for m in milestones)
+                whose, transport = session_name(session, centre), session.title.transport
+                for m in milestones:  # the summary is summary_for's, its parts found once
+                    yield _json_row(session, m, title_for([m], whose, transport), refs)
                 yield from (_apart_row(session, n, refs) for n in apart.get(session.id, []))
 
         write_rows(rows(), fmt)
@@ -143,25 +146,53 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
     return EXIT_INVALID if config.problems else EXIT_OK
 
 
+_BATCH = 256
+"""Rows encoded before one write: fewer, larger writes, still a few hundred Ko at most."""
+
+
+def _row_encoder() -> Callable[[Mapping[str, Any]], str]:
+    """``json.dumps(row, ensure_ascii=False)``, the same text: the C encoder made once, not once
+    per row as :meth:`json.JSONEncoder.encode` does (the pure-Python one when C is missing)."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # not in the stubs
+    if make is None:  # pragma: no cover - CPython always has it
+        return json.JSONEncoder(ensure_ascii=False).encode
+    default = json.JSONEncoder().default
+    encode = make(
+        None, default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+    )
+    join = "".join
+    return lambda row: join(encode(row, 0))
+
+
 def write_rows(rows: Iterable[Mapping[str, Any]], fmt: str) -> None:
     """Stream rows to stdout as they come, each encoded by the C encoder (no indent):
     ``jsonl``, one object per line; ``json``, the same lines inside one list (valid JSON,
-    still one row per line). Nothing is held but the row being written."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    still one row per line). Nothing is held but a batch of encoded rows."""
+    encode = _row_encoder()
     out = sys.stdout
-    if fmt == "jsonl":
-        for row in rows:
-            out.write(encode(row))
-            out.write("\n")
-        out.flush()
-        return
-    separator = "[\n"
+    separator = "\n" if fmt == "jsonl" else ",\n"
+    batch: list[str] = []
+    started = False
     for row in rows:
-        out.write(separator)
-        out.write(encode(row))
-        separator = ",\n"
-    out.write("[]\n" if separator == "[\n" else "\n]\n")
+        batch.append(encode(row))
+        if len(batch) == _BATCH:
+            out.write(_opening(fmt, started) + separator.join(batch))
+            started, batch = True, []
+    if batch:
+        out.write(_opening(fmt, started) + separator.join(batch))
+        started = True
+    if fmt == "jsonl":
+        out.write("\n" if started else "")
+    else:
+        out.write("\n]\n" if started else "[]\n")
     out.flush()
+
+
+def _opening(fmt: str, started: bool) -> str:
+    """What goes before a batch: ``[`` before the first of a list, the separator after one."""
+    if fmt == "jsonl":
+        return "\n" if started else ""
+    return ",\n" if started else "[\n"
 
 
 class _SourceRefs:
@@ -183,14 +214,15 @@ def _iso(value: date | datetime | None) -> str | None:
 
 
 def _json_row(
-    session: Session, centre: Centre, milestone: Milestone, refs: _SourceRefs
+    session: Session, milestone: Milestone, summary: str, refs: _SourceRefs
 ) -> dict[str, Any]:
+    """A session's milestone; ``summary``: its calendar title (:func:`summary_for`)."""
     return {
         "session": session.id,
         "centre": session.centre,
         "milestone": milestone.id,
         "title": milestone.title,
-        "summary": summary_for(session, centre, milestone),
+        "summary": summary,
         "due": milestone.due.isoformat(),
         "unshifted": milestone.unshifted.isoformat(),
         "kind": milestone.kind,
