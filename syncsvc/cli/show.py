@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from syncsvc.app.marks import stored_marks
 from syncsvc.core.checks import check_session
@@ -34,9 +32,12 @@ from syncsvc.core.rules import Rule
 from syncsvc.core.titles import session_name, title_for
 from syncsvc.core.words import cancellation_text, postponement_texts
 from syncsvc.errors import UsageError
-from syncsvc.formats.ical import calendar_of
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import load_settings
+
+if TYPE_CHECKING:  # imported where used: json and validate do without rich and icalendar
+    from rich.console import Console
+    from rich.table import Table
 
 EXIT_OK, EXIT_INVALID = 0, 1
 STATUS_STYLES = {
@@ -50,6 +51,27 @@ SEVERITY_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def run(args: argparse.Namespace, now: Now) -> int:
+    with _cycles_left_alone():
+        return _run(args, now)
+
+
+@contextmanager
+def _cycles_left_alone() -> Iterator[None]:
+    """Without the cyclic garbage collector: loading and planning 10,000 sessions keep every
+    object alive until the output is written, and its passes over them cost a fifth of the
+    time while finding next to nothing (measured: a few hundred objects at 10,000 sessions; the
+    peak memory is the same). Reference counting still frees everything else at once. The
+    collector runs again afterwards (tests call this in-process)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace, now: Now) -> int:
     settings = load_settings(args.config)
     config = load_config(args.config, load_ruleset(settings.ruleset))
     planning = plan_sessions(config, stored_marks(settings, args.config), now)
@@ -137,6 +159,8 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
 
         write_rows(rows(), fmt)
     elif fmt == "ics":
+        from syncsvc.formats.ical import calendar_of
+
         entries = [centre_entry_for(c.centre, c.year, c.milestone) for c in yearly]
         entries += [e for s, c, ms in planned for m in ms for e in entries_for(s, c, m)]
         sys.stdout.buffer.write(calendar_of(entries, instant(now)))
@@ -285,11 +309,15 @@ def _apart_row(session: Session, apart: NotApplicable, refs: _SourceRefs) -> dic
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     terminal = sys.stdout.isatty()
     return Console(highlight=False, width=None if terminal else 160, soft_wrap=not terminal)
 
 
 def _row(table: Table, m: Milestone, title: str) -> None:
+    from rich.text import Text
+
     style = STATUS_STYLES[m.status]
     status = capitalised(STATUS_LABELS[m.status])
     if m.redo_of is not None:
@@ -307,6 +335,9 @@ def _row(table: Table, m: Milestone, title: str) -> None:
 
 
 def _table(title: str) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(title), title_justify="left")
     for column in ("Échéance", "Jalon", "Identifiant", "Type", "Pour", "Statut"):
         table.add_column(column, no_wrap=column == "Identifiant")  # to copy for `done`
@@ -319,6 +350,8 @@ def _print_tables(
     apart: Mapping[str, list[NotApplicable]],
     now: Now,
 ) -> None:
+    from rich.text import Text
+
     console = _console()
     for centre_id in dict.fromkeys(c.centre.id for c in yearly):
         mine = [c for c in yearly if c.centre.id == centre_id]
