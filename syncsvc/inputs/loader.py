@@ -502,7 +502,7 @@ def _check_session(config: Config, path: Path, session: Session) -> None:
                 f"centres.yaml (attendu : une de ces clés : {centres})",
             )
         )
-    elif ruleset is not None:
+    elif ruleset is not None and session.done:
         known = {*config.ruleset.ids, *ruleset.ids}  # a disabled advice rule may be marked done
         for milestone_id in session.done:
             if milestone_id not in known:
