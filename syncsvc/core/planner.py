@@ -32,7 +32,7 @@ cross it becomes the next working day.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -349,11 +349,27 @@ class Planning:
     """Owner key (:func:`centre_owner`) -> a French reason: its items are kept as they are."""
 
 
-def plan_sessions(config: Config, marks: Marks, now: Now) -> Planning:
+def session_order(config: Config) -> list[Session]:
+    """The loaded sessions in the plan's order: by start date, then id."""
+    return sorted(config.sessions.values(), key=lambda s: (s.start, s.id))
+
+
+def plan_sessions(
+    config: Config,
+    marks: Marks,
+    now: Now,
+    sessions: Sequence[Session] | None = None,
+    *,
+    centres: bool = True,
+) -> Planning:
     """Every loaded session with its milestones, by start date then id, and the centres' yearly
-    milestones; a session (or centre year) whose planning raises is set apart."""
+    milestones; a session (or centre year) whose planning raises is set apart.
+
+    ``sessions``: only these, in this order (a part of :func:`session_order`, for a command
+    that shares the work between two processes); ``centres=False``: without the centres'
+    yearly milestones (the other part has them)."""
     planning = Planning()
-    for session in sorted(config.sessions.values(), key=lambda s: (s.start, s.id)):
+    for session in session_order(config) if sessions is None else sessions:
         centre = config.centres[session.centre]
         try:
             ruleset, done = config.rulesets[centre.id], marks.get(session.id)
@@ -364,7 +380,8 @@ def plan_sessions(config: Config, marks: Marks, now: Now) -> Planning:
         planning.planned.append(Planned(session, centre, milestones))
         if apart:
             planning.not_applicable[session.id] = apart
-    _plan_centre_years(config, marks, now, planning)
+    if centres:
+        _plan_centre_years(config, marks, now, planning)
     return planning
 
 
