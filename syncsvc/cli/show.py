@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from syncsvc.app.marks import stored_marks
 from syncsvc.core.checks import check_session
@@ -27,12 +30,21 @@ from syncsvc.core.labels import (
     roles,
 )
 from syncsvc.core.model import Milestone, Session
-from syncsvc.core.planner import CentreMilestone, NotApplicable, Planned, Planning, plan_sessions
+from syncsvc.core.planner import (
+    CentreMilestone,
+    Marks,
+    NotApplicable,
+    Planned,
+    Planning,
+    plan_sessions,
+    session_order,
+)
 from syncsvc.core.rules import Rule
 from syncsvc.core.titles import session_name, title_for
 from syncsvc.core.words import cancellation_text, postponement_texts
 from syncsvc.errors import UsageError
-from syncsvc.inputs.loader import load_config, load_ruleset
+from syncsvc.inputs.forked import ChildFailed, can_fork, in_child
+from syncsvc.inputs.loader import SHARED_FROM, load_config, load_ruleset
 from syncsvc.inputs.settings import load_settings
 
 if TYPE_CHECKING:  # imported where used: json and validate do without rich and icalendar
@@ -73,11 +85,14 @@ def _cycles_left_alone() -> Iterator[None]:
 
 def _run(args: argparse.Namespace, now: Now) -> int:
     settings = load_settings(args.config)
-    config = load_config(args.config, load_ruleset(settings.ruleset))
-    planning = plan_sessions(config, stored_marks(settings, args.config), now)
-    for session_id, reason in planning.failed.items():
-        file = config.session_files[session_id]
-        print(f"{file}: erreur: {reason} [planning_failed]", file=sys.stderr)
+    config = load_config(args.config, load_ruleset(settings.ruleset), share=True)
+    marks = stored_marks(settings, args.config)
+    if _shareable(args, config):
+        code = _run_shared(args, config, marks, now)
+        if code is not None:
+            return code
+    planning = plan_sessions(config, marks, now)
+    _print_failed(config, planning.failed)
     if args.command == "validate":
         code = validate(config, planning.planned, now, strict=args.strict, fmt=args.format)
         return EXIT_INVALID if planning.failed else code
@@ -85,11 +100,124 @@ def _run(args: argparse.Namespace, now: Now) -> int:
     return EXIT_INVALID if planning.failed else code
 
 
+def _print_failed(config: Config, failed: Mapping[str, str]) -> None:
+    for session_id, reason in failed.items():
+        file = config.session_files[session_id]
+        print(f"{file}: erreur: {reason} [planning_failed]", file=sys.stderr)
+
+
+# --- two processes for many sessions -----------------------------------------------------------
+#
+# From SHARED_FROM sessions, ``validate`` and ``plan --format json|jsonl`` (all sessions) share
+# the planning and the writing with a forked child (see syncsvc.inputs.forked): the sessions in
+# plan order are cut in two, the child plans the second half, sends the sessions whose planning
+# failed, writes its half's lines into a temporary file (the same bytes this process would
+# write) and sends its counts; this process plans and writes the first half, then copies the
+# child's lines after its own. The output is the same, byte for byte, in the same order, and
+# the errors too: failures are printed before any output, as without a child. When the child
+# fails, this process does its half itself (before writing anything: the whole command, as
+# without a child; after: the second half).
+
+
+def _shareable(args: argparse.Namespace, config: Config) -> bool:
+    if args.command == "plan" and (args.session is not None or args.format not in _ROWS):
+        return False
+    out = sys.stdout
+    return (
+        len(config.sessions) >= SHARED_FROM
+        and hasattr(out, "buffer")
+        and bool(getattr(out, "encoding", None))
+        and can_fork()
+    )
+
+
+def _run_shared(args: argparse.Namespace, config: Config, marks: Marks, now: Now) -> int | None:
+    """The command with a child writing the second half; None when no child could start (or
+    it failed before anything was written): the caller then runs it in this process."""
+    ordered = session_order(config)
+    half = len(ordered) // 2
+    mine, theirs = ordered[:half], ordered[half:]
+    fmt = "text" if args.command == "validate" and args.format == "text" else args.format
+    with tempfile.TemporaryFile() as body:
+        child = in_child(lambda: _second_half(args.command, config, marks, now, theirs, fmt, body))
+        if child is None:
+            return None
+        try:
+            planning = plan_sessions(config, marks, now, mine)
+            try:
+                failed = {**planning.failed, **child.receive()}
+            except ChildFailed:
+                return None
+
+            def rest(output: _Output) -> None:
+                try:
+                    started, counts = child.receive()
+                except ChildFailed:  # this process writes the second half itself
+                    part = _part(config, marks, now, theirs)
+                    output.add(_lines(args.command, config, part, now, output, fmt))
+                    return
+                output.append(body, started, counts)
+
+            _print_failed(config, failed)
+            if args.command == "validate":
+                planned = planning.planned
+                code = validate(
+                    config, planned, now, strict=args.strict, fmt=args.format, rest=rest
+                )
+            else:
+                code = plan(config, planning, now, None, args.format, rest=rest)
+            return EXIT_INVALID if failed else code
+        finally:
+            child.close()
+
+
+def _part(config: Config, marks: Marks, now: Now, sessions: list[Session]) -> Planning:
+    return plan_sessions(config, marks, now, sessions, centres=False)
+
+
+def _second_half(
+    command: str,
+    config: Config,
+    marks: Marks,
+    now: Now,
+    sessions: list[Session],
+    fmt: str,
+    body: IO[bytes],
+) -> Iterator[Any]:
+    """In the child: the failed sessions of ``sessions``, then (once its lines are in ``body``)
+    whether it wrote any and its counts of findings."""
+    planning = _part(config, marks, now, sessions)
+    yield planning.failed
+    stream = io.TextIOWrapper(body, encoding=sys.stdout.encoding, errors=sys.stdout.errors)
+    output = _Output(stream, fmt, bare=True)
+    output.add(_lines(command, config, planning, now, output, fmt))
+    stream.flush()
+    yield output.started, output.counts
+
+
+def _lines(
+    command: str, config: Config, planning: Planning, now: Now, output: _Output, fmt: str
+) -> Iterator[str]:
+    """What ``command`` writes for the sessions of ``planning`` (without the centres' yearly
+    milestones), each line encoded: a finding's line or row (counted in ``output``), a
+    milestone's row."""
+    if command == "validate":
+        return _finding_lines(config, planning.planned, now, output.counts, fmt)
+    return _session_rows(planning.planned, planning.not_applicable, _SourceRefs())
+
+
 def validate(
-    config: Config, planned: list[Planned], now: Now, *, strict: bool, fmt: str = "text"
+    config: Config,
+    planned: list[Planned],
+    now: Now,
+    *,
+    strict: bool,
+    fmt: str = "text",
+    rest: Callable[[_Output], None] | None = None,
 ) -> int:
     """Every problem of every file, then every finding; ``json``: the findings only, as a list
-    of ``{session, centre, code, severity, message}`` on stdout (problems go to stderr)."""
+    of ``{session, centre, code, severity, message}`` on stdout (problems go to stderr).
+    ``rest``: adds the findings of the sessions after ``planned`` (a child's)."""
     as_json = fmt in ("json", "jsonl")
     for problem in config.problems:
         print(problem, file=sys.stderr if as_json else sys.stdout)
@@ -98,28 +226,12 @@ def validate(
             f"{warning.file}: {SEVERITY_LABELS['warning']}: {warning.field}: {warning.message}",
             file=sys.stderr if as_json else sys.stdout,
         )
-    counts = {"error": 0, "warning": 0, "info": 0}
-
-    def findings() -> Iterator[dict[str, str]]:
-        for session, centre, milestones in planned:
-            for finding in check_session(session, centre, milestones, now):
-                counts[finding.severity] += 1
-                yield {
-                    "session": session.id,
-                    "centre": centre.id,
-                    "code": finding.code,
-                    "severity": finding.severity,
-                    "message": finding.message,
-                }
-
-    if as_json:
-        write_rows(findings(), fmt)
-    else:
-        for row in findings():
-            file = config.session_files[row["session"]]
-            label = SEVERITY_LABELS[row["severity"]]
-            print(f"{file}: {label}: {row['message']} [{row['code']}]")
-    errors, warnings = counts["error"], counts["warning"]
+    output = _Output(sys.stdout, fmt if as_json else "text")
+    output.add(_finding_lines(config, planned, now, output.counts, fmt))
+    if rest is not None:
+        rest(output)
+    output.close()
+    errors, warnings = output.counts["error"], output.counts["warning"]
     if not as_json:
         broken = len({p.file for p in config.problems})
         print(
@@ -129,9 +241,43 @@ def validate(
     return EXIT_INVALID if config.problems or (strict and errors) else EXIT_OK
 
 
-def plan(config: Config, planning: Planning, now: Now, session_id: str | None, fmt: str) -> int:
+def _finding_lines(
+    config: Config, planned: list[Planned], now: Now, counts: dict[str, int], fmt: str
+) -> Iterator[str]:
+    """Each finding of each session, counted by severity: its JSON row (``json``, ``jsonl``)
+    or its line (``text``: ``file: erreur: message [code]``)."""
+    encode = _row_encoder()
+    as_json = fmt in _ROWS
+    for session, centre, milestones in planned:
+        for finding in check_session(session, centre, milestones, now):
+            counts[finding.severity] += 1
+            if as_json:
+                yield encode(
+                    {
+                        "session": session.id,
+                        "centre": centre.id,
+                        "code": finding.code,
+                        "severity": finding.severity,
+                        "message": finding.message,
+                    }
+                )
+            else:
+                file = config.session_files[session.id]
+                label = SEVERITY_LABELS[finding.severity]
+                yield f"{file}: {label}: {finding.message} [{finding.code}]"
+
+
+def plan(
+    config: Config,
+    planning: Planning,
+    now: Now,
+    session_id: str | None,
+    fmt: str,
+    rest: Callable[[_Output], None] | None = None,
+) -> int:
     """The one plan: the centres' yearly milestones (without ``session_id``), then each
-    session's milestones and those that do not apply to it (« sans objet », with why)."""
+    session's milestones and those that do not apply to it (« sans objet », with why).
+    ``rest``: adds the rows of the sessions after the planning's (a child's)."""
     planned, yearly = planning.planned, planning.centre_milestones
     if session_id is not None:
         if session_id not in config.sessions:
@@ -146,18 +292,15 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
     for problem in config.problems:
         print(problem, file=sys.stderr)
     apart = planning.not_applicable
-    if fmt in ("json", "jsonl"):
-
-        def rows() -> Iterator[dict[str, Any]]:
-            refs = _SourceRefs()
-            yield from (_centre_row(c, refs) for c in yearly)
-            for session, centre, milestones in planned:
-                whose, transport = session_name(session, centre), session.title.transport
-                for m in milestones:  # the summary is summary_for's, its parts found once
-                    yield _json_row(session, m, title_for([m], whose, transport), refs)
-                yield from (_apart_row(session, n, refs) for n in apart.get(session.id, []))
-
-        write_rows(rows(), fmt)
+    if fmt in _ROWS:
+        refs = _SourceRefs()
+        encode = _row_encoder()
+        output = _Output(sys.stdout, fmt)
+        output.add(encode(_centre_row(c, refs)) for c in yearly)
+        output.add(_session_rows(planned, apart, refs))
+        if rest is not None:
+            rest(output)
+        output.close()
     elif fmt == "ics":
         from syncsvc.formats.ical import calendar_of
 
@@ -170,8 +313,22 @@ def plan(config: Config, planning: Planning, now: Now, session_id: str | None, f
     return EXIT_INVALID if config.problems else EXIT_OK
 
 
+def _session_rows(
+    planned: list[Planned], apart: Mapping[str, list[NotApplicable]], refs: _SourceRefs
+) -> Iterator[str]:
+    """Each session's milestone rows then its « sans objet » rows, encoded."""
+    encode = _row_encoder()
+    for session, centre, milestones in planned:
+        whose, transport = session_name(session, centre), session.title.transport
+        for m in milestones:  # the summary is summary_for's, its parts found once
+            yield encode(_json_row(session, m, title_for([m], whose, transport), refs))
+        for n in apart.get(session.id, []):
+            yield encode(_apart_row(session, n, refs))
+
+
+_ROWS = ("json", "jsonl")
 _BATCH = 256
-"""Rows encoded before one write: fewer, larger writes, still a few hundred Ko at most."""
+"""Lines encoded before one write: fewer, larger writes, still a few hundred Ko at most."""
 
 
 def _row_encoder() -> Callable[[Mapping[str, Any]], str]:
@@ -188,35 +345,54 @@ def _row_encoder() -> Callable[[Mapping[str, Any]], str]:
     return lambda row: join(encode(row, 0))
 
 
-def write_rows(rows: Iterable[Mapping[str, Any]], fmt: str) -> None:
-    """Stream rows to stdout as they come, each encoded by the C encoder (no indent):
-    ``jsonl``, one object per line; ``json``, the same lines inside one list (valid JSON,
-    still one row per line). Nothing is held but a batch of encoded rows."""
-    encode = _row_encoder()
-    out = sys.stdout
-    separator = "\n" if fmt == "jsonl" else ",\n"
-    batch: list[str] = []
-    started = False
-    for row in rows:
-        batch.append(encode(row))
-        if len(batch) == _BATCH:
-            out.write(_opening(fmt, started) + separator.join(batch))
-            started, batch = True, []
-    if batch:
-        out.write(_opening(fmt, started) + separator.join(batch))
-        started = True
-    if fmt == "jsonl":
-        out.write("\n" if started else "")
-    else:
-        out.write("\n]\n" if started else "[]\n")
-    out.flush()
+class _Output:
+    """Lines streamed to ``out`` as they come, in batches: ``jsonl`` and ``text``, one per
+    line; ``json``, the same lines inside one list (valid JSON, still one row per line; rows
+    encoded by the C encoder, no indent). Nothing is held but a batch of lines.
 
+    ``bare``: only the lines and their separators, no opening nor closing (a child's half, that
+    :meth:`append` puts after the parent's lines). ``counts``: findings by severity."""
 
-def _opening(fmt: str, started: bool) -> str:
-    """What goes before a batch: ``[`` before the first of a list, the separator after one."""
-    if fmt == "jsonl":
-        return "\n" if started else ""
-    return ",\n" if started else "[\n"
+    def __init__(self, out: TextIO, fmt: str, *, bare: bool = False) -> None:
+        self._out = out
+        self._json = fmt == "json"
+        self._separator = ",\n" if self._json else "\n"
+        self._opening = "" if bare or not self._json else "[\n"
+        self.started = False
+        self.counts = {"error": 0, "warning": 0, "info": 0}
+
+    def _before(self) -> str:
+        return self._separator if self.started else self._opening
+
+    def add(self, lines: Iterable[str]) -> None:
+        batch: list[str] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) == _BATCH:
+                self._out.write(self._before() + self._separator.join(batch))
+                self.started, batch = True, []
+        if batch:
+            self._out.write(self._before() + self._separator.join(batch))
+            self.started = True
+
+    def append(self, body: IO[bytes], started: bool, counts: Mapping[str, int]) -> None:
+        """A child's bare lines, in ``body``, after these; its counts added to these."""
+        for severity, count in counts.items():
+            self.counts[severity] += count
+        if not started:
+            return
+        self._out.write(self._before())
+        self._out.flush()
+        body.seek(0)
+        shutil.copyfileobj(body, self._out.buffer, 1 << 20)
+        self.started = True
+
+    def close(self) -> None:
+        if self._json:
+            self._out.write("\n]\n" if self.started else "[]\n")
+        elif self.started:
+            self._out.write("\n")
+        self._out.flush()
 
 
 class _SourceRefs:
