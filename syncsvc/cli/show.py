@@ -138,7 +138,11 @@ def _run_shared(args: argparse.Namespace, config: Config, marks: Marks, now: Now
     half = len(ordered) // 2
     mine, theirs = ordered[:half], ordered[half:]
     fmt = "text" if args.command == "validate" and args.format == "text" else args.format
-    with tempfile.TemporaryFile() as body:
+    try:
+        body = tempfile.TemporaryFile()  # noqa: SIM115 - the with below closes it
+    except OSError:  # no writable temporary folder (a read-only container): no child
+        return None
+    with body:
         child = in_child(lambda: _second_half(args.command, config, marks, now, theirs, fmt, body))
         if child is None:
             return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,18 @@ def test_a_child_sends_its_values_in_order_or_fails() -> None:
     assert done is not None
     assert done.receive() == "fini"
     assert done.close() is True
+
+
+def test_without_a_temporary_folder_the_command_runs_alone(
+    config: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["plan", "--format", "json", "--config", str(config), "--now", NOW]
+    alone = outputs(capsysbinary, args)
+
+    def no_temporary_file() -> Any:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_temporary_file)
+    monkeypatch.setattr(show, "SHARED_FROM", 4)
+
+    assert outputs(capsysbinary, args) == alone
