@@ -322,12 +322,61 @@ def _session_rows(
 ) -> Iterator[str]:
     """Each session's milestone rows then its « sans objet » rows, encoded."""
     encode = _row_encoder()
+    text = _RowText(encode, refs)
     for session, centre, milestones in planned:
         whose, transport = session_name(session, centre), session.title.transport
+        start = text.session_part(session)
         for m in milestones:  # the summary is summary_for's, its parts found once
-            yield encode(_json_row(session, m, title_for([m], whose, transport), refs))
+            yield text(start, m, title_for([m], whose, transport))
         for n in apart.get(session.id, []):
             yield encode(_apart_row(session, n, refs))
+
+
+class _RowText:
+    """The JSON text of a session's milestone row, exactly ``encode(_json_row(...))`` (tested):
+    built from pieces, the parts that come from the rule alone (its id, title, kind, audience
+    and sources) encoded once per rule, the others per row with the encoder's own string
+    encoding. Dates and instants are ISO text (digits, ``-``, ``:``, ``+``, ``.``, ``T``):
+    quoted, nothing to escape. Rules are remembered by identity, each entry holding its rule
+    (its id cannot be reused while the output lives)."""
+
+    def __init__(self, encode: Callable[[Any], str], refs: _SourceRefs) -> None:
+        self._encode = encode
+        self._string: Callable[[str], str] = json.encoder.encode_basestring
+        self._refs = refs
+        self._rules: dict[int, tuple[Rule, str, str, str]] = {}
+
+    def session_part(self, session: Session) -> str:
+        string = self._string
+        return f'{{"session": {string(session.id)}, "centre": {string(session.centre)}, '
+
+    def _rule_parts(self, rule: Rule) -> tuple[Rule, str, str, str]:
+        hit = self._rules.get(id(rule))
+        if hit is None or hit[0] is not rule:
+            string, encode = self._string, self._encode
+            hit = self._rules[id(rule)] = (
+                rule,
+                f'"milestone": {string(rule.id)}, "title": {string(rule.title)}, "summary": ',
+                f'"kind": {string(rule.kind)}, "audience": {encode(list(rule.audience))}, ',
+                f'"sources": {encode(self._refs(rule))}}}',
+            )
+        return hit
+
+    def __call__(self, start: str, m: Milestone, summary: str) -> str:
+        _, head, middle, end = self._rule_parts(m.rule)
+        string = self._string
+        return (
+            f'{start}{head}{string(summary)}, "due": "{m.due.isoformat()}", '
+            f'"unshifted": "{m.unshifted.isoformat()}", {middle}'
+            f'"status": {string(row_status(m))}, "timing": {string(m.status)}, '
+            f'"done_on": {_iso_text(m.done_on)}, "redo_of": {_iso_text(m.redo_of)}, '
+            f'"starts_at": {_iso_text(m.starts_at)}, "ends_at": {_iso_text(m.ends_at)}, {end}'
+        )
+
+
+def _iso_text(value: date | datetime | None) -> str:
+    """``_iso(value)`` as JSON: ``null`` or the quoted ISO text."""
+    return "null" if value is None else f'"{value.isoformat()}"'
 
 
 _ROWS = ("json", "jsonl")
