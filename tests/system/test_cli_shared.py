@@ -50,7 +50,8 @@ def _own_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    """61 generated sessions (one with a bad date, one whose id is taken) and broken files."""
+    """61 generated sessions (one with a bad date, one whose id is taken), broken files, and the
+    example's sessions and jury directory."""
     root = tmp_path / "config"
     root.mkdir()
     write_config(root, 60)
@@ -62,6 +63,24 @@ def config(tmp_path: Path) -> Path:
         bad.replace("start: 2027-01-11", "start: 2027-02-30"), encoding="utf-8"
     )
     shutil.copy(sessions / "bench-00003.yaml", sessions / "bench-00099.yaml")
+    # the example's sessions and jury directory: jurors taken from it, one written differently
+    # (a warning), one missing from it (a problem)
+    shutil.copy(ROOT / "config" / "jury.yaml", root / "jury.yaml")
+    for example in (ROOT / "config" / "sessions").glob("*.yaml"):
+        shutil.copy(example, sessions / example.name)
+    dwwm = (sessions / "dwwm-2027-06-venissieux.yaml").read_text(encoding="utf-8")
+    taken = "  - {email: e.lefevre@jury.example}"
+    assert taken in dwwm
+    (sessions / "dwwm-2027-06-venissieux.yaml").write_text(
+        dwwm.replace(taken, "  - {email: e.lefevre@jury.example, name: Autre Nom}"),
+        encoding="utf-8",
+    )
+    (sessions / "dwwm-2027-09-manque.yaml").write_text(
+        dwwm.replace("id: dwwm-2027-06-venissieux", "id: dwwm-2027-09-manque").replace(
+            taken, "  - {email: absent@jury.example}"
+        ),
+        encoding="utf-8",
+    )
     return root
 
 
@@ -110,6 +129,9 @@ def test_the_same_output_with_a_child(
     assert alone[0] == 1
     assert alone[1]
     assert b"bench-00007.yaml: start:" in alone[1] + alone[2]
+    assert b"absent@jury.example" in alone[1] + alone[2]
+    if command[0] == "validate":  # the warning of a value differing from the directory's
+        assert b"Autre Nom" in alone[1] + alone[2]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
