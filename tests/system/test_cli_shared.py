@@ -23,7 +23,7 @@ from benchmarks.plan import write_config
 from syncsvc.cli import main, show
 from syncsvc.core import planner
 from syncsvc.inputs import loader
-from syncsvc.inputs.forked import ChildFailed, in_child
+from syncsvc.inputs.forked import ChildFailed, can_fork, in_child
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-11-23"
@@ -46,6 +46,10 @@ BROKEN = {
 @pytest.fixture(autouse=True)
 def _own_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no store: the example's relative store URL points here
+    # The command runs single-threaded; this test process may still hold threads that other
+    # tests left (their servers'), which a child never touches: let it fork anyway, so that
+    # these tests always compare with a child.
+    monkeypatch.setattr("syncsvc.inputs.forked.threading.active_count", lambda: 1)
 
 
 @pytest.fixture
@@ -263,5 +267,31 @@ def test_without_a_temporary_folder_the_command_runs_alone(
 
     monkeypatch.setattr(tempfile, "TemporaryFile", no_temporary_file)
     monkeypatch.setattr(show, "SHARED_FROM", 4)
+
+    assert outputs(capsysbinary, args) == alone
+
+
+@pytest.mark.parametrize("why", ["threads", "one-cpu"])
+def test_no_child_with_threads_or_a_single_cpu(
+    why: str,
+    config: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = ["plan", "--format", "json", "--config", str(config), "--now", NOW]
+    alone = outputs(capsysbinary, args)
+    assert can_fork()
+    if why == "threads":
+        monkeypatch.setattr("syncsvc.inputs.forked.threading.active_count", lambda: 2)
+    else:
+        monkeypatch.setattr("syncsvc.inputs.forked.os.sched_getaffinity", lambda pid: {0})
+    assert not can_fork()
+
+    def no_fork() -> int:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    monkeypatch.setattr(show, "SHARED_FROM", 4)
+    monkeypatch.setattr(loader, "SHARED_FROM", 4)
 
     assert outputs(capsysbinary, args) == alone
