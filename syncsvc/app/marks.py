@@ -6,19 +6,22 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from syncsvc.core import audience
 from syncsvc.core.config import Config
 from syncsvc.core.model import Session
 from syncsvc.core.planner import implicit_marks, plan_session
 from syncsvc.errors import UsageError
 from syncsvc.inputs.settings import Settings
-from syncsvc.state.store import Store
+from syncsvc.state.bare import sqlite_path
 
 
 def store_exists(url: str) -> bool:
     """False for a SQLite file that does not exist yet (reading it would create it)."""
+    plain = sqlite_path(url)
+    if plain is not None and "%" not in url:  # the usual URL, read without SQLAlchemy
+        return plain.is_file()
+    from sqlalchemy.engine import make_url  # imported here: plan and validate stay light
+
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
         return True
@@ -30,6 +33,8 @@ def stored_marks(settings: Settings, config_dir: Path) -> Mapping[str, Mapping[s
     machine creates nothing)."""
     if not store_exists(settings.store.url):
         return {}
+    from syncsvc.state.store import Store  # imported here: no store, no SQLAlchemy
+
     store = Store(settings.store.url)
     try:
         return store.done_marks() if store.version() else {}

@@ -57,22 +57,33 @@ class WorkingDays:
             raise ValueError(f"unknown holiday zone {zone!r}; expected one of {HOLIDAY_ZONES}")
         self.zone = zone
         self._holidays = holidays.country_holidays("FR", subdiv=_SUBDIVISIONS[zone], language="fr")
+        self._working: dict[date, bool] = {}
+        """Days already looked up (a holiday lookup is slow; planning asks for the same days
+        again and again). A few thousand entries at most: the days of a few years."""
+        self._shifted: dict[tuple[date, Shift], date] = {}
 
     def holiday_name(self, day: date) -> str | None:
         name = self._holidays.get(day)
         return str(name) if name is not None else None
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self._holidays
+        working = self._working.get(day)
+        if working is None:
+            working = self._working[day] = day.weekday() < 5 and day not in self._holidays
+        return working
 
     def shift(self, day: date, policy: Shift) -> date:
         """Move ``day`` to the nearest working day in the direction ``policy`` says."""
         if policy == "none":
             return day
-        step = timedelta(days=-1 if policy == "previous" else 1)
-        while not self.is_working_day(day):
-            day += step
-        return day
+        shifted = self._shifted.get((day, policy))
+        if shifted is None:
+            shifted = day
+            step = timedelta(days=-1 if policy == "previous" else 1)
+            while not self.is_working_day(shifted):
+                shifted += step
+            self._shifted[day, policy] = shifted
+        return shifted
 
 
 @cache

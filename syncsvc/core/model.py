@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,8 +66,10 @@ ShortName = Annotated[str, Field(min_length=1, max_length=30, pattern=ONE_LINE)]
 """A short name for a month view's titles (« St-André »)."""
 
 
+@lru_cache(maxsize=1024)
 def site_name(name: str, length: int = 30) -> str:
-    """A centre's name, short (see :attr:`Centre.short_name`)."""
+    """A centre's name, short (see :attr:`Centre.short_name`); remembered, since every title of
+    every session of a centre asks for it."""
     site = name.rsplit(" — ", 1)[-1] if " — " in name else name
     site = re.sub(r"(?i)^site\s+(de\s+|d['’]\s*|du\s+)?", "", site).strip() or site
     words = site.split()

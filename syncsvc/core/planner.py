@@ -32,7 +32,7 @@ cross it becomes the next working day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -44,7 +44,7 @@ from syncsvc.core.exam_days import exam_days
 from syncsvc.core.model import Centre, Milestone, Session, Status
 from syncsvc.core.rules import Rule, Ruleset
 from syncsvc.core.rules.applicability import why_not
-from syncsvc.core.words import filled, words_for
+from syncsvc.core.words import filled, filler, words_for
 
 DEFAULT_DUE_SOON_DAYS = 7
 """Window for a rule without reminder days: due soon a week before."""
@@ -79,7 +79,7 @@ def due_day(rule: Rule, anchor: date, centre: Centre, *, transport: bool) -> tup
         return unshifted, unshifted
     calendar = working_days(centre.holiday_zone)
     due = calendar.shift(unshifted, rule.shift)
-    if rule.after_event and due < anchor:
+    if due < anchor and rule.after_event:
         due = calendar.shift(unshifted, "next")
     return due, unshifted
 
@@ -165,17 +165,63 @@ def plan_session(
     ``done`` maps milestone ids to the day they were marked done (the store's marks); marks
     written in the session file count too.
     """
+    return plan_one(session, centre, ruleset, now, done)[0]
+
+
+def not_applicable(
+    session: Session,
+    centre: Centre,
+    ruleset: Ruleset,
+    done: Mapping[str, date] | None = None,
+) -> list[NotApplicable]:
+    """The milestones of ``session`` whose condition does not hold, each with its reason and
+    the day it would have been due."""
+    marks = _marks(session, done)
+    fill = filler(words_for(centre, session), ruleset.sources)
+    apart = []
+    for rule in ruleset.rules:
+        reason = None if rule.yearly else why_not(rule, session, centre, marks, ruleset)
+        if reason is not None:
+            apart.append(_set_apart(rule, session, centre, reason, fill))
+    return apart
+
+
+def _set_apart(
+    rule: Rule, session: Session, centre: Centre, reason: str, fill: Callable[[Rule], Rule]
+) -> NotApplicable:
+    anchor = anchor_date(rule, session)
+    transport = session.title.transport
+    due = None if anchor is None else due_day(rule, anchor, centre, transport=transport)[0]
+    return NotApplicable(session.id, fill(rule), reason, due)
+
+
+def plan_one(
+    session: Session,
+    centre: Centre,
+    ruleset: Ruleset,
+    now: Now,
+    done: Mapping[str, date] | None,
+) -> tuple[list[Milestone], list[NotApplicable]]:
+    """(:func:`plan_session`, :func:`not_applicable`) in one pass over the rules, each rule's
+    condition decided once: what :func:`plan_sessions` plans each session with."""
     today = local_today(now, centre.tz)
     marks = _marks(session, done)
     transport = session.title.transport
-    words = words_for(centre, session)
+    fill = filler(words_for(centre, session), ruleset.sources)
     milestones: list[Milestone] = []
+    apart: list[NotApplicable] = []
     for rule in ruleset.rules:
+        if rule.yearly:  # a centre's, never a session's (its anchor is no session's day)
+            continue
+        reason = why_not(rule, session, centre, marks, ruleset)
+        if reason is not None:
+            apart.append(_set_apart(rule, session, centre, reason, fill))
+            continue
         anchor = anchor_date(rule, session)
-        if anchor is None or why_not(rule, session, centre, marks, ruleset) is not None:
+        if anchor is None:
             continue
         due, unshifted = due_day(rule, anchor, centre, transport=transport)
-        rule = filled(rule, words, ruleset.sources)
+        rule = fill(rule)
         is_session = rule.id == "exam_session"
         last_day = session.end if is_session else due
         starts_at = ends_at = None
@@ -198,31 +244,25 @@ def plan_session(
                 redo_of=redo_of,
             )
         )
-    order = {rule_id: index for index, rule_id in enumerate(ruleset.ids)}
+    order = _order(ruleset)
     milestones.sort(key=lambda m: (m.due, order[m.id]))
-    return milestones
+    return milestones, apart
 
 
-def not_applicable(
-    session: Session,
-    centre: Centre,
-    ruleset: Ruleset,
-    done: Mapping[str, date] | None = None,
-) -> list[NotApplicable]:
-    """The milestones of ``session`` whose condition does not hold, each with its reason and
-    the day it would have been due."""
-    marks = _marks(session, done)
-    words = words_for(centre, session)
-    apart = []
-    for rule in ruleset.rules:
-        reason = None if rule.yearly else why_not(rule, session, centre, marks, ruleset)
-        if reason is None:
-            continue
-        anchor = anchor_date(rule, session)
-        transport = session.title.transport
-        due = None if anchor is None else due_day(rule, anchor, centre, transport=transport)[0]
-        apart.append(NotApplicable(session.id, filled(rule, words, ruleset.sources), reason, due))
-    return apart
+_ORDERS: dict[int, tuple[Ruleset, dict[str, int]]] = {}
+"""Each ruleset's rule positions, by the ruleset's identity (the entry holds the ruleset, so
+its id cannot be reused while the entry lives)."""
+
+
+def _order(ruleset: Ruleset) -> dict[str, int]:
+    hit = _ORDERS.get(id(ruleset))
+    if hit is not None and hit[0] is ruleset:
+        return hit[1]
+    if len(_ORDERS) >= 64:
+        _ORDERS.clear()
+    order = {rule_id: index for index, rule_id in enumerate(ruleset.ids)}
+    _ORDERS[id(ruleset)] = (ruleset, order)
+    return order
 
 
 Marks = Mapping[str, Mapping[str, date]]
@@ -309,23 +349,39 @@ class Planning:
     """Owner key (:func:`centre_owner`) -> a French reason: its items are kept as they are."""
 
 
-def plan_sessions(config: Config, marks: Marks, now: Now) -> Planning:
+def session_order(config: Config) -> list[Session]:
+    """The loaded sessions in the plan's order: by start date, then id."""
+    return sorted(config.sessions.values(), key=lambda s: (s.start, s.id))
+
+
+def plan_sessions(
+    config: Config,
+    marks: Marks,
+    now: Now,
+    sessions: Sequence[Session] | None = None,
+    *,
+    centres: bool = True,
+) -> Planning:
     """Every loaded session with its milestones, by start date then id, and the centres' yearly
-    milestones; a session (or centre year) whose planning raises is set apart."""
+    milestones; a session (or centre year) whose planning raises is set apart.
+
+    ``sessions``: only these, in this order (a part of :func:`session_order`, for a command
+    that shares the work between two processes); ``centres=False``: without the centres'
+    yearly milestones (the other part has them)."""
     planning = Planning()
-    for session in sorted(config.sessions.values(), key=lambda s: (s.start, s.id)):
+    for session in session_order(config) if sessions is None else sessions:
         centre = config.centres[session.centre]
         try:
             ruleset, done = config.rulesets[centre.id], marks.get(session.id)
-            milestones = plan_session(session, centre, ruleset, now, done)
-            apart = not_applicable(session, centre, ruleset, done)
+            milestones, apart = plan_one(session, centre, ruleset, now, done)
         except Exception as exc:  # the bulkhead: this session only
             planning.failed[session.id] = f"calcul des échéances impossible ({type(exc).__name__})"
             continue
         planning.planned.append(Planned(session, centre, milestones))
         if apart:
             planning.not_applicable[session.id] = apart
-    _plan_centre_years(config, marks, now, planning)
+    if centres:
+        _plan_centre_years(config, marks, now, planning)
     return planning
 
 

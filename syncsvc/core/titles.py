@@ -71,8 +71,24 @@ def mark_of(milestones: Sequence[Milestone]) -> str:
     return STATUS_MARKS["done"] if all(m.status == "done" for m in tracked) else ""
 
 
+def _mark_of_one(milestone: Milestone) -> str:
+    """:func:`mark_of` for a single milestone (the common case, without lists)."""
+    if not milestone.rule.tracked:
+        return ""
+    if milestone.status == "overdue":
+        return STATUS_MARKS["overdue"]
+    if milestone.redo_of is not None:
+        return STATUS_MARKS["redo"]
+    return STATUS_MARKS["done"] if milestone.status == "done" else ""
+
+
 def title_for(milestones: Sequence[Milestone], whose: str, transport: bool = False) -> str:
     """The title of one calendar item holding ``milestones`` (one, or several of one day)."""
+    if len(milestones) == 1:  # most items: the same title, built without the joins
+        rule = milestones[0].rule
+        when = when_label(rule, transport)
+        what = rule.short or rule.title
+        return f"{_mark_of_one(milestones[0])}{when + ' · ' if when else ''}{what} — {whose}"
     whens = list(dict.fromkeys(when_label(m.rule, transport) for m in milestones))
     what = " + ".join(dict.fromkeys(short_label(m.rule) for m in milestones))
     when = ", ".join(w for w in whens if w)

@@ -8,7 +8,7 @@ title from the ruleset's sources table. Every face then shows the same words.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,7 +45,23 @@ _FILLED_SIZE = 4096
 def filled(rule: Rule, values: Mapping[str, str], sources: Mapping[str, Source]) -> Rule:
     """``rule`` with its placeholders filled from ``values`` and each source of the table
     titled; the same object when there is nothing to change."""
-    key = (id(rule), tuple(sorted(values.items())), id(sources))
+    return _filled_once(rule, tuple(sorted(values.items())), values, sources)
+
+
+def filler(values: Mapping[str, str], sources: Mapping[str, Source]) -> Callable[[Rule], Rule]:
+    """:func:`filled` for many rules with the same words (a session's): the words' key is
+    made once, not once per rule."""
+    words = tuple(sorted(values.items()))
+    return lambda rule: _filled_once(rule, words, values, sources)
+
+
+def _filled_once(
+    rule: Rule,
+    words: tuple[tuple[str, str], ...],
+    values: Mapping[str, str],
+    sources: Mapping[str, Source],
+) -> Rule:
+    key = (id(rule), words, id(sources))
     hit = _FILLED.get(key)
     if hit is not None and hit[0] is rule and hit[1] is sources:
         return hit[2]

@@ -19,7 +19,7 @@ import difflib
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -37,6 +37,7 @@ from syncsvc.core.rules import DEFAULT_RULESET, Ruleset, customise
 from syncsvc.core.rules.ruleset import parse_ruleset
 from syncsvc.errors import ConfigError, Problem
 from syncsvc.inputs.files import FileProblem, read_config_file
+from syncsvc.inputs.forked import ChildFailed, can_fork, in_child
 from syncsvc.inputs.problems import validation_problems
 from syncsvc.inputs.session_entries import SessionEntry, session_entries
 from syncsvc.inputs.yaml_files import load_text, parse_yaml
@@ -66,14 +67,20 @@ def load_ruleset(name: str = DEFAULT_RULESET) -> Ruleset:
 
 
 def load_config(
-    directory: Path | str, ruleset: Ruleset | None = None, parser: SessionParser | None = None
+    directory: Path | str,
+    ruleset: Ruleset | None = None,
+    parser: SessionParser | None = None,
+    *,
+    share: bool = False,
 ) -> Config:
     """Load ``centres.yaml``, ``jury.yaml`` (when present) and ``sessions/*.yaml`` from
     ``directory``.
 
     Raises :class:`ConfigError` only when the directory itself is missing; every other problem
     is collected in :attr:`Config.problems`. A long-lived process passes its own ``parser`` so
-    that only the session files whose bytes changed are parsed again.
+    that only the session files whose bytes changed are parsed again. ``share``: a one-shot
+    command (single thread) may parse half of many session files in a forked child
+    (:meth:`SessionParser.prepare`); the result is the same.
     """
     root = Path(directory)
     if not root.is_dir():
@@ -97,7 +104,10 @@ def load_config(
         return config
     parser = parser or SessionParser()
     try:
-        for entry in session_entries(sessions_dir, (inside, sessions_dir.resolve())):
+        entries = list(session_entries(sessions_dir, (inside, sessions_dir.resolve())))
+        if share:
+            parser.prepare(entries, config.jury)
+        for entry in entries:
             _load_entry(config, entry, parser)
     except OSError:
         config.problems.append(
@@ -375,6 +385,11 @@ class _Parsed:
     warnings: tuple[Problem, ...] = ()
 
 
+SHARED_FROM = 500
+"""From this many session files to parse, :meth:`SessionParser.prepare` shares them with a
+forked child (below, the fork costs more than it saves)."""
+
+
 class SessionParser:
     """Session files read and validated on their own, kept by file with the digest of their
     bytes: its owner parses again only the files whose content changed."""
@@ -391,6 +406,37 @@ class SessionParser:
         parsed = _parse_session(file, data, directory)
         self._parsed[file] = (digest, directory.digest, parsed)
         return parsed
+
+    def prepare(self, entries: Sequence[SessionEntry], directory: JuryDirectory) -> None:
+        """Parse ahead the files of ``entries`` not parsed yet, the second half in a forked
+        child (see :mod:`syncsvc.inputs.forked`) when there are many: each file's result is
+        the same as :meth:`parse` gives (a pure function of its name, bytes and the jury
+        directory). When the child fails, its files are left to :meth:`parse`."""
+        todo: list[tuple[str, bytes]] = []
+        for entry in entries:
+            if entry.data is None:
+                continue
+            cached = self._parsed.get(entry.file)
+            digest = hashlib.sha256(entry.data).digest()
+            if cached is None or cached[0] != digest or cached[1] != directory.digest:
+                todo.append((entry.file, entry.data))
+        if len(todo) < SHARED_FROM or not can_fork():
+            return
+        half = len(todo) * 54 // 100  # the child also pickles its results: a bit fewer files
+        theirs = todo[half:]
+        child = in_child(lambda: iter([[_parse_session(f, d, directory) for f, d in theirs]]))
+        if child is None:
+            return
+        try:
+            for file, data in todo[:half]:
+                self.parse(file, data, directory)
+            results = child.receive()
+        except ChildFailed:
+            return  # their files are parsed by parse(), one by one
+        finally:
+            child.close()
+        for (file, data), parsed in zip(theirs, results, strict=True):
+            self._parsed[file] = (hashlib.sha256(data).digest(), directory.digest, parsed)
 
 
 def _parse_session(file: str, data: bytes, directory: JuryDirectory | None = None) -> _Parsed:
@@ -502,7 +548,7 @@ def _check_session(config: Config, path: Path, session: Session) -> None:
                 f"centres.yaml (attendu : une de ces clés : {centres})",
             )
         )
-    elif ruleset is not None:
+    elif ruleset is not None and session.done:
         known = {*config.ruleset.ids, *ruleset.ids}  # a disabled advice rule may be marked done
         for milestone_id in session.done:
             if milestone_id not in known:

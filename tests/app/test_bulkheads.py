@@ -25,7 +25,7 @@ from syncsvc.app.sync import Syncer
 from syncsvc.core.config import Config
 from syncsvc.core.entries import entries_for
 from syncsvc.core.model import Centre, Session
-from syncsvc.core.planner import plan_session
+from syncsvc.core.planner import plan_one
 from syncsvc.formats import mail_views
 from syncsvc.formats.mail import compose, compose_invitation
 from syncsvc.inputs.loader import load_config
@@ -74,7 +74,7 @@ def _patch(target: str, original: Callable[..., Any], session_of: Callable[..., 
 
 
 STAGES: dict[str, list[Callable[[pytest.MonkeyPatch], None]]] = {
-    "plan": [_patch("syncsvc.core.planner.plan_session", plan_session, lambda s, *_, **__: s.id)],
+    "plan": [_patch("syncsvc.core.planner.plan_one", plan_one, lambda s, *_, **__: s.id)],
     "render": [_patch("syncsvc.app.desired.entries_for", entries_for, lambda s, *_, **__: s.id)],
     "compose": [
         _patch(

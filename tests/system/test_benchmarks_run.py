@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ("script", "args", "expected"),
     [
         ("plan.py", ["--sessions", "60"], "sessions/s"),
+        ("cli.py", ["--sessions", "60"], "targets"),
         ("caldav_sync.py", ["--sessions", "4"], "ratio ours/raw"),
         ("google_sync.py", ["--sessions", "4"], "ratio one-by-one/batched"),
         ("graph_sync.py", ["--sessions", "4", "--latency-ms", "0"], "target met: no-op"),
