@@ -19,7 +19,7 @@ import difflib
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -66,14 +66,20 @@ def load_ruleset(name: str = DEFAULT_RULESET) -> Ruleset:
 
 
 def load_config(
-    directory: Path | str, ruleset: Ruleset | None = None, parser: SessionParser | None = None
+    directory: Path | str,
+    ruleset: Ruleset | None = None,
+    parser: SessionParser | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> Config:
     """Load ``centres.yaml``, ``jury.yaml`` (when present) and ``sessions/*.yaml`` from
     ``directory``.
 
     Raises :class:`ConfigError` only when the directory itself is missing; every other problem
     is collected in :attr:`Config.problems`. A long-lived process passes its own ``parser`` so
-    that only the session files whose bytes changed are parsed again.
+    that only the session files whose bytes changed are parsed again. ``only``: the names of
+    the session files to load, the others left out (a sync that knows which files changed,
+    see :mod:`syncsvc.app.changed`).
     """
     root = Path(directory)
     if not root.is_dir():
@@ -97,7 +103,7 @@ def load_config(
         return config
     parser = parser or SessionParser()
     try:
-        for entry in session_entries(sessions_dir, (inside, sessions_dir.resolve())):
+        for entry in session_entries(sessions_dir, (inside, sessions_dir.resolve()), only):
             _load_entry(config, entry, parser)
     except OSError:
         config.problems.append(
