@@ -20,9 +20,10 @@ caller then takes the full path, which has the whole store.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -97,7 +98,9 @@ class BareStore:
             isolation_level=None,
             check_same_thread=False,
         )
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL"):
+        # As the full store: WAL + NORMAL (a power loss may lose the last pushed-item records,
+        # which the next sync adopts), the lease written through FULL.
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.execute("PRAGMA busy_timeout=5000")
 
@@ -116,17 +119,29 @@ class BareStore:
         with self._lock:
             self._db.close()
 
-    def _write(self, sql: str, *args: object) -> int:
-        """One statement in its own write transaction; the rows it changed."""
+    @contextlib.contextmanager
+    def _transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``durable``: committed through ``synchronous=FULL``, as the
+        full store writes the lease)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if durable:
+                self._db.execute("PRAGMA synchronous=FULL")
             try:
-                count = self._db.execute(sql, args).rowcount
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        return count
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def _write(self, sql: str, *args: object, durable: bool = False) -> int:
+        """One statement in its own write transaction; the rows it changed."""
+        with self._transaction(durable=durable) as db:
+            return db.execute(sql, args).rowcount
 
     def _one(self, sql: str, *args: object) -> tuple[object, ...] | None:
         with self._lock:
@@ -142,30 +157,22 @@ class BareStore:
             LEASE,
         )
         condition = "name = ?" if force else f"name = ? AND (expires_at < {_NOW} OR holder IS NULL)"
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                done = self._db.execute(
-                    f"UPDATE instance_lease SET holder = ?, epoch = epoch + 1, "
-                    f"expires_at = {_NOW} + ? WHERE {condition}",
-                    (holder, seconds, LEASE),
-                ).rowcount
-                row = self._db.execute(
-                    "SELECT epoch FROM instance_lease WHERE name = ?", (LEASE,)
-                ).fetchone()
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction(durable=True) as db:
+            done = db.execute(
+                f"UPDATE instance_lease SET holder = ?, epoch = epoch + 1, "
+                f"expires_at = {_NOW} + ? WHERE {condition}",
+                (holder, seconds, LEASE),
+            ).rowcount
+            row = db.execute("SELECT epoch FROM instance_lease WHERE name = ?", (LEASE,)).fetchone()
         return int(row[0]) if done == 1 and row is not None else None
 
     def renew_lease(self, holder: str, epoch: int, seconds: float) -> bool:
         sql = f"UPDATE instance_lease SET expires_at = {_NOW} + ? WHERE {_OURS}"
-        return self._write(sql, seconds, LEASE, holder, epoch) == 1
+        return self._write(sql, seconds, LEASE, holder, epoch, durable=True) == 1
 
     def give_back_lease(self, holder: str, epoch: int) -> None:
         sql = f"UPDATE instance_lease SET holder = NULL, expires_at = 0.0 WHERE {_OURS}"
-        self._write(sql, LEASE, holder, epoch)
+        self._write(sql, LEASE, holder, epoch, durable=True)
 
     def lease_valid(self, holder: str, epoch: int) -> bool:
         row = self._one(
@@ -246,24 +253,18 @@ class BareStore:
     ) -> None:
         """Set (or, for None, remove) the fingerprints of the given sessions on ``target``; the
         others' stay as they are."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for session, fingerprint in sorted(fingerprints.items()):
-                    self._db.execute(
-                        "DELETE FROM session_fingerprints WHERE target = ? AND session_id = ?",
-                        (target, session),
+        with self._transaction() as db:
+            for session, fingerprint in sorted(fingerprints.items()):
+                db.execute(
+                    "DELETE FROM session_fingerprints WHERE target = ? AND session_id = ?",
+                    (target, session),
+                )
+                if fingerprint is not None:
+                    db.execute(
+                        "INSERT INTO session_fingerprints (target, session_id, fingerprint) "
+                        "VALUES (?, ?, ?)",
+                        (target, session, fingerprint),
                     )
-                    if fingerprint is not None:
-                        self._db.execute(
-                            "INSERT INTO session_fingerprints (target, session_id, fingerprint) "
-                            "VALUES (?, ?, ?)",
-                            (target, session, fingerprint),
-                        )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
     # --- the items of a pass (the statements of syncsvc.state.items) -------------------------
 
@@ -286,29 +287,21 @@ class BareStore:
             epoch, session_id, milestone_id, href, etag, content_hash, sequence,
             stored_instant(at), content,
         )  # fmt: skip
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                done = self._db.execute(
-                    "UPDATE pushed_items SET epoch = ?, session_id = ?, milestone_id = ?, "
-                    "href = ?, etag = ?, content_hash = ?, sequence = ?, pushed_at = ?, "
-                    "content = ? WHERE target = ? AND uid = ?",
+        with self._transaction() as db:
+            done = db.execute(
+                "UPDATE pushed_items SET epoch = ?, session_id = ?, milestone_id = ?, "
+                "href = ?, etag = ?, content_hash = ?, sequence = ?, pushed_at = ?, "
+                "content = ? WHERE target = ? AND uid = ?",
+                (*values, target, uid),
+            ).rowcount
+            if done == 0:
+                db.execute(
+                    "INSERT INTO pushed_items (epoch, session_id, milestone_id, href, etag, "
+                    "content_hash, sequence, pushed_at, content, target, uid) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, target, uid),
-                ).rowcount
-                if done == 0:
-                    self._db.execute(
-                        "INSERT INTO pushed_items (epoch, session_id, milestone_id, href, etag, "
-                        "content_hash, sequence, pushed_at, content, target, uid) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (*values, target, uid),
-                    )
-                self._db.execute(
-                    "DELETE FROM item_errors WHERE target = ? AND uid = ?", (target, uid)
                 )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            db.execute("DELETE FROM item_errors WHERE target = ? AND uid = ?", (target, uid))
 
     def record_etag(self, target: str, uid: str, etag: str | None) -> None:
         self._write(
@@ -316,33 +309,17 @@ class BareStore:
         )
 
     def forget(self, target: str, uid: str) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for table in ("pushed_items", "item_errors"):
-                    self._db.execute(
-                        f"DELETE FROM {table} WHERE target = ? AND uid = ?", (target, uid)
-                    )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction() as db:
+            for table in ("pushed_items", "item_errors"):
+                db.execute(f"DELETE FROM {table} WHERE target = ? AND uid = ?", (target, uid))
 
     def record_item_error(self, target: str, uid: str, error: str, at: datetime) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "DELETE FROM item_errors WHERE target = ? AND uid = ?", (target, uid)
-                )
-                self._db.execute(
-                    "INSERT INTO item_errors (target, uid, error, at) VALUES (?, ?, ?, ?)",
-                    (target, uid, error, stored_instant(at)),
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction() as db:
+            db.execute("DELETE FROM item_errors WHERE target = ? AND uid = ?", (target, uid))
+            db.execute(
+                "INSERT INTO item_errors (target, uid, error, at) VALUES (?, ?, ?, ?)",
+                (target, uid, error, stored_instant(at)),
+            )
 
     # --- a target's pass, fenced ----------------------------------------------------------
 
