@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import importlib.util
 import sys
+import threading
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -80,6 +81,7 @@ class WorkingDays:
 
 
 FRANCE = "holidays.countries.france"
+_LOADING = threading.Lock()
 
 
 @cache
@@ -88,20 +90,21 @@ def _france() -> Any:
     its module loaded alone: the package's ``countries`` imports every country of the world
     first (some 0.1 s of a command's start), whereas this module needs none of them. Any
     surprise (a package laid out otherwise) takes the package's own way."""
-    module = sys.modules.get(FRANCE)
-    if module is None:
-        path = Path(holidays.__file__).parent / "countries" / "france.py"
-        spec = importlib.util.spec_from_file_location(FRANCE, path)
-        if spec is None or spec.loader is None or not path.is_file():
-            return holidays.country_holidays("FR").__class__
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[FRANCE] = module  # the package's countries, when imported, reuse it
-        try:
-            spec.loader.exec_module(module)
-        except Exception:
-            del sys.modules[FRANCE]
-            return holidays.country_holidays("FR").__class__
-    return module.France
+    with _LOADING:  # a daemon plans from several threads: one loads, the others wait
+        module = sys.modules.get(FRANCE)
+        if module is None:
+            path = Path(holidays.__file__).parent / "countries" / "france.py"
+            spec = importlib.util.spec_from_file_location(FRANCE, path)
+            if spec is None or spec.loader is None or not path.is_file():
+                return holidays.country_holidays("FR").__class__
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[FRANCE] = module  # the package's countries, when imported, reuse it
+            try:
+                spec.loader.exec_module(module)
+            except Exception:
+                del sys.modules[FRANCE]
+                return holidays.country_holidays("FR").__class__
+        return module.France
 
 
 @cache

@@ -23,6 +23,31 @@ def test_the_same_holidays_as_the_package_registry(zone: str) -> None:
     assert type(ours).__name__ == "France"
 
 
+def test_threads_planning_at_once_all_get_france() -> None:
+    """The daemon plans from several threads: the module is loaded once, never handed out
+    half made (each thread would otherwise fail its whole pass)."""
+    probe = (
+        "import threading\n"
+        "from syncsvc.core.dates import WorkingDays\n"
+        "found, start = [], threading.Barrier(8)\n"
+        "def plan():\n"
+        "    start.wait()\n"
+        "    try:\n"
+        "        found.append(type(WorkingDays('974')._holidays).__name__)\n"
+        "    except Exception as exc:\n"
+        "        found.append(repr(exc))\n"
+        "threads = [threading.Thread(target=plan) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(sorted(set(found)))\n"
+    )
+    for _ in range(5):
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+        )
+        assert done.stdout.strip() == "['France']", done.stdout
+
+
 def test_no_other_country_is_imported() -> None:
     probe = (
         "import sys\n"
