@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from syncsvc.app.fence import Fence
 from syncsvc.calendars.base import Item, Result, Target, Write, Written, write_one
@@ -34,12 +34,37 @@ from syncsvc.errors import (
     TemporaryError,
     Unreachable,
 )
-from syncsvc.state.store import Store
 
 T = TypeVar("T")
 BATCH = 50
 """Writes between two checks of the instance lease."""
 Sleep = Callable[[float], None]
+
+
+class ItemStore(Protocol):
+    """What running a plan records: :class:`syncsvc.state.store.Store`, or the
+    :class:`syncsvc.state.bare.BareStore` of a sync that renders only the changed sessions
+    (the same statements)."""
+
+    def record_push(
+        self,
+        target: str,
+        uid: str,
+        *,
+        session_id: str,
+        milestone_id: str,
+        href: str,
+        etag: str | None,
+        content_hash: str,
+        sequence: int,
+        at: datetime,
+        content: str | None = None,
+        epoch: int | None = None,
+    ) -> None: ...
+
+    def record_item_error(self, target: str, uid: str, error: str, at: datetime) -> None: ...
+
+    def forget(self, target: str, uid: str) -> None: ...
 
 
 @dataclass
@@ -107,7 +132,7 @@ class Applier:
     """
 
     def __init__(
-        self, store: Store, retry: RetryPolicy | None = None, fence: Fence | None = None
+        self, store: ItemStore, retry: RetryPolicy | None = None, fence: Fence | None = None
     ) -> None:
         self.store = store
         self.retry = retry or RetryPolicy()

@@ -17,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections import OrderedDict
-from collections.abc import Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from syncsvc.core import audience
@@ -26,7 +26,7 @@ from syncsvc.core.config import Config
 from syncsvc.core.entries import Entry, centre_entry_for, entries_for
 from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner
-from syncsvc.core.reconcile import Desired, Plan
+from syncsvc.core.reconcile import Desired, Plan, Recorded
 from syncsvc.core.same_day import grouped_entry, same_day_groups
 from syncsvc.formats.fingerprint import content_hash
 from syncsvc.inputs.settings import TargetSettings
@@ -206,6 +206,14 @@ def held_fingerprint(rendered: str, items: Iterable[tuple[str, str]]) -> str:
     for uid, digest_of_item in sorted(items):
         digest.update(f"{uid}|{digest_of_item}\n".encode())
     return digest.hexdigest()
+
+
+def items_by_session(recorded: Mapping[str, Recorded]) -> dict[str, list[tuple[str, str]]]:
+    """(UID, content hash) of the recorded items, by session."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for uid, have in recorded.items():
+        found[have.session_id].append((uid, have.content_hash))
+    return found
 
 
 def spare_centre_items(plan: Plan, config: Config) -> Plan:

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 import syncsvc
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from syncsvc.inputs.settings import TargetSettings
     from syncsvc.state.store import Store
 
-STAMP_VERSION = b"syncsvc-stamp-2"
+STAMP_VERSION = b"syncsvc-stamp-3"
 PACKAGE = Path(syncsvc.__file__).resolve().parent
 
 
@@ -105,18 +106,32 @@ def _libraries(digest: hashlib._Hash) -> None:
         digest.update(f"{name}:{path}:{info.st_size}:{info.st_mtime_ns}\n".encode())
 
 
-def _folder(digest: hashlib._Hash, root: Path) -> None:
-    """Every file under ``root``, name and bytes (a file that cannot be read counts as such)."""
+SESSIONS = "sessions"
+"""The folder of the session files, inside the configuration folder."""
+
+
+def _file_digest(path: str) -> str:
+    """The SHA-256 of a file's bytes (hex), or what kept it from being read."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError as exc:
+        return f"unreadable:{exc.errno}"
+
+
+def _folder(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Every file under ``root`` by its relative path, with :func:`_file_digest`: those of the
+    sessions folder, and the others."""
+    sessions: dict[str, str] = {}
+    others: dict[str, str] = {}
     for folder, dirs, files in os.walk(root):
         dirs.sort()
         for name in sorted(files):
             path = os.path.join(folder, name)
-            digest.update(os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
-            try:
-                with open(path, "rb") as handle:
-                    digest.update(hashlib.sha256(handle.read()).digest())
-            except OSError as exc:
-                digest.update(f"unreadable:{exc.errno}".encode())
+            relative = os.path.relpath(path, root)
+            found = sessions if relative.split(os.sep, 1)[0] == SESSIONS else others
+            found[relative] = _file_digest(path)
+    return sessions, others
 
 
 def code_version() -> str:
@@ -135,16 +150,37 @@ def settings_file(config_dir: Path) -> Path:
     return Path(override) if override else config_dir / "syncsvc.toml"
 
 
-def inputs_digest(config_dir: Path, marks: tuple[object, ...]) -> str:
-    """What every target's pass is made of, apart from the day and the target's own state:
-    the code, the configuration folder, the settings file (byte for byte: with the code, that
-    is every setting, defaults included; the ruleset is shipped, in the code) and the done
-    marks (``marks``: :meth:`syncsvc.state.store.Store.marks_stamp`).
+@dataclass(frozen=True)
+class InputParts:
+    """What :func:`inputs_digest` is made of: ``rest``, the digest of everything but the
+    files of the sessions folder, and the digest of each of these files (by relative path,
+    see :func:`_file_digest`). A sync whose stamp holds with the stored ``sessions`` and
+    today's ``rest`` knows that only these files changed (:mod:`syncsvc.app.changed`)."""
 
-    Computed *before* the configuration is loaded: a file changed after this point makes the
-    recorded stamp older than the pass, so the next sync is a full one (never the reverse)."""
+    rest: str
+    sessions: dict[str, str]
+
+    def digest(self) -> str:
+        digest = hashlib.sha256(self.rest.encode())
+        for path in sorted(self.sessions):
+            digest.update(f"{path}\0{self.sessions[path]}\n".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def changed(self, before: Mapping[str, str]) -> set[str]:
+        """The session-folder files added, removed or changed since ``before``."""
+        return {
+            path
+            for path in self.sessions.keys() | before.keys()
+            if self.sessions.get(path) != before.get(path)
+        }
+
+
+def input_parts(config_dir: Path, marks: tuple[object, ...]) -> InputParts:
+    """See :func:`inputs_digest`."""
     digest = hashlib.sha256(code_version().encode())
-    _folder(digest, config_dir.resolve())
+    sessions, others = _folder(config_dir.resolve())
+    for path, found in others.items():
+        digest.update(f"{path}\0{found}\n".encode("utf-8", "surrogateescape"))
     settings = settings_file(config_dir)
     digest.update(f"settings {settings.resolve()}\0".encode("utf-8", "surrogateescape"))
     try:
@@ -152,7 +188,42 @@ def inputs_digest(config_dir: Path, marks: tuple[object, ...]) -> str:
     except OSError as exc:
         digest.update(f"unreadable:{exc.errno}".encode())
     digest.update(repr(tuple(marks)).encode())
-    return digest.hexdigest()
+    return InputParts(digest.hexdigest(), sessions)
+
+
+def inputs_digest(config_dir: Path, marks: tuple[object, ...]) -> str:
+    """What every target's pass is made of, apart from the day and the target's own state:
+    the code, the configuration folder (every file, byte for byte), the settings file (byte
+    for byte: with the code, that is every setting, defaults included; the ruleset is
+    shipped, in the code) and the done marks (``marks``:
+    :meth:`syncsvc.state.store.Store.marks_stamp`).
+
+    Computed *before* the configuration is loaded: a file changed after this point makes the
+    recorded stamp older than the pass, so the next sync is a full one (never the reverse)."""
+    return input_parts(config_dir, marks).digest()
+
+
+def stamp_parts(sessions: Mapping[str, str], shares: Mapping[str, str]) -> str:
+    """What a complete pass records beside its stamp: the digest of each file of the sessions
+    folder (:attr:`InputParts.sessions`) and what each session gives its centre's year
+    (:func:`syncsvc.core.planner.centre_year_share`), as JSON."""
+    return json.dumps({"sessions": dict(sessions), "shares": dict(shares)}, sort_keys=True)
+
+
+def read_stamp_parts(text: str | None) -> tuple[dict[str, str], dict[str, str]] | None:
+    """(session files, shares) of :func:`stamp_parts`, or None when there are none."""
+    if not text:
+        return None
+    try:
+        found = json.loads(text)
+        sessions, shares = found["sessions"], found["shares"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(sessions, dict) or not isinstance(shares, dict):
+        return None
+    return {str(k): str(v) for k, v in sessions.items()}, {
+        str(k): str(v) for k, v in shares.items()
+    }
 
 
 def stamp(
@@ -218,3 +289,28 @@ def unchanged_pass(
     store.record_sync_token(name, changes.token)
     store.record_success(name, instant(now))
     return Plan(name, (), kept=len(recorded))
+
+
+class TokenStore(Protocol):
+    """What :func:`token_after_writes` needs of a store (the full one, or the bare one)."""
+
+    def recorded(self, target: str) -> dict[str, Recorded]: ...
+
+    def record_etag(self, target: str, uid: str, etag: str | None) -> None: ...
+
+
+def token_after_writes(
+    store: TokenStore, name: str, target: Target, token: str | None, retry: RetryPolicy
+) -> str | None:
+    """A token that already covers our own writes.
+
+    The token read before writing would replay them next time, and would miss an item we
+    created that someone deletes before the next sync (created and deleted after the
+    token: no change to report). Ask again once; keep the new token only if everything it
+    reports is our own doing, otherwise keep the old one so the next run sees the rest.
+    """
+    after = retry.call(lambda: target.changes(token))
+    found = remote_changes(after.present, after.deleted, after.full, store.recorded(name))
+    for uid, etag in found.adopt.items():
+        store.record_etag(name, uid, etag)
+    return after.token if not found.by_uid else token

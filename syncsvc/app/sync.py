@@ -22,19 +22,32 @@ from syncsvc.app.apply import Applier, RetryPolicy
 from syncsvc.app.desired import Renderer as Renderer  # re-exported: the faces build it here
 from syncsvc.app.desired import (
     held_fingerprint,
+    items_by_session,
     seen_milestones,
     session_fingerprint,
     spare_centre_items,
 )
 from syncsvc.app.fence import Fence
+from syncsvc.app.quick import (
+    InputParts,
+    code_version,
+    stamp,
+    stamp_parts,
+    token_after_writes,
+)
 from syncsvc.app.quick import TargetReport as TargetReport  # re-exported
-from syncsvc.app.quick import code_version, stamp
 from syncsvc.app.targets import address_of, make_target
 from syncsvc.calendars.base import Target
 from syncsvc.calendars.quota import RateLimiters
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
-from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner, plan_sessions
+from syncsvc.core.planner import (
+    CentreMilestone,
+    Planned,
+    centre_year_share,
+    is_centre_owner,
+    plan_sessions,
+)
 from syncsvc.core.reconcile import (
     Desired,
     Plan,
@@ -78,11 +91,12 @@ class Syncer:
         renderer: Renderer | None = None,
         limiters: RateLimiters | None = None,
         fence: Fence | None = None,
-        inputs: str | None = None,
+        inputs: InputParts | None = None,
     ) -> None:
-        """``inputs``: the digest of what this pass is made of, taken before the configuration
-        was loaded (:func:`syncsvc.app.quick.inputs_digest`); given, each complete pass
-        records its stamp so that the next sync can skip everything when nothing changed."""
+        """``inputs``: what this pass is made of, taken before the configuration was loaded
+        (:func:`syncsvc.app.quick.input_parts`); given, each complete pass records its stamp
+        so that the next sync can skip everything when nothing changed, or render only the
+        sessions whose file changed (:mod:`syncsvc.app.changed`)."""
         self.inputs = inputs
         self.version = code_version()
         """The code this process renders with (part of every session's fingerprint)."""
@@ -267,7 +281,7 @@ class Syncer:
         stored = self.store.session_fingerprints(name)
         if not stored:
             return frozenset()
-        held = _items_by_session(recorded)
+        held = items_by_session(recorded)
         touched = {recorded[uid].session_id for uid in remote if uid in recorded}
         touched.update(protected)
         return frozenset(
@@ -296,7 +310,7 @@ class Syncer:
         for uid, have in before.items():
             if have.session_id in skipped:
                 wanted[have.session_id].add((uid, have.content_hash))
-        held = _items_by_session(self.store.recorded(name))
+        held = items_by_session(self.store.recorded(name))
         left_out = set(protected)
         rows = {
             session: held_fingerprint(rendered, held.get(session, ()))
@@ -332,8 +346,9 @@ class Syncer:
         zones = tuple(sorted({c.timezone for c in config.centres.values()}))
         recorded = self.store.recorded(name)
         state = self.store.target_state(name)
-        found = stamp(self.inputs, zones, now, recorded, state.address, state.location)
-        self.store.record_stamp(name, found, zones)
+        found = stamp(self.inputs.digest(), zones, now, recorded, state.address, state.location)
+        shares = {sid: centre_year_share(s) for sid, s in config.sessions.items()}
+        self.store.record_stamp(name, found, zones, stamp_parts(self.inputs.sessions, shares))
 
     def _moved(self, settings: TargetSettings, dry_run: bool) -> str | None:
         """A French refusal when the target's address changed while items live at the old one
@@ -420,26 +435,8 @@ class Syncer:
         return recorded, changes.token, found.by_uid
 
     def _token_after_writes(self, name: str, target: Target, token: str | None) -> str | None:
-        """A token that already covers our own writes.
-
-        The token read before writing would replay them next time, and would miss an item we
-        created that someone deletes before the next sync (created and deleted after the
-        token: no change to report). Ask again once; keep the new token only if everything it
-        reports is our own doing, otherwise keep the old one so the next run sees the rest.
-        """
-        after = self.retry.call(lambda: target.changes(token))
-        found = remote_changes(after.present, after.deleted, after.full, self.store.recorded(name))
-        for uid, etag in found.adopt.items():
-            self.store.record_etag(name, uid, etag)
-        return after.token if not found.by_uid else token
-
-
-def _items_by_session(recorded: Mapping[str, Recorded]) -> dict[str, list[tuple[str, str]]]:
-    """(UID, content hash) of the recorded items, by session."""
-    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for uid, have in recorded.items():
-        found[have.session_id].append((uid, have.content_hash))
-    return found
+        """See :func:`syncsvc.app.quick.token_after_writes`."""
+        return token_after_writes(self.store, name, target, token, self.retry)
 
 
 def sync_all(

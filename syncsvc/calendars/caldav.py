@@ -38,7 +38,14 @@ from syncsvc.calendars.base import (
     Written,
     write_one,
 )
-from syncsvc.calendars.davxml import NS, canonical, sync_collection_body, sync_collection_changes
+from syncsvc.calendars.davxml import (
+    NS,
+    canonical,
+    item_href,
+    status_error,
+    sync_collection_body,
+    sync_collection_changes,
+)
 from syncsvc.calendars.davxml import PARSER as _PARSER
 from syncsvc.errors import (
     NotFound,
@@ -50,15 +57,6 @@ from syncsvc.errors import (
 )
 
 ICS = "text/calendar; charset=utf-8"
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: let the caller's backoff decide
 
 
 class CalDAVTarget(SequentialWrites):
@@ -130,22 +128,12 @@ class CalDAVTarget(SequentialWrites):
             raise Unreachable(
                 f"{method} {url}: serveur injoignable ({type(exc).__name__})"
             ) from None
-        status: int = response.status_code or 0
-        if status < 300 or status == 207:
-            return response
-        what = f"{method} {urlsplit(url).path}: HTTP {status}"
-        if status in (404, 410):
-            raise NotFound(what, status)
-        if status == 412:
-            raise PreconditionFailed(what, status)
-        if status in (423, 429) or (status >= 500 and status != 501):  # 423: resource locked
-            retry = _retry_after(response.headers.get("Retry-After"))
-            raise TemporaryError(what, retry, status)
-        if status in (401, 403):
-            raise PermanentError(f"{what} (identifiants ou droits refusés)", status)
-        if status == 409:
-            raise PermanentError(f"{what} (conflit : un autre élément porte cet UID ?)", status)
-        raise PermanentError(what, status)
+        error = status_error(
+            method, url, response.status_code or 0, response.headers.get("Retry-After")
+        )
+        if error is not None:
+            raise error
+        return response
 
     # --- calendar -----------------------------------------------------------------------------
 
@@ -239,7 +227,7 @@ class CalDAVTarget(SequentialWrites):
         return self.calendar_url
 
     def href_for(self, uid: str) -> str:
-        return canonical(urljoin(self._calendar(), quote(uid, safe="") + ".ics"))
+        return item_href(self._calendar(), uid)
 
     def _url(self, href: str) -> str:
         return urljoin(self._calendar(), href)

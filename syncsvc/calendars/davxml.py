@@ -1,17 +1,25 @@
-"""The XML of WebDAV answers that both CalDAV clients read: the keep-alive adapter
-(:mod:`syncsvc.calendars.caldav`) and the one-request check of a sync with nothing to do
-(:mod:`syncsvc.calendars.bare`). No HTTP library here: a process that only asks « anything
-new? » does not import one.
+"""What both CalDAV clients share: the XML of WebDAV answers, where an item lives and what
+an answer's status means. The clients are the keep-alive adapter
+(:mod:`syncsvc.calendars.caldav`) and the standard library's one of a sync that has little
+or nothing to do (:mod:`syncsvc.calendars.bare`). No HTTP library here: a process that only
+asks « anything new? » does not import one.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
 from syncsvc.calendars.base import Changes
+from syncsvc.errors import (
+    NotFound,
+    PermanentError,
+    PreconditionFailed,
+    RemoteError,
+    TemporaryError,
+)
 
 NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav"}
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -20,6 +28,41 @@ PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fals
 def canonical(href: str) -> str:
     """One spelling per path: servers answer ``@`` or ``%40`` for the same item."""
     return quote(unquote(urlsplit(href).path), safe="/")
+
+
+def item_href(calendar_url: str, uid: str) -> str:
+    """Where the item with ``uid`` lives in the calendar at ``calendar_url``."""
+    return canonical(urljoin(calendar_url, quote(uid, safe="") + ".ics"))
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: let the caller's backoff decide
+
+
+def status_error(
+    method: str, url: str, status: int, retry_after: str | None = None
+) -> RemoteError | None:
+    """What an answer's ``status`` means for a request (None: a success), with the
+    ``Retry-After`` header's value when the server gave one."""
+    if status < 300 or status == 207:
+        return None
+    what = f"{method} {urlsplit(url).path}: HTTP {status}"
+    if status in (404, 410):
+        return NotFound(what, status)
+    if status == 412:
+        return PreconditionFailed(what, status)
+    if status in (423, 429) or (status >= 500 and status != 501):  # 423: resource locked
+        return TemporaryError(what, _retry_after(retry_after), status)
+    if status in (401, 403):
+        return PermanentError(f"{what} (identifiants ou droits refusés)", status)
+    if status == 409:
+        return PermanentError(f"{what} (conflit : un autre élément porte cet UID ?)", status)
+    return PermanentError(what, status)
 
 
 def sync_collection_body(token: str | None) -> str:

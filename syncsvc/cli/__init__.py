@@ -20,7 +20,6 @@ from syncsvc.core.clock import Now
 from syncsvc.errors import ConfigError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-NO_WRITES = {"create": 0, "update": 0, "delete": 0}
 
 
 def counts_line(name: str, counts: Mapping[str, int], kept: int, *, dry_run: bool = False) -> str:
@@ -351,11 +350,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sync" and not args.dry_run:
             from syncsvc.app.unchanged import unchanged_sync
 
-            unchanged = unchanged_sync(args.config, args.target, now)
-            if unchanged is not None:  # nothing to do, found without the heavy imports
-                for target in unchanged:
-                    print(counts_line(target.name, NO_WRITES, target.kept))
-                return EXIT_OK
+            quick = unchanged_sync(args.config, args.target, now, force=args.force)
+            if quick is not None:  # little or nothing to do, done without the heavy imports
+                for target in quick:
+                    print(counts_line(target.name, target.done, target.kept))
+                    for error in target.errors[:10]:
+                        print(f"  erreur : {error}")
+                    if len(target.errors) > 10:
+                        print(f"  … et {len(target.errors) - 10} autre(s) erreur(s)")
+                return EXIT_INVALID if any(t.errors for t in quick) else EXIT_OK
         from syncsvc.cli import service
 
         return service.run(args, now)

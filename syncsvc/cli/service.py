@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncsvc.app.fence import Fence, Keeper
-from syncsvc.app.quick import TargetReport, inputs_digest, stamp_holds, unchanged_pass
+from syncsvc.app.quick import TargetReport, input_parts, stamp_holds, unchanged_pass
 from syncsvc.cli import counts_line
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.labels import OUTBOX_LABELS, fr_date, fr_moment
@@ -108,8 +108,8 @@ def sync(args: argparse.Namespace, settings: Settings, store: Store, now: Now) -
         quick: dict[str, TargetReport] = {}
         inputs = None
         if not args.dry_run:
-            inputs = inputs_digest(Path(args.config), store.marks_stamp())
-            quick = _unchanged(chosen, Path(args.config), store, inputs, now)
+            inputs = input_parts(Path(args.config), store.marks_stamp())
+            quick = _unchanged(chosen, Path(args.config), store, inputs.digest(), now)
         rest = [t.name for t in chosen if t.name not in quick]
         reports = list(quick.values())
         if rest:

@@ -11,8 +11,13 @@ Public holidays come from the ``holidays`` package (computed, not fetched). Holi
 from __future__ import annotations
 
 import calendar
+import importlib.util
+import sys
+import threading
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 import holidays
 
@@ -56,7 +61,7 @@ class WorkingDays:
         if zone not in _SUBDIVISIONS:
             raise ValueError(f"unknown holiday zone {zone!r}; expected one of {HOLIDAY_ZONES}")
         self.zone = zone
-        self._holidays = holidays.country_holidays("FR", subdiv=_SUBDIVISIONS[zone], language="fr")
+        self._holidays = _france()(subdiv=_SUBDIVISIONS[zone], language="fr")
         self._working: dict[date, bool] = {}
         """Days already looked up (a holiday lookup is slow; planning asks for the same days
         again and again). A few thousand entries at most: the days of a few years."""
@@ -84,6 +89,33 @@ class WorkingDays:
                 shifted += step
             self._shifted[day, policy] = shifted
         return shifted
+
+
+FRANCE = "holidays.countries.france"
+_LOADING = threading.Lock()
+
+
+@cache
+def _france() -> Any:
+    """The ``holidays`` package's France, what ``holidays.country_holidays("FR", …)`` makes —
+    its module loaded alone: the package's ``countries`` imports every country of the world
+    first (some 0.1 s of a command's start), whereas this module needs none of them. Any
+    surprise (a package laid out otherwise) takes the package's own way."""
+    with _LOADING:  # a daemon plans from several threads: one loads, the others wait
+        module = sys.modules.get(FRANCE)
+        if module is None:
+            path = Path(holidays.__file__).parent / "countries" / "france.py"
+            spec = importlib.util.spec_from_file_location(FRANCE, path)
+            if spec is None or spec.loader is None or not path.is_file():
+                return holidays.country_holidays("FR").__class__
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[FRANCE] = module  # the package's countries, when imported, reuse it
+            try:
+                spec.loader.exec_module(module)
+            except Exception:
+                del sys.modules[FRANCE]
+                return holidays.country_holidays("FR").__class__
+        return module.France
 
 
 @cache

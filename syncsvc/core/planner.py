@@ -385,6 +385,16 @@ def plan_sessions(
     return planning
 
 
+def centre_year_share(session: Session) -> str:
+    """What ``session`` gives its centre's yearly milestones (:func:`_plan_centre_years`):
+    its centre, the year it starts, whether it is cancelled, the done marks of its file. Two
+    versions of a session file with the same share leave every centre year as it was (with
+    the same store marks); keep it in step with :func:`_plan_centre_years` and
+    :func:`_year_marks`."""
+    marks = sorted(implicit_marks(session).items()), sorted(session.done.items())
+    return repr((session.centre, session.start.year, session.cancelled, marks))
+
+
 def _plan_centre_years(config: Config, marks: Marks, now: Now, planning: Planning) -> None:
     years: dict[tuple[str, int], list[Session]] = {}
     for session in config.sessions.values():

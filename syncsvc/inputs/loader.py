@@ -19,7 +19,7 @@ import difflib
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -72,6 +72,7 @@ def load_config(
     parser: SessionParser | None = None,
     *,
     share: bool = False,
+    only: Collection[str] | None = None,
 ) -> Config:
     """Load ``centres.yaml``, ``jury.yaml`` (when present) and ``sessions/*.yaml`` from
     ``directory``.
@@ -80,7 +81,9 @@ def load_config(
     is collected in :attr:`Config.problems`. A long-lived process passes its own ``parser`` so
     that only the session files whose bytes changed are parsed again. ``share``: a one-shot
     command (single thread) may parse half of many session files in a forked child
-    (:meth:`SessionParser.prepare`); the result is the same.
+    (:meth:`SessionParser.prepare`); the result is the same. ``only``: the names of the session
+    files to load, the others left out (a sync that knows which files changed, see
+    :mod:`syncsvc.app.changed`).
     """
     root = Path(directory)
     if not root.is_dir():
@@ -104,7 +107,7 @@ def load_config(
         return config
     parser = parser or SessionParser()
     try:
-        entries = list(session_entries(sessions_dir, (inside, sessions_dir.resolve())))
+        entries = list(session_entries(sessions_dir, (inside, sessions_dir.resolve()), only))
         if share:
             parser.prepare(entries, config.jury)
         for entry in entries:

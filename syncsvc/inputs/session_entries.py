@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,12 +64,15 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
-def session_entries(directory: Path, inside: tuple[Path, ...]) -> Iterator[SessionEntry]:
+def session_entries(
+    directory: Path, inside: tuple[Path, ...], only: Collection[str] | None = None
+) -> Iterator[SessionEntry]:
     """The entries of ``directory`` in name order, hidden ones left out (OSError when the
-    folder itself cannot be listed). ``inside``: the folders a symlink may lead to (resolved)."""
+    folder itself cannot be listed). ``inside``: the folders a symlink may lead to (resolved);
+    ``only``: the names of the entries wanted (default: all)."""
     base = os.fspath(directory)
     for name in sorted(os.listdir(base)):
-        if name.startswith("."):
+        if name.startswith(".") or (only is not None and name not in only):
             continue
         location = os.path.join(base, name)
         data: bytes | None = None

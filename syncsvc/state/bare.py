@@ -1,5 +1,6 @@
-"""The store without SQLAlchemy: what a sync with nothing to do reads and writes, on SQLite,
-through the standard library (see :mod:`syncsvc.app.unchanged`).
+"""The store without SQLAlchemy: what a sync with little or nothing to do reads and writes, on
+SQLite, through the standard library (see :mod:`syncsvc.app.unchanged` and
+:mod:`syncsvc.app.changed`).
 
 Only a few statements, each the same as the :class:`~syncsvc.state.store.Store`'s on the same
 tables (tests/state/test_bare_store.py holds them side by side):
@@ -7,9 +8,11 @@ tables (tests/state/test_bare_store.py holds them side by side):
 - the instance lease — take, renew, give back, check — exactly as :mod:`syncsvc.state.lease`
   does it (same row, same epoch, the database's clock), so that a :class:`~syncsvc.app.fence.
   Fence` over this store fences as it does over the full one;
-- the reads of a target's stamp (its state, its recorded items) and of the done marks;
-- one write, fenced: a target found unchanged has its new change token and its success
-  recorded only while this process still holds the lease.
+- the reads of a target's stamp (its state, its recorded items, its sessions' fingerprints)
+  and of the done marks;
+- the writes of a pass: each item written (or its error), its sessions' fingerprints, and,
+  fenced — only while this process still holds the lease —, the target's new change token,
+  its success or failure and its new stamp.
 
 Anything else (PostgreSQL, a database not made yet, a statement failing) is declined: the
 caller then takes the full path, which has the whole store.
@@ -17,10 +20,12 @@ caller then takes the full path, which has the whole store.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote
@@ -55,6 +60,12 @@ class BareTargetState:
     sync_token: str | None
     inputs_stamp: str | None
     stamp_zones: tuple[str, ...]
+    stamp_parts: str | None = None
+    held_fingerprint: str | None = None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -87,7 +98,9 @@ class BareStore:
             isolation_level=None,
             check_same_thread=False,
         )
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL"):
+        # As the full store: WAL + NORMAL (a power loss may lose the last pushed-item records,
+        # which the next sync adopts), the lease written through FULL.
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.execute("PRAGMA busy_timeout=5000")
 
@@ -106,17 +119,29 @@ class BareStore:
         with self._lock:
             self._db.close()
 
-    def _write(self, sql: str, *args: object) -> int:
-        """One statement in its own write transaction; the rows it changed."""
+    @contextlib.contextmanager
+    def _transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``durable``: committed through ``synchronous=FULL``, as the
+        full store writes the lease)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if durable:
+                self._db.execute("PRAGMA synchronous=FULL")
             try:
-                count = self._db.execute(sql, args).rowcount
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        return count
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def _write(self, sql: str, *args: object, durable: bool = False) -> int:
+        """One statement in its own write transaction; the rows it changed."""
+        with self._transaction(durable=durable) as db:
+            return db.execute(sql, args).rowcount
 
     def _one(self, sql: str, *args: object) -> tuple[object, ...] | None:
         with self._lock:
@@ -132,30 +157,22 @@ class BareStore:
             LEASE,
         )
         condition = "name = ?" if force else f"name = ? AND (expires_at < {_NOW} OR holder IS NULL)"
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                done = self._db.execute(
-                    f"UPDATE instance_lease SET holder = ?, epoch = epoch + 1, "
-                    f"expires_at = {_NOW} + ? WHERE {condition}",
-                    (holder, seconds, LEASE),
-                ).rowcount
-                row = self._db.execute(
-                    "SELECT epoch FROM instance_lease WHERE name = ?", (LEASE,)
-                ).fetchone()
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction(durable=True) as db:
+            done = db.execute(
+                f"UPDATE instance_lease SET holder = ?, epoch = epoch + 1, "
+                f"expires_at = {_NOW} + ? WHERE {condition}",
+                (holder, seconds, LEASE),
+            ).rowcount
+            row = db.execute("SELECT epoch FROM instance_lease WHERE name = ?", (LEASE,)).fetchone()
         return int(row[0]) if done == 1 and row is not None else None
 
     def renew_lease(self, holder: str, epoch: int, seconds: float) -> bool:
         sql = f"UPDATE instance_lease SET expires_at = {_NOW} + ? WHERE {_OURS}"
-        return self._write(sql, seconds, LEASE, holder, epoch) == 1
+        return self._write(sql, seconds, LEASE, holder, epoch, durable=True) == 1
 
     def give_back_lease(self, holder: str, epoch: int) -> None:
         sql = f"UPDATE instance_lease SET holder = NULL, expires_at = 0.0 WHERE {_OURS}"
-        self._write(sql, LEASE, holder, epoch)
+        self._write(sql, LEASE, holder, epoch, durable=True)
 
     def lease_valid(self, holder: str, epoch: int) -> bool:
         row = self._one(
@@ -174,19 +191,21 @@ class BareStore:
 
     def target_state(self, target: str) -> BareTargetState | None:
         row = self._one(
-            "SELECT address, location, sync_token, inputs_stamp, stamp_zones FROM target_state "
-            "WHERE target = ?",
+            "SELECT address, location, sync_token, inputs_stamp, stamp_zones, stamp_parts, "
+            "held_fingerprint FROM target_state WHERE target = ?",
             target,
         )
         if row is None:
             return None
-        address, location, token, inputs_stamp, zones = row
+        address, location, token, inputs_stamp, zones, parts, held = row
         return BareTargetState(
-            None if address is None else str(address),
-            None if location is None else str(location),
-            None if token is None else str(token),
-            None if inputs_stamp is None else str(inputs_stamp),
+            _text(address),
+            _text(location),
+            _text(token),
+            _text(inputs_stamp),
             tuple(z for z in str(zones or "").split(",") if z),
+            _text(parts),
+            _text(held),
         )
 
     def recorded(self, target: str) -> dict[str, Recorded]:
@@ -203,6 +222,150 @@ class BareStore:
         row = self._one(MARKS_SQL)
         assert row is not None
         return row
+
+    def done_marks(self, sessions: Iterable[str]) -> dict[str, dict[str, date]]:
+        """The done days of ``sessions``, by session then milestone (as
+        :meth:`syncsvc.state.store.Store.done_marks` gives them for every session)."""
+        wanted = sorted(set(sessions))
+        if not wanted:
+            return {}
+        marks: dict[str, dict[str, date]] = {}
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT session_id, milestone_id, done_on FROM done_marks WHERE session_id IN "
+                f"({', '.join('?' for _ in wanted)})",
+                wanted,
+            ).fetchall()
+        for session, milestone, done_on in rows:
+            marks.setdefault(str(session), {})[str(milestone)] = date.fromisoformat(str(done_on))
+        return marks
+
+    def session_fingerprints(self, target: str) -> dict[str, str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT session_id, fingerprint FROM session_fingerprints WHERE target = ?",
+                (target,),
+            ).fetchall()
+        return {str(session): str(fingerprint) for session, fingerprint in rows}
+
+    def record_session_fingerprints(
+        self, target: str, fingerprints: Mapping[str, str | None]
+    ) -> None:
+        """Set (or, for None, remove) the fingerprints of the given sessions on ``target``; the
+        others' stay as they are."""
+        with self._transaction() as db:
+            for session, fingerprint in sorted(fingerprints.items()):
+                db.execute(
+                    "DELETE FROM session_fingerprints WHERE target = ? AND session_id = ?",
+                    (target, session),
+                )
+                if fingerprint is not None:
+                    db.execute(
+                        "INSERT INTO session_fingerprints (target, session_id, fingerprint) "
+                        "VALUES (?, ?, ?)",
+                        (target, session, fingerprint),
+                    )
+
+    # --- the items of a pass (the statements of syncsvc.state.items) -------------------------
+
+    def record_push(
+        self,
+        target: str,
+        uid: str,
+        *,
+        session_id: str,
+        milestone_id: str,
+        href: str,
+        etag: str | None,
+        content_hash: str,
+        sequence: int,
+        at: datetime,
+        content: str | None = None,
+        epoch: int | None = None,
+    ) -> None:
+        values = (
+            epoch, session_id, milestone_id, href, etag, content_hash, sequence,
+            stored_instant(at), content,
+        )  # fmt: skip
+        with self._transaction() as db:
+            done = db.execute(
+                "UPDATE pushed_items SET epoch = ?, session_id = ?, milestone_id = ?, "
+                "href = ?, etag = ?, content_hash = ?, sequence = ?, pushed_at = ?, "
+                "content = ? WHERE target = ? AND uid = ?",
+                (*values, target, uid),
+            ).rowcount
+            if done == 0:
+                db.execute(
+                    "INSERT INTO pushed_items (epoch, session_id, milestone_id, href, etag, "
+                    "content_hash, sequence, pushed_at, content, target, uid) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, target, uid),
+                )
+            db.execute("DELETE FROM item_errors WHERE target = ? AND uid = ?", (target, uid))
+
+    def record_etag(self, target: str, uid: str, etag: str | None) -> None:
+        self._write(
+            "UPDATE pushed_items SET etag = ? WHERE target = ? AND uid = ?", etag, target, uid
+        )
+
+    def forget(self, target: str, uid: str) -> None:
+        with self._transaction() as db:
+            for table in ("pushed_items", "item_errors"):
+                db.execute(f"DELETE FROM {table} WHERE target = ? AND uid = ?", (target, uid))
+
+    def record_item_error(self, target: str, uid: str, error: str, at: datetime) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM item_errors WHERE target = ? AND uid = ?", (target, uid))
+            db.execute(
+                "INSERT INTO item_errors (target, uid, error, at) VALUES (?, ?, ?, ?)",
+                (target, uid, error, stored_instant(at)),
+            )
+
+    # --- a target's pass, fenced ----------------------------------------------------------
+
+    def record_pass(
+        self,
+        target: str,
+        holder: str,
+        epoch: int,
+        *,
+        token: str | None,
+        at: datetime,
+        stamp: str | None,
+        zones: tuple[str, ...],
+        parts: str | None,
+    ) -> bool:
+        """A successful pass: its change token, its success and its stamp (None: none),
+        recorded only while ``holder`` holds the unexpired lease at ``epoch``; False when it
+        does not (nothing written)."""
+        return (
+            self._write(
+                "UPDATE target_state SET sync_token = ?, last_success_at = ?, last_error = NULL, "
+                "last_error_at = NULL, inputs_stamp = ?, stamp_zones = ?, stamp_parts = ? "
+                "WHERE target = ? AND EXISTS (SELECT 1 FROM instance_lease "
+                f"WHERE {_OURS} AND expires_at >= {_NOW})",
+                token,
+                stored_instant(at),
+                stamp,
+                ",".join(zones),
+                parts if stamp is not None else None,
+                target,
+                LEASE,
+                holder,
+                epoch,
+            )
+            == 1
+        )
+
+    def record_failure(self, target: str, error: str, at: datetime) -> None:
+        """As :meth:`syncsvc.state.store.Store.record_failure` (the stamp forgotten)."""
+        self._write(
+            "UPDATE target_state SET last_error = ?, last_error_at = ?, inputs_stamp = NULL "
+            "WHERE target = ?",
+            error,
+            stored_instant(at),
+            target,
+        )
 
     def record_unchanged(
         self, target: str, token: str | None, at: datetime, holder: str, epoch: int

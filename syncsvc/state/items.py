@@ -41,6 +41,9 @@ class TargetState:
     """What the last complete pass was made of (see :mod:`syncsvc.app.quick`)."""
     stamp_zones: tuple[str, ...] = ()
     """The centres' time zones of that pass (their local days are part of the stamp)."""
+    stamp_parts: str | None = None
+    """That pass's session files and what each session gives its centre's year, as JSON
+    (see :mod:`syncsvc.app.changed`)."""
 
 
 class Items(StorePart):
@@ -197,6 +200,7 @@ class Targets(StorePart):
             row.address,
             row.inputs_stamp,
             tuple(z for z in (row.stamp_zones or "").split(",") if z),
+            row.stamp_parts,
         )
 
     def _upsert_target(self, db: Connection, target: str, **values: Any) -> None:
@@ -235,10 +239,23 @@ class Targets(StorePart):
                 db, target, last_error=error, last_error_at=utc(at), inputs_stamp=None
             )
 
-    def record_stamp(self, target: str, stamp: str | None, zones: tuple[str, ...] = ()) -> None:
-        """What a complete pass was made of (None: forget it, the next pass is a full one)."""
+    def record_stamp(
+        self,
+        target: str,
+        stamp: str | None,
+        zones: tuple[str, ...] = (),
+        parts: str | None = None,
+    ) -> None:
+        """What a complete pass was made of (None: forget it, the next pass is a full one);
+        ``parts``: its session files and shares (see :mod:`syncsvc.app.changed`)."""
         with self.begin() as db:
-            self._upsert_target(db, target, inputs_stamp=stamp, stamp_zones=",".join(zones))
+            self._upsert_target(
+                db,
+                target,
+                inputs_stamp=stamp,
+                stamp_zones=",".join(zones),
+                stamp_parts=parts if stamp is not None else None,
+            )
 
     def record_held(
         self, target: str, fingerprint: str | None, reason: str | None, at: datetime

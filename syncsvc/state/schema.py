@@ -63,6 +63,7 @@ target_state = Table(
     Column("address", Text),  # where the settings said the items go, when they were written (8)
     Column("inputs_stamp", String(64)),  # what a complete pass was made of, see app/quick (9)
     Column("stamp_zones", Text),  # the centres' time zones of that pass, comma-separated (9)
+    Column("stamp_parts", Text),  # that pass's session files and shares, as JSON (15)
 )
 
 item_errors = Table(
@@ -285,6 +286,8 @@ MIGRATIONS: list[list[Step]] = [
     [tables(audit)],  # 12: who changed which configuration file, when, field by field
     [tables(session_fingerprints)],  # 13: an unchanged session is neither rendered nor hashed
     [tables(last_good_sessions)],  # 14: a broken file's session still shown after a restart
+    # 15: the session files of a complete pass, so that a sync renders only the changed ones
+    [columns(target_state, "stamp_parts")],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

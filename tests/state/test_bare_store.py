@@ -133,3 +133,51 @@ def test_a_file_name_with_uri_characters(tmp_path: Path) -> None:
     assert state.sync_token == "tok"
     bare.close()
     store.close()
+
+
+def test_the_writes_of_a_pass_are_the_full_store_s(pair: tuple[Store, BareStore]) -> None:
+    """What a pass over the changed sessions writes through the bare store reads back
+    through the full one as the full store's own writes."""
+    store, bare = pair
+    store.record_address("t", "https://dav.example/cal/", moved=False)
+    store.mark_done("s", "m", date(2027, 1, 14), "jean", None, T0)
+    assert bare.done_marks(["s", "other"]) == {"s": {"m": date(2027, 1, 14)}}
+    assert bare.done_marks([]) == {}
+    for writer in (store, bare):
+        writer.record_push(
+            "t", f"u-{type(writer).__name__}", session_id="s", milestone_id="m",
+            href="/cal/u.ics", etag='"e"', content_hash="h" * 64, sequence=2, at=T0, epoch=3,
+        )  # fmt: skip
+        writer.record_item_error("t", "x", "HTTP 500", T0)
+    assert bare.recorded("t") == store.recorded("t")
+    [one, other] = store.recorded("t").values()
+    assert (one.etag, one.sequence) == (other.etag, other.sequence) == ('"e"', 2)
+    bare.record_push(
+        "t", "x", session_id="s", milestone_id="m", href="/cal/x.ics", etag=None,
+        content_hash="h" * 64, sequence=0, at=T0,
+    )  # fmt: skip
+    assert store.item_errors("t") == {}  # a write that succeeds clears its error
+    bare.record_etag("t", "x", '"f"')
+    assert store.recorded("t")["x"].etag == '"f"'
+    bare.forget("t", "x")
+    assert "x" not in store.recorded("t")
+    store.record_session_fingerprints("t", {"s": "a", "r": "b"})
+    bare.record_session_fingerprints("t", {"s": "c", "r": None})
+    assert store.session_fingerprints("t") == bare.session_fingerprints("t") == {"s": "c"}
+    epoch = bare.take_lease("cli", 60)
+    assert epoch is not None
+    later = T0 + timedelta(minutes=1)
+    zones = ("Indian/Reunion",)
+    assert not bare.record_pass(
+        "t", "cli", epoch + 1, token="k", at=later, stamp="st", zones=zones, parts="{}"
+    )  # not our epoch: nothing written
+    assert store.target_state("t").inputs_stamp is None
+    assert bare.record_pass(
+        "t", "cli", epoch, token="k", at=later, stamp="st", zones=zones, parts="{}"
+    )
+    state = store.target_state("t")
+    assert (state.sync_token, state.last_success_at, state.inputs_stamp) == ("k", later, "st")
+    assert (state.stamp_zones, state.stamp_parts) == (zones, "{}")
+    bare.record_failure("t", "erreur", later)
+    state = store.target_state("t")
+    assert (state.last_error, state.last_error_at, state.inputs_stamp) == ("erreur", later, None)

@@ -133,7 +133,8 @@ def test_nothing_changed_imports_no_heavy_library(runs: Runs, tmp_path: Path) ->
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "heavy: []" not in done.stdout  # a file changed: the full path, as before
+    assert done.returncode == 0, done.stderr  # a file changed: only its session is rendered
+    assert "heavy: []" not in done.stdout
 
 
 def test_without_the_bare_shortcut_the_store_s_own_check_holds(
@@ -142,7 +143,7 @@ def test_without_the_bare_shortcut_the_store_s_own_check_holds(
     """A store the bare shortcut declines (PostgreSQL, say): the full store checks the same
     stamp, with one request and no full pass either."""
     declined: list[object] = []
-    monkeypatch.setattr("syncsvc.app.unchanged.unchanged_sync", lambda *a: declined.append(a))
+    monkeypatch.setattr("syncsvc.app.unchanged.unchanged_sync", lambda *a, **k: declined.append(a))
     assert runs.sync() == 0
     assert declined
     assert runs.full == 1
@@ -169,7 +170,9 @@ def test_nothing_changed_is_still_refused_while_the_service_runs(
     assert "40 inchangé(s)" in runs.out
 
 
-def test_an_edited_session_file_makes_a_full_pass(runs: Runs) -> None:
+def test_an_edited_session_file_is_synced_alone(runs: Runs) -> None:
+    """Only the session files changed: no full pass, that session alone is written (see
+    tests/system/test_changed_sync.py), and its new state is stamped in turn."""
     path = runs.config / "sessions/sa-2027-03-st-andre.yaml"
     path.write_text(
         path.read_text(encoding="utf-8")
@@ -178,10 +181,11 @@ def test_an_edited_session_file_makes_a_full_pass(runs: Runs) -> None:
         encoding="utf-8",
     )
     assert runs.sync() == 0
-    assert runs.full == 2
+    assert runs.full == 1
     assert runs.server.proxy.counts["PUT"] > 0
     assert runs.sync() == 0
-    assert runs.full == 2  # the new state is stamped in turn
+    assert runs.full == 1
+    assert dict(runs.server.proxy.counts) == {"REPORT": 1}
 
 
 def test_a_broken_file_is_reported_on_every_sync(runs: Runs) -> None:
