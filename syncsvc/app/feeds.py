@@ -31,6 +31,7 @@ from syncsvc.core.reconcile import Desired, Plan, diff
 from syncsvc.formats.ical import assemble, item_bytes
 from syncsvc.inputs.settings import Settings, TargetSettings
 from syncsvc.inputs.watcher import ConfigSource
+from syncsvc.state.items import FeedItem
 from syncsvc.state.store import Store
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
@@ -61,25 +62,28 @@ def refresh(
     )
     if config is not None:
         plan = spare_centre_items(plan, config)
+    forgotten: list[str] = []
+    items: list[FeedItem] = []
     for op in plan.operations:
         if op.action == "delete":
-            store.forget(name, op.uid)
+            forgotten.append(op.uid)
             continue
         want = op.desired
         assert want is not None
         text = item_bytes(want.entry, now, op.sequence).decode("utf-8")
-        store.record_push(
-            name,
-            op.uid,
-            session_id=want.session_id,
-            milestone_id=want.milestone_id,
-            href=FEED_HREF,
-            etag=None,
-            content_hash=want.content_hash,
-            sequence=op.sequence,
-            at=now,
-            content=text,
+        items.append(
+            FeedItem(
+                op.uid,
+                session_id=want.session_id,
+                milestone_id=want.milestone_id,
+                href=FEED_HREF,
+                content_hash=want.content_hash,
+                sequence=op.sequence,
+                content=text,
+            )
         )
+    if forgotten or items:
+        store.record_feed(name, forgotten, items, now)
     return plan
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,23 @@ from syncsvc.state.schema import (
     target_state,
     utc,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One stamped component of a feed, as :meth:`Items.record_feed` stores it."""
+
+    uid: str
+    session_id: str
+    milestone_id: str
+    href: str
+    content_hash: str
+    sequence: int
+    content: str
+
+
+_CHUNK = 500
+"""UIDs per ``IN (…)`` list (SQLite's limit on bound parameters is far above)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +114,42 @@ class Items(StorePart):
             db.execute(
                 delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
             )
+
+    def record_feed(
+        self, target: str, forgotten: Sequence[str], items: Sequence[FeedItem], at: datetime
+    ) -> None:
+        """One feed refresh in one transaction: the items ``forgotten`` removed, ``items``
+        written (as :meth:`record_push` then :meth:`forget` each would, without an epoch: a
+        feed leaves no trace outside the store). A first fill writes thousands of items: one
+        transaction each cost most of a daemon's first pass."""
+        uids = [*forgotten, *(item.uid for item in items)]
+        pushed_at = utc(at)
+        with self.begin() as db:
+            for start in range(0, len(uids), _CHUNK):
+                chunk = uids[start : start + _CHUNK]
+                for table in (pushed_items, item_errors):
+                    where = (table.c.target == target, table.c.uid.in_(chunk))
+                    db.execute(delete(table).where(*where))
+            if items:
+                db.execute(
+                    insert(pushed_items),
+                    [
+                        {
+                            "target": target,
+                            "uid": item.uid,
+                            "epoch": None,
+                            "session_id": item.session_id,
+                            "milestone_id": item.milestone_id,
+                            "href": item.href,
+                            "etag": None,
+                            "content_hash": item.content_hash,
+                            "sequence": item.sequence,
+                            "pushed_at": pushed_at,
+                            "content": item.content,
+                        }
+                        for item in items
+                    ],
+                )
 
     def contents(self, target: str) -> list[str]:
         """The stored components of a feed target, in UID order."""

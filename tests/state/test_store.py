@@ -317,3 +317,51 @@ def test_sqlite_outbox_writes_are_fully_synchronous(tmp_path: Path) -> None:
             assert db.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     finally:
         store.close()
+
+
+def test_a_feed_refresh_is_recorded_in_one_transaction_as_item_by_item(store: Store) -> None:
+    """record_feed leaves the rows record_push and forget would, item by item (1,200 items:
+    more than one ``IN`` chunk), other targets untouched."""
+    from syncsvc.state.items import FeedItem
+
+    def rows(target: str) -> list[tuple[object, ...]]:
+        with store.begin() as db:
+            found = db.execute(
+                select(pushed_items).where(pushed_items.c.target == target).order_by("uid")
+            ).all()
+        return [tuple(r)[1:] for r in found]
+
+    old = [f"old{n:04d}@syncsvc" for n in range(1200)]
+    for target in ("one", "many", "other"):
+        for uid in old:
+            push(store, target, uid, etag=None)
+        store.record_item_error(target, old[0], "refusé", T0)
+    items = [
+        FeedItem(f"{kind}{n:04d}@syncsvc", "sa-2027-09", "pv", "feed", "c" * 64, 2, f"BEGIN:{n}")
+        for kind, count in (("old", 600), ("new", 700))
+        for n in range(count)
+    ]
+    forgotten = old[600:]
+    for item in items:
+        store.record_push(
+            "one",
+            item.uid,
+            session_id=item.session_id,
+            milestone_id=item.milestone_id,
+            href=item.href,
+            etag=None,
+            content_hash=item.content_hash,
+            sequence=item.sequence,
+            at=T1,
+            content=item.content,
+        )
+    for uid in forgotten:
+        store.forget("one", uid)
+
+    store.record_feed("many", forgotten, items, T1)
+
+    assert len(rows("many")) == 1300
+    assert rows("many") == rows("one")
+    assert store.item_errors("many") == store.item_errors("one") == {}
+    assert len(rows("other")) == 1200
+    assert store.item_errors("other")
