@@ -111,11 +111,26 @@ def _demo_secret_key(var: Path) -> None:
     os.environ["SYNCSVC_SECRET_KEY"] = path.read_text(encoding="utf-8").strip()
 
 
+def missing_servers() -> list[str]:
+    """The demonstration's local servers that are not installed (an image or a plain install
+    has only the service's own dependencies; ``make run`` installs them)."""
+    import importlib.util
+
+    return [name for name in ("radicale", "aiosmtpd") if importlib.util.find_spec(name) is None]
+
+
 def run_demo(config_dir: Path, var: Path, log_format: str) -> int:
     from syncsvc.daemon import Daemon, setup_logging
+    from syncsvc.errors import UsageError
     from syncsvc.inputs.settings import load_settings
     from syncsvc.state.store import Store
 
+    missing = missing_servers()
+    if missing:
+        raise UsageError(
+            f"la démonstration a besoin de {' et '.join(missing)}, non installé(s) : "
+            "pip install 'syncsvc[demo]' (ou lancer make run, qui les installe)"
+        )
     setup_logging(log_format)
     os.environ.setdefault("SYNCSVC_DEMO_CALDAV_PASSWORD", DEMO_PASSWORD)
     _demo_secret_key(var)

@@ -1,8 +1,8 @@
 """CalDAV target: any standards-compliant server (Radicale, Xandikos, Nextcloud, Cyrus…).
 
-The ``caldav`` library discovers the calendar home when only a calendar name is given (imported
-then, and only then: a sync to a known calendar does not pay for it); every other request goes
-through one keep-alive ``httpx`` client and is sent by this module so that every write is
+When only a calendar name is given, the calendar home is discovered (current-user-principal,
+then calendar-home-set: two PROPFIND, RFC 5397 and RFC 4791); every request goes through one
+keep-alive ``httpx`` client and is sent by this module so that every write is
 conditional: ``If-None-Match: *`` on create, ``If-Match`` on update and delete. Statuses become
 the errors of :mod:`syncsvc.calendars.base` here and nowhere else. HTTPS is checked against the
 system's certificate store (where administrators install their own CA).
@@ -174,40 +174,43 @@ class CalDAVTarget(SequentialWrites):
         return urljoin(home if home.endswith("/") else home + "/", quote(self.calendar) + "/")
 
     def _discover_home(self) -> str:
-        """The user's calendar home, found by the ``caldav`` library (principal, then
-        ``calendar-home-set``)."""
-        from caldav.davclient import DAVClient
-        from caldav.lib import error as dav_error
-        from caldav.lib.http_sync import requests as http
-
-        username, password = self._credentials
-        client = DAVClient(
-            url=self.url,
-            username=username,
-            password=password if password is not None or not username else "",
-            auth_type="basic" if username else None,
-            timeout=int(self.timeout),
-            rate_limit_handle=False,
-            enable_rfc6764=False,
-            require_tls=False,
-        )
-        try:
-            return str(client.principal().calendar_home_set.url)  # type: ignore[no-untyped-call]
-        except dav_error.RateLimitError as exc:
-            raise TemporaryError(
-                f"découverte CalDAV : serveur saturé ({exc})", exc.retry_after_seconds
-            ) from None
-        except dav_error.AuthorizationError as exc:
-            raise PermanentError(f"découverte CalDAV refusée : {exc}") from None
-        except http.exceptions.ConnectionError:
-            raise Unreachable(f"serveur CalDAV {self.url} injoignable") from None
-        except (dav_error.DAVError, AttributeError, KeyError) as exc:
+        """The user's calendar home (RFC 4791 § 6.2.1): the principal named by
+        ``current-user-principal`` (RFC 5397; the URL itself when the server names none), then
+        its ``calendar-home-set``."""
+        principal = self._href_property(self.url, "d:current-user-principal") or self.url
+        home = self._href_property(principal, "c:calendar-home-set")
+        if home is None:
             raise PermanentError(
-                f"découverte CalDAV impossible sur {self.url} ({type(exc).__name__}) : "
+                f"découverte CalDAV impossible sur {self.url} (pas de calendar-home-set) : "
                 "donner l'URL complète du calendrier dans calendar"
+            )
+        return home
+
+    def _href_property(self, url: str, prop: str) -> str | None:
+        """The absolute URL in the ``<d:href>`` of property ``prop`` of ``url`` (Depth 0)."""
+        try:
+            response = self._http(
+                "PROPFIND",
+                url,
+                _PROPFIND_HREF.format(prop=prop),
+                {"Depth": "0", "Content-Type": "application/xml"},
+            )
+        except PermanentError as exc:
+            if exc.status in (401, 403):
+                raise PermanentError(f"découverte CalDAV refusée : {exc}", exc.status) from None
+            raise
+        except NotFound:
+            return None
+        try:
+            tree = etree.fromstring(response.content, _PARSER)
+        except etree.XMLSyntaxError:
+            raise PermanentError(
+                f"découverte CalDAV impossible sur {self.url} (réponse illisible) : donner "
+                "l'URL complète du calendrier dans calendar"
             ) from None
-        finally:
-            client.close()
+        found = tree.find(f"d:response/d:propstat/d:prop/{prop}/d:href", NS)
+        href = str(found.text or "").strip() if found is not None else ""
+        return urljoin(url, href) if href else None
 
     def _mkcalendar_body(self) -> str:
         return (
@@ -368,6 +371,10 @@ class CalDAVTarget(SequentialWrites):
 _PROPFIND_TYPE = (
     '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop>'
     "<d:resourcetype/></d:prop></d:propfind>"
+)
+_PROPFIND_HREF = (
+    '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
+    'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><{prop}/></d:prop></d:propfind>'
 )
 _PROPFIND_ETAG = (
     '<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:prop>'

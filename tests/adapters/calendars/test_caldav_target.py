@@ -24,6 +24,7 @@ from syncsvc.calendars.caldav import CalDAVTarget
 from syncsvc.core.config import Config
 from syncsvc.core.entries import entries_for
 from syncsvc.core.planner import plan_all
+from syncsvc.errors import PermanentError
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings
 from syncsvc.state.store import Store
@@ -207,3 +208,43 @@ def test_concurrent_writes_stop_when_the_server_goes_down(world: World) -> None:
     back = world.sync()
     assert back.ok, back.errors
     assert len(world.remote_by_uid()) == desired_count(world)
+
+
+def test_a_calendar_named_alone_is_found_under_the_user_s_home(world: World) -> None:
+    """Two PROPFIND (current-user-principal, then calendar-home-set) find where the calendar
+    goes; a refusal or a server that names no home is one French line, nothing created."""
+    target = CalDAVTarget(
+        "coordination",
+        world.server.url,
+        CALENDAR,
+        username=world.server.username or None,
+        password=world.server.password or None,
+    )
+    try:
+        url = target.prepare()
+    finally:
+        target.close()
+    assert url.endswith(f"/{CALENDAR}/")
+    assert world.server.proxy.counts["PROPFIND"] == 3  # principal, home, the calendar itself
+    assert world.server.proxy.counts["MKCALENDAR"] == 1
+
+    world.server.proxy.reset()
+    world.server.proxy.fail_next(1, 403, method="PROPFIND")
+    refused = CalDAVTarget("coordination", world.server.url, "autre", username="x", password="y")
+    with pytest.raises(PermanentError, match=r"^découverte CalDAV refusée : PROPFIND .*HTTP 403"):
+        refused.prepare()
+    refused.close()
+
+    world.server.proxy.reset()
+    world.server.proxy.fail_next(2, 404, method="PROPFIND")
+    lost = CalDAVTarget(
+        "coordination",
+        world.server.url,
+        "autre",
+        username=world.server.username or None,
+        password=world.server.password or None,
+    )
+    with pytest.raises(PermanentError, match=r"pas de calendar-home-set.*URL complète"):
+        lost.prepare()
+    lost.close()
+    assert world.server.proxy.counts["MKCALENDAR"] == 0
