@@ -1208,3 +1208,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(answer.body)
+
+
+def write_service_account(path: Path, token_uri: str) -> None:
+    """A service account's JSON key file (a fresh RSA key) whose tokens come from
+    ``token_uri`` (the emulator's token endpoint)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "syncsvc-test",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": "syncsvc@syncsvc-test.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": token_uri,
+    }
+    path.write_text(json.dumps(info), encoding="utf-8")

@@ -38,7 +38,7 @@ from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings
 from syncsvc.state.store import Store
 from tests.adapters.calendars.test_caldav_target import AUDIENCE, NOW, ROOT, SA
-from tests.harness.google_emulator import CalendarEmulator
+from tests.harness.google_emulator import CalendarEmulator, write_service_account
 
 CALENDAR = "examens-st-andre@group.calendar.google.com"
 TOKEN = "ya29.test-access-token"
@@ -654,33 +654,11 @@ def test_a_restored_item_keeps_its_google_sequence(world: World) -> None:
 # --- credentials, built by make_target from the configuration -------------------------------
 
 
-def _service_account(path: Path, token_uri: str) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": "syncsvc-test",
-        "private_key_id": "k1",
-        "private_key": pem,
-        "client_email": "syncsvc@syncsvc-test.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": token_uri,
-    }
-    path.write_text(json.dumps(info), encoding="utf-8")
-
-
 def test_service_account_with_delegation_from_the_configuration(
     emulator: CalendarEmulator, tmp_path: Path
 ) -> None:
     (tmp_path / "secrets").mkdir()
-    _service_account(tmp_path / "secrets" / "sa.json", emulator.token_uri)
+    write_service_account(tmp_path / "secrets" / "sa.json", emulator.token_uri)
     settings = TargetSettings(
         name="google-coordination",
         kind="google",

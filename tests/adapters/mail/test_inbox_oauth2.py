@@ -26,7 +26,7 @@ from syncsvc.state.store import Store
 from tests.adapters.mail.conftest import NOW, SmtpServer, mail_settings
 from tests.adapters.mail.test_inbox import GIRARD, LEFEVRE, PROCESSED, reply
 from tests.harness.dovecot import ImapServer, dovecot_server, ensure_dovecot
-from tests.harness.google_emulator import CalendarEmulator
+from tests.harness.google_emulator import CalendarEmulator, write_service_account
 from tests.harness.graph_emulator import GraphEmulator
 from tests.harness.introspection import (
     Introspection,
@@ -221,32 +221,10 @@ def test_a_wrong_client_secret_is_a_permanent_error_in_french(
     assert inbox.imap.messages(inbox.user, PROCESSED) == []
 
 
-def _service_account(path: Path, token_uri: str) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": "syncsvc-test",
-        "private_key_id": "k1",
-        "private_key": pem,
-        "client_email": "syncsvc@syncsvc-test.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": token_uri,
-    }
-    path.write_text(json.dumps(info), encoding="utf-8")
-
-
 def test_a_google_workspace_inbox_is_read_through_domain_wide_delegation(
     inbox: Inbox, google: CalendarEmulator, introspection: Introspection
 ) -> None:
-    _service_account(inbox.config_dir / "google-sa.json", google.token_uri)
+    write_service_account(inbox.config_dir / "google-sa.json", google.token_uri)
     inbox.imap.append(inbox.user, reply("gmail-accepted.eml"))
     settings = {"provider": "google", "service_account_file": "google-sa.json"}
 
@@ -262,6 +240,21 @@ def test_a_google_workspace_inbox_is_read_through_domain_wide_delegation(
     assert inbox.read(**settings).recorded == 1
     assert len(google.grants) == 2
     assert introspection.asked == 3  # the valid token, the expired one, the new one
+
+
+def _token_file(inbox: Inbox, refresh_token: str) -> None:
+    """An authorized user's token file, as Google's tools write it (no access token yet)."""
+    (inbox.config_dir / "google-token.json").write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "id.apps.googleusercontent.com",
+                "client_secret": "not-a-secret",
+                "refresh_token": refresh_token,
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture
@@ -280,18 +273,7 @@ def test_a_gmail_inbox_is_read_with_a_person_s_token_file(
     """An authorized user's token file (no service account, e.g. a personal Gmail account):
     its refresh token buys an access token for the scope the person consented to."""
     google.refresh_tokens["1//consented"] = (inbox.user, "https://mail.google.com/")
-    (inbox.config_dir / "google-token.json").write_text(
-        json.dumps(
-            {
-                "type": "authorized_user",
-                "client_id": "id.apps.googleusercontent.com",
-                "client_secret": "not-a-secret",
-                "refresh_token": "1//consented",
-                "token_uri": google.token_uri,
-            }
-        ),
-        encoding="utf-8",
-    )
+    _token_file(inbox, "1//consented")
     inbox.imap.append(inbox.user, reply("gmail-accepted.eml"))
 
     report = inbox.read(provider="google", token_file="google-token.json")
@@ -308,18 +290,7 @@ def test_a_revoked_refresh_token_is_a_clear_error_and_nothing_moves(
     inbox: Inbox, google: CalendarEmulator
 ) -> None:
     google.refresh_tokens["1//other"] = (inbox.user, "https://mail.google.com/")
-    (inbox.config_dir / "google-token.json").write_text(
-        json.dumps(
-            {
-                "type": "authorized_user",
-                "client_id": "id.apps.googleusercontent.com",
-                "client_secret": "not-a-secret",
-                "refresh_token": "1//revoked",
-                "token_uri": google.token_uri,
-            }
-        ),
-        encoding="utf-8",
-    )
+    _token_file(inbox, "1//revoked")
     inbox.imap.append(inbox.user, reply("gmail-accepted.eml"))
 
     with pytest.raises(PermanentError) as raised:
