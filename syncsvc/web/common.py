@@ -313,13 +313,15 @@ def web_of(request: Request) -> Web:
 def page(view: Callable[[Web, Context], Response]) -> Callable[[Request], Awaitable[Response]]:
     """A GET page for logged-in users; others go to the login form."""
 
+    def run(web: Web, request: Request) -> Response:
+        ctx = web.context(request)
+        return to_login(request) if ctx is None else view(web, ctx)
+
     @wraps(view)
     async def endpoint(request: Request) -> Response:
-        web = web_of(request)
-        ctx = await run_in_threadpool(web.context, request)
-        if ctx is None:
-            return to_login(request)
-        return await run_in_threadpool(view, web, ctx)
+        # One trip to the threadpool for who is asking and the page (under 20 concurrent
+        # clients, each trip is a wait for a thread and the GIL).
+        return await run_in_threadpool(run, web_of(request), request)
 
     return endpoint
 
