@@ -34,6 +34,7 @@ from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
 from syncsvc.core.planner import plan_sessions
 from syncsvc.core.words import cancellation_text, postponement_texts
 from syncsvc.formats.session_state import session_from_json, session_json
+from syncsvc.formats.spliced import Fragment
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import DoneMark, Store
 
@@ -124,7 +125,7 @@ class Snapshot:
     by_id: dict[str, SessionView] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     """Sessions whose planning failed this time, with a French reason (kept as they were)."""
-    fragments: dict[str, bytes] = field(default_factory=dict)
+    fragments: dict[str, Fragment] = field(default_factory=dict)
     """UTF-8 HTML rendered from this snapshot alone (the same for every user), kept with it."""
     jury: JuryBoard = field(default_factory=JuryBoard)
     """The jury's invitations and replies (the ledger), as the snapshot was taken."""

@@ -440,6 +440,7 @@ class Daemon:
             self.clock,
             self.status,
             on_marked=self.request_reconcile,
+            publisher=self.feeds,
         )
         return WebServer(app, self.settings.web.host, self.settings.web.port, self.stopping)
 

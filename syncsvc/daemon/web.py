@@ -71,7 +71,11 @@ class WebServer:
     async def _bind(self) -> socket.socket | None:
         announced = False
         while not self.stopping.is_set():
-            sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            # IPPROTO_TCP named, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets
+            # whose proto says TCP, and with Nagle a small response on a kept-alive connection
+            # waited ~40 ms for the client's delayed ACK of its headers.
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind((self.host, self.port))

@@ -25,19 +25,33 @@ Fingerprint = tuple[tuple[str, int, int], ...]
 
 
 def fingerprint(directory: Path) -> Fingerprint:
-    """(relative path, mtime in ns, size) of every file under ``directory``, sorted."""
+    """(relative path, mtime in ns, size) of every file under ``directory``, sorted.
+
+    Symbolic links are followed to files but not to folders (as ``os.walk`` does); ``os.scandir``
+    keeps it at one ``stat`` per file (1,000 session files: a few milliseconds, and the daemon
+    looks several times a second)."""
     found: list[tuple[str, int, int]] = []
-    for root, dirs, files in os.walk(directory, followlinks=False):
-        dirs.sort()
-        for name in files:
-            path = Path(root) / name
+    pending = [("", str(directory))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = prefix + entry.name
             try:
-                stat = path.stat()
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        pending.append((name + os.sep, entry.path))
+                    continue
+                stat = entry.stat()
             except OSError:
-                found.append((str(path.relative_to(directory)), -1, -1))
+                found.append((name, -1, -1))
                 continue
-            found.append((str(path.relative_to(directory)), stat.st_mtime_ns, stat.st_size))
-    return tuple(sorted(found))
+            found.append((name, stat.st_mtime_ns, stat.st_size))
+    found.sort()
+    return tuple(found)
 
 
 class ConfigSource:

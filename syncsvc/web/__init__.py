@@ -42,6 +42,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from syncsvc.app.feeds import FeedPublisher
 from syncsvc.app.status import ProcessStatus
 from syncsvc.core.clock import Clock
 from syncsvc.inputs.settings import Settings
@@ -121,6 +122,7 @@ def create_app(
     on_marked: Callable[[], None] | None = None,
     *,
     guard: LoginGuard | None = None,
+    publisher: FeedPublisher | None = None,
 ) -> Starlette:
     """The web application over the configuration folder (or the process's own source).
 
@@ -128,6 +130,8 @@ def create_app(
     serve``) /readyz only checks that the store answers. ``on_marked`` is called after a
     milestone is marked done or undone (the daemon then reconciles the calendars). ``guard``
     protects the login form (throttle, hash cost): the service's own unless a test injects one.
+    ``publisher``: the process's feed publisher (the daemon's, which its passes keep up to date and
+    whose rendered entries are shared), else one of this application's own.
     """
     source = config if isinstance(config, ConfigSource) else ConfigSource(config, settings.ruleset)
     routes = [
@@ -149,6 +153,6 @@ def create_app(
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found})
     app.add_middleware(SecurityHeaders)
-    app.state.web = Web(source, settings, store, clock, status, on_marked)
+    app.state.web = Web(source, settings, store, clock, status, on_marked, publisher)
     app.state.guard = guard or LoginGuard()
     return app

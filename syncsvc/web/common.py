@@ -31,6 +31,8 @@ from syncsvc.app.status import ProcessStatus
 from syncsvc.core import labels
 from syncsvc.core.clock import Clock
 from syncsvc.errors import UsageError
+from syncsvc.formats import spliced
+from syncsvc.formats.spliced import Fragment
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from syncsvc.state.store import Store
@@ -118,6 +120,7 @@ class Web:
         clock: Clock,
         status: ProcessStatus | None = None,
         on_marked: Callable[[], None] | None = None,
+        feeds: FeedPublisher | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -127,7 +130,7 @@ class Web:
         self.on_marked = on_marked
         """Called after a milestone is marked done or undone (the daemon reconciles)."""
         self.board = Board(source, store)
-        self.feeds = FeedPublisher(settings, store, source, clock)
+        self.feeds = feeds or FeedPublisher(settings, store, source, clock)
         self.key = secret_key(settings)
         self.cookie_key = auth.derive_key(self.key, "session-cookie")
         self.env = environment(settings.zone)
@@ -229,10 +232,12 @@ class Web:
         ctx: Context | None = None,
         session: auth.WebSession | None = None,
         new_cookie: bool = False,
-        splice: Mapping[str, bytes] | None = None,
+        splice: Mapping[str, Fragment] | None = None,
         **values: Any,
     ) -> HTMLResponse:
-        """Render ``template``; each ``splice`` name is a ``{{ name }}`` replaced by ready bytes."""
+        """Render ``template``; each ``splice`` name is a ``{{ name }}`` replaced by ready bytes
+        (sent compressed as they were kept when the client takes gzip, see
+        :mod:`syncsvc.formats.spliced`)."""
         if ctx is not None:
             session, new_cookie = ctx.session, ctx.new_cookie
         marks = {name: f"\x00{name}\x00" for name in splice or {}}
@@ -244,11 +249,20 @@ class Web:
             **values,
             **{name: Markup(mark) for name, mark in marks.items()},
         )
-        body = text.encode()
-        for name, mark in marks.items():
+        parts: list[bytes | Fragment] = []
+        rest = text.encode()
+        for name, mark in sorted(marks.items(), key=lambda item: text.find(item[1])):
             assert splice is not None
-            body = body.replace(mark.encode(), splice[name], 1)
-        response = HTMLResponse(body, status_code=status_code)
+            before, found, rest = rest.partition(mark.encode())
+            parts += [before, splice[name]] if found else [before]
+        parts.append(rest)
+        headers = {}
+        if len(parts) > 1 and spliced.accepts_gzip(request.headers.get("accept-encoding", "")):
+            body = spliced.gzipped(parts)
+            headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        else:
+            body = spliced.joined(parts)
+        response = HTMLResponse(body, status_code=status_code, headers=headers)
         response.headers["Cache-Control"] = "no-store"
         if session is not None and new_cookie:
             self.set_cookie(response, request, session)
@@ -299,13 +313,15 @@ def web_of(request: Request) -> Web:
 def page(view: Callable[[Web, Context], Response]) -> Callable[[Request], Awaitable[Response]]:
     """A GET page for logged-in users; others go to the login form."""
 
+    def run(web: Web, request: Request) -> Response:
+        ctx = web.context(request)
+        return to_login(request) if ctx is None else view(web, ctx)
+
     @wraps(view)
     async def endpoint(request: Request) -> Response:
-        web = web_of(request)
-        ctx = await run_in_threadpool(web.context, request)
-        if ctx is None:
-            return to_login(request)
-        return await run_in_threadpool(view, web, ctx)
+        # One trip to the threadpool for who is asking and the page (under 20 concurrent
+        # clients, each trip is a wait for a thread and the GIL).
+        return await run_in_threadpool(run, web_of(request), request)
 
     return endpoint
 

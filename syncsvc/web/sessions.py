@@ -18,6 +18,7 @@ from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Milestone
 from syncsvc.core.words import Citation, citations
 from syncsvc.errors import ConfigError
+from syncsvc.formats.spliced import Fragment
 from syncsvc.formats.timeline import timeline_svg
 from syncsvc.web.common import Context, Form, Web, action, log, not_yours, page
 
@@ -56,10 +57,11 @@ def dashboard(web: Web, ctx: Context) -> Response:
     table = snapshot.fragments.get("sessions")
     if table is None:
         template = web.env.get_template("_sessions_table.j2")
-        table = template.render(views=snapshot.views, broken=snapshot.broken).encode()
-        snapshot.fragments["sessions"] = table
-    # The big table is spliced in as bytes: a page for 1,000 sessions then costs its header,
-    # not a copy of the whole table per request.
+        html = template.render(views=snapshot.views, broken=snapshot.broken).encode()
+        table = snapshot.fragments["sessions"] = Fragment(html)
+    # The big table is spliced in as bytes (compressed once, when clients take gzip): a page
+    # for 1,000 sessions then costs its header, not a rendering nor a compression of the whole
+    # table per request.
     return web.html(
         ctx.request,
         "dashboard.j2",

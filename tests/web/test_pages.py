@@ -12,7 +12,7 @@ import yaml
 
 from syncsvc.core.planner import plan_all
 from syncsvc.inputs.loader import load_config, load_ruleset
-from tests.web.conftest import NAME, NOW, SESSION_ID, Served, csrf_of
+from tests.web.conftest import NAME, NOW, OTHER, OTHER_PASSWORD, SESSION_ID, Served, csrf_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -60,6 +60,33 @@ def test_dashboard_lists_every_session_in_start_order(served: Served) -> None:
     assert "En retard" in row.group(0)
     # overdue milestones are counted in their column, listed on the session page only
     assert "n'est pas marqué fait" not in row.group(0)
+
+
+def test_dashboard_sent_gzip_is_the_same_page_per_user_and_follows_marks(served: Served) -> None:
+    """The sessions table is compressed once and shared; each user's header is their own, and
+    a done mark shows at the next request."""
+    with served.logged_in() as client, served.logged_in(OTHER, OTHER_PASSWORD) as other:
+        plain = client.get("/", headers={"accept-encoding": "identity"})
+        packed = client.get("/", headers={"accept-encoding": "gzip"})
+        assert "content-encoding" not in plain.headers
+        assert packed.headers["content-encoding"] == "gzip"
+        assert packed.headers["vary"] == "Accept-Encoding"
+        assert int(packed.headers["content-length"]) < len(plain.content)
+        assert packed.text == plain.text
+        theirs = other.get("/", headers={"accept-encoding": "gzip"}).text
+        assert csrf_of(theirs) != csrf_of(packed.text)
+        assert NAME in packed.text
+        assert NAME not in theirs
+        row = re.search(rf'<tr id="s-{SESSION_ID}".*?</tr>', html.unescape(packed.text), re.S)
+        assert row is not None
+        assert "fait le 05/02/2027" not in row.group(0)
+
+        assert _mark(client, "dte_order", done_on="2027-02-05").status_code == 303
+        for who in (client, other):
+            page = html.unescape(who.get("/", headers={"accept-encoding": "gzip"}).text)
+            row = re.search(rf'<tr id="s-{SESSION_ID}".*?</tr>', page, re.S)
+            assert row is not None
+            assert "fait le 05/02/2027" in row.group(0)
 
 
 def test_dashboard_shows_load_problems_and_follows_file_changes(served: Served) -> None:

@@ -1,0 +1,90 @@
+"""A response body made of pieces, sent as gzip without compressing the big shared ones again.
+
+Vocabulary:
+
+- *fragment*: bytes shared by many responses (the dashboard's table of 1,000 sessions, some
+  800 kB), kept with their raw DEFLATE form, compressed once (:attr:`Fragment.deflated`);
+- *piece*: the bytes of one response between its fragments (the page's header with the user's
+  name and CSRF token, its footer).
+
+A DEFLATE stream is a sequence of blocks: streams compressed apart, each ended by a sync flush
+(byte-aligned, not final) and the last one finished, joined end to end, are one valid stream
+(no back reference crosses a join, since each compressor started empty). The gzip member around
+them needs the CRC-32 and size of the whole: the CRC is computed per response (a few hundred
+microseconds for 800 kB), the compression of the fragment is not.
+
+Per-response pieces are *stored* (DEFLATE level 0), not compressed: they are small, and a
+secret (the CSRF token) is then never compressed together with anything (no BREACH-style
+guessing through the compressed size), while the fragments hold no secret and are the same for
+every user.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Final
+
+GZIP_HEADER: Final = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+"""Magic, DEFLATE, no flags, no modification time, no extra flags, unknown OS (RFC 1952)."""
+LEVEL: Final = 6
+
+
+class Fragment:
+    """Shared bytes, with their DEFLATE form computed at the first need and kept."""
+
+    __slots__ = ("__dict__", "raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    @cached_property
+    def deflated(self) -> bytes:
+        """Raw DEFLATE blocks of ``raw``, ended by a sync flush (not final)."""
+        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+        return compressor.compress(self.raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def joined(parts: Sequence[bytes | Fragment]) -> bytes:
+    """The parts end to end, uncompressed."""
+    return b"".join(p.raw if isinstance(p, Fragment) else p for p in parts)
+
+
+def gzipped(parts: Sequence[bytes | Fragment]) -> bytes:
+    """One gzip member whose content is :func:`joined` of ``parts``."""
+    out = [GZIP_HEADER]
+    crc, size = 0, 0
+    for part in parts:
+        raw = part.raw if isinstance(part, Fragment) else part
+        crc, size = zlib.crc32(raw, crc), size + len(raw)
+        if isinstance(part, Fragment):
+            out.append(part.deflated)
+        elif part:
+            stored = zlib.compressobj(0, zlib.DEFLATED, -15)
+            out.append(stored.compress(part) + stored.flush(zlib.Z_SYNC_FLUSH))
+    out.append(zlib.compressobj(0, zlib.DEFLATED, -15).flush(zlib.Z_FINISH))
+    out.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
+    return b"".join(out)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """The client takes gzip (``Accept-Encoding``: ``gzip``, ``x-gzip`` or ``*``, with a q
+    above 0; a named coding wins over ``*``)."""
+    weights: dict[str, float] = {}
+    for item in accept_encoding.lower().split(","):
+        name, _, params = item.partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights.setdefault(name.strip(), weight)
+    for name in ("gzip", "x-gzip", "*"):
+        if name in weights:
+            return weights[name] > 0
+    return False

@@ -1,0 +1,66 @@
+"""A body of pieces and shared fragments, sent as one gzip member (formats/spliced.py)."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import pytest
+
+from syncsvc.formats.spliced import Fragment, accepts_gzip, gzipped, joined
+
+TABLE = "".join(f"<tr><td>session {n}</td><td>Réunion</td></tr>\n" for n in range(3000)).encode()
+
+
+def test_pieces_and_fragments_make_one_gzip_member_of_the_joined_bytes() -> None:
+    table = Fragment(TABLE)
+    parts: list[bytes | Fragment] = [b"<header>csrf=abc</header>", table, b"", b"<footer/>"]
+    body = gzipped(parts)
+    assert joined(parts) == b"<header>csrf=abc</header>" + TABLE + b"<footer/>"
+    assert gzip.decompress(body) == joined(parts)
+    # one member, nothing after it (a browser's inflater stops at the first member)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    assert inflater.decompress(body) == joined(parts)
+    assert inflater.eof
+    assert inflater.unused_data == b""
+    assert len(body) < len(TABLE) // 10
+
+
+def test_a_fragment_is_compressed_once_and_shared() -> None:
+    table = Fragment(TABLE)
+    first = gzipped([b"a", table, b"b"])
+    kept = table.deflated
+    second = gzipped([b"other user", table, b"b"])
+    assert table.deflated is kept
+    assert gzip.decompress(second) == b"other user" + TABLE + b"b"
+    assert first != second
+
+
+def test_per_response_pieces_are_stored_not_compressed() -> None:
+    """The CSRF token is never compressed with anything (no guessing through the size)."""
+    secret = b"csrf=" + b"A" * 200
+    body = gzipped([secret, Fragment(b"x")])
+    assert secret in body
+
+
+def test_fragment_first_and_empty_parts() -> None:
+    assert gzip.decompress(gzipped([Fragment(b""), b""])) == b""
+    assert gzip.decompress(gzipped([Fragment(TABLE), Fragment(b"end")])) == TABLE + b"end"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.8", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("*;q=0.5, gzip;q=0", False),
+        ("identity", False),
+        ("", False),
+        ("gzip;q=zéro", False),
+    ],
+)
+def test_accepts_gzip(header: str, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
