@@ -57,6 +57,10 @@ class Backoff:
     def ready(self) -> bool:
         return self.clock() >= self.not_before
 
+    def remaining(self) -> float:
+        """Seconds until the next attempt may run (0 when it may run now)."""
+        return max(0.0, self.not_before - self.clock())
+
     def failed(self) -> float:
         """Note a failure; returns the seconds until the next attempt."""
         self.failures += 1

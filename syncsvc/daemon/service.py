@@ -236,11 +236,21 @@ class Daemon:
     def inbox(self, name: str = "") -> None:
         """Read one of the organisers' inboxes once (the jury's replies)."""
         label = f"« {name} » " if name else ""
-        self._guarded(
-            f"lecture des réponses du jury {label}".rstrip(),
-            lambda: self._inbox_once(name),
-            self.inbox_backoffs.setdefault(name, Backoff()),
+        backoff = self.inbox_backoffs.setdefault(name, Backoff())
+        delay = (
+            self._guarded(
+                f"lecture des réponses du jury {label}".rstrip(),
+                lambda: self._inbox_once(name),
+                backoff,
+            )
+            if backoff.ready()
+            else backoff.remaining()  # woken by IDLE while backing off: keep the retry
         )
+        if delay is not None:
+            # A mailbox out of reach (at start-up, or for a while) is tried again after the
+            # backoff delay, not at the next periodic read (an hour away when IDLE is relied
+            # upon).
+            self._reschedule_inbox(name, datetime.now(UTC) + timedelta(seconds=delay))
 
     def _inbox_reader(self, name: str) -> Callable[[], None]:
         def inbox() -> None:
@@ -260,11 +270,14 @@ class Daemon:
 
     def request_inbox(self, name: str = "") -> None:
         """Read an inbox as soon as possible (IDLE said new mail arrived)."""
+        self._reschedule_inbox(name, datetime.now(UTC))
+
+    def _reschedule_inbox(self, name: str, when: datetime) -> None:
         scheduler = self.scheduler
         if scheduler is None:
             return  # stopping: the next active period starts with a read anyway
         with contextlib.suppress(JobLookupError):  # shut down meanwhile
-            scheduler.modify_job(_inbox_job(name), next_run_time=datetime.now(UTC))
+            scheduler.modify_job(_inbox_job(name), next_run_time=when)
 
     def watch(self) -> None:
         """Reconcile soon after the config folder changes (once it has been quiet a moment),

@@ -38,13 +38,17 @@ class Inbox:
         return "250 OK"
 
 
-def wait_for(what: str, check: Callable[[], bool], seconds: float = 40) -> None:
+def wait_for(
+    what: str, check: Callable[[], bool], seconds: float = 40, service: Service | None = None
+) -> None:
+    """Until ``check()``; on time-out, the end of ``service``'s log is in the failure."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    log = f"\n--- log of the service ---\n{service.text()[-4000:]}" if service else ""
+    raise AssertionError(f"timed out waiting for {what}{log}")
 
 
 class Service:
