@@ -53,7 +53,13 @@ from syncsvc.app.desired import (
     session_fingerprint,
 )
 from syncsvc.app.fence import NOT_ACTIVE, Fence
-from syncsvc.app.quick import code_version, stamp, stamp_parts, token_after_writes
+from syncsvc.app.quick import (
+    code_version,
+    remember_computed,
+    stamp,
+    stamp_parts,
+    token_after_writes,
+)
 from syncsvc.app.unchanged import Changed, QuickPass, ours_only
 from syncsvc.calendars.bare import BareCalDAV
 from syncsvc.core.clock import Now, instant
@@ -85,6 +91,8 @@ def changed_sync(
     """Each target's pass over its changed sessions, or None (nothing written): the full
     path decides (see the module)."""
     settings = load_settings(config_dir)
+    for target in changed:  # the public holidays the stamped pass computed
+        remember_computed(target.state.stamp_parts)
     names = frozenset().union(*(c.files for c in changed))
     config = load_config(config_dir, load_ruleset(settings.ruleset), only=names)
     if config.problems or {p.name for p in config.session_files.values()} != names:

@@ -206,8 +206,31 @@ def inputs_digest(config_dir: Path, marks: tuple[object, ...]) -> str:
 def stamp_parts(sessions: Mapping[str, str], shares: Mapping[str, str]) -> str:
     """What a complete pass records beside its stamp: the digest of each file of the sessions
     folder (:attr:`InputParts.sessions`) and what each session gives its centre's year
-    (:func:`syncsvc.core.planner.centre_year_share`), as JSON."""
-    return json.dumps({"sessions": dict(sessions), "shares": dict(shares)}, sort_keys=True)
+    (:func:`syncsvc.core.planner.centre_year_share`), as JSON; and what this process computed
+    that only the code and its libraries decide — the public holidays of each year planned —
+    for :func:`remember_computed` in a later pass over changed sessions (the stamp covers the
+    code and those libraries: a later pass that finds it holding runs the same ones)."""
+    from syncsvc.core.dates import known_holidays
+
+    return json.dumps(
+        {"sessions": dict(sessions), "shares": dict(shares), "holidays": known_holidays()},
+        sort_keys=True,
+    )
+
+
+def remember_computed(text: str | None) -> None:
+    """Give back to this process what :func:`stamp_parts` recorded it had computed (nothing
+    when it is missing or malformed: it is computed again)."""
+    from syncsvc.core.dates import remember_holidays
+
+    if not text:
+        return
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return
+    if isinstance(found, dict) and "holidays" in found:
+        remember_holidays(found["holidays"])
 
 
 def read_stamp_parts(text: str | None) -> tuple[dict[str, str], dict[str, str]] | None:

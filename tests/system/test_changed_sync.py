@@ -241,7 +241,9 @@ def test_anything_else_takes_the_full_pass(
     assert quick.full == 2
 
 
-HEAVY = ("sqlalchemy", "httpx")
+HEAVY = ("sqlalchemy", "httpx", "holidays")
+"""The SQL toolkit, the keep-alive HTTP library, and the public holidays package (the stamped
+pass recorded the years it computed: syncsvc.app.quick.remember_computed)."""
 PROBE = (
     "import sys\n"
     "from syncsvc.cli import main\n"
@@ -251,7 +253,7 @@ PROBE = (
 )
 
 
-def test_the_shortcut_imports_neither_the_sql_toolkit_nor_the_http_library(
+def test_the_shortcut_imports_neither_the_sql_toolkit_nor_the_http_library_nor_holidays(
     rigs: tuple[Rig, Rig], tmp_path: Path
 ) -> None:
     quick, _ = rigs
