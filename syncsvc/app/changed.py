@@ -64,7 +64,7 @@ from syncsvc.app.unchanged import Changed, QuickPass, ours_only
 from syncsvc.calendars.bare import BareCalDAV
 from syncsvc.core.clock import Now, instant
 from syncsvc.core.planner import Planned, centre_year_share, plan_sessions
-from syncsvc.core.reconcile import Desired, Plan, deletion_hold, diff
+from syncsvc.core.reconcile import Desired, Plan, Recorded, deletion_hold, diff
 from syncsvc.errors import RemoteError
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import Settings, TargetSettings, load_settings
@@ -134,7 +134,7 @@ def _decide(
             return None  # the centre's yearly items may change: every session is needed
         shares[sid] = share
     remote = changed.remote.answer()
-    recorded = store.recorded(target.name)
+    recorded = changed.recorded
     if remote is None or not ours_only(remote, recorded):
         return None  # a change on the server: the full pass adopts or restores it
     stored = store.session_fingerprints(target.name)
@@ -207,12 +207,12 @@ def _run(one: _Pass, store: BareStore, fence: Fence, now: Now) -> QuickPass:
         applied = None
     finally:
         target.close()
-    _record_fingerprints(store, name, one)
+    recorded = store.recorded(name)
+    _record_fingerprints(store, name, one, recorded)
     if errors:
         store.record_failure(name, "; ".join(errors[:3]), moment)
     else:
         state = one.changed.state
-        recorded = store.recorded(name)
         zones = state.stamp_zones
         found = stamp(
             one.changed.parts.digest(), zones, now, recorded, state.address, state.location
@@ -233,14 +233,16 @@ def _run(one: _Pass, store: BareStore, fence: Fence, now: Now) -> QuickPass:
     return QuickPass(name, one.plan.kept, done, tuple(errors))
 
 
-def _record_fingerprints(store: BareStore, name: str, one: _Pass) -> None:
+def _record_fingerprints(
+    store: BareStore, name: str, one: _Pass, recorded: Mapping[str, Recorded]
+) -> None:
     """The changed sessions' fingerprints, as :meth:`syncsvc.app.sync.Syncer.
     _record_fingerprints` sets them: a session the target now holds exactly as rendered gets
     its own, any other none (it is rendered again next time)."""
     wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for uid, want in one.desired.items():
         wanted[want.session_id].add((uid, want.content_hash))
-    held = items_by_session(store.recorded(name))
+    held = items_by_session(recorded)
     rows: dict[str, str | None] = {}
     for session, rendered in one.fingerprints.items():
         same = set(held.get(session, ())) == wanted.get(session, set())

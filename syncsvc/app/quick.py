@@ -31,6 +31,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
@@ -134,10 +135,11 @@ def _folder(root: Path) -> tuple[dict[str, str], dict[str, str]]:
     return sessions, others
 
 
+@cache
 def code_version() -> str:
     """The code and the rendering libraries as installed (:func:`_code`, :func:`_libraries`):
-    what renders, apart from the inputs. A long-lived process takes it once, when it starts
-    (the code it runs is the one it loaded then)."""
+    what renders, apart from the inputs. A process takes it once, the first time it asks (the
+    code it runs is the one it loaded then)."""
     digest = hashlib.sha256(STAMP_VERSION)
     _code(digest)
     _libraries(digest)

@@ -77,6 +77,8 @@ class Changed:
     """What each session gave its centre's year at the stamped pass."""
     password: str | None
     remote: _Asked
+    recorded: dict[str, Recorded]
+    """What the store holds for the target, read once by the check."""
 
     @property
     def name(self) -> str:
@@ -240,7 +242,9 @@ def _check(
             if files is None:
                 return None
             asked = _Asked(location, state.sync_token, target, password)
-            changed.append(Changed(target, state, parts, files, stored[1], password, asked))
+            changed.append(
+                Changed(target, state, parts, files, stored[1], password, asked, recorded)
+            )
             continue
         changes = changes_since(
             location,

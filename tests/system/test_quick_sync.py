@@ -288,17 +288,25 @@ def test_a_dry_run_never_takes_the_shortcut_nor_stamps(runs: Runs) -> None:
 
 
 def test_the_code_is_part_of_the_stamp(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: Runs
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, runs: Runs
 ) -> None:
-    """A new release (any file of the package changed) makes a full pass."""
+    """A new release (any file of the package changed) makes a full pass. A process takes
+    the code's version once (code_version is cached): each sync here stands for a new
+    process, hence the cache cleared before it."""
     package = tmp_path / "package"
     package.mkdir()
     (package / "formats.py").write_text("FORMAT_VERSION = 3\n")
     monkeypatch.setattr(quick, "PACKAGE", package)
+    request.addfinalizer(quick.code_version.cache_clear)  # the next tests: the real package
+    quick.code_version.cache_clear()
     assert runs.sync() == 0
     assert runs.full == 2  # another code: the stamp of the first pass does not hold
+    quick.code_version.cache_clear()
     assert runs.sync() == 0
     assert runs.full == 2
     os.utime(package / "formats.py", ns=(1, 1))
+    assert runs.sync() == 0
+    assert runs.full == 2  # the same process: it runs the code it loaded
+    quick.code_version.cache_clear()
     assert runs.sync() == 0
     assert runs.full == 3
