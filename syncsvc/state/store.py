@@ -16,6 +16,8 @@ The tables are in :mod:`syncsvc.state.schema`.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,13 +54,31 @@ __all__ = [
 def _sqlite_pragmas(synchronous: str) -> Any:
     def apply(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        _write_ahead_log(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
     return apply
+
+
+def _write_ahead_log(cursor: Any, seconds: float = 10.0) -> None:
+    """Turn a database to WAL (it stays so: later connections find it done). Turning a fresh
+    one is refused at once, busy timeout or not, while another connection holds a lock on it:
+    two replicas starting together on a new database (« database is locked », seen in 4 of 10
+    tries). Tried again after a short growing pause, for ``seconds`` at most."""
+    deadline = time.monotonic() + seconds
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 # The advisory lock key of schema migrations (any constant shared by every replica).
