@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from syncsvc.core.reconcile import Recorded
@@ -36,6 +36,32 @@ class FeedItem:
 
 
 _CHUNK = 500
+
+# One write per pushed item, in its own transaction (recorded as it succeeds): the statements
+# are made once, their parameters bound at each call (building and keying a new statement
+# cost more than the write itself).
+_PUSHED_COLUMNS = (
+    "epoch",
+    "session_id",
+    "milestone_id",
+    "href",
+    "etag",
+    "content_hash",
+    "sequence",
+    "pushed_at",
+    "content",
+)
+_UPDATE_PUSHED = (
+    update(pushed_items)
+    .where(
+        pushed_items.c.target == bindparam("key_target"),
+        pushed_items.c.uid == bindparam("key_uid"),
+    )
+    .values({name: bindparam(name) for name in _PUSHED_COLUMNS})
+)
+_DELETE_ERRORS = delete(item_errors).where(
+    item_errors.c.target == bindparam("key_target"), item_errors.c.uid == bindparam("key_uid")
+)
 """UIDs per ``IN (…)`` list (SQLite's limit on bound parameters is far above)."""
 
 
@@ -103,17 +129,12 @@ class Items(StorePart):
             "pushed_at": utc(at),
             "content": content,
         }
+        key = {"key_target": target, "key_uid": uid}
         with self.begin() as db:
-            done = db.execute(
-                update(pushed_items)
-                .where(pushed_items.c.target == target, pushed_items.c.uid == uid)
-                .values(**values)
-            )
+            done = db.execute(_UPDATE_PUSHED, {**key, **values})
             if done.rowcount == 0:
-                db.execute(insert(pushed_items).values(target=target, uid=uid, **values))
-            db.execute(
-                delete(item_errors).where(item_errors.c.target == target, item_errors.c.uid == uid)
-            )
+                db.execute(insert(pushed_items), {"target": target, "uid": uid, **values})
+            db.execute(_DELETE_ERRORS, key)
 
     def record_feed(
         self, target: str, forgotten: Sequence[str], items: Sequence[FeedItem], at: datetime
