@@ -254,32 +254,27 @@ def _text(value: str) -> str:
     )
 
 
-def _fold(line: str) -> str:
-    """icalendar.parser.string._foldline: a new line before the character that would bring the
-    line to 75 octets, never inside a UTF-8 sequence, and not right after a ``\\`` or ``^``
-    (that character moves to the next line)."""
-    if len(line) < 75 and (line.isascii() or len(line.encode()) < 75):
-        return line
-    lines: list[str] = []
-    current: list[str] = []
-    count = 0
-    for char in line:
-        size = 1 if char < "\x80" else len(char.encode())
-        if current and count + size >= 75:
-            if len(current) > 1 and current[-1] in "\\^":
-                moved = current.pop()
-                lines.append("".join(current))
-                current = [moved]
-                count = len(moved)
-            else:
-                lines.append("".join(current))
-                current = []
-                count = 0
-        current.append(char)
-        count += size
-    if current:
-        lines.append("".join(current))
-    return "\r\n ".join(lines)
+def _fold(line: str) -> bytes:
+    """The content line, encoded and folded as icalendar.parser.string._foldline folds it: each
+    physical line holds the most characters that fit in 74 octets (75 with the leading space of
+    a continuation), never splitting a UTF-8 sequence; a line that would end with ``\\`` or
+    ``^`` (an escape) leaves that character to the next line."""
+    data = line.encode()
+    size = len(data)
+    if size < 75:
+        return data
+    parts = []
+    start = 0
+    while size - start > 74:
+        end = start + 74
+        while data[end] & 0xC0 == 0x80:  # a continuation byte: the character starts before
+            end -= 1
+        if data[end - 1] in b"\\^":
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return b"\r\n ".join(parts)
 
 
 _RFC6868 = re.compile(r'\^|\r\n|\r|\n|"')
@@ -435,7 +430,7 @@ def item_bytes(entry: Entry, generated_at: datetime, sequence: int) -> bytes:
         lines = _lines(entry, generated_at, sequence)
     except _Unsupported:
         return _icalendar_item_bytes(entry, generated_at, sequence)
-    return ("\r\n".join(map(_fold, lines)) + "\r\n").encode()
+    return b"\r\n".join(map(_fold, lines)) + b"\r\n"
 
 
 @lru_cache(maxsize=16)
@@ -448,7 +443,7 @@ def _head(name: str | None = None, refresh_minutes: int | None = None) -> bytes:
     if refresh_minutes:
         every = _duration(timedelta(minutes=refresh_minutes))
         lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{every}", f"X-PUBLISHED-TTL:{every}"]
-    return ("\r\n".join(map(_fold, lines)) + "\r\n").encode()
+    return b"\r\n".join(map(_fold, lines)) + b"\r\n"
 
 
 _TZID = re.compile(rb"TZID=([^:;\r\n]+)")

@@ -160,6 +160,14 @@ near_fold = st.builds(
 any_text = st.one_of(text, near_fold)
 
 
+@given(st.one_of(any_text, st.text(st.sampled_from("\\^aé😀"), max_size=400)))
+def test_lines_are_folded_as_icalendar_folds_them(value: str) -> None:
+    from icalendar.parser.string import _foldline
+
+    line = "X:" + value.replace("\n", " ")
+    assert ical._fold(line) == _foldline(line).encode()
+
+
 def a_person(name: str, email: str) -> Person:
     return Person.model_construct(name=name, email=email, phone=None)
 
