@@ -91,7 +91,7 @@ def planned_entries(directory: Path, now: date) -> Iterator[Entry]:
 @pytest.fixture(scope="module")
 def all_entries(tmp_path_factory: pytest.TempPathFactory) -> list[Entry]:
     generated = tmp_path_factory.mktemp("generated")
-    write_config(generated, 12, ["ca", "cb", "cc"])
+    write_config(generated, 6, ["ca", "cb", "cc"])
     entries: list[Entry] = []
     for now in (date(2026, 11, 23), date(2027, 3, 1), date(2027, 9, 1)):
         entries += planned_entries(ROOT / "config", now)
@@ -100,10 +100,10 @@ def all_entries(tmp_path_factory: pytest.TempPathFactory) -> list[Entry]:
 
 
 def test_every_planned_entry_is_written_as_icalendar_writes_it(all_entries: list[Entry]) -> None:
-    for entry in all_entries:
-        assert ical.item_bytes(entry, AT, 3) == reference_item(entry), entry.uid
-    # the cases the planned entries cover (so that this test means something)
     seen = [ical.item_bytes(e, AT, 3) for e in all_entries]
+    for entry, data in zip(all_entries, seen, strict=True):
+        assert data == reference_item(entry), entry.uid
+    # the cases the planned entries cover (so that this test means something)
     for needed in (
         b"BEGIN:VTODO",
         b"BEGIN:VEVENT",
