@@ -209,13 +209,20 @@ def stamp_parts(sessions: Mapping[str, str], shares: Mapping[str, str]) -> str:
     """What a complete pass records beside its stamp: the digest of each file of the sessions
     folder (:attr:`InputParts.sessions`) and what each session gives its centre's year
     (:func:`syncsvc.core.planner.centre_year_share`), as JSON; and what this process computed
-    that only the code and its libraries decide — the public holidays of each year planned —
-    for :func:`remember_computed` in a later pass over changed sessions (the stamp covers the
-    code and those libraries: a later pass that finds it holding runs the same ones)."""
+    that only the code and its libraries decide — the public holidays of each year planned,
+    the VTIMEZONE of each time zone written — for :func:`remember_computed` in a later pass
+    over changed sessions (the stamp covers the code and those libraries: a later pass that
+    finds it holding runs the same ones)."""
     from syncsvc.core.dates import known_holidays
+    from syncsvc.formats.ical import known_vtimezones
 
     return json.dumps(
-        {"sessions": dict(sessions), "shares": dict(shares), "holidays": known_holidays()},
+        {
+            "sessions": dict(sessions),
+            "shares": dict(shares),
+            "holidays": known_holidays(),
+            "vtimezones": {tzid: data.decode() for tzid, data in known_vtimezones().items()},
+        },
         sort_keys=True,
     )
 
@@ -224,6 +231,7 @@ def remember_computed(text: str | None) -> None:
     """Give back to this process what :func:`stamp_parts` recorded it had computed (nothing
     when it is missing or malformed: it is computed again)."""
     from syncsvc.core.dates import remember_holidays
+    from syncsvc.formats.ical import remember_vtimezones
 
     if not text:
         return
@@ -231,8 +239,16 @@ def remember_computed(text: str | None) -> None:
         found = json.loads(text)
     except ValueError:
         return
-    if isinstance(found, dict) and "holidays" in found:
+    if not isinstance(found, dict):
+        return
+    if "holidays" in found:
         remember_holidays(found["holidays"])
+    zones = found.get("vtimezones")
+    if isinstance(zones, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and v.startswith("BEGIN:VTIMEZONE\r\n")
+        for k, v in zones.items()
+    ):
+        remember_vtimezones({tzid: data.encode() for tzid, data in zones.items()})
 
 
 def read_stamp_parts(text: str | None) -> tuple[dict[str, str], dict[str, str]] | None:

@@ -241,9 +241,10 @@ def test_anything_else_takes_the_full_pass(
     assert quick.full == 2
 
 
-HEAVY = ("sqlalchemy", "httpx", "holidays")
-"""The SQL toolkit, the keep-alive HTTP library, and the public holidays package (the stamped
-pass recorded the years it computed: syncsvc.app.quick.remember_computed)."""
+HEAVY = ("sqlalchemy", "httpx", "holidays", "icalendar")
+"""The SQL toolkit, the keep-alive HTTP library, the public holidays package and the iCalendar
+library (the stamped pass recorded the years and the time zones it computed:
+syncsvc.app.quick.remember_computed; items are written without the library)."""
 PROBE = (
     "import sys\n"
     "from syncsvc.cli import main\n"
@@ -253,7 +254,7 @@ PROBE = (
 )
 
 
-def test_the_shortcut_imports_neither_the_sql_toolkit_nor_the_http_library_nor_holidays(
+def test_the_shortcut_imports_no_sql_toolkit_http_library_holidays_nor_icalendar(
     rigs: tuple[Rig, Rig], tmp_path: Path
 ) -> None:
     quick, _ = rigs
