@@ -8,7 +8,9 @@ printed, with the requests by method:
 - **first push** of every item;
 - **no-op**: nothing changed (syncsvc: ``sync --once``; vdirsyncer: ``vdirsyncer sync``; the
   floor: one sync-collection REPORT);
-- **change**: two sessions moved (their items changed: 40 with the default sessions).
+- **change**: two sessions moved (their items changed: 40 with the default sessions), three
+  times per repetition (``--moves``), the contenders in an order that turns from one move to
+  the next; medians over every move.
 
 Every command runs as a user runs it: a whole process, start to exit. Besides the wall time,
 the CPU time of that process (user + system, from ``getrusage(RUSAGE_CHILDREN)``) is printed:
@@ -16,7 +18,7 @@ on a machine loaded by other work, it is the steadier figure. vdirsyncer is inst
 into the benchmark's own virtual environment (in the temporary folder). ``PYTHONPATH``, when
 set, reaches the syncsvc processes (to measure another checkout with the same environment).
 
-    .venv/bin/python benchmarks/caldav_vs_peer.py [--sessions 40] [--repeat 3]
+    .venv/bin/python benchmarks/caldav_vs_peer.py [--sessions 40] [--repeat 3] [--moves 3]
 """
 
 from __future__ import annotations
@@ -233,6 +235,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--moves", type=int, default=3, help="sessions moved this many times per repetition"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name, radicale_server(Path(tmp_name) / "r") as server:
         tmp = Path(tmp_name)
@@ -248,37 +253,49 @@ def main() -> int:
             order = contenders[rep % 3 :] + contenders[: rep % 3]
             for key, value in measure(bench, server, rep, order).items():
                 results.setdefault(key, []).append(value)
-            changed = change(bench, server, rep)
-            for key, value in changed.items():
-                results.setdefault(key, []).append(value)
+            for key, values in change(bench, server, rep, args.moves).items():
+                results.setdefault(key, []).extend(values)
         report(results)
     return 0
 
 
-def change(bench: Contenders, server: CalDAVServer, rep: int) -> dict[tuple[str, str], Figure]:
-    """Move two sessions; each contender writes the changed items into its calendar."""
-    figures: dict[tuple[str, str], Figure] = {}
-    days = 7 if rep % 2 == 0 else -7
-    for name in MOVED:
-        generate.move_session(bench.config / "sessions" / name, days)
-    moved = {f"{n.removesuffix('.yaml')}." for n in MOVED}
-    server.proxy.reset()
-    seconds = bench.syncsvc(f"syncsvc-{rep}")
-    figures[("syncsvc", "change")] = figure(seconds, Counter(server.proxy.counts))
-    changed = tmp_changed = bench.tmp / f"changed-{rep}"
-    bench.export(f"syncsvc-{rep}", tmp_changed)
-    names = sorted(p.name for p in changed.iterdir() if any(p.name.startswith(m) for m in moved))
-    peer_folder = bench.tmp / f"items-vdirsyncer-{rep}"
-    for name in names:
-        (peer_folder / name).write_bytes((changed / name).read_bytes())
-    server.proxy.reset()
-    seconds = bench.vdirsyncer(f"vdirsyncer-{rep}", peer_folder)
-    figures[("vdirsyncer", "change")] = figure(seconds, Counter(server.proxy.counts))
-    server.proxy.reset()
-    LAST_CPU[0] = None
-    seconds = bench.raw(f"raw-{rep}", changed, names)
-    figures[("raw", "change")] = figure(seconds, Counter(server.proxy.counts))
-    print(f"repetition {rep + 1}: {len(names)} items changed")
+def change(
+    bench: Contenders, server: CalDAVServer, rep: int, moves: int
+) -> dict[tuple[str, str], list[Figure]]:
+    """``moves`` times: move two sessions, then each contender writes the changed items into
+    its calendar, in an order that turns from one move to the next (the first to write after
+    a move is not always the same). The changed items are first written by syncsvc into the
+    export calendar, whose bytes the others write."""
+    figures: dict[tuple[str, str], list[Figure]] = {}
+    contenders = ["syncsvc", "vdirsyncer", "raw"]
+    for move in range(moves):
+        days = 7 if (rep * moves + move) % 2 == 0 else -7
+        for name in MOVED:
+            generate.move_session(bench.config / "sessions" / name, days)
+        moved = {f"{n.removesuffix('.yaml')}." for n in MOVED}
+        bench.syncsvc("export")
+        changed = bench.tmp / f"changed-{rep}-{move}"
+        bench.export("export", changed)
+        names = sorted(
+            p.name for p in changed.iterdir() if any(p.name.startswith(m) for m in moved)
+        )
+        peer_folder = bench.tmp / f"items-vdirsyncer-{rep}"
+        for name in names:
+            (peer_folder / name).write_bytes((changed / name).read_bytes())
+        turn = (rep * moves + move) % 3
+        for who in contenders[turn:] + contenders[:turn]:
+            server.proxy.reset()
+            LAST_CPU[0] = None
+            if who == "syncsvc":
+                seconds = bench.syncsvc(f"syncsvc-{rep}")
+            elif who == "vdirsyncer":
+                seconds = bench.vdirsyncer(f"vdirsyncer-{rep}", peer_folder)
+            else:
+                seconds = bench.raw(f"raw-{rep}", changed, names)
+            figures.setdefault((who, "change"), []).append(
+                figure(seconds, Counter(server.proxy.counts))
+            )
+        print(f"repetition {rep + 1}, move {move + 1}: {len(names)} items changed")
     return figures
 
 
