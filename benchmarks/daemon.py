@@ -46,6 +46,26 @@ from syncsvc.web.auth import hash_password  # noqa: E402
 from tests.harness.servers import free_port, radicale_server  # noqa: E402
 
 CENTRES = [f"centre-{i:02d}" for i in range(20)]
+DAEMON = [sys.executable, "-c", "from syncsvc.cli import main; raise SystemExit(main())"]
+"""`syncsvc run`, the rest of its command line after it."""
+
+
+def daemon_settings(tmp: Path, port: int) -> str:
+    """The settings both daemon benchmarks start from: a SQLite store and a maildir in
+    ``tmp``, the dashboard on ``port`` (user ``bench``), a quick config watcher."""
+    return f"""
+[store]
+url = "sqlite:///{tmp / "state.db"}"
+[web]
+port = {port}
+users = [{{ login = "bench", password_hash = "{hash_password("bench")}" }}]
+[mail]
+transport = "maildir"
+maildir = "{tmp / "mail"}"
+[daemon]
+watch_every_seconds = 0.2
+debounce_seconds = 0.2
+"""
 
 
 def rss_mb(pid: int) -> float:
@@ -78,18 +98,7 @@ def main() -> int:
             f'\n[[targets]]\nname = "flux-{c}"\nkind = "feed"\naudience = "coordinators:{c}"\n'
             for c in CENTRES
         )
-        (config / "syncsvc.toml").write_text(f"""
-[store]
-url = "sqlite:///{tmp / "state.db"}"
-[web]
-port = {port}
-users = [{{ login = "bench", password_hash = "{hash_password("bench")}" }}]
-[mail]
-transport = "maildir"
-maildir = "{tmp / "mail"}"
-[daemon]
-watch_every_seconds = 0.2
-debounce_seconds = 0.2
+        (config / "syncsvc.toml").write_text(f"""{daemon_settings(tmp, port)}
 [[targets]]
 name = "coordination"
 kind = "caldav"
@@ -102,16 +111,7 @@ audience = "coordinators:centre-00"
         env = {**os.environ, "BENCH_CALDAV_PASSWORD": dav.password}
         log = (tmp / "daemon.log").open("wb")
         daemon = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from syncsvc.cli import main; raise SystemExit(main())",
-                "run",
-                "--config",
-                str(config),
-                "--now",
-                "2026-12-01T09:00+01:00",
-            ],
+            [*DAEMON, "run", "--config", str(config), "--now", "2026-12-01T09:00+01:00"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

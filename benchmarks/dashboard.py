@@ -27,11 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import generate  # noqa: E402
-from benchmarks.daemon import CENTRES, rss_mb  # noqa: E402
-from syncsvc.web.auth import hash_password  # noqa: E402
+from benchmarks.daemon import CENTRES, DAEMON, daemon_settings, rss_mb  # noqa: E402
 from tests.harness.servers import free_port  # noqa: E402
-
-DAEMON = [sys.executable, "-c", "from syncsvc.cli import main; raise SystemExit(main())"]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -50,19 +47,7 @@ def main() -> int:
         config = tmp / "config"
         generate.write_config(config, args.sessions, CENTRES, spacing_days=7, span_days=600)
         port = free_port()
-        (config / "syncsvc.toml").write_text(f"""
-[store]
-url = "sqlite:///{tmp / "state.db"}"
-[web]
-port = {port}
-users = [{{ login = "bench", password_hash = "{hash_password("bench")}" }}]
-[mail]
-transport = "maildir"
-maildir = "{tmp / "mail"}"
-[daemon]
-watch_every_seconds = 0.2
-debounce_seconds = 0.2
-""")
+        (config / "syncsvc.toml").write_text(daemon_settings(tmp, port))
         log = (tmp / "daemon.log").open("wb")
         daemon = subprocess.Popen(
             [*DAEMON, "run", "--config", str(config), "--now", "2026-12-01T09:00+01:00"],

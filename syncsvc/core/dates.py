@@ -131,7 +131,7 @@ def known_holidays() -> HolidayTables:
             for year, table in sorted(working_days(zone).known().items())
         }
         for zone in HOLIDAY_ZONES
-        if _CREATED.get(zone)
+        if zone in _CALENDARS
     }
 
 
@@ -184,11 +184,12 @@ def _france() -> Any:
         return module.France
 
 
-_CREATED: dict[str, bool] = {}
+_CALENDARS: dict[str, WorkingDays] = {}
 
 
-@cache
 def working_days(zone: str) -> WorkingDays:
-    """The shared, cached calendar of one zone (holiday years are computed once, on demand)."""
-    _CREATED[zone] = True
-    return WorkingDays(zone)
+    """The shared calendar of one zone (holiday years are computed once, on demand)."""
+    found = _CALENDARS.get(zone)
+    if found is None:  # two threads at once: one calendar is kept, the other dropped unused
+        found = _CALENDARS.setdefault(zone, WorkingDays(zone))
+    return found
