@@ -9,11 +9,12 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
+from syncsvc.app.mailboxes import mailbox_warnings
 from syncsvc.app.marks import stored_marks
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, instant
@@ -29,6 +30,7 @@ from syncsvc.core.labels import (
     fr_day,
     roles,
 )
+from syncsvc.core.mailboxes import ConfigWarning
 from syncsvc.core.model import Milestone, Session
 from syncsvc.core.planner import (
     CentreMilestone,
@@ -88,13 +90,20 @@ def _run(args: argparse.Namespace, now: Now) -> int:
     config = load_config(args.config, load_ruleset(settings.ruleset), share=True)
     marks = stored_marks(settings, args.config)
     if _shareable(args, config):
-        code = _run_shared(args, config, marks, now)
+        code = _run_shared(args, config, marks, now, mailbox_warnings(config, settings))
         if code is not None:
             return code
     planning = plan_sessions(config, marks, now)
     _print_failed(config, planning.failed)
     if args.command == "validate":
-        code = validate(config, planning.planned, now, strict=args.strict, fmt=args.format)
+        code = validate(
+            config,
+            planning.planned,
+            now,
+            strict=args.strict,
+            fmt=args.format,
+            remarks=mailbox_warnings(config, settings),
+        )
         return EXIT_INVALID if planning.failed else code
     code = plan(config, planning, now, args.session, args.format)
     return EXIT_INVALID if planning.failed else code
@@ -131,7 +140,13 @@ def _shareable(args: argparse.Namespace, config: Config) -> bool:
     )
 
 
-def _run_shared(args: argparse.Namespace, config: Config, marks: Marks, now: Now) -> int | None:
+def _run_shared(
+    args: argparse.Namespace,
+    config: Config,
+    marks: Marks,
+    now: Now,
+    remarks: Sequence[ConfigWarning] = (),
+) -> int | None:
     """The command with a child writing the second half; None when no child could start (or
     it failed before anything was written): the caller then runs it in this process."""
     ordered = session_order(config)
@@ -166,7 +181,13 @@ def _run_shared(args: argparse.Namespace, config: Config, marks: Marks, now: Now
             if args.command == "validate":
                 planned = planning.planned
                 code = validate(
-                    config, planned, now, strict=args.strict, fmt=args.format, rest=rest
+                    config,
+                    planned,
+                    now,
+                    strict=args.strict,
+                    fmt=args.format,
+                    rest=rest,
+                    remarks=remarks,
                 )
             else:
                 code = plan(config, planning, now, None, args.format, rest=rest)
@@ -218,10 +239,13 @@ def validate(
     strict: bool,
     fmt: str = "text",
     rest: Callable[[_Output], None] | None = None,
+    remarks: Sequence[ConfigWarning] = (),
 ) -> int:
     """Every problem of every file, then every finding; ``json``: the findings only, as a list
     of ``{session, centre, code, severity, message}`` on stdout (problems go to stderr).
-    ``rest``: adds the findings of the sessions after ``planned`` (a child's)."""
+    ``rest``: adds the findings of the sessions after ``planned`` (a child's). ``remarks``:
+    the configuration's warnings about no session (a centre whose jury replies no read mailbox
+    receives), first, as findings of severity « avertissement » (``session``: null)."""
     as_json = fmt in ("json", "jsonl")
     for problem in config.problems:
         print(problem, file=sys.stderr if as_json else sys.stdout)
@@ -231,6 +255,7 @@ def validate(
             file=sys.stderr if as_json else sys.stdout,
         )
     output = _Output(sys.stdout, fmt if as_json else "text")
+    output.add(_remark_lines(remarks, output.counts, as_json))
     output.add(_finding_lines(config, planned, now, output.counts, fmt))
     if rest is not None:
         rest(output)
@@ -243,6 +268,29 @@ def validate(
             f"constats : {errors} erreur(s), {warnings} avertissement(s)"
         )
     return EXIT_INVALID if config.problems or (strict and errors) else EXIT_OK
+
+
+def _remark_lines(
+    remarks: Iterable[ConfigWarning], counts: dict[str, int], as_json: bool
+) -> Iterator[str]:
+    """Each configuration warning, counted: its JSON row or its line
+    (``file: avertissement: where : message [code]``)."""
+    encode = _row_encoder()
+    label = SEVERITY_LABELS["warning"]
+    for remark in remarks:
+        counts["warning"] += 1
+        if as_json:
+            yield encode(
+                {
+                    "session": None,
+                    "centre": remark.centre,
+                    "code": remark.code,
+                    "severity": "warning",
+                    "message": str(remark),
+                }
+            )
+        else:
+            yield f"{remark.file}: {label}: {remark.where} : {remark.message} [{remark.code}]"
 
 
 def _finding_lines(

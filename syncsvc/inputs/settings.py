@@ -188,6 +188,11 @@ class InboxSettings(Strict):
     """Default: 993 with ``security = "tls"``, 143 otherwise."""
     security: Literal["tls", "starttls", "none"] = "tls"
     username: str = Field(min_length=1, max_length=255)
+    address: Email | None = None
+    """The address delivered to this mailbox, checked against each centre's ``organizer``
+    (default: ``username`` when it is an address)."""
+    aliases: tuple[Email, ...] = Field(default=(), max_length=100)
+    """Other addresses delivered to this mailbox (aliases, shared addresses)."""
     auth: Literal["password", "oauth2"] = "password"
     password_env: str | None = None
     password_file: Path | None = None
@@ -303,6 +308,15 @@ class InboxSettings(Strict):
             return self.port
         return 993 if self.security == "tls" else 143
 
+    @property
+    def received_addresses(self) -> tuple[str, ...]:
+        """The addresses delivered here: ``address`` (else ``username`` when it is an
+        address) and ``aliases``; empty when none is known."""
+        own = self.address or (self.username if _ADDRESS_LIKE.match(self.username) else None)
+        return ((own,) if own else ()) + self.aliases
+
+
+_ADDRESS_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _OAUTH2_KEYS = (
     "provider",
@@ -533,11 +547,18 @@ class Settings(Strict):
         raise KeyError(name)
 
 
+def settings_path(directory: Path) -> Path:
+    """Where the settings are read from: the file named by ``SYNCSVC_SETTINGS``, else
+    ``<directory>/syncsvc.toml``."""
+    override = os.environ.get("SYNCSVC_SETTINGS")
+    return Path(override) if override else directory / "syncsvc.toml"
+
+
 def load_settings(directory: Path) -> Settings:
     """``<directory>/syncsvc.toml`` (or the file named by ``SYNCSVC_SETTINGS``), or the
     embedded defaults when there is no such file."""
     override = os.environ.get("SYNCSVC_SETTINGS")
-    path = Path(override) if override else directory / "syncsvc.toml"
+    path = settings_path(directory)
     if override and not path.is_file():
         raise ConfigError(f"SYNCSVC_SETTINGS : fichier {path} introuvable")
     if not path.is_file():
