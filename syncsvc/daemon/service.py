@@ -40,6 +40,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from syncsvc.app.feeds import FeedPublisher
 from syncsvc.app.fence import Fence, Keeper
+from syncsvc.app.mailboxes import mailbox_warnings
 from syncsvc.app.notify import notify
 from syncsvc.app.passes import Backoff, reason_of
 from syncsvc.app.status import ProcessStatus
@@ -120,6 +121,8 @@ class Daemon:
             self._logged_generation = self.source.generation
             for problem in config.problems:
                 log.warning("configuration : %s", problem)
+            for remark in mailbox_warnings(config, self.settings):
+                log.warning("configuration : %s", remark)
         return config
 
     def reconcile(self) -> None:
@@ -371,6 +374,11 @@ class Daemon:
         return 0
 
     async def _run_active(self) -> None:
+        if not self.settings.mail.all_inboxes():
+            log.info(
+                "réponses du jury : aucune boîte lue ([mail.inbox]) ; seules les réponses par "
+                "lien et celles saisies dans le panneau « Jury » sont enregistrées"
+            )
         scheduler = self._scheduler()
         self.scheduler = scheduler
         scheduler.start()

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.app.board import Mark, SessionView, Snapshot, checklist
+from syncsvc.app.mailboxes import mailbox_warnings
 from syncsvc.app.marks import file_mark
 from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Milestone
@@ -70,6 +71,7 @@ def dashboard(web: Web, ctx: Context) -> Response:
         count=len(snapshot.views) + len(snapshot.broken),
         problems=[str(p) for p in snapshot.config.problems]
         + [f"session {sid} : {reason}" for sid, reason in snapshot.failed.items()],
+        warnings=[str(w) for w in mailbox_warnings(snapshot.config, web.settings)],
         totals=snapshot.milestone_counts,
         now=web.clock(),
         can_create=bool(ctx.user.changeable(snapshot.config.centres)),
