@@ -83,12 +83,15 @@ def _choices(config: Config) -> dict[str, list[str]]:
 
 def _example(config: Config) -> list[Any]:
     """The template's example row: the first session of the configuration (or the README's
-    example), its identifier replaced by the example mark."""
+    example), its identifier replaced by the example mark; never a cancellation nor a
+    comédien (columns not ``in_example``)."""
     _, files = known_of(config)
     values: Mapping[str, Any] | None = files[min(files)] if files else None
     row: list[Any] = []
     for column in sheet.COLUMNS:
-        if values is not None:
+        if not column.in_example:
+            row.append(None)  # never a cancelled example, nor one with role plays
+        elif values is not None:
             row.append(sheet.cell(column.name, values))
         elif column.name == sheet.CCP:
             row.append(None)  # the example is a full title: no CCP

@@ -5,8 +5,13 @@ without regard to letter case or repeated spaces); the template and the export w
 so that an export can be imported back. A column the file does not have leaves the session's
 field as it is, and so does an empty cell on an existing session's row: a cell holding
 only ``-`` clears an optional field (an import never removes anything by omission). Fields
-no column covers (done marks, named candidates, the jury's details, the title's version…)
-are never touched.
+no column covers (done marks, named candidates, the jury's details, the exam days,
+postponements…) are never touched.
+
+A cancellation takes two columns, its day and its reason (the session file's ``cancelled:
+{on, reason}``): both are needed to cancel; ``-`` in both makes the session active again.
+A cancellation written ``cancelled: true`` (neither day nor reason) shows two empty cells and
+is kept as it is.
 
 People are referred to by e-mail. A juror must already be known — in the session itself, in
 the jury directory (``config/jury.yaml``) or in another session of the same centre — because
@@ -20,6 +25,7 @@ or as CSV text. Dates: a real spreadsheet date, ``jj/mm/aaaa`` or ``aaaa-mm-jj``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +52,8 @@ class Column:
     required: str
     kind: Kind = "text"
     width: int = 16
+    in_example: bool = True
+    """Whether the template's example row fills it (never a cancellation, nor a comédien)."""
 
 
 IDENT = "Identifiant"
@@ -69,6 +77,15 @@ DEPUTY_NAME = "Suppléant (nom)"
 DEPUTY = "Suppléant (courriel)"
 COORDINATION = "Coordination (courriels)"
 JURY = "Jury (courriels)"
+VERSION = "Millésime du titre"
+EXPIRY = "Échéance du titre"
+WATCHER_NAME = "Surveillant (nom)"
+WATCHER = "Surveillant (courriel)"
+ACTOR_NAME = "Comédien (nom)"
+ACTOR = "Comédien (courriel)"
+DECLARED = "Déclaration CERES (date)"
+CANCELLED_ON = "Annulation (date)"
+CANCELLED_WHY = "Annulation (motif)"
 
 _REQUIRED = "obligatoire"
 _OPTIONAL = "facultatif"
@@ -121,6 +138,27 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "facultatif (défaut : non, ou comme les autres sessions du titre)",
         "bool",
         width=12,
+    ),
+    Column(
+        VERSION,
+        ("title.version",),
+        "Le millésime du titre pour lequel la session est organisée, tel que CERES l'affiche "
+        "(« - » : plus de millésime).",
+        "texte court (année ou date)",
+        "2023",
+        _OPTIONAL,
+        width=12,
+    ),
+    Column(
+        EXPIRY,
+        ("title.expires_on",),
+        "L'échéance du titre : après ce jour, aucune session de ce titre ne peut être créée "
+        "dans CERES (« - » : plus d'échéance).",
+        "date (jj/mm/aaaa)",
+        "31/12/2028",
+        _OPTIONAL,
+        "date",
+        12,
     ),
     Column(
         NATURE,
@@ -255,6 +293,44 @@ COLUMNS: Final[tuple[Column, ...]] = (
         width=28,
     ),
     Column(
+        WATCHER_NAME,
+        ("surveillant.name", "surveillant"),
+        "Le nom du surveillant des épreuves.",
+        "Prénom Nom",
+        "Line Hoarau",
+        "facultatif si l'adresse est déjà connue",
+        width=22,
+    ),
+    Column(
+        WATCHER,
+        ("surveillant.email",),
+        "L'adresse e-mail du surveillant, invité comme le jury (« - » : plus de surveillant).",
+        "nom@domaine.fr",
+        "l.hoarau@afpar.example",
+        _OPTIONAL,
+        width=28,
+    ),
+    Column(
+        ACTOR_NAME,
+        ("comedien.name", "comedien"),
+        "Le nom du comédien des mises en situation, quand le référentiel d'évaluation en prévoit.",
+        "Prénom Nom",
+        "Paul Payet",
+        "facultatif si l'adresse est déjà connue",
+        width=22,
+        in_example=False,
+    ),
+    Column(
+        ACTOR,
+        ("comedien.email",),
+        "L'adresse e-mail du comédien, invité comme le jury (« - » : plus de comédien).",
+        "nom@domaine.fr",
+        "p.payet@afpar.example",
+        _OPTIONAL,
+        width=28,
+        in_example=False,
+    ),
+    Column(
         COORDINATION,
         ("coordinators",),
         "Les personnes qui coordonnent la session. Séparer les adresses par « ; », « , » ou un "
@@ -275,6 +351,40 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "c.maillot@jury.example; p.fontaine@jury.example",
         _OPTIONAL,
         width=40,
+    ),
+    Column(
+        DECLARED,
+        ("declared_on",),
+        "Le jour où la session a été créée dans CERES (l'échéance de déclaration est alors "
+        "faite ; « - » : pas encore déclarée).",
+        "date (jj/mm/aaaa)",
+        "20/11/2026",
+        _OPTIONAL,
+        "date",
+        12,
+    ),
+    Column(
+        CANCELLED_ON,
+        ("cancelled.on", "cancelled"),
+        "Le jour où la session a été annulée. Annuler demande la date et le motif ; « - » dans "
+        "les deux colonnes d'annulation rend la session active. Ses éléments d'agenda restent, "
+        "marqués annulés, et le jury est prévenu.",
+        "date (jj/mm/aaaa)",
+        "11/01/2027",
+        "facultatif (avec le motif)",
+        "date",
+        12,
+        in_example=False,
+    ),
+    Column(
+        CANCELLED_WHY,
+        ("cancelled.reason",),
+        "Pourquoi la session est annulée.",
+        "texte",
+        "Trop peu de candidats",
+        "facultatif (avec la date)",
+        width=30,
+        in_example=False,
     ),
 )
 """The columns the import reads, in the template's order."""
@@ -632,6 +742,7 @@ def build(cells: Mapping[str, Any], base: Mapping[str, Any] | None, known: Known
     _counts(row, values)
     _people(row, values, known, base)
     _jury(row, values, known, base)
+    _cancellation(row, values)
     order = {name: index for index, name in enumerate(BY_NAME)}
     return Built(values, sorted(row.problems, key=lambda p: order.get(p[0], len(order))))
 
@@ -691,8 +802,21 @@ def _title(row: _Row, values: dict[str, Any], known: Known, creating: bool) -> N
             _put(title, "transport", bool(transport), default=False)
     elif changed and other is not None and "transport" in other:
         _put(title, "transport", other["transport"], default=False)
+    if row.has(VERSION):
+        _put(title, "version", text(row.cells.get(VERSION)), same=_same_version)
+    if row.has(EXPIRY):
+        with contextlib.suppress(CellError):
+            _put(title, "expires_on", row.read(EXPIRY, day))
     if title or not creating:
         values["title"] = title
+
+
+def _same_version(old: object, new: str) -> bool:
+    """A millésime written ``2017`` (a number in YAML) or ``2017-10-27`` (a date) reads back as
+    the text the cell shows."""
+    if isinstance(old, date):
+        return old.isoformat() == new
+    return not isinstance(old, bool) and isinstance(old, int | str) and str(old) == new
 
 
 def _dates_and_place(row: _Row, values: dict[str, Any]) -> None:
@@ -722,6 +846,51 @@ def _dates_and_place(row: _Row, values: dict[str, Any]) -> None:
         _put(values, key, found, default=default, same=_same_time)
     if row.has(PLACE):
         _put(values, "location", text(row.cells.get(PLACE)))
+    if row.has(DECLARED):
+        with contextlib.suppress(CellError):
+            _put(values, "declared_on", row.read(DECLARED, day))
+
+
+_CANCEL_HINT = (
+    "(attendu : la date et le motif de l'annulation, ou « - » dans les deux colonnes pour "
+    "rendre la session active)"
+)
+
+
+def _cancellation(row: _Row, values: dict[str, Any]) -> None:
+    """The two cancellation columns: both give a cancellation ``{on, reason}``, one changes that
+    part of the current one, ``-`` in both removes it."""
+    if not (row.has(CANCELLED_ON) or row.has(CANCELLED_WHY)):
+        return
+    current = values.get("cancelled")
+    block: Mapping[str, Any] = current if isinstance(current, Mapping) else {}
+    on: Any = block.get("on")
+    if row.has(CANCELLED_ON):
+        try:
+            on = row.read(CANCELLED_ON, day)
+        except CellError:
+            return
+    reason = text(row.cells.get(CANCELLED_WHY)) if row.has(CANCELLED_WHY) else block.get("reason")
+    cleared = [c for c in (CANCELLED_ON, CANCELLED_WHY) if row.has(c) and row.cells[c] is None]
+    if on is None and reason is None and (len(cleared) == 2 or not current):
+        if current:
+            del values["cancelled"]
+        return
+    if on is not None and reason is not None:
+        wanted = {"on": on, "reason": reason}
+        if not (block and block.get("on") == on and block.get("reason") == reason):
+            values["cancelled"] = {**block, **wanted} if block else wanted
+        return
+    missing = CANCELLED_ON if on is None else CANCELLED_WHY
+    what = "date" if on is None else "motif"
+    if cleared and current:
+        row.wrong(
+            cleared[0],
+            f"« - » dans une seule colonne d'annulation : la session resterait annulée sans "
+            f"{what} {_CANCEL_HINT}",
+        )
+    else:
+        row.wrong(missing, f"annulation sans {what} {_CANCEL_HINT}")
 
 
 def _counts(row: _Row, values: dict[str, Any]) -> None:
@@ -788,6 +957,8 @@ def _people(
     for name_column, email_column, key in (
         (MANAGER_NAME, MANAGER, "session_manager"),
         (DEPUTY_NAME, DEPUTY, "deputy_manager"),
+        (WATCHER_NAME, WATCHER, "surveillant"),
+        (ACTOR_NAME, ACTOR, "comedien"),
     ):
         if not row.has(email_column):
             continue
@@ -895,6 +1066,11 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
     candidates = values.get("candidates") or {}
     manager = values.get("session_manager") or {}
     deputy = values.get("deputy_manager") or {}
+    watcher = values.get("surveillant") or {}
+    actor = values.get("comedien") or {}
+    cancelled = values.get("cancelled")
+    cancellation = cancelled if isinstance(cancelled, Mapping) else {}
+    version = title.get("version")
     simple: dict[str, Any] = {
         IDENT: values.get("id"),
         TITLE_CODE: title.get("code"),
@@ -915,6 +1091,15 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
         DEPUTY: deputy.get("email"),
         COORDINATION: _names(values.get("coordinators"), True) or None,
         JURY: _names(values.get("jury"), False) or None,
+        VERSION: version.isoformat() if isinstance(version, date) else text(version),
+        EXPIRY: title.get("expires_on"),
+        WATCHER_NAME: watcher.get("name"),
+        WATCHER: watcher.get("email"),
+        ACTOR_NAME: actor.get("name"),
+        ACTOR: actor.get("email"),
+        DECLARED: values.get("declared_on"),
+        CANCELLED_ON: cancellation.get("on"),
+        CANCELLED_WHY: cancellation.get("reason"),
     }
     if column in (FIRST, LAST):
         key = "first_day_start" if column == FIRST else "last_day_end"

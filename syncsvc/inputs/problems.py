@@ -161,6 +161,8 @@ def _describe(error: ErrorDetails, root: type[BaseModel]) -> tuple[str, str]:
         return where, f"valeur{v} mal formée (attendu : {hint or ctx.get('pattern')})"
     if kind in ("value_error", "assertion_error"):
         return where, _value_error(error, private)
+    if kind in ("too_short", "too_long") and isinstance(error.get("input"), str):
+        kind = f"string_{kind}"  # a text checked after a conversion (a millésime): its length
     return where, _describe_shape(kind, ctx, v, _model_at(root, loc))
 
 

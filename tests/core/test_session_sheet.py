@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,14 @@ ROOT = Path(__file__).resolve().parents[2]
         ("candidates.vae", "Candidats VAE"),
         ("first_day_start", "Heure de début"),
         ("end", "Fin"),
+        ("title.expires_on", "Échéance du titre"),
+        ("title.version", "Millésime du titre"),
+        ("surveillant.email", "Surveillant (courriel)"),
+        ("surveillant", "Surveillant (nom)"),
+        ("comedien.name", "Comédien (nom)"),
+        ("declared_on", "Déclaration CERES (date)"),
+        ("cancelled", "Annulation (date)"),
+        ("cancelled.reason", "Annulation (motif)"),
     ],
 )
 def test_a_loader_path_belongs_to_its_column(path: str, column: str) -> None:
@@ -37,16 +46,24 @@ def test_a_loader_path_belongs_to_its_column(path: str, column: str) -> None:
     assert found.name == column
 
 
-@pytest.mark.parametrize("path", ["done.dte_order", "title.expires_on", "surveillant.email", ""])
+@pytest.mark.parametrize(
+    "path", ["done.dte_order", "postponed[0].on", "jury_welcome", "pv_validated_on", ""]
+)
 def test_a_field_without_a_column(path: str) -> None:
     assert sheet.column_for(path) is None
 
 
 def test_every_column_read_is_written_back_the_same() -> None:
     """What ``cell`` writes, ``build`` reads back to the same values (the export's promise)."""
-    values = {
+    values: dict[str, Any] = {
         "id": "sa-2027-03-st-andre",
-        "title": {"code": "TP-00374", "acronym": "SA", "label": "Secrétaire assistant"},
+        "title": {
+            "code": "TP-00374",
+            "acronym": "SA",
+            "label": "Secrétaire assistant",
+            "version": 2023,
+            "expires_on": sheet.day("31/12/2028"),
+        },
         "nature": "titre",
         "centre": "afpar-st-andre",
         "start": sheet.day("15/03/2027"),
@@ -58,6 +75,10 @@ def test_every_column_read_is_written_back_the_same() -> None:
         "coordinators": [{"name": "Nathalie Técher", "email": "n.techer@afpar.example"}],
         "jury": [{"name": "C M", "email": "c.m@jury.example", "habilitation_until": None}],
         "done": {"agrement_check": sheet.day("10/07/2026")},
+        "surveillant": {"name": "Line Hoarau", "email": "l.hoarau@afpar.example"},
+        "comedien": {"name": "Paul Payet", "email": "p.payet@afpar.example"},
+        "declared_on": sheet.day("20/11/2026"),
+        "cancelled": {"on": sheet.day("11/01/2027"), "reason": "Trop peu de candidats"},
     }
     cells = {c.name: sheet.cell(c.name, values) for c in sheet.COLUMNS}
     centres = load_config(ROOT / "config").centres
