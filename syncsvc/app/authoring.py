@@ -8,7 +8,7 @@ watches ``config/`` and plans the change like a hand edit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +19,12 @@ from syncsvc.inputs.loader import check_centres_file, check_session_file, load_c
 from syncsvc.inputs.writer import (
     ARCHIVE,
     Draft,
+    Edit,
+    PartialWrite,
     Written,
     archive,
     read_draft,
+    write_edits,
     write_values,
 )
 from syncsvc.state.audit import Audit, AuditEntry
@@ -98,6 +101,29 @@ class Authoring:
             path, values, version, lambda p, d: check(config, p, d), self.directory
         )
         self._record(user, action, path, None, written, now, None)
+        return written
+
+    def save_edits(
+        self,
+        *,
+        user: str,
+        edits: Sequence[Edit],
+        now: datetime,
+        action: str,
+        check: Callable[[Config, Mapping[Path, bytes]], Sequence[Any]],
+    ) -> list[Written]:
+        """Several files changed together (:func:`syncsvc.inputs.writer.write_edits`), each
+        audited; ``check`` sees every new content at once. When writing fails midway, the files
+        already written are audited before the error goes on."""
+        config = self.load(self.directory)
+        try:
+            written = write_edits(edits, lambda proposed: check(config, proposed), self.directory)
+        except PartialWrite as exc:
+            for done in exc.written:
+                self._record(user, action, done.path, None, done, now, None)
+            raise
+        for done in written:
+            self._record(user, action, done.path, None, done, now, None)
         return written
 
     def archive_session(

@@ -144,6 +144,8 @@ AUDIT_LABELS: Final = {
     "import": "import de tableur",
     "centres": "centres et agréments",
     "jury_directory": "annuaire du jury",
+    "jury_directory_retire": "annuaire du jury : membre retiré",
+    "jury_address": "annuaire du jury : adresse changée",
 }
 """The actions of the audit (« Historique » of a session)."""
 FIELD_LABELS: Final = {

@@ -145,6 +145,9 @@ class DirectoryJuror(Strict):
     ccp: tuple[Code, ...] = Field(default=(), max_length=50)
     """CCP codes the habilitation is restricted to; empty means the whole titles."""
     habilitation_until: Day
+    retired_on: Day | None = None
+    """The day the juror was retired from the directory (« Retirer de l'annuaire »): kept
+    only because sessions take them from here by their address; never offered again."""
 
     _recipient = field_validator("email")(_fits_a_recipient_line)
 

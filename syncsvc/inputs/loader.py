@@ -20,7 +20,7 @@ import hashlib
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -341,6 +341,17 @@ def _with_directory(file: str, raw: Mapping[str, Any], directory: JuryDirectory)
                 missing.append(Problem(file, f"{where}.email", _why_missing(email, directory)))
             continue
         merged = juror.member_values(code)
+        start = raw.get("start")
+        if juror.retired_on is not None and isinstance(start, date) and start > juror.retired_on:
+            warnings.append(
+                Problem(
+                    file,
+                    f"{where}.email",
+                    f"membre du jury « {shortened(email)} » retiré de l'annuaire {JURY_FILE} le "
+                    f"{fr_date(juror.retired_on)} (attendu : un autre membre, ou retirer "
+                    "retired_on de son entrée s'il siège de nouveau)",
+                )
+            )
         shown_values = _directory_shown(juror)
         for key, value in item.items():
             known = shown_values.get(str(key))
@@ -633,6 +644,37 @@ def check_jury_file(config: Config, path: Path, data: bytes) -> list[Problem]:
     for session_id in config.jury_references:
         session_path = config.session_files.get(session_id)
         if session_path is None:
+            continue
+        try:
+            raw = session_path.read_bytes()
+        except OSError:
+            continue
+        problems.extend(_parse_session(spelling(str(session_path)), raw, directory).problems)
+    return problems
+
+
+def check_jury_and_sessions(
+    config: Config, jury_path: Path, proposed: Mapping[Path, bytes]
+) -> list[Problem]:
+    """The problems the loader would report once every file of ``proposed`` (``jury.yaml`` at
+    ``jury_path`` and session files of ``config``'s folder) holds its new content, the other
+    files as they are: the directory's own, then those of every session that takes a juror from
+    it or is rewritten (a juror's address changed in ``jury.yaml`` and in its sessions)."""
+    problems: list[Problem] = []
+    data = proposed.get(jury_path)
+    if data is None:
+        directory = config.jury
+    else:
+        directory = _directory_from(spelling(str(jury_path)), data, problems)
+        if problems:
+            return problems
+    view = replace(config, jury=directory, problems=[], warnings=[])
+    rewritten = {p for p in proposed if p != jury_path}
+    for path in sorted(rewritten):
+        problems.extend(check_session_file(view, path, proposed[path]))
+    for session_id in config.jury_references:
+        session_path = config.session_files.get(session_id)
+        if session_path is None or session_path in rewritten:
             continue
         try:
             raw = session_path.read_bytes()

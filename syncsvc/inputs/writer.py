@@ -350,3 +350,75 @@ def archive(
         _fsync_dir(path.parent)
         _fsync_dir(folder)
         return target
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One file of a change that spans several: its path, the version it was prepared on, and
+    what to do to its round-trip tree (in place, or returning a new tree)."""
+
+    path: Path
+    version: str
+    change: Callable[[Any], Any]
+
+
+class PartialWrite(SyncsvcError):
+    """A write failed after others of the same change were made: which files changed."""
+
+    def __init__(self, written: Sequence[Written], failed: Path, error: OSError) -> None:
+        self.written, self.failed = tuple(written), failed
+        done = ", ".join(spelling(str(w.path)) for w in written) or "aucun"
+        super().__init__(
+            f"écriture de {spelling(str(failed))} impossible ({error.strerror or error}) : "
+            f"fichiers déjà modifiés : {done} ; les autres sont inchangés."
+        )
+
+
+def write_edits(
+    edits: Sequence[Edit],
+    validate: Callable[[Mapping[Path, bytes]], Sequence[Problem]],
+    lock_dir: Path,
+) -> list[Written]:
+    """Several files changed together, under one lock: every file is read, its version checked
+    and its new content prepared first; ``validate`` sees all the new contents at once; only
+    then is each file written (atomically, one after the other).
+
+    Raises :class:`WriteConflict` (the first file changed meanwhile) or :class:`WriteRefused`
+    with nothing written; :class:`PartialWrite` when writing fails midway (the files already
+    written are named)."""
+    with folder_lock(lock_dir):
+        prepared: list[tuple[Path, bytes, Any, bool]] = []
+        for edit in edits:
+            draft = read_draft(edit.path)
+            tree = edit.change(draft.tree)
+            text = render(tree)
+            if draft.version != edit.version or not draft.exists:
+                raise WriteConflict(edit.path, draft.text, text)
+            data = text.encode("utf-8")
+            try:
+                reread = parse_yaml(data)
+            except FileProblem as exc:  # pragma: no cover - the trees hold safe values
+                raise WriteRefused([Problem(spelling(str(edit.path)), "", exc.message)]) from exc
+            if plain(reread) != plain(tree):
+                raise WriteRefused(  # pragma: no cover - a writer bug, never silent
+                    [
+                        Problem(
+                            spelling(str(edit.path)),
+                            "",
+                            "écriture incohérente (rien n'a été écrit)",
+                        )
+                    ]
+                )
+            before = plain(parse_yaml(draft.text.encode("utf-8")))
+            prepared.append((edit.path, data, changes(before, plain(reread)), False))
+        problems = list(validate({path: data for path, data, _c, _n in prepared}))
+        if problems:
+            raise WriteRefused(problems)
+        written: list[Written] = []
+        for path, data, found, created in prepared:
+            try:
+                atomic_write(path, data)
+            except OSError as exc:
+                raise PartialWrite(written, path, exc) from exc
+            written.append(Written(path, version_of(data), created, found))
+        return written

@@ -19,7 +19,18 @@ from syncsvc.state.base import StorePart
 from syncsvc.state.schema import EPOCH, audit, aware, utc
 
 ACTIONS = frozenset(
-    {"create", "edit", "postpone", "cancel", "archive", "import", "centres", "jury_directory"}
+    {
+        "create",
+        "edit",
+        "postpone",
+        "cancel",
+        "archive",
+        "import",
+        "centres",
+        "jury_directory",
+        "jury_directory_retire",
+        "jury_address",
+    }
 )
 
 

@@ -115,6 +115,10 @@ def _choices(config: Config, ctx: Context, session_id: str | None = None) -> Cho
             where[juror.email] = session.centre
     for email, listed in config.jury.jurors.items():
         # The directory's jurors, for every centre; chosen, they are written as {email: …}.
+        if listed.retired_on is not None:  # retired: never offered for a session again
+            known.pop(email, None)
+            where.pop(email, None)
+            continue
         known[email] = {**plain(listed.model_dump(exclude_defaults=True)), forms.DIRECTORY: True}
         where[email] = ""
     return Choices(centres, titles, sorted(managers.items()), known, where)

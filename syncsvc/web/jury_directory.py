@@ -1,16 +1,28 @@
 """« Annuaire du jury » (``/annuaire-jury``): the jurors of ``config/jury.yaml``, the
-habilitations that end within :data:`EXPIRY_WINDOW`, the sessions each juror sits on, and a form
-to add or change a juror (administrators and coordinators; a viewer reads only).
+habilitations that end within :data:`EXPIRY_WINDOW`, the sessions each juror sits on, and the
+forms to add, change or retire a juror and to change a juror's address (administrators and
+coordinators; a viewer reads only).
 
 Not the session's « Jury » panel (:mod:`syncsvc.web.jury`), which follows the invitations.
-A juror's e-mail is the key of their entry: it cannot be changed from the form (sessions refer
-to it).
+
+- *Retiring* is refused while a session still to come (not cancelled) names the juror. Otherwise
+  the entry leaves ``jury.yaml`` — unless a session (past or cancelled) takes the juror from the
+  directory by address alone: removing the entry would make that session fail to load, so the
+  entry stays, marked ``retired_on`` (hidden from the members, never offered again).
+- *Changing the address* (the key sessions refer to) rewrites ``jury.yaml`` and every session
+  file naming the old address, all checked first then written (:func:`write_edits`). The
+  invitations follow as for a juror replaced on a jury: CANCEL to the old address, REQUEST to the
+  new one, for sessions still to come.
+- *Roles*: a coordinator whose account lists ``centres`` may add jurors, and change, retire or
+  re-address only a juror whose sessions are all in those centres (or who sits on none); an
+  administrator, or a coordinator without ``centres``, any juror.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -21,8 +33,16 @@ from syncsvc.core.config import Config
 from syncsvc.core.labels import fr_date
 from syncsvc.core.model import DirectoryJuror, Session
 from syncsvc.errors import ConfigError, Problem
-from syncsvc.inputs.loader import JURY_FILE, check_jury_file
-from syncsvc.inputs.writer import Draft, WriteConflict, WriteRefused, plain, read_draft
+from syncsvc.inputs.loader import JURY_FILE, check_jury_and_sessions, check_jury_file
+from syncsvc.inputs.writer import (
+    Draft,
+    Edit,
+    PartialWrite,
+    WriteConflict,
+    WriteRefused,
+    plain,
+    read_draft,
+)
 from syncsvc.web.common import Context, Form, Web, action, log, page
 from syncsvc.web.config_forms import (
     authoring,
@@ -52,13 +72,24 @@ def _today(web: Web) -> date:
     return web.clock().astimezone(web.settings.zone).date()
 
 
-def _rows(config: Config, today: date) -> list[Row]:
+def _sittings(config: Config) -> dict[str, list[Session]]:
+    """The sessions naming each juror's address, earliest first."""
     sits: dict[str, list[Session]] = {}
     for session in sorted(config.sessions.values(), key=lambda s: (s.start, s.id)):
         for member in session.jury:
             sits.setdefault(member.email, []).append(session)
+    return sits
+
+
+def _rows(config: Config, today: date) -> list[Row]:
+    sits = _sittings(config)
     jurors = sorted(config.jury.jurors.values(), key=lambda j: (j.name.casefold(), j.email))
     return [Row(j, sits.get(j.email, []), j.habilitation_until < today) for j in jurors]
+
+
+def _upcoming(session: Session, today: date) -> bool:
+    """Still to come (or under way) and not cancelled."""
+    return session.cancelled is None and session.end >= today
 
 
 @page
@@ -68,7 +99,9 @@ def directory(web: Web, ctx: Context) -> Response:
     except ConfigError as exc:
         return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
     today = _today(web)
-    rows = _rows(config, today)
+    everyone = _rows(config, today)
+    rows = [r for r in everyone if r.juror.retired_on is None]
+    retired = [r for r in everyone if r.juror.retired_on is not None]
     horizon = today + EXPIRY_WINDOW
     expiring = sorted(
         (r for r in rows if today <= r.juror.habilitation_until <= horizon),
@@ -77,11 +110,22 @@ def directory(web: Web, ctx: Context) -> Response:
     file = str(config.directory / JURY_FILE)
     query = ctx.request.query_params
     saved_email = query.get("enregistre")
+    flash = f"{saved_email} est enregistré(e) dans l'annuaire." if saved_email else None
+    if query.get("retire"):
+        flash = f"{query['retire']} est retiré(e) de l'annuaire." + (
+            " Son entrée reste dans jury.yaml, marquée retirée : des sessions passées ou "
+            "annulées la citent par son adresse."
+            if query.get("garde")
+            else ""
+        )
+    if query.get("adresse"):
+        flash = f"Adresse changée : {query.get('ancienne', '')} → {query['adresse']}."
     return web.html(
         ctx.request,
         "jury_directory.j2",
         ctx=ctx,
         rows=rows,
+        retired=retired,
         expiring=expiring,
         today=today,
         horizon=horizon,
@@ -89,7 +133,7 @@ def directory(web: Web, ctx: Context) -> Response:
         exists=config.jury.exists,
         problems=[p for p in config.problems if p.file == file],
         warnings=config.warnings,
-        flash=f"{saved_email} est enregistré(e) dans l'annuaire." if saved_email else None,
+        flash=flash,
     )
 
 
@@ -162,10 +206,60 @@ def edit_juror(web: Web, ctx: Context) -> Response:
             "corriger jury.yaml).",
             ctx,
         )
+    refused = _may_touch(web, ctx, config, juror.email)
+    if refused is not None:
+        return refused
     draft = _draft(web, ctx)
     if isinstance(draft, Response):
         return draft
     return _form_page(web, ctx, editing=True, values=_form_values(juror), version=draft.version)
+
+
+def _may_touch(web: Web, ctx: Context, config: Config, email: str) -> Response | None:
+    """A 403 page when this user may not change, retire or re-address the juror ``email``: a
+    viewer; a coordinator limited to some centres when the juror sits on a session of another
+    centre. None when allowed."""
+    refused = may_edit(web, ctx)
+    if refused is not None:
+        return refused
+    user = ctx.user
+    if user.admin or user.centres is None:
+        return None
+    elsewhere = [s for s in _sittings(config).get(email, []) if not user.may_change(s.centre)]
+    if not elsewhere:
+        return None
+    request = ctx.request
+    log.warning(
+        "%s %s 403 : %s ne coordonne pas les centres des sessions de %s",
+        request.method,
+        request.url.path,
+        user.login,
+        email,
+    )
+    listed = " ; ".join(f"{s.short_label} ({s.centre})" for s in elsewhere)
+    return web.error(
+        request,
+        403,
+        "Action réservée",
+        f"{email} siège aussi dans des sessions de centres que vous ne coordonnez pas : "
+        f"{listed}. Seul un administrateur (ou un coordinateur de tous ces centres) peut le "
+        "modifier, le retirer ou changer son adresse ; vous pouvez ajouter de nouveaux membres.",
+        ctx,
+    )
+
+
+def _juror_or_404(web: Web, ctx: Context, config: Config, email: str) -> DirectoryJuror | Response:
+    juror = config.jury.jurors.get(email)
+    if juror is not None:
+        return juror
+    return web.error(
+        ctx.request,
+        404,
+        "Membre introuvable",
+        "Cette adresse n'est pas dans l'annuaire du jury (ou son entrée est en erreur : "
+        "corriger jury.yaml).",
+        ctx,
+    )
 
 
 def _draft(web: Web, ctx: Context) -> Draft | Response:
@@ -231,7 +325,18 @@ def save_juror(web: Web, ctx: Context, form: Form) -> Response:
             web, ctx, editing=editing, values=values, version=version, errors=errors,
             status_code=400,
         )  # fmt: skip
+    if editing:
+        try:
+            config = fresh_config(web)
+        except ConfigError as exc:
+            return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
+        refused = _may_touch(web, ctx, config, email)
+        if refused is not None:
+            return refused
     entry = _entry(form)
+    previous = current.get(key) if key is not None else None
+    if isinstance(previous, dict) and "retired_on" in previous:
+        entry["retired_on"] = previous["retired_on"]  # the form does not show it: kept
     updated = {**current, (key or email): entry}
     prefix = f"{key or email}."
     try:
@@ -267,9 +372,295 @@ def save_juror(web: Web, ctx: Context, form: Form) -> Response:
     return RedirectResponse(f"{PATH}?enregistre={quote(email)}", status_code=303)
 
 
+# --- retiring a juror --------------------------------------------------------------------------
+
+
+def _referenced(config: Config, email: str) -> list[Session]:
+    """The sessions that take this juror from the directory by address alone (they would no
+    longer load without the entry)."""
+    ids = [sid for sid, emails in config.jury_references.items() if email in emails]
+    found = [config.sessions[sid] for sid in ids if sid in config.sessions]
+    return sorted(found, key=lambda s: (s.start, s.id))
+
+
+def _retire_page(
+    web: Web, ctx: Context, config: Config, juror: DirectoryJuror, version: str, status: int = 200
+) -> Response:
+    today = _today(web)
+    sits = _sittings(config).get(juror.email, [])
+    return web.html(
+        ctx.request,
+        "jury_directory_retire.j2",
+        status_code=status,
+        ctx=ctx,
+        juror=juror,
+        upcoming=[s for s in sits if _upcoming(s, today)],
+        others=[s for s in sits if not _upcoming(s, today)],
+        referenced=_referenced(config, juror.email),
+        today=today,
+        version=version,
+    )
+
+
+@page
+def retire_form(web: Web, ctx: Context) -> Response:
+    return _retire(web, ctx, ctx.request.query_params.get("email", ""), None)
+
+
+@action
+def retire_juror(web: Web, ctx: Context, form: Form) -> Response:
+    return _retire(web, ctx, form.get("email", ""), form)
+
+
+def _retire(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
+    refused = may_edit(web, ctx)
+    if refused is not None:
+        return refused
+    try:
+        config = fresh_config(web)
+    except ConfigError as exc:
+        return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
+    juror = _juror_or_404(web, ctx, config, typed.strip().lower())
+    if isinstance(juror, Response):
+        return juror
+    refused = _may_touch(web, ctx, config, juror.email)
+    if refused is not None:
+        return refused
+    draft = _draft(web, ctx)
+    if isinstance(draft, Response):
+        return draft
+    today = _today(web)
+    if form is None:
+        return _retire_page(web, ctx, config, juror, draft.version)
+    if any(_upcoming(s, today) for s in _sittings(config).get(juror.email, [])):
+        return _retire_page(web, ctx, config, juror, draft.version, status=409)
+    tree = plain(draft.tree) if draft.exists else {}
+    current: dict[str, Any] = dict(tree) if isinstance(tree, dict) else {}
+    key = next((k for k in current if str(k).lower() == juror.email), None)
+    entry = current.get(key) if key is not None else None
+    if key is None or not isinstance(entry, dict):
+        return web.error(
+            ctx.request,
+            409,
+            "Membre introuvable",
+            "Cette adresse n'est plus "
+            "dans jury.yaml (modifié entre-temps) : rien n'a été enregistré.",
+            ctx,
+        )
+    keep = bool(_referenced(config, juror.email))
+    if keep:
+        updated = {**current, key: {**entry, "retired_on": entry.get("retired_on", today)}}
+    else:
+        updated = {k: v for k, v in current.items() if k != key}
+    try:
+        authoring(web).save_file(
+            user=ctx.user.login,
+            path=web.source.config_dir / JURY_FILE,
+            values=updated,
+            version=form.get("version", ""),
+            now=web.clock(),
+            action="jury_directory_retire",
+            check=check_jury_file,
+        )
+    except WriteConflict as exc:
+        return conflict_page(web, ctx, exc, PATH)
+    except WriteRefused as exc:
+        problems = "\n".join(str(p) for p in exc.problems)
+        return web.error(
+            ctx.request, 409, "Retrait refusé", f"Rien n'a été enregistré :\n{problems}", ctx
+        )
+    saved(web)
+    log.info("annuaire du jury : %s retiré(e) par %s", juror.email, ctx.user.login)
+    suffix = "&garde=1" if keep else ""
+    return RedirectResponse(f"{PATH}?retire={quote(juror.email)}{suffix}", status_code=303)
+
+
+# --- changing a juror's address ------------------------------------------------------------------
+
+
+def _address_files(web: Web, config: Config, email: str) -> dict[str, Path]:
+    """The files naming ``email`` as a juror, by their path in the configuration folder:
+    ``jury.yaml`` first, then the session files."""
+    root = web.source.config_dir
+    files = {JURY_FILE: root / JURY_FILE}
+    for session in _sittings(config).get(email, []):
+        path = config.session_files.get(session.id)
+        if path is not None:
+            files[_relative(root, path)] = path
+    return files
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _versions(files: dict[str, Path]) -> str:
+    """The version of each file, as one hidden field: ``path=version`` separated by ``;``."""
+    return ";".join(f"{name}={read_draft(path).version}" for name, path in files.items())
+
+
+def _address_page(
+    web: Web,
+    ctx: Context,
+    juror: DirectoryJuror,
+    files: dict[str, Path],
+    versions: str,
+    new_email: str = "",
+    error: str = "",
+    others: list[Problem] | None = None,
+    status: int = 200,
+) -> Response:
+    return web.html(
+        ctx.request,
+        "jury_directory_address.j2",
+        status_code=status,
+        ctx=ctx,
+        juror=juror,
+        files=list(files),
+        versions=versions,
+        new_email=new_email,
+        error=error,
+        others=others or [],
+    )
+
+
+@page
+def address_form(web: Web, ctx: Context) -> Response:
+    return _address(web, ctx, ctx.request.query_params.get("email", ""), None)
+
+
+@action
+def change_address(web: Web, ctx: Context, form: Form) -> Response:
+    return _address(web, ctx, form.get("email", ""), form)
+
+
+def _rename_key(old: str, new: str) -> Any:
+    """``jury.yaml``'s tree with the entry ``old`` under ``new``, at the same place, with its
+    comments."""
+
+    def change(tree: Any) -> Any:
+        key = next(k for k in tree if str(k).lower() == old)
+        keys = list(tree)
+        position = keys.index(key)
+        value = tree.pop(key)
+        tree.insert(position, new, value)
+        comments = tree.ca.items.pop(key, None)
+        if comments is not None:
+            tree.ca.items[new] = comments
+        return tree
+
+    return change
+
+
+def _readdress_jury(old: str, new: str) -> Any:
+    """A session file's tree with every jury entry naming ``old`` naming ``new``."""
+
+    def change(tree: Any) -> Any:
+        for item in tree.get("jury") or []:
+            if hasattr(item, "get") and str(item.get("email", "")).strip().lower() == old:
+                item["email"] = new
+        return tree
+
+    return change
+
+
+def _address(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
+    refused = may_edit(web, ctx)
+    if refused is not None:
+        return refused
+    try:
+        config = fresh_config(web)
+    except ConfigError as exc:
+        return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
+    juror = _juror_or_404(web, ctx, config, typed.strip().lower())
+    if isinstance(juror, Response):
+        return juror
+    refused = _may_touch(web, ctx, config, juror.email)
+    if refused is not None:
+        return refused
+    draft = _draft(web, ctx)
+    if isinstance(draft, Response):
+        return draft
+    files = _address_files(web, config, juror.email)
+    if form is None:
+        return _address_page(web, ctx, juror, files, _versions(files))
+    new = form.get("new_email", "").strip().lower()
+    versions = form.get("versions", "")
+    error = ""
+    if not new or "@" not in new:
+        error = "nouvelle adresse obligatoire (attendu : nom@domaine.fr)"
+    elif new == juror.email:
+        error = "c'est déjà son adresse (attendu : une autre adresse)"
+    elif new in config.jury.jurors or new in config.jury.broken:
+        error = (
+            "adresse déjà présente dans l'annuaire (attendu : une adresse qu'aucun autre membre "
+            "n'a)"
+        )
+    if error:
+        return _address_page(web, ctx, juror, files, versions, new, error, status=400)
+    sent = dict(item.split("=", 1) for item in versions.split(";") if "=" in item)
+    if set(sent) != set(files):
+        return web.error(
+            ctx.request,
+            409,
+            "Fichiers modifiés entre-temps",
+            "Les sessions qui citent ce membre ont changé depuis l'ouverture de la page (par une "
+            "autre personne ou un autre onglet) : rien n'a été enregistré. Rouvrir « Changer "
+            "l'adresse » et recommencer.",
+            ctx,
+        )
+    edits = [
+        Edit(
+            path,
+            sent[name],
+            _rename_key(juror.email, new)
+            if name == JURY_FILE
+            else _readdress_jury(juror.email, new),
+        )
+        for name, path in files.items()
+    ]
+    jury_path = files[JURY_FILE]
+    try:
+        authoring(web).save_edits(
+            user=ctx.user.login,
+            edits=edits,
+            now=web.clock(),
+            action="jury_address",
+            check=lambda cfg, proposed: check_jury_and_sessions(cfg, jury_path, proposed),
+        )
+    except WriteConflict as exc:
+        return conflict_page(web, ctx, exc, f"{PATH}/adresse?email={quote(juror.email)}")
+    except WriteRefused as exc:
+        return _address_page(
+            web, ctx, juror, files, versions, new, "", list(exc.problems), status=400
+        )
+    except PartialWrite as exc:
+        saved(web)
+        log.error("annuaire du jury : changement d'adresse de %s inachevé : %s", juror.email, exc)
+        return web.error(ctx.request, 500, "Changement d'adresse inachevé", str(exc), ctx)
+    saved(web)
+    log.info(
+        "annuaire du jury : adresse %s → %s par %s (%d fichiers)",
+        juror.email,
+        new,
+        ctx.user.login,
+        len(files),
+    )
+    return RedirectResponse(
+        f"{PATH}?adresse={quote(new)}&ancienne={quote(juror.email)}", status_code=303
+    )
+
+
 ROUTES = [
     Route(PATH, directory),
     Route(f"{PATH}/nouveau", new_juror),
     Route(f"{PATH}/modifier", edit_juror),
     Route(f"{PATH}/enregistrer", save_juror, methods=["POST"]),
+    Route(f"{PATH}/retirer", retire_form),
+    Route(f"{PATH}/retirer", retire_juror, methods=["POST"]),
+    Route(f"{PATH}/adresse", address_form),
+    Route(f"{PATH}/adresse", change_address, methods=["POST"]),
 ]

@@ -266,3 +266,22 @@ def test_validate_prints_the_warnings_and_still_succeeds(
     out = capsys.readouterr().out
     assert f"{path}: avertissement: jury[2].name: « T. G. » ici, « Thomas Girard »" in out
     assert code == 0
+
+
+def test_a_retired_juror_still_completes_a_session_and_warns_after_the_date(
+    folder: Path,
+) -> None:
+    directory = folder / "jury.yaml"
+    replace(directory, "  habilitation_until: 2028-12-31\n", "  habilitation_until: 2028-12-31\n"
+            "  retired_on: 2027-06-30\n")  # fmt: skip
+    config = load_config(folder)
+    assert config.problems == []
+    assert config.jury.jurors[GIRARD].retired_on == date(2027, 6, 30)
+    assert GIRARD in {j.email for j in config.sessions[DWWM].jury}
+    assert [w for w in config.warnings if "retiré" in w.message] == []  # June 7th: before
+    replace(directory, "retired_on: 2027-06-30", "retired_on: 2027-05-31")
+    config = load_config(folder)
+    assert config.problems == []
+    (warning,) = [w for w in config.warnings if "retiré" in w.message]
+    assert warning.field == "jury[2].email"
+    assert "retiré de l'annuaire jury.yaml le 31/05/2027" in warning.message
