@@ -222,3 +222,40 @@ def test_removing_a_centre_in_use_is_refused(folder: Path, authoring: Authoring)
         authoring.save_centres(user="admin", values=values, version=version_of(before), now=NOW)
     assert any(p.field == "centre" and "afpar-st-andre" in p.message for p in caught.value.problems)
     assert path.read_bytes() == before
+
+
+def test_a_change_over_several_files_that_fails_midway_names_what_was_written(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two files edited together; the second rename fails (disk full): the error names the
+    first, already written, and the second, left whole; no temporary file stays behind."""
+    first, second = sorted((folder / "sessions").glob("*.yaml"))[:2]
+    before = {path: path.read_bytes() for path in (first, second)}
+
+    def rename_room(tree: Any) -> Any:
+        tree["room"] = "Salle B12"
+        return tree
+
+    edits = [writer.Edit(path, version_of(before[path]), rename_room) for path in (first, second)]
+    real_replace = writer.os.replace
+    calls: list[object] = []
+
+    def full_disk_on_second(source: Any, target: Any) -> None:
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr("syncsvc.inputs.writer.os.replace", full_disk_on_second)
+    with pytest.raises(writer.PartialWrite) as raised:
+        writer.write_edits(edits, lambda _contents: [], folder / ".lock")
+    assert [w.path for w in raised.value.written] == [first]
+    assert raised.value.failed == second
+    message = str(raised.value)
+    assert first.name in message
+    assert second.name in message
+    assert "No space left on device" in message
+    assert "les autres sont inchangés" in message
+    assert writer.plain(read_draft(first).tree)["room"] == "Salle B12"
+    assert second.read_bytes() == before[second]
+    assert not [p for p in first.parent.iterdir() if p.name.endswith(".tmp")]
