@@ -35,14 +35,15 @@ def example() -> tuple[tuple[TargetSettings, ...], Planning]:
     config = load_config(CONFIG)
     assert not config.problems
     planning = plan_sessions(config, {}, date(2026, 12, 1))
-    assert planning.planned and planning.centre_milestones
+    assert planning.planned
+    assert planning.centre_milestones
     return load_settings(CONFIG).targets, planning
 
 
 def render(renderer: Renderer, target: TargetSettings, planning: Planning) -> dict[str, Desired]:
     failed: dict[str, str] = {}
-    desired = renderer.desired(target, planning.planned, "https://x.example/", failed,
-                               planning.centre_milestones)  # fmt: skip
+    url = "https://x.example/"
+    desired = renderer.desired(target, planning.planned, url, failed, planning.centre_milestones)
     assert not failed
     return desired
 
@@ -77,7 +78,8 @@ def test_the_renderer_keeps_no_entry_and_no_description_at_rest() -> None:
         descriptions |= {want.entry.description for want in desired.values()}
         hashes |= {want.content_hash for want in desired.values()}
         del desired
-    assert items > 100 and len(descriptions) > 50
+    assert items > 100
+    assert len(descriptions) > 50
     kept = reachable(renderer)
     assert not [obj for obj in kept if isinstance(obj, Entry)]
     texts = {obj for obj in kept if isinstance(obj, str)}
