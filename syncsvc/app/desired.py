@@ -2,8 +2,9 @@
 
 :class:`Renderer` turns the one plan (:func:`syncsvc.core.planner.plan_sessions`) into the
 desired items of a target — the sessions' milestones its audience sees (a cancelled session's
-kept, marked cancelled) and the centres' yearly milestones — keeping rendered entries and their
-content hashes for the life of its owner.
+kept, marked cancelled) and the centres' yearly milestones — keeping the items' UIDs and
+content hashes for the life of its owner (not their entries: an entry is rendered again when
+its item is written).
 :func:`spare_centre_items` is the deletion policy of the centres' yearly items. Both sync
 (:mod:`syncsvc.app.sync`) and the feeds (:mod:`syncsvc.app.feeds`) use them.
 
@@ -19,11 +20,12 @@ import hashlib
 import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from syncsvc.core import audience
 from syncsvc.core.config import Config
-from syncsvc.core.entries import Entry, centre_entry_for, entries_for
+from syncsvc.core.entries import Entry, Items, centre_entry_for, entries_for
 from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.planner import CentreMilestone, Planned, is_centre_owner
 from syncsvc.core.reconcile import Desired, Plan, Recorded
@@ -32,17 +34,21 @@ from syncsvc.formats.fingerprint import content_hash
 from syncsvc.inputs.settings import TargetSettings
 
 log = logging.getLogger("syncsvc.sync")
-_Rendered = tuple[tuple[Entry, str], ...]
-"""The entries of one milestone (or group) with their content hashes: one, or one per exam
-day."""
+_Rendered = tuple[tuple[str, str], ...]
+"""The UIDs of the entries of one milestone (or group) with their content hashes: one, or one
+per exam day."""
 
 
 class Renderer:
-    """Entries and their content hashes, kept by their inputs for the life of their owner.
+    """The UIDs and content hashes of the entries, kept by their inputs for the life of their
+    owner.
 
     The key holds everything an entry is made of (the session and centre as JSON, the milestone
     value, the item kind and the dashboard URL), so a hit is exactly what building it again
-    would give. A long-lived process then hashes nothing on a no-op pass.
+    would give. A long-lived process then hashes nothing on a no-op pass. The entries are not
+    kept (their descriptions weigh some 5 kB each, times every item of every target): a hit
+    gives items whose entry is rendered again from the same inputs if it is read, which only
+    writing an item does.
     """
 
     def __init__(self, size: int = 50_000) -> None:
@@ -100,11 +106,13 @@ class Renderer:
         found = self._items.get(key)
         if found is None:
             entry = centre_entry_for(centre, year, milestone, target.items, dashboard_url)
-            found = self._remember(key, ((entry, content_hash(entry)),))
-        else:
-            self._items.move_to_end(key)
-        ((entry, digest),) = found
-        return Desired(entry.uid, yearly.owner, milestone.id, digest, entry)
+            digest = content_hash(entry)
+            self._remember(key, ((entry.uid, digest),))
+            return Desired(entry.uid, yearly.owner, milestone.id, digest, entry)
+        self._items.move_to_end(key)
+        ((uid, digest),) = found
+        again = partial(_centre_entry, centre, year, milestone, target.items, dashboard_url)
+        return Desired(uid, yearly.owner, milestone.id, digest, again)
 
     def _session(
         self,
@@ -123,23 +131,68 @@ class Renderer:
             key = (*inputs, dashboard_url, juror, group)
             found = self._items.get(key)
             if found is None:
-                if len(group) > 1:
-                    entries = [grouped_entry(session, centre, group, dashboard_url)]
-                else:
-                    (one,) = group  # the exam: one entry per day
-                    entries = entries_for(session, centre, one, target.items, dashboard_url, juror)
-                found = self._remember(key, tuple((e, content_hash(e)) for e in entries))
-            else:
-                self._items.move_to_end(key)
-            for entry, digest in found:
-                items[entry.uid] = Desired(entry.uid, session.id, group[0].id, digest, entry)
+                entries = _entries(session, centre, group, target.items, dashboard_url, juror)
+                rendered = tuple((e.uid, content_hash(e)) for e in entries)
+                self._remember(key, rendered)
+                for entry, (uid, digest) in zip(entries, rendered, strict=True):
+                    items[uid] = Desired(uid, session.id, group[0].id, digest, entry)
+                continue
+            self._items.move_to_end(key)
+            again = partial(_entry, session, centre, group, target.items, dashboard_url, juror)
+            for uid, digest in found:
+                items[uid] = Desired(uid, session.id, group[0].id, digest, again)
         return items
 
-    def _remember(self, key: tuple[object, ...], value: _Rendered) -> _Rendered:
+    def _remember(self, key: tuple[object, ...], value: _Rendered) -> None:
         self._items[key] = value
         if len(self._items) > self.size:
             self._items.popitem(last=False)
-        return value
+
+
+def _entries(
+    session: Session,
+    centre: Centre,
+    group: tuple[Milestone, ...],
+    items: Items,
+    dashboard_url: str | None,
+    juror: str | None,
+) -> list[Entry]:
+    """The entries of one milestone (the exam: one per day) or of one same-day group."""
+    if len(group) > 1:
+        return [grouped_entry(session, centre, group, dashboard_url)]
+    (one,) = group
+    return entries_for(session, centre, one, items, dashboard_url, juror)
+
+
+def _entry(
+    session: Session,
+    centre: Centre,
+    group: tuple[Milestone, ...],
+    items: Items,
+    dashboard_url: str | None,
+    juror: str | None,
+    uid: str,
+) -> Entry:
+    """The entry ``uid`` of one milestone or group, rendered again (a :class:`Renderer` hit
+    keeps no entry; only writing an item reads it, rarely one the renderer had kept)."""
+    (entry,) = (
+        e for e in _entries(session, centre, group, items, dashboard_url, juror) if e.uid == uid
+    )
+    return entry
+
+
+def _centre_entry(
+    centre: Centre,
+    year: int,
+    milestone: Milestone,
+    items: Items,
+    dashboard_url: str | None,
+    uid: str,
+) -> Entry:
+    """The entry ``uid`` of a centre's yearly milestone, rendered again."""
+    entry = centre_entry_for(centre, year, milestone, items, dashboard_url)
+    assert entry.uid == uid, (entry.uid, uid)
+    return entry
 
 
 def seen_milestones(

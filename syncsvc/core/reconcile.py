@@ -35,7 +35,7 @@ result right after the remote call.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -58,11 +58,21 @@ MIN_ITEMS_FOR_SHARE_GUARD = 4
 
 @dataclass(frozen=True, slots=True)
 class Desired:
+    """One item a target should hold. Deciding needs its content hash alone; its entry is read
+    only when the item is written."""
+
     uid: str
     session_id: str
     milestone_id: str
     content_hash: str
-    entry: Entry
+    source: Entry | Callable[[str], Entry] = field(repr=False, compare=False)
+    """The entry, or what renders it again when asked, called with the UID (a long-lived
+    renderer keeps hashes, not entries: see :class:`syncsvc.app.desired.Renderer`)."""
+
+    @property
+    def entry(self) -> Entry:
+        source = self.source
+        return source(self.uid) if callable(source) else source
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("outbox.py", ["--messages", "20"], "ratio reuse / per-message"),
         ("daemon.py", ["--sessions", "40"], "p95"),
         ("daemon_pass.py", ["--sessions", "20", "--repeat", "1"], "periodic no-op pass"),
+        ("renderer.py", ["--sessions", "20", "--repeat", "1"], "kept by the renderer at rest"),
         ("dashboard.py", ["--sessions", "40", "--clients", "2", "--requests", "3"], "p95"),
     ],
 )

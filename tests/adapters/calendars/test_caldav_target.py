@@ -22,7 +22,7 @@ from syncsvc.app.apply import RetryPolicy
 from syncsvc.app.sync import Syncer, TargetReport
 from syncsvc.calendars.caldav import CalDAVTarget
 from syncsvc.core.config import Config
-from syncsvc.core.entries import entries_for
+from syncsvc.core.entries import Entry, entries_for
 from syncsvc.core.planner import plan_all
 from syncsvc.errors import PermanentError
 from syncsvc.inputs.loader import load_config
@@ -65,8 +65,14 @@ class World:
         return load_config(self.root / "config")
 
     def sync(
-        self, *, force: bool = False, now: datetime = NOW, store: Store | None = None
+        self,
+        *,
+        force: bool = False,
+        now: datetime = NOW,
+        store: Store | None = None,
+        syncer: Syncer | None = None,
     ) -> TargetReport:
+        """One pass, by a new :class:`Syncer` unless ``syncer`` (the daemon keeps its own)."""
         target = CalDAVTarget(
             "coordination",
             self.server.url,
@@ -75,7 +81,8 @@ class World:
             password=self.server.password or None,
         )
         config = self.config()
-        syncer = Syncer(store or self.store, RetryPolicy(sleep=self.sleeps.append), force=force)
+        if syncer is None:
+            syncer = Syncer(store or self.store, RetryPolicy(sleep=self.sleeps.append), force=force)
         try:
             return syncer.sync(self.settings, target, config, plan_all(config, {}, now), now)
         finally:
@@ -162,6 +169,34 @@ def test_tasks_target(world: World) -> None:
     assert kinds == {"VTODO", "VEVENT"}  # the exam session stays an event
     todo = _component(world.remote_by_uid()["sa-2027-03-st-andre.dte_order@syncsvc"][1])
     assert str(todo["STATUS"]) == "NEEDS-ACTION"
+
+
+def test_a_long_lived_syncer_writes_again_from_kept_hashes_the_same_bytes(world: World) -> None:
+    """The daemon keeps its Syncer, whose Renderer keeps the items' hashes and not their
+    entries: an item deleted or edited on the server is written back from its entry rendered
+    again, and the server holds what it held (but the SEQUENCE)."""
+    syncer = Syncer(world.store, RetryPolicy(sleep=world.sleeps.append))
+    assert world.sync(syncer=syncer).ok
+    before = world.remote_by_uid()
+    gone, edited = sorted(before)[:2]
+    assert world.direct("DELETE", before[gone][0]).status_code in (200, 204)
+    body = before[edited][1].to_ical().replace(b"SUMMARY:", b"SUMMARY:modifi\xc3\xa9 ")
+    assert world.direct("PUT", before[edited][0], body).status_code in (201, 204)
+    report = world.sync(syncer=syncer)
+    assert report.ok, report.errors
+    assert report.plan is not None
+    written = {op.uid: op.desired for op in report.plan.operations}
+    assert written.keys() == {gone, edited}
+    # Both given by the renderer from what it kept (a hit): no entry was kept to write.
+    assert all(want is not None and not isinstance(want.source, Entry) for want in written.values())
+    after = world.remote_by_uid()
+
+    def unsequenced(cal: Calendar) -> bytes:
+        _component(cal).pop("SEQUENCE")
+        return bytes(cal.to_ical())
+
+    for uid in (gone, edited):
+        assert unsequenced(after[uid][1]) == unsequenced(before[uid][1])
 
 
 def test_servers_without_sync_collection_get_an_etag_listing(world: World) -> None:
