@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from syncsvc.inputs.loader import load_config
+from syncsvc.inputs.watcher import ConfigSource
 from tests.web.conftest import (
     OTHER,
     OTHER_PASSWORD,
@@ -81,6 +82,8 @@ def confirm(client: httpx.Client, preview: httpx.Response, centre: str) -> httpx
 def test_the_organizer_is_previewed_then_saved_keeping_the_file_comments(admin: Served) -> None:
     path = admin.config / "centres.yaml"
     before = path.read_text(encoding="utf-8")
+    daemon = ConfigSource(admin.config, admin.settings.ruleset)  # the daemon's own watcher
+    assert daemon.current().centres[STRASBOURG].organizer is None
     with admin.logged_in() as client:
         preview = edit(
             client,
@@ -110,6 +113,8 @@ def test_the_organizer_is_previewed_then_saved_keeping_the_file_comments(admin: 
     assert after.count("\n") == before.count("\n") + 2  # two keys added, nothing else moved
     (entry,) = admin.store.audit_trail()
     assert (entry.user, entry.action) == (USER, "centres")
+    assert daemon.changed()  # its next poll reloads, and sees the new organizer
+    assert daemon.current().centres[STRASBOURG].organizer_email == "jury.strasbourg@afpa.example"
 
 
 def test_a_bad_email_gets_the_validate_message_next_to_its_field(admin: Served) -> None:
