@@ -1,10 +1,15 @@
-"""« Centres » (``/centres``, administrators only): the centres of ``config/centres.yaml`` with
-their agréments (title, millésime, end date, maximum candidates, declared session managers),
-edited from the dashboard; a centre that no session uses can be removed.
+"""« Centres » (``/centres``): the centres of ``config/centres.yaml`` with their contacts and
+agréments (title, millésime, end date, maximum candidates, declared session managers), edited
+from the dashboard; their identity and contacts in :mod:`syncsvc.web.centre_identity`.
 
 Every change goes through :meth:`syncsvc.app.authoring.Authoring.save_centres`: validated by the
 loader with every session (removing a centre in use is refused, in the loader's words),
-version-checked, audited. A coordinator or a viewer gets a 403, for the pages and the forms.
+version-checked, audited.
+
+Who: everyone logged in reads the page; an administrator changes every centre, adds and removes
+centres; a coordinator changes the contacts and agréments of its centres (every centre when its
+account lists none, :meth:`syncsvc.web.auth.User.may_change`); a viewer changes nothing. The
+buttons are shown only where allowed; a forged request gets a 403 page.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from syncsvc.core.labels import fr_date
 from syncsvc.core.model import Agrement, Centre
 from syncsvc.errors import ConfigError, Problem
 from syncsvc.inputs.writer import Draft, WriteConflict, WriteRefused, plain, read_draft
+from syncsvc.web import centre_identity
+from syncsvc.web.centre_identity import refused_edit, refused_unless_admin
 from syncsvc.web.common import Context, Form, Web, action, log, page
 from syncsvc.web.config_forms import (
-    admin_only,
     authoring,
     conflict_page,
     day_message,
@@ -68,9 +74,6 @@ def _draft(web: Web, ctx: Context) -> Draft | Response:
 
 @page
 def centres_page(web: Web, ctx: Context) -> Response:
-    refused = admin_only(web, ctx)
-    if refused is not None:
-        return refused
     return _list(web, ctx)
 
 
@@ -90,6 +93,16 @@ def _list(
         used[session.centre] = used.get(session.centre, 0) + 1
     query = ctx.request.query_params
     saved, removed = query.get("enregistre"), query.get("retire")
+    edited, added = query.get("modifie"), query.get("ajoute")
+    flash = None
+    if saved:
+        flash = f"Agréments du centre « {saved} » enregistrés."
+    elif removed:
+        flash = f"Centre « {removed} » retiré de centres.yaml."
+    elif edited:
+        flash = f"Coordonnées du centre « {edited} » enregistrées."
+    elif added:
+        flash = f"Centre « {added} » ajouté à centres.yaml : ajoutez-lui ses agréments."
     file = str(config.directory / "centres.yaml")
     return web.html(
         ctx.request,
@@ -102,11 +115,9 @@ def _list(
         refused=problems or [],
         refused_intro=intro,
         problems=[p for p in config.problems if p.file == file],
-        flash=(
-            f"Agréments du centre « {saved} » enregistrés."
-            if saved
-            else (f"Centre « {removed} » retiré de centres.yaml." if removed else None)
-        ),
+        flash=flash,
+        editable={c for c in config.centres if ctx.user.may_change(c)},
+        admin=ctx.user.admin,
     )
 
 
@@ -161,12 +172,12 @@ def _blank() -> Row:
 
 @page
 def agrements_page(web: Web, ctx: Context) -> Response:
-    refused = admin_only(web, ctx)
-    if refused is not None:
-        return refused
     centre = _centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
+    refused = refused_edit(web, ctx, centre.id)
+    if refused is not None:
+        return refused
     draft = _draft(web, ctx)
     if isinstance(draft, Response):
         return draft
@@ -201,12 +212,12 @@ def _agrement(values: dict[str, str]) -> dict[str, Any]:
 
 @action
 def save_agrements(web: Web, ctx: Context, form: Form) -> Response:
-    refused = admin_only(web, ctx)
-    if refused is not None:
-        return refused
     centre = _centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
+    refused = refused_edit(web, ctx, centre.id)
+    if refused is not None:
+        return refused
     draft = _draft(web, ctx)
     if isinstance(draft, Response):
         return draft
@@ -247,7 +258,7 @@ def save_agrements(web: Web, ctx: Context, form: Form) -> Response:
 
 @action
 def remove_centre(web: Web, ctx: Context, form: Form) -> Response:
-    refused = admin_only(web, ctx)
+    refused = refused_unless_admin(web, ctx, "retirer un centre")
     if refused is not None:
         return refused
     centre = _centre_of(web, ctx)
@@ -282,4 +293,5 @@ ROUTES = [
     Route(f"{PATH}/{{centre_id}}/agrements", agrements_page),
     Route(f"{PATH}/{{centre_id}}/agrements", save_agrements, methods=["POST"]),
     Route(f"{PATH}/{{centre_id}}/retirer", remove_centre, methods=["POST"]),
+    *centre_identity.ROUTES,
 ]

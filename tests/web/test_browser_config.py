@@ -191,18 +191,21 @@ def test_an_administrator_changes_an_agrement_end_date(served: Served, page: Pag
     assert len(served.store.audit_trail()) == 1
 
 
-def test_a_coordinator_is_refused_the_centres_page(served: Served, page: Page) -> None:
+def test_a_coordinator_is_refused_removing_a_centre(served: Served, page: Page) -> None:
     from playwright.sync_api import expect
 
     before = (served.config / "centres.yaml").read_text(encoding="utf-8")
-    log_in(page, served, OTHER, OTHER_PASSWORD)
-    expect(page.get_by_role("link", name="Annuaire du jury")).to_be_visible()
-    expect(page.get_by_role("link", name="Centres")).to_have_count(0)
-    for where in ("/centres", "/centres/afpar-st-andre/agrements"):
-        response = page.goto(served.base + where)
-        assert response is not None
-        assert response.status == 403
-        expect(page.get_by_role("heading", level=1)).to_have_text("Page réservée")
-        expect(page.locator(".notice.error")).to_contain_text("qu'aux administrateurs")
+    log_in(page, served, OTHER, OTHER_PASSWORD)  # a coordinator whose account lists no centre
+    page.get_by_role("link", name="Centres").click()
+    expect(
+        page.get_by_role("link", name="Modifier les coordonnées de AFPA Strasbourg")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Retirer ce centre (AFPA Strasbourg)")).to_have_count(0)
+    expect(page.get_by_role("link", name="Ajouter un centre")).to_have_count(0)
+    response = page.goto(served.base + "/centres/nouveau")
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Action réservée")
+    expect(page.locator(".notice.error")).to_contain_text("Seul un administrateur peut ajouter")
     assert (served.config / "centres.yaml").read_text(encoding="utf-8") == before
     assert served.store.audit_trail() == []

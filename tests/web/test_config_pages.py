@@ -78,7 +78,10 @@ def test_a_viewer_reads_the_directory_but_cannot_change_it(roles: Served) -> Non
         )
         assert refused.status_code == 403
         assert "pas de le modifier" in refused.text
-        assert client.get("/centres").status_code == 403
+        centres = client.get("/centres")  # read only: no button
+        assert centres.status_code == 200
+        assert "/agrements" not in centres.text
+        assert "/retirer" not in centres.text
     assert (roles.config / "jury.yaml").read_bytes() == before
     assert roles.store.audit_trail() == []
 
@@ -94,14 +97,17 @@ def test_a_form_without_its_csrf_token_is_refused(roles: Served) -> None:
     assert roles.store.audit_trail() == []
 
 
-def test_a_coordinator_cannot_post_to_the_centres(served: Served) -> None:
+def test_a_coordinator_cannot_remove_or_add_a_centre(served: Served) -> None:
     before = (served.config / "centres.yaml").read_bytes()
     with served.logged_in() as client:  # USER is a coordinator here
-        page = client.get("/annuaire-jury")
-        assert 'href="/centres"' not in page.text
-        data = {"csrf": csrf_of(page.text), "version": "", "rows": "1", "a0-title_code": "X"}
-        assert client.post("/centres/afpa-strasbourg/agrements", data=data).status_code == 403
-        assert client.post("/centres/afpa-strasbourg/retirer", data=data).status_code == 403
+        page = client.get("/centres")
+        assert "/retirer" not in page.text
+        assert "/centres/nouveau" not in page.text
+        data = {"csrf": csrf_of(page.text), "version": ""}
+        refused = client.post("/centres/afpa-strasbourg/retirer", data=data)
+        assert refused.status_code == 403
+        assert "Seul un administrateur peut retirer un centre" in unescape(refused.text)
+        assert client.post("/centres/nouveau", data={**data, "id": "x-y"}).status_code == 403
         # …but edits the directory.
         assert juror_form(client).status_code == 303
     assert (served.config / "centres.yaml").read_bytes() == before

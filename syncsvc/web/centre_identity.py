@@ -1,0 +1,482 @@
+"""A centre's identity and contacts (name, time zone, addresses, the State's service), edited
+from the « Centres » page, and a new centre (administrators only).
+
+Editing goes in two steps: the form is checked by the loader (the same French problems as
+``syncsvc validate``, shown next to their field) and a preview says what changes for people
+(« les réponses du jury iront à … »); confirming writes ``centres.yaml`` through
+:meth:`syncsvc.app.authoring.Authoring.save_centres` (version-checked, audited). Creating a
+centre is written at once (nothing depends on it yet).
+
+Who: see :func:`refused_edit` — an administrator changes every centre, a coordinator the centres
+of its account (every centre when its account lists none), a viewer nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import quote
+
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from syncsvc.core.mailboxes import ReadInbox, organizer_warnings
+from syncsvc.core.model import CENTRE_ID_PATTERN, Centre
+from syncsvc.errors import ConfigError, Problem
+from syncsvc.inputs.loader import check_centres_file
+from syncsvc.inputs.writer import WriteConflict, WriteRefused, merge, plain, read_draft, render
+from syncsvc.web.common import Context, Form, Web, action, log, page
+from syncsvc.web.config_forms import authoring, conflict_page, fresh_config
+
+PATH: Final = "/centres"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    hint: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+    required: bool = False
+
+
+ZONES: Final = (
+    ("metropole", "Métropole"),
+    ("alsace-moselle", "Alsace-Moselle (Vendredi saint, 26 décembre)"),
+    ("971", "Guadeloupe (971)"),
+    ("972", "Martinique (972)"),
+    ("973", "Guyane (973)"),
+    ("974", "La Réunion (974)"),
+    ("976", "Mayotte (976)"),
+)
+SECTORS: Final = (("btp", "BTP"), ("industrie", "Industrie"), ("tertiaire", "Tertiaire"))
+
+FIELDS: Final = (
+    Field("name", "Nom du centre", "ex. AFPA Strasbourg", required=True),
+    Field("short_name", "Nom court", "facultatif, 30 caractères au plus (vues mensuelles)"),
+    Field("timezone", "Fuseau horaire", "nom IANA, ex. Europe/Paris, Indian/Reunion"),
+    Field("holiday_zone", "Jours fériés", choices=ZONES),
+    Field("sector", "Secteur", choices=SECTORS, required=True),
+    Field(
+        "exam_office_email",
+        "Adresse du service examens",
+        "citée dans les rappels et les e-mails du centre",
+        required=True,
+    ),
+    Field(
+        "organizer",
+        "Organisateur des invitations du jury",
+        "facultatif : l'adresse où arrivent les réponses du jury (vide : celle du service examens)",
+    ),
+    Field("ud_name", "Service de l'État (DDETS, DEETS…)", "facultatif, sans article"),
+    Field("ud_email", "Adresse du service de l'État", required=True),
+    Field("address", "Adresse du site", "facultatif, sur une ligne"),
+    Field("phone", "Téléphone", "facultatif, ex. 03 88 00 00 00"),
+)
+NAMES: Final = tuple(f.name for f in FIELDS)
+LABELS: Final = {f.name: f.label for f in FIELDS} | {"id": "Clé du centre"}
+
+
+def refused_edit(web: Web, ctx: Context, centre_id: str) -> Response | None:
+    """A 403 page when this user may not change the centre ``centre_id`` (a viewer, or a
+    coordinator whose account lists other centres), else None."""
+    if ctx.user.may_change(centre_id):
+        return None
+    request = ctx.request
+    log.warning(
+        "%s %s 403 : %s ne peut pas modifier le centre %s",
+        request.method,
+        request.url.path,
+        ctx.user.login,
+        centre_id,
+    )
+    if not ctx.user.can_act:
+        body = (
+            "Votre compte permet de consulter les centres, pas de les modifier : demandez à un "
+            "coordinateur ou à un administrateur."
+        )
+        return web.error(request, 403, "Action réservée", body, ctx)
+    body = (
+        "Votre compte permet de modifier vos centres seulement, pas celui-ci : demandez à son "
+        "coordinateur ou à un administrateur."
+    )
+    return web.error(request, 403, "Centre d'un autre coordinateur", body, ctx)
+
+
+def refused_unless_admin(web: Web, ctx: Context, what: str) -> Response | None:
+    """A 403 page for anyone but an administrator (``what``: « ajouter un centre »…)."""
+    if ctx.user.admin:
+        return None
+    request = ctx.request
+    log.warning(
+        "%s %s 403 : %s n'est pas administrateur", request.method, request.url.path, ctx.user.login
+    )
+    body = f"Seul un administrateur peut {what} : demandez-le à un administrateur."
+    return web.error(request, 403, "Action réservée", body, ctx)
+
+
+def shown_values(centre: Centre) -> dict[str, str]:
+    """What the form shows for a centre: the values as written (defaults where they count)."""
+    return {
+        "name": centre.name,
+        "short_name": centre.written_short_name or "",
+        "timezone": centre.timezone,
+        "holiday_zone": centre.holiday_zone,
+        "sector": centre.sector,
+        "exam_office_email": centre.exam_office_email,
+        "organizer": centre.organizer or "",
+        "ud_name": centre.written_ud_name or "",
+        "ud_email": centre.ud_email,
+        "address": centre.address or "",
+        "phone": centre.phone or "",
+    }
+
+
+def _posted(form: Form) -> dict[str, str]:
+    return {name: " ".join(form.get(name, "").split()) for name in NAMES}
+
+
+def _block(
+    written: dict[str, Any], before: dict[str, str], after: dict[str, str]
+) -> dict[str, Any]:
+    """The centre's block with the form's values: a field left as shown stays as written, a
+    field emptied is removed (its default applies, or the loader says it is required)."""
+    block = dict(written)
+    for name in NAMES:
+        if after[name] == before[name]:
+            continue
+        if after[name]:
+            block[name] = after[name]
+        else:
+            block.pop(name, None)
+    return block
+
+
+def _errors(problems: list[Problem], centre_id: str) -> tuple[dict[str, str], list[Problem]]:
+    """The problems of this centre by form field, and the others."""
+    errors: dict[str, str] = {}
+    others: list[Problem] = []
+    prefix = f"{centre_id}."
+    for problem in problems:
+        name = problem.field.removeprefix(prefix).split(".", 1)[0].split("[", 1)[0]
+        if problem.field.startswith(prefix) and name in LABELS:
+            errors.setdefault(name, problem.message)
+        else:
+            others.append(problem)
+    return errors, others
+
+
+def _form(
+    web: Web,
+    ctx: Context,
+    *,
+    centre: Centre | None,
+    values: dict[str, str],
+    version: str,
+    errors: dict[str, str] | None = None,
+    others: list[Problem] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return web.html(
+        ctx.request,
+        "centre_form.j2",
+        status_code=status_code,
+        ctx=ctx,
+        centre=centre,
+        v=values,
+        fields=FIELDS,
+        version=version,
+        errors=errors or {},
+        others=others or [],
+    )
+
+
+def _centre(web: Web, ctx: Context) -> Centre | Response:
+    centre_id = ctx.request.path_params["centre_id"]
+    try:
+        centre = fresh_config(web).centres.get(centre_id)
+    except ConfigError as exc:
+        return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
+    if centre is None:
+        return web.error(
+            ctx.request, 404, "Centre introuvable", "Aucun centre valide ne porte cette clé.", ctx
+        )
+    return centre
+
+
+def _readable(web: Web, ctx: Context) -> Response | None:
+    config = fresh_config(web)
+    path = config.directory / "centres.yaml"
+    if any(p.file == str(path) and not p.field for p in config.problems):
+        return web.error(
+            ctx.request,
+            409,
+            "centres.yaml illisible",
+            "centres.yaml ne se lit pas (voir les problèmes sur le tableau de bord) : le "
+            "corriger dans le fichier avant de le modifier ici.",
+            ctx,
+        )
+    return None
+
+
+@page
+def edit_page(web: Web, ctx: Context) -> Response:
+    centre = _centre(web, ctx)
+    if isinstance(centre, Response):
+        return centre
+    refused = refused_edit(web, ctx, centre.id) or _readable(web, ctx)
+    if refused is not None:
+        return refused
+    draft = read_draft(fresh_config(web).directory / "centres.yaml")
+    return _form(web, ctx, centre=centre, values=shown_values(centre), version=draft.version)
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """One sentence of the preview: what people will see differently."""
+
+    text: str
+    warning: bool = False
+
+
+def consequences(web: Web, before: Centre, after: Centre, sessions: int) -> list[Consequence]:
+    """What the change means for the people who receive this centre's messages."""
+    out: list[Consequence] = []
+    if after.organizer_email != before.organizer_email:
+        out.append(
+            Consequence(
+                f"Les prochaines invitations du jury de ce centre auront pour organisateur "
+                f"{after.organizer_email} (au lieu de {before.organizer_email}) : les réponses "
+                "des membres du jury iront à cette adresse."
+            )
+        )
+        inboxes = [
+            ReadInbox(named.label, named.settings.received_addresses)
+            for named in web.settings.mail.all_inboxes()
+        ]
+        for warning in organizer_warnings(
+            {after.id: after}, inboxes, centres_file="centres.yaml", settings_file="syncsvc.toml"
+        ):
+            out.append(Consequence(f"Attention : {warning.message}.", warning=True))
+    if after.exam_office_email != before.exam_office_email:
+        out.append(
+            Consequence(
+                f"Les rappels et les e-mails de ce centre citeront {after.exam_office_email} "
+                f"comme adresse du service examens (au lieu de {before.exam_office_email})."
+            )
+        )
+    if (after.ud_name, after.ud_email) != (before.ud_name, before.ud_email):
+        out.append(
+            Consequence(
+                f"Les jalons qui s'adressent au service de l'État diront « la {after.ud_name} "
+                f"({after.ud_email}) » (au lieu de « la {before.ud_name} "
+                f"({before.ud_email}) »)."
+            )
+        )
+    if (after.name, after.short_name) != (before.name, before.short_name):
+        out.append(
+            Consequence(
+                f"Les calendriers et les e-mails nommeront le centre « {after.name} » "
+                f"(« {after.short_name} » dans les vues mensuelles)."
+            )
+        )
+    if after.timezone != before.timezone:
+        out.append(
+            Consequence(
+                f"Les heures des sessions de ce centre seront celles du fuseau {after.timezone} "
+                f"(au lieu de {before.timezone}) dans les calendriers, les rappels et les pages.",
+                warning=True,
+            )
+        )
+    if after.holiday_zone != before.holiday_zone:
+        label = dict(ZONES)[after.holiday_zone]
+        out.append(
+            Consequence(
+                f"Les échéances tiendront compte des jours fériés : {label} (au lieu de "
+                f"{dict(ZONES)[before.holiday_zone]})."
+            )
+        )
+    if (after.address, after.phone) != (before.address, before.phone):
+        out.append(
+            Consequence("Les invitations et les e-mails citeront la nouvelle adresse du site.")
+        )
+    if out and sessions:
+        s = "s" if sessions > 1 else ""
+        out.append(
+            Consequence(
+                f"{sessions} session{s} de ce centre ser{'ont' if s else 'a'} mise{s} à jour au "
+                "prochain passage du service (calendriers, invitations du jury)."
+            )
+        )
+    return out
+
+
+@action
+def save_edit(web: Web, ctx: Context, form: Form) -> Response:
+    centre = _centre(web, ctx)
+    if isinstance(centre, Response):
+        return centre
+    refused = refused_edit(web, ctx, centre.id) or _readable(web, ctx)
+    if refused is not None:
+        return refused
+    config = fresh_config(web)
+    path = config.directory / "centres.yaml"
+    version = form.get("version", "")
+    after = _posted(form)
+    draft = read_draft(path)
+    current = plain(draft.tree)
+    values = {
+        **current,
+        centre.id: _block(current.get(centre.id) or {}, shown_values(centre), after),
+    }
+    back = f"{PATH}/{quote(centre.id)}/modifier"
+    if form.get("step") == "corriger":
+        return _form(web, ctx, centre=centre, values=after, version=version)
+    if form.get("step") != "confirmer":
+        text = render(merge(read_draft(path).tree, values))
+        if draft.version != version:
+            return conflict_page(web, ctx, WriteConflict(path, draft.text, text), back)
+        problems = check_centres_file(config, path, text.encode("utf-8"))
+        if problems:
+            errors, others = _errors(problems, centre.id)
+            return _form(
+                web,
+                ctx,
+                centre=centre,
+                values=after,
+                version=version,
+                errors=errors,
+                others=others,
+                status_code=400,
+            )
+        changed = Centre.model_validate({"id": centre.id, **values[centre.id]})
+        sessions = sum(1 for s in config.sessions.values() if s.centre == centre.id)
+        rows = [
+            (LABELS[name], shown_values(centre)[name], after[name])
+            for name in NAMES
+            if after[name] != shown_values(centre)[name]
+        ]
+        return web.html(
+            ctx.request,
+            "centre_preview.j2",
+            ctx=ctx,
+            centre=centre,
+            v=after,
+            version=version,
+            rows=rows,
+            consequences=consequences(web, centre, changed, sessions),
+        )
+    try:
+        authoring(web).save_centres(
+            user=ctx.user.login, values=values, version=version, now=web.clock()
+        )
+    except WriteConflict as exc:
+        return conflict_page(web, ctx, exc, back)
+    except WriteRefused as exc:
+        errors, others = _errors(list(exc.problems), centre.id)
+        return _form(
+            web,
+            ctx,
+            centre=centre,
+            values=after,
+            version=version,
+            errors=errors,
+            others=others,
+            status_code=400,
+        )
+    web.source.invalidate()
+    log.info("centres.yaml : coordonnées de %s enregistrées par %s", centre.id, ctx.user.login)
+    return RedirectResponse(f"{PATH}?modifie={quote(centre.id)}#c-{centre.id}", 303)
+
+
+_NEW_DEFAULTS: Final = dict.fromkeys(NAMES, "") | {
+    "timezone": "Europe/Paris",
+    "holiday_zone": "metropole",
+}
+
+
+@page
+def new_page(web: Web, ctx: Context) -> Response:
+    refused = refused_unless_admin(web, ctx, "ajouter un centre") or _readable(web, ctx)
+    if refused is not None:
+        return refused
+    draft = read_draft(fresh_config(web).directory / "centres.yaml")
+    return _form(web, ctx, centre=None, values={"id": "", **_NEW_DEFAULTS}, version=draft.version)
+
+
+def _id_error(centre_id: str, taken: dict[str, str]) -> str | None:
+    if not centre_id:
+        return "clé obligatoire (attendu : minuscules, chiffres et tirets, ex. afpa-colmar)"
+    if re.fullmatch(CENTRE_ID_PATTERN, centre_id) is None:
+        return (
+            f"clé « {centre_id} » mal formée (attendu : minuscules, chiffres et tirets, "
+            "2 caractères au moins, ex. afpa-colmar)"
+        )
+    if centre_id in taken:
+        return (
+            f"clé « {centre_id} » déjà prise par le centre « {taken[centre_id]} » (attendu : "
+            "une autre clé)"
+        )
+    return None
+
+
+@action
+def create(web: Web, ctx: Context, form: Form) -> Response:
+    refused = refused_unless_admin(web, ctx, "ajouter un centre") or _readable(web, ctx)
+    if refused is not None:
+        return refused
+    config = fresh_config(web)
+    path = config.directory / "centres.yaml"
+    version = form.get("version", "")
+    centre_id = form.get("id", "").strip()
+    after = _posted(form)
+    shown = {"id": centre_id, **after}
+    draft = read_draft(path)
+    current = plain(draft.tree) or {}
+    taken = {
+        str(k): str((v or {}).get("name", k)) for k, v in current.items() if isinstance(v, dict)
+    }
+    taken |= {k: str(k) for k in current if k not in taken}
+    id_error = _id_error(centre_id, taken)
+    if id_error:
+        return _form(
+            web,
+            ctx,
+            centre=None,
+            values=shown,
+            version=version,
+            errors={"id": id_error},
+            status_code=400,
+        )
+    block = {name: after[name] for name in NAMES if after[name]}
+    values = {**current, centre_id: block}
+    try:
+        authoring(web).save_centres(
+            user=ctx.user.login, values=values, version=version, now=web.clock()
+        )
+    except WriteConflict as exc:
+        return conflict_page(web, ctx, exc, f"{PATH}/nouveau")
+    except WriteRefused as exc:
+        errors, others = _errors(list(exc.problems), centre_id)
+        return _form(
+            web,
+            ctx,
+            centre=None,
+            values=shown,
+            version=version,
+            errors=errors,
+            others=others,
+            status_code=400,
+        )
+    web.source.invalidate()
+    log.info("centres.yaml : centre %s ajouté par %s", centre_id, ctx.user.login)
+    return RedirectResponse(f"{PATH}?ajoute={quote(centre_id)}#c-{centre_id}", 303)
+
+
+ROUTES = [
+    Route(f"{PATH}/nouveau", new_page),
+    Route(f"{PATH}/nouveau", create, methods=["POST"]),
+    Route(f"{PATH}/{{centre_id}}/modifier", edit_page),
+    Route(f"{PATH}/{{centre_id}}/modifier", save_edit, methods=["POST"]),
+]

@@ -1,0 +1,52 @@
+"""In a real browser (Debian's Chromium through Playwright): a centre's organizer changed from
+the « Centres » page — a bad address refused next to its field, the preview, the file written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from syncsvc.inputs.loader import load_config
+from tests.web.conftest import OTHER, OTHER_PASSWORD, Served
+from tests.web.test_browser_config import ARTIFACTS, chromium, log_in, page, served
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+__all__ = ["chromium", "page", "served"]
+
+
+def test_a_coordinator_changes_a_centres_organizer(served: Served, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_in(page, served, OTHER, OTHER_PASSWORD)  # a coordinator whose account lists no centre
+    page.get_by_role("link", name="Centres").click()
+    page.get_by_role("link", name="Modifier les coordonnées de AFPAR Saint-André").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Coordonnées — AFPAR Saint-André")
+
+    organizer = page.get_by_label("Organisateur des invitations du jury")
+    organizer.fill("jury.st-andre@afpar")
+    page.get_by_role("button", name="Vérifier les changements").click()
+    expect(page.locator("#e-organizer")).to_have_text(
+        "adresse e-mail « jury.st-andre@afpar » invalide (attendu : nom@domaine.fr)"
+    )
+    expect(organizer).to_have_attribute("aria-invalid", "true")
+
+    organizer.fill("jury.st-andre@afpar.example")
+    page.get_by_role("button", name="Vérifier les changements").click()
+    expect(page.locator("#consequences")).to_contain_text(
+        "Les prochaines invitations du jury de ce centre auront pour organisateur "
+        "jury.st-andre@afpar.example (au lieu de examen.cfpae@afpar.example)"
+    )
+    page.screenshot(path=str(ARTIFACTS / "centre-apercu.png"), full_page=True)
+    assert load_config(served.config).centres["afpar-st-andre"].organizer is None
+
+    page.get_by_role("button", name="Confirmer et enregistrer").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Coordonnées du centre « afpar-st-andre » enregistrées."
+    )
+    expect(page.locator("#c-afpar-st-andre .organizer")).to_have_text("jury.st-andre@afpar.example")
+    centre = load_config(served.config).centres["afpar-st-andre"]
+    assert centre.organizer == "jury.st-andre@afpar.example"
+    (entry,) = served.store.audit_trail()
+    assert entry.changes == (("afpar-st-andre.organizer", None, "jury.st-andre@afpar.example"),)
