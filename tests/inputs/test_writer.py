@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from datetime import UTC, date, datetime
@@ -237,7 +238,7 @@ def test_a_change_over_several_files_that_fails_midway_names_what_was_written(
         return tree
 
     edits = [writer.Edit(path, version_of(before[path]), rename_room) for path in (first, second)]
-    real_replace = writer.os.replace
+    real_replace = os.replace
     calls: list[object] = []
 
     def full_disk_on_second(source: Any, target: Any) -> None:
