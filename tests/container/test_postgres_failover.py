@@ -1,18 +1,22 @@
 """docker-compose.postgres.yml: two syncsvc replicas on one PostgreSQL. The active one is killed
 (``docker kill``, no goodbye) in the middle of sending the examples' mail; the standby takes over
-within the instance lease (``[daemon] lease_seconds``, 30 s by default), and no message arrives
-twice and no event is published twice. CI runs it on local stand-ins for the upstream images
-(``compose.postgres.ci.yml``)."""
+within the instance lease (``[daemon] lease_seconds``, 30 s by default, :data:`LEASE` here), and
+no message arrives twice and no event is published twice. CI runs it on local stand-ins for the
+upstream images (``compose.postgres.ci.yml``)."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 
 from tests.container.engine import HERE, ROOT, Docker, Images, wait_for
 from tests.container.stack import NOW, Stack, due_mail, events, running
 
+SETTINGS = "syncsvc.compose-postgres.toml"
+#: The replicas' instance lease: shorter than the default 30 s, which the takeover would wait out.
+LEASE = 10
 REPLICAS = ("syncsvc-a", "syncsvc-b")
 CALENDARS = ("examens-st-andre", "examens-venissieux")
 SYNCED = tuple(
@@ -30,13 +34,27 @@ def snapshot(stack: Stack) -> dict[str, list[tuple[str, str, str]]]:
     return {calendar: sorted(events(radicale, "coordination", calendar)) for calendar in CALENDARS}
 
 
+def settings_with_lease(folder: Path) -> Path:
+    """The stack's settings file with ``[daemon] lease_seconds = LEASE`` added."""
+    text = (ROOT / "config" / SETTINGS).read_text(encoding="utf-8")
+    assert "[daemon]" not in text
+    path = folder / SETTINGS
+    path.write_text(f"{text}\n[daemon]\nlease_seconds = {LEASE}\n", encoding="utf-8")
+    path.chmod(0o644)  # read by the replicas' user
+    return path
+
+
 def test_the_standby_takes_over_a_killed_replica_and_nothing_is_sent_or_published_twice(
-    docker: Docker, images: Images
+    docker: Docker, images: Images, tmp_path: Path
 ) -> None:
     images.get("syncsvc", "radicale", "catcher", "postgres")
-    expected_mail = due_mail("syncsvc.compose-postgres.toml")
+    expected_mail = due_mail(SETTINGS)
     files = (ROOT / "docker-compose.postgres.yml", HERE / "compose.postgres.ci.yml")
-    env = {"SYNCSVC_TEST_NOW": NOW, "POSTGRES_PASSWORD": "ci-only-password"}
+    env = {
+        "SYNCSVC_TEST_NOW": NOW,
+        "POSTGRES_PASSWORD": "ci-only-password",
+        "SYNCSVC_TEST_SETTINGS": str(settings_with_lease(tmp_path)),
+    }
     with running(docker, files, env) as stack:
         # One replica holds the lease, the other waits.
         def roles() -> dict[str, str]:
@@ -69,7 +87,7 @@ def test_the_standby_takes_over_a_killed_replica_and_nothing_is_sent_or_publishe
         assert sum(stack.caught().values()) < expected_mail, "the kill came after the last mail"
         lines_before = len(stack.messages(standby))
 
-        # The standby takes over within the lease (30 s), well within a minute.
+        # The standby takes over within the lease (LEASE), well within a minute.
         wait_for(
             "the standby to become active",
             lambda: any(line.startswith("instance active") for line in stack.messages(standby)),

@@ -253,9 +253,18 @@ def _utf7(text: str) -> str:
 
 
 def _oauth2_config(root: Path, introspection: str | None) -> tuple[str, str]:
-    """(the auth lines, the oauth2 passdb) of the configuration; empty without OAuth2."""
+    """(the auth lines, the oauth2 passdb: empty without OAuth2) of the configuration.
+
+    Either way: no delay after a refused login (2 s by default), and no growing penalty for
+    127.0.0.1 (one server serves the whole session and several tests refuse a login): a
+    refusal is answered as it would be, only at once.
+    https://doc.dovecot.org/2.3/configuration_manual/authentication/"""
+    immediate = (
+        "auth_failure_delay = 0\n"
+        "service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n"
+    )
     if introspection is None:
-        return "auth_mechanisms = plain login\n", ""
+        return f"auth_mechanisms = plain login\n{immediate}", ""
     args = root / "dovecot-oauth2.conf.ext"
     args.write_text(
         "introspection_mode = post\n"
@@ -268,10 +277,7 @@ def _oauth2_config(root: Path, introspection: str | None) -> tuple[str, str]:
     )
     args.chmod(0o644)
     return (
-        # no delay after a refused token, and no growing penalty for 127.0.0.1 (each test
-        # refuses a few): https://doc.dovecot.org/2.3/configuration_manual/authentication/
-        "auth_mechanisms = plain login xoauth2 oauthbearer\nauth_failure_delay = 0\n"
-        "service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n",
+        f"auth_mechanisms = plain login xoauth2 oauthbearer\n{immediate}",
         f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {args}\n}}\n",
     )
 

@@ -91,7 +91,9 @@ def test_a_cut_database_link_never_makes_two_senders(
             wait_for("B active", lambda: "instance active" in second.text(), seconds=30)
             time.sleep(3)  # the link stays down a while (30 s in the report)
             proxy.restore()  # A sees the database again: it must step down, never send
-            time.sleep(2)
+            wait_for(
+                "A back to waiting", lambda: "retour en attente" in first.text(), service=first
+            )
             for config in (config_a, config_b):
                 add_jurors(config)  # both watch their folder: whoever is active invites
             wait_for(
