@@ -192,7 +192,8 @@ def _form(
     )
 
 
-def _centre(web: Web, ctx: Context) -> Centre | Response:
+def centre_of(web: Web, ctx: Context) -> Centre | Response:
+    """The centre the path names (``centre_id``), else the 503 or 404 page."""
     centre_id = ctx.request.path_params["centre_id"]
     try:
         centre = fresh_config(web).centres.get(centre_id)
@@ -222,7 +223,7 @@ def _readable(web: Web, ctx: Context) -> Response | None:
 
 @page
 def edit_page(web: Web, ctx: Context) -> Response:
-    centre = _centre(web, ctx)
+    centre = centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
     refused = refused_edit(web, ctx, centre.id) or _readable(web, ctx)
@@ -314,7 +315,7 @@ def consequences(web: Web, before: Centre, after: Centre, sessions: int) -> list
 
 @action
 def save_edit(web: Web, ctx: Context, form: Form) -> Response:
-    centre = _centre(web, ctx)
+    centre = centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
     refused = refused_edit(web, ctx, centre.id) or _readable(web, ctx)

@@ -27,7 +27,7 @@ from syncsvc.core.model import Agrement, Centre
 from syncsvc.errors import ConfigError, Problem
 from syncsvc.inputs.writer import Draft, WriteConflict, WriteRefused, plain, read_draft
 from syncsvc.web import centre_identity
-from syncsvc.web.centre_identity import refused_edit, refused_unless_admin
+from syncsvc.web.centre_identity import centre_of, refused_edit, refused_unless_admin
 from syncsvc.web.common import Context, Form, Web, action, log, page
 from syncsvc.web.config_forms import (
     authoring,
@@ -131,19 +131,6 @@ def _row_values(agrement: Agrement) -> dict[str, str]:
     }
 
 
-def _centre_of(web: Web, ctx: Context) -> Centre | Response:
-    centre_id = ctx.request.path_params["centre_id"]
-    try:
-        centre = fresh_config(web).centres.get(centre_id)
-    except ConfigError as exc:
-        return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
-    if centre is None:
-        return web.error(
-            ctx.request, 404, "Centre introuvable", "Aucun centre valide ne porte cette clé.", ctx
-        )
-    return centre
-
-
 def _form(
     web: Web,
     ctx: Context,
@@ -172,7 +159,7 @@ def _blank() -> Row:
 
 @page
 def agrements_page(web: Web, ctx: Context) -> Response:
-    centre = _centre_of(web, ctx)
+    centre = centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
     refused = refused_edit(web, ctx, centre.id)
@@ -212,7 +199,7 @@ def _agrement(values: dict[str, str]) -> dict[str, Any]:
 
 @action
 def save_agrements(web: Web, ctx: Context, form: Form) -> Response:
-    centre = _centre_of(web, ctx)
+    centre = centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
     refused = refused_edit(web, ctx, centre.id)
@@ -261,7 +248,7 @@ def remove_centre(web: Web, ctx: Context, form: Form) -> Response:
     refused = refused_unless_admin(web, ctx, "retirer un centre")
     if refused is not None:
         return refused
-    centre = _centre_of(web, ctx)
+    centre = centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
     draft = _draft(web, ctx)

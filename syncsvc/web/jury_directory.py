@@ -188,31 +188,35 @@ def new_juror(web: Web, ctx: Context) -> Response:
 
 @page
 def edit_juror(web: Web, ctx: Context) -> Response:
+    found = _juror_for_change(web, ctx, ctx.request.query_params.get("email", ""))
+    if isinstance(found, Response):
+        return found
+    _config, juror, draft = found
+    return _form_page(web, ctx, editing=True, values=_form_values(juror), version=draft.version)
+
+
+def _juror_for_change(
+    web: Web, ctx: Context, typed: str
+) -> tuple[Config, DirectoryJuror, Draft] | Response:
+    """The juror a change names (``typed``: their address as given), with the configuration
+    and ``jury.yaml`` ready to edit; else the page that refuses it (403, 404, 503)."""
     refused = may_edit(web, ctx)
     if refused is not None:
         return refused
-    email = ctx.request.query_params.get("email", "").strip().lower()
     try:
         config = fresh_config(web)
     except ConfigError as exc:
         return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
-    juror = config.jury.jurors.get(email)
-    if juror is None:
-        return web.error(
-            ctx.request,
-            404,
-            "Membre introuvable",
-            "Cette adresse n'est pas dans l'annuaire du jury (ou son entrée est en erreur : "
-            "corriger jury.yaml).",
-            ctx,
-        )
+    juror = _juror_or_404(web, ctx, config, typed.strip().lower())
+    if isinstance(juror, Response):
+        return juror
     refused = _may_touch(web, ctx, config, juror.email)
     if refused is not None:
         return refused
     draft = _draft(web, ctx)
     if isinstance(draft, Response):
         return draft
-    return _form_page(web, ctx, editing=True, values=_form_values(juror), version=draft.version)
+    return config, juror, draft
 
 
 def _may_touch(web: Web, ctx: Context, config: Config, email: str) -> Response | None:
@@ -413,22 +417,10 @@ def retire_juror(web: Web, ctx: Context, form: Form) -> Response:
 
 
 def _retire(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
-    refused = may_edit(web, ctx)
-    if refused is not None:
-        return refused
-    try:
-        config = fresh_config(web)
-    except ConfigError as exc:
-        return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
-    juror = _juror_or_404(web, ctx, config, typed.strip().lower())
-    if isinstance(juror, Response):
-        return juror
-    refused = _may_touch(web, ctx, config, juror.email)
-    if refused is not None:
-        return refused
-    draft = _draft(web, ctx)
-    if isinstance(draft, Response):
-        return draft
+    found = _juror_for_change(web, ctx, typed)
+    if isinstance(found, Response):
+        return found
+    config, juror, draft = found
     today = _today(web)
     if form is None:
         return _retire_page(web, ctx, config, juror, draft.version)
@@ -568,22 +560,10 @@ def _readdress_jury(old: str, new: str) -> Any:
 
 
 def _address(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
-    refused = may_edit(web, ctx)
-    if refused is not None:
-        return refused
-    try:
-        config = fresh_config(web)
-    except ConfigError as exc:
-        return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
-    juror = _juror_or_404(web, ctx, config, typed.strip().lower())
-    if isinstance(juror, Response):
-        return juror
-    refused = _may_touch(web, ctx, config, juror.email)
-    if refused is not None:
-        return refused
-    draft = _draft(web, ctx)
-    if isinstance(draft, Response):
-        return draft
+    found = _juror_for_change(web, ctx, typed)
+    if isinstance(found, Response):
+        return found
+    config, juror, _readable = found
     files = _address_files(web, config, juror.email)
     if form is None:
         return _address_page(web, ctx, juror, files, _versions(files))
