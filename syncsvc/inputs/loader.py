@@ -637,20 +637,7 @@ def check_jury_file(config: Config, path: Path, data: bytes) -> list[Problem]:
     """The problems the loader would report for ``data`` as ``jury.yaml``, including those of
     the sessions of ``config`` that take a juror from the directory and would no longer load
     (a juror removed, an entry made invalid…)."""
-    problems: list[Problem] = []
-    directory = _directory_from(spelling(str(path)), data, problems)
-    if problems:
-        return problems
-    for session_id in config.jury_references:
-        session_path = config.session_files.get(session_id)
-        if session_path is None:
-            continue
-        try:
-            raw = session_path.read_bytes()
-        except OSError:
-            continue
-        problems.extend(_parse_session(spelling(str(session_path)), raw, directory).problems)
-    return problems
+    return check_jury_and_sessions(config, path, {path: data})
 
 
 def check_jury_and_sessions(
