@@ -102,13 +102,23 @@ def test_compose_settings_are_valid_and_use_service_names(name: str, store: str)
 
 
 @pytest.mark.parametrize("name", COMPOSE_FILES)
-def test_the_ci_overrides_change_images_clock_and_ports_only(name: str) -> None:
+def test_the_ci_overrides_change_images_clock_ports_and_health_interval_only(name: str) -> None:
+    """What the container tests run is the repository's compose file: the CI overrides swap the
+    images, set the clock, move the ports and check health more often (the same checks); the
+    failover stack's replicas also read the settings file the test writes (a shorter lease)."""
     base = load(name)["services"]
     override = load(OVERRIDES[name])["services"]
     assert override.keys() == base.keys()
+    settings_mount = "${SYNCSVC_TEST_SETTINGS:?set by the test}:/app/test-settings.toml:ro"
     for service_name, service in override.items():
         assert service["image"].startswith("syncsvc-ci/"), service_name
-        assert set(service) <= {"image", "command", "ports", "init"}, service_name
+        allowed = {"image", "command", "ports", "init", "healthcheck"}
+        if name == "docker-compose.postgres.yml" and service_name.startswith("syncsvc-"):
+            allowed |= {"environment", "volumes"}
+            assert service["environment"] == {"SYNCSVC_SETTINGS": "/app/test-settings.toml"}
+            assert service["volumes"] == [settings_mount], service_name
+        assert set(service) <= allowed, service_name
+        assert set(service.get("healthcheck", {})) <= {"interval"}, service_name
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1::"), (service_name, port)
 
