@@ -63,6 +63,33 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
         yield running
 
 
+def test_a_juror_of_a_session_to_come_is_not_retired(served: Served, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    before = (served.config / "jury.yaml").read_bytes()
+    log_in(page, served, OTHER, OTHER_PASSWORD, "/annuaire-jury")
+    row = page.locator(f'tr[data-email="{LEFEVRE}"]')
+    expect(row.locator(".sits")).to_have_text("DWWM 07/06")
+    row.get_by_role("link", name="Retirer de l'annuaire").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Retirer Émilie Lefèvre de l'annuaire"
+    )
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text(
+        "Retrait impossible : Émilie Lefèvre fait encore partie du jury d'une session à venir :"
+    )
+    expect(refusal.locator("li")).to_have_text(
+        ["DWWM 07/06 — greta-lyon-venissieux — du 07/06/2027 au 10/06/2027"]
+    )
+    expect(refusal).to_contain_text("Rien n'a été modifié.")
+    expect(page.get_by_role("button", name="Retirer de l'annuaire")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "annuaire-jury-retrait-refuse.png"), full_page=True)
+    assert (served.config / "jury.yaml").read_bytes() == before
+    assert served.store.audit_trail() == []
+
+
 def test_a_juror_of_a_past_session_only_is_retired_and_kept_marked(
     served: Served, page: Page
 ) -> None:
