@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from syncsvc.inputs.loader import load_config
+from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.watcher import ConfigSource
 from tests.web.conftest import (
     OTHER,
@@ -261,3 +262,61 @@ def test_a_coordinator_whose_account_lists_no_centre_changes_every_centre(served
         done = confirm(client, edit(client, ST_ANDRE, short_name="St-André"), ST_ANDRE)
         assert done.status_code == 303
     assert load_config(served.config).centres[ST_ANDRE].written_short_name == "St-André"
+
+
+# --- the organizer and the mailboxes the service reads ----------------------------------------
+
+INBOX_TOML = """
+[mail.inbox]
+host = "imap.afpa.example"
+username = "releve-jury"                  # a login, not an address: `address` says which
+address = "jury@afpa.example"
+aliases = ["Jury.Strasbourg@AFPA.example"]
+password_env = "SYNCSVC_TEST_UNUSED_IMAP_PASSWORD"
+"""
+
+
+def _reading_one_inbox(config: Path) -> Settings:
+    """The example settings plus a ``[mail.inbox]`` table in ``syncsvc.toml`` itself (read by
+    the loader like any deployment's), receiving two AFPA addresses."""
+    toml = config / "syncsvc.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + INBOX_TOML, encoding="utf-8")
+    return _with_roles(config, **{USER: "admin"})
+
+
+@pytest.fixture
+def reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.delenv("SYNCSVC_SETTINGS", raising=False)
+    with serve(tmp_path, _reading_one_inbox) as s:
+        yield s
+
+
+def test_the_preview_warns_when_no_read_mailbox_receives_the_new_organizer(
+    reading: Served,
+) -> None:
+    assert [i.settings.received_addresses for i in reading.settings.mail.all_inboxes()] == [
+        ("jury@afpa.example", "jury.strasbourg@afpa.example")  # addresses read in lower case
+    ]
+    path = reading.config / "centres.yaml"
+    before = path.read_bytes()
+    warning = "Attention : aucune boîte lue ([mail.inbox]) ne reçoit cette adresse"
+    with reading.logged_in() as client:
+        received = {
+            address: text_of(edit(client, STRASBOURG, organizer=address).text)
+            for address in ("jury@afpa.example", "jury.strasbourg@afpa.example")
+        }
+        missed = edit(client, STRASBOURG, organizer="jury.colmar@afpa.example")
+    for address, shown in received.items():
+        assert f"auront pour organisateur {address}" in shown
+        assert "Attention" not in shown, address  # `address` and an alias both count
+    assert missed.status_code == 200
+    consequences = missed.text.split('id="consequences"')[1].split("</ul>")[0]
+    assert '<li class="warn">' + warning in unescape(consequences)
+    assert (
+        f"{warning} ; les réponses du jury n'y seront pas relevées (attendu : dans "
+        "syncsvc.toml, cette adresse en address ou dans aliases de la table de la boîte où elle "
+        "arrive, ou une table [mail.inboxes.<nom>] pour cette boîte ; ou un organizer qu'une "
+        "boîte lue reçoit)."
+    ) in text_of(missed.text)
+    assert path.read_bytes() == before  # a preview writes nothing
