@@ -21,7 +21,7 @@ from urllib.parse import quote
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from syncsvc.core.mailboxes import ReadInbox, organizer_warnings
+from syncsvc.app.mailboxes import mailbox_warnings
 from syncsvc.core.model import CENTRE_ID_PATTERN, Centre
 from syncsvc.errors import ConfigError, Problem
 from syncsvc.inputs.loader import check_centres_file
@@ -252,13 +252,7 @@ def consequences(web: Web, before: Centre, after: Centre, sessions: int) -> list
                 "des membres du jury iront à cette adresse."
             )
         )
-        inboxes = [
-            ReadInbox(named.label, named.settings.received_addresses)
-            for named in web.settings.mail.all_inboxes()
-        ]
-        for warning in organizer_warnings(
-            {after.id: after}, inboxes, centres_file="centres.yaml", settings_file="syncsvc.toml"
-        ):
+        for warning in mailbox_warnings(fresh_config(web), web.settings, {after.id: after}):
             out.append(Consequence(f"Attention : {warning.message}.", warning=True))
     if after.exam_office_email != before.exam_office_email:
         out.append(
