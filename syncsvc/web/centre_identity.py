@@ -206,7 +206,8 @@ def centre_of(web: Web, ctx: Context) -> Centre | Response:
     return centre
 
 
-def _readable(web: Web, ctx: Context) -> Response | None:
+def centres_unreadable(web: Web, ctx: Context) -> Response | None:
+    """A 409 page when centres.yaml does not read (it is mended in the file first), else None."""
     config = fresh_config(web)
     path = config.directory / "centres.yaml"
     if any(p.file == str(path) and not p.field for p in config.problems):
@@ -226,7 +227,7 @@ def edit_page(web: Web, ctx: Context) -> Response:
     centre = centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
-    refused = refused_edit(web, ctx, centre.id) or _readable(web, ctx)
+    refused = refused_edit(web, ctx, centre.id) or centres_unreadable(web, ctx)
     if refused is not None:
         return refused
     draft = read_draft(fresh_config(web).directory / "centres.yaml")
@@ -312,7 +313,7 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
     centre = centre_of(web, ctx)
     if isinstance(centre, Response):
         return centre
-    refused = refused_edit(web, ctx, centre.id) or _readable(web, ctx)
+    refused = refused_edit(web, ctx, centre.id) or centres_unreadable(web, ctx)
     if refused is not None:
         return refused
     config = fresh_config(web)
@@ -393,7 +394,7 @@ _NEW_DEFAULTS: Final = dict.fromkeys(NAMES, "") | {
 
 @page
 def new_page(web: Web, ctx: Context) -> Response:
-    refused = refused_unless_admin(web, ctx, "ajouter un centre") or _readable(web, ctx)
+    refused = refused_unless_admin(web, ctx, "ajouter un centre") or centres_unreadable(web, ctx)
     if refused is not None:
         return refused
     draft = read_draft(fresh_config(web).directory / "centres.yaml")
@@ -418,7 +419,7 @@ def _id_error(centre_id: str, taken: dict[str, str]) -> str | None:
 
 @action
 def create(web: Web, ctx: Context, form: Form) -> Response:
-    refused = refused_unless_admin(web, ctx, "ajouter un centre") or _readable(web, ctx)
+    refused = refused_unless_admin(web, ctx, "ajouter un centre") or centres_unreadable(web, ctx)
     if refused is not None:
         return refused
     config = fresh_config(web)

@@ -27,7 +27,12 @@ from syncsvc.core.model import Agrement, Centre
 from syncsvc.errors import ConfigError, Problem
 from syncsvc.inputs.writer import Draft, WriteConflict, WriteRefused, plain, read_draft
 from syncsvc.web import centre_identity
-from syncsvc.web.centre_identity import centre_of, refused_edit, refused_unless_admin
+from syncsvc.web.centre_identity import (
+    centre_of,
+    centres_unreadable,
+    refused_edit,
+    refused_unless_admin,
+)
 from syncsvc.web.common import Context, Form, Web, action, log, page
 from syncsvc.web.config_forms import (
     authoring,
@@ -59,17 +64,10 @@ def _draft(web: Web, ctx: Context) -> Draft | Response:
         config = fresh_config(web)
     except ConfigError as exc:
         return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
-    path = config.directory / "centres.yaml"
-    if any(p.file == str(path) and not p.field for p in config.problems):
-        return web.error(
-            ctx.request,
-            409,
-            "centres.yaml illisible",
-            "centres.yaml ne se lit pas (voir les problèmes sur le tableau de bord) : le "
-            "corriger dans le fichier avant de le modifier ici.",
-            ctx,
-        )
-    return read_draft(path)
+    refused = centres_unreadable(web, ctx)
+    if refused is not None:
+        return refused
+    return read_draft(config.directory / "centres.yaml")
 
 
 @page
