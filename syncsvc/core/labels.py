@@ -145,6 +145,7 @@ AUDIT_LABELS: Final = {
     "centres": "centres et agréments",
     "jury_directory": "annuaire du jury",
     "jury_directory_retire": "annuaire du jury : membre retiré",
+    "jury_directory_reactivate": "annuaire du jury : membre réactivé",
     "jury_address": "annuaire du jury : adresse changée",
 }
 """The actions of the audit (« Historique » of a session)."""

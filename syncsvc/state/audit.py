@@ -29,6 +29,7 @@ ACTIONS = frozenset(
         "centres",
         "jury_directory",
         "jury_directory_retire",
+        "jury_directory_reactivate",
         "jury_address",
     }
 )

@@ -9,13 +9,15 @@ Not the session's « Jury » panel (:mod:`syncsvc.web.jury`), which follows the 
   the entry leaves ``jury.yaml`` — unless a session (past or cancelled) takes the juror from the
   directory by address alone: removing the entry would make that session fail to load, so the
   entry stays, marked ``retired_on`` (hidden from the members, never offered again).
+- *Reactivating* a juror so kept removes ``retired_on`` from the entry (the rest of the file as
+  it was): the juror is back among the members and offered again for sessions.
 - *Changing the address* (the key sessions refer to) rewrites ``jury.yaml`` and every session
   file naming the old address, all checked first then written (:func:`write_edits`). The
   invitations follow as for a juror replaced on a jury: CANCEL to the old address, REQUEST to the
   new one, for sessions still to come.
-- *Roles*: a coordinator whose account lists ``centres`` may add jurors, and change, retire or
-  re-address only a juror whose sessions are all in those centres (or who sits on none); an
-  administrator, or a coordinator without ``centres``, any juror.
+- *Roles*: a coordinator whose account lists ``centres`` may add jurors, and change, retire,
+  reactivate or re-address only a juror whose sessions are all in those centres (or who sits on
+  none); an administrator, or a coordinator without ``centres``, any juror.
 """
 
 from __future__ import annotations
@@ -118,6 +120,11 @@ def directory(web: Web, ctx: Context) -> Response:
             if query.get("garde")
             else ""
         )
+    if query.get("reactive"):
+        flash = (
+            f"{query['reactive']} est réactivé(e) : de nouveau parmi les membres, et proposé(e) "
+            "pour les sessions."
+        )
     if query.get("adresse"):
         flash = f"Adresse changée : {query.get('ancienne', '')} → {query['adresse']}."
     return web.html(
@@ -134,6 +141,7 @@ def directory(web: Web, ctx: Context) -> Response:
         problems=[p for p in config.problems if p.file == file],
         warnings=config.warnings,
         flash=flash,
+        version=read_draft(web.source.config_dir / JURY_FILE).version if retired else "",
     )
 
 
@@ -467,6 +475,52 @@ def _retire(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
     return RedirectResponse(f"{PATH}?retire={quote(juror.email)}{suffix}", status_code=303)
 
 
+# --- reactivating a retired juror -----------------------------------------------------------------
+
+
+@action
+def reactivate_juror(web: Web, ctx: Context, form: Form) -> Response:
+    """Remove ``retired_on`` from a retired juror's entry (same rules as retiring)."""
+    found = _juror_for_change(web, ctx, form.get("email", ""))
+    if isinstance(found, Response):
+        return found
+    _config, juror, draft = found
+    tree = plain(draft.tree) if draft.exists else {}
+    current: dict[str, Any] = dict(tree) if isinstance(tree, dict) else {}
+    key = next((k for k in current if str(k).lower() == juror.email), None)
+    entry = current.get(key) if key is not None else None
+    if key is None or not isinstance(entry, dict) or "retired_on" not in entry:
+        return web.error(
+            ctx.request,
+            409,
+            "Membre non retiré",
+            f"{juror.email} n'est pas marqué(e) retiré(e) dans jury.yaml (réactivé(e) ou modifié "
+            "entre-temps) : rien n'a été enregistré.",
+            ctx,
+        )
+    updated = {**current, key: {k: v for k, v in entry.items() if k != "retired_on"}}
+    try:
+        authoring(web).save_file(
+            user=ctx.user.login,
+            path=web.source.config_dir / JURY_FILE,
+            values=updated,
+            version=form.get("version", ""),
+            now=web.clock(),
+            action="jury_directory_reactivate",
+            check=check_jury_file,
+        )
+    except WriteConflict as exc:
+        return conflict_page(web, ctx, exc, PATH)
+    except WriteRefused as exc:
+        problems = "\n".join(str(p) for p in exc.problems)
+        return web.error(
+            ctx.request, 409, "Réactivation refusée", f"Rien n'a été enregistré :\n{problems}", ctx
+        )
+    saved(web)
+    log.info("annuaire du jury : %s réactivé(e) par %s", juror.email, ctx.user.login)
+    return RedirectResponse(f"{PATH}?reactive={quote(juror.email)}", status_code=303)
+
+
 # --- changing a juror's address ------------------------------------------------------------------
 
 
@@ -641,6 +695,7 @@ ROUTES = [
     Route(f"{PATH}/enregistrer", save_juror, methods=["POST"]),
     Route(f"{PATH}/retirer", retire_form),
     Route(f"{PATH}/retirer", retire_juror, methods=["POST"]),
+    Route(f"{PATH}/reactiver", reactivate_juror, methods=["POST"]),
     Route(f"{PATH}/adresse", address_form),
     Route(f"{PATH}/adresse", change_address, methods=["POST"]),
 ]

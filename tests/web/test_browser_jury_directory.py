@@ -129,7 +129,7 @@ def test_a_juror_of_a_past_session_only_is_retired_and_kept_marked(
     expect(page.locator(f'#membres tr[data-email="{HOAREAU}"]')).to_have_count(0)
     retired = page.locator("#retires")
     expect(retired.get_by_role("heading")).to_have_text("Membres retirés (1)")
-    expect(retired.locator(f'li[data-email="{HOAREAU}"]')).to_have_text(
+    expect(retired.locator(f'li[data-email="{HOAREAU}"] .who')).to_have_text(
         f"Sophie Hoareau ({HOAREAU}) — retiré(e) le 08/02/2027 — SA 11/01"
     )
     expect(retired.get_by_role("link", name="Retirer de l'annuaire")).to_have_count(0)
@@ -144,6 +144,21 @@ def test_a_juror_of_a_past_session_only_is_retired_and_kept_marked(
     assert after.split(f"{HOAREAU}:")[1].rstrip().endswith("retired_on: 2027-02-08")
     (entry,) = served.store.audit_trail()
     assert (entry.user, entry.action, entry.file) == (OTHER, "jury_directory_retire", "jury.yaml")
+
+    # « Réactiver »: the mark leaves the entry, the juror is back among the members.
+    retired.locator(f'li[data-email="{HOAREAU}"]').get_by_role("button", name="Réactiver").click()
+    expect(page.get_by_role("status")).to_have_text(
+        f"{HOAREAU} est réactivé(e) : de nouveau parmi les membres, et proposé(e) pour les "
+        "sessions."
+    )
+    expect(page.locator("#retires")).to_have_count(0)
+    expect(page.locator(f'#membres tr[data-email="{HOAREAU}"]')).to_have_count(1)
+    assert (served.config / "jury.yaml").read_text(encoding="utf-8") == before
+    assert load_config(served.config).jury.jurors[HOAREAU].retired_on is None
+    assert sorted(e.action for e in served.store.audit_trail()) == [
+        "jury_directory_reactivate",
+        "jury_directory_retire",
+    ]
 
 
 def test_a_coordinator_changes_a_jurors_address_everywhere(served: Served, page: Page) -> None:

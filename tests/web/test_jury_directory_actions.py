@@ -13,7 +13,19 @@ import pytest
 from syncsvc.app.notify import notify
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import MailSettings, Settings
-from tests.web.conftest import NOW, SECRET, SECRET_ENV, USER, Served, csrf_of, serve, web_settings
+from tests.web.conftest import (
+    NOW,
+    OTHER,
+    OTHER_PASSWORD,
+    SECRET,
+    SECRET_ENV,
+    USER,
+    Served,
+    csrf_of,
+    serve,
+    web_settings,
+)
+from tests.web.test_candidate_privacy import _with_roles
 from tests.web.test_config_pages import text_of
 
 HOAREAU = "s.hoareau@jury.example"  # on no session
@@ -129,6 +141,105 @@ def test_a_juror_a_cancelled_session_takes_from_the_directory_stays_marked(
     assert LEFEVRE not in members
     assert form.status_code == 200
     assert LEFEVRE not in form.text  # the session form no longer offers the juror
+
+
+# --- reactivating -------------------------------------------------------------------------------
+
+
+def reactivate(client: httpx.Client, email: str, before_post: object = None) -> httpx.Response:
+    page = client.get("/annuaire-jury")
+    assert page.status_code == 200
+    retired = page.text.split('id="retires"')[1].split("</section>")[0]
+    assert 'action="/annuaire-jury/reactiver"' in retired
+    found = _VERSION.search(retired)
+    assert found is not None
+    if callable(before_post):
+        before_post()
+    data = {"csrf": csrf_of(page.text), "version": found.group(1), "email": email}
+    return client.post("/annuaire-jury/reactiver", data=data)
+
+
+def test_a_retired_juror_is_reactivated_the_file_as_before(served: Served) -> None:
+    cancel_dwwm(served)
+    directory = served.config / "jury.yaml"
+    before = directory.read_text(encoding="utf-8")
+    with served.logged_in() as client:
+        assert retire(client, LEFEVRE).status_code == 303
+        assert "retired_on:" in directory.read_text(encoding="utf-8")
+        done = reactivate(client, LEFEVRE)
+        assert done.status_code == 303, text_of(done.text)
+        listing = client.get(done.headers["location"])
+        form = client.get("/nouvelle-session")
+    after = directory.read_text(encoding="utf-8")
+    assert "retired_on" not in after
+    assert after == before  # comments, order and spelling kept
+    config = load_config(served.config)
+    assert config.problems == []
+    assert config.jury.jurors[LEFEVRE].retired_on is None
+    text = text_of(listing.text)
+    assert f"{LEFEVRE} est réactivé(e) : de nouveau parmi les membres" in text
+    assert 'id="retires"' not in listing.text
+    members = listing.text.split('id="membres"')[1].split("</section>")[0]
+    assert f'data-email="{LEFEVRE}"' in members
+    assert form.status_code == 200
+    assert LEFEVRE in form.text  # offered again in the session form
+    actions = [e.action for e in served.store.audit_trail()]
+    assert sorted(actions) == ["jury_directory_reactivate", "jury_directory_retire"]
+    (entry,) = [e for e in served.store.audit_trail() if e.action == "jury_directory_reactivate"]
+    assert (entry.user, entry.file) == (USER, "jury.yaml")
+    assert any(c[0].endswith("retired_on") and c[2] is None for c in entry.changes)
+
+
+def test_a_stale_version_reactivates_nothing(served: Served) -> None:
+    cancel_dwwm(served)
+    directory = served.config / "jury.yaml"
+
+    def touch() -> None:
+        directory.write_text(
+            directory.read_text(encoding="utf-8") + "# edited meanwhile\n", encoding="utf-8"
+        )
+
+    with served.logged_in() as client:
+        assert retire(client, LEFEVRE).status_code == 303
+        refused = reactivate(client, LEFEVRE, touch)
+    assert refused.status_code == 409
+    assert "Modification en conflit" in text_of(refused.text)
+    after = directory.read_text(encoding="utf-8")
+    assert "retired_on: 2027-02-08" in after
+    assert after.endswith("# edited meanwhile\n")
+    assert [e.action for e in served.store.audit_trail()] == ["jury_directory_retire"]
+
+
+@pytest.fixture
+def roles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """USER is an administrator, OTHER a viewer."""
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    with serve(tmp_path, lambda c: _with_roles(c, **{USER: "admin", OTHER: "viewer"})) as s:
+        yield s
+
+
+def test_a_viewer_cannot_reactivate(roles: Served) -> None:
+    cancel_dwwm(roles)
+    directory = roles.config / "jury.yaml"
+    with roles.logged_in() as client:
+        assert retire(client, LEFEVRE).status_code == 303
+    before = directory.read_bytes()
+    with roles.logged_in(OTHER, OTHER_PASSWORD) as client:
+        page = client.get("/annuaire-jury")
+        assert "Membres retirés (1)" in text_of(page.text)
+        assert "/annuaire-jury/reactiver" not in page.text  # no button
+        version = _VERSION.search(page.text)
+        refused = client.post(
+            "/annuaire-jury/reactiver",
+            data={
+                "csrf": csrf_of(page.text),
+                "version": version.group(1) if version else "x",
+                "email": LEFEVRE,
+            },
+        )
+    assert refused.status_code == 403
+    assert directory.read_bytes() == before
+    assert [e.action for e in roles.store.audit_trail()] == ["jury_directory_retire"]
 
 
 # --- changing an address -------------------------------------------------------------------------
@@ -249,6 +360,11 @@ def test_a_coordinator_of_some_centres_touches_only_their_jurors(strasbourg: Ser
         page = client.get("/annuaire-jury/nouveau")
         forged = client.post(
             "/annuaire-jury/retirer",
+            data={"csrf": csrf_of(page.text), "version": "x", "email": LEFEVRE},
+        )
+        assert forged.status_code == 403
+        forged = client.post(
+            "/annuaire-jury/reactiver",
             data={"csrf": csrf_of(page.text), "version": "x", "email": LEFEVRE},
         )
         assert forged.status_code == 403
