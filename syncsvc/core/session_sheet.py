@@ -10,8 +10,9 @@ postponements…) are never touched.
 
 A cancellation takes two columns, its day and its reason (the session file's ``cancelled:
 {on, reason}``): both are needed to cancel; ``-`` in both makes the session active again.
-A cancellation written ``cancelled: true`` (neither day nor reason) shows two empty cells and
-is kept as it is.
+A cancellation written ``cancelled: true`` (neither day nor reason) shows ``oui`` as its day
+(like the export's « Annulée » column) and an empty reason; ``oui`` with an empty reason
+reads back as ``cancelled: true``, ``oui`` with a reason is an error (a reason needs its day).
 
 People are referred to by e-mail. A juror must already be known — in the session itself, in
 the jury directory (``config/jury.yaml``) or in another session of the same centre — because
@@ -86,6 +87,8 @@ ACTOR = "Comédien (courriel)"
 DECLARED = "Déclaration CERES (date)"
 CANCELLED_ON = "Annulation (date)"
 CANCELLED_WHY = "Annulation (motif)"
+CANCELLED_MARK: Final = "oui"
+"""« Annulation (date) » of a session cancelled without day nor reason (``cancelled: true``)."""
 
 _REQUIRED = "obligatoire"
 _OPTIONAL = "facultatif"
@@ -368,7 +371,8 @@ COLUMNS: Final[tuple[Column, ...]] = (
         ("cancelled.on", "cancelled"),
         "Le jour où la session a été annulée. Annuler demande la date et le motif ; « - » dans "
         "les deux colonnes d'annulation rend la session active. Ses éléments d'agenda restent, "
-        "marqués annulés, et le jury est prévenu.",
+        "marqués annulés, et le jury est prévenu. « oui » à la place de la date, avec un motif "
+        "vide : annulée sans date ni motif connus (cancelled: true).",
         "date (jj/mm/aaaa)",
         "11/01/2027",
         "facultatif (avec le motif)",
@@ -857,10 +861,18 @@ _CANCEL_HINT = (
 )
 
 
+def _marked(value: object) -> bool:
+    """A cell saying « oui » (any letter case, or a spreadsheet's TRUE)."""
+    return not isinstance(value, date | time) and (text(value) or "").casefold() == CANCELLED_MARK
+
+
 def _cancellation(row: _Row, values: dict[str, Any]) -> None:
     """The two cancellation columns: both give a cancellation ``{on, reason}``, one changes that
-    part of the current one, ``-`` in both removes it."""
+    part of the current one, ``-`` in both removes it; « oui » as the day is ``true``."""
     if not (row.has(CANCELLED_ON) or row.has(CANCELLED_WHY)):
+        return
+    if row.has(CANCELLED_ON) and _marked(row.cells[CANCELLED_ON]):
+        _cancelled_without_day(row, values)
         return
     current = values.get("cancelled")
     block: Mapping[str, Any] = current if isinstance(current, Mapping) else {}
@@ -891,6 +903,25 @@ def _cancellation(row: _Row, values: dict[str, Any]) -> None:
         )
     else:
         row.wrong(missing, f"annulation sans {what} {_CANCEL_HINT}")
+
+
+def _cancelled_without_day(row: _Row, values: dict[str, Any]) -> None:
+    """« oui » as the cancellation's day: ``cancelled: true``. A session already cancelled keeps
+    its day and reason, unless « - » clears the reason; a reason without its day is refused."""
+    reason = text(row.cells.get(CANCELLED_WHY))
+    if reason is not None:
+        row.wrong(
+            CANCELLED_ON,
+            f"annulation sans date : « {CANCELLED_MARK} » ne peut pas accompagner un motif "
+            f"(attendu : la date de l'annulation avec son motif, ou « {CANCELLED_MARK} » avec "
+            "un motif vide pour une annulation sans date ni motif)",
+        )
+        return
+    current = values.get("cancelled")
+    cleared = row.has(CANCELLED_WHY) and row.cells[CANCELLED_WHY] is None
+    if current is True or (isinstance(current, Mapping) and not cleared):
+        return
+    values["cancelled"] = True
 
 
 def _counts(row: _Row, values: dict[str, Any]) -> None:
@@ -1098,7 +1129,7 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
         ACTOR_NAME: actor.get("name"),
         ACTOR: actor.get("email"),
         DECLARED: values.get("declared_on"),
-        CANCELLED_ON: cancellation.get("on"),
+        CANCELLED_ON: CANCELLED_MARK if cancelled is True else cancellation.get("on"),
         CANCELLED_WHY: cancellation.get("reason"),
     }
     if column in (FIRST, LAST):

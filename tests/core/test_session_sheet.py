@@ -85,3 +85,68 @@ def test_every_column_read_is_written_back_the_same() -> None:
     built = sheet.build(cells, values, sheet.Known(centres))
     assert built.problems == []
     assert built.values == values
+
+
+_BLOCK = {"on": sheet.day("11/01/2027"), "reason": "Trop peu de candidats"}
+_ABSENT = object()
+
+
+@pytest.mark.parametrize(
+    ("current", "cells", "after"),
+    [
+        # « oui » as the day, no reason: cancelled without day nor reason
+        (_ABSENT, {"Annulation (date)": "oui"}, True),
+        (_ABSENT, {"Annulation (date)": " OUI ", "Annulation (motif)": None}, True),
+        (_ABSENT, {"Annulation (date)": True}, True),  # a spreadsheet's TRUE
+        (True, {"Annulation (date)": "oui", "Annulation (motif)": None}, True),
+        # already cancelled with its day and reason: « oui » keeps them…
+        (_BLOCK, {"Annulation (date)": "oui", "Annulation (motif)": None}, _BLOCK),
+        # …unless « - » clears the reason: then neither is known any more
+        (_BLOCK, {"Annulation (date)": "oui", "Annulation (motif)": "-"}, True),
+        # « - » in both makes a « cancelled: true » session active; a day and a reason replace it
+        (True, {"Annulation (date)": "-", "Annulation (motif)": "-"}, _ABSENT),
+        (
+            True,
+            {"Annulation (date)": "11/01/2027", "Annulation (motif)": "Trop peu de candidats"},
+            _BLOCK,
+        ),
+        # empty cells keep it
+        (True, {"Annulation (date)": None, "Annulation (motif)": None}, True),
+    ],
+)
+def test_oui_as_the_cancellation_day_is_cancelled_true(
+    current: Any, cells: dict[str, Any], after: Any
+) -> None:
+    base: dict[str, Any] = {
+        "id": "sa-2027-03-st-andre",
+        "title": {"code": "TP-00374", "acronym": "SA", "label": "Secrétaire assistant"},
+    }
+    if current is not _ABSENT:
+        base["cancelled"] = current
+    built = sheet.build(cells, base, sheet.Known({}))
+    assert built.problems == []
+    assert built.values.get("cancelled", _ABSENT) == after
+    if after is True:  # what the export writes for it
+        assert sheet.cell("Annulation (date)", built.values) == "oui"
+        assert sheet.cell("Annulation (motif)", built.values) is None
+
+
+@pytest.mark.parametrize("current", [_ABSENT, True, _BLOCK])
+def test_oui_with_a_reason_is_refused_under_the_day_column(current: Any) -> None:
+    base: dict[str, Any] = {
+        "id": "sa-2027-03-st-andre",
+        "title": {"code": "TP-00374", "acronym": "SA", "label": "Secrétaire assistant"},
+    }
+    if current is not _ABSENT:
+        base["cancelled"] = current
+    cells = {"Annulation (date)": "oui", "Annulation (motif)": "Salle indisponible"}
+    built = sheet.build(cells, base, sheet.Known({}))
+    assert built.problems == [
+        (
+            "Annulation (date)",
+            "annulation sans date : « oui » ne peut pas accompagner un motif (attendu : la date "
+            "de l'annulation avec son motif, ou « oui » avec un motif vide pour une annulation "
+            "sans date ni motif)",
+        )
+    ]
+    assert built.values.get("cancelled", _ABSENT) == current

@@ -165,8 +165,8 @@ def test_the_export_shows_every_new_field(
     assert ac["Annulée"].value == "oui"
     tee = next(r for r in book["Strasbourg"].iter_rows(min_row=2, values_only=True))
     tee_row = dict(zip([c.value for c in book["Strasbourg"][1]], tee, strict=True))
-    # « cancelled: true »: neither day nor reason to show; « Annulée » says it
-    assert (tee_row["Annulation (date)"], tee_row["Annulation (motif)"]) == (None, None)
+    # « cancelled: true »: neither day nor reason; « oui » as the day, like « Annulée »
+    assert (tee_row["Annulation (date)"], tee_row["Annulation (motif)"]) == ("oui", None)
     assert tee_row["Annulée"] == "oui"
 
 
@@ -188,15 +188,14 @@ def test_export_then_import_gives_the_same_session_files(
     _settings(bare, tmp_path)
     assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
     out = capsys.readouterr().out
-    assert "Sessions à modifier (2)" in out
+    assert "Sessions à modifier (3)" in out
     assert "Millésime du titre : (vide) → 2023" in out
     assert "Annulation (motif) : (vide) → Trop peu de candidats" in out
+    assert "Annulation (date) : (vide) → oui" in out
     expected = _sessions(config)
     restored = _sessions(bare)
-    # « cancelled: true » has no cell to carry it (two empty cells keep what the file says)
-    assert expected[TEE]["cancelled"] is not None
-    assert restored[TEE]["cancelled"] is None
-    expected[TEE]["cancelled"] = None
+    # « cancelled: true » travels as « oui » in « Annulation (date) »
+    assert expected[TEE]["cancelled"] == {"on": None, "reason": None}
     # the surveillant's phone has no column either: it stays in the file it is in
     assert expected[SA]["surveillant"].pop("phone") == "0692 00 00 02"
     assert restored[SA]["surveillant"].pop("phone") is None
@@ -204,6 +203,15 @@ def test_export_then_import_gives_the_same_session_files(
     written = (bare / "sessions" / f"{AC}.yaml").read_text("utf-8")
     assert "cancelled:\n  on: 2027-01-11\n  reason: Trop peu de candidats\n" in written
     assert 'version: "2017-10-27"}' in written
+    tee = (bare / "sessions" / f"{TEE}.yaml").read_text("utf-8")
+    assert "\ncancelled: true\n" in tee
+    # imported again into the folder it now matches: nothing changes, byte for byte
+    carried = _files(bare)
+    assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
+    out = capsys.readouterr().out
+    assert "Sessions sans changement (5)" in out
+    assert "Sessions à modifier" not in out
+    assert _files(bare) == carried
 
 
 def _workbook(path: Path, headers: list[str], sheets: dict[str, list[list[Any]]]) -> Path:
@@ -275,6 +283,13 @@ _CANCEL_HINT = (
             {"Annulation (date)": "11/01/2027"},
             "Annulation (motif)",
             f"annulation sans motif {_CANCEL_HINT}",
+        ),
+        (
+            {"Annulation (date)": "oui", "Annulation (motif)": "Salle indisponible"},
+            "Annulation (date)",
+            "annulation sans date : « oui » ne peut pas accompagner un motif (attendu : la date "
+            "de l'annulation avec son motif, ou « oui » avec un motif vide pour une annulation "
+            "sans date ni motif)",
         ),
         (
             {"Annulation (date)": "11/01/2027", "Annulation (motif)": "m" * 201},
