@@ -387,6 +387,40 @@ def save_juror(web: Web, ctx: Context, form: Form) -> Response:
 # --- retiring a juror --------------------------------------------------------------------------
 
 
+def _entry_of(draft: Draft, email: str) -> tuple[dict[str, Any], Any, Any]:
+    """``jury.yaml`` as plain values, and the key and entry of ``email`` in it (None, None when
+    it is not there)."""
+    tree = plain(draft.tree) if draft.exists else {}
+    current: dict[str, Any] = dict(tree) if isinstance(tree, dict) else {}
+    key = next((k for k in current if str(k).lower() == email), None)
+    return current, key, current.get(key) if key is not None else None
+
+
+def _save_directory(
+    web: Web, ctx: Context, values: dict[str, Any], form: Form, action_name: str, refused: str
+) -> Response | None:
+    """Write ``values`` as ``jury.yaml`` over the version the form was made on (audited as
+    ``action_name``): None when written, else the conflict page or the refusal (``refused``:
+    its title)."""
+    try:
+        authoring(web).save_file(
+            user=ctx.user.login,
+            path=web.source.config_dir / JURY_FILE,
+            values=values,
+            version=form.get("version", ""),
+            now=web.clock(),
+            action=action_name,
+            check=check_jury_file,
+        )
+    except WriteConflict as exc:
+        return conflict_page(web, ctx, exc, PATH)
+    except WriteRefused as exc:
+        problems = "\n".join(str(p) for p in exc.problems)
+        return web.error(ctx.request, 409, refused, f"Rien n'a été enregistré :\n{problems}", ctx)
+    saved(web)
+    return None
+
+
 def _referenced(config: Config, email: str) -> list[Session]:
     """The sessions that take this juror from the directory by address alone (they would no
     longer load without the entry)."""
@@ -434,10 +468,7 @@ def _retire(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
         return _retire_page(web, ctx, config, juror, draft.version)
     if any(_upcoming(s, today) for s in _sittings(config).get(juror.email, [])):
         return _retire_page(web, ctx, config, juror, draft.version, status=409)
-    tree = plain(draft.tree) if draft.exists else {}
-    current: dict[str, Any] = dict(tree) if isinstance(tree, dict) else {}
-    key = next((k for k in current if str(k).lower() == juror.email), None)
-    entry = current.get(key) if key is not None else None
+    current, key, entry = _entry_of(draft, juror.email)
     if key is None or not isinstance(entry, dict):
         return web.error(
             ctx.request,
@@ -452,24 +483,9 @@ def _retire(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
         updated = {**current, key: {**entry, "retired_on": entry.get("retired_on", today)}}
     else:
         updated = {k: v for k, v in current.items() if k != key}
-    try:
-        authoring(web).save_file(
-            user=ctx.user.login,
-            path=web.source.config_dir / JURY_FILE,
-            values=updated,
-            version=form.get("version", ""),
-            now=web.clock(),
-            action="jury_directory_retire",
-            check=check_jury_file,
-        )
-    except WriteConflict as exc:
-        return conflict_page(web, ctx, exc, PATH)
-    except WriteRefused as exc:
-        problems = "\n".join(str(p) for p in exc.problems)
-        return web.error(
-            ctx.request, 409, "Retrait refusé", f"Rien n'a été enregistré :\n{problems}", ctx
-        )
-    saved(web)
+    refused = _save_directory(web, ctx, updated, form, "jury_directory_retire", "Retrait refusé")
+    if refused is not None:
+        return refused
     log.info("annuaire du jury : %s retiré(e) par %s", juror.email, ctx.user.login)
     suffix = "&garde=1" if keep else ""
     return RedirectResponse(f"{PATH}?retire={quote(juror.email)}{suffix}", status_code=303)
@@ -485,10 +501,7 @@ def reactivate_juror(web: Web, ctx: Context, form: Form) -> Response:
     if isinstance(found, Response):
         return found
     _config, juror, draft = found
-    tree = plain(draft.tree) if draft.exists else {}
-    current: dict[str, Any] = dict(tree) if isinstance(tree, dict) else {}
-    key = next((k for k in current if str(k).lower() == juror.email), None)
-    entry = current.get(key) if key is not None else None
+    current, key, entry = _entry_of(draft, juror.email)
     if key is None or not isinstance(entry, dict) or "retired_on" not in entry:
         return web.error(
             ctx.request,
@@ -499,24 +512,11 @@ def reactivate_juror(web: Web, ctx: Context, form: Form) -> Response:
             ctx,
         )
     updated = {**current, key: {k: v for k, v in entry.items() if k != "retired_on"}}
-    try:
-        authoring(web).save_file(
-            user=ctx.user.login,
-            path=web.source.config_dir / JURY_FILE,
-            values=updated,
-            version=form.get("version", ""),
-            now=web.clock(),
-            action="jury_directory_reactivate",
-            check=check_jury_file,
-        )
-    except WriteConflict as exc:
-        return conflict_page(web, ctx, exc, PATH)
-    except WriteRefused as exc:
-        problems = "\n".join(str(p) for p in exc.problems)
-        return web.error(
-            ctx.request, 409, "Réactivation refusée", f"Rien n'a été enregistré :\n{problems}", ctx
-        )
-    saved(web)
+    refused = _save_directory(
+        web, ctx, updated, form, "jury_directory_reactivate", "Réactivation refusée"
+    )
+    if refused is not None:
+        return refused
     log.info("annuaire du jury : %s réactivé(e) par %s", juror.email, ctx.user.login)
     return RedirectResponse(f"{PATH}?reactive={quote(juror.email)}", status_code=303)
 
