@@ -27,8 +27,9 @@ from ruamel.yaml.comments import CommentedMap
 from syncsvc.app.desired import Renderer
 from syncsvc.core.config import Config
 from syncsvc.core.invitations import meaning
-from syncsvc.core.model import Milestone, Session
+from syncsvc.core.model import Centre, Milestone, Session
 from syncsvc.core.planner import Planned, plan_session
+from syncsvc.core.rules import customise
 from syncsvc.errors import Problem
 from syncsvc.inputs.loader import check_session_file
 from syncsvc.inputs.settings import Settings
@@ -177,3 +178,38 @@ def preview(
         result.targets.append(TargetNews(target.name, created, updated, removed))
     result.jury = _jury(old, new)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMoves:
+    """The milestones of one session of a centre whose due day changes with the centre."""
+
+    session: Session
+    moves: list[Move]
+
+
+def centre_moves(
+    config: Config,
+    after: Centre,
+    marks: Mapping[tuple[str, str], date],
+    now: datetime,
+) -> list[SessionMoves]:
+    """What a centre written as ``after`` changes in the plan of each of its sessions (the same
+    planner as the sync): milestones that move, that start or that stop applying. ``marks``:
+    the store's done marks by (session, milestone)."""
+    before = config.centres.get(after.id)
+    if before is None:
+        return []
+    old_rules = config.rulesets.get(after.id, config.ruleset)
+    new_rules, _ = customise(config.ruleset, after.rules)
+    out: list[SessionMoves] = []
+    for session in sorted(config.sessions.values(), key=lambda s: (s.start, s.id)):
+        if session.centre != after.id:
+            continue
+        done = {m: d for (s, m), d in marks.items() if s == session.id}
+        old = plan_session(session, before, old_rules, now, done)
+        new = plan_session(session, after, new_rules, now, done)
+        moves = _moves(old, new)
+        if moves:
+            out.append(SessionMoves(session, moves))
+    return out

@@ -14,15 +14,19 @@ of its account (every centre when its account lists none), a viewer nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.app.mailboxes import mailbox_warnings
+from syncsvc.app.preview import SessionMoves, centre_moves
+from syncsvc.core.labels import capitalised, fr_date
 from syncsvc.core.model import CENTRE_ID_PATTERN, Centre
+from syncsvc.core.rules.applicability import CENTRE_OPTION_LABELS
 from syncsvc.errors import ConfigError, Problem
 from syncsvc.inputs.loader import check_centres_file
 from syncsvc.inputs.writer import WriteConflict, WriteRefused, merge, plain, read_draft, render
@@ -39,6 +43,9 @@ class Field:
     hint: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = False
+    kind: Literal["text", "yes_no", "people"] = "text"
+    """``yes_no``: a true/false key shown as « oui »/« non »; ``people``: a list of persons, one
+    « Nom, adresse » a line."""
 
 
 ZONES: Final = (
@@ -51,6 +58,7 @@ ZONES: Final = (
     ("976", "Mayotte (976)"),
 )
 SECTORS: Final = (("btp", "BTP"), ("industrie", "Industrie"), ("tertiaire", "Tertiaire"))
+YES_NO: Final = (("oui", "Oui"), ("non", "Non"))
 
 FIELDS: Final = (
     Field("name", "Nom du centre", "ex. AFPA Strasbourg", required=True),
@@ -73,8 +81,32 @@ FIELDS: Final = (
     Field("ud_email", "Adresse du service de l'État", required=True),
     Field("address", "Adresse du site", "facultatif, sur une ligne"),
     Field("phone", "Téléphone", "facultatif, ex. 03 88 00 00 00"),
+    Field(
+        "management",
+        "Direction du centre",
+        "une personne par ligne, « Prénom Nom, adresse e-mail » : elle reçoit les rappels "
+        "adressés à la direction et le récapitulatif de la semaine",
+        kind="people",
+    ),
+    Field(
+        "working_day_shift",
+        "Échéances sur un jour ouvré",
+        "« oui » : une échéance qui tombe un samedi, un dimanche ou un jour férié est déplacée "
+        "au jour ouvré voisin (avant l'échéance, ou après pour ce qui suit un événement)",
+        choices=YES_NO,
+        kind="yes_no",
+    ),
+    Field(
+        "candidate_info_mail",
+        capitalised(CENTRE_OPTION_LABELS["candidate_info_mail"]),
+        "« oui » : les candidats inscrits avec une adresse reçoivent, quelques jours avant la "
+        "session, ce qu'ils doivent apporter",
+        choices=YES_NO,
+        kind="yes_no",
+    ),
 )
 NAMES: Final = tuple(f.name for f in FIELDS)
+KINDS: Final = {f.name: f.kind for f in FIELDS}
 LABELS: Final = {f.name: f.label for f in FIELDS} | {"id": "Clé du centre"}
 
 
@@ -130,11 +162,53 @@ def shown_values(centre: Centre) -> dict[str, str]:
         "ud_email": centre.ud_email,
         "address": centre.address or "",
         "phone": centre.phone or "",
+        "management": "\n".join(f"{p.name}, {p.email}" for p in centre.management),
+        "working_day_shift": _yes_no(centre.working_day_shift),
+        "candidate_info_mail": _yes_no(centre.candidate_info_mail),
     }
 
 
+def _yes_no(value: bool) -> str:
+    return "oui" if value else "non"
+
+
 def _posted(form: Form) -> dict[str, str]:
-    return {name: " ".join(form.get(name, "").split()) for name in NAMES}
+    """The form's values, spaces tidied (a list of people keeps one person a line)."""
+    out = {}
+    for name in NAMES:
+        lines = (" ".join(line.split()) for line in form.get(name, "").splitlines())
+        if KINDS[name] == "people":
+            out[name] = "\n".join(line for line in lines if line)
+        else:
+            out[name] = " ".join(form.get(name, "").split())
+    return out
+
+
+def _people(text: str, written: Any) -> list[Any]:
+    """« Nom, adresse » lines as the entries of ``management``: a person already written with
+    the same name and address keeps its entry (its phone…); a line without comma is a name
+    alone (the loader then asks for the address)."""
+    kept = {
+        (str(p.get("name", "")), str(p.get("email", ""))): p
+        for p in (written if isinstance(written, list) else [])
+        if isinstance(p, dict)
+    }
+    people: list[Any] = []
+    for line in text.splitlines():
+        name, comma, email = line.rpartition(",")
+        person = {"name": name.strip(), "email": email.strip()} if comma else {"name": line}
+        people.append(kept.get((person["name"], person.get("email", "")), person))
+    return people
+
+
+def _written_value(name: str, text: str, written: Any) -> Any:
+    """The YAML value of a form field (``written``: what the file holds now)."""
+    match KINDS[name]:
+        case "yes_no":
+            return {"oui": True, "non": False}.get(text, text)
+        case "people":
+            return _people(text, written)
+    return text
 
 
 def _block(
@@ -147,7 +221,7 @@ def _block(
         if after[name] == before[name]:
             continue
         if after[name]:
-            block[name] = after[name]
+            block[name] = _written_value(name, after[name], written.get(name))
         else:
             block.pop(name, None)
     return block
@@ -161,6 +235,9 @@ def _errors(problems: list[Problem], centre_id: str) -> tuple[dict[str, str], li
     for problem in problems:
         name = problem.field.removeprefix(prefix).split(".", 1)[0].split("[", 1)[0]
         if problem.field.startswith(prefix) and name in LABELS:
+            line = re.match(r"[a-z_]+[.\[](\d+)", problem.field.removeprefix(prefix))
+            if name in KINDS and KINDS[name] == "people" and line:
+                errors.setdefault(name, f"ligne {line.group(1)} : {problem.message}")
             errors.setdefault(name, problem.message)
         else:
             others.append(problem)
@@ -242,8 +319,57 @@ class Consequence:
     warning: bool = False
 
 
-def consequences(web: Web, before: Centre, after: Centre, sessions: int) -> list[Consequence]:
-    """What the change means for the people who receive this centre's messages."""
+def _management_news(before: Centre, after: Centre) -> list[Consequence]:
+    """Who starts or stops receiving what is addressed to the centre's management."""
+    was = {p.email: p.name for p in before.management}
+    will = {p.email: p.name for p in after.management}
+    out = [
+        Consequence(
+            f"{name} ({email}) recevra les rappels adressés à la direction du centre et le "
+            "récapitulatif de la semaine."
+        )
+        for email, name in will.items()
+        if email not in was
+    ]
+    out += [
+        Consequence(
+            f"{name} ({email}) ne recevra plus les rappels adressés à la direction du centre "
+            "ni le récapitulatif de la semaine."
+        )
+        for email, name in was.items()
+        if email not in will
+    ]
+    if before.management and not after.management:
+        out.append(
+            Consequence(
+                "Le centre n'aura plus de direction déclarée : personne ne recevra les rappels "
+                "qui lui sont adressés.",
+                warning=True,
+            )
+        )
+    return out
+
+
+def _moves_text(news: SessionMoves) -> str:
+    """« Session … : « Commander les DTE » avancée du 15/03/2027 au 12/03/2027, … »."""
+    parts = []
+    for move in news.moves:
+        if move.before is None:
+            parts.append(f"« {move.title} » s'ajoute (le {fr_date(move.after)})")
+        elif move.after is None:
+            parts.append(f"« {move.title} » ne s'applique plus (était le {fr_date(move.before)})")
+        else:
+            parts.append(
+                f"« {move.title} » passe du {fr_date(move.before)} au {fr_date(move.after)}"
+            )
+    return f"Session {news.session.id} : " + " ; ".join(parts) + "."
+
+
+def consequences(
+    web: Web, before: Centre, after: Centre, sessions: int, moves: Sequence[SessionMoves] = ()
+) -> list[Consequence]:
+    """What the change means for the people who receive this centre's messages; ``moves``:
+    the milestones of its sessions that move, start or stop applying."""
     out: list[Consequence] = []
     if after.organizer_email != before.organizer_email:
         out.append(
@@ -297,6 +423,30 @@ def consequences(web: Web, before: Centre, after: Centre, sessions: int) -> list
         out.append(
             Consequence("Les invitations et les e-mails citeront la nouvelle adresse du site.")
         )
+    out += _management_news(before, after)
+    if after.candidate_info_mail != before.candidate_info_mail:
+        out.append(
+            Consequence(
+                "Les candidats inscrits avec une adresse e-mail recevront, quelques jours avant "
+                "chaque session du centre, ce qu'ils doivent apporter."
+                if after.candidate_info_mail
+                else "Les candidats ne recevront plus de mail d'information avant les sessions "
+                "du centre."
+            )
+        )
+    if after.working_day_shift != before.working_day_shift:
+        out.append(
+            Consequence(
+                "Une échéance qui tombe un samedi, un dimanche ou un jour férié sera déplacée "
+                "au jour ouvré voisin."
+                if after.working_day_shift
+                else "Les échéances resteront au jour calculé, même un samedi, un dimanche ou "
+                "un jour férié.",
+                warning=not after.working_day_shift,
+            )
+        )
+    for news in moves:
+        out.append(Consequence(_moves_text(news)))
     if out and sessions:
         s = "s" if sessions > 1 else ""
         out.append(
@@ -348,6 +498,8 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
             )
         changed = Centre.model_validate({"id": centre.id, **values[centre.id]})
         sessions = sum(1 for s in config.sessions.values() if s.centre == centre.id)
+        marks = {key: mark.done_on for key, mark in web.store.done_mark_details().items()}
+        moves = centre_moves(config, changed, marks, web.clock())
         rows = [
             (LABELS[name], shown_values(centre)[name], after[name])
             for name in NAMES
@@ -361,7 +513,7 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
             v=after,
             version=version,
             rows=rows,
-            consequences=consequences(web, centre, changed, sessions),
+            consequences=consequences(web, centre, changed, sessions, moves),
         )
     try:
         authoring(web).save_centres(
@@ -389,6 +541,8 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
 _NEW_DEFAULTS: Final = dict.fromkeys(NAMES, "") | {
     "timezone": "Europe/Paris",
     "holiday_zone": "metropole",
+    "working_day_shift": _yes_no(Centre.model_fields["working_day_shift"].default),
+    "candidate_info_mail": _yes_no(Centre.model_fields["candidate_info_mail"].default),
 }
 
 
@@ -445,7 +599,11 @@ def create(web: Web, ctx: Context, form: Form) -> Response:
             errors={"id": id_error},
             status_code=400,
         )
-    block = {name: after[name] for name in NAMES if after[name]}
+    block = {
+        name: _written_value(name, after[name], None)
+        for name in NAMES
+        if after[name] and not (KINDS[name] == "yes_no" and after[name] == _NEW_DEFAULTS[name])
+    }
     values = {**current, centre_id: block}
     try:
         authoring(web).save_centres(
