@@ -43,9 +43,10 @@ class Field:
     hint: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = False
-    kind: Literal["text", "yes_no", "people"] = "text"
+    kind: Literal["text", "yes_no", "people", "advice"] = "text"
     """``yes_no``: a true/false key shown as « oui »/« non »; ``people``: a list of persons, one
-    « Nom, adresse » a line."""
+    « Nom, adresse » a line; ``advice``: the advice rules the centre turns off
+    (``rules.disable``), one box a rule, the value their ids separated by spaces."""
 
 
 ZONES: Final = (
@@ -103,6 +104,13 @@ FIELDS: Final = (
         "session, ce qu'ils doivent apporter",
         choices=YES_NO,
         kind="yes_no",
+    ),
+    Field(
+        "rules",
+        "Conseils suivis par le centre",
+        "décocher un conseil le retire des calendriers et des rappels des sessions du centre ; "
+        "les échéances réglementaires s'appliquent toujours",
+        kind="advice",
     ),
 )
 NAMES: Final = tuple(f.name for f in FIELDS)
@@ -165,6 +173,7 @@ def shown_values(centre: Centre) -> dict[str, str]:
         "management": "\n".join(f"{p.name}, {p.email}" for p in centre.management),
         "working_day_shift": _yes_no(centre.working_day_shift),
         "candidate_info_mail": _yes_no(centre.candidate_info_mail),
+        "rules": " ".join(centre.rules.disable),
     }
 
 
@@ -176,6 +185,13 @@ def _posted(form: Form) -> dict[str, str]:
     """The form's values, spaces tidied (a list of people keeps one person a line)."""
     out = {}
     for name in NAMES:
+        if KINDS[name] == "advice" and "rules-shown" in form:  # the boxes, not the preview's
+            out[name] = " ".join(
+                rule_id
+                for rule_id in form["rules-shown"].split()
+                if form.get(f"follow-{rule_id}") != "1"
+            )
+            continue
         lines = (" ".join(line.split()) for line in form.get(name, "").splitlines())
         if KINDS[name] == "people":
             out[name] = "\n".join(line for line in lines if line)
@@ -201,6 +217,14 @@ def _people(text: str, written: Any) -> list[Any]:
     return people
 
 
+def _in_words(name: str, value: str, advice: dict[str, str]) -> str:
+    """A form value as the preview shows it: the advice rules followed, by title."""
+    if KINDS[name] != "advice":
+        return value
+    off = value.split()
+    return "\n".join(title for rule_id, title in advice.items() if rule_id not in off) or "aucun"
+
+
 def _written_value(name: str, text: str, written: Any) -> Any:
     """The YAML value of a form field (``written``: what the file holds now)."""
     match KINDS[name]:
@@ -208,6 +232,10 @@ def _written_value(name: str, text: str, written: Any) -> Any:
             return {"oui": True, "non": False}.get(text, text)
         case "people":
             return _people(text, written)
+        case "advice":
+            rules = dict(written) if isinstance(written, dict) else {}
+            rules["disable"] = text.split()
+            return rules
     return text
 
 
@@ -219,6 +247,13 @@ def _block(
     block = dict(written)
     for name in NAMES:
         if after[name] == before[name]:
+            continue
+        if KINDS[name] == "advice" and not after[name]:  # nothing disabled: other keys stay
+            rules = {k: v for k, v in (block.get(name) or {}).items() if k != "disable"}
+            if rules:
+                block[name] = rules
+            else:
+                block.pop(name, None)
             continue
         if after[name]:
             block[name] = _written_value(name, after[name], written.get(name))
@@ -263,10 +298,17 @@ def _form(
         centre=centre,
         v=values,
         fields=FIELDS,
+        advice=advice_rules(web),
         version=version,
         errors=errors or {},
         others=others or [],
     )
+
+
+def advice_rules(web: Web) -> dict[str, str]:
+    """The title of each advice rule of the shipped ruleset, by id: the ones a centre may turn
+    off (``rules.disable``)."""
+    return {r.id: r.title for r in fresh_config(web).ruleset.rules if r.kind == "advice"}
 
 
 def centre_of(web: Web, ctx: Context) -> Centre | Response:
@@ -500,8 +542,13 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
         sessions = sum(1 for s in config.sessions.values() if s.centre == centre.id)
         marks = {key: mark.done_on for key, mark in web.store.done_mark_details().items()}
         moves = centre_moves(config, changed, marks, web.clock())
+        advice = advice_rules(web)
         rows = [
-            (LABELS[name], shown_values(centre)[name], after[name])
+            (
+                LABELS[name],
+                _in_words(name, shown_values(centre)[name], advice),
+                _in_words(name, after[name], advice),
+            )
             for name in NAMES
             if after[name] != shown_values(centre)[name]
         ]

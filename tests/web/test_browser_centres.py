@@ -50,3 +50,24 @@ def test_a_coordinator_changes_a_centres_organizer(served: Served, page: Page) -
     assert centre.organizer == "jury.st-andre@afpar.example"
     (entry,) = served.store.audit_trail()
     assert entry.changes == (("afpar-st-andre.organizer", None, "jury.st-andre@afpar.example"),)
+
+
+def test_a_coordinator_turns_the_candidates_mail_on(served: Served, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, served, OTHER, OTHER_PASSWORD)
+    page.get_by_role("link", name="Centres").click()
+    page.get_by_role("link", name="Modifier les coordonnées de AFPA Strasbourg").click()
+    page.get_by_label("Le mail d'information aux candidats").select_option("oui")
+    page.get_by_role("button", name="Vérifier les changements").click()
+    expect(page.locator("#consequences")).to_contain_text(
+        "« Mail de rappel aux candidats (documents à apporter) » s'ajoute (le 23/04/2027)"
+    )
+    assert not load_config(served.config).centres["afpa-strasbourg"].candidate_info_mail
+    page.get_by_role("button", name="Confirmer et enregistrer").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Coordonnées du centre « afpa-strasbourg » enregistrées."
+    )
+    assert load_config(served.config).centres["afpa-strasbourg"].candidate_info_mail
+    (entry,) = served.store.audit_trail()
+    assert entry.changes == (("afpa-strasbourg.candidate_info_mail", None, "oui"),)

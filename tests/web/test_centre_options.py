@@ -153,3 +153,74 @@ def test_a_coordinator_changes_the_management_of_its_centres_only(roles: Served)
         }
         assert client.post(f"/centres/{ST_ANDRE}/modifier", data=data).status_code == 403
     assert (roles.config / "centres.yaml").read_bytes() == before
+
+
+def test_an_advice_rule_turned_off_is_previewed_and_written_under_rules(admin: Served) -> None:
+    path = admin.config / "centres.yaml"
+    before = path.read_text(encoding="utf-8")
+    with admin.logged_in() as client:
+        page = client.get(f"/centres/{STRASBOURG}/modifier")
+        assert 'name="follow-dte_reception_check" value="1" checked' in page.text
+        data = {
+            **values_of(page.text),
+            "csrf": csrf_of(page.text),
+            "step": "verifier",
+            "rules-shown": "agrement_check dte_reception_check candidate_info_mail",
+            "follow-agrement_check": "1",
+            "follow-candidate_info_mail": "1",
+        }  # dte_reception_check unticked
+        preview = client.post(f"/centres/{STRASBOURG}/modifier", data=data)
+        shown = text_of(preview.text)
+        assert (
+            "« Pli d'examen reçu ? Sinon contacter le service des examens » ne s'applique plus"
+            in shown
+        ), shown
+        assert path.read_text(encoding="utf-8") == before
+        assert confirm(client, preview, STRASBOURG).status_code == 303
+    centre = load_config(admin.config).centres[STRASBOURG]
+    assert centre.rules.disable == ("dte_reception_check",)
+    (entry,) = admin.store.audit_trail()
+    assert entry.changes == (("afpa-strasbourg.rules.disable.1", None, "dte_reception_check"),)
+
+
+def test_turning_a_rule_back_on_keeps_the_centres_overrides(admin: Served) -> None:
+    venissieux = "greta-lyon-venissieux"
+    with admin.logged_in() as client:
+        page = client.get(f"/centres/{venissieux}/modifier")
+        assert 'name="follow-dte_reception_check" value="1">' in page.text  # off there
+        data = {
+            **values_of(page.text),
+            "csrf": csrf_of(page.text),
+            "step": "verifier",
+            "rules-shown": "dte_reception_check",
+            "follow-dte_reception_check": "1",
+        }
+        preview = client.post(f"/centres/{venissieux}/modifier", data=data)
+        assert "« Pli d'examen reçu ? Sinon contacter le service des examens » s'ajoute" in (
+            text_of(preview.text)
+        )
+        assert confirm(client, preview, venissieux).status_code == 303
+    centre = load_config(admin.config).centres[venissieux]
+    assert centre.rules.disable == ()
+    assert "dte_order" in centre.rules.overrides
+    text = (admin.config / "centres.yaml").read_text(encoding="utf-8")
+    assert 'dte_order: {offset: "-100d"}            # a week of margin on the DTE order' in text
+
+
+def test_a_regulatory_rule_cannot_be_turned_off(admin: Served) -> None:
+    before = (admin.config / "centres.yaml").read_bytes()
+    with admin.logged_in() as client:
+        page = client.get(f"/centres/{STRASBOURG}/modifier")
+        data = {
+            **values_of(page.text),
+            "csrf": csrf_of(page.text),
+            "step": "verifier",
+            "rules-shown": "dte_order",  # a forged box: the loader still says no
+        }
+        refused = client.post(f"/centres/{STRASBOURG}/modifier", data=data)
+    assert refused.status_code == 400
+    assert (
+        'id="e-rules">« dte_order » est réglementaire et ne peut pas être désactivée'
+        in unescape(refused.text)
+    )
+    assert (admin.config / "centres.yaml").read_bytes() == before
