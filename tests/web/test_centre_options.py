@@ -224,3 +224,31 @@ def test_a_regulatory_rule_cannot_be_turned_off(admin: Served) -> None:
         in unescape(refused.text)
     )
     assert (admin.config / "centres.yaml").read_bytes() == before
+
+
+def test_a_person_kept_keeps_the_phone_written_in_the_file(admin: Served) -> None:
+    path = admin.config / "centres.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            'email: direction.st-andre@afpar.example}',
+            'email: direction.st-andre@afpar.example, phone: "0262 11 11 11"}',
+        ),
+        encoding="utf-8",
+    )
+    with admin.logged_in() as client:
+        preview = edit(
+            client,
+            ST_ANDRE,
+            management="Marie-Josée Payet, direction.st-andre@afpar.example\r\n"
+            "Jean Hoarau, j.hoarau@afpar.example",
+        )
+        assert "Marie-Josée Payet (direction" not in text_of(preview.text)  # she stays
+        assert confirm(client, preview, ST_ANDRE).status_code == 303
+    payet, hoarau = load_config(admin.config).centres[ST_ANDRE].management
+    assert (payet.name, payet.phone) == ("Marie-Josée Payet", "0262 11 11 11")
+    assert (hoarau.email, hoarau.phone) == ("j.hoarau@afpar.example", None)
+    (entry,) = admin.store.audit_trail()
+    assert entry.changes == (
+        ("afpar-st-andre.management.2.name", None, "Jean Hoarau"),
+        ("afpar-st-andre.management.2.email", None, "j.hoarau@afpar.example"),
+    )
