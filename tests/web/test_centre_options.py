@@ -230,7 +230,7 @@ def test_a_person_kept_keeps_the_phone_written_in_the_file(admin: Served) -> Non
     path = admin.config / "centres.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace(
-            'email: direction.st-andre@afpar.example}',
+            "email: direction.st-andre@afpar.example}",
             'email: direction.st-andre@afpar.example, phone: "0262 11 11 11"}',
         ),
         encoding="utf-8",
