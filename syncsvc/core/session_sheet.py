@@ -5,8 +5,12 @@ without regard to letter case or repeated spaces); the template and the export w
 so that an export can be imported back. A column the file does not have leaves the session's
 field as it is, and so does an empty cell on an existing session's row: a cell holding
 only ``-`` clears an optional field (an import never removes anything by omission). Fields
-no column covers (done marks, named candidates, the jury's details, the exam days,
-postponements…) are never touched.
+no column covers (done marks, named candidates, the jury's details, postponements…) are
+never touched.
+
+The exam days (``days:``) take one cell: ``15/03/2027 08:30-17:00 ; 16/03/2027 08:30-12:00``,
+each day's date and hours, in the file's order (the import writes them in date order and keeps
+the file as it is when it says the same days).
 
 A cancellation takes two columns, its day and its reason (the session file's ``cancelled:
 {on, reason}``): both are needed to cancel; ``-`` in both makes the session active again.
@@ -69,6 +73,7 @@ START = "Début"
 END = "Fin"
 FIRST = "Heure de début"
 LAST = "Heure de fin"
+DAYS = "Jours d'examen"
 PLACE = "Lieu"
 TRAINING = "Candidats formation"
 VAE = "Candidats VAE"
@@ -229,6 +234,18 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "facultatif (défaut : 18:00)",
         "time",
         10,
+    ),
+    Column(
+        DAYS,
+        ("days",),
+        "Les jours d'examen et leurs horaires, quand ils ne sont pas tous les jours ouvrés du "
+        "début à la fin, de l'heure de début à l'heure de fin (vide pour une nouvelle session, "
+        "ou « - » : ces jours-là). Chaque jour : sa date, puis son heure de début et son heure "
+        "de fin ; les jours séparés par « ; » ou un retour à la ligne.",
+        "jj/mm/aaaa HH:MM-HH:MM ; …",
+        "15/03/2027 08:30-17:00 ; 16/03/2027 08:30-12:00",
+        "facultatif (défaut : chaque jour ouvré du début à la fin)",
+        width=44,
     ),
     Column(
         PLACE,
@@ -420,7 +437,7 @@ def column_for(path: str) -> Column | None:
     return None
 
 
-_LISTS: Final = ("jury", "coordinators")
+_LISTS: Final = ("jury", "coordinators", "days")
 """Columns of people whose every sub-field (``jury[2].habilitation_until``) is theirs."""
 
 
@@ -509,6 +526,84 @@ def clock(value: object) -> str | None:
     if hours > 23 or minutes > 59:
         raise CellError(f"heure {_shown(value)} invalide {_TIME_HINT}")
     return f"{hours:02d}:{minutes:02d}"
+
+
+_DAYS_HINT = (
+    "(attendu : chaque jour écrit jj/mm/aaaa HH:MM-HH:MM, les jours séparés par « ; », "
+    "ex. 15/03/2027 08:30-17:00 ; 16/03/2027 08:30-12:00)"
+)
+_EXAM_DAY = re.compile(r"(\S+?),?\s+(\S.*?)\s*(?:-|–|—|\bà\b)\s*(\S.*)")
+
+
+def exam_days(value: object) -> list[dict[str, Any]] | None:
+    """The exam days cell: ``jj/mm/aaaa HH:MM-HH:MM`` for each day, separated by ``;`` or line
+    breaks (``8h30``, ``8:30``, ``aaaa-mm-jj``, ``–`` or ``à`` are read too); the days as the
+    session file lists them (``{date, start, end}``), in date order."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise CellError(f"jours {_shown(value)} illisibles {_DAYS_HINT}")
+    found: dict[date, dict[str, Any]] = {}
+    for part in re.split(r"[;\n\r]+", value):
+        item = " ".join(part.split())
+        if not item:
+            continue
+        parts = _EXAM_DAY.fullmatch(item)
+        if parts is None:
+            raise CellError(f"jour {_shown(item)} illisible {_DAYS_HINT}")
+        try:
+            when, start, end = day(parts[1]), clock(parts[2]), clock(parts[3])
+        except CellError as exc:
+            why = str(exc).split(" (attendu :", 1)[0]
+            raise CellError(f"jour {_shown(item)} : {why} {_DAYS_HINT}") from None
+        if when is None or start is None or end is None:
+            raise CellError(f"jour {_shown(item)} illisible {_DAYS_HINT}")
+        if end <= start:
+            raise CellError(
+                f"jour {_shown(item)} : la fin ({end}) ne suit pas le début ({start}) {_DAYS_HINT}"
+            )
+        if when in found:
+            raise CellError(
+                f"jour {_shown(item)} : le {when:%d/%m/%Y} est déjà écrit (attendu : chaque "
+                "date une seule fois)"
+            )
+        found[when] = {"date": when, "start": start, "end": end}
+    if not found:
+        raise CellError(f"jours {_shown(value)} illisibles {_DAYS_HINT}")
+    return [found[when] for when in sorted(found)]
+
+
+def _day_key(entry: object) -> tuple[Any, ...] | None:
+    """An exam day of a session file as the cell reads it (None: not one the cell can write)."""
+    if not isinstance(entry, Mapping):
+        return None
+    try:
+        return (day(entry.get("date")), clock(entry.get("start")), clock(entry.get("end")))
+    except CellError:
+        return None
+
+
+def _same_days(old: object, new: list[dict[str, Any]]) -> bool:
+    """The file's days say what the cell says (order and spelling of the hours aside)."""
+    if not isinstance(old, list | tuple):
+        return False
+    keys = [_day_key(entry) for entry in old]
+    wanted = [_day_key(entry) for entry in new]
+    return None not in keys and sorted(keys, key=str) == sorted(wanted, key=str)
+
+
+def days_cell(days: object) -> str | None:
+    """The exam days of a session file as the cell writes them (in the file's order)."""
+    if not isinstance(days, list | tuple) or not days:
+        return None
+    shown = []
+    for entry in days:
+        key = _day_key(entry)
+        if key is None or key[0] is None:
+            shown.append(str(entry))  # unreadable: the import then says what is wrong
+            continue
+        shown.append(f"{key[0]:%d/%m/%Y} {key[1]}-{key[2]}")
+    return " ; ".join(shown)
 
 
 def count(value: object) -> int | None:
@@ -848,11 +943,33 @@ def _dates_and_place(row: _Row, values: dict[str, Any]) -> None:
         if found is None and default is not None and key not in values:
             continue
         _put(values, key, found, default=default, same=_same_time)
+    _days(row, values)
     if row.has(PLACE):
         _put(values, "location", text(row.cells.get(PLACE)))
     if row.has(DECLARED):
         with contextlib.suppress(CellError):
             _put(values, "declared_on", row.read(DECLARED, day))
+
+
+def _days(row: _Row, values: dict[str, Any]) -> None:
+    """The exam days column: each day between the session's first and last day."""
+    if not row.has(DAYS):
+        return
+    try:
+        found = row.read(DAYS, exam_days)
+    except CellError:
+        return
+    start, end = values.get("start"), values.get("end")
+    if found and isinstance(start, date) and isinstance(end, date):
+        outside = [d["date"] for d in found if not start <= d["date"] <= end]
+        if outside:
+            row.wrong(
+                DAYS,
+                f"jour du {outside[0]:%d/%m/%Y} hors de la session, qui va du {start:%d/%m/%Y} "
+                f"au {end:%d/%m/%Y} (attendu : des jours entre « {START} » et « {END} »)",
+            )
+            return
+    _put(values, "days", found, same=_same_days)
 
 
 _CANCEL_HINT = (
@@ -1114,6 +1231,7 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
         START: values.get("start"),
         END: values.get("end"),
         PLACE: values.get("location"),
+        DAYS: days_cell(values.get("days")),
         TRAINING: candidates.get("training", 0),
         VAE: candidates.get("vae", 0),
         MANAGER_NAME: manager.get("name"),

@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
         ("declared_on", "Déclaration CERES (date)"),
         ("cancelled", "Annulation (date)"),
         ("cancelled.reason", "Annulation (motif)"),
+        ("days", "Jours d'examen"),
+        ("days[1].end", "Jours d'examen"),
     ],
 )
 def test_a_loader_path_belongs_to_its_column(path: str, column: str) -> None:
@@ -69,6 +71,10 @@ def test_every_column_read_is_written_back_the_same() -> None:
         "start": sheet.day("15/03/2027"),
         "end": sheet.day("19/03/2027"),
         "first_day_start": "08:30",
+        "days": [
+            {"date": sheet.day("15/03/2027"), "start": "08:30", "end": "17:00"},
+            {"date": sheet.day("16/03/2027"), "start": "08:30", "end": "12:00"},
+        ],
         "location": "Salle B12",
         "candidates": {"training": 10, "vae": 2},
         "session_manager": {"name": "Jean-Luc Hoarau", "email": "jl.hoarau@afpar.example"},
