@@ -17,6 +17,8 @@ A cancellation takes two columns, its day and its reason (the session file's ``c
 A cancellation written ``cancelled: true`` (neither day nor reason) shows ``oui`` as its day
 (like the export's « Annulée » column) and an empty reason; ``oui`` with an empty reason
 reads back as ``cancelled: true``, ``oui`` with a reason is an error (a reason needs its day).
+``non`` (any letter case) with an empty reason says the session is not cancelled (as ``-`` in
+both); ``non`` with a reason is an error, and so is any other text that is not a date.
 
 People are referred to by e-mail. A juror must already be known — in the session itself, in
 the jury directory (``config/jury.yaml``) or in another session of the same centre — because
@@ -94,6 +96,9 @@ CANCELLED_ON = "Annulation (date)"
 CANCELLED_WHY = "Annulation (motif)"
 CANCELLED_MARK: Final = "oui"
 """« Annulation (date) » of a session cancelled without day nor reason (``cancelled: true``)."""
+ACTIVE_MARK: Final = "non"
+"""« Annulation (date) » of a session that is not cancelled (read only: the export leaves the
+cell empty)."""
 
 _REQUIRED = "obligatoire"
 _OPTIONAL = "facultatif"
@@ -389,7 +394,8 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "Le jour où la session a été annulée. Annuler demande la date et le motif ; « - » dans "
         "les deux colonnes d'annulation rend la session active. Ses éléments d'agenda restent, "
         "marqués annulés, et le jury est prévenu. « oui » à la place de la date, avec un motif "
-        "vide : annulée sans date ni motif connus (cancelled: true).",
+        "vide : annulée sans date ni motif connus (cancelled: true) ; « non », avec un motif "
+        "vide : pas annulée (comme « - » dans les deux colonnes).",
         "date (jj/mm/aaaa)",
         "11/01/2027",
         "facultatif (avec le motif)",
@@ -978,9 +984,28 @@ _CANCEL_HINT = (
 )
 
 
-def _marked(value: object) -> bool:
-    """A cell saying « oui » (any letter case, or a spreadsheet's TRUE)."""
-    return not isinstance(value, date | time) and (text(value) or "").casefold() == CANCELLED_MARK
+def _marked(value: object, mark: str = CANCELLED_MARK) -> bool:
+    """A cell saying « oui » (any letter case, or a spreadsheet's TRUE; or ``mark``: « non »
+    and FALSE)."""
+    return not isinstance(value, date | time) and (text(value) or "").casefold() == mark
+
+
+_CANCEL_DAY_HINT = (
+    f"(attendu : la date de l'annulation jj/mm/aaaa avec son motif, « {CANCELLED_MARK} » avec "
+    "un motif vide pour une annulation sans date ni motif, ou vide, « - » ou "
+    f"« {ACTIVE_MARK} » pour une session qui n'est pas annulée)"
+)
+
+
+def _cancellation_day(value: object) -> date | None:
+    """« Annulation (date) »: a date; a text that is not one says what the column takes."""
+    try:
+        return day(value)
+    except CellError:
+        written = text(value) or ""
+        if isinstance(value, str) and not re.search(r"\d", written):
+            raise CellError(f"annulation {_shown(value)} illisible {_CANCEL_DAY_HINT}") from None
+        raise
 
 
 def _cancellation(row: _Row, values: dict[str, Any]) -> None:
@@ -991,12 +1016,15 @@ def _cancellation(row: _Row, values: dict[str, Any]) -> None:
     if row.has(CANCELLED_ON) and _marked(row.cells[CANCELLED_ON]):
         _cancelled_without_day(row, values)
         return
+    if row.has(CANCELLED_ON) and _marked(row.cells[CANCELLED_ON], ACTIVE_MARK):
+        _not_cancelled(row, values)
+        return
     current = values.get("cancelled")
     block: Mapping[str, Any] = current if isinstance(current, Mapping) else {}
     on: Any = block.get("on")
     if row.has(CANCELLED_ON):
         try:
-            on = row.read(CANCELLED_ON, day)
+            on = row.read(CANCELLED_ON, _cancellation_day)
         except CellError:
             return
     reason = text(row.cells.get(CANCELLED_WHY)) if row.has(CANCELLED_WHY) else block.get("reason")
@@ -1039,6 +1067,19 @@ def _cancelled_without_day(row: _Row, values: dict[str, Any]) -> None:
     if current is True or (isinstance(current, Mapping) and not cleared):
         return
     values["cancelled"] = True
+
+
+def _not_cancelled(row: _Row, values: dict[str, Any]) -> None:
+    """« non » as the cancellation's day: the session is not cancelled (an active session stays
+    so, a cancelled one becomes active, as with « - » in both columns); a reason is refused."""
+    if text(row.cells.get(CANCELLED_WHY)) is not None:
+        row.wrong(
+            CANCELLED_ON,
+            f"« {ACTIVE_MARK} » avec un motif d'annulation : la session serait à la fois "
+            f"annulée et non annulée {_CANCEL_DAY_HINT}",
+        )
+        return
+    values.pop("cancelled", None)
 
 
 def _counts(row: _Row, values: dict[str, Any]) -> None:

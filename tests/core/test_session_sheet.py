@@ -156,3 +156,66 @@ def test_oui_with_a_reason_is_refused_under_the_day_column(current: Any) -> None
         )
     ]
     assert built.values.get("cancelled", _ABSENT) == current
+
+
+@pytest.mark.parametrize("current", [_ABSENT, True, _BLOCK])
+@pytest.mark.parametrize(
+    "cells",
+    [
+        {"Annulation (date)": "non"},
+        {"Annulation (date)": "Non", "Annulation (motif)": None},
+        {"Annulation (date)": " NON ", "Annulation (motif)": "-"},
+        {"Annulation (date)": False},  # a spreadsheet's FALSE
+    ],
+)
+def test_non_as_the_cancellation_day_is_not_cancelled(current: Any, cells: dict[str, Any]) -> None:
+    base: dict[str, Any] = {
+        "id": "sa-2027-03-st-andre",
+        "title": {"code": "TP-00374", "acronym": "SA", "label": "Secrétaire assistant"},
+    }
+    if current is not _ABSENT:
+        base["cancelled"] = current
+    built = sheet.build(cells, base, sheet.Known({}))
+    assert built.problems == []
+    assert "cancelled" not in built.values
+    created = sheet.build({**cells, "Identifiant": "sa-2027-09-st-andre"}, None, sheet.Known({}))
+    assert "cancelled" not in created.values
+    assert not [p for p in created.problems if p[0].startswith("Annulation")]
+
+
+_CANCEL_DAY_HINT = (
+    "(attendu : la date de l'annulation jj/mm/aaaa avec son motif, « oui » avec un motif vide "
+    "pour une annulation sans date ni motif, ou vide, « - » ou « non » pour une session qui "
+    "n'est pas annulée)"
+)
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (
+            {"Annulation (date)": "non", "Annulation (motif)": "Salle indisponible"},
+            "« non » avec un motif d'annulation : la session serait à la fois annulée et non "
+            f"annulée {_CANCEL_DAY_HINT}",
+        ),
+        (
+            {"Annulation (date)": "annulée", "Annulation (motif)": "Salle indisponible"},
+            f"annulation « annulée » illisible {_CANCEL_DAY_HINT}",
+        ),
+        (
+            {"Annulation (date)": "nan"},
+            f"annulation « nan » illisible {_CANCEL_DAY_HINT}",
+        ),
+    ],
+)
+def test_non_with_a_reason_or_another_word_is_refused_under_the_day_column(
+    cells: dict[str, Any], message: str
+) -> None:
+    base: dict[str, Any] = {
+        "id": "sa-2027-03-st-andre",
+        "title": {"code": "TP-00374", "acronym": "SA", "label": "Secrétaire assistant"},
+        "cancelled": _BLOCK,
+    }
+    built = sheet.build(cells, base, sheet.Known({}))
+    assert built.problems == [("Annulation (date)", message)]
+    assert built.values["cancelled"] == _BLOCK
