@@ -465,7 +465,7 @@ def test_non_in_the_cancellation_day_means_not_cancelled(
     kind: str, config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     headers = ["Identifiant", "Annulation (date)", "Annulation (motif)"]
-    rows = [[SA, "non", None], [AC, "NON", None], [TEE, " Non ", "-"]]
+    rows: list[list[Any]] = [[SA, "non", None], [AC, "NON", None], [TEE, " Non ", "-"]]
     if kind == "xlsx":
         path = _workbook(tmp_path / "annulations.xlsx", headers, {"Sessions": rows})
     else:
