@@ -5,8 +5,10 @@ without regard to letter case or repeated spaces); the template and the export w
 so that an export can be imported back. A column the file does not have leaves the session's
 field as it is, and so does an empty cell on an existing session's row: a cell holding
 only ``-`` clears an optional field (an import never removes anything by omission). Fields
-no column covers (done marks, named candidates, the jury's details, postponements…) are
-never touched.
+no column covers (done marks, named candidates, the jury's details…) are never touched.
+
+The postponements (``postponed:``) take one cell, one a line: ``du 15/03/2027 au 19/03/2027,
+reportée le 24/11/2026 : motif`` (the dates before the postponement, its day, its reason).
 
 The exam days (``days:``) take one cell: ``15/03/2027 08:30-17:00 ; 16/03/2027 08:30-12:00``,
 each day's date and hours, in the file's order (the import writes them in date order and keeps
@@ -94,6 +96,7 @@ ACTOR = "Comédien (courriel)"
 DECLARED = "Déclaration CERES (date)"
 CANCELLED_ON = "Annulation (date)"
 CANCELLED_WHY = "Annulation (motif)"
+POSTPONED = "Reports"
 CANCELLED_MARK: Final = "oui"
 """« Annulation (date) » of a session cancelled without day nor reason (``cancelled: true``)."""
 ACTIVE_MARK: Final = "non"
@@ -389,6 +392,19 @@ COLUMNS: Final[tuple[Column, ...]] = (
         12,
     ),
     Column(
+        POSTPONED,
+        ("postponed",),
+        "Les reports de la session, du plus ancien au plus récent, un par ligne (ou séparés "
+        "par « ; ») : les dates qu'elle avait avant, le jour du report et son motif. Reporter : "
+        "mettre les nouvelles dates dans « Début » et « Fin » et ajouter une ligne avec les "
+        "anciennes (« - » : plus aucun report).",
+        "du jj/mm/aaaa au jj/mm/aaaa, reportée le jj/mm/aaaa : motif",
+        "du 15/03/2027 au 19/03/2027, reportée le 24/11/2026 : Plateau technique indisponible",
+        _OPTIONAL,
+        width=44,
+        in_example=False,
+    ),
+    Column(
         CANCELLED_ON,
         ("cancelled.on", "cancelled"),
         "Le jour où la session a été annulée. Annuler demande la date et le motif ; « - » dans "
@@ -443,7 +459,7 @@ def column_for(path: str) -> Column | None:
     return None
 
 
-_LISTS: Final = ("jury", "coordinators", "days")
+_LISTS: Final = ("jury", "coordinators", "days", "postponed")
 """Columns of people whose every sub-field (``jury[2].habilitation_until``) is theirs."""
 
 
@@ -610,6 +626,90 @@ def days_cell(days: object) -> str | None:
             continue
         shown.append(f"{key[0]:%d/%m/%Y} {key[1]}-{key[2]}")
     return " ; ".join(shown)
+
+
+_POSTPONED_HINT = (
+    "(attendu : chaque report écrit « du jj/mm/aaaa au jj/mm/aaaa, reportée le jj/mm/aaaa : "
+    "motif », avec les dates d'avant le report, un report par ligne ou séparés par « ; », ex. "
+    "du 15/03/2027 au 19/03/2027, reportée le 24/11/2026 : Plateau technique indisponible)"
+)
+_POSTPONEMENT = re.compile(
+    r"du\s+(\S+)\s+au\s+(\S+?)\s*,?\s*(?:report\w*\s+)?le\s+(\S+?)\s*:\s*(.*\S)?",
+    re.IGNORECASE,
+)
+
+
+def postponements(value: object) -> list[dict[str, Any]] | None:
+    """The postponements cell: ``du jj/mm/aaaa au jj/mm/aaaa, reportée le jj/mm/aaaa : motif``
+    for each one (one a line, or separated by ``;`` before the next « du »), in the order
+    written; the postponements as the session file lists them (``{from_start, from_end, on,
+    reason}``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise CellError(f"reports {_shown(value)} illisibles {_POSTPONED_HINT}")
+    found: list[dict[str, Any]] = []
+    for part in re.split(r"[\n\r]+|;\s*(?=du\s)", value, flags=re.IGNORECASE):
+        item = " ".join(part.split()).rstrip(";").strip()
+        if not item:
+            continue
+        parts = _POSTPONEMENT.fullmatch(item)
+        if parts is None:
+            raise CellError(f"report {_shown(item)} illisible {_POSTPONED_HINT}")
+        if parts[4] is None:
+            raise CellError(f"report {_shown(item)} sans motif {_POSTPONED_HINT}")
+        try:
+            start, end, on = day(parts[1]), day(parts[2]), day(parts[3])
+        except CellError as exc:
+            why = str(exc).split(" (attendu :", 1)[0]
+            raise CellError(f"report {_shown(item)} : {why} {_POSTPONED_HINT}") from None
+        if start is None or end is None or on is None:
+            raise CellError(f"report {_shown(item)} illisible {_POSTPONED_HINT}")
+        if end < start:
+            raise CellError(
+                f"report {_shown(item)} : l'ancienne fin ({end:%d/%m/%Y}) précède l'ancien début "
+                f"({start:%d/%m/%Y}) {_POSTPONED_HINT}"
+            )
+        if found and on < found[-1]["on"]:
+            raise CellError(
+                f"report {_shown(item)} : reporté le {on:%d/%m/%Y}, avant le report précédent "
+                f"(attendu : les reports du plus ancien au plus récent)"
+            )
+        found.append({"from_start": start, "from_end": end, "on": on, "reason": parts[4]})
+    if not found:
+        raise CellError(f"reports {_shown(value)} illisibles {_POSTPONED_HINT}")
+    return found
+
+
+def _postponement_key(entry: object) -> tuple[Any, ...] | None:
+    if not isinstance(entry, Mapping):
+        return None
+    try:
+        days = tuple(day(entry.get(k)) for k in ("from_start", "from_end", "on"))
+    except CellError:
+        return None
+    return (*days, text(entry.get("reason")))
+
+
+def _same_postponements(old: object, new: list[dict[str, Any]]) -> bool:
+    if not isinstance(old, list | tuple):
+        return False
+    return [_postponement_key(e) for e in old] == [_postponement_key(e) for e in new]
+
+
+def postponements_cell(postponed: object) -> str | None:
+    """The postponements of a session file as the cell writes them, one a line."""
+    if not isinstance(postponed, list | tuple) or not postponed:
+        return None
+    shown = []
+    for entry in postponed:
+        key = _postponement_key(entry)
+        if key is None or None in key[:3]:
+            shown.append(str(entry))  # unreadable: the import then says what is wrong
+            continue
+        start, end, on, reason = key
+        shown.append(f"du {start:%d/%m/%Y} au {end:%d/%m/%Y}, reportée le {on:%d/%m/%Y} : {reason}")
+    return "\n".join(shown)
 
 
 def count(value: object) -> int | None:
@@ -847,6 +947,9 @@ def build(cells: Mapping[str, Any], base: Mapping[str, Any] | None, known: Known
     _counts(row, values)
     _people(row, values, known, base)
     _jury(row, values, known, base)
+    if row.has(POSTPONED):
+        with contextlib.suppress(CellError):
+            _put(values, "postponed", row.read(POSTPONED, postponements), same=_same_postponements)
     _cancellation(row, values)
     order = {name: index for index, name in enumerate(BY_NAME)}
     return Built(values, sorted(row.problems, key=lambda p: order.get(p[0], len(order))))
@@ -1288,6 +1391,7 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
         ACTOR_NAME: actor.get("name"),
         ACTOR: actor.get("email"),
         DECLARED: values.get("declared_on"),
+        POSTPONED: postponements_cell(values.get("postponed")),
         CANCELLED_ON: CANCELLED_MARK if cancelled is True else cancellation.get("on"),
         CANCELLED_WHY: cancellation.get("reason"),
     }
