@@ -5,7 +5,10 @@ without regard to letter case or repeated spaces); the template and the export w
 so that an export can be imported back. A column the file does not have leaves the session's
 field as it is, and so does an empty cell on an existing session's row: a cell holding
 only ``-`` clears an optional field (an import never removes anything by omission). Fields
-no column covers (done marks, named candidates, the jury's details…) are never touched.
+no column covers (done marks, named candidates, the jury's details, the coordinators'
+phones…) are never touched. The session manager, the deputy, the surveillant and the comédien
+each have a phone column (a number the spreadsheet reads as a number, its leading zero lost, is
+refused); « Accueil du jury » is ``jury_welcome``, never after the first exam day's start.
 
 The postponements (``postponed:``) take one cell, one a line: ``du 15/03/2027 au 19/03/2027,
 reportée le 24/11/2026 : motif`` (the dates before the postponement, its day, its reason).
@@ -78,21 +81,26 @@ END = "Fin"
 FIRST = "Heure de début"
 LAST = "Heure de fin"
 DAYS = "Jours d'examen"
+WELCOME = "Accueil du jury"
 PLACE = "Lieu"
 TRAINING = "Candidats formation"
 VAE = "Candidats VAE"
 MANAGER_NAME = "Responsable de session (nom)"
 MANAGER = "Responsable de session (courriel)"
+MANAGER_PHONE = "Responsable de session (téléphone)"
 DEPUTY_NAME = "Suppléant (nom)"
 DEPUTY = "Suppléant (courriel)"
+DEPUTY_PHONE = "Suppléant (téléphone)"
 COORDINATION = "Coordination (courriels)"
 JURY = "Jury (courriels)"
 VERSION = "Millésime du titre"
 EXPIRY = "Échéance du titre"
 WATCHER_NAME = "Surveillant (nom)"
 WATCHER = "Surveillant (courriel)"
+WATCHER_PHONE = "Surveillant (téléphone)"
 ACTOR_NAME = "Comédien (nom)"
 ACTOR = "Comédien (courriel)"
+ACTOR_PHONE = "Comédien (téléphone)"
 DECLARED = "Déclaration CERES (date)"
 CANCELLED_ON = "Annulation (date)"
 CANCELLED_WHY = "Annulation (motif)"
@@ -244,6 +252,18 @@ COLUMNS: Final[tuple[Column, ...]] = (
         10,
     ),
     Column(
+        WELCOME,
+        ("jury_welcome",),
+        "L'heure d'accueil du jury le premier jour (accueil, consignes du responsable de "
+        "session), dite au jury ; au plus tard l'heure de début du premier jour (« - » : "
+        "pas d'heure d'accueil).",
+        "HH:MM",
+        "08:00",
+        _OPTIONAL,
+        "time",
+        10,
+    ),
+    Column(
         DAYS,
         ("days",),
         "Les jours d'examen et leurs horaires, quand ils ne sont pas tous les jours ouvrés du "
@@ -303,6 +323,16 @@ COLUMNS: Final[tuple[Column, ...]] = (
         width=28,
     ),
     Column(
+        MANAGER_PHONE,
+        ("session_manager.phone",),
+        "Le numéro de téléphone du responsable de session, donné au jury pour le joindre les "
+        "jours d'examen (« - » : plus de numéro).",
+        "texte (chiffres, espaces, points)",
+        "0692 00 00 01",
+        _OPTIONAL,
+        width=16,
+    ),
+    Column(
         DEPUTY_NAME,
         ("deputy_manager.name", "deputy_manager"),
         "Le nom du suppléant du responsable de session.",
@@ -319,6 +349,16 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "s.grondin@afpar.example",
         _OPTIONAL,
         width=28,
+    ),
+    Column(
+        DEPUTY_PHONE,
+        ("deputy_manager.phone",),
+        "Le numéro de téléphone du suppléant, pour le joindre les jours d'examen (« - » : plus de "
+        "numéro).",
+        "texte (chiffres, espaces, points)",
+        "0692 00 00 02",
+        _OPTIONAL,
+        width=16,
     ),
     Column(
         WATCHER_NAME,
@@ -339,6 +379,16 @@ COLUMNS: Final[tuple[Column, ...]] = (
         width=28,
     ),
     Column(
+        WATCHER_PHONE,
+        ("surveillant.phone",),
+        "Le numéro de téléphone du surveillant, pour le joindre les jours d'examen (« - » : "
+        "plus de numéro).",
+        "texte (chiffres, espaces, points)",
+        "0692 00 00 03",
+        _OPTIONAL,
+        width=16,
+    ),
+    Column(
         ACTOR_NAME,
         ("comedien.name", "comedien"),
         "Le nom du comédien des mises en situation, quand le référentiel d'évaluation en prévoit.",
@@ -356,6 +406,17 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "p.payet@afpar.example",
         _OPTIONAL,
         width=28,
+        in_example=False,
+    ),
+    Column(
+        ACTOR_PHONE,
+        ("comedien.phone",),
+        "Le numéro de téléphone du comédien, pour le joindre les jours d'examen (« - » : plus de "
+        "numéro).",
+        "texte (chiffres, espaces, points)",
+        "0692 00 00 04",
+        _OPTIONAL,
+        width=16,
         in_example=False,
     ),
     Column(
@@ -1042,6 +1103,7 @@ def _dates_and_place(row: _Row, values: dict[str, Any]) -> None:
     for column, key, default in (
         (FIRST, "first_day_start", None),
         (LAST, "last_day_end", DEFAULT_LAST),
+        (WELCOME, "jury_welcome", None),
     ):
         if not row.has(column):
             continue
@@ -1053,6 +1115,7 @@ def _dates_and_place(row: _Row, values: dict[str, Any]) -> None:
             continue
         _put(values, key, found, default=default, same=_same_time)
     _days(row, values)
+    _welcome_first(row, values)
     if row.has(PLACE):
         _put(values, "location", text(row.cells.get(PLACE)))
     if row.has(DECLARED):
@@ -1079,6 +1142,24 @@ def _days(row: _Row, values: dict[str, Any]) -> None:
             )
             return
     _put(values, "days", found, same=_same_days)
+
+
+def _welcome_first(row: _Row, values: dict[str, Any]) -> None:
+    """The jury is welcomed before the first exam day starts (said under « Accueil du jury »)."""
+    if not any(row.has(c) for c in (WELCOME, FIRST, DAYS)) or row.problems:
+        return
+    days = [key for key in map(_day_key, values.get("days") or []) if key and key[0]]
+    try:
+        welcome = clock(values.get("jury_welcome"))
+        start = min(days)[1] if days else clock(values.get("first_day_start"))
+    except CellError:
+        return  # the loader says what is wrong in the file
+    if welcome is not None and start is not None and welcome > start:
+        row.wrong(
+            WELCOME,
+            f"accueil du jury à {welcome}, après le début du premier jour d'examen ({start}) : "
+            f"l'accueil précède les épreuves (attendu : une heure au plus égale à {start})",
+        )
 
 
 _CANCEL_HINT = (
@@ -1246,16 +1327,29 @@ def _person(
 def _people(
     row: _Row, values: dict[str, Any], known: Known, base: Mapping[str, Any] | None
 ) -> None:
-    for name_column, email_column, key in (
-        (MANAGER_NAME, MANAGER, "session_manager"),
-        (DEPUTY_NAME, DEPUTY, "deputy_manager"),
-        (WATCHER_NAME, WATCHER, "surveillant"),
-        (ACTOR_NAME, ACTOR, "comedien"),
+    for name_column, email_column, phone_column, key in (
+        (MANAGER_NAME, MANAGER, MANAGER_PHONE, "session_manager"),
+        (DEPUTY_NAME, DEPUTY, DEPUTY_PHONE, "deputy_manager"),
+        (WATCHER_NAME, WATCHER, WATCHER_PHONE, "surveillant"),
+        (ACTOR_NAME, ACTOR, ACTOR_PHONE, "comedien"),
     ):
         if not row.has(email_column):
+            if row.has(phone_column) and isinstance(values.get(key), Mapping):
+                kept = dict(values[key])
+                if _phone(row, phone_column, kept) and kept != values[key]:
+                    values[key] = kept
             continue
         person = _person(row, name_column, email_column, values.get(key), known)
         if person is False:
+            continue
+        if person is not None and row.has(phone_column) and not _phone(row, phone_column, person):
+            continue
+        if person is None and text(row.cells.get(phone_column)) is not None:
+            row.wrong(
+                phone_column,
+                f"numéro sans personne : la colonne « {email_column} » est vide (attendu : "
+                "l'adresse de la personne avec son numéro, ou un numéro vide)",
+            )
             continue
         if person is None and key == "session_manager":
             row.wrong(email_column, f"adresse manquante {_ADDRESS_HINT}")
@@ -1294,6 +1388,27 @@ def _people(
         row.wrong(COORDINATION, f"au moins une personne attendue {_ADDRESS_HINT}")
     elif values.get("coordinators") != people:
         values["coordinators"] = people
+
+
+_PHONE_HINT = "(attendu : le numéro écrit comme un texte, ex. 0692 00 00 01 ou +262 692 00 00 01)"
+
+
+def _phone(row: _Row, column: str, person: dict[str, Any]) -> bool:
+    """``person``'s phone from its column (empty or « - »: none); False when wrong. A number
+    the spreadsheet reads as a number has lost its leading zero: refused."""
+    value = row.cells.get(column)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        row.wrong(
+            column,
+            f"numéro {_shown(value)} lu comme un nombre par le tableur : le zéro du début est "
+            f"perdu {_PHONE_HINT}",
+        )
+        return False
+    if isinstance(value, date | time):
+        row.wrong(column, f"numéro {_shown(value)} illisible {_PHONE_HINT}")
+        return False
+    _put(person, "phone", text(value))
+    return True
 
 
 def _jury(row: _Row, values: dict[str, Any], known: Known, base: Mapping[str, Any] | None) -> None:
@@ -1380,6 +1495,10 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
         VAE: candidates.get("vae", 0),
         MANAGER_NAME: manager.get("name"),
         MANAGER: manager.get("email"),
+        MANAGER_PHONE: manager.get("phone"),
+        DEPUTY_PHONE: deputy.get("phone"),
+        WATCHER_PHONE: watcher.get("phone"),
+        ACTOR_PHONE: actor.get("phone"),
         DEPUTY_NAME: deputy.get("name"),
         DEPUTY: deputy.get("email"),
         COORDINATION: _names(values.get("coordinators"), True) or None,
@@ -1395,8 +1514,8 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
         CANCELLED_ON: CANCELLED_MARK if cancelled is True else cancellation.get("on"),
         CANCELLED_WHY: cancellation.get("reason"),
     }
-    if column in (FIRST, LAST):
-        key = "first_day_start" if column == FIRST else "last_day_end"
+    if column in (FIRST, LAST, WELCOME):
+        key = {FIRST: "first_day_start", LAST: "last_day_end", WELCOME: "jury_welcome"}[column]
         try:
             written = clock(values.get(key))
         except CellError:

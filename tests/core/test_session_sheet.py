@@ -42,6 +42,11 @@ ROOT = Path(__file__).resolve().parents[2]
         ("days[1].end", "Jours d'examen"),
         ("postponed", "Reports"),
         ("postponed[0].on", "Reports"),
+        ("jury_welcome", "Accueil du jury"),
+        ("session_manager.phone", "Responsable de session (téléphone)"),
+        ("deputy_manager.phone", "Suppléant (téléphone)"),
+        ("surveillant.phone", "Surveillant (téléphone)"),
+        ("comedien.phone", "Comédien (téléphone)"),
     ],
 )
 def test_a_loader_path_belongs_to_its_column(path: str, column: str) -> None:
@@ -50,7 +55,7 @@ def test_a_loader_path_belongs_to_its_column(path: str, column: str) -> None:
     assert found.name == column
 
 
-@pytest.mark.parametrize("path", ["done.dte_order", "jury_welcome", "pv_validated_on", ""])
+@pytest.mark.parametrize("path", ["done.dte_order", "pv_validated_on", "training_end", ""])
 def test_a_field_without_a_column(path: str) -> None:
     assert sheet.column_for(path) is None
 
@@ -71,18 +76,32 @@ def test_every_column_read_is_written_back_the_same() -> None:
         "start": sheet.day("15/03/2027"),
         "end": sheet.day("19/03/2027"),
         "first_day_start": "08:30",
+        "jury_welcome": "08:00",
         "days": [
             {"date": sheet.day("15/03/2027"), "start": "08:30", "end": "17:00"},
             {"date": sheet.day("16/03/2027"), "start": "08:30", "end": "12:00"},
         ],
         "location": "Salle B12",
         "candidates": {"training": 10, "vae": 2},
-        "session_manager": {"name": "Jean-Luc Hoarau", "email": "jl.hoarau@afpar.example"},
+        "session_manager": {
+            "name": "Jean-Luc Hoarau",
+            "email": "jl.hoarau@afpar.example",
+            "phone": "0692 00 00 01",
+        },
+        "deputy_manager": {
+            "name": "Sandrine Grondin",
+            "email": "s.grondin@afpar.example",
+            "phone": "+262 692 00 00 02",
+        },
         "coordinators": [{"name": "Nathalie Técher", "email": "n.techer@afpar.example"}],
         "jury": [{"name": "C M", "email": "c.m@jury.example", "habilitation_until": None}],
         "done": {"agrement_check": sheet.day("10/07/2026")},
-        "surveillant": {"name": "Line Hoarau", "email": "l.hoarau@afpar.example"},
-        "comedien": {"name": "Paul Payet", "email": "p.payet@afpar.example"},
+        "surveillant": {
+            "name": "Line Hoarau",
+            "email": "l.hoarau@afpar.example",
+            "phone": "0692 00 00 03",
+        },
+        "comedien": {"name": "Paul Payet", "email": "p.payet@afpar.example", "phone": "06.12"},
         "declared_on": sheet.day("20/11/2026"),
         "cancelled": {"on": sheet.day("11/01/2027"), "reason": "Trop peu de candidats"},
         "postponed": [

@@ -196,9 +196,8 @@ def test_export_then_import_gives_the_same_session_files(
     restored = _sessions(bare)
     # « cancelled: true » travels as « oui » in « Annulation (date) »
     assert expected[TEE]["cancelled"] == {"on": None, "reason": None}
-    # the surveillant's phone has no column either: it stays in the file it is in
-    assert expected[SA]["surveillant"].pop("phone") == "0692 00 00 02"
-    assert restored[SA]["surveillant"].pop("phone") is None
+    # the surveillant's phone travels in « Surveillant (téléphone) »
+    assert restored[SA]["surveillant"]["phone"] == "0692 00 00 02"
     assert restored == expected
     written = (bare / "sessions" / f"{AC}.yaml").read_text("utf-8")
     assert "cancelled:\n  on: 2027-01-11\n  reason: Trop peu de candidats\n" in written

@@ -59,7 +59,7 @@ def test_the_export_writes_each_day_with_its_hours(
     book = load_workbook(_export(config, tmp_path / "sessions.xlsx", capsys))
     sheet = book["St-André"]
     headers = [c.value for c in sheet[1]]
-    assert headers.index(DAYS) == headers.index("Heure de fin") + 1
+    assert headers.index(DAYS) == headers.index("Accueil du jury") + 1
     rows = {r[0]: dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(values_only=True)}
     assert rows[AC][DAYS] == AC_DAYS
     assert rows[SA][DAYS] is None  # no days: every working day from start to end
