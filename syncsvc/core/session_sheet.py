@@ -1525,13 +1525,14 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
 
 
 def shown_cell(column: str, values: Mapping[str, Any]) -> str:
-    """``cell`` as a person reads it in a message (dates jj/mm/aaaa, times HH:MM)."""
+    """``cell`` as a person reads it in a message (dates jj/mm/aaaa, times HH:MM), on one line
+    (the postponements, one a line in the cell, separated by « ; »)."""
     found = cell(column, values)
     if found is None:
         return ""
     if isinstance(found, time):
         return f"{found.hour:02d}:{found.minute:02d}"
-    return text(found) or ""
+    return " ; ".join((text(found) or "").splitlines())
 
 
 def differences(

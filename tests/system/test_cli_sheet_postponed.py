@@ -90,7 +90,7 @@ def test_the_postponements_travel_there_and_back_byte_for_byte(
     assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
     out = capsys.readouterr().out
     assert "Sessions à modifier (1)" in out
-    assert f"{REPORTS} : (vide) → " in out
+    assert f"{REPORTS} : (vide) → {SHOWN.replace(chr(10), ' ; ')}\n" in out
     assert _sessions(bare) == _sessions(config)
     data = yaml.safe_load((bare / "sessions" / f"{SA}.yaml").read_text("utf-8"))
     assert data["postponed"][1]["reason"] == "Plateau technique indisponible ; formateur absent"
