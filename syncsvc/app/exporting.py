@@ -121,7 +121,7 @@ def template_bytes(config: Config) -> bytes:
         [_example(config)],
         widths=_widths(),
         choices=_choices(config),
-        wrap=[sheet.COORDINATION, sheet.JURY],
+        wrap=[sheet.COORDINATION, sheet.JURY, sheet.DAYS, sheet.POSTPONED],
         muted_rows=[0],
     )
     return write_workbook([sessions, _explanations(config)])
@@ -171,7 +171,7 @@ def export_bytes(config: Config, items: Iterable[Exported]) -> bytes:
             headers,
             rows,
             widths=widths,
-            wrap=[sheet.COORDINATION, sheet.JURY, "Constats"],
+            wrap=[sheet.COORDINATION, sheet.JURY, sheet.DAYS, sheet.POSTPONED, "Constats"],
         )
         for key, rows in by_centre.items()
         if rows

@@ -5,14 +5,25 @@ without regard to letter case or repeated spaces); the template and the export w
 so that an export can be imported back. A column the file does not have leaves the session's
 field as it is, and so does an empty cell on an existing session's row: a cell holding
 only ``-`` clears an optional field (an import never removes anything by omission). Fields
-no column covers (done marks, named candidates, the jury's details, the exam days,
-postponements…) are never touched.
+no column covers (done marks, named candidates, the jury's details, the coordinators'
+phones…) are never touched. The session manager, the deputy, the surveillant and the comédien
+each have a phone column (a number the spreadsheet reads as a number, its leading zero lost, is
+refused); « Accueil du jury » is ``jury_welcome``, never after the first exam day's start.
+
+The postponements (``postponed:``) take one cell, one a line: ``du 15/03/2027 au 19/03/2027,
+reportée le 24/11/2026 : motif`` (the dates before the postponement, its day, its reason).
+
+The exam days (``days:``) take one cell: ``15/03/2027 08:30-17:00 ; 16/03/2027 08:30-12:00``,
+each day's date and hours, in the file's order (the import writes them in date order and keeps
+the file as it is when it says the same days).
 
 A cancellation takes two columns, its day and its reason (the session file's ``cancelled:
 {on, reason}``): both are needed to cancel; ``-`` in both makes the session active again.
 A cancellation written ``cancelled: true`` (neither day nor reason) shows ``oui`` as its day
 (like the export's « Annulée » column) and an empty reason; ``oui`` with an empty reason
 reads back as ``cancelled: true``, ``oui`` with a reason is an error (a reason needs its day).
+``non`` (any letter case) with an empty reason says the session is not cancelled (as ``-`` in
+both); ``non`` with a reason is an error, and so is any other text that is not a date.
 
 People are referred to by e-mail. A juror must already be known — in the session itself, in
 the jury directory (``config/jury.yaml``) or in another session of the same centre — because
@@ -69,26 +80,36 @@ START = "Début"
 END = "Fin"
 FIRST = "Heure de début"
 LAST = "Heure de fin"
+DAYS = "Jours d'examen"
+WELCOME = "Accueil du jury"
 PLACE = "Lieu"
 TRAINING = "Candidats formation"
 VAE = "Candidats VAE"
 MANAGER_NAME = "Responsable de session (nom)"
 MANAGER = "Responsable de session (courriel)"
+MANAGER_PHONE = "Responsable de session (téléphone)"
 DEPUTY_NAME = "Suppléant (nom)"
 DEPUTY = "Suppléant (courriel)"
+DEPUTY_PHONE = "Suppléant (téléphone)"
 COORDINATION = "Coordination (courriels)"
 JURY = "Jury (courriels)"
 VERSION = "Millésime du titre"
 EXPIRY = "Échéance du titre"
 WATCHER_NAME = "Surveillant (nom)"
 WATCHER = "Surveillant (courriel)"
+WATCHER_PHONE = "Surveillant (téléphone)"
 ACTOR_NAME = "Comédien (nom)"
 ACTOR = "Comédien (courriel)"
+ACTOR_PHONE = "Comédien (téléphone)"
 DECLARED = "Déclaration CERES (date)"
 CANCELLED_ON = "Annulation (date)"
 CANCELLED_WHY = "Annulation (motif)"
+POSTPONED = "Reports"
 CANCELLED_MARK: Final = "oui"
 """« Annulation (date) » of a session cancelled without day nor reason (``cancelled: true``)."""
+ACTIVE_MARK: Final = "non"
+"""« Annulation (date) » of a session that is not cancelled (read only: the export leaves the
+cell empty)."""
 
 _REQUIRED = "obligatoire"
 _OPTIONAL = "facultatif"
@@ -231,6 +252,30 @@ COLUMNS: Final[tuple[Column, ...]] = (
         10,
     ),
     Column(
+        WELCOME,
+        ("jury_welcome",),
+        "L'heure d'accueil du jury le premier jour (accueil, consignes du responsable de "
+        "session), dite au jury ; au plus tard l'heure de début du premier jour (« - » : "
+        "pas d'heure d'accueil).",
+        "HH:MM",
+        "08:00",
+        _OPTIONAL,
+        "time",
+        10,
+    ),
+    Column(
+        DAYS,
+        ("days",),
+        "Les jours d'examen et leurs horaires, quand ils ne sont pas tous les jours ouvrés du "
+        "début à la fin, de l'heure de début à l'heure de fin (vide pour une nouvelle session, "
+        "ou « - » : ces jours-là). Chaque jour : sa date, puis son heure de début et son heure "
+        "de fin ; les jours séparés par « ; » ou un retour à la ligne.",
+        "jj/mm/aaaa HH:MM-HH:MM ; …",
+        "15/03/2027 08:30-17:00 ; 16/03/2027 08:30-12:00",
+        "facultatif (défaut : chaque jour ouvré du début à la fin)",
+        width=44,
+    ),
+    Column(
         PLACE,
         ("location",),
         "Où se passent les épreuves.",
@@ -278,6 +323,16 @@ COLUMNS: Final[tuple[Column, ...]] = (
         width=28,
     ),
     Column(
+        MANAGER_PHONE,
+        ("session_manager.phone",),
+        "Le numéro de téléphone du responsable de session, donné au jury pour le joindre les "
+        "jours d'examen (« - » : plus de numéro).",
+        "texte (chiffres, espaces, points)",
+        "0692 00 00 01",
+        _OPTIONAL,
+        width=16,
+    ),
+    Column(
         DEPUTY_NAME,
         ("deputy_manager.name", "deputy_manager"),
         "Le nom du suppléant du responsable de session.",
@@ -294,6 +349,16 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "s.grondin@afpar.example",
         _OPTIONAL,
         width=28,
+    ),
+    Column(
+        DEPUTY_PHONE,
+        ("deputy_manager.phone",),
+        "Le numéro de téléphone du suppléant, pour le joindre les jours d'examen (« - » : plus de "
+        "numéro).",
+        "texte (chiffres, espaces, points)",
+        "0692 00 00 02",
+        _OPTIONAL,
+        width=16,
     ),
     Column(
         WATCHER_NAME,
@@ -314,6 +379,16 @@ COLUMNS: Final[tuple[Column, ...]] = (
         width=28,
     ),
     Column(
+        WATCHER_PHONE,
+        ("surveillant.phone",),
+        "Le numéro de téléphone du surveillant, pour le joindre les jours d'examen (« - » : "
+        "plus de numéro).",
+        "texte (chiffres, espaces, points)",
+        "0692 00 00 03",
+        _OPTIONAL,
+        width=16,
+    ),
+    Column(
         ACTOR_NAME,
         ("comedien.name", "comedien"),
         "Le nom du comédien des mises en situation, quand le référentiel d'évaluation en prévoit.",
@@ -331,6 +406,17 @@ COLUMNS: Final[tuple[Column, ...]] = (
         "p.payet@afpar.example",
         _OPTIONAL,
         width=28,
+        in_example=False,
+    ),
+    Column(
+        ACTOR_PHONE,
+        ("comedien.phone",),
+        "Le numéro de téléphone du comédien, pour le joindre les jours d'examen (« - » : plus de "
+        "numéro).",
+        "texte (chiffres, espaces, points)",
+        "0692 00 00 04",
+        _OPTIONAL,
+        width=16,
         in_example=False,
     ),
     Column(
@@ -367,12 +453,26 @@ COLUMNS: Final[tuple[Column, ...]] = (
         12,
     ),
     Column(
+        POSTPONED,
+        ("postponed",),
+        "Les reports de la session, du plus ancien au plus récent, un par ligne (ou séparés "
+        "par « ; ») : les dates qu'elle avait avant, le jour du report et son motif. Reporter : "
+        "mettre les nouvelles dates dans « Début » et « Fin » et ajouter une ligne avec les "
+        "anciennes (« - » : plus aucun report).",
+        "du jj/mm/aaaa au jj/mm/aaaa, reportée le jj/mm/aaaa : motif",
+        "du 15/03/2027 au 19/03/2027, reportée le 24/11/2026 : Plateau technique indisponible",
+        _OPTIONAL,
+        width=44,
+        in_example=False,
+    ),
+    Column(
         CANCELLED_ON,
         ("cancelled.on", "cancelled"),
         "Le jour où la session a été annulée. Annuler demande la date et le motif ; « - » dans "
         "les deux colonnes d'annulation rend la session active. Ses éléments d'agenda restent, "
         "marqués annulés, et le jury est prévenu. « oui » à la place de la date, avec un motif "
-        "vide : annulée sans date ni motif connus (cancelled: true).",
+        "vide : annulée sans date ni motif connus (cancelled: true) ; « non », avec un motif "
+        "vide : pas annulée (comme « - » dans les deux colonnes).",
         "date (jj/mm/aaaa)",
         "11/01/2027",
         "facultatif (avec le motif)",
@@ -420,7 +520,7 @@ def column_for(path: str) -> Column | None:
     return None
 
 
-_LISTS: Final = ("jury", "coordinators")
+_LISTS: Final = ("jury", "coordinators", "days", "postponed")
 """Columns of people whose every sub-field (``jury[2].habilitation_until``) is theirs."""
 
 
@@ -509,6 +609,168 @@ def clock(value: object) -> str | None:
     if hours > 23 or minutes > 59:
         raise CellError(f"heure {_shown(value)} invalide {_TIME_HINT}")
     return f"{hours:02d}:{minutes:02d}"
+
+
+_DAYS_HINT = (
+    "(attendu : chaque jour écrit jj/mm/aaaa HH:MM-HH:MM, les jours séparés par « ; », "
+    "ex. 15/03/2027 08:30-17:00 ; 16/03/2027 08:30-12:00)"
+)
+_EXAM_DAY = re.compile(r"(\S+?),?\s+(\S.*?)\s*(?:-|–|—|\bà\b)\s*(\S.*)")
+
+
+def exam_days(value: object) -> list[dict[str, Any]] | None:
+    """The exam days cell: ``jj/mm/aaaa HH:MM-HH:MM`` for each day, separated by ``;`` or line
+    breaks (``8h30``, ``8:30``, ``aaaa-mm-jj``, ``–`` or ``à`` are read too); the days as the
+    session file lists them (``{date, start, end}``), in date order."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise CellError(f"jours {_shown(value)} illisibles {_DAYS_HINT}")
+    found: dict[date, dict[str, Any]] = {}
+    for part in re.split(r"[;\n\r]+", value):
+        item = " ".join(part.split())
+        if not item:
+            continue
+        parts = _EXAM_DAY.fullmatch(item)
+        if parts is None:
+            raise CellError(f"jour {_shown(item)} illisible {_DAYS_HINT}")
+        try:
+            when, start, end = day(parts[1]), clock(parts[2]), clock(parts[3])
+        except CellError as exc:
+            why = str(exc).split(" (attendu :", 1)[0]
+            raise CellError(f"jour {_shown(item)} : {why} {_DAYS_HINT}") from None
+        if when is None or start is None or end is None:
+            raise CellError(f"jour {_shown(item)} illisible {_DAYS_HINT}")
+        if end <= start:
+            raise CellError(
+                f"jour {_shown(item)} : la fin ({end}) ne suit pas le début ({start}) {_DAYS_HINT}"
+            )
+        if when in found:
+            raise CellError(
+                f"jour {_shown(item)} : le {when:%d/%m/%Y} est déjà écrit (attendu : chaque "
+                "date une seule fois)"
+            )
+        found[when] = {"date": when, "start": start, "end": end}
+    if not found:
+        raise CellError(f"jours {_shown(value)} illisibles {_DAYS_HINT}")
+    return [found[when] for when in sorted(found)]
+
+
+def _day_key(entry: object) -> tuple[Any, ...] | None:
+    """An exam day of a session file as the cell reads it (None: not one the cell can write)."""
+    if not isinstance(entry, Mapping):
+        return None
+    try:
+        return (day(entry.get("date")), clock(entry.get("start")), clock(entry.get("end")))
+    except CellError:
+        return None
+
+
+def _same_days(old: object, new: list[dict[str, Any]]) -> bool:
+    """The file's days say what the cell says (order and spelling of the hours aside)."""
+    if not isinstance(old, list | tuple):
+        return False
+    keys = [_day_key(entry) for entry in old]
+    wanted = [_day_key(entry) for entry in new]
+    return None not in keys and sorted(keys, key=str) == sorted(wanted, key=str)
+
+
+def days_cell(days: object) -> str | None:
+    """The exam days of a session file as the cell writes them (in the file's order)."""
+    if not isinstance(days, list | tuple) or not days:
+        return None
+    shown = []
+    for entry in days:
+        key = _day_key(entry)
+        if key is None or key[0] is None:
+            shown.append(str(entry))  # unreadable: the import then says what is wrong
+            continue
+        shown.append(f"{key[0]:%d/%m/%Y} {key[1]}-{key[2]}")
+    return " ; ".join(shown)
+
+
+_POSTPONED_HINT = (
+    "(attendu : chaque report écrit « du jj/mm/aaaa au jj/mm/aaaa, reportée le jj/mm/aaaa : "
+    "motif », avec les dates d'avant le report, un report par ligne ou séparés par « ; », ex. "
+    "du 15/03/2027 au 19/03/2027, reportée le 24/11/2026 : Plateau technique indisponible)"
+)
+_POSTPONEMENT = re.compile(
+    r"du\s+(\S+)\s+au\s+(\S+?)\s*,?\s*(?:report\w*\s+)?le\s+(\S+?)\s*:\s*(.*\S)?",
+    re.IGNORECASE,
+)
+
+
+def postponements(value: object) -> list[dict[str, Any]] | None:
+    """The postponements cell: ``du jj/mm/aaaa au jj/mm/aaaa, reportée le jj/mm/aaaa : motif``
+    for each one (one a line, or separated by ``;`` before the next « du »), in the order
+    written; the postponements as the session file lists them (``{from_start, from_end, on,
+    reason}``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise CellError(f"reports {_shown(value)} illisibles {_POSTPONED_HINT}")
+    found: list[dict[str, Any]] = []
+    for part in re.split(r"[\n\r]+|;\s*(?=du\s)", value, flags=re.IGNORECASE):
+        item = " ".join(part.split()).rstrip(";").strip()
+        if not item:
+            continue
+        parts = _POSTPONEMENT.fullmatch(item)
+        if parts is None:
+            raise CellError(f"report {_shown(item)} illisible {_POSTPONED_HINT}")
+        if parts[4] is None:
+            raise CellError(f"report {_shown(item)} sans motif {_POSTPONED_HINT}")
+        try:
+            start, end, on = day(parts[1]), day(parts[2]), day(parts[3])
+        except CellError as exc:
+            why = str(exc).split(" (attendu :", 1)[0]
+            raise CellError(f"report {_shown(item)} : {why} {_POSTPONED_HINT}") from None
+        if start is None or end is None or on is None:
+            raise CellError(f"report {_shown(item)} illisible {_POSTPONED_HINT}")
+        if end < start:
+            raise CellError(
+                f"report {_shown(item)} : l'ancienne fin ({end:%d/%m/%Y}) précède l'ancien début "
+                f"({start:%d/%m/%Y}) {_POSTPONED_HINT}"
+            )
+        if found and on < found[-1]["on"]:
+            raise CellError(
+                f"report {_shown(item)} : reporté le {on:%d/%m/%Y}, avant le report précédent "
+                f"(attendu : les reports du plus ancien au plus récent)"
+            )
+        found.append({"from_start": start, "from_end": end, "on": on, "reason": parts[4]})
+    if not found:
+        raise CellError(f"reports {_shown(value)} illisibles {_POSTPONED_HINT}")
+    return found
+
+
+def _postponement_key(entry: object) -> tuple[Any, ...] | None:
+    if not isinstance(entry, Mapping):
+        return None
+    try:
+        days = tuple(day(entry.get(k)) for k in ("from_start", "from_end", "on"))
+    except CellError:
+        return None
+    return (*days, text(entry.get("reason")))
+
+
+def _same_postponements(old: object, new: list[dict[str, Any]]) -> bool:
+    if not isinstance(old, list | tuple):
+        return False
+    return [_postponement_key(e) for e in old] == [_postponement_key(e) for e in new]
+
+
+def postponements_cell(postponed: object) -> str | None:
+    """The postponements of a session file as the cell writes them, one a line."""
+    if not isinstance(postponed, list | tuple) or not postponed:
+        return None
+    shown = []
+    for entry in postponed:
+        key = _postponement_key(entry)
+        if key is None or None in key[:3]:
+            shown.append(str(entry))  # unreadable: the import then says what is wrong
+            continue
+        start, end, on, reason = key
+        shown.append(f"du {start:%d/%m/%Y} au {end:%d/%m/%Y}, reportée le {on:%d/%m/%Y} : {reason}")
+    return "\n".join(shown)
 
 
 def count(value: object) -> int | None:
@@ -746,6 +1008,9 @@ def build(cells: Mapping[str, Any], base: Mapping[str, Any] | None, known: Known
     _counts(row, values)
     _people(row, values, known, base)
     _jury(row, values, known, base)
+    if row.has(POSTPONED):
+        with contextlib.suppress(CellError):
+            _put(values, "postponed", row.read(POSTPONED, postponements), same=_same_postponements)
     _cancellation(row, values)
     order = {name: index for index, name in enumerate(BY_NAME)}
     return Built(values, sorted(row.problems, key=lambda p: order.get(p[0], len(order))))
@@ -838,6 +1103,7 @@ def _dates_and_place(row: _Row, values: dict[str, Any]) -> None:
     for column, key, default in (
         (FIRST, "first_day_start", None),
         (LAST, "last_day_end", DEFAULT_LAST),
+        (WELCOME, "jury_welcome", None),
     ):
         if not row.has(column):
             continue
@@ -848,11 +1114,52 @@ def _dates_and_place(row: _Row, values: dict[str, Any]) -> None:
         if found is None and default is not None and key not in values:
             continue
         _put(values, key, found, default=default, same=_same_time)
+    _days(row, values)
+    _welcome_first(row, values)
     if row.has(PLACE):
         _put(values, "location", text(row.cells.get(PLACE)))
     if row.has(DECLARED):
         with contextlib.suppress(CellError):
             _put(values, "declared_on", row.read(DECLARED, day))
+
+
+def _days(row: _Row, values: dict[str, Any]) -> None:
+    """The exam days column: each day between the session's first and last day."""
+    if not row.has(DAYS):
+        return
+    try:
+        found = row.read(DAYS, exam_days)
+    except CellError:
+        return
+    start, end = values.get("start"), values.get("end")
+    if found and isinstance(start, date) and isinstance(end, date):
+        outside = [d["date"] for d in found if not start <= d["date"] <= end]
+        if outside:
+            row.wrong(
+                DAYS,
+                f"jour du {outside[0]:%d/%m/%Y} hors de la session, qui va du {start:%d/%m/%Y} "
+                f"au {end:%d/%m/%Y} (attendu : des jours entre « {START} » et « {END} »)",
+            )
+            return
+    _put(values, "days", found, same=_same_days)
+
+
+def _welcome_first(row: _Row, values: dict[str, Any]) -> None:
+    """The jury is welcomed before the first exam day starts (said under « Accueil du jury »)."""
+    if not any(row.has(c) for c in (WELCOME, FIRST, DAYS)) or row.problems:
+        return
+    days = [key for key in map(_day_key, values.get("days") or []) if key and key[0]]
+    try:
+        welcome = clock(values.get("jury_welcome"))
+        start = min(days)[1] if days else clock(values.get("first_day_start"))
+    except CellError:
+        return  # the loader says what is wrong in the file
+    if welcome is not None and start is not None and welcome > start:
+        row.wrong(
+            WELCOME,
+            f"accueil du jury à {welcome}, après le début du premier jour d'examen ({start}) : "
+            f"l'accueil précède les épreuves (attendu : une heure au plus égale à {start})",
+        )
 
 
 _CANCEL_HINT = (
@@ -861,9 +1168,28 @@ _CANCEL_HINT = (
 )
 
 
-def _marked(value: object) -> bool:
-    """A cell saying « oui » (any letter case, or a spreadsheet's TRUE)."""
-    return not isinstance(value, date | time) and (text(value) or "").casefold() == CANCELLED_MARK
+def _marked(value: object, mark: str = CANCELLED_MARK) -> bool:
+    """A cell saying « oui » (any letter case, or a spreadsheet's TRUE; or ``mark``: « non »
+    and FALSE)."""
+    return not isinstance(value, date | time) and (text(value) or "").casefold() == mark
+
+
+_CANCEL_DAY_HINT = (
+    f"(attendu : la date de l'annulation jj/mm/aaaa avec son motif, « {CANCELLED_MARK} » avec "
+    "un motif vide pour une annulation sans date ni motif, ou vide, « - » ou "
+    f"« {ACTIVE_MARK} » pour une session qui n'est pas annulée)"
+)
+
+
+def _cancellation_day(value: object) -> date | None:
+    """« Annulation (date) »: a date; a text that is not one says what the column takes."""
+    try:
+        return day(value)
+    except CellError:
+        written = text(value) or ""
+        if isinstance(value, str) and not re.search(r"\d", written):
+            raise CellError(f"annulation {_shown(value)} illisible {_CANCEL_DAY_HINT}") from None
+        raise
 
 
 def _cancellation(row: _Row, values: dict[str, Any]) -> None:
@@ -874,12 +1200,15 @@ def _cancellation(row: _Row, values: dict[str, Any]) -> None:
     if row.has(CANCELLED_ON) and _marked(row.cells[CANCELLED_ON]):
         _cancelled_without_day(row, values)
         return
+    if row.has(CANCELLED_ON) and _marked(row.cells[CANCELLED_ON], ACTIVE_MARK):
+        _not_cancelled(row, values)
+        return
     current = values.get("cancelled")
     block: Mapping[str, Any] = current if isinstance(current, Mapping) else {}
     on: Any = block.get("on")
     if row.has(CANCELLED_ON):
         try:
-            on = row.read(CANCELLED_ON, day)
+            on = row.read(CANCELLED_ON, _cancellation_day)
         except CellError:
             return
     reason = text(row.cells.get(CANCELLED_WHY)) if row.has(CANCELLED_WHY) else block.get("reason")
@@ -922,6 +1251,19 @@ def _cancelled_without_day(row: _Row, values: dict[str, Any]) -> None:
     if current is True or (isinstance(current, Mapping) and not cleared):
         return
     values["cancelled"] = True
+
+
+def _not_cancelled(row: _Row, values: dict[str, Any]) -> None:
+    """« non » as the cancellation's day: the session is not cancelled (an active session stays
+    so, a cancelled one becomes active, as with « - » in both columns); a reason is refused."""
+    if text(row.cells.get(CANCELLED_WHY)) is not None:
+        row.wrong(
+            CANCELLED_ON,
+            f"« {ACTIVE_MARK} » avec un motif d'annulation : la session serait à la fois "
+            f"annulée et non annulée {_CANCEL_DAY_HINT}",
+        )
+        return
+    values.pop("cancelled", None)
 
 
 def _counts(row: _Row, values: dict[str, Any]) -> None:
@@ -985,16 +1327,29 @@ def _person(
 def _people(
     row: _Row, values: dict[str, Any], known: Known, base: Mapping[str, Any] | None
 ) -> None:
-    for name_column, email_column, key in (
-        (MANAGER_NAME, MANAGER, "session_manager"),
-        (DEPUTY_NAME, DEPUTY, "deputy_manager"),
-        (WATCHER_NAME, WATCHER, "surveillant"),
-        (ACTOR_NAME, ACTOR, "comedien"),
+    for name_column, email_column, phone_column, key in (
+        (MANAGER_NAME, MANAGER, MANAGER_PHONE, "session_manager"),
+        (DEPUTY_NAME, DEPUTY, DEPUTY_PHONE, "deputy_manager"),
+        (WATCHER_NAME, WATCHER, WATCHER_PHONE, "surveillant"),
+        (ACTOR_NAME, ACTOR, ACTOR_PHONE, "comedien"),
     ):
         if not row.has(email_column):
+            if row.has(phone_column) and isinstance(values.get(key), Mapping):
+                kept = dict(values[key])
+                if _phone(row, phone_column, kept) and kept != values[key]:
+                    values[key] = kept
             continue
         person = _person(row, name_column, email_column, values.get(key), known)
         if person is False:
+            continue
+        if person is not None and row.has(phone_column) and not _phone(row, phone_column, person):
+            continue
+        if person is None and text(row.cells.get(phone_column)) is not None:
+            row.wrong(
+                phone_column,
+                f"numéro sans personne : la colonne « {email_column} » est vide (attendu : "
+                "l'adresse de la personne avec son numéro, ou un numéro vide)",
+            )
             continue
         if person is None and key == "session_manager":
             row.wrong(email_column, f"adresse manquante {_ADDRESS_HINT}")
@@ -1033,6 +1388,27 @@ def _people(
         row.wrong(COORDINATION, f"au moins une personne attendue {_ADDRESS_HINT}")
     elif values.get("coordinators") != people:
         values["coordinators"] = people
+
+
+_PHONE_HINT = "(attendu : le numéro écrit comme un texte, ex. 0692 00 00 01 ou +262 692 00 00 01)"
+
+
+def _phone(row: _Row, column: str, person: dict[str, Any]) -> bool:
+    """``person``'s phone from its column (empty or « - »: none); False when wrong. A number
+    the spreadsheet reads as a number has lost its leading zero: refused."""
+    value = row.cells.get(column)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        row.wrong(
+            column,
+            f"numéro {_shown(value)} lu comme un nombre par le tableur : le zéro du début est "
+            f"perdu {_PHONE_HINT}",
+        )
+        return False
+    if isinstance(value, date | time):
+        row.wrong(column, f"numéro {_shown(value)} illisible {_PHONE_HINT}")
+        return False
+    _put(person, "phone", text(value))
+    return True
 
 
 def _jury(row: _Row, values: dict[str, Any], known: Known, base: Mapping[str, Any] | None) -> None:
@@ -1114,10 +1490,15 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
         START: values.get("start"),
         END: values.get("end"),
         PLACE: values.get("location"),
+        DAYS: days_cell(values.get("days")),
         TRAINING: candidates.get("training", 0),
         VAE: candidates.get("vae", 0),
         MANAGER_NAME: manager.get("name"),
         MANAGER: manager.get("email"),
+        MANAGER_PHONE: manager.get("phone"),
+        DEPUTY_PHONE: deputy.get("phone"),
+        WATCHER_PHONE: watcher.get("phone"),
+        ACTOR_PHONE: actor.get("phone"),
         DEPUTY_NAME: deputy.get("name"),
         DEPUTY: deputy.get("email"),
         COORDINATION: _names(values.get("coordinators"), True) or None,
@@ -1129,11 +1510,12 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
         ACTOR_NAME: actor.get("name"),
         ACTOR: actor.get("email"),
         DECLARED: values.get("declared_on"),
+        POSTPONED: postponements_cell(values.get("postponed")),
         CANCELLED_ON: CANCELLED_MARK if cancelled is True else cancellation.get("on"),
         CANCELLED_WHY: cancellation.get("reason"),
     }
-    if column in (FIRST, LAST):
-        key = "first_day_start" if column == FIRST else "last_day_end"
+    if column in (FIRST, LAST, WELCOME):
+        key = {FIRST: "first_day_start", LAST: "last_day_end", WELCOME: "jury_welcome"}[column]
         try:
             written = clock(values.get(key))
         except CellError:
@@ -1143,13 +1525,14 @@ def cell(column: str, values: Mapping[str, Any]) -> Any:
 
 
 def shown_cell(column: str, values: Mapping[str, Any]) -> str:
-    """``cell`` as a person reads it in a message (dates jj/mm/aaaa, times HH:MM)."""
+    """``cell`` as a person reads it in a message (dates jj/mm/aaaa, times HH:MM), on one line
+    (the postponements, one a line in the cell, separated by « ; »)."""
     found = cell(column, values)
     if found is None:
         return ""
     if isinstance(found, time):
         return f"{found.hour:02d}:{found.minute:02d}"
-    return text(found) or ""
+    return " ; ".join((text(found) or "").splitlines())
 
 
 def differences(

@@ -196,9 +196,8 @@ def test_export_then_import_gives_the_same_session_files(
     restored = _sessions(bare)
     # « cancelled: true » travels as « oui » in « Annulation (date) »
     assert expected[TEE]["cancelled"] == {"on": None, "reason": None}
-    # the surveillant's phone has no column either: it stays in the file it is in
-    assert expected[SA]["surveillant"].pop("phone") == "0692 00 00 02"
-    assert restored[SA]["surveillant"].pop("phone") is None
+    # the surveillant's phone travels in « Surveillant (téléphone) »
+    assert restored[SA]["surveillant"]["phone"] == "0692 00 00 02"
     assert restored == expected
     written = (bare / "sessions" / f"{AC}.yaml").read_text("utf-8")
     assert "cancelled:\n  on: 2027-01-11\n  reason: Trop peu de candidats\n" in written
@@ -231,6 +230,12 @@ _ADDRESS_HINT = "(attendu : une adresse nom@domaine.fr, plusieurs séparées par
 _CANCEL_HINT = (
     "(attendu : la date et le motif de l'annulation, ou « - » dans les deux colonnes pour "
     "rendre la session active)"
+)
+
+_CANCEL_DAY_HINT = (
+    "(attendu : la date de l'annulation jj/mm/aaaa avec son motif, « oui » avec un motif vide "
+    "pour une annulation sans date ni motif, ou vide, « - » ou « non » pour une session qui "
+    "n'est pas annulée)"
 )
 
 
@@ -290,6 +295,17 @@ _CANCEL_HINT = (
             "annulation sans date : « oui » ne peut pas accompagner un motif (attendu : la date "
             "de l'annulation avec son motif, ou « oui » avec un motif vide pour une annulation "
             "sans date ni motif)",
+        ),
+        (
+            {"Annulation (date)": "Non", "Annulation (motif)": "Salle indisponible"},
+            "Annulation (date)",
+            "« non » avec un motif d'annulation : la session serait à la fois annulée et non "
+            f"annulée {_CANCEL_DAY_HINT}",
+        ),
+        (
+            {"Annulation (date)": "reportée", "Annulation (motif)": "Salle indisponible"},
+            "Annulation (date)",
+            f"annulation « reportée » illisible {_CANCEL_DAY_HINT}",
         ),
         (
             {"Annulation (date)": "11/01/2027", "Annulation (motif)": "m" * 201},
@@ -441,3 +457,31 @@ def test_the_template_explains_the_new_columns_and_never_shows_a_cancellation(
     assert (example["Annulation (date)"], example["Annulation (motif)"]) == (None, None)
     cell = sessions.cell(row=2, column=headers.index("Déclaration CERES (date)") + 1)
     assert cell.number_format == "dd/mm/yyyy"
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_non_in_the_cancellation_day_means_not_cancelled(
+    kind: str, config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    headers = ["Identifiant", "Annulation (date)", "Annulation (motif)"]
+    rows: list[list[Any]] = [[SA, "non", None], [AC, "NON", None], [TEE, " Non ", "-"]]
+    if kind == "xlsx":
+        path = _workbook(tmp_path / "annulations.xlsx", headers, {"Sessions": rows})
+    else:
+        text = "\r\n".join(";".join(c or "" for c in r) for r in [headers, *rows]) + "\r\n"
+        path = tmp_path / "annulations.csv"
+        path.write_bytes(text.encode("cp1252"))
+    before = _files(config)
+    assert main(["import", str(path), "--config", str(config), "--apply"]) == 0
+    out = capsys.readouterr().out
+    assert "Sessions à modifier (2)" in out
+    assert "Annulation (date) : 11/01/2027 → (vide)" in out
+    assert "Annulation (date) : oui → (vide)" in out
+    after = _files(config)
+    assert after[f"{SA}.yaml"] == before[f"{SA}.yaml"]  # not cancelled: stays as it is
+    for session_id in (AC, TEE):
+        data = yaml.safe_load(after[f"{session_id}.yaml"])
+        assert "cancelled" not in data
+    assert main(["import", str(path), "--config", str(config), "--apply"]) == 0
+    assert "Sessions sans changement (3)" in capsys.readouterr().out
+    assert _files(config) == after
