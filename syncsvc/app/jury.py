@@ -9,6 +9,7 @@ from datetime import date
 
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now
+from syncsvc.core.exam_days import exam_days
 from syncsvc.core.invitations import InvitationState
 from syncsvc.core.jury import JurorRow, JuryReply, answers, day_answers, juror_rows
 from syncsvc.core.model import Finding
@@ -60,5 +61,6 @@ def jury_board(
         found = (findings or {}).get(session.id)
         if found is None:
             found = check_session(session, centre, milestones, now)
-        board.rows[session.id] = juror_rows(session, found, states, answered, sent, by_day)
+        dates = {d.day for d in exam_days(session, centre)}
+        board.rows[session.id] = juror_rows(session, found, states, answered, sent, by_day, dates)
     return board

@@ -23,7 +23,7 @@ at read time, against the invitations as they stand:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
@@ -181,6 +181,8 @@ class JurorRow:
     """A juror, the surveillant or the comédien (invited and followed the same way)."""
     days: tuple[DayAnswer, ...] = ()
     """Answers to single exam days that differ from :attr:`partstat`, by day."""
+    recorded_at: datetime | None = None
+    """When the answer in force was recorded."""
 
     @property
     def declined_days(self) -> tuple[date, ...]:
@@ -204,9 +206,12 @@ def juror_rows(
     answered: Mapping[tuple[str, str], JuryReply],
     sent: Mapping[tuple[str, str, int], tuple[datetime, datetime | None]],
     day_answered: Mapping[tuple[str, str], Mapping[date, JuryReply]] | None = None,
+    exam_dates: Collection[date] = (),
 ) -> list[JurorRow]:
     """One row per person invited to ``session``'s exam (each address once): the jurors in the
-    file's order, then the surveillant and the comédien."""
+    file's order, then the surveillant and the comédien. With ``exam_dates`` (the session's
+    exam days), answers to other days are left out, and the same answer given to every exam
+    day one by one is the answer to the session."""
     reasons: dict[str, list[str]] = {}
     for hold in holds(session, findings):
         reasons.setdefault(hold.email, []).append(hold.reason)
@@ -221,10 +226,16 @@ def juror_rows(
             invitation = "held" if held else "not_sent"
         moments = sent.get((session.id, member.email, state.sequence)) if state else None
         answer = answered.get((session.id, member.email))
+        per_day = dict((day_answered or {}).get((session.id, member.email), {}))
+        if exam_dates:
+            per_day = {d: r for d, r in per_day.items() if d in exam_dates}
+            same = len({r.partstat for r in per_day.values()}) == 1
+            if answer is None and same and set(per_day) == set(exam_dates):  # each day, alike
+                answer = max(per_day.values(), key=lambda r: (r.replied_at, r.id or 0))
         partstat = answer.partstat if answer is not None and answer.partstat else "NEEDS-ACTION"
         days = tuple(
             DayAnswer(day, r.partstat or "", r.replied_at, r.recorded_at, r.source, r.comment)
-            for day, r in sorted((day_answered or {}).get((session.id, member.email), {}).items())
+            for day, r in sorted(per_day.items())
             if r.partstat != partstat
         )
         rows.append(
@@ -244,6 +255,7 @@ def juror_rows(
                 held,
                 role,
                 days,
+                answer.recorded_at if answer is not None else None,
             )
         )
     return rows

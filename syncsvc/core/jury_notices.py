@@ -128,8 +128,10 @@ def _declined(
     for row in rows:
         reply = answered.get((session.id, row.email))
         refusals: list[tuple[datetime, str | None, date | None]] = []
-        if row.partstat == "DECLINED" and reply is not None:
-            refusals.append((reply.recorded_at, reply.comment, None))
+        since = reply.recorded_at if reply is not None else row.recorded_at
+        if row.partstat == "DECLINED" and since is not None:  # every day declined, at once or not
+            comment = reply.comment if reply is not None else row.comment
+            refusals.append((since, comment, None))
         refusals += [
             (d.recorded_at, d.comment, d.day) for d in row.days if d.partstat == "DECLINED"
         ]

@@ -446,3 +446,18 @@ def test_an_unreadable_recurrence_id_counts_for_nothing(loop: Loop) -> None:
     report = loop.read()
     assert report.for_humans == 1
     assert standing(loop) == ({}, {})
+
+
+def test_the_same_answer_to_every_day_one_by_one_answers_the_session(loop: Loop) -> None:
+    for n, day in enumerate(("20270607", "20270608", "20270609", "20270610", "20270612")):
+        occurrence = f";TZID=Europe/Paris:{day}T090000"  # the 12th (a Saturday): no exam day
+        loop.imap.append(
+            loop.user,
+            thunderbird_reply(
+                LEFEVRE, "Élise Lefèvre", "ACCEPTED", f"2026112{n}T080000Z", occurrence, n
+            ),
+        )
+    loop.read()
+    planned = [p for p in plan_sessions(loop.config, {}, NOW).planned if p.session.id == SESSION]
+    row = next(r for r in jury_board(planned, loop.store, NOW).of(SESSION) if r.email == LEFEVRE)
+    assert (row.partstat, row.days, row.confirmed) == ("ACCEPTED", (), True)
