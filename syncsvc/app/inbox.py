@@ -371,6 +371,7 @@ class _Reader:
                 message_id=read.message_id,
                 subject=read.subject,
                 proposed=self._proposed(answer, session_id),
+                day=self._day(answer, session_id),
             )
             self._record(reply, report)
         return worst
@@ -379,6 +380,8 @@ class _Reader:
         if self.store.record_reply(reply):
             report.recorded += 1
             what = reply.partstat or reply.kind
+            if reply.day is not None:
+                what += f" le {french_date(reply.day)}"
             report.lines.append(
                 f"{reply.session_id or 'session inconnue'} : {reply.email or 'expéditeur inconnu'}"
                 f" — {what} ({reply.status})"
@@ -400,13 +403,22 @@ class _Reader:
             return self.moment
         return moment
 
+    def _zone(self, session_id: str | None) -> ZoneInfo:
+        session = self.config.sessions.get(session_id or "")
+        centre = self.config.centres.get(session.centre) if session is not None else None
+        return centre.tz if centre is not None else ZoneInfo("Europe/Paris")
+
     def _proposed(self, answer: CalendarReply, session_id: str | None) -> str | None:
         if answer.method != "COUNTER" or answer.proposed_start is None:
             return None
-        session = self.config.sessions.get(session_id or "")
-        centre = self.config.centres.get(session.centre) if session is not None else None
-        zone = centre.tz if centre is not None else ZoneInfo("Europe/Paris")
-        return proposal_words(answer.proposed_start, answer.proposed_end, zone)
+        return proposal_words(answer.proposed_start, answer.proposed_end, self._zone(session_id))
+
+    def _day(self, answer: CalendarReply, session_id: str | None) -> date | None:
+        """The exam day a reply to one occurrence answers, in the centre's zone."""
+        found = answer.occurrence
+        if isinstance(found, datetime):
+            return found.astimezone(self._zone(session_id)).date() if found.tzinfo else found.date()
+        return found
 
 
 def proposal_words(start: datetime | date, end: datetime | date | None, zone: ZoneInfo) -> str:

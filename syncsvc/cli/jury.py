@@ -15,7 +15,7 @@ from syncsvc.app.jury import jury_board
 from syncsvc.app.marks import stored_marks
 from syncsvc.core.clock import Now
 from syncsvc.core.jury import JurorRow
-from syncsvc.core.labels import INVITATION_LABELS, PARTSTAT_LABELS, fr_moment
+from syncsvc.core.labels import INVITATION_LABELS, PARTSTAT_LABELS, day_answer, fr_moment
 from syncsvc.core.planner import plan_sessions
 from syncsvc.errors import ConfigError, UsageError
 from syncsvc.inputs.loader import load_config, load_ruleset
@@ -93,6 +93,10 @@ def _row(row: JurorRow) -> dict[str, Any]:
         "invited_at": iso(row.invited_at),
         "source": row.source,
         "held": list(row.held),
+        "days": [
+            {"day": d.day.isoformat(), "partstat": d.partstat, "replied_at": iso(d.replied_at)}
+            for d in row.days
+        ],
     }
 
 
@@ -117,7 +121,10 @@ def jury(args: argparse.Namespace, settings: Any, config: Any, store: Store, now
             row.session_id,
             row.name,
             row.email,
-            PARTSTAT_LABELS.get(row.partstat, row.partstat),
+            "\n".join(
+                [PARTSTAT_LABELS.get(row.partstat, row.partstat)]
+                + [day_answer(d.partstat, d.day) for d in row.days]
+            ),
             fr_moment(row.replied_at, settings.zone) if row.replied_at else "",
             "" if row.sequence is None else str(row.sequence),
             INVITATION_LABELS[row.invitation],

@@ -12,6 +12,10 @@ at read time, against the invitations as they stand:
 - a juror's answer is their latest applied reply **for the current SEQUENCE**: an invitation
   re-sent because the session changed asks again (RFC 5546), so an earlier « accepté » no
   longer counts and the juror is back to NEEDS-ACTION;
+- a reply to one occurrence of the recurring invitation (RECURRENCE-ID: « refuser cette
+  occurrence ») answers that exam day only (:attr:`JuryReply.day`); a reply without one answers
+  every day, and overrides the per-day answers older than it (same order: reply time, then
+  recording order);
 - a COUNTER (« proposer un nouvel horaire ») is shown to the coordinators, never applied;
 - a text reply waits for a person (*pending*) until one records the answer it gives
   (*handled*); mail that could not be read is kept as *unreadable*.
@@ -19,7 +23,7 @@ at read time, against the invitations as they stand:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
@@ -63,6 +67,9 @@ class JuryReply:
     by: str | None = None
     """Who recorded it by hand (manual), or handled a text reply."""
     id: int | None = None
+    day: date | None = None
+    """The one exam day a reply answers (its RECURRENCE-ID, in the centre's zone); None: the
+    whole session."""
 
 
 def session_of_uid(uid: str) -> str | None:
@@ -93,14 +100,12 @@ def judge(
     return session_id, "applied"
 
 
-def answers(
+def _counted(
     replies: Iterable[JuryReply], states: Mapping[tuple[str, str], InvitationState]
-) -> dict[tuple[str, str], JuryReply]:
-    """Each invited person's answer: their latest applied reply to the current SEQUENCE (by
-    reply time, then recording order)."""
-    out: dict[tuple[str, str], JuryReply] = {}
-    ordered = sorted(replies, key=lambda r: (r.replied_at, r.id or 0))
-    for reply in ordered:
+) -> list[JuryReply]:
+    """The applied answers to the current SEQUENCE, by reply time, then recording order."""
+    out = []
+    for reply in sorted(replies, key=lambda r: (r.replied_at, r.id or 0)):
         if reply.kind != "reply" or reply.status != "applied" or reply.partstat not in ANSWERS:
             continue
         if reply.session_id is None or reply.email is None:
@@ -108,8 +113,47 @@ def answers(
         state = states.get((reply.session_id, reply.email))
         if state is None or state.status != "invited" or reply.sequence != state.sequence:
             continue
-        out[(reply.session_id, reply.email)] = reply
+        out.append(reply)
     return out
+
+
+def answers(
+    replies: Iterable[JuryReply], states: Mapping[tuple[str, str], InvitationState]
+) -> dict[tuple[str, str], JuryReply]:
+    """Each invited person's answer for the whole session: their latest applied reply without
+    a day to the current SEQUENCE (by reply time, then recording order)."""
+    out: dict[tuple[str, str], JuryReply] = {}
+    for reply in _counted(replies, states):
+        if reply.day is None:
+            out[(reply.session_id or "", reply.email or "")] = reply
+    return out
+
+
+def day_answers(
+    replies: Iterable[JuryReply], states: Mapping[tuple[str, str], InvitationState]
+) -> dict[tuple[str, str], dict[date, JuryReply]]:
+    """Each invited person's answers to single exam days that still stand: the latest per day,
+    unless a whole-session answer came after it."""
+    out: dict[tuple[str, str], dict[date, JuryReply]] = {}
+    for reply in _counted(replies, states):
+        key = (reply.session_id or "", reply.email or "")
+        if reply.day is None:
+            out.pop(key, None)  # the whole session answered again: every day with it
+        else:
+            out.setdefault(key, {})[reply.day] = reply
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class DayAnswer:
+    """A juror's answer to one exam day, apart from their answer to the session."""
+
+    day: date
+    partstat: str
+    replied_at: datetime
+    recorded_at: datetime
+    source: Source
+    comment: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +179,24 @@ class JurorRow:
     """Why the invitation is held (the findings' messages), when it is."""
     role: Role = "jury"
     """A juror, the surveillant or the comédien (invited and followed the same way)."""
+    days: tuple[DayAnswer, ...] = ()
+    """Answers to single exam days that differ from :attr:`partstat`, by day."""
+    recorded_at: datetime | None = None
+    """When the answer in force was recorded."""
+
+    @property
+    def declined_days(self) -> tuple[date, ...]:
+        return tuple(d.day for d in self.days if d.partstat == "DECLINED")
+
+    @property
+    def answered(self) -> bool:
+        """Said something: for the session, or for one of its days."""
+        return self.partstat != "NEEDS-ACTION" or bool(self.days)
+
+    @property
+    def confirmed(self) -> bool:
+        """Accepted, and declined (or doubted) none of the days."""
+        return self.partstat == "ACCEPTED" and all(d.partstat == "ACCEPTED" for d in self.days)
 
 
 def juror_rows(
@@ -143,9 +205,13 @@ def juror_rows(
     states: Mapping[tuple[str, str], InvitationState],
     answered: Mapping[tuple[str, str], JuryReply],
     sent: Mapping[tuple[str, str, int], tuple[datetime, datetime | None]],
+    day_answered: Mapping[tuple[str, str], Mapping[date, JuryReply]] | None = None,
+    exam_dates: Collection[date] = (),
 ) -> list[JurorRow]:
     """One row per person invited to ``session``'s exam (each address once): the jurors in the
-    file's order, then the surveillant and the comédien."""
+    file's order, then the surveillant and the comédien. With ``exam_dates`` (the session's
+    exam days), answers to other days are left out, and the same answer given to every exam
+    day one by one is the answer to the session."""
     reasons: dict[str, list[str]] = {}
     for hold in holds(session, findings):
         reasons.setdefault(hold.email, []).append(hold.reason)
@@ -160,6 +226,18 @@ def juror_rows(
             invitation = "held" if held else "not_sent"
         moments = sent.get((session.id, member.email, state.sequence)) if state else None
         answer = answered.get((session.id, member.email))
+        per_day = dict((day_answered or {}).get((session.id, member.email), {}))
+        if exam_dates:
+            per_day = {d: r for d, r in per_day.items() if d in exam_dates}
+            same = len({r.partstat for r in per_day.values()}) == 1
+            if answer is None and same and set(per_day) == set(exam_dates):  # each day, alike
+                answer = max(per_day.values(), key=lambda r: (r.replied_at, r.id or 0))
+        partstat = answer.partstat if answer is not None and answer.partstat else "NEEDS-ACTION"
+        days = tuple(
+            DayAnswer(day, r.partstat or "", r.replied_at, r.recorded_at, r.source, r.comment)
+            for day, r in sorted(per_day.items())
+            if r.partstat != partstat
+        )
         rows.append(
             JurorRow(
                 session.id,
@@ -170,18 +248,21 @@ def juror_rows(
                 invitation,
                 moments[0] if moments else None,
                 moments[1] if moments else None,
-                answer.partstat if answer is not None and answer.partstat else "NEEDS-ACTION",
+                partstat,
                 answer.replied_at if answer is not None else None,
                 answer.source if answer is not None else None,
                 answer.comment if answer is not None else None,
                 held,
                 role,
+                days,
+                answer.recorded_at if answer is not None else None,
             )
         )
     return rows
 
 
 def summary(rows: Iterable[JurorRow]) -> tuple[int, int]:
-    """(accepted, invited) of one session's jury: « jury : 2 confirmés / 3 invités »."""
+    """(accepted, invited) of one session's jury: « jury : 2 confirmés / 3 invités » (a juror
+    who declined one of the days is not confirmed)."""
     found = [r for r in rows if r.invitation == "invited" and r.role == "jury"]
-    return sum(r.partstat == "ACCEPTED" for r in found), len(found)
+    return sum(r.confirmed for r in found), len(found)

@@ -7,7 +7,8 @@ No mail of its own: each notice joins the person's one mail of the day
   (7 and 14) after the invitation; never once they answered, nor after the session started;
 - *declined*, to the session's coordinators, when a juror's answer is DECLINED, with the other
   jurors of the directory (every juror of every session file) habilitated for the session and
-  free on its dates (on no other overlapping session's jury, unless they declined there);
+  free on its dates (on no other overlapping session's jury, unless they declined there); a
+  juror who declined one exam day only (a reply to one occurrence) is named for that day;
 - *too_few*, to the coordinators, on the working day before J-31 (the jury's convocation
   deadline) and J-10 when fewer than two jurors accepted;
 - *counter*, to the coordinators, when a juror proposes another time (never applied).
@@ -20,7 +21,7 @@ supersedes the J+7 one, J-10 supersedes J-31).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from syncsvc.core.checks.common import MIN_JURY
@@ -89,7 +90,7 @@ def _reminders_to_jurors(
     """To each juror still NEEDS-ACTION: the latest reminder day whose time has come."""
     out: list[tuple[Recipient, JuryNotice]] = []
     for row in rows:
-        if row.invitation != "invited" or row.partstat != "NEEDS-ACTION" or row.invited_at is None:
+        if row.invitation != "invited" or row.answered or row.invited_at is None:
             continue
         invited_on = row.invited_at.astimezone(centre.tz).date()
         latest = None
@@ -126,25 +127,33 @@ def _declined(
     out = []
     for row in rows:
         reply = answered.get((session.id, row.email))
-        if row.partstat != "DECLINED" or reply is None:
-            continue
-        out.append(
-            JuryNotice(
-                "declined",
-                session,
-                centre,
-                reply.recorded_at,
-                juror=row.name,
-                email=row.email,
-                comment=reply.comment or "",
-                alternatives=(
-                    _alternatives(session, planned, directory, all_rows, listed)
-                    if row.role == "jury"
-                    else ()
-                ),
-                role=row.role,
+        refusals: list[tuple[datetime, str | None, date | None]] = []
+        since = reply.recorded_at if reply is not None else row.recorded_at
+        if row.partstat == "DECLINED" and since is not None:  # every day declined, at once or not
+            comment = reply.comment if reply is not None else row.comment
+            refusals.append((since, comment, None))
+        refusals += [
+            (d.recorded_at, d.comment, d.day) for d in row.days if d.partstat == "DECLINED"
+        ]
+        for since, comment, day in refusals:
+            out.append(
+                JuryNotice(
+                    "declined",
+                    session,
+                    centre,
+                    since,
+                    juror=row.name,
+                    email=row.email,
+                    comment=comment or "",
+                    alternatives=(
+                        _alternatives(session, planned, directory, all_rows, listed)
+                        if row.role == "jury"
+                        else ()
+                    ),
+                    role=row.role,
+                    day=day,
+                )
             )
-        )
     return out
 
 
@@ -152,7 +161,7 @@ def _too_few(
     session: Session, centre: Centre, rows: list[JurorRow], policy: Policy, at: datetime
 ) -> list[JuryNotice]:
     jurors = [r for r in rows if r.role == "jury" and r.invitation == "invited"]
-    accepted = sum(r.partstat == "ACCEPTED" for r in jurors)
+    accepted = sum(r.confirmed for r in jurors)
     invited = len(jurors)
     if accepted >= MIN_JURY:
         return []

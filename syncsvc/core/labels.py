@@ -82,6 +82,12 @@ PARTSTAT_LABELS: Final = {
     "TENTATIVE": "peut-être",
 }
 """A juror's answer to an invitation (iCalendar PARTSTAT)."""
+DAY_ANSWER_VERBS: Final = {
+    "ACCEPTED": "a accepté",
+    "DECLINED": "a décliné",
+    "TENTATIVE": "a répondu « peut-être »",
+}
+"""A juror's answer to one exam day (a reply to one occurrence of the invitation)."""
 INVITATION_LABELS: Final = {
     "invited": "envoyée",
     "cancelled": "annulée",
@@ -224,6 +230,12 @@ def french_date(day: date | datetime) -> str:
     """``lundi 15 mars 2027`` (``1er`` for the first of the month)."""
     number = "1er" if day.day == 1 else str(day.day)
     return f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def day_answer(partstat: str, day: date) -> str:
+    """``a décliné le mardi 16 mars 2027``: a juror's answer to one exam day."""
+    verb = DAY_ANSWER_VERBS.get(partstat, PARTSTAT_LABELS.get(partstat, partstat))
+    return f"{verb} le {french_date(day)}"
 
 
 def french_time(moment: time | datetime) -> str:

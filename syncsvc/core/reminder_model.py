@@ -124,6 +124,8 @@ class JuryNotice:
     """answer_reminder: the invitation the juror's links answer."""
     role: str = "jury"
     """Who the juror is: ``jury``, ``surveillant`` or ``comedien``."""
+    day: date | None = None
+    """declined: the one exam day declined (None: the whole session)."""
 
     @property
     def urgency(self) -> tuple[int, date, str]:

@@ -323,7 +323,8 @@ def notice_subject(notices: Sequence[JuryNotice]) -> str:
                 f"{label} Jury incomplet à J-{n.days_before} : {accepted} sur {n.invited} a accepté"
             )
         if n.kind == "declined":
-            return f"{label} Jury : {n.juror} ne pourra pas venir"
+            when = f" le {french_date(n.day)}" if n.day is not None else ""
+            return f"{label} Jury : {n.juror} ne pourra pas venir{when}"
         if n.kind == "counter":
             return f"{label} Jury : {n.juror} propose un autre horaire"
         return f"Jury du {n.session.start:%d/%m/%Y} : merci de confirmer votre présence"
@@ -379,21 +380,22 @@ def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeTex
                 "Aucun autre membre des fichiers de session n'est habilité sur ce titre et libre "
                 "à ces dates : cherchez dans la liste des jurés habilités (CERES)."
             )
-        lines = tuple(
-            x
-            for x in (
-                f"{n.juror} ({n.email}) a répondu qu'il ou elle ne pourra pas venir.",
-                said,
-                others,
+        if n.day is not None:
+            day = french_date(n.day)
+            what = (
+                f"{n.juror} ({n.email}) a décliné le {day} (réponse à ce seul jour de "
+                "l'invitation) : sa réponse pour les autres jours est inchangée."
             )
-            if x
-        )
+        else:
+            what = f"{n.juror} ({n.email}) a répondu qu'il ou elle ne pourra pas venir."
+        lines = tuple(x for x in (what, said, others) if x)
         who = {"surveillant": "le surveillant", "comedien": "le comédien"}.get(
             n.role, "un membre du jury"
         )
         if n.role != "jury":
             lines = tuple(x for x in lines if x != others)
-        return NoticeText(f"{session} — {who} ne pourra pas venir", lines)
+        when = f" le {french_date(n.day)}" if n.day is not None else ""
+        return NoticeText(f"{session} — {who} ne pourra pas venir{when}", lines)
     if n.kind == "counter":
         proposed = n.detail or "un autre horaire"
         lines = tuple(

@@ -21,6 +21,11 @@ calendar part is a *text* reply (« oui je serai là »), for a person to read; 
 that cannot be read, or an Outlook TNEF body (``winmail.dat``), makes the message *unreadable*:
 it goes to the folder for humans, with the reason.
 
+A reply to one occurrence of the recurring invitation (« refuser cette occurrence » in Outlook or
+Thunderbird) carries a RECURRENCE-ID (``;TZID=…``, UTC or ``VALUE=DATE``): it is kept as
+:attr:`CalendarReply.occurrence`, the day it answers; one whose RECURRENCE-ID cannot be read
+makes the message unreadable rather than answer the whole series.
+
 Nothing here decides what a reply is worth (current or outdated invitation, known juror): see
 :mod:`syncsvc.core.jury`.
 """
@@ -71,6 +76,8 @@ class CalendarReply:
     proposed_start: datetime | date | None = None
     """COUNTER only: the time the attendee proposes instead."""
     proposed_end: datetime | date | None = None
+    occurrence: datetime | date | None = None
+    """RECURRENCE-ID: the one occurrence (exam day) answered; None answers the whole series."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +319,9 @@ def _reply_of(method: Method, event: Component) -> CalendarReply | None:
     start = end = None
     if method == "COUNTER":
         start, end = _moment(event, "DTSTART"), _moment(event, "DTEND")
+    occurrence = _moment(event, "RECURRENCE-ID")
+    if occurrence is None and "RECURRENCE-ID" in event:
+        raise ValueError("RECURRENCE-ID")  # never counted for the whole series by mistake
     return CalendarReply(
         method,
         uid[:255],
@@ -323,6 +333,7 @@ def _reply_of(method: Method, event: Component) -> CalendarReply | None:
         stamp if isinstance(stamp, datetime) else None,
         start,
         end,
+        occurrence,
     )
 
 

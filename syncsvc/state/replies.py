@@ -66,6 +66,7 @@ class Replies(StorePart):
             "by": _bounded(reply.by, 255),
             "replied_at": utc(reply.replied_at),
             "recorded_at": utc(reply.recorded_at),
+            "day": reply.day,
         }
         try:
             with self.begin(durable=True) as db:
@@ -199,4 +200,5 @@ def _reply(row: Any) -> JuryReply:
         proposed=row.proposed,
         by=row.by,
         id=int(row.id),
+        day=row.day,
     )

@@ -196,6 +196,7 @@ jury_replies = Table(
     Column("by", String(255)),
     Column("replied_at", DateTime(timezone=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("day", Date),  # the one exam day answered (RECURRENCE-ID); NULL: the whole session
 )
 
 inbox_state = Table(
@@ -288,6 +289,7 @@ MIGRATIONS: list[list[Step]] = [
     [tables(last_good_sessions)],  # 14: a broken file's session still shown after a restart
     # 15: the session files of a complete pass, so that a sync renders only the changed ones
     [columns(target_state, "stamp_parts")],
+    [columns(jury_replies, "day")],  # 16: a juror's reply to one exam day only
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

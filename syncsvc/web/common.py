@@ -72,6 +72,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
     env.filters.update(
         fr_date=labels.fr_date,
         fr_day=labels.fr_day,
+        french_date=labels.french_date,
         # the service's zone, or the one given (a session's page: its centre's)
         fr_moment=lambda moment, tz=None: labels.fr_moment(moment, tz or zone),
         fr_moment_at=labels.fr_moment,
@@ -79,6 +80,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         roles=lambda milestone: labels.roles(milestone.audience),
         capitalised=labels.capitalised,
         jury_summary=lambda pair: labels.jury_summary(*pair),
+        day_answer=lambda answer: labels.day_answer(answer.partstat, answer.day),
     )
     env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import inspect, text, update
+
 from syncsvc.core.invitations import InvitationState
-from syncsvc.core.jury import JuryReply, answers, judge, session_of_uid
-from syncsvc.state.schema import SCHEMA_VERSION
+from syncsvc.core.jury import JuryReply, answers, day_answers, judge, session_of_uid
+from syncsvc.state.schema import SCHEMA_VERSION, schema_version
 from syncsvc.state.store import Store
 
 T0 = datetime(2026, 12, 2, 9, 15, 12, tzinfo=UTC)
@@ -148,6 +150,31 @@ def test_an_old_store_gains_the_ledger(tmp_path: Path) -> None:
     assert store.version() == SCHEMA_VERSION
     assert store.record_reply(reply("imip:after-upgrade:0"))
     store.close()
+
+
+def test_a_reply_to_one_day_keeps_its_day(store: Store) -> None:
+    tuesday = date(2027, 6, 8)
+    store.record_reply(reply("imip:all:0"))
+    store.record_reply(reply("imip:day:0", "DECLINED", day=tuesday, replied_at=T0 + HOUR))
+    by_key = {r.key: r for r in store.jury_replies()}
+    assert (by_key["imip:all:0"].day, by_key["imip:day:0"].day) == (None, tuesday)
+    states = {(SESSION, GIRARD): state()}
+    assert answers(store.jury_replies(), states)[(SESSION, GIRARD)].partstat == "ACCEPTED"
+    found = day_answers(store.jury_replies(), states)
+    assert {d: r.partstat for d, r in found[(SESSION, GIRARD)].items()} == {tuesday: "DECLINED"}
+
+
+def test_a_store_of_the_previous_release_gains_the_day_column(store: Store) -> None:
+    with store.begin() as db:  # the schema as release 15 left it: no day column
+        db.execute(text("ALTER TABLE jury_replies DROP COLUMN day"))
+        db.execute(update(schema_version).values(version=SCHEMA_VERSION - 1))
+        assert "day" not in {c["name"] for c in inspect(db).get_columns("jury_replies")}
+    assert store.migrate() == SCHEMA_VERSION - 1
+    assert store.record_reply(reply("imip:after:0", day=date(2027, 6, 9)))
+    assert store.jury_replies()[0].day == date(2027, 6, 9)
+
+
+HOUR = timedelta(hours=1)
 
 
 # --- what a reply is worth (pure) -----------------------------------------------------------

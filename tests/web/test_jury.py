@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -235,3 +235,36 @@ def test_a_viewer_sees_the_panel_but_records_nothing(with_viewer: Served) -> Non
         )
     assert refused.status_code == 403
     assert with_viewer.store.jury_replies() == []
+
+
+def test_a_juror_who_declined_one_day_is_shown_declining_that_day(invited: Served) -> None:
+    with invited.client() as client:  # the whole session accepted, by the link
+        url = link(MAILLOT, "accept")
+        client.post(url, data={"t": url.partition("&t=")[2]})
+    invited.store.record_reply(  # then « refuser cette occurrence », as the inbox records it
+        JuryReply(
+            key="imip:occurrence:0",
+            source="imip",
+            kind="reply",
+            status="applied",
+            session_id=SESSION_ID,
+            email=MAILLOT,
+            name="Corinne Maillot",
+            partstat="DECLINED",
+            sequence=0,
+            comment="Je suis en formation ce jour-là.",
+            replied_at=NOW + timedelta(hours=1),
+            recorded_at=NOW + timedelta(hours=1),
+            day=date(2027, 3, 16),
+        )
+    )
+    with invited.logged_in() as client:
+        listing = html.unescape(client.get("/").text)
+        page = client.get(f"/sessions/{SESSION_ID}")
+    text = html.unescape(page.text)
+    assert 'data-email="c.maillot@jury.example" data-partstat="ACCEPTED"' in page.text
+    assert "A décliné le mardi 16 mars 2027" in text
+    assert "Je suis en formation ce jour-là." in text
+    # not confirmed for the session any more, not declining all of it either
+    assert "jury : 0 confirmé / 2 invités" in text
+    assert "jury : 0 confirmé / 2 invités" in listing
