@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from syncsvc.app.mailboxes import mailbox_warnings
 from syncsvc.app.preview import SessionMoves, centre_moves
-from syncsvc.core.labels import capitalised, fr_date
+from syncsvc.core.labels import KIND_LABELS, ROLE_LABELS, capitalised, fr_date
 from syncsvc.core.model import CENTRE_ID_PATTERN, Centre
 from syncsvc.core.rules import Ruleset, customise
 from syncsvc.core.rules.applicability import CENTRE_OPTION_LABELS
@@ -46,12 +46,13 @@ class Field:
     hint: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = False
-    kind: Literal["text", "yes_no", "people", "advice", "overrides"] = "text"
+    kind: Literal["text", "yes_no", "people", "advice", "overrides", "extra"] = "text"
     """``yes_no``: a true/false key shown as « oui »/« non »; ``people``: a list of persons, one
     « Nom, adresse » a line; ``advice``: the advice rules the centre turns off
     (``rules.disable``), one box a rule, the value their ids separated by spaces;
     ``overrides``: the centre's own deadlines and reminder days (``rules.overrides``), one line
-    a milestone (:mod:`syncsvc.web.centre_rules`)."""
+    a milestone; ``extra``: the centre's own rules (``rules.extra``), one block a rule (both:
+    :mod:`syncsvc.web.centre_rules`)."""
 
 
 ZONES: Final = (
@@ -125,8 +126,15 @@ FIELDS: Final = (
         "par des virgules (« aucun » : pas de rappel)",
         kind="overrides",
     ),
+    Field(
+        "extra",
+        "Règles propres au centre",
+        "une étape que le centre ajoute à chacune de ses sessions (calendriers, rappels) ; "
+        "remplir le dernier bloc pour en ajouter une, cocher « Retirer » pour l'enlever",
+        kind="extra",
+    ),
 )
-RULES_KEYS: Final = {"rules": "disable", "overrides": "overrides"}
+RULES_KEYS: Final = {"rules": "disable", "overrides": "overrides", "extra": "extra"}
 """Fields written under the centre's ``rules`` key, and their key there."""
 NAMES: Final = tuple(f.name for f in FIELDS)
 KINDS: Final = {f.name: f.kind for f in FIELDS}
@@ -190,6 +198,7 @@ def shown_values(centre: Centre, ruleset: Ruleset) -> dict[str, str]:
         "candidate_info_mail": _yes_no(centre.candidate_info_mail),
         "rules": " ".join(centre.rules.disable),
         "overrides": centre_rules.shown(centre.rules, ruleset),
+        "extra": centre_rules.extra_shown(centre.rules),
     }
 
 
@@ -204,6 +213,9 @@ def _posted(form: Form, ruleset: Ruleset) -> dict[str, str]:
         if KINDS[name] == "overrides" and "overrides-shown" in form:  # the boxes
             out[name] = centre_rules.posted(form, ruleset)
             continue
+        if KINDS[name] == "extra" and "extra-shown" in form:  # the blocks
+            out[name] = centre_rules.extra_posted(form, tuple(ROLE_LABELS))
+            continue
         if KINDS[name] == "advice" and "rules-shown" in form:  # the boxes, not the preview's
             out[name] = " ".join(
                 rule_id
@@ -214,7 +226,7 @@ def _posted(form: Form, ruleset: Ruleset) -> dict[str, str]:
         lines = (" ".join(line.split()) for line in form.get(name, "").splitlines())
         if KINDS[name] == "people":
             out[name] = "\n".join(line for line in lines if line)
-        elif KINDS[name] == "overrides":
+        elif KINDS[name] in ("overrides", "extra"):
             out[name] = form.get(name, "")
         else:
             out[name] = " ".join(form.get(name, "").split())
@@ -245,6 +257,8 @@ def _in_words(
     centre's own deadlines and reminders, one milestone a line."""
     if KINDS[name] == "overrides":
         return centre_rules.described(value, ruleset, words)
+    if KINDS[name] == "extra":
+        return centre_rules.extra_described(value, ROLE_LABELS)
     if KINDS[name] != "advice":
         return value
     off = value.split()
@@ -257,6 +271,8 @@ def _written_value(name: str, text: str, written: Any, ruleset: Ruleset) -> Any:
     match KINDS[name]:
         case "overrides":
             return centre_rules.written(text, written, ruleset)
+        case "extra":
+            return centre_rules.extra_written(text, written, ruleset)
         case "yes_no":
             return {"oui": True, "non": False}.get(text, text)
         case "people":
@@ -307,6 +323,10 @@ def _errors(problems: list[Problem], centre_id: str) -> tuple[dict[str, str], li
         if problem.field.startswith(prefix) and own:
             errors.setdefault(f"overrides.{own.group(1)}", problem.message)
             continue
+        extra = re.match(r"rules\.extra\[(\d+)\]", problem.field.removeprefix(prefix))
+        if problem.field.startswith(prefix) and extra:
+            errors.setdefault(f"extra.{extra.group(1)}", problem.message)
+            continue
         name = problem.field.removeprefix(prefix).split(".", 1)[0].split("[", 1)[0]
         if problem.field.startswith(prefix) and name in LABELS:
             line = re.match(r"[a-z_]+[.\[](\d+)", problem.field.removeprefix(prefix))
@@ -342,6 +362,10 @@ def _form(
         advice=advice_rules(web),
         override_lines=centre_rules.lines(ruleset, words),
         boxes=centre_rules.decoded(values.get("overrides", "")),
+        extras=centre_rules.extra_decoded(values.get("extra", "")),
+        roles=ROLE_LABELS,
+        anchors=centre_rules.ANCHOR_CHOICES,
+        kinds=KIND_LABELS,
         version=version,
         errors=errors or {},
         others=others or [],
@@ -562,6 +586,7 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
     if form.get("step") == "corriger":
         return _form(web, ctx, centre=centre, values=after, version=version)
     unread = centre_rules.problems(after["overrides"], ruleset)
+    unread |= centre_rules.extra_problems(after["extra"])
     if unread:
         return _form(
             web, ctx, centre=centre, values=after, version=version, errors=unread, status_code=400
@@ -705,6 +730,7 @@ def create(web: Web, ctx: Context, form: Form) -> Response:
             status_code=400,
         )
     unread = centre_rules.problems(after["overrides"], config.ruleset)
+    unread |= centre_rules.extra_problems(after["extra"])
     if unread:
         return _form(
             web, ctx, centre=None, values=shown, version=version, errors=unread, status_code=400

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -253,3 +254,158 @@ def reminder_news(old: Ruleset, new: Ruleset, words: Mapping[str, str]) -> list[
             else:
                 out.append(f"« {title} » ne sera plus rappelé (au lieu de {before} jour(s) avant).")
     return out
+
+
+# --- the centre's own rules (rules.extra) -------------------------------------------------------
+
+EXTRA_KEYS: Final = ("id", "title", "kind", "audience", "anchor", "offset", "way", "reminders")
+"""What the form shows of a centre's own rule; the rest of its entry (description, sources,
+condition, after…) stays as written."""
+WAYS: Final = (("avant", "avant"), ("après", "après"))
+ANCHOR_CHOICES: Final = tuple((key, phrase) for key, phrase in ANCHOR_PHRASES.items())
+
+
+def _extra_box(rule: Rule) -> dict[str, str]:
+    offset = rule.offset
+    if offset.unit == "d":
+        box_offset, way = str(abs(offset.amount)), "après" if offset.amount > 0 else "avant"
+    else:
+        box_offset, way = str(offset), "avant"
+    return {
+        "id": rule.id,
+        "title": rule.title,
+        "kind": rule.kind,
+        "audience": " ".join(rule.audience),
+        "anchor": rule.anchor,
+        "offset": box_offset,
+        "way": way,
+        "reminders": days_list(rule.reminders) or "aucun",
+    }
+
+
+def extra_shown(custom: CentreRules) -> str:
+    """The form's value for the centre's own rules written in centres.yaml."""
+    boxes = [_extra_box(rule) for rule in custom.extra]
+    return json.dumps(boxes, ensure_ascii=False, separators=(",", ":")) if boxes else ""
+
+
+def extra_decoded(text: str) -> list[dict[str, str]]:
+    """The form's value: one dict a rule (:data:`EXTRA_KEYS`)."""
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    if not isinstance(value, list):
+        return []
+    return [
+        {key: str(item.get(key, "")) for key in EXTRA_KEYS}
+        for item in value
+        if isinstance(item, dict)
+    ]
+
+
+def extra_posted(form: Mapping[str, str], roles: tuple[str, ...]) -> str:
+    """The form's value from the boxes of the page: ``x<n>-<key>`` for each rule shown
+    (``extra-shown``: their numbers), ``x<n>-audience-<role>`` ticked, ``x<n>-remove`` to
+    drop it. The empty block for a new rule counts when its title or deadline is filled."""
+    boxes = []
+    for n in form.get("extra-shown", "").split():
+        if form.get(f"x{n}-remove") == "1":
+            continue
+        box = {key: " ".join(form.get(f"x{n}-{key}", "").split()) for key in EXTRA_KEYS}
+        box["audience"] = " ".join(r for r in roles if form.get(f"x{n}-audience-{r}") == "1")
+        if not box["id"] and not (box["title"] or box["offset"]):
+            continue
+        boxes.append(box)
+    return json.dumps(boxes, ensure_ascii=False, separators=(",", ":")) if boxes else ""
+
+
+def extra_problems(text: str) -> dict[str, str]:
+    """What the boxes of the centre's own rules say that cannot be written, by ``extra.<n>``
+    (1 for the first rule); the loader checks the rest."""
+    out = {}
+    for n, box in enumerate(extra_decoded(text), start=1):
+        if not box["title"]:
+            out[f"extra.{n}"] = (
+                "titre obligatoire (attendu : ce qu'il faut faire, ex. Réserver les salles)"
+            )
+        elif not (_NUMBER.match(box["offset"]) or _OFFSET.match(box["offset"])):
+            out[f"extra.{n}"] = (
+                f"échéance « {box['offset']} » illisible (attendu : un nombre de jours, ex. 60)"
+            )
+        elif not box["audience"]:
+            out[f"extra.{n}"] = "destinataires manquants (attendu : au moins un rôle coché)"
+        elif (
+            box["reminders"]
+            and box["reminders"] != "aucun"
+            and _reminder_days(box["reminders"]) is None
+        ):
+            out[f"extra.{n}"] = (
+                f"jours de rappel « {box['reminders']} » illisibles (attendu : des nombres de "
+                "jours avant l'échéance séparés par des virgules, ex. 14, 7, 1)"
+            )
+    return out
+
+
+def new_id(title: str, taken: set[str]) -> str:
+    """A rule id for a new rule of the centre, from its title: « Réserver les salles » →
+    ``reserver_les_salles`` (``_2``… when taken)."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "_", ascii_title.lower()).strip("_")[:50] or "regle"
+    base = base if base[0].isalpha() and len(base) > 1 else f"regle_{base}"
+    rule_id, n = base, 2
+    while rule_id in taken:
+        rule_id, n = f"{base}_{n}", n + 1
+    return rule_id
+
+
+def extra_written(text: str, current: Any, ruleset: Ruleset) -> list[dict[str, Any]]:
+    """``rules.extra`` for the form's value (checked by :func:`extra_problems`): a rule kept
+    keeps what the form does not show; a new rule gets an id from its title."""
+    old = {
+        str(item.get("id")): item
+        for item in (current if isinstance(current, list) else [])
+        if isinstance(item, dict)
+    }
+    boxes = extra_decoded(text)
+    taken = {*ruleset.ids, *(box["id"] for box in boxes if box["id"])}
+    out = []
+    for box in boxes:
+        entry = dict(old.get(box["id"], {}))
+        if not box["id"]:
+            box["id"] = new_id(box["title"], taken)
+            taken.add(box["id"])
+        entry["id"] = box["id"]
+        entry["title"] = box["title"]
+        entry["kind"] = box["kind"] or "advice"
+        entry["audience"] = box["audience"].split()
+        entry["anchor"] = box["anchor"] or "start"
+        if _NUMBER.match(box["offset"]):
+            sign = "+" if box["way"] == "après" else "-"
+            entry["offset"] = f"{sign}{int(box['offset'])}d" if int(box["offset"]) else "0d"
+        else:
+            entry["offset"] = box["offset"]
+        entry.pop("reminders", None)
+        if box["reminders"] and box["reminders"] != "aucun":
+            entry["reminders"] = _reminder_days(box["reminders"])
+        out.append(entry)
+    return out
+
+
+def extra_described(text: str, roles: Mapping[str, str]) -> str:
+    """The centre's own rules as the preview's table shows them, one a line."""
+    out = []
+    for box in extra_decoded(text):
+        anchor = ANCHOR_PHRASES.get(box["anchor"], box["anchor"])
+        when = (
+            f"{box['offset']} jours {box['way']} {anchor}"
+            if _NUMBER.match(box["offset"])
+            else f"{box['offset']} ({anchor})"
+        )
+        who = ", ".join(roles.get(r, r) for r in box["audience"].split())
+        kind = KIND_LABELS.get(box["kind"], box["kind"])
+        out.append(
+            f"{box['title']} : {when} ({kind} ; pour : {who} ; rappels : "
+            f"{box['reminders'] or 'aucun'})"
+        )
+    return "\n".join(out) or "aucune"
