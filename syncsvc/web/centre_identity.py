@@ -91,8 +91,9 @@ FIELDS: Final = (
     Field(
         "management",
         "Direction du centre",
-        "une personne par ligne, « Prénom Nom, adresse e-mail » : elle reçoit les rappels "
-        "adressés à la direction et le récapitulatif de la semaine",
+        "une personne par ligne, « Prénom Nom, adresse e-mail » ou « Prénom Nom, adresse "
+        "e-mail, téléphone » : elle reçoit les rappels adressés à la direction et le "
+        "récapitulatif de la semaine",
         kind="people",
     ),
     Field(
@@ -193,7 +194,9 @@ def shown_values(centre: Centre, ruleset: Ruleset) -> dict[str, str]:
         "ud_email": centre.ud_email,
         "address": centre.address or "",
         "phone": centre.phone or "",
-        "management": "\n".join(f"{p.name}, {p.email}" for p in centre.management),
+        "management": "\n".join(
+            f"{p.name}, {p.email}" + (f", {p.phone}" if p.phone else "") for p in centre.management
+        ),
         "working_day_shift": _yes_no(centre.working_day_shift),
         "candidate_info_mail": _yes_no(centre.candidate_info_mail),
         "rules": " ".join(centre.rules.disable),
@@ -233,10 +236,21 @@ def _posted(form: Form, ruleset: Ruleset) -> dict[str, str]:
     return out
 
 
-def _people(text: str, written: Any) -> list[Any]:
-    """« Nom, adresse » lines as the entries of ``management``: a person already written with
-    the same name and address keeps its entry (its phone…); a line without comma is a name
+def _person(line: str) -> dict[str, str]:
+    """« Prénom Nom, adresse[, téléphone] » as a person's entry; a line without comma is a name
     alone (the loader then asks for the address)."""
+    parts = [part.strip() for part in line.split(",")]
+    if len(parts) >= 3 and "@" in parts[-2] and "@" not in parts[-1]:
+        return {"name": ", ".join(parts[:-2]), "email": parts[-2], "phone": parts[-1]}
+    if len(parts) >= 2:
+        return {"name": ", ".join(parts[:-1]), "email": parts[-1]}
+    return {"name": line}
+
+
+def _people(text: str, written: Any) -> list[Any]:
+    """« Nom, adresse[, téléphone] » lines as the entries of ``management``: a person already
+    written with the same name and address keeps its entry (other keys, its place), its phone
+    set or removed as the line says."""
     kept = {
         (str(p.get("name", "")), str(p.get("email", ""))): p
         for p in (written if isinstance(written, list) else [])
@@ -244,9 +258,17 @@ def _people(text: str, written: Any) -> list[Any]:
     }
     people: list[Any] = []
     for line in text.splitlines():
-        name, comma, email = line.rpartition(",")
-        person = {"name": name.strip(), "email": email.strip()} if comma else {"name": line}
-        people.append(kept.get((person["name"], person.get("email", "")), person))
+        person = _person(line)
+        entry = kept.get((person["name"], person.get("email", "")))
+        if entry is None:
+            people.append(person)
+            continue
+        if str(entry.get("phone") or "") != person.get("phone", ""):
+            entry = dict(entry)
+            entry.pop("phone", None)
+            if person.get("phone"):
+                entry["phone"] = person["phone"]
+        people.append(entry)
     return people
 
 

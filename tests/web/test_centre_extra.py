@@ -16,7 +16,7 @@ from tests.web.conftest import USER, Served, csrf_of
 from tests.web.test_centre_identity import STRASBOURG, admin
 from tests.web.test_centre_options import confirm, values_of
 from tests.web.test_centre_overrides import VENISSIEUX, boxes_of
-from tests.web.test_config_pages import text_of
+from tests.web.test_config_pages import text_of, version_of
 
 __all__ = ["admin"]
 
@@ -148,3 +148,44 @@ def test_a_bad_block_is_refused_next_to_it(admin: Served) -> None:
         assert re.search(r'id="e-x1">[^<]*500', unescape(loader.text)), unescape(loader.text)
     assert path.read_bytes() == before
     assert admin.store.audit_trail() == []
+
+
+def test_a_new_centre_gets_its_management_advice_deadlines_and_rules(admin: Served) -> None:
+    with admin.logged_in() as client:
+        page = client.get("/centres/nouveau")
+        assert 'name="follow-dte_reception_check" value="1" checked' in page.text
+        assert 'id="f-management"' in page.text
+        followed = boxes_of(page.text)
+        del followed["follow-dte_reception_check"]
+        data = {
+            **followed,
+            **blocks_of(page.text),
+            "csrf": csrf_of(page.text),
+            "version": version_of(page.text),
+            "id": "afpa-colmar",
+            "name": "AFPA Colmar",
+            "timezone": "Europe/Paris",
+            "holiday_zone": "alsace-moselle",
+            "sector": "industrie",
+            "exam_office_email": "examens.colmar@afpa.example",
+            "ud_email": "ddets-68@ddets.example",
+            "management": "Claire Weber, direction.colmar@afpa.example, 03 89 00 00 00",
+            "offset-dte_order": "100",
+            **ROOMS,
+        }
+        refused = client.post("/centres/nouveau", data={**data, "offset-dte_order": "80"})
+        assert refused.status_code == 400
+        assert 'id="e-o-dte_order">-80d est plus tardif que la valeur réglementaire -92d' in (
+            unescape(refused.text)
+        )
+        assert "afpa-colmar" not in (admin.config / "centres.yaml").read_text(encoding="utf-8")
+        assert client.post("/centres/nouveau", data=data).status_code == 303
+    config = load_config(admin.config)
+    assert config.problems == []
+    colmar = config.centres["afpa-colmar"]
+    assert [(p.name, p.email, p.phone) for p in colmar.management] == [
+        ("Claire Weber", "direction.colmar@afpa.example", "03 89 00 00 00")
+    ]
+    assert colmar.rules.disable == ("dte_reception_check",)
+    assert colmar.rules.overrides["dte_order"].offset == Offset(amount=-100, unit="d")
+    assert [rule.id for rule in colmar.rules.extra] == ["reserver_les_salles"]
