@@ -154,3 +154,22 @@ def test_a_coordinator_sets_deadlines_of_its_centres_only(roles: Served) -> None
         }
         assert client.post(f"/centres/{VENISSIEUX}/modifier", data=data).status_code == 403
     assert (roles.config / "centres.yaml").read_bytes() == before
+
+
+def test_an_override_of_an_unknown_rule_written_in_the_file_is_shown(admin: Served) -> None:
+    path = admin.config / "centres.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "      candidate_info_mail: {reminders: [2]}\n",
+            "      candidate_info_mail: {reminders: [2]}\n      salle_check: {reminders: [3]}\n",
+        ),
+        encoding="utf-8",
+    )
+    before = path.read_bytes()
+    with admin.logged_in() as client:
+        refused = post_boxes(client, VENISSIEUX, reminders__dte_order="10, 1")
+    assert refused.status_code == 400
+    assert 'id="e-o-salle_check">« salle_check » : règle inconnue (attendu : une de' in unescape(
+        refused.text
+    )
+    assert path.read_bytes() == before
