@@ -146,13 +146,17 @@ def _box_of(ruleset: Ruleset, rule_id: str, offset: Offset) -> str:
 
 def posted(form: Mapping[str, str], ruleset: Ruleset) -> str:
     """The form's value from the boxes of the page (``offset-<id>``, ``reminders-<id>``)."""
-    boxes = {
-        rule_id: {
+    shown_ids = form.get("overrides-shown", "").split()
+    boxes = {  # the file's overrides of rules without a line (the loader names them) stay
+        rule_id: box
+        for rule_id, box in decoded(form.get("overrides", "")).items()
+        if rule_id not in shown_ids
+    }
+    for rule_id in shown_ids:
+        boxes[rule_id] = {
             "offset": " ".join(form.get(f"offset-{rule_id}", "").split()),
             "reminders": " ".join(form.get(f"reminders-{rule_id}", "").split()),
         }
-        for rule_id in form.get("overrides-shown", "").split()
-    }
     return encoded(boxes, ruleset)
 
 

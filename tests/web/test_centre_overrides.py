@@ -172,4 +172,5 @@ def test_an_override_of_an_unknown_rule_written_in_the_file_is_shown(admin: Serv
     assert 'id="e-o-salle_check">« salle_check » : règle inconnue (attendu : une de' in unescape(
         refused.text
     )
+    assert "salle_check" in values_of(refused.text)["overrides"]  # kept for the next try
     assert path.read_bytes() == before
