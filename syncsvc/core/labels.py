@@ -60,6 +60,17 @@ CANCELLED_PREFIX: Final = "ANNULÉE — "
 
 KIND_LABELS: Final = {"regulatory": "réglementaire", "advice": "conseil"}
 SEVERITY_LABELS: Final = {"error": "erreur", "warning": "avertissement", "info": "info"}
+ANCHOR_PHRASES: Final = {
+    "start": "le début de la session",
+    "end": "la fin de la session",
+    "pv_validated_on": "la validation du PV",
+    "parchemins_received_on": "la réception des parchemins",
+    "training_end": "la fin de la formation",
+    "postponed_on": "le report de la session",
+}
+"""What a rule counts from (its ``anchor``), after « avant » / « après »."""
+UNIT_WORDS: Final = {"d": "jours", "mo": "mois"}
+"""An offset's unit, in words."""
 ROLE_LABELS: Final = {
     "coordinators": "coordination",
     "session_manager": "resp. session",

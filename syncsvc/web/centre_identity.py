@@ -24,12 +24,15 @@ from starlette.routing import Route
 
 from syncsvc.app.mailboxes import mailbox_warnings
 from syncsvc.app.preview import SessionMoves, centre_moves
-from syncsvc.core.labels import capitalised, fr_date
+from syncsvc.core.labels import KIND_LABELS, ROLE_LABELS, capitalised, fr_date
 from syncsvc.core.model import CENTRE_ID_PATTERN, Centre
+from syncsvc.core.rules import Ruleset, customise
 from syncsvc.core.rules.applicability import CENTRE_OPTION_LABELS
+from syncsvc.core.words import words_for
 from syncsvc.errors import ConfigError, Problem
 from syncsvc.inputs.loader import check_centres_file
 from syncsvc.inputs.writer import WriteConflict, WriteRefused, merge, plain, read_draft, render
+from syncsvc.web import centre_rules
 from syncsvc.web.common import Context, Form, Web, action, log, page
 from syncsvc.web.config_forms import authoring, conflict_page, fresh_config
 
@@ -43,10 +46,13 @@ class Field:
     hint: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = False
-    kind: Literal["text", "yes_no", "people", "advice"] = "text"
+    kind: Literal["text", "yes_no", "people", "advice", "overrides", "extra"] = "text"
     """``yes_no``: a true/false key shown as « oui »/« non »; ``people``: a list of persons, one
     « Nom, adresse » a line; ``advice``: the advice rules the centre turns off
-    (``rules.disable``), one box a rule, the value their ids separated by spaces."""
+    (``rules.disable``), one box a rule, the value their ids separated by spaces;
+    ``overrides``: the centre's own deadlines and reminder days (``rules.overrides``), one line
+    a milestone; ``extra``: the centre's own rules (``rules.extra``), one block a rule (both:
+    :mod:`syncsvc.web.centre_rules`)."""
 
 
 ZONES: Final = (
@@ -85,8 +91,9 @@ FIELDS: Final = (
     Field(
         "management",
         "Direction du centre",
-        "une personne par ligne, « Prénom Nom, adresse e-mail » : elle reçoit les rappels "
-        "adressés à la direction et le récapitulatif de la semaine",
+        "une personne par ligne, « Prénom Nom, adresse e-mail » ou « Prénom Nom, adresse "
+        "e-mail, téléphone » : elle reçoit les rappels adressés à la direction et le "
+        "récapitulatif de la semaine",
         kind="people",
     ),
     Field(
@@ -112,7 +119,24 @@ FIELDS: Final = (
         "les échéances réglementaires s'appliquent toujours",
         kind="advice",
     ),
+    Field(
+        "overrides",
+        "Échéances et rappels propres au centre",
+        "une case vide garde la valeur du jeu de règles ; une échéance réglementaire peut être "
+        "avancée, jamais retardée ; jours de rappel : nombres de jours avant l'échéance séparés "
+        "par des virgules (« aucun » : pas de rappel)",
+        kind="overrides",
+    ),
+    Field(
+        "extra",
+        "Règles propres au centre",
+        "une étape que le centre ajoute à chacune de ses sessions (calendriers, rappels) ; "
+        "remplir le dernier bloc pour en ajouter une, cocher « Retirer » pour l'enlever",
+        kind="extra",
+    ),
 )
+RULES_KEYS: Final = {"rules": "disable", "overrides": "overrides", "extra": "extra"}
+"""Fields written under the centre's ``rules`` key, and their key there."""
 NAMES: Final = tuple(f.name for f in FIELDS)
 KINDS: Final = {f.name: f.kind for f in FIELDS}
 LABELS: Final = {f.name: f.label for f in FIELDS} | {"id": "Clé du centre"}
@@ -156,7 +180,7 @@ def refused_unless_admin(web: Web, ctx: Context, what: str) -> Response | None:
     return web.error(request, 403, "Action réservée", body, ctx)
 
 
-def shown_values(centre: Centre) -> dict[str, str]:
+def shown_values(centre: Centre, ruleset: Ruleset) -> dict[str, str]:
     """What the form shows for a centre: the values as written (defaults where they count)."""
     return {
         "name": centre.name,
@@ -170,10 +194,14 @@ def shown_values(centre: Centre) -> dict[str, str]:
         "ud_email": centre.ud_email,
         "address": centre.address or "",
         "phone": centre.phone or "",
-        "management": "\n".join(f"{p.name}, {p.email}" for p in centre.management),
+        "management": "\n".join(
+            f"{p.name}, {p.email}" + (f", {p.phone}" if p.phone else "") for p in centre.management
+        ),
         "working_day_shift": _yes_no(centre.working_day_shift),
         "candidate_info_mail": _yes_no(centre.candidate_info_mail),
         "rules": " ".join(centre.rules.disable),
+        "overrides": centre_rules.shown(centre.rules, ruleset),
+        "extra": centre_rules.extra_shown(centre.rules),
     }
 
 
@@ -181,10 +209,16 @@ def _yes_no(value: bool) -> str:
     return "oui" if value else "non"
 
 
-def _posted(form: Form) -> dict[str, str]:
+def _posted(form: Form, ruleset: Ruleset) -> dict[str, str]:
     """The form's values, spaces tidied (a list of people keeps one person a line)."""
     out = {}
     for name in NAMES:
+        if KINDS[name] == "overrides" and "overrides-shown" in form:  # the boxes
+            out[name] = centre_rules.posted(form, ruleset)
+            continue
+        if KINDS[name] == "extra" and "extra-shown" in form:  # the blocks
+            out[name] = centre_rules.extra_posted(form, tuple(ROLE_LABELS))
+            continue
         if KINDS[name] == "advice" and "rules-shown" in form:  # the boxes, not the preview's
             out[name] = " ".join(
                 rule_id
@@ -195,15 +229,28 @@ def _posted(form: Form) -> dict[str, str]:
         lines = (" ".join(line.split()) for line in form.get(name, "").splitlines())
         if KINDS[name] == "people":
             out[name] = "\n".join(line for line in lines if line)
+        elif KINDS[name] in ("overrides", "extra"):
+            out[name] = form.get(name, "")
         else:
             out[name] = " ".join(form.get(name, "").split())
     return out
 
 
-def _people(text: str, written: Any) -> list[Any]:
-    """« Nom, adresse » lines as the entries of ``management``: a person already written with
-    the same name and address keeps its entry (its phone…); a line without comma is a name
+def _person(line: str) -> dict[str, str]:
+    """« Prénom Nom, adresse[, téléphone] » as a person's entry; a line without comma is a name
     alone (the loader then asks for the address)."""
+    parts = [part.strip() for part in line.split(",")]
+    if len(parts) >= 3 and "@" in parts[-2] and "@" not in parts[-1]:
+        return {"name": ", ".join(parts[:-2]), "email": parts[-2], "phone": parts[-1]}
+    if len(parts) >= 2:
+        return {"name": ", ".join(parts[:-1]), "email": parts[-1]}
+    return {"name": line}
+
+
+def _people(text: str, written: Any) -> list[Any]:
+    """« Nom, adresse[, téléphone] » lines as the entries of ``management``: a person already
+    written with the same name and address keeps its entry (other keys, its place), its phone
+    set or removed as the line says."""
     kept = {
         (str(p.get("name", "")), str(p.get("email", ""))): p
         for p in (written if isinstance(written, list) else [])
@@ -211,52 +258,78 @@ def _people(text: str, written: Any) -> list[Any]:
     }
     people: list[Any] = []
     for line in text.splitlines():
-        name, comma, email = line.rpartition(",")
-        person = {"name": name.strip(), "email": email.strip()} if comma else {"name": line}
-        people.append(kept.get((person["name"], person.get("email", "")), person))
+        person = _person(line)
+        entry = kept.get((person["name"], person.get("email", "")))
+        if entry is None:
+            people.append(person)
+            continue
+        if str(entry.get("phone") or "") != person.get("phone", ""):
+            entry = dict(entry)
+            entry.pop("phone", None)
+            if person.get("phone"):
+                entry["phone"] = person["phone"]
+        people.append(entry)
     return people
 
 
-def _in_words(name: str, value: str, advice: dict[str, str]) -> str:
-    """A form value as the preview shows it: the advice rules followed, by title."""
+def _in_words(
+    name: str, value: str, advice: dict[str, str], ruleset: Ruleset, words: dict[str, str]
+) -> str:
+    """A form value as the preview shows it: the advice rules followed, by title; the
+    centre's own deadlines and reminders, one milestone a line."""
+    if KINDS[name] == "overrides":
+        return centre_rules.described(value, ruleset, words)
+    if KINDS[name] == "extra":
+        return centre_rules.extra_described(value, ROLE_LABELS)
     if KINDS[name] != "advice":
         return value
     off = value.split()
     return "\n".join(title for rule_id, title in advice.items() if rule_id not in off) or "aucun"
 
 
-def _written_value(name: str, text: str, written: Any) -> Any:
-    """The YAML value of a form field (``written``: what the file holds now)."""
+def _written_value(name: str, text: str, written: Any, ruleset: Ruleset) -> Any:
+    """The YAML value of a form field (``written``: what the file holds now; under ``rules``
+    for the rules' fields)."""
     match KINDS[name]:
+        case "overrides":
+            return centre_rules.written(text, written, ruleset)
+        case "extra":
+            return centre_rules.extra_written(text, written, ruleset)
         case "yes_no":
             return {"oui": True, "non": False}.get(text, text)
         case "people":
             return _people(text, written)
         case "advice":
-            rules = dict(written) if isinstance(written, dict) else {}
-            rules["disable"] = text.split()
-            return rules
+            return text.split()
     return text
 
 
 def _block(
-    written: dict[str, Any], before: dict[str, str], after: dict[str, str]
+    written: dict[str, Any], before: dict[str, str], after: dict[str, str], ruleset: Ruleset
 ) -> dict[str, Any]:
     """The centre's block with the form's values: a field left as shown stays as written, a
-    field emptied is removed (its default applies, or the loader says it is required)."""
+    field emptied is removed (its default applies, or the loader says it is required). The
+    rules' fields each change their own key under ``rules``, the others stay."""
     block = dict(written)
     for name in NAMES:
         if after[name] == before[name]:
             continue
-        if KINDS[name] == "advice" and not after[name]:  # nothing disabled: other keys stay
-            rules = {k: v for k, v in (block.get(name) or {}).items() if k != "disable"}
-            if rules:
-                block[name] = rules
+        if name in RULES_KEYS:
+            old = block.get("rules")
+            rules = dict(old) if isinstance(old, dict) else {}
+            key = RULES_KEYS[name]
+            value = _written_value(name, after[name], rules.get(key), ruleset)
+            if value:
+                rules[key] = value
             else:
-                block.pop(name, None)
+                rules.pop(key, None)
+            if rules:
+                block["rules"] = rules
+            else:
+                block.pop("rules", None)
             continue
         if after[name]:
-            block[name] = _written_value(name, after[name], written.get(name))
+            block[name] = _written_value(name, after[name], written.get(name), ruleset)
         else:
             block.pop(name, None)
     return block
@@ -268,6 +341,14 @@ def _errors(problems: list[Problem], centre_id: str) -> tuple[dict[str, str], li
     others: list[Problem] = []
     prefix = f"{centre_id}."
     for problem in problems:
+        own = re.match(r"rules\.overrides\.([a-z][a-z0-9_]*)", problem.field.removeprefix(prefix))
+        if problem.field.startswith(prefix) and own:
+            errors.setdefault(f"overrides.{own.group(1)}", problem.message)
+            continue
+        extra = re.match(r"rules\.extra\[(\d+)\]", problem.field.removeprefix(prefix))
+        if problem.field.startswith(prefix) and extra:
+            errors.setdefault(f"extra.{extra.group(1)}", problem.message)
+            continue
         name = problem.field.removeprefix(prefix).split(".", 1)[0].split("[", 1)[0]
         if problem.field.startswith(prefix) and name in LABELS:
             line = re.match(r"[a-z_]+[.\[](\d+)", problem.field.removeprefix(prefix))
@@ -290,6 +371,8 @@ def _form(
     others: list[Problem] | None = None,
     status_code: int = 200,
 ) -> Response:
+    ruleset = fresh_config(web).ruleset
+    words = words_for(centre) if centre is not None else centre_rules.SERVICE_WORDS
     return web.html(
         ctx.request,
         "centre_form.j2",
@@ -299,6 +382,12 @@ def _form(
         v=values,
         fields=FIELDS,
         advice=advice_rules(web),
+        override_lines=centre_rules.lines(ruleset, words),
+        boxes=centre_rules.decoded(values.get("overrides", "")),
+        extras=centre_rules.extra_decoded(values.get("extra", "")),
+        roles=ROLE_LABELS,
+        anchors=centre_rules.ANCHOR_CHOICES,
+        kinds=KIND_LABELS,
         version=version,
         errors=errors or {},
         others=others or [],
@@ -350,7 +439,8 @@ def edit_page(web: Web, ctx: Context) -> Response:
     if refused is not None:
         return refused
     draft = read_draft(fresh_config(web).directory / "centres.yaml")
-    return _form(web, ctx, centre=centre, values=shown_values(centre), version=draft.version)
+    values = shown_values(centre, fresh_config(web).ruleset)
+    return _form(web, ctx, centre=centre, values=values, version=draft.version)
 
 
 @dataclass(frozen=True)
@@ -511,16 +601,24 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
     config = fresh_config(web)
     path = config.directory / "centres.yaml"
     version = form.get("version", "")
-    after = _posted(form)
+    ruleset = config.ruleset
+    after = _posted(form, ruleset)
+    before = shown_values(centre, ruleset)
+    back = f"{PATH}/{quote(centre.id)}/modifier"
+    if form.get("step") == "corriger":
+        return _form(web, ctx, centre=centre, values=after, version=version)
+    unread = centre_rules.problems(after["overrides"], ruleset)
+    unread |= centre_rules.extra_problems(after["extra"])
+    if unread:
+        return _form(
+            web, ctx, centre=centre, values=after, version=version, errors=unread, status_code=400
+        )
     draft = read_draft(path)
     current = plain(draft.tree)
     values = {
         **current,
-        centre.id: _block(current.get(centre.id) or {}, shown_values(centre), after),
+        centre.id: _block(current.get(centre.id) or {}, before, after, ruleset),
     }
-    back = f"{PATH}/{quote(centre.id)}/modifier"
-    if form.get("step") == "corriger":
-        return _form(web, ctx, centre=centre, values=after, version=version)
     if form.get("step") != "confirmer":
         text = render(merge(read_draft(path).tree, values))
         if draft.version != version:
@@ -543,15 +641,19 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
         marks = {key: mark.done_on for key, mark in web.store.done_mark_details().items()}
         moves = centre_moves(config, changed, marks, web.clock())
         advice = advice_rules(web)
+        words = words_for(centre)
         rows = [
             (
                 LABELS[name],
-                _in_words(name, shown_values(centre)[name], advice),
-                _in_words(name, after[name], advice),
+                _in_words(name, before[name], advice, ruleset, words),
+                _in_words(name, after[name], advice, ruleset, words),
             )
             for name in NAMES
-            if after[name] != shown_values(centre)[name]
+            if after[name] != before[name]
         ]
+        old_rules = config.rulesets.get(centre.id, ruleset)
+        new_rules, _ = customise(ruleset, changed.rules)
+        reminders = centre_rules.reminder_news(old_rules, new_rules, words_for(changed))
         return web.html(
             ctx.request,
             "centre_preview.j2",
@@ -560,7 +662,10 @@ def save_edit(web: Web, ctx: Context, form: Form) -> Response:
             v=after,
             version=version,
             rows=rows,
-            consequences=consequences(web, centre, changed, sessions, moves),
+            consequences=[
+                *consequences(web, centre, changed, sessions, moves),
+                *(Consequence(text) for text in reminders),
+            ],
         )
     try:
         authoring(web).save_centres(
@@ -627,7 +732,7 @@ def create(web: Web, ctx: Context, form: Form) -> Response:
     path = config.directory / "centres.yaml"
     version = form.get("version", "")
     centre_id = form.get("id", "").strip()
-    after = _posted(form)
+    after = _posted(form, config.ruleset)
     shown = {"id": centre_id, **after}
     draft = read_draft(path)
     current = plain(draft.tree) or {}
@@ -646,11 +751,13 @@ def create(web: Web, ctx: Context, form: Form) -> Response:
             errors={"id": id_error},
             status_code=400,
         )
-    block = {
-        name: _written_value(name, after[name], None)
-        for name in NAMES
-        if after[name] and not (KINDS[name] == "yes_no" and after[name] == _NEW_DEFAULTS[name])
-    }
+    unread = centre_rules.problems(after["overrides"], config.ruleset)
+    unread |= centre_rules.extra_problems(after["extra"])
+    if unread:
+        return _form(
+            web, ctx, centre=None, values=shown, version=version, errors=unread, status_code=400
+        )
+    block = _block({}, _NEW_DEFAULTS, after, config.ruleset)
     values = {**current, centre_id: block}
     try:
         authoring(web).save_centres(

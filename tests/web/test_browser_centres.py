@@ -71,3 +71,41 @@ def test_a_coordinator_turns_the_candidates_mail_on(served: Served, page: Page) 
     assert load_config(served.config).centres["afpa-strasbourg"].candidate_info_mail
     (entry,) = served.store.audit_trail()
     assert entry.changes == (("afpa-strasbourg.candidate_info_mail", None, "oui"),)
+
+
+def test_a_coordinator_sets_an_earlier_deadline_for_a_milestone(served: Served, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_in(page, served, OTHER, OTHER_PASSWORD)
+    page.get_by_role("link", name="Centres").click()
+    page.get_by_role("link", name="Modifier les coordonnées de AFPA Strasbourg").click()
+    row = page.locator("#o-dte_order")
+    expect(row).to_contain_text("92 jours avant le début de la session ; rappels : 14, 7, 1")
+    box = page.get_by_label(
+        "Échéance du centre pour « Commander le pli d'examen (DTE) », en jours avant le début "
+        "de la session"
+    )
+    box.fill("80")
+    page.get_by_role("button", name="Vérifier les changements").click()
+    expect(page.locator("#e-o-dte_order")).to_contain_text(
+        "-80d est plus tardif que la valeur réglementaire -92d"
+    )
+    expect(box).to_have_value("80")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=str(ARTIFACTS / "centre-echeance-refusee.png"), full_page=True)
+
+    box.fill("100")
+    page.get_by_role("button", name="Vérifier les changements").click()
+    expect(page.locator("#consequences")).to_contain_text(
+        "« Commander le pli d'examen (DTE) » passe du 22/01/2027 au 15/01/2027"
+    )
+    assert not load_config(served.config).centres["afpa-strasbourg"].rules.overrides
+    page.get_by_role("button", name="Confirmer et enregistrer").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Coordonnées du centre « afpa-strasbourg » enregistrées."
+    )
+    overrides = load_config(served.config).centres["afpa-strasbourg"].rules.overrides
+    assert str(overrides["dte_order"].offset) == "-100d"
+    (entry,) = served.store.audit_trail()
+    assert entry.changes == (("afpa-strasbourg.rules.overrides.dte_order.offset", None, "-100d"),)

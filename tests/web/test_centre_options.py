@@ -226,7 +226,7 @@ def test_a_regulatory_rule_cannot_be_turned_off(admin: Served) -> None:
     assert (admin.config / "centres.yaml").read_bytes() == before
 
 
-def test_a_person_kept_keeps_the_phone_written_in_the_file(admin: Served) -> None:
+def test_a_person_kept_keeps_the_phone_shown_on_the_form(admin: Served) -> None:
     path = admin.config / "centres.yaml"
     path.write_text(
         path.read_text(encoding="utf-8").replace(
@@ -236,10 +236,14 @@ def test_a_person_kept_keeps_the_phone_written_in_the_file(admin: Served) -> Non
         encoding="utf-8",
     )
     with admin.logged_in() as client:
+        page = client.get(f"/centres/{ST_ANDRE}/modifier")
+        assert values_of(page.text)["management"] == (
+            "Marie-Josée Payet, direction.st-andre@afpar.example, 0262 11 11 11"
+        )
         preview = edit(
             client,
             ST_ANDRE,
-            management="Marie-Josée Payet, direction.st-andre@afpar.example\r\n"
+            management="Marie-Josée Payet, direction.st-andre@afpar.example, 0262 11 11 11\r\n"
             "Jean Hoarau, j.hoarau@afpar.example",
         )
         assert "Marie-Josée Payet (direction" not in text_of(preview.text)  # she stays
@@ -252,3 +256,34 @@ def test_a_person_kept_keeps_the_phone_written_in_the_file(admin: Served) -> Non
         ("afpar-st-andre.management.2.name", None, "Jean Hoarau"),
         ("afpar-st-andre.management.2.email", None, "j.hoarau@afpar.example"),
     )
+
+
+def test_a_phone_is_added_changed_or_refused_on_its_line(admin: Served) -> None:
+    path = admin.config / "centres.yaml"
+    before = path.read_bytes()
+    with admin.logged_in() as client:
+        refused = edit(
+            client,
+            ST_ANDRE,
+            management="Marie-Josée Payet, direction.st-andre@afpar.example, le matin",
+        )
+        assert refused.status_code == 400
+        assert re.search(
+            r'id="e-management">ligne 1 : [^<]*« le matin »', unescape(refused.text)
+        ), unescape(refused.text)
+        assert path.read_bytes() == before
+        preview = edit(
+            client,
+            ST_ANDRE,
+            management="Marie-Josée Payet, direction.st-andre@afpar.example, 0262 22 22 22",
+        )
+        shown = text_of(preview.text)
+        assert (
+            "Direction du centre Marie-Josée Payet, direction.st-andre@afpar.example "
+            "Marie-Josée Payet, direction.st-andre@afpar.example, 0262 22 22 22" in shown
+        ), shown
+        assert confirm(client, preview, ST_ANDRE).status_code == 303
+    (payet,) = load_config(admin.config).centres[ST_ANDRE].management
+    assert (payet.email, payet.phone) == ("direction.st-andre@afpar.example", "0262 22 22 22")
+    (entry,) = admin.store.audit_trail()
+    assert entry.changes == (("afpar-st-andre.management.1.phone", None, "0262 22 22 22"),)
