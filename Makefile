@@ -38,8 +38,12 @@ typecheck: $(VENV)/.installed
 
 # tests/interop installs ical.js (npm ci) itself; in CI (as root) it also apt-installs libical,
 # and tests/container apt-installs docker.io and debootstrap and starts (then stops) dockerd.
+# The suite runs in $(TEST_WORKERS) processes (pytest-xdist): most tests wait on servers and
+# subprocesses; the container tests keep to one process (one Docker engine).
+TEST_WORKERS ?= 2
+
 unit: $(VENV)/.installed
-	SYNCSVC_INSTALL_SYSTEM_DEPS=$${CI:+1} $(BIN)/pytest
+	SYNCSVC_INSTALL_SYSTEM_DEPS=$${CI:+1} $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test: lint typecheck unit
 

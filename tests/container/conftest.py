@@ -59,6 +59,15 @@ def images(docker: Docker) -> Iterator[Images]:
         built.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every container test in one worker process when the suite runs in several
+    (``pytest -n``, ``--dist loadgroup``): they share one Docker engine, started once."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group("containers"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Keep the test's report on it, for fixtures that print logs when the test failed."""

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from tests.harness.exclusive import one_at_a_time
+
 ROOT: Final = Path(__file__).resolve().parents[2]
 HERE: Final = Path(__file__).resolve().parent
 IMAGES: Final = HERE / "images"
@@ -166,7 +168,7 @@ def _apt_install(logs: Path, why: str) -> None:
     log = logs / "apt-get.log"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     install = [apt, "install", "-y", "--no-install-recommends", *APT_PACKAGES]
-    with log.open("ab") as out:
+    with one_at_a_time("apt"), log.open("ab") as out:
         for argv in (install, [apt, "update"], install):
             done = subprocess.run(
                 argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, timeout=600

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from tests.harness.exclusive import one_at_a_time
 from tests.harness.servers import ServerStartError, free_port
 
 DOVECOT_PACKAGES: Final = ("dovecot-core",)
@@ -106,7 +107,13 @@ def dovecot_available() -> str | None:
 def ensure_dovecot() -> str | None:
     """Like :func:`dovecot_available`, but first apt-installs Dovecot when allowed and missing
     (``SYNCSVC_INSTALL_SYSTEM_DEPS=1``, root, apt-get; ``apt-get update`` and a second try when
-    the first install fails). The package's own service is not used."""
+    the first install fails), one test process at a time. The package's own service is not
+    used."""
+    with one_at_a_time("apt"):
+        return _ensure_dovecot()
+
+
+def _ensure_dovecot() -> str | None:
     reason = dovecot_available()
     if reason is None or os.environ.get("SYNCSVC_INSTALL_SYSTEM_DEPS") != "1":
         return reason

@@ -54,6 +54,8 @@ from typing import IO, Any, Final, cast
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
+from tests.harness.exclusive import one_at_a_time
+
 __all__ = [
     "CYRUS_PACKAGES",
     "CYRUS_PASSWORD",
@@ -957,8 +959,14 @@ def ensure_cyrus() -> str | None:
     Installs only when ``SYNCSVC_INSTALL_SYSTEM_DEPS=1`` and running as root with ``apt-get``
     (``apt-get update`` and a second try when the first install fails). The packages' own
     service is not started here: their postinst obeys ``policy-rc.d``; on a host with a running
-    init system it may start the system-wide Cyrus, which the tests do not use.
+    init system it may start the system-wide Cyrus, which the tests do not use. One test
+    process at a time.
     """
+    with one_at_a_time("apt"):
+        return _ensure_cyrus()
+
+
+def _ensure_cyrus() -> str | None:
     reason = cyrus_available()
     if reason is None or os.environ.get("SYNCSVC_INSTALL_SYSTEM_DEPS") != "1":
         return reason

@@ -41,6 +41,7 @@ from syncsvc.formats.mail import compose_invitation
 from syncsvc.inputs.loader import load_config, load_ruleset
 from syncsvc.inputs.settings import TargetSettings, load_settings
 from syncsvc.state.store import Store
+from tests.harness.exclusive import one_at_a_time
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config"
@@ -137,13 +138,14 @@ def icaljs() -> Validator:
     node = shutil.which("node")
     if node is None:
         _unavailable("node is not installed: cannot run ical.js")
-    if not _icaljs_installed():
-        npm = shutil.which("npm")
-        if npm is None:
-            _unavailable(f"npm is not installed: cannot install ical.js in {ICALJS}")
-        code, output = _run([npm, "ci", "--no-audit", "--no-fund"], cwd=ICALJS)
-        if code != 0 or not _icaljs_installed():
-            _unavailable(f"`npm ci` failed in {ICALJS} ({code}):\n{output[-3000:]}")
+    with one_at_a_time("icaljs"):  # not two `npm ci` in one folder at once
+        if not _icaljs_installed():
+            npm = shutil.which("npm")
+            if npm is None:
+                _unavailable(f"npm is not installed: cannot install ical.js in {ICALJS}")
+            code, output = _run([npm, "ci", "--no-audit", "--no-fund"], cwd=ICALJS)
+            if code != 0 or not _icaljs_installed():
+                _unavailable(f"`npm ci` failed in {ICALJS} ({code}):\n{output[-3000:]}")
     return Validator("ical.js", (node, str(ICALJS / "validate.mjs")))
 
 
@@ -173,7 +175,9 @@ def libical() -> Validator:
     """libical's GObject bindings under the system Python, installed by apt-get when asked."""
     ready, why = _libical_ready()
     if not ready:
-        note = _install_libical()
+        with one_at_a_time("apt"):  # another test process may be installing it
+            ready, why = _libical_ready()
+            note = "" if ready else _install_libical()
         ready, why = _libical_ready()
         if not ready:
             _unavailable(

@@ -24,6 +24,7 @@ from syncsvc.app.notify import policy_of
 from syncsvc.core.planner import plan_all
 from syncsvc.core.reminders import Notification, due_notifications
 from syncsvc.inputs.loader import load_config, load_ruleset
+from tests.harness.exclusive import one_at_a_time
 from tests.web.conftest import NAME, NOW, PASSWORD, ROOT, SESSION_ID, USER, Served
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ def _install_chromium() -> str:
 @pytest.fixture(scope="module")
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        note = _install_chromium()
+        with one_at_a_time("apt"):  # another test process may be installing it
+            note = "" if CHROMIUM.exists() else _install_chromium()
         if not CHROMIUM.exists():
             _unavailable(f"{CHROMIUM} is missing ({note})")
     return CHROMIUM
