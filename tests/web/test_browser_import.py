@@ -57,7 +57,7 @@ def test_import_with_one_bad_row_in_the_browser(world: World, page: Page, tmp_pa
     expect(page.get_by_role("heading", level=1)).to_have_text("Importer et exporter un tableur")
     expect(page.get_by_role("link", name="Tableur")).to_have_attribute("aria-current", "page")
     page.screenshot(path=str(ARTIFACTS / "import-form.png"), full_page=True)
-    page.get_by_label("Tableau des sessions (.xlsx ou .csv, 5 Mo au plus)").set_input_files(
+    page.get_by_label("Tableau des sessions (.xlsx, .ods ou .csv, 5 Mo au plus)").set_input_files(
         str(upload)
     )
     page.get_by_role("button", name="Voir l'aperçu").click()
