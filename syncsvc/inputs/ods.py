@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -233,36 +234,38 @@ def read_ods(data: bytes, *, max_lines: int, max_rows: int) -> list[OdsSheet]:
         raise OdsError(
             "ce n'est pas un classeur .ods valide (pas une archive OpenDocument)"
         ) from None
-    with archive:
-        names = set(archive.namelist())
-        if "mimetype" in names:
-            mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
-            if mimetype != MIMETYPE:
-                raise OdsError(
-                    f"ce n'est pas un classeur .ods valide (document « {mimetype[:60]} », "
-                    "pas un classeur)"
-                )
-        if "content.xml" not in names:
-            raise OdsError("ce n'est pas un classeur .ods valide (contenu content.xml absent)")
-        if _encrypted(archive):
-            raise OdsError("classeur protégé par un mot de passe (l'enregistrer sans mot de passe)")
-        try:
-            with archive.open("content.xml") as stream:
-                return _sheets(_Limited(stream, MAX_XML_BYTES), max_lines, max_rows)
-        except etree.XMLSyntaxError as exc:
-            raise OdsError(f"ce n'est pas un classeur .ods valide (content.xml : {exc})") from None
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as exc:
-            if isinstance(exc.__context__, OdsError):
-                raise exc.__context__ from None
-            raise OdsError(f"ce n'est pas un classeur .ods valide ({exc})") from None
+    try:
+        with archive:
+            return _read(archive, max_lines, max_rows)
+    except etree.XMLSyntaxError as exc:
+        raise OdsError(f"ce n'est pas un classeur .ods valide (content.xml : {exc})") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError) as exc:
+        raise OdsError(f"ce n'est pas un classeur .ods valide ({exc})") from None
+
+
+def _read(archive: zipfile.ZipFile, max_lines: int, max_rows: int) -> list[OdsSheet]:
+    names = set(archive.namelist())
+    if "mimetype" in names:
+        with archive.open("mimetype") as stream:
+            mimetype = stream.read(200).decode("ascii", "replace").strip()
+        if mimetype != MIMETYPE:
+            raise OdsError(
+                f"ce n'est pas un classeur .ods valide (document « {mimetype[:60]} », "
+                "pas un classeur)"
+            )
+    if "content.xml" not in names:
+        raise OdsError("ce n'est pas un classeur .ods valide (contenu content.xml absent)")
+    if _encrypted(archive):
+        raise OdsError("classeur protégé par un mot de passe (l'enregistrer sans mot de passe)")
+    with archive.open("content.xml") as stream:
+        return _sheets(_Limited(stream, MAX_XML_BYTES), max_lines, max_rows)
 
 
 def _encrypted(archive: zipfile.ZipFile) -> bool:
-    try:
-        manifest = archive.read("META-INF/manifest.xml")
-    except KeyError:
+    if "META-INF/manifest.xml" not in archive.namelist():
         return False
-    return b"encryption-data" in manifest
+    with archive.open("META-INF/manifest.xml") as stream:
+        return b"encryption-data" in stream.read(1024 * 1024)
 
 
 def _sheets(stream: Any, max_lines: int, max_rows: int) -> list[OdsSheet]:

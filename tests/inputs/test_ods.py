@@ -266,6 +266,18 @@ def test_a_file_that_is_no_ods_says_so_in_french_naming_it(
     assert str(caught.value).startswith(expected)
 
 
+def test_a_damaged_archive_is_refused_in_french_naming_the_file() -> None:
+    body = '<table:table table:name="S">' + HEADER * 50 + "</table:table>"
+    data = bytearray(_ods(body))
+    start = data.index(b"content.xml") + len(b"content.xml") + 40  # inside its deflated bytes
+    data[start : start + 64] = bytes(64)
+    with pytest.raises(UsageError) as caught:
+        read_table("abîmé.ods", bytes(data), NAMES)
+    assert str(caught.value).startswith(
+        "fichier « abîmé.ods » : illisible : ce n'est pas un classeur .ods valide ("
+    )
+
+
 def test_a_small_file_unpacking_to_a_huge_content_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
