@@ -238,9 +238,11 @@ def read_ods(data: bytes, *, max_lines: int, max_rows: int) -> list[OdsSheet]:
         with archive:
             return _read(archive, max_lines, max_rows)
     except etree.XMLSyntaxError as exc:
-        raise OdsError(f"ce n'est pas un classeur .ods valide (content.xml : {exc})") from None
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError) as exc:
-        raise OdsError(f"ce n'est pas un classeur .ods valide ({exc})") from None
+        raise OdsError(
+            f"ce n'est pas un classeur .ods valide (content.xml illisible à la ligne {exc.lineno})"
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, ValueError):
+        raise OdsError("ce n'est pas un classeur .ods valide (archive abîmée)") from None
 
 
 def _read(archive: zipfile.ZipFile, max_lines: int, max_rows: int) -> list[OdsSheet]:

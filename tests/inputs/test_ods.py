@@ -228,7 +228,8 @@ def _zip(files: dict[str, bytes]) -> bytes:
         (
             "d.ods",
             _zip({"mimetype": MIMETYPE.encode(), "content.xml": b"<office:document-content"}),
-            "fichier « d.ods » : illisible : ce n'est pas un classeur .ods valide (content.xml :",
+            "fichier « d.ods » : illisible : ce n'est pas un classeur .ods valide (content.xml "
+            "illisible à la ligne 1)",
         ),
         (
             "e.ods",
@@ -274,7 +275,8 @@ def test_a_damaged_archive_is_refused_in_french_naming_the_file() -> None:
     with pytest.raises(UsageError) as caught:
         read_table("abîmé.ods", bytes(data), NAMES)
     assert str(caught.value).startswith(
-        "fichier « abîmé.ods » : illisible : ce n'est pas un classeur .ods valide ("
+        "fichier « abîmé.ods » : illisible : ce n'est pas un classeur .ods valide (archive abîmée) "
+        "(attendu : un classeur .xlsx ou .ods, ou un fichier .csv)"
     )
 
 
