@@ -19,6 +19,7 @@ import tracemalloc
 import zipfile
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -75,15 +76,15 @@ def main() -> int:
     sheets = [Sheet("Sessions", headers, many)]
     columns = [c.name for c in session_sheet.COLUMNS]
     for kind in ("xlsx", "ods"):
-        book = measured(
+        book: bytes = measured(
             f"écrire {args.rows} lignes en .{kind}",
-            lambda k=kind: write_book(sheets, k),
+            partial(write_book, sheets, kind),
             memory=False,
         )
         print(f"  taille : {len(book) / 1024:.0f} Ko")
         table = measured(
             f"lire {args.rows} lignes d'un .{kind}",
-            lambda b=book, k=kind: read_table(f"p.{k}", b, columns, also=EXPORT_ONLY),
+            partial(read_table, f"p.{kind}", book, columns, also=EXPORT_ONLY),
         )
         assert len(table.rows) == args.rows
     padded = io.BytesIO()
