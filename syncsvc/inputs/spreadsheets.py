@@ -45,8 +45,6 @@ TIME_FORMAT: Final = "hh:mm"
 LISTS_SHEET: Final = "Listes"
 EXPECTED: Final = "un classeur .xlsx ou .ods, ou un fichier .csv"
 """The files read, as a message's « attendu » says it."""
-KINDS: Final = ("xlsx", "ods")
-"""The spreadsheets written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ From the example configuration (``config/``, its session files copied here under
 - ``libreoffice-resaved.ods``: our ``.ods`` export opened and saved again by LibreOffice;
 - ``libreoffice-shown-<sheet>.csv``: each sheet of our ``.ods`` export as LibreOffice shows it
   (French locale, values as shown); the script checks it is the same as for our ``.xlsx``;
+- (checked, not kept) our ``.ods`` template opened and saved again by LibreOffice;
 - ``libreoffice-typed.ods``: the St-André sheet edited as a coordinator types it in LibreOffice
   (French locale, cells typed, so a date becomes a date and 0692… a number): the CERES
   declaration day moved to 21/11/2026, a second coordinator on a new line of the same cell, the
@@ -55,6 +56,15 @@ def main() -> int:
                 [*syncsvc, "export", str(work / name), "--config", str(config), "--now", NOW],
                 check=True,
             )
+        subprocess.run(
+            [*syncsvc, "import", "--template", str(work / "model.ods"), "--config", str(config)],
+            check=True,
+        )
+        # our template (drop-down lists, notes) opens and saves again in LibreOffice
+        _soffice(
+            work, "--convert-to", "ods", "--outdir", str(work / "model"), str(work / "model.ods")
+        )
+        assert (work / "model" / "model.ods").stat().st_size > 0
         shutil.rmtree(HERE / "sessions", ignore_errors=True)
         shutil.copytree(config / "sessions", HERE / "sessions")
         for old in HERE.glob("libreoffice-*"):
