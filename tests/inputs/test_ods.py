@@ -5,7 +5,6 @@ as LibreOffice writes them (never expanded when empty), hidden sheets, files tha
 from __future__ import annotations
 
 import io
-import time as clock
 import tracemalloc
 import zipfile
 from datetime import date, datetime, time
@@ -93,6 +92,8 @@ def test_every_type_written_is_read_back_the_same() -> None:
 
 
 def test_libreoffice_s_repeated_empty_rows_and_columns_are_never_expanded() -> None:
+    """Expanded, these million rows of 16,384 cells would hold gigabytes: the peak stays small
+    (speed is measured by benchmarks/spreadsheet_ods.py, not here)."""
     row = (
         "<table:table-row>"
         + _cell("s-1")
@@ -112,16 +113,13 @@ def test_libreoffice_s_repeated_empty_rows_and_columns_are_never_expanded() -> N
         "</table:table>"
     )
     tracemalloc.start()
-    started = clock.process_time()
     table = read_table("grand.ods", _ods(body), NAMES)
-    spent = clock.process_time() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert [(r.line, r.cells["Identifiant"], r.cells["Lieu"]) for r in table.rows] == [
         (5, "s-1", "Salle B12")
     ]
     assert peak < 5 * 1024 * 1024
-    assert spent < 2
 
 
 def test_a_repeated_row_with_values_is_each_of_its_rows() -> None:
