@@ -22,7 +22,14 @@ from openpyxl import load_workbook
 from syncsvc.cli import main
 from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.ods import read_ods
-from tests.system.test_cli_sheet_columns import _enrich, _files, _sessions, _settings
+from tests.system.test_cli_sheet_columns import (
+    _enrich,
+    _files,
+    _sessions,
+    _settings,
+    bare_config,
+    import_changes_nothing,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data" / "ods"
@@ -91,16 +98,9 @@ def test_export_ods_then_import_gives_the_same_session_files(
 ) -> None:
     path = _export(config, tmp_path / "sessions.ods", capsys)
     if via == "ods":
-        before = _files(config)
-        assert main(["import", str(path), "--config", str(config), "--apply"]) == 0
-        out = capsys.readouterr().out
-        assert "Sessions sans changement (5)" in out
-        assert "Remarque" not in out
-        assert _files(config) == before
+        import_changes_nothing(path, config, capsys)
         return
-    bare = tmp_path / "bare"
-    shutil.copytree(ROOT / "config", bare)
-    _settings(bare, tmp_path)
+    bare = bare_config(tmp_path)
     assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
     out = capsys.readouterr().out
     assert "Sessions à modifier (3)" in out
@@ -145,13 +145,8 @@ def test_the_ods_template_has_the_sessions_and_explanations_and_imports_nothing(
 def test_a_libreoffice_ods_of_the_export_imports_without_a_change(
     fixture: str, fixed: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = _files(fixed)
-    assert main(["import", str(DATA / fixture), "--config", str(fixed), "--apply"]) == 0
-    out = capsys.readouterr().out
+    out = import_changes_nothing(DATA / fixture, fixed, capsys)
     assert f"Import de « {fixture} » : 5 ligne(s) lue(s)." in out
-    assert "Sessions sans changement (5)" in out
-    assert "Remarque" not in out
-    assert _files(fixed) == before
 
 
 def test_cells_typed_in_libreoffice_dates_lines_and_a_phone_read_as_a_number(
