@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+from syncsvc.app.cancellations import observe as observe_cancellations
 from syncsvc.app.fence import Fence
 from syncsvc.app.jury import jury_board
 from syncsvc.app.outbox import DrainReport, drain
@@ -154,6 +155,8 @@ def notify(
     report = NotifyReport()
     if fence is not None and not dry_run:
         fence.check()
+    if not dry_run:  # what the files say of cancellations, before the jury is told
+        observe_cancellations(store, config, now)
     planning = plan_sessions(config, store.done_marks(), now)
     failed = planning.failed
     planned = planning.planned

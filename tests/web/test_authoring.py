@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import default
 from email.utils import getaddresses
@@ -83,13 +83,13 @@ def post(client: httpx.Client, url: str, form: dict[str, str], page: str) -> htt
     return client.post(url, data={**form, "csrf": csrf_of(page)})
 
 
-def notified(served: Served) -> list[str]:
+def notified(served: Served, now: datetime = NOW) -> list[str]:
     """A notify pass at ``NOW`` (as the daemon does; mails into a Maildir): the store then
     knows who was invited. Returns the recipients of the messages sent by this pass."""
     config = load_config(served.config, load_ruleset(served.settings.ruleset))
     box = served.root / "maildir"
     before = set((box / "new").iterdir()) if (box / "new").exists() else set()
-    notify(served.settings, config, served.store, NOW, transport=MaildirTransport(box))
+    notify(served.settings, config, served.store, now, transport=MaildirTransport(box))
     sent = sorted(set((box / "new").iterdir()) - before)
     messages = [BytesParser(policy=default).parsebytes(path.read_bytes()) for path in sent]
     return [address for m in messages for _, address in getaddresses([str(m["To"])])]
@@ -570,3 +570,44 @@ def test_the_preview_of_an_unchanged_jury_already_invited_announces_nothing(
         shown = jury_news(post(client, f"/sessions/{SESSION_ID}/modifier", fields, page).text)
     assert list(shown) == ["h.payet@jury.example"]
     assert shown["h.payet@jury.example"][0] == "invitation"
+
+
+def test_a_cancellation_lifted_leaves_a_trace_and_a_warning_and_the_jury_is_invited_again(
+    served: Served,
+) -> None:
+    """Cancelled from the dashboard, then « cancelled: » removed from the file by hand two days
+    later: the session page says « Annulée le … puis rétablie le … » and warns (file, field);
+    the jury gets its cancellation, then a new invitation."""
+    assert "c.maillot@jury.example" in notified(served)
+    url = f"/sessions/{SESSION_ID}/annuler"
+    with served.logged_in() as client:
+        page = client.get(url)
+        form = {"version": _version(page.text), "reason": "Trop peu de candidats"}
+        done = post(client, url, {**form, "confirm": "1"}, page.text)
+        assert done.status_code == 303, done.text
+        shown = html.unescape(client.get(f"/sessions/{SESSION_ID}").text)
+        assert "Session annulée le 08/02/2027 : Trop peu de candidats" in shown
+        assert "cancellation-lifted" not in shown
+        assert "c.maillot@jury.example" in notified(served)  # the cancellation
+        path = served.config / "sessions" / f"{SESSION_ID}.yaml"
+        # « cancelled: » and its block removed by hand
+        written = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"(?m)^cancelled:.*\n(?:[ ]+.*\n)*", "", written), "utf-8")
+        assert "cancelled" not in path.read_text(encoding="utf-8")
+    later = NOW + timedelta(days=2)
+    served.clock.now = later
+    with served.logged_in() as client:  # two days later: a new login
+        text = re.sub(r"<[^>]+>", "", client.get(f"/sessions/{SESSION_ID}").text)
+        shown = html.unescape(text)
+    assert "Annulée le 08/02/2027 (Trop peu de candidats) puis rétablie le 10/02/2027" in shown
+    assert (
+        f"Avertissement : sessions/{SESSION_ID}.yaml, champ « cancelled » : la session a été "
+        "annulée le 08/02/2027 (Trop peu de candidats) puis rétablie le 10/02/2027"
+    ) in shown
+    assert "le jury a reçu (ou reçoit) une nouvelle invitation" in shown
+    assert "[cancellation_lifted]" in shown
+    (record,) = served.store.cancellation_history()[SESSION_ID]
+    assert (record.seen_at, record.restored_at) == (NOW, later)
+    again = notified(served, later)
+    assert "c.maillot@jury.example" in again  # a new invitation, as before this trace
+    assert "p.fontaine@jury.example" in again
