@@ -12,13 +12,13 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+from syncsvc.app.cancellations import observe as observe_cancellations
 from syncsvc.app.fence import Fence
 from syncsvc.app.jury import jury_board
 from syncsvc.app.outbox import DrainReport, drain
 from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
-from syncsvc.core.checks import check_session
-from syncsvc.core.clock import Now, instant, local_today
+from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
 from syncsvc.core.jury_notices import jury_notices
 from syncsvc.core.model import DirectoryJuror
@@ -155,6 +155,8 @@ def notify(
     report = NotifyReport()
     if fence is not None and not dry_run:
         fence.check()
+    if not dry_run:  # what the files say of cancellations, before the jury is told
+        observe_cancellations(store, config, now)
     planning = plan_sessions(config, store.done_marks(), now)
     failed = planning.failed
     planned = planning.planned
@@ -361,8 +363,8 @@ def _queue_invitations(
     """Jury invitations, updates and cancellations for sessions still to come; past sessions,
     broken files and sessions that failed (``failed``) change nothing."""
     moment = instant(now)
-    upcoming = [p for p in planned if p.session.end >= local_today(now, p.centre.tz)]
-    past = {p.session.id for p in planned if p.session.end < local_today(now, p.centre.tz)}
+    upcoming = [p for p in planned if invitations.upcoming(p.session, p.centre, now)]
+    past = {p.session.id for p in planned if not invitations.upcoming(p.session, p.centre, now)}
     states = store.invitation_states()
     held, queued = _hold_invitations(settings, store, upcoming, states, now, dry_run, failed)
     protected = protected_in(config, store) | past | failed.keys()
@@ -413,10 +415,10 @@ def _hold_invitations(
     queued: list[Queued] = []
     moment = instant(now)
     for session, centre, milestones in upcoming:
-        if session.cancelled or session.id in failed:
+        if session.id in failed:
             continue
         try:  # the bulkhead: this session only
-            found = invitations.holds(session, check_session(session, centre, milestones, now))
+            found = invitations.session_holds(session, centre, milestones, now)
         except Exception as exc:
             failed[session.id] = f"contrôle des invitations impossible ({type(exc).__name__})"
             continue

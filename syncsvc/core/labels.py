@@ -106,6 +106,19 @@ INVITATION_LABELS: Final = {
     "held": "retenue",
 }
 """Where a juror's invitation stands."""
+JURY_NEWS_LABELS: Final = {
+    "invitation": "recevra une invitation",
+    "update": "recevra une mise à jour",
+    "cancel": "recevra une annulation",
+    "held": "Invitation retenue",
+}
+"""What the sender will do for one person, as a change's preview says it (a held invitation is
+followed by its reasons)."""
+HELD_BUT_INVITED: Final = (
+    "l'invitation déjà reçue reste valable : ni mise à jour ni annulation n'est envoyée, "
+    "les coordinateurs décident"
+)
+"""After the reasons of a held invitation, for a person invited before the problem."""
 ROLE_NAMES: Final = {"jury": "jury", "surveillant": "surveillant(e)", "comedien": "comédien(ne)"}
 """Who a person is on a session's exam (the panel, the CLI)."""
 INVITED_AS: Final = {
