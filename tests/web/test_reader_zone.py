@@ -141,3 +141,15 @@ def test_a_users_zone_is_an_iana_name(tmp_path: Path) -> None:
         f"{tmp_path / 'syncsvc.toml'}: web.users[1].timezone: fuseau « Indian/Reuniom » inconnu "
         "(attendu : un nom IANA, ex. Europe/Paris)"
     )
+
+
+def test_the_jury_directory_counts_from_the_readers_day(two_readers: Served) -> None:
+    """No one centre's: at 23:30 in Paris, the Paris reader's today is Sunday 07/02, the Réunion
+    reader's already Monday 08/02."""
+    two_readers.clock.now = LATE_IN_PARIS
+    with two_readers.logged_in() as client:
+        paris = _text(client.get("/annuaire-jury").text)
+    with two_readers.logged_in(OTHER, OTHER_PASSWORD) as client:
+        reunion = _text(client.get("/annuaire-jury").text)
+    assert "Du 07/02/2027 au 08/05/2027, la plus proche en premier." in paris
+    assert "Du 08/02/2027 au 09/05/2027, la plus proche en premier." in reunion
