@@ -255,7 +255,7 @@ ZONE_PLACES: Final = {
     "Pacific/Tahiti": "Polynésie française",
     "Pacific/Wallis": "Wallis-et-Futuna",
 }
-"""The French name of the place of a time zone (others are named by their IANA name)."""
+"""The French name of the place of a time zone (others: « heure du fuseau Asia/Kolkata »)."""
 
 
 def zone_label(tz: tzinfo, at: datetime) -> str:
@@ -267,7 +267,8 @@ def zone_label(tz: tzinfo, at: datetime) -> str:
     sign = "-" if minutes < 0 else "+"
     hours, rest = divmod(abs(minutes), 60)
     utc = "UTC" if not minutes else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-    return f"heure de {ZONE_PLACES.get(name, name)} ({utc})"
+    place = ZONE_PLACES.get(name)
+    return f"heure de {place} ({utc})" if place else f"heure du fuseau {name} ({utc})"
 
 
 def same_zone(one: tzinfo, other: tzinfo, at: datetime) -> bool:
