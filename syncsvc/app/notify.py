@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -56,6 +56,8 @@ class Queued:
     recipient: str
     subject: str
     send_at: datetime
+    zone: tzinfo | None = None
+    """The zone of the centre the mail is sent by (its ``send_at`` is that centre's time)."""
 
 
 @dataclass
@@ -220,7 +222,7 @@ def _queue_notifications(
                 )
             continue
         if dry_run:
-            queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
+            queued.append(Queued(n.key, n.recipient.email, subject, n.send_at, _zone(n)))
             continue
         composed = _composed_apart(
             n,
@@ -234,7 +236,7 @@ def _queue_notifications(
             continue
         n, message, data = composed
         subject = str(message["Subject"])
-        queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
+        queued.append(Queued(n.key, n.recipient.email, subject, n.send_at, _zone(n)))
         owners = n.session_ids
         alone = owners[0] if len(owners) == 1 else None
         milestones = {i.milestone.id for i in n.items}
@@ -251,6 +253,10 @@ def _queue_notifications(
             milestone_id=milestones.pop() if len(milestones) == 1 else None,
         )
     return queued
+
+
+def _zone(n: Notification) -> tzinfo | None:
+    return n.centre.tz if n.centre is not None else None
 
 
 def _jury_news(
