@@ -25,11 +25,14 @@ from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from syncsvc.app.cancellations import observe as observe_cancellations
 from syncsvc.app.jury import JuryBoard, jury_board
+from syncsvc.core.cancellations import history_lines, lifted_warning
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import local_today
 from syncsvc.core.config import Config
 from syncsvc.core.jury import JurorRow, summary
+from syncsvc.core.mailboxes import ConfigWarning
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
 from syncsvc.core.planner import plan_sessions
 from syncsvc.core.words import cancellation_text, postponement_texts
@@ -58,6 +61,10 @@ class SessionView:
     broken: list[str] = field(default_factory=list)
     """The errors of the session's file when it no longer loads: this view is then its last
     good state (nothing may be marked on it)."""
+    cancellations: list[str] = field(default_factory=list)
+    """« Annulée le … puis rétablie le … », one line per past cancellation (the store's)."""
+    lifted: ConfigWarning | None = None
+    """The avertissement of a session to come active again after a cancellation."""
 
     @property
     def jury_summary(self) -> tuple[int, int]:
@@ -177,6 +184,8 @@ class Board:
             if self._snapshot is not None and key == self._key:
                 return self._snapshot
             views = []
+            observe_cancellations(self.store, config, now)
+            history = self.store.cancellation_history()
             stale = self._stale(config, now)
             shown = dataclasses.replace(config, sessions={**config.sessions, **stale})
             planning = plan_sessions(shown, _by_session(marks), now)
@@ -184,6 +193,10 @@ class Board:
                 findings = check_session(session, centre, milestones, now)
                 today = local_today(now, centre.tz)
                 view = SessionView(session, centre, milestones, findings, today)
+                records = history.get(session.id, [])
+                view.cancellations = history_lines(records, centre.tz)
+                file = str(config.session_files.get(session.id, session.id))
+                view.lifted = lifted_warning(session, file, records, today, centre.tz)
                 if session.id in stale:
                     view.broken = list(problems_of(config, session.id)[1])
                 views.append(view)

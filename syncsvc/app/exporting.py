@@ -18,7 +18,7 @@ from syncsvc.core import session_sheet as sheet
 from syncsvc.core.config import Config
 from syncsvc.core.labels import SEVERITY_LABELS, STATUS_LABELS, capitalised
 from syncsvc.core.model import Centre, Finding, Milestone, Session
-from syncsvc.inputs.spreadsheets import Sheet, write_workbook
+from syncsvc.inputs.spreadsheets import Sheet, write_book
 
 EXPLANATIONS = "Explications"
 _EXPORT_WIDTHS = {
@@ -111,9 +111,9 @@ def _typed(column: sheet.Column, example: str) -> Any:
     return example
 
 
-def template_bytes(config: Config) -> bytes:
-    """The import template: the header, the drop-down lists, an example row, the
-    « Explications » sheet."""
+def template_bytes(config: Config, kind: str = "xlsx") -> bytes:
+    """The import template (a ``kind``: « xlsx » or « ods » spreadsheet): the header, the
+    drop-down lists, an example row, the « Explications » sheet."""
     names = [c.name for c in sheet.COLUMNS]
     sessions = Sheet(
         "Sessions",
@@ -124,7 +124,7 @@ def template_bytes(config: Config) -> bytes:
         wrap=[sheet.COORDINATION, sheet.JURY, sheet.DAYS, sheet.POSTPONED],
         muted_rows=[0],
     )
-    return write_workbook([sessions, _explanations(config)])
+    return write_book([sessions, _explanations(config)], kind)
 
 
 def _extra(item: Exported) -> list[Any]:
@@ -151,8 +151,9 @@ def _extra(item: Exported) -> list[Any]:
     ]
 
 
-def export_bytes(config: Config, items: Iterable[Exported]) -> bytes:
-    """Every session of ``items``, one sheet per centre (in the order of centres.yaml)."""
+def export_bytes(config: Config, items: Iterable[Exported], kind: str = "xlsx") -> bytes:
+    """Every session of ``items``, one sheet per centre (in the order of centres.yaml), as a
+    ``kind`` (« xlsx » or « ods ») spreadsheet."""
     _, files = known_of(config)
     names = [c.name for c in sheet.COLUMNS]
     headers = [*names, *EXPORT_ONLY]
@@ -188,9 +189,9 @@ def export_bytes(config: Config, items: Iterable[Exported]) -> bytes:
                 wrap=["Problème"],
             )
         )
-    return write_workbook(sheets)
+    return write_book(sheets, kind)
 
 
-def exported_today(day: date) -> str:
-    """The export's file name: ``sessions-2026-11-30.xlsx``."""
-    return f"sessions-{day.isoformat()}.xlsx"
+def exported_today(day: date, kind: str = "xlsx") -> str:
+    """The export's file name: ``sessions-2026-11-30.xlsx`` (or ``.ods``)."""
+    return f"sessions-{day.isoformat()}.{kind}"

@@ -7,18 +7,18 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+from syncsvc.app.cancellations import observe as observe_cancellations
 from syncsvc.app.fence import Fence
 from syncsvc.app.jury import jury_board
 from syncsvc.app.outbox import DrainReport, drain
 from syncsvc.app.sync import protected_in
 from syncsvc.core import invitations, links
-from syncsvc.core.checks import check_session
-from syncsvc.core.clock import Now, instant, local_today
+from syncsvc.core.clock import Now, instant
 from syncsvc.core.config import Config
 from syncsvc.core.jury_notices import jury_notices
 from syncsvc.core.model import DirectoryJuror
@@ -56,6 +56,8 @@ class Queued:
     recipient: str
     subject: str
     send_at: datetime
+    zone: tzinfo | None = None
+    """The zone of the centre the mail is sent by (its ``send_at`` is that centre's time)."""
 
 
 @dataclass
@@ -155,6 +157,8 @@ def notify(
     report = NotifyReport()
     if fence is not None and not dry_run:
         fence.check()
+    if not dry_run:  # what the files say of cancellations, before the jury is told
+        observe_cancellations(store, config, now)
     planning = plan_sessions(config, store.done_marks(), now)
     failed = planning.failed
     planned = planning.planned
@@ -218,7 +222,7 @@ def _queue_notifications(
                 )
             continue
         if dry_run:
-            queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
+            queued.append(Queued(n.key, n.recipient.email, subject, n.send_at, _zone(n)))
             continue
         composed = _composed_apart(
             n,
@@ -232,7 +236,7 @@ def _queue_notifications(
             continue
         n, message, data = composed
         subject = str(message["Subject"])
-        queued.append(Queued(n.key, n.recipient.email, subject, n.send_at))
+        queued.append(Queued(n.key, n.recipient.email, subject, n.send_at, _zone(n)))
         owners = n.session_ids
         alone = owners[0] if len(owners) == 1 else None
         milestones = {i.milestone.id for i in n.items}
@@ -249,6 +253,10 @@ def _queue_notifications(
             milestone_id=milestones.pop() if len(milestones) == 1 else None,
         )
     return queued
+
+
+def _zone(n: Notification) -> tzinfo | None:
+    return n.centre.tz if n.centre is not None else None
 
 
 def _jury_news(
@@ -361,8 +369,8 @@ def _queue_invitations(
     """Jury invitations, updates and cancellations for sessions still to come; past sessions,
     broken files and sessions that failed (``failed``) change nothing."""
     moment = instant(now)
-    upcoming = [p for p in planned if p.session.end >= local_today(now, p.centre.tz)]
-    past = {p.session.id for p in planned if p.session.end < local_today(now, p.centre.tz)}
+    upcoming = [p for p in planned if invitations.upcoming(p.session, p.centre, now)]
+    past = {p.session.id for p in planned if not invitations.upcoming(p.session, p.centre, now)}
     states = store.invitation_states()
     held, queued = _hold_invitations(settings, store, upcoming, states, now, dry_run, failed)
     protected = protected_in(config, store) | past | failed.keys()
@@ -413,10 +421,10 @@ def _hold_invitations(
     queued: list[Queued] = []
     moment = instant(now)
     for session, centre, milestones in upcoming:
-        if session.cancelled or session.id in failed:
+        if session.id in failed:
             continue
         try:  # the bulkhead: this session only
-            found = invitations.holds(session, check_session(session, centre, milestones, now))
+            found = invitations.session_holds(session, centre, milestones, now)
         except Exception as exc:
             failed[session.id] = f"contrôle des invitations impossible ({type(exc).__name__})"
             continue

@@ -7,10 +7,12 @@ renderer the sync uses (:func:`preview`), and compared:
 
 - *moves*: milestones whose due day changes (old → new), that appear or that disappear;
 - *targets*: per calendar target, the items the next sync will create, update or remove;
-- *jury*: the jurors who will receive an invitation (added), an update (kept, while what
-  their invitation says changes: :func:`syncsvc.core.invitations.meaning`) or a cancellation
-  (removed, or the session cancelled). A juror whose invitation is held (habilitation…) is
-  still listed: the preview does not read the findings.
+- *jury*: what the sender will do for each person invited to the exam, decided by the sender's
+  own functions (:func:`syncsvc.core.invitations.changes` with the store's invitation states,
+  :func:`syncsvc.core.invitations.session_holds` from the findings): an invitation, an update,
+  a cancellation, or an invitation held (habilitation, conflict of interest…) with its reasons;
+  nothing for a session already over;
+- *errors*: the findings of severity « erreur » the change creates (absent before it).
 """
 
 from __future__ import annotations
@@ -25,17 +27,19 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from syncsvc.app.desired import Renderer
+from syncsvc.core.checks import check_session
 from syncsvc.core.config import Config
-from syncsvc.core.invitations import meaning
-from syncsvc.core.model import Centre, Milestone, Session
+from syncsvc.core.invitations import InvitationState, Role, changes, session_holds, upcoming
+from syncsvc.core.model import Centre, Finding, Milestone, Session
 from syncsvc.core.planner import Planned, plan_session
 from syncsvc.core.rules import customise
 from syncsvc.errors import Problem
 from syncsvc.inputs.loader import check_session_file
 from syncsvc.inputs.settings import Settings
-from syncsvc.inputs.writer import Change, changes, merge, plain, read_draft, render
+from syncsvc.inputs.writer import Change, merge, plain, read_draft, render
+from syncsvc.inputs.writer import changes as field_changes
 
-JuryNews = Literal["invitation", "update", "cancel"]
+JuryNews = Literal["invitation", "update", "cancel", "held"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,12 @@ class JurorNews:
     name: str
     email: str
     news: JuryNews
+    reasons: tuple[str, ...] = ()
+    """Why the invitation is held (the findings' messages), for ``held``."""
+    invited: bool = False
+    """Held, but already invited: the invitation received stands (syncsvc sends neither an
+    update nor a cancellation; the coordinators decide)."""
+    role: Role = "jury"
 
 
 @dataclass
@@ -77,6 +87,10 @@ class Preview:
     moves: list[Move] = field(default_factory=list)
     targets: list[TargetNews] = field(default_factory=list)
     jury: list[JurorNews] = field(default_factory=list)
+    past: bool = False
+    """The session is over: its jury gets no message."""
+    errors: list[Finding] = field(default_factory=list)
+    """Findings of severity « erreur » that the change creates."""
 
 
 def proposed_text(path: Path, values: Mapping[str, Any]) -> str:
@@ -129,26 +143,47 @@ def _moves(before: Sequence[Milestone], after: Sequence[Milestone]) -> list[Move
     return moves
 
 
-def _meaning(planned: Planned | None) -> str | None:
-    """What a juror's invitation says (:func:`syncsvc.core.invitations.meaning`)."""
+def _jury(
+    planned: Planned | None, states: Mapping[tuple[str, str], InvitationState], now: datetime
+) -> list[JurorNews]:
+    """What the sender will do for each person of ``planned`` (the session as proposed), with
+    the store's invitation ``states``: the sender's own decision, not a second rule."""
     if planned is None:
-        return None
-    exam = next((m for m in planned.milestones if m.id == "exam_session"), None)
-    return meaning(planned.session, planned.centre, exam) if exam else None
-
-
-def _jury(old: Planned | None, new: Planned | None) -> list[JurorNews]:
-    before = {j.email: j for j in old.session.jury} if old else {}
-    cancelled = new is None or bool(new.session.cancelled)
-    after = {} if new is None or cancelled else {j.email: j for j in new.session.jury}
-    moved = _meaning(old) != _meaning(new)
-    news = [JurorNews(j.name, j.email, "cancel") for e, j in before.items() if e not in after]
-    for email, juror in after.items():
-        if email not in before or (old is not None and old.session.cancelled):
-            news.append(JurorNews(juror.name, email, "invitation"))
-        elif moved:
-            news.append(JurorNews(juror.name, email, "update"))
+        return []
+    session = planned.session
+    own = {key: state for key, state in states.items() if key[0] == session.id}
+    found = session_holds(session, planned.centre, planned.milestones, now)
+    reasons: dict[str, list[str]] = {}
+    for hold in found:
+        reasons.setdefault(hold.email, []).append(hold.reason)
+    held = frozenset((session.id, email) for email in reasons)
+    news: list[JurorNews] = []
+    for change in changes([planned], own, frozenset(), held):
+        if change.method == "CANCEL":
+            news.append(JurorNews(change.name, change.email, "cancel", role=change.role))
+        else:
+            kind: JuryNews = "update" if change.update else "invitation"
+            news.append(JurorNews(change.name, change.email, kind, role=change.role))
+    for person in session.jury:
+        if person.email in reasons and all(n.email != person.email for n in news):
+            state = own.get((session.id, person.email))
+            invited = state is not None and state.status == "invited"
+            why = tuple(reasons.pop(person.email))
+            news.append(JurorNews(person.name, person.email, "held", why, invited))
     return news
+
+
+def _new_errors(old: Planned | None, new: Planned | None, now: datetime) -> list[Finding]:
+    """The findings of severity « erreur » of ``new`` that ``old`` did not have (same code, same
+    juror)."""
+    if new is None:
+        return []
+    before: set[tuple[str, str | None]] = set()
+    if old is not None:
+        found = check_session(old.session, old.centre, old.milestones, now)
+        before = {(f.code, f.juror) for f in found if f.severity == "error"}
+    found = check_session(new.session, new.centre, new.milestones, now)
+    return [f for f in found if f.severity == "error" and (f.code, f.juror) not in before]
 
 
 def preview(
@@ -160,11 +195,12 @@ def preview(
     now: datetime,
     before_values: Any = None,
     after_values: Any = None,
+    states: Mapping[tuple[str, str], InvitationState] | None = None,
 ) -> Preview:
     """What writing ``after`` in place of ``before`` (None: a new session) will do, with the
-    store's done ``marks`` of the session, at ``now``."""
+    store's done ``marks`` of the session and its invitation ``states``, at ``now``."""
     old, new = _planned(config, before, marks, now), _planned(config, after, marks, now)
-    result = Preview(changes(plain(before_values), plain(after_values)))
+    result = Preview(field_changes(plain(before_values), plain(after_values)))
     result.moves = _moves(old.milestones if old else [], new.milestones if new else [])
     renderer = Renderer()
     for target in settings.targets:
@@ -176,7 +212,11 @@ def preview(
             1 for uid, d in will.items() if uid in was and was[uid].content_hash != d.content_hash
         )
         result.targets.append(TargetNews(target.name, created, updated, removed))
-    result.jury = _jury(old, new)
+    if new is not None and not upcoming(new.session, new.centre, now):
+        result.past = True
+    else:
+        result.jury = _jury(new, states or {}, now)
+    result.errors = _new_errors(old, new, now)
     return result
 
 

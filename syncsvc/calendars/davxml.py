@@ -8,7 +8,6 @@ asks « anything new? » does not import one.
 from __future__ import annotations
 
 from urllib.parse import quote, unquote, urljoin, urlsplit
-from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -23,6 +22,12 @@ from syncsvc.errors import (
 
 NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav"}
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as XML character data needs them (what ``xml.sax.saxutils.escape``
+    does, without importing ``urllib.request`` with it: some 5 ms of every command's start)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def canonical(href: str) -> str:

@@ -13,9 +13,17 @@ from rich.table import Table
 
 from syncsvc.app.jury import jury_board
 from syncsvc.app.marks import stored_marks
-from syncsvc.core.clock import Now
+from syncsvc.core.clock import Now, instant
 from syncsvc.core.jury import JurorRow
-from syncsvc.core.labels import INVITATION_LABELS, PARTSTAT_LABELS, day_answer, fr_moment
+from syncsvc.core.labels import (
+    INVITATION_LABELS,
+    PARTSTAT_LABELS,
+    centre_zones_note,
+    day_answer,
+    fr_moment,
+    same_zone,
+    zone_label,
+)
 from syncsvc.core.planner import plan_sessions
 from syncsvc.errors import ConfigError, UsageError
 from syncsvc.inputs.loader import load_config, load_ruleset
@@ -113,6 +121,15 @@ def jury(args: argparse.Namespace, settings: Any, config: Any, store: Store, now
     if args.format == "json":
         print(json.dumps([_row(r) for r in rows], ensure_ascii=False, indent=2))
         return EXIT_OK
+    # a reply belongs to one session: shown at its centre's time, said under the table
+    zones = {p.session.id: p.centre.tz for p in planned}
+    moment = instant(now)
+    elsewhere = {
+        (p.centre.name, zone_label(p.centre.tz, moment))
+        for p in planned
+        if not same_zone(p.centre.tz, settings.zone, moment)
+        and any(r.replied_at for r in board.of(p.session.id))
+    }
     table = Table(title="Jury : invitations et réponses", title_justify="left")
     for heading in ("Session", "Membre", "Adresse", "Réponse", "Le", "Séq.", "Invitation"):
         table.add_column(heading)
@@ -125,9 +142,11 @@ def jury(args: argparse.Namespace, settings: Any, config: Any, store: Store, now
                 [PARTSTAT_LABELS.get(row.partstat, row.partstat)]
                 + [day_answer(d.partstat, d.day) for d in row.days]
             ),
-            fr_moment(row.replied_at, settings.zone) if row.replied_at else "",
+            fr_moment(row.replied_at, zones[row.session_id]) if row.replied_at else "",
             "" if row.sequence is None else str(row.sequence),
             INVITATION_LABELS[row.invitation],
         )
     Console(width=160).print(table)
+    if elsewhere:
+        print(centre_zones_note(sorted(elsewhere)))
     return EXIT_OK if planning.failed == {} else EXIT_INVALID

@@ -16,7 +16,7 @@ from syncsvc.app.fence import Fence, Keeper
 from syncsvc.app.quick import TargetReport, input_parts, stamp_holds, unchanged_pass
 from syncsvc.cli import counts_line
 from syncsvc.core.clock import Now, instant, local_today
-from syncsvc.core.labels import OUTBOX_LABELS, fr_date, fr_moment
+from syncsvc.core.labels import OUTBOX_LABELS, fr_date, fr_moment, same_zone, zone_label
 from syncsvc.core.reconcile import Action
 from syncsvc.errors import SyncsvcError, UsageError
 from syncsvc.inputs.settings import Settings, TargetSettings, load_settings
@@ -179,10 +179,14 @@ def send(settings: Settings, config: Config, store: Store, now: Now, *, dry_run:
 
     with active(settings, store, dry_run=dry_run) as fence:
         report = notify(settings, config, store, now, dry_run=dry_run, fence=fence)
+    moment = instant(now)
     for item in report.queued:
+        # a mail sent by one centre: at that centre's time, named when it is not the service's
+        zone = item.zone or settings.zone
+        named = "" if same_zone(zone, settings.zone, moment) else f", {zone_label(zone, moment)}"
         print(
             f"{'à envoyer' if dry_run else 'en file'} : {item.recipient} — {item.subject} "
-            f"(dû depuis le {fr_moment(item.send_at, settings.zone)})"
+            f"(dû depuis le {fr_moment(item.send_at, zone)}{named})"
         )
     if dry_run:
         print(f"{len(report.queued)} message(s) à envoyer — simulation, rien n'a été envoyé")

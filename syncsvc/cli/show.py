@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
+from syncsvc.app.cancellations import lifted_warnings, stored_history
 from syncsvc.app.mailboxes import mailbox_warnings
 from syncsvc.app.marks import stored_marks
 from syncsvc.core.checks import check_session
@@ -89,8 +90,12 @@ def _run(args: argparse.Namespace, now: Now) -> int:
     settings = load_settings(args.config)
     config = load_config(args.config, load_ruleset(settings.ruleset), share=True)
     marks = stored_marks(settings, args.config)
+    remarks: list[ConfigWarning] = []
+    if args.command == "validate":
+        remarks = mailbox_warnings(config, settings)
+        remarks += lifted_warnings(config, stored_history(settings), now)
     if _shareable(args, config):
-        code = _run_shared(args, config, marks, now, mailbox_warnings(config, settings))
+        code = _run_shared(args, config, marks, now, remarks)
         if code is not None:
             return code
     planning = plan_sessions(config, marks, now)
@@ -102,7 +107,7 @@ def _run(args: argparse.Namespace, now: Now) -> int:
             now,
             strict=args.strict,
             fmt=args.format,
-            remarks=mailbox_warnings(config, settings),
+            remarks=remarks,
         )
         return EXIT_INVALID if planning.failed else code
     code = plan(config, planning, now, args.session, args.format)

@@ -22,7 +22,7 @@ IMPORT_USER = "import"
 def add_commands(commands: Any, common: Any) -> None:
     """The ``import`` and ``export`` subcommands (``common`` adds --config and --now)."""
     imported = commands.add_parser(
-        "import", help="importer des sessions depuis un tableur (.xlsx ou .csv)"
+        "import", help="importer des sessions depuis un tableur (.xlsx, .ods ou .csv)"
     )
     imported.add_argument(
         "file", nargs="?", type=Path, metavar="FICHIER", help="le tableau à importer"
@@ -36,25 +36,29 @@ def add_commands(commands: Any, common: Any) -> None:
     imported.add_argument(
         "--template",
         type=Path,
-        metavar="MODELE.xlsx",
+        metavar="MODELE.xlsx|.ods",
         help="écrire le modèle à remplir (en-têtes, listes, exemple, explications) et quitter",
     )
     exported = commands.add_parser(
-        "export", help="exporter toutes les sessions dans un classeur .xlsx"
+        "export", help="exporter toutes les sessions dans un classeur .xlsx ou .ods"
     )
-    exported.add_argument("file", type=Path, metavar="FICHIER.xlsx", help="le classeur à écrire")
+    exported.add_argument(
+        "file", type=Path, metavar="FICHIER.xlsx|.ods", help="le classeur à écrire"
+    )
     common(exported)
 
 
-def _xlsx(path: Path) -> Path:
+def _kind(path: Path) -> str:
+    """The spreadsheet ``path`` names: « xlsx » or « ods » (LibreOffice)."""
     from syncsvc.core.fields import spelling  # here: building the parser stays light
 
-    if path.suffix.lower() != ".xlsx":
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("xlsx", "ods"):
         raise UsageError(
-            f"fichier « {spelling(str(path))} » : nom sans .xlsx (attendu : un nom de classeur "
-            "qui finit par .xlsx)"
+            f"fichier « {spelling(str(path))} » : nom sans .xlsx ni .ods (attendu : un nom de "
+            "classeur qui finit par .xlsx, ou par .ods pour LibreOffice)"
         )
-    return path
+    return kind
 
 
 def run(args: argparse.Namespace, now: Now) -> int:
@@ -80,13 +84,15 @@ def run(args: argparse.Namespace, now: Now) -> int:
                 "--template écrit le modèle seulement (attendu : syncsvc import --template "
                 "MODELE.xlsx, sans fichier à importer ni --apply)"
             )
-        path = _xlsx(args.template)
-        path.write_bytes(template_bytes(load(args.config)))
+        path = args.template
+        kind = _kind(path)
+        path.write_bytes(template_bytes(load(args.config), kind))
         print(f"modèle écrit : {path} (feuilles « Sessions » et « Explications »)")
         return EXIT_OK
     if args.file is None:
         raise UsageError(
-            "fichier à importer manquant (attendu : syncsvc import FICHIER.xlsx ou FICHIER.csv ; "
+            "fichier à importer manquant (attendu : syncsvc import FICHIER.xlsx, FICHIER.ods ou "
+            "FICHIER.csv ; "
             "le modèle : syncsvc import --template MODELE.xlsx)"
         )
     try:
@@ -94,7 +100,7 @@ def run(args: argparse.Namespace, now: Now) -> int:
     except OSError as exc:
         raise UsageError(
             f"fichier « {spelling(str(args.file))} » illisible ({exc.strerror or exc}) "
-            "(attendu : un fichier .xlsx ou .csv existant)"
+            "(attendu : un fichier .xlsx, .ods ou .csv existant)"
         ) from None
     preview = preview_import(args.config, args.file.name, data, load=load)
     for line in preview_text(preview):
@@ -141,13 +147,14 @@ def export(args: argparse.Namespace, settings: Any, config: Config, now: Now) ->
     from syncsvc.core.checks import check_session
     from syncsvc.core.planner import plan_sessions
 
-    path = _xlsx(args.file)
+    path = args.file
+    kind = _kind(path)
     planning = plan_sessions(config, stored_marks(settings, args.config), now)
     items = [
         Exported(session, centre, milestones, check_session(session, centre, milestones, now))
         for session, centre, milestones in planning.planned
     ]
-    path.write_bytes(export_bytes(config, items))
+    path.write_bytes(export_bytes(config, items, kind))
     centres = len({item.centre.id for item in items})
     print(f"export écrit : {path} ({len(items)} session(s), {centres} feuille(s) de centre)")
     for problem in config.problems:

@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from syncsvc.core.checks import check_session
+from syncsvc.core.clock import Now, local_today
 from syncsvc.core.exam_days import exam_days, exam_place
 from syncsvc.core.model import Centre, Finding, Milestone, Person, Session
 
@@ -317,6 +319,22 @@ def holds(session: Session, findings: Iterable[Finding]) -> list[Hold]:
         reasons = {f.code: f.message for f in [*own, *common]}
         out += [Hold(session.id, member.email, member.name, c, m) for c, m in reasons.items()]
     return out
+
+
+def session_holds(
+    session: Session, centre: Centre, milestones: Iterable[Milestone], now: Now
+) -> list[Hold]:
+    """The invitations of ``session`` held at ``now``, from its findings (none for a cancelled
+    session): the sender's decision, which the dashboard's preview shows as it is."""
+    if session.cancelled:
+        return []
+    return holds(session, check_session(session, centre, milestones, now))
+
+
+def upcoming(session: Session, centre: Centre, now: Now) -> bool:
+    """Whether ``session``'s jury may still get messages: it has not ended (the centre's day).
+    A past session changes nothing (no invitation, update nor cancellation)."""
+    return session.end >= local_today(now, centre.tz)
 
 
 def invited_people(session: Session) -> list[tuple[Person, Role]]:

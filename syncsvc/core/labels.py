@@ -106,6 +106,19 @@ INVITATION_LABELS: Final = {
     "held": "retenue",
 }
 """Where a juror's invitation stands."""
+JURY_NEWS_LABELS: Final = {
+    "invitation": "recevra une invitation",
+    "update": "recevra une mise à jour",
+    "cancel": "recevra une annulation",
+    "held": "Invitation retenue",
+}
+"""What the sender will do for one person, as a change's preview says it (a held invitation is
+followed by its reasons)."""
+HELD_BUT_INVITED: Final = (
+    "l'invitation déjà reçue reste valable : ni mise à jour ni annulation n'est envoyée, "
+    "les coordinateurs décident"
+)
+"""After the reasons of a held invitation, for a person invited before the problem."""
 ROLE_NAMES: Final = {"jury": "jury", "surveillant": "surveillant(e)", "comedien": "comédien(ne)"}
 """Who a person is on a session's exam (the panel, the CLI)."""
 INVITED_AS: Final = {
@@ -262,6 +275,51 @@ def fr_moment(moment: datetime | None, tz: tzinfo | None = None) -> str:
     if tz is None:
         return moment.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
     return moment.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+
+ZONE_PLACES: Final = {
+    "Europe/Paris": "métropole",
+    "Indian/Reunion": "La Réunion",
+    "Indian/Mayotte": "Mayotte",
+    "America/Cayenne": "Guyane",
+    "America/Martinique": "Martinique",
+    "America/Guadeloupe": "Guadeloupe",
+    "America/St_Barthelemy": "Saint-Barthélemy",
+    "America/Marigot": "Saint-Martin",
+    "America/Miquelon": "Saint-Pierre-et-Miquelon",
+    "Pacific/Noumea": "Nouvelle-Calédonie",
+    "Pacific/Tahiti": "Polynésie française",
+    "Pacific/Wallis": "Wallis-et-Futuna",
+}
+"""The French name of the place of a time zone (others: « heure du fuseau Asia/Kolkata »)."""
+
+
+def zone_label(tz: tzinfo, at: datetime) -> str:
+    """``heure de La Réunion (UTC+4)``: the zone whose times a page or a line shows, when it is
+    not the reader's (the offset is the one at ``at``: ``UTC+1`` or ``UTC+2`` in métropole)."""
+    name = str(getattr(tz, "key", tz))
+    offset = at.astimezone(tz).utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    utc = "UTC" if not minutes else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    place = ZONE_PLACES.get(name)
+    return f"heure de {place} ({utc})" if place else f"heure du fuseau {name} ({utc})"
+
+
+def same_zone(one: tzinfo, other: tzinfo, at: datetime) -> bool:
+    """The two zones show the same wall time at ``at`` (then nothing needs saying)."""
+    return at.astimezone(one).utcoffset() == at.astimezone(other).utcoffset()
+
+
+def centre_zones_note(elsewhere: list[tuple[str, str]]) -> str:
+    """``Dates et heures de chaque session à l'heure de son centre — AFPAR Saint-André : heure
+    de La Réunion (UTC+4).`` for the (centre name, :func:`zone_label`) of the centres not at the
+    reader's time; empty when there are none."""
+    if not elsewhere:
+        return ""
+    shown = " ; ".join(f"{name} : {zone}" for name, zone in elsewhere)
+    return f"Dates et heures de chaque session à l'heure de son centre — {shown}."
 
 
 def roles(audience: tuple[str, ...]) -> str:

@@ -462,6 +462,9 @@ class WebUser(Strict):
     role: Literal["admin", "coordinator", "viewer"] = "coordinator"
     centres: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")], ...] | None = None
     """The centres a coordinator may change; ``None`` (not written): every centre."""
+    timezone: Annotated[str, AfterValidator(_display_zone)] | None = None
+    """The zone of the times this user reads that belong to no one centre (sync status, mail
+    queue, « état au »); ``None`` (not written): the service's ``timezone``."""
 
 
 class WebSettings(Strict):
@@ -523,8 +526,9 @@ class Settings(Strict):
     session whose file left the folder, on a calendar that holds other sessions too)."""
     ruleset: str = "tp-2025"
     timezone: Annotated[str, AfterValidator(_display_zone)] = "Europe/Paris"
-    """The zone of the times the service shows about itself (outbox, passes); the dates of
-    sessions and milestones are always in each centre's own zone."""
+    """The zone of the times the service shows about itself (outbox, passes) to a reader with
+    no ``timezone`` of their own; the dates and times of one centre's sessions are always in
+    that centre's own zone."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:

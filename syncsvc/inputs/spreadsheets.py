@@ -1,11 +1,14 @@
-"""Spreadsheet files: reading the rows of a ``.xlsx`` or ``.csv``, writing a ``.xlsx``.
+"""Spreadsheet files: reading the rows of a ``.xlsx``, ``.ods`` or ``.csv``, writing a ``.xlsx``
+or a ``.ods``.
 
 Reading gives each data row with its line number (as the spreadsheet shows it: the header is
 line 1) and its cells under their column's name; nothing is interpreted here. A ``.csv`` is
 read as Excel in France writes it: UTF-8 with or without a byte order mark, else
 Windows-1252; the separator (``;``, ``,`` or a tab) is the one the header line uses most. In a
-``.xlsx``, every sheet whose first non-empty row names at least two known columns is read
-(an export has one sheet per centre); the others (« Explications »…) are left aside.
+``.xlsx`` or a ``.ods`` (LibreOffice), every visible sheet whose first non-empty row names at
+least two known columns is read (an export has one sheet per centre); the others
+(« Explications »…) are left aside. A ``.xls`` (Excel 97) is refused with the way out: save it
+as ``.xlsx`` or ``.ods``.
 
 Writing takes sheets of plain values (dates as dates, times as times) and lays them out:
 header in bold and frozen, column widths, dates shown ``jj/mm/aaaa``, drop-down lists. A text
@@ -17,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Final
@@ -30,6 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from syncsvc.core.fields import shortened
 from syncsvc.errors import UsageError
+from syncsvc.inputs.ods import OdsError, OdsLayout, read_ods, write_ods
 
 MAX_BYTES: Final = 5 * 1024 * 1024
 MAX_ROWS: Final = 5000
@@ -39,6 +43,8 @@ DATE_FORMAT: Final = "dd/mm/yyyy"
 """Excel's code for a date shown jj/mm/aaaa (the same in every language of Excel)."""
 TIME_FORMAT: Final = "hh:mm"
 LISTS_SHEET: Final = "Listes"
+EXPECTED: Final = "un classeur .xlsx ou .ods, ou un fichier .csv"
+"""The files read, as a message's « attendu » says it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +85,17 @@ def read_table(
         table = _read_csv(name, data, keys, extra)
     elif lowered.endswith((".xlsx", ".xlsm")):
         table = _read_xlsx(name, data, keys, extra)
-    elif lowered.endswith((".xls", ".ods")):
+    elif lowered.endswith(".ods"):
+        table = _read_ods(name, data, keys, extra)
+    elif lowered.endswith(".xls"):
         raise _refused(
             name,
-            "format non lu (attendu : un classeur .xlsx ou un fichier .csv ; dans le tableur, "
-            "« Enregistrer sous » Classeur Excel .xlsx)",
+            "format Excel 97 (.xls) non lu (attendu : un classeur .xlsx ou .ods, ou un fichier "
+            ".csv ; dans le tableur, « Enregistrer sous » Classeur Excel .xlsx ou Classeur "
+            "OpenDocument .ods)",
         )
     else:
-        raise _refused(name, "format inconnu (attendu : un classeur .xlsx ou un fichier .csv)")
+        raise _refused(name, f"format inconnu (attendu : {EXPECTED})")
     if len(table.rows) > MAX_ROWS:
         raise _refused(name, f"trop de lignes : {len(table.rows)} (attendu : au plus {MAX_ROWS})")
     return table
@@ -197,39 +206,66 @@ def _no_header(keys: Mapping[str, str]) -> str:
 # --- .xlsx -----------------------------------------------------------------------------------
 
 
+SheetRows = tuple[str, Iterable[tuple[int, Sequence[Any]]]]
+"""A visible sheet's name and its rows (line number, values), in order."""
+
+
 def _read_xlsx(name: str, data: bytes, keys: Mapping[str, str], extra: set[str]) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
         raise _refused(
-            name,
-            "illisible : ce n'est pas un classeur .xlsx valide (attendu : un .xlsx ou un .csv)",
+            name, f"illisible : ce n'est pas un classeur .xlsx valide (attendu : {EXPECTED})"
         ) from None
-    table = Table(name)
-    sheets: list[tuple[str, list[str | None], list[tuple[int, tuple[Any, ...]]]]] = []
     try:
-        for sheet in book.worksheets:
-            if sheet.title == LISTS_SHEET or getattr(sheet, "sheet_state", "") == "hidden":
-                continue
-            headers: list[str | None] | None = None
-            rows: list[tuple[int, tuple[Any, ...]]] = []
-            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if line > MAX_LINES:  # formatted empty rows by the million: not sessions
-                    break
-                if all(_empty(v) for v in values):
-                    continue
-                if headers is None:
-                    headers = _headers(name, values, keys, extra, table)
-                    if headers is None:
-                        break
-                    continue
-                rows.append((line, values))
-                if len(rows) > MAX_ROWS:
-                    break
-            if headers is not None:
-                sheets.append((sheet.title, headers, rows))
+        return _read_sheets(
+            name,
+            (
+                (sheet.title, enumerate(sheet.iter_rows(values_only=True), start=1))
+                for sheet in book.worksheets
+                if getattr(sheet, "sheet_state", "") != "hidden"
+            ),
+            keys,
+            extra,
+        )
     finally:
         book.close()
+
+
+def _read_ods(name: str, data: bytes, keys: Mapping[str, str], extra: set[str]) -> Table:
+    try:
+        sheets = read_ods(data, max_lines=MAX_LINES, max_rows=MAX_ROWS)
+    except OdsError as exc:
+        raise _refused(name, f"illisible : {exc} (attendu : {EXPECTED})") from None
+    return _read_sheets(name, ((s.title, s.rows) for s in sheets if not s.hidden), keys, extra)
+
+
+def _read_sheets(
+    name: str, book: Iterable[SheetRows], keys: Mapping[str, str], extra: set[str]
+) -> Table:
+    """The rows of every data sheet of ``book`` (the same for a .xlsx and a .ods)."""
+    table = Table(name)
+    sheets: list[tuple[str, list[str | None], list[tuple[int, Sequence[Any]]]]] = []
+    for title, lines in book:
+        if title == LISTS_SHEET:
+            continue
+        headers: list[str | None] | None = None
+        rows: list[tuple[int, Sequence[Any]]] = []
+        for line, values in lines:
+            if line > MAX_LINES:  # formatted empty rows by the million: not sessions
+                break
+            if all(_empty(v) for v in values):
+                continue
+            if headers is None:
+                headers = _headers(name, values, keys, extra, table)
+                if headers is None:
+                    break
+                continue
+            rows.append((line, values))
+            if len(rows) > MAX_ROWS:
+                break
+        if headers is not None:
+            sheets.append((title, headers, rows))
     if not sheets:
         raise _refused(name, _no_header(keys))
     table.columns = [h for h in sheets[0][1] if h is not None]
@@ -344,3 +380,28 @@ def write_workbook(sheets: Sequence[Sheet]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def write_ods_book(sheets: Sequence[Sheet]) -> bytes:
+    """A ``.ods`` holding ``sheets`` (in order), as bytes: the same layout as the ``.xlsx``."""
+    taken: set[str] = set()
+    return write_ods(
+        [
+            OdsLayout(
+                _title(spec.title, taken),
+                spec.headers,
+                spec.rows,
+                spec.widths,
+                spec.choices,
+                spec.wrap,
+                spec.muted_rows,
+                spec.notes,
+            )
+            for spec in sheets
+        ]
+    )
+
+
+def write_book(sheets: Sequence[Sheet], kind: str) -> bytes:
+    """``sheets`` as a ``kind`` (« xlsx » or « ods ») spreadsheet."""
+    return write_ods_book(sheets) if kind == "ods" else write_workbook(sheets)

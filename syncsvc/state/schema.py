@@ -231,6 +231,17 @@ audit = Table(
     Column("note", Text),  # the reason given (postponement, cancellation), free text
 )
 
+cancellations = Table(
+    "cancellations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(80), nullable=False, index=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),  # first read cancelled
+    Column("cancelled_on", Date),  # the file's day (cancelled: {on: …}); null for « true »
+    Column("reason", Text),  # the file's reason
+    Column("restored_at", DateTime(timezone=True)),  # first read active again; null meanwhile
+)
+
 Step = Callable[[Connection], None]
 
 
@@ -290,8 +301,11 @@ MIGRATIONS: list[list[Step]] = [
     # 15: the session files of a complete pass, so that a sync renders only the changed ones
     [columns(target_state, "stamp_parts")],
     [columns(jury_replies, "day")],  # 16: a juror's reply to one exam day only
+    [tables(cancellations)],  # 17: each session's past cancellations (seen, then restored)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+CANCELLATIONS_FROM = 17
+"""The schema version from which the store keeps the cancellations."""
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

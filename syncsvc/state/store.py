@@ -10,7 +10,8 @@ lease), :class:`~syncsvc.state.web_sessions.WebSessions` (the dashboard's revoca
 :class:`~syncsvc.state.password_hashes.PasswordHashes` (password hashes upgraded at a login),
 :class:`~syncsvc.state.replies.Replies` (the jury's replies ledger, the inbox's read position),
 :class:`~syncsvc.state.audit.Audit` (who changed which configuration file, field by field),
-:class:`~syncsvc.state.last_good.LastGood` (each session as it last loaded).
+:class:`~syncsvc.state.last_good.LastGood` (each session as it last loaded),
+:class:`~syncsvc.state.cancellations.Cancellations` (each session's past cancellations).
 The tables are in :mod:`syncsvc.state.schema`.
 """
 
@@ -27,6 +28,7 @@ from sqlalchemy import Engine, create_engine, event, insert, select, text, updat
 from sqlalchemy.engine import Connection, make_url
 
 from syncsvc.state.audit import Audit, AuditEntry
+from syncsvc.state.cancellations import Cancellations
 from syncsvc.state.feeds import FeedTokens
 from syncsvc.state.files import KnownFiles
 from syncsvc.state.items import Items, Targets, TargetState
@@ -98,6 +100,7 @@ class Store(
     Replies,
     Audit,
     LastGood,
+    Cancellations,
 ):
     def __init__(self, url: str, base: Path | None = None) -> None:
         parsed = make_url(url)

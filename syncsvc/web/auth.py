@@ -168,6 +168,9 @@ class User:
     role: Role = "coordinator"
     centres: frozenset[str] | None = None
     """The centres a coordinator may change; None: every centre."""
+    timezone: str | None = None
+    """The zone of the times that belong to no one centre (``[[web.users]] timezone``); None:
+    the service's."""
 
     @property
     def admin(self) -> bool:
@@ -196,7 +199,13 @@ class User:
 def user_of(account: WebUser, login: str | None = None) -> User:
     """The dashboard user of a configured account."""
     centres = frozenset(account.centres) if account.centres is not None else None
-    return User(login or account.login, account.name or account.login, account.role, centres)
+    return User(
+        login or account.login,
+        account.name or account.login,
+        account.role,
+        centres,
+        account.timezone,
+    )
 
 
 def authenticate(

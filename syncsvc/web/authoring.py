@@ -487,7 +487,10 @@ def _preview(
     marks = {
         m: mark.done_on for (s, m), mark in web.store.done_mark_details().items() if s == session.id
     }
-    shown = preview(config, web.settings, session, after, marks, web.clock(), values, proposed)
+    states = web.store.invitation_states()
+    shown = preview(
+        config, web.settings, session, after, marks, web.clock(), values, proposed, states
+    )
     path = config.session_files[session.id]
     return web.html(
         ctx.request,

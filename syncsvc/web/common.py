@@ -13,13 +13,14 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import wraps
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl, quote
+from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -60,8 +61,25 @@ def secret_key(settings: Settings) -> bytes:
 
 
 def environment(zone: tzinfo | None = None) -> Environment:
-    """The page templates, with the French labels and date filters of :mod:`labels` (the
-    service's own instants in ``zone``)."""
+    """The page templates, with the French labels and date filters of :mod:`labels`.
+
+    ``fr_moment`` shows an instant in the zone it is given (a centre's, for one centre's thing),
+    else in the reader's (``reader_zone`` of the page, see :meth:`Web.html`), else in ``zone``
+    (the service's). ``zone_note(tz)`` says « heure de La Réunion (UTC+4) » when ``tz`` does not
+    show the reader's wall time, and nothing when it does."""
+
+    @pass_context
+    def moment(context: Any, at: datetime | None, tz: tzinfo | None = None) -> str:
+        return labels.fr_moment(at, tz or context.get("reader_zone") or zone)
+
+    @pass_context
+    def zone_note(context: Any, tz: tzinfo, at: datetime | None = None) -> str:
+        reader = context.get("reader_zone") or zone
+        at = at or context["page_now"]
+        if reader is not None and labels.same_zone(tz, reader, at):
+            return ""
+        return labels.zone_label(tz, at)
+
     env = Environment(
         loader=PackageLoader("syncsvc.web", "templates"),
         autoescape=True,
@@ -73,8 +91,8 @@ def environment(zone: tzinfo | None = None) -> Environment:
         fr_date=labels.fr_date,
         fr_day=labels.fr_day,
         french_date=labels.french_date,
-        # the service's zone, or the one given (a session's page: its centre's)
-        fr_moment=lambda moment, tz=None: labels.fr_moment(moment, tz or zone),
+        fr_moment=moment,
+        zone_note=zone_note,
         fr_moment_at=labels.fr_moment,
         field_label=labels.field_label,
         roles=lambda milestone: labels.roles(milestone.audience),
@@ -93,9 +111,12 @@ def environment(zone: tzinfo | None = None) -> Environment:
         PARTSTAT_LABELS=labels.PARTSTAT_LABELS,
         ROLE_NAMES=labels.ROLE_NAMES,
         INVITATION_LABELS=labels.INVITATION_LABELS,
+        JURY_NEWS_LABELS=labels.JURY_NEWS_LABELS,
+        HELD_BUT_INVITED=labels.HELD_BUT_INVITED,
         REPLY_SOURCE_LABELS=labels.REPLY_SOURCE_LABELS,
         REPLY_STATUS_LABELS=labels.REPLY_STATUS_LABELS,
         AUDIT_ACTIONS=labels.AUDIT_LABELS,
+        centre_zones_note=labels.centre_zones_note,
     )
     return env
 
@@ -225,6 +246,13 @@ class Web:
 
     # -- rendering ------------------------------------------------------------------------
 
+    def reader_zone(self, user: auth.User | None) -> ZoneInfo:
+        """The zone of the times a user reads that belong to no one centre: their own
+        (``[[web.users]] timezone``), else the service's."""
+        if user is not None and user.timezone:
+            return ZoneInfo(user.timezone)
+        return self.settings.zone
+
     def html(
         self,
         request: Request,
@@ -248,6 +276,8 @@ class Web:
             via_header=ctx.via_header if ctx else False,
             csrf=session.csrf if session else "",
             path=request.url.path,
+            reader_zone=self.reader_zone(ctx.user if ctx else None),
+            page_now=self.clock(),
             **values,
             **{name: Markup(mark) for name, mark in marks.items()},
         )

@@ -70,8 +70,9 @@ class Row:
     expired: bool
 
 
-def _today(web: Web) -> date:
-    return web.clock().astimezone(web.settings.zone).date()
+def _today(web: Web, ctx: Context) -> date:
+    """The reader's day (the directory is no one centre's)."""
+    return web.clock().astimezone(web.reader_zone(ctx.user)).date()
 
 
 def _sittings(config: Config) -> dict[str, list[Session]]:
@@ -100,7 +101,7 @@ def directory(web: Web, ctx: Context) -> Response:
         config = fresh_config(web)
     except ConfigError as exc:
         return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
-    today = _today(web)
+    today = _today(web, ctx)
     everyone = _rows(config, today)
     rows = [r for r in everyone if r.juror.retired_on is None]
     retired = [r for r in everyone if r.juror.retired_on is not None]
@@ -432,7 +433,7 @@ def _referenced(config: Config, email: str) -> list[Session]:
 def _retire_page(
     web: Web, ctx: Context, config: Config, juror: DirectoryJuror, version: str, status: int = 200
 ) -> Response:
-    today = _today(web)
+    today = _today(web, ctx)
     sits = _sittings(config).get(juror.email, [])
     return web.html(
         ctx.request,
@@ -463,7 +464,7 @@ def _retire(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
     if isinstance(found, Response):
         return found
     config, juror, draft = found
-    today = _today(web)
+    today = _today(web, ctx)
     if form is None:
         return _retire_page(web, ctx, config, juror, draft.version)
     if any(_upcoming(s, today) for s in _sittings(config).get(juror.email, [])):

@@ -74,6 +74,9 @@ def dashboard(web: Web, ctx: Context) -> Response:
         warnings=[str(w) for w in mailbox_warnings(snapshot.config, web.settings)],
         totals=snapshot.milestone_counts,
         now=web.clock(),
+        centres=sorted(
+            {v.centre.id: v.centre for v in snapshot.views}.values(), key=lambda c: c.name
+        ),
         can_create=bool(ctx.user.changeable(snapshot.config.centres)),
     )
 

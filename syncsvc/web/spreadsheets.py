@@ -29,6 +29,7 @@ from syncsvc.app.importing import Preview, apply_import, preview_import, problem
 from syncsvc.core.config import Config
 from syncsvc.core.session_sheet import COLUMNS
 from syncsvc.errors import UsageError
+from syncsvc.inputs.ods import MIMETYPE
 from syncsvc.inputs.spreadsheets import MAX_BYTES
 from syncsvc.web import auth
 from syncsvc.web.common import (
@@ -44,15 +45,16 @@ from syncsvc.web.common import (
 )
 
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_TYPES: Final = {"xlsx": XLSX, "ods": MIMETYPE}
 MAX_UPLOAD: Final = MAX_BYTES * 2 + 64 * 1024
 """A file, its copy in base64 on the confirmation, and the form's other fields."""
 Fields = dict[str, tuple[str | None, bytes]]
 
 
-def _download(data: bytes, name: str) -> Response:
+def _download(data: bytes, name: str, kind: str) -> Response:
     return Response(
         data,
-        media_type=XLSX,
+        media_type=MEDIA_TYPES[kind],
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
@@ -73,18 +75,26 @@ def import_page(web: Web, ctx: Context) -> Response:
     return web.html(ctx.request, "import.j2", ctx=ctx, stage="form", columns=COLUMNS, refusal=None)
 
 
+def _kind(ctx: Context) -> str:
+    """« xlsx » or « ods », as the address says (``/export.ods``)."""
+    return "ods" if ctx.request.url.path.endswith(".ods") else "xlsx"
+
+
 @page
 def template_download(web: Web, ctx: Context) -> Response:
-    return _download(template_bytes(web.source.current()), "modele-sessions.xlsx")
+    kind = _kind(ctx)
+    data = template_bytes(web.source.current(), kind)
+    return _download(data, f"modele-sessions.{kind}", kind)
 
 
 @page
 def export_download(web: Web, ctx: Context) -> Response:
+    kind = _kind(ctx)
     now = web.clock()
     snapshot = web.board.snapshot(now)
     items = [Exported(v.session, v.centre, v.milestones, v.findings) for v in snapshot.views]
-    data = export_bytes(snapshot.config, items)
-    return _download(data, exported_today(now.astimezone(web.settings.zone).date()))
+    data = export_bytes(snapshot.config, items, kind)
+    return _download(data, exported_today(now.astimezone(web.settings.zone).date(), kind), kind)
 
 
 # --- the upload ------------------------------------------------------------------------------
@@ -153,7 +163,7 @@ def _work(web: Web, ctx: Context, fields: Fields, stage: str) -> Response:
     if stage == "preview":
         name, data = fields.get("fichier", (None, b""))
         if not name or not data:
-            return _form_again(web, ctx, "Choisissez un fichier .xlsx ou .csv à importer.")
+            return _form_again(web, ctx, "Choisissez un fichier .xlsx, .ods ou .csv à importer.")
         versions: dict[str, str] | None = None
     else:
         name = _value(fields, "nom") or "tableau"
@@ -261,5 +271,7 @@ ROUTES: list[Any] = [
     Route("/import/preview", preview_upload, methods=["POST"]),
     Route("/import/apply", apply_upload, methods=["POST"]),
     Route("/import/template.xlsx", template_download),
+    Route("/import/template.ods", template_download),
     Route("/export.xlsx", export_download),
+    Route("/export.ods", export_download),
 ]

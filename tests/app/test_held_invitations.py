@@ -175,7 +175,7 @@ def test_a_session_whose_hold_check_fails_is_set_apart_alone(
             raise RuntimeError("injected")
         return check_session(session, *args)
 
-    monkeypatch.setattr("syncsvc.app.notify.check_session", failing)
+    monkeypatch.setattr("syncsvc.core.invitations.check_session", failing)
     report = notify(settings, load_config(root), store, NOW)
     assert set(report.failed) == {"sa-test"}
     sessions = {r.session_id for r in store.messages() if r.kind == "invitation"}

@@ -278,6 +278,43 @@ def test_inform_the_ud_of_the_postponement_a_few_working_days_after(tmp_path: Pa
     assert next(m for m in later if m.id == "ud_postponement_notice").status == "due_soon"
 
 
+def test_the_ud_is_told_of_a_second_postponement_too(tmp_path: Path) -> None:
+    """« Informer l'UD du report », done after the first postponement, is to redo after a
+    second one (not done for good by the first); done after the second, it counts."""
+    twice = {
+        **POSTPONED,
+        "start": date(2027, 5, 10),
+        "end": date(2027, 5, 14),
+        "postponed": [
+            *POSTPONED["postponed"],
+            {
+                "from_start": date(2027, 4, 12),
+                "from_end": date(2027, 4, 16),
+                "on": date(2027, 1, 11),
+                "reason": "Jury incomplet",
+            },
+        ],
+        "done": {"ud_postponement_notice": date(2026, 12, 3)},
+    }
+    _, _, milestones = planned(tmp_path, twice, date(2027, 1, 20))
+    notice = next(m for m in milestones if m.id == "ud_postponement_notice")
+    # postponed again on Monday 11 January: + 5 days is Saturday 16, then Monday 18
+    assert (notice.due, notice.status, notice.done_on, notice.redo_of) == (
+        date(2027, 1, 18),
+        "overdue",
+        None,
+        date(2026, 12, 3),
+    )
+    once = {**POSTPONED, "done": {"ud_postponement_notice": date(2026, 12, 3)}}
+    _, _, first = planned(tmp_path / "once", once, date(2026, 12, 8))
+    notice = next(m for m in first if m.id == "ud_postponement_notice")
+    assert (notice.status, notice.done_on, notice.redo_of) == ("done", date(2026, 12, 3), None)
+    told = {**twice, "done": {"ud_postponement_notice": date(2027, 1, 12)}}
+    _, _, again = planned(tmp_path / "told", told, date(2027, 1, 20))
+    notice = next(m for m in again if m.id == "ud_postponement_notice")
+    assert (notice.status, notice.redo_of) == ("done", None)
+
+
 def test_a_session_never_postponed_has_no_ud_postponement_notice(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, [SESSION]))
     planning = plan_sessions(config, {}, date(2026, 12, 2))
@@ -295,6 +332,7 @@ def test_the_redo_attribute_is_data_of_the_ruleset(tmp_path: Path) -> None:
         "ud_session_declaration",
         "jury_convocation",
         "candidate_convocation",
+        "ud_postponement_notice",  # each postponement is told to the UD
     }
 
 

@@ -85,7 +85,7 @@ def test_every_data_sheet_of_a_workbook_is_read_with_its_name() -> None:
     ("name", "data", "expected"),
     [
         ("p.xlsx", b"not a zip", "fichier « p.xlsx » : illisible : ce n'est pas un classeur"),
-        ("p.xls", b"\xd0\xcf\x11\xe0", "fichier « p.xls » : format non lu"),
+        ("p.xls", b"\xd0\xcf\x11\xe0", "fichier « p.xls » : format Excel 97 (.xls) non lu"),
         ("p.txt", b"a;b", "fichier « p.txt » : format inconnu"),
         ("p.csv", b"a;b\n1;2\n", "fichier « p.csv » : aucune ligne d'en-tête reconnue"),
     ],

@@ -338,3 +338,51 @@ def test_a_session_never_postponed_shows_the_ud_notice_as_sans_objet(
     notice = rows["ud_postponement_notice"]
     assert (notice["status"], notice["due"]) == ("not_applicable", None)
     assert notice["reason"] == "la session n'a pas été reportée (aucun report dans postponed)"
+
+
+def test_a_cancellation_removed_from_the_file_is_kept_and_warned_then_the_jury_invited(
+    inbox: tuple[Inbox, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """« cancelled: » removed by hand: ``validate`` warns (file, field), first before a pass
+    saw it, then with the day it was seen restored; the jury gets a new invitation as before;
+    the store keeps the cancellation."""
+    box, port = inbox
+    config = write_config(tmp_path, smtp_port=port)
+    assert main(["notify", "--config", str(config), "--now", "2026-11-23T09:00+04:00"]) == 0
+    append(config, CANCELLATION)
+    assert main(["notify", "--config", str(config), "--now", "2026-11-24T09:00+04:00"]) == 0
+    path = session_file(config)
+    capsys.readouterr()
+    assert main(["validate", "--config", str(config), "--now", "2026-11-24T10:00+04:00"]) == 0
+    assert "cancellation_lifted" not in capsys.readouterr().out  # cancelled: nothing to say
+    path.write_text(path.read_text(encoding="utf-8").replace(CANCELLATION, ""), encoding="utf-8")
+
+    assert main(["validate", "--config", str(config), "--now", "2026-11-25T09:00+04:00"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"{path}: avertissement: cancelled : la session a été annulée le 24/11/2026 (Nombre de "
+        "candidats insuffisant) et son fichier ne le dit plus (« cancelled: » retiré) : au "
+        "prochain passage, ses éléments d'agenda sont rétablis et le jury reçoit une nouvelle "
+        "invitation ; si ce n'est pas voulu, remettre « cancelled: » dans le fichier "
+        "[cancellation_lifted]"
+    ) in out, out
+
+    box.messages.clear()
+    assert main(["notify", "--config", str(config), "--now", "2026-11-26T09:00+04:00"]) == 0
+    invited = [m for m in box.messages if str(m["Subject"]).startswith("Invitation : ")]
+    assert {str(m["To"]) for m in invited if "TP-00374" in str(m["Subject"])} >= {
+        "Corinne Maillot <c.maillot@jury.example>",
+        "Patrick Fontaine <p.fontaine@jury.example>",
+    }
+    argv = ["validate", "--config", str(config), "--format", "json"]
+    capsys.readouterr()
+    assert main([*argv, "--now", "2026-11-27T09:00+04:00"]) == 0
+    (row,) = [r for r in json.loads(capsys.readouterr().out) if r["code"] == "cancellation_lifted"]
+    assert row["severity"] == "warning"
+    assert (
+        "annulée le 24/11/2026 (Nombre de candidats insuffisant) puis rétablie le 26/11/2026"
+        in (row["message"])
+    )
+    # past the session's end: no more warning (the trace stays on the session's page)
+    assert main(["validate", "--config", str(config), "--now", "2027-03-22T09:00+04:00"]) == 0
+    assert "cancellation_lifted" not in capsys.readouterr().out

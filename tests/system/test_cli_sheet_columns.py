@@ -125,6 +125,26 @@ def _as_csv(workbook: Path, target: Path) -> Path:
     return target
 
 
+def bare_config(tmp_path: Path) -> Path:
+    """A copy of the example configuration as shipped, into which an export is imported."""
+    bare = tmp_path / "bare"
+    shutil.copytree(ROOT / "config", bare)
+    _settings(bare, tmp_path)
+    return bare
+
+
+def import_changes_nothing(path: Path, root: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Importing ``path`` into ``root`` reads every column back and leaves every file byte for
+    byte as it was; the command's output."""
+    before = _files(root)
+    assert main(["import", str(path), "--config", str(root), "--apply"]) == 0
+    out = capsys.readouterr().out
+    assert "Sessions sans changement (5)" in out
+    assert "Remarque" not in out  # every column read back, none missing
+    assert _files(root) == before
+    return out
+
+
 def _shown(value: object) -> str:
     if value is None:
         return ""
@@ -176,16 +196,9 @@ def test_export_then_import_gives_the_same_session_files(
 ) -> None:
     exported = _export(config, tmp_path / "sessions.xlsx", capsys)
     path = exported if kind == "xlsx" else _as_csv(exported, tmp_path / "sessions.csv")
-    before = _files(config)
-    assert main(["import", str(path), "--config", str(config), "--apply"]) == 0
-    out = capsys.readouterr().out
-    assert "Sessions sans changement (5)" in out
-    assert "Remarque" not in out  # every column read back, none missing
-    assert _files(config) == before
+    import_changes_nothing(path, config, capsys)
     # into the same sessions without these fields: the import writes them back, the same
-    bare = tmp_path / "bare"
-    shutil.copytree(ROOT / "config", bare)
-    _settings(bare, tmp_path)
+    bare = bare_config(tmp_path)
     assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
     out = capsys.readouterr().out
     assert "Sessions à modifier (3)" in out
@@ -205,12 +218,7 @@ def test_export_then_import_gives_the_same_session_files(
     tee = (bare / "sessions" / f"{TEE}.yaml").read_text("utf-8")
     assert "\ncancelled: true\n" in tee
     # imported again into the folder it now matches: nothing changes, byte for byte
-    carried = _files(bare)
-    assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
-    out = capsys.readouterr().out
-    assert "Sessions sans changement (5)" in out
-    assert "Sessions à modifier" not in out
-    assert _files(bare) == carried
+    import_changes_nothing(path, bare, capsys)
 
 
 def _workbook(path: Path, headers: list[str], sheets: dict[str, list[list[Any]]]) -> Path:

@@ -24,6 +24,8 @@ from tests.system.test_cli_sheet_columns import (
     _sessions,
     _settings,
     _workbook,
+    bare_config,
+    import_changes_nothing,
 )
 
 DAYS = "Jours d'examen"
@@ -71,16 +73,9 @@ def test_the_days_travel_there_and_back_byte_for_byte(
 ) -> None:
     exported = _export(config, tmp_path / "sessions.xlsx", capsys)
     path = exported if kind == "xlsx" else _as_csv(exported, tmp_path / "sessions.csv")
-    before = _files(config)
-    assert main(["import", str(path), "--config", str(config), "--apply"]) == 0
-    out = capsys.readouterr().out
-    assert "Sessions sans changement (5)" in out
-    assert "Remarque" not in out
-    assert _files(config) == before
+    import_changes_nothing(path, config, capsys)
     # into a copy whose session has no days: the import writes them back
-    bare = tmp_path / "bare"
-    shutil.copytree(ROOT / "config", bare)
-    _settings(bare, tmp_path)
+    bare = bare_config(tmp_path)
     _without_days(bare, AC)
     assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
     out = capsys.readouterr().out

@@ -24,6 +24,8 @@ from tests.system.test_cli_sheet_columns import (
     _sessions,
     _settings,
     _workbook,
+    bare_config,
+    import_changes_nothing,
 )
 
 REPORTS = "Reports"
@@ -77,16 +79,9 @@ def test_the_postponements_travel_there_and_back_byte_for_byte(
 ) -> None:
     exported = _export(config, tmp_path / "sessions.xlsx", capsys)
     path = exported if kind == "xlsx" else _as_csv(exported, tmp_path / "sessions.csv")
-    before = _files(config)
-    assert main(["import", str(path), "--config", str(config), "--apply"]) == 0
-    out = capsys.readouterr().out
-    assert "Sessions sans changement (5)" in out
-    assert "Remarque" not in out
-    assert _files(config) == before
+    import_changes_nothing(path, config, capsys)
     # into a copy never postponed: the new dates and the postponements are written
-    bare = tmp_path / "bare"
-    shutil.copytree(ROOT / "config", bare)
-    _settings(bare, tmp_path)
+    bare = bare_config(tmp_path)
     assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
     out = capsys.readouterr().out
     assert "Sessions à modifier (1)" in out
@@ -94,10 +89,7 @@ def test_the_postponements_travel_there_and_back_byte_for_byte(
     assert _sessions(bare) == _sessions(config)
     data = yaml.safe_load((bare / "sessions" / f"{SA}.yaml").read_text("utf-8"))
     assert data["postponed"][1]["reason"] == "Plateau technique indisponible ; formateur absent"
-    carried = _files(bare)
-    assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
-    assert "Sessions sans changement (5)" in capsys.readouterr().out
-    assert _files(bare) == carried
+    import_changes_nothing(path, bare, capsys)
 
 
 def test_a_postponement_added_in_the_cell_and_a_dash_clears(

@@ -26,6 +26,8 @@ from tests.system.test_cli_sheet_columns import (
     _sessions,
     _settings,
     _workbook,
+    bare_config,
+    import_changes_nothing,
 )
 
 WELCOME = "Accueil du jury"
@@ -91,16 +93,9 @@ def test_the_welcome_and_phones_travel_there_and_back_byte_for_byte(
 ) -> None:
     exported = _export(config, tmp_path / "sessions.xlsx", capsys)
     path = exported if kind == "xlsx" else _as_csv(exported, tmp_path / "sessions.csv")
-    before = _files(config)
-    assert main(["import", str(path), "--config", str(config), "--apply"]) == 0
-    out = capsys.readouterr().out
-    assert "Sessions sans changement (5)" in out
-    assert "Remarque" not in out
-    assert _files(config) == before
+    import_changes_nothing(path, config, capsys)
     # into a copy without them: written back
-    bare = tmp_path / "bare"
-    shutil.copytree(ROOT / "config", bare)
-    _settings(bare, tmp_path)
+    bare = bare_config(tmp_path)
     _edit(bare, SA, 'jury_welcome: "08:00"\n', "")
     assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
     out = capsys.readouterr().out
@@ -108,10 +103,7 @@ def test_the_welcome_and_phones_travel_there_and_back_byte_for_byte(
     assert f"{WELCOME} : (vide) → 08:00" in out
     assert "Responsable de session (téléphone) : (vide) → 0692 00 00 01" in out
     assert _sessions(bare) == _sessions(config)
-    carried = _files(bare)
-    assert main(["import", str(path), "--config", str(bare), "--apply"]) == 0
-    assert "Sessions sans changement (5)" in capsys.readouterr().out
-    assert _files(bare) == carried
+    import_changes_nothing(path, bare, capsys)
 
 
 def test_empty_keeps_a_dash_clears_and_a_phone_alone_changes_only_the_phone(

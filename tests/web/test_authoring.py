@@ -7,16 +7,21 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
+from email.parser import BytesParser
+from email.policy import default
+from email.utils import getaddresses
 from pathlib import Path
 
 import httpx
 import pytest
 
-from syncsvc.core.labels import field_label
+from syncsvc.app.notify import notify
+from syncsvc.core.labels import HELD_BUT_INVITED, field_label
 from syncsvc.core.model import Session
 from syncsvc.core.planner import plan_all
 from syncsvc.inputs.loader import load_config, load_ruleset
+from syncsvc.mailer.smtp import MaildirTransport
 from syncsvc.state.audit import AuditEntry
 from syncsvc.web.authoring import copy_values
 from tests.web.conftest import (
@@ -76,6 +81,24 @@ def loaded(served: Served) -> dict[str, Session]:
 
 def post(client: httpx.Client, url: str, form: dict[str, str], page: str) -> httpx.Response:
     return client.post(url, data={**form, "csrf": csrf_of(page)})
+
+
+def notified(served: Served, now: datetime = NOW) -> list[str]:
+    """A notify pass at ``NOW`` (as the daemon does; mails into a Maildir): the store then
+    knows who was invited. Returns the recipients of the messages sent by this pass."""
+    config = load_config(served.config, load_ruleset(served.settings.ruleset))
+    box = served.root / "maildir"
+    before = set((box / "new").iterdir()) if (box / "new").exists() else set()
+    notify(served.settings, config, served.store, now, transport=MaildirTransport(box))
+    sent = sorted(set((box / "new").iterdir()) - before)
+    messages = [BytesParser(policy=default).parsebytes(path.read_bytes()) for path in sent]
+    return [address for m in messages for _, address in getaddresses([str(m["To"])])]
+
+
+def jury_news(page: str) -> dict[str, tuple[str, str]]:
+    """The preview's jury list: e-mail → (what happens, the line's text)."""
+    found = re.findall(r'<li data-email="([^"]+)" data-news="([^"]+)">(.*?)</li>', page, re.S)
+    return {e: (news, html.unescape(re.sub(r"<[^>]+>", "", t))) for e, news, t in found}
 
 
 def test_create_shows_errors_next_to_fields_then_saves(served: Served) -> None:
@@ -146,6 +169,7 @@ def edit_form(client: httpx.Client, session_id: str = SESSION_ID) -> tuple[str, 
 
 
 def test_edit_shows_the_preview_then_writes_on_confirm(served: Served) -> None:
+    assert notified(served)  # the jury is invited before the change
     with served.logged_in() as client:
         page, fields = edit_form(client)
         assert fields["start"] == "15/03/2027"
@@ -252,6 +276,7 @@ def _version(page: str) -> str:
 
 
 def test_postpone_writes_the_history_and_new_dates(served: Served) -> None:
+    assert notified(served)  # the jury is invited before the change
     url = f"/sessions/{SESSION_ID}/reporter"
     with served.logged_in() as client:
         page = client.get(url)
@@ -280,6 +305,7 @@ def test_postpone_writes_the_history_and_new_dates(served: Served) -> None:
 
 
 def test_cancel_after_the_dte_order_says_what_ceres_allows(served: Served) -> None:
+    assert notified(served)  # the jury is invited before the change
     url = "/sessions/ctrmp-2027-02-venissieux/annuler"  # its DTE was ordered (in its file)
     with served.logged_in() as client:
         page = client.get(url)
@@ -419,6 +445,7 @@ def test_field_paths_in_words() -> None:
 
 
 def test_removing_a_juror_announces_a_cancellation_then_writes_it(served: Served) -> None:
+    assert notified(served)  # the jury is invited before the change
     with served.logged_in() as client:
         page, fields = edit_form(client)
         assert fields["jury_email_2"] == "p.fontaine@jury.example"
@@ -478,3 +505,109 @@ def test_retire_with_a_stale_version_is_a_conflict(served: Served) -> None:
         assert answer.status_code == 409
     assert path.exists()
     assert served.store.audit_trail(SESSION_ID) == []
+
+
+def test_the_preview_shows_a_held_invitation_and_the_new_error_as_the_sender_decides(
+    served: Served,
+) -> None:
+    """A juror whose habilitation would end before the session is shown « Invitation retenue »
+    with the reason (not « recevra une … »), the new error is shown, and the sender then does
+    what the preview said."""
+    assert "c.maillot@jury.example" in notified(served)
+    with served.logged_in() as client:
+        page, fields = edit_form(client)
+        assert fields["jury_email_1"] == "c.maillot@jury.example"
+        fields.update(
+            start="22/03/2027",
+            end="26/03/2027",
+            jury_until_1="01/03/2027",
+            jury_name_3="Hélène Payet",
+            jury_email_3="h.payet@jury.example",
+            jury_until_3="01/03/2027",
+        )
+        shown = post(client, f"/sessions/{SESSION_ID}/modifier", fields, page)
+        assert shown.status_code == 200, shown.text
+        text = html.unescape(re.sub(r"<[^>]+>", "", shown.text))
+        assert "Corinne Maillot <c.maillot@jury.example> : recevra" not in text  # held
+        assert "Hélène Payet <h.payet@jury.example> : recevra" not in text
+        news = jury_news(shown.text)
+        assert news["c.maillot@jury.example"] == (
+            "held",
+            "Corinne Maillot <c.maillot@jury.example> : Invitation retenue : l'habilitation de "
+            "Corinne Maillot prend fin le 01/03/2027, avant la fin de la session (26/03/2027) : "
+            f"la faire renouveler ou convoquer un autre membre ({HELD_BUT_INVITED})",
+        )
+        news_payet, line = news["h.payet@jury.example"]
+        assert news_payet == "held"
+        assert "Invitation retenue : l'habilitation de Hélène Payet prend fin" in line
+        assert HELD_BUT_INVITED not in line
+        assert "recevra" not in line
+        assert news["p.fontaine@jury.example"][0] == "update"
+        errors = html.unescape(shown.text.split('id="new-errors"')[1].split("</section>")[0])
+        assert errors.count("[jury_habilitation_expired]") == 2
+        done = post(client, f"/sessions/{SESSION_ID}/modifier", {**fields, "confirm": "1"}, page)
+        assert done.status_code == 303, done.text
+    sent = notified(served)
+    assert "p.fontaine@jury.example" in sent
+    assert "h.payet@jury.example" not in sent
+    assert "c.maillot@jury.example" not in sent
+    assert "n.techer@afpar.example" in sent  # the coordinator is told why
+
+
+def test_the_preview_of_an_unchanged_jury_already_invited_announces_nothing(
+    served: Served,
+) -> None:
+    """What the store knows counts: a juror invited before and whose invitation does not
+    change gets nothing; one never invited (no pass yet) gets the invitation."""
+    with served.logged_in() as client:
+        page, fields = edit_form(client)
+        fields["location"] = "AFPAR Saint-André, salle B12 (2e étage)"
+        fresh = jury_news(post(client, f"/sessions/{SESSION_ID}/modifier", fields, page).text)
+        assert fresh["c.maillot@jury.example"][0] == "invitation"
+        assert notified(served)
+        fields.update(jury_name_3="Hélène Payet", jury_email_3="h.payet@jury.example")
+        fields.update(jury_until_3="30/06/2030", location="AFPAR Saint-André, salle B12")
+        shown = jury_news(post(client, f"/sessions/{SESSION_ID}/modifier", fields, page).text)
+    assert list(shown) == ["h.payet@jury.example"]
+    assert shown["h.payet@jury.example"][0] == "invitation"
+
+
+def test_a_cancellation_lifted_leaves_a_trace_and_a_warning_and_the_jury_is_invited_again(
+    served: Served,
+) -> None:
+    """Cancelled from the dashboard, then « cancelled: » removed from the file by hand two days
+    later: the session page says « Annulée le … puis rétablie le … » and warns (file, field);
+    the jury gets its cancellation, then a new invitation."""
+    assert "c.maillot@jury.example" in notified(served)
+    url = f"/sessions/{SESSION_ID}/annuler"
+    with served.logged_in() as client:
+        page = client.get(url)
+        form = {"version": _version(page.text), "reason": "Trop peu de candidats"}
+        done = post(client, url, {**form, "confirm": "1"}, page.text)
+        assert done.status_code == 303, done.text
+        shown = html.unescape(client.get(f"/sessions/{SESSION_ID}").text)
+        assert "Session annulée le 08/02/2027 : Trop peu de candidats" in shown
+        assert "cancellation-lifted" not in shown
+        assert "c.maillot@jury.example" in notified(served)  # the cancellation
+        path = served.config / "sessions" / f"{SESSION_ID}.yaml"
+        # « cancelled: » and its block removed by hand
+        written = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"(?m)^cancelled:.*\n(?:[ ]+.*\n)*", "", written), "utf-8")
+        assert "cancelled" not in path.read_text(encoding="utf-8")
+    later = NOW + timedelta(days=2)
+    served.clock.now = later
+    with served.logged_in() as client:  # two days later: a new login
+        text = re.sub(r"<[^>]+>", "", client.get(f"/sessions/{SESSION_ID}").text)
+        shown = html.unescape(text)
+    assert "Annulée le 08/02/2027 (Trop peu de candidats) puis rétablie le 10/02/2027" in shown
+    assert (
+        f"Avertissement : sessions/{SESSION_ID}.yaml, champ « cancelled » : la session a été "
+        "annulée le 08/02/2027 (Trop peu de candidats) puis rétablie le 10/02/2027"
+    ) in shown
+    assert "le jury a reçu (ou reçoit) une nouvelle invitation" in shown
+    assert "[cancellation_lifted]" in shown
+    (record,) = served.store.cancellation_history()[SESSION_ID]
+    assert (record.seen_at, record.restored_at) == (NOW, later)
+    again = notified(served, later)
+    assert "c.maillot@jury.example" in again  # a new invitation, as before this trace
+    assert "p.fontaine@jury.example" in again

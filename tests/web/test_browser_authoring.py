@@ -329,6 +329,41 @@ def test_edit_shows_the_preview_then_confirms(world: World, page: Page) -> None:
     )
 
 
+def test_edit_preview_shows_a_held_invitation_then_the_sender_holds_it(
+    world: World, page: Page
+) -> None:
+    """A habilitation that would end before the session: the preview says « Invitation
+    retenue » with the reason and the new error; once written, the sender holds it too (no
+    update to that juror, the coordinator is told)."""
+    from playwright.sync_api import expect
+
+    world.sync()
+    world.notify()
+    before = len(world.mails_to("c.maillot@jury.example"))
+    told = len(world.mails_to("n.techer@afpar.example"))
+    assert before
+    base = world.served.base
+    login(page, base)
+    page.goto(f"{base}/sessions/{SESSION_ID}/modifier")
+    page.fill("#jury_until_1", "01/03/2027")
+    page.fill("#location", "Salle C4")
+    page.get_by_role("button", name="Voir ce que la modification change").click()
+    held = page.locator('#jury-news li[data-email="c.maillot@jury.example"]')
+    expect(held).to_contain_text("Invitation retenue : l'habilitation de Corinne Maillot prend fin")
+    expect(held).not_to_contain_text("recevra")
+    fontaine = page.locator('#jury-news li[data-email="p.fontaine@jury.example"]')
+    expect(fontaine).to_contain_text("recevra une mise à jour")
+    expect(page.locator("#new-errors")).to_contain_text("[jury_habilitation_expired]")
+    shot(page, "edit-preview-held")
+    page.get_by_role("button", name="Confirmer et enregistrer").click()
+    expect(page.get_by_role("status")).to_contain_text("La modification est enregistrée")
+    world.notify()
+    assert len(world.mails_to("c.maillot@jury.example")) == before
+    assert world.mails_to("p.fontaine@jury.example")
+    hold = world.mails_to("n.techer@afpar.example")[told:]
+    assert any("Invitation du jury retenue : Corinne Maillot" in str(m["Subject"]) for m in hold)
+
+
 def test_two_tabs_the_second_gets_the_conflict(world: World, page: Page) -> None:
     from playwright.sync_api import expect
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from openpyxl import load_workbook
 
 from syncsvc.inputs.loader import load_config
+from syncsvc.inputs.ods import read_ods
 from tests.web import test_browser, test_browser_authoring
-from tests.web.conftest import PASSWORD, USER
+from tests.web.conftest import PASSWORD, USER, Served
 from tests.web.test_browser_authoring import World
 from tests.web.test_import_page import _programme
 
@@ -57,7 +58,7 @@ def test_import_with_one_bad_row_in_the_browser(world: World, page: Page, tmp_pa
     expect(page.get_by_role("heading", level=1)).to_have_text("Importer et exporter un tableur")
     expect(page.get_by_role("link", name="Tableur")).to_have_attribute("aria-current", "page")
     page.screenshot(path=str(ARTIFACTS / "import-form.png"), full_page=True)
-    page.get_by_label("Tableau des sessions (.xlsx ou .csv, 5 Mo au plus)").set_input_files(
+    page.get_by_label("Tableau des sessions (.xlsx, .ods ou .csv, 5 Mo au plus)").set_input_files(
         str(upload)
     )
     page.get_by_role("button", name="Voir l'aperçu").click()
@@ -107,3 +108,35 @@ def test_import_with_one_bad_row_in_the_browser(world: World, page: Page, tmp_pa
     assert any(
         s.startswith("Invitation : ") and s.endswith("— lundi 13 septembre 2027") for s in subjects
     ), subjects
+
+
+def test_an_ods_export_downloaded_then_uploaded_in_the_browser(
+    served: Served, page: Page, tmp_path: Path
+) -> None:
+    """LibreOffice's format both ways on the page: the .ods export and template downloaded from
+    their links, the export chosen in the file input (it accepts .ods) and previewed."""
+    from playwright.sync_api import expect
+
+    page.goto(served.base + "/import")
+    page.get_by_label("Identifiant").fill(USER)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Exporter pour LibreOffice (.ods)").click()
+    download = started.value
+    assert download.suggested_filename == "sessions-2027-02-08.ods"
+    exported = tmp_path / download.suggested_filename
+    download.save_as(exported)
+    with page.expect_download() as started:
+        page.get_by_role("link", name="Modèle pour LibreOffice (.ods)").click()
+    template = tmp_path / started.value.suggested_filename
+    started.value.save_as(template)
+    titles = [s.title for s in read_ods(template.read_bytes(), max_lines=50, max_rows=50)]
+    assert titles == ["Sessions", "Explications"]
+    chooser = page.get_by_label("Tableau des sessions (.xlsx, .ods ou .csv, 5 Mo au plus)")
+    expect(chooser).to_have_attribute("accept", ".xlsx,.ods,.csv")
+    chooser.set_input_files(str(exported))
+    page.get_by_role("button", name="Voir l'aperçu").click()
+    expect(page.get_by_text("Aucun changement : rien à importer.")).to_be_visible()
+    expect(page.get_by_text("Aperçu de l'import de « sessions-2027-02-08.ods »")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "import-ods-preview.png"), full_page=True)

@@ -7,6 +7,7 @@ import base64
 import html
 import io
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from syncsvc.inputs.loader import load_config
+from syncsvc.inputs.ods import read_ods
 from syncsvc.inputs.settings import Settings
 from tests.web.conftest import SECRET, SECRET_ENV, USER, Served, csrf_of, serve, web_settings
 
@@ -267,3 +269,60 @@ def test_a_windows_1252_csv_uploaded(served: Served) -> None:
     assert "Enregistré : 0 session(s) créée(s), 1 modifiée(s)." in html.unescape(done.text)
     session = load_config(served.config).sessions["dwwm-2027-06-venissieux"]
     assert session.location == "GRETA Vénissieux, salle 12"
+
+
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODS_DATA = Path(__file__).resolve().parents[1] / "system" / "data" / "ods"
+
+
+def test_ods_template_and_export_downloads_and_the_export_uploaded_back(served: Served) -> None:
+    with served.logged_in() as client:
+        page = client.get("/import").text
+        assert 'href="/export.ods"' in page
+        assert 'accept=".xlsx,.ods,.csv"' in page
+        template = client.get("/import/template.ods")
+        export = client.get("/export.ods")
+        assert template.status_code == export.status_code == 200
+        assert template.headers["content-type"] == export.headers["content-type"] == ODS
+        assert 'filename="modele-sessions.ods"' in template.headers["content-disposition"]
+        assert 'filename="sessions-2027-02-08.ods"' in export.headers["content-disposition"]
+        titles = [s.title for s in read_ods(export.content, max_lines=100, max_rows=100)]
+        assert titles == ["St-André", "Vénissieux", "Strasbourg"]
+        form = client.get("/import")
+        preview = client.post(
+            "/import/preview",
+            data={"csrf": csrf_of(form.text)},
+            files={"fichier": ("sessions.ods", export.content, ODS)},
+        )
+    page = html.unescape(preview.text)
+    assert "Aperçu de l'import de « sessions.ods »" in page
+    assert "Aucun changement : rien à importer." in page
+
+
+def test_an_ods_typed_in_libreoffice_uploaded_then_confirmed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fixture LibreOffice made (a date typed as a date, a second line in a cell, a phone
+    read as a number), on the session files it was made from."""
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config", config)
+    shutil.rmtree(config / "sessions")
+    shutil.copytree(ODS_DATA / "sessions", config / "sessions")
+    data = (ODS_DATA / "libreoffice-typed.ods").read_bytes()
+    with serve(tmp_path) as running, running.logged_in() as client:
+        form = client.get("/import")
+        preview = client.post(
+            "/import/preview",
+            data={"csrf": csrf_of(form.text)},
+            files={"fichier": ("saisi.ods", data, ODS)},
+        )
+        assert preview.status_code == 200, preview.text
+        page = html.unescape(preview.text)
+        assert "<td>20/11/2026</td><td>21/11/2026</td>" in page
+        assert "numéro « 692000001 » lu comme un nombre par le tableur" in page
+        done = _confirm(client, preview.text)
+    assert "Enregistré : 0 session(s) créée(s), 1 modifiée(s)." in html.unescape(done.text)
+    session = load_config(config).sessions["sa-2027-03-st-andre"]
+    assert session.declared_on == date(2026, 11, 21)
+    assert [c.email for c in session.coordinators][-1] == "l.payet@afpar.example"
