@@ -77,8 +77,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    for logs in _LOGS:
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    found = list(_LOGS)
+    if not found and not hasattr(config, "workerinput"):
+        # the suite ran in worker processes (pytest -n): their temporary folders are below ours
+        base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+        found = sorted(base.glob("popen-gw*/containers[0-9]*"))
+    for logs in found:
         terminalreporter.write_line(f"container tests: logs in {logs}")
     if _NOT_RUN:
         terminalreporter.write_sep("!", "CONTAINER TESTS SKIPPED: NO DOCKER ENGINE", red=True)
