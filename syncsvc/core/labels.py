@@ -296,15 +296,22 @@ ZONE_PLACES: Final = {
 
 def zone_label(tz: tzinfo, at: datetime) -> str:
     """``heure de La Réunion (UTC+4)``: the zone whose times a page or a line shows, when it is
-    not the reader's (the offset is the one at ``at``: ``UTC+1`` or ``UTC+2`` in métropole)."""
+    not the reader's. The offset is named only for a zone that keeps it all year: a page of a
+    métropole session shows winter and summer dates (UTC+1 and UTC+2), « heure de métropole »
+    is true of both."""
     name = str(getattr(tz, "key", tz))
+    place = ZONE_PLACES.get(name)
+    label = f"heure de {place}" if place else f"heure du fuseau {name}"
+    year = at.astimezone(tz).year
+    offsets = {datetime(year, m, 1, 12, tzinfo=tz).utcoffset() for m in (1, 7)}
+    if len(offsets) > 1:
+        return label
     offset = at.astimezone(tz).utcoffset()
     minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
     sign = "-" if minutes < 0 else "+"
     hours, rest = divmod(abs(minutes), 60)
     utc = "UTC" if not minutes else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-    place = ZONE_PLACES.get(name)
-    return f"heure de {place} ({utc})" if place else f"heure du fuseau {name} ({utc})"
+    return f"{label} ({utc})"
 
 
 def same_zone(one: tzinfo, other: tzinfo, at: datetime) -> bool:

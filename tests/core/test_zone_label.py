@@ -17,15 +17,16 @@ SUMMER = datetime(2027, 7, 1, 12, 0, tzinfo=UTC)
     ("zone", "at", "label"),
     [
         ("Indian/Reunion", WINTER, "heure de La Réunion (UTC+4)"),
-        ("Europe/Paris", WINTER, "heure de métropole (UTC+1)"),
-        ("Europe/Paris", SUMMER, "heure de métropole (UTC+2)"),
+        ("Europe/Paris", WINTER, "heure de métropole"),
+        ("Europe/Paris", SUMMER, "heure de métropole"),  # summer and winter dates: no offset
+        ("America/New_York", SUMMER, "heure du fuseau America/New_York"),
         ("America/Cayenne", WINTER, "heure de Guyane (UTC-3)"),
         ("Indian/Mayotte", WINTER, "heure de Mayotte (UTC+3)"),
         ("Asia/Kolkata", WINTER, "heure du fuseau Asia/Kolkata (UTC+5:30)"),
         ("UTC", WINTER, "heure du fuseau UTC (UTC)"),
     ],
 )
-def test_a_zone_is_named_by_its_place_and_its_offset_then(
+def test_a_zone_is_named_by_its_place_and_its_offset_when_it_keeps_one_all_year(
     zone: str, at: datetime, label: str
 ) -> None:
     assert zone_label(ZoneInfo(zone), at) == label
@@ -43,10 +44,10 @@ def test_the_note_names_each_centre_elsewhere_once() -> None:
     assert centre_zones_note([]) == ""
     assert centre_zones_note(
         [
-            ("AFPA Strasbourg", "heure de métropole (UTC+1)"),
-            ("GRETA Lyon", "heure de métropole (UTC+1)"),
+            ("AFPA Strasbourg", "heure de métropole"),
+            ("GRETA Lyon", "heure de métropole"),
         ]
     ) == (
         "Dates et heures de chaque session à l'heure de son centre — AFPA Strasbourg : heure de "
-        "métropole (UTC+1) ; GRETA Lyon : heure de métropole (UTC+1)."
+        "métropole ; GRETA Lyon : heure de métropole."
     )
