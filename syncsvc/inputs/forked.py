@@ -21,7 +21,6 @@ the service, with its threads, never calls this.
 from __future__ import annotations
 
 import os
-import pickle
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -57,6 +56,8 @@ class Child:
                 size = int.from_bytes(head, "big")
                 data = self._pipe.read(size)
                 if len(data) == size:
+                    import pickle  # only when a child shares the work (a few ms of start-up)
+
                     return pickle.loads(data)
         except Exception:  # a broken pipe, a truncated pickle: as if the child had failed
             pass
@@ -91,6 +92,8 @@ def in_child(work: Callable[[], Iterator[Any]]) -> Child | None:
         code = 1
         try:
             os.close(reading)
+            import pickle
+
             with os.fdopen(writing, "wb") as pipe:
                 for value in work():
                     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)

@@ -15,7 +15,6 @@ the name's id (and the id written inside, when the file could be read).
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import re
@@ -566,6 +565,8 @@ def _check_session(config: Config, path: Path, session: Session) -> None:
         known = {*config.ruleset.ids, *ruleset.ids}  # a disabled advice rule may be marked done
         for milestone_id in session.done:
             if milestone_id not in known:
+                import difflib  # only for a misspelt name: not on every start-up
+
                 close = difflib.get_close_matches(milestone_id, sorted(known), n=1)
                 guess = f"vouliez-vous dire « {close[0]} » ? " if close else ""
                 problems.append(

@@ -9,7 +9,6 @@ says which field is wrong, not what it holds. No message is left in English.
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -134,6 +133,8 @@ def _describe(error: ErrorDetails, root: type[BaseModel]) -> tuple[str, str]:
     if kind == "extra_forbidden":
         parent = _model_at(root, loc[:-1])
         keys = _keys(parent) if parent else []
+        import difflib  # only for a misspelt name: not on every start-up
+
         close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
         guess = f"vouliez-vous dire « {close[0]} » ? " if close else ""
         return where, f"clé inconnue ({guess}attendu : une des clés {', '.join(keys)})"
