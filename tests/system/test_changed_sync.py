@@ -249,7 +249,8 @@ PROBE = (
     "import sys\n"
     "from syncsvc.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    f"print('heavy:', sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+    "loaded = {m.split('.')[0] for m, v in sys.modules.items() if v}  # None: marked absent\n"
+    f"print('heavy:', sorted(loaded & set({HEAVY!r})))\n"
     "sys.exit(code)\n"
 )
 
