@@ -50,6 +50,13 @@ def test_a_surveillant_s_feed_is_listed_and_served(
         with httpx.Client(base_url=running.base, timeout=30) as client:
             first = client.get(path)
             again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+            # No longer the surveillant of the SA session: its days leave her feed.
+            sa_file = running.config / "sessions" / f"{SA}.yaml"
+            text = sa_file.read_text(encoding="utf-8")
+            kept = [line for line in text.splitlines(True) if not line.startswith("surveillant:")]
+            assert len(kept) == len(text.splitlines()) - 1
+            sa_file.write_text("".join(kept), encoding="utf-8")
+            later = client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert first.status_code == 200
     assert first.headers["content-type"].startswith("text/calendar")
     assert again.status_code == 304
@@ -80,3 +87,6 @@ def test_a_surveillant_s_feed_is_listed_and_served(
         assert words.encode() not in unfolded, words
     for other in (b"p.payet@afpar.example", b"c.maillot@jury.example", b"n.techer@afpar"):
         assert other not in unfolded
+    assert later.status_code == 200
+    left = Calendar.from_ical(later.content).walk("VEVENT")
+    assert sorted({str(e["X-SYNCSVC-SESSION"]) for e in left}) == [CTRMP, TEEE]
