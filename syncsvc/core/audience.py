@@ -6,8 +6,11 @@ An *audience* is written ``coordinators:<centre>``, ``session_manager:<email>``,
 - a centre's coordinators see every milestone of the sessions held at their centre;
 - a session manager (or deputy) sees, for the sessions they manage, the milestones that name
   them and the exam session itself;
-- a jury member sees only the exam sessions they sit on — never other sessions, never the
-  organisers' checklists of deadlines;
+- ``jury:<email>`` is a person convened to exams — a jury member, the surveillant or the
+  comédien of the role plays (:meth:`~syncsvc.core.model.Session.convened`): they see only the
+  exam sessions they are convened to, whatever as (a juror of one session who is the
+  surveillant of another sees both) — never other sessions, never the organisers' checklists
+  of deadlines;
 - a centre's yearly milestones (the annual programming), tied to no session, are seen by that
   centre's coordinators only (and ``all``): no session manager, no juror;
 - ``all`` is for the service's administrators.
@@ -42,7 +45,7 @@ def sees(audience: str, session: Session, milestone: Milestone) -> bool:
             milestone.id == "exam_session" or bool(MANAGER_ROLES & set(milestone.audience))
         )
     if kind == "jury":
-        return milestone.id == "exam_session" and any(m.email == who for m in session.jury)
+        return milestone.id == "exam_session" and session.convened_as(who) is not None
     raise ValueError(f"unknown audience {audience!r}")
 
 
@@ -64,5 +67,5 @@ def calendar_name(audience: str, centre_names: dict[str, str]) -> str:
     if kind == "session_manager":
         return f"Examens TP — responsable de session {who}"
     if kind == "jury":
-        return f"Examens TP — jury {who}"
+        return f"Examens TP — convocations de {who}"
     return "Examens TP — toutes les sessions"

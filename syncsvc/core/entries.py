@@ -24,6 +24,7 @@ from typing import Literal
 from syncsvc.core.exam_days import ExamDay, days_text, exam_days, exam_place
 from syncsvc.core.labels import (
     CANCELLED_PREFIX,
+    INVITATION_SUMMARIES,
     JUROR_DAY_NOTE,
     JURY_WELCOME_LABEL,
     KIND_LABELS,
@@ -31,7 +32,7 @@ from syncsvc.core.labels import (
     fr_date,
     fr_day,
 )
-from syncsvc.core.model import Centre, Milestone, Person, Session, Status
+from syncsvc.core.model import Centre, ConvenedRole, Milestone, Person, Session, Status
 from syncsvc.core.rules import Kind
 from syncsvc.core.titles import session_name, title_for
 from syncsvc.core.words import cancellation_text, postponement_texts, sources_text
@@ -174,8 +175,10 @@ def entry_for(
     """The entry of one milestone; a task when ``items`` is ``tasks`` (the exam stays an event).
 
     The exam session carries the place, the session manager as organiser and the jury as
-    attendees — only ``juror`` in a juror's own calendar (jurors never see each other's
-    addresses); it is timed in the centre's zone when its first day's start time is known.
+    attendees — only ``juror`` in the own calendar of a person convened to the exam (``juror``:
+    their address; a juror, the surveillant or the comédien, see
+    :meth:`~syncsvc.core.model.Session.convened`), who never sees another person's address; it
+    is timed in the centre's zone when its first day's start time is known.
     """
     entry = _entry_for(session, centre, milestone, items, dashboard_url, juror)
     return as_cancelled(entry, session)
@@ -199,14 +202,15 @@ def _entry_for(
     elif milestone.starts_at is not None and milestone.ends_at is not None:
         start, end = milestone.starts_at, milestone.ends_at
     exam = rule.id == EXAM
+    convened = session.convened_as(juror) if exam and juror is not None else None
     entry = Entry(
         uid=uid_for(session.id, milestone.id),
         session_id=session.id,
         milestone_id=milestone.id,
         summary=summary_for(session, centre, milestone),
         description=(
-            juror_description(session, centre, exam_days(session, centre), 0)
-            if exam and juror is not None
+            juror_description(session, centre, exam_days(session, centre), 0, convened[1])
+            if convened is not None
             else description_for(session, milestone, dashboard_url)
         ),
         kind=rule.kind,
@@ -218,7 +222,7 @@ def _entry_for(
         done_on=milestone.done_on,
         location=exam_place(session, centre) if exam else None,
         organizer=session.session_manager if exam else None,
-        attendees=tuple(m for m in session.jury if juror in (None, m.email)) if exam else (),
+        attendees=_attendees(session, juror, convened) if exam else (),
         alarm_days=rule.reminders[0] if rule.reminders and milestone.status != "done" else None,
     )
     return entry
@@ -235,9 +239,10 @@ def entries_for(
     """The entries of one milestone: one (:func:`entry_for`), or one per day for the exam
     (:func:`syncsvc.core.exam_days.exam_days`), each timed with that day's hours.
 
-    In a juror's calendar (``juror``), an exam day says only what a juror needs: the days and
-    their hours, the place, the session manager's contact, what to bring and read — never the
-    organisers' checklist, the dashboard or another person's address."""
+    In the calendar of a person convened to the exam (``juror``: a juror, the surveillant or the
+    comédien), an exam day says only what their invitation says: the days and their hours, the
+    place, the session manager's contact, what a juror brings and reads — never the organisers'
+    checklist, the dashboard or another person's address."""
     if milestone.id != EXAM:
         return [entry_for(session, centre, milestone, items, dashboard_url, juror)]
     entry = _entry_for(session, centre, milestone, items, dashboard_url, juror)
@@ -249,8 +254,9 @@ def entries_for(
         if day.starts_at is not None and day.ends_at is not None:
             start, end = day.starts_at, day.ends_at
         numbered = f"Jour {index + 1}/{len(days)}"
-        if juror is not None:
-            description = juror_description(session, centre, days, index)
+        convened = session.convened_as(juror) if juror is not None else None
+        if convened is not None:
+            description = juror_description(session, centre, days, index, convened[1])
         else:
             head, _, rest = entry.description.partition("\n")  # after the session's line
             description = (
@@ -274,18 +280,34 @@ def entries_for(
     return [as_cancelled(e, session) for e in out]
 
 
+def _attendees(
+    session: Session, juror: str | None, convened: tuple[Person, ConvenedRole] | None
+) -> tuple[Person, ...]:
+    """The exam's attendees: the jury in the organisers' calendars; in a convened person's own
+    calendar, that person alone (none when ``juror`` is not convened to this session)."""
+    if juror is None:
+        return tuple(session.jury)
+    return (convened[0],) if convened is not None else ()
+
+
 def juror_description(
-    session: Session, centre: Centre, days: tuple[ExamDay, ...], index: int
+    session: Session,
+    centre: Centre,
+    days: tuple[ExamDay, ...],
+    index: int,
+    role: ConvenedRole = "jury",
 ) -> str:
-    """What a juror reads on one exam day of their calendar: nothing of the organisers'
-    checklists, no dashboard, no other person than the session manager to contact."""
+    """What a person convened as ``role`` (a juror, the surveillant, the comédien) reads on one
+    exam day of their calendar, as their invitation says it: nothing of the organisers'
+    checklists, no dashboard, no other person than the session manager to contact; what to
+    bring and read for a juror only."""
     manager = session.session_manager
     contact = f"{manager.name} <{manager.email}>" + (
         f", tél. {manager.phone}" if manager.phone else ""
     )
     nature = session.nature.upper() + (f" {session.ccp_code}" if session.ccp_code else "")
     lines = [
-        f"Jury — {session.title.code} {session.title.label} ({nature})",
+        f"{INVITATION_SUMMARIES[role]} — {session.title.code} {session.title.label} ({nature})",
         f"Jour {index + 1}/{len(days)} : {days[index].line()}",
     ]
     if session.jury_welcome is not None:
@@ -303,7 +325,8 @@ def juror_description(
     ]
     if centre.phone:
         lines.append(f"Centre : {centre.name}, tél. {centre.phone}")
-    lines += ["", JUROR_DAY_NOTE]
+    if role == "jury":
+        lines += ["", JUROR_DAY_NOTE]
     return "\n".join(lines)
 
 

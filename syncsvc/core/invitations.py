@@ -32,7 +32,7 @@ from typing import Literal
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import Now, local_today
 from syncsvc.core.exam_days import exam_days, exam_place
-from syncsvc.core.model import Centre, Finding, Milestone, Person, Session
+from syncsvc.core.model import Centre, ConvenedRole, Finding, Milestone, Person, Session
 
 Method = Literal["REQUEST", "CANCEL"]
 Happened = Literal["cancelled", "removed", "withdrawn"]
@@ -183,7 +183,7 @@ def _clock(moment: date | datetime) -> tuple[int, int] | None:
     return (moment.hour, moment.minute) if isinstance(moment, datetime) else None
 
 
-Role = Literal["jury", "surveillant", "comedien"]
+Role = ConvenedRole
 """Who an invitation is for: a juror, the surveillant, the comédien of the role plays."""
 
 HOLDING_JUROR_CODES = frozenset(
@@ -340,18 +340,7 @@ def upcoming(session: Session, centre: Centre, now: Now) -> bool:
 def invited_people(session: Session) -> list[tuple[Person, Role]]:
     """Everyone invited to ``session``'s exam, each address once: the jury, then the
     surveillant and the comédien when the session names them."""
-    people: list[tuple[Person, Role]] = [(m, "jury") for m in session.jury]
-    if session.surveillant is not None:
-        people.append((session.surveillant, "surveillant"))
-    if session.comedien is not None:
-        people.append((session.comedien, "comedien"))
-    seen: set[str] = set()
-    out = []
-    for person, role in people:
-        if person.email not in seen:
-            seen.add(person.email)
-            out.append((person, role))
-    return out
+    return session.convened()
 
 
 def meaning(session: Session, centre: Centre, exam: Milestone) -> str:

@@ -137,6 +137,9 @@ JUROR_DAY_NOTE: Final = (
     "l'évaluer : signalez-le au responsable de session."
 )
 """What a juror brings and reads on the day: in the invitation and the juror's calendar."""
+CONVENED_AUDIENCE: Final = "Convocations (jury, surveillance, comédien)"
+"""The public of a ``jury:<e-mail>`` calendar or feed: every exam that address is convened to,
+as a juror, the surveillant or the comédien (« Calendriers » page)."""
 INVITATION_SUMMARIES: Final = {
     "jury": "Jury",
     "surveillant": "Surveillance",

@@ -59,6 +59,9 @@ Nature = Literal["titre", "ccp", "ccs"]
 Status = Literal["pending", "due_soon", "overdue", "done", "cancelled"]
 """Where a milestone stands; ``cancelled``: every milestone of a cancelled session."""
 Severity = Literal["error", "warning", "info"]
+ConvenedRole = Literal["jury", "surveillant", "comedien"]
+"""What a person is convened to an exam as: a juror, the surveillant, the comédien of the role
+plays (each is invited, and has their own calendar ``jury:<e-mail>``)."""
 
 
 _ARTICLE = re.compile(r"(?i)^(la|le|les|l['’])\s*(?=\S)")
@@ -426,6 +429,28 @@ class Session(Strict):
     def postponed_on(self) -> date | None:
         """The day of the latest postponement."""
         return self.postponed[-1].on if self.postponed else None
+
+    def convened(self) -> list[tuple[Person, ConvenedRole]]:
+        """Everyone convened to the exam, each address once: the jury, then the surveillant and
+        the comédien when the session names them (an address on the jury that is also the
+        surveillant is convened as a juror)."""
+        people: list[tuple[Person, ConvenedRole]] = [(m, "jury") for m in self.jury]
+        if self.surveillant is not None:
+            people.append((self.surveillant, "surveillant"))
+        if self.comedien is not None:
+            people.append((self.comedien, "comedien"))
+        seen: set[str] = set()
+        out = []
+        for person, role in people:
+            if person.email not in seen:
+                seen.add(person.email)
+                out.append((person, role))
+        return out
+
+    def convened_as(self, email: str) -> tuple[Person, ConvenedRole] | None:
+        """The person convened under ``email`` (lower case) and as what; None when the
+        address is not convened to this session's exam."""
+        return next(((p, r) for p, r in self.convened() if p.email == email), None)
 
     @property
     def short_label(self) -> str:

@@ -36,7 +36,7 @@ def _audience(value: str) -> str:
     if not AUDIENCE_RE.match(value):
         raise ValueError(
             f"public « {value} » non reconnu (attendu : coordinators:<centre>, "
-            "session_manager:<e-mail>, jury:<e-mail> ou all)"
+            "session_manager:<e-mail>, jury:<e-mail> (jury, surveillant ou comédien) ou all)"
         )
     kind, _, who = value.partition(":")
     return f"{kind}:{who.lower()}" if who else kind

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.core import audience
+from syncsvc.core.labels import CONVENED_AUDIENCE
 from syncsvc.core.model import Centre
 from syncsvc.errors import ConfigError
 from syncsvc.inputs.settings import TargetSettings
@@ -39,7 +40,7 @@ def audience_label(value: str, centres: Mapping[str, Centre]) -> str:
     if kind == "session_manager":
         return f"Responsable de session {who}"
     if kind == "jury":
-        return f"Jury — {who}"
+        return f"{CONVENED_AUDIENCE} — {who}"
     return "Toutes les sessions"
 
 

@@ -38,9 +38,10 @@ from syncsvc.core.entries import Items, centre_entry_for, entries_for
 from syncsvc.core.planner import plan_session, plan_sessions
 from syncsvc.formats.ical import resource_bytes
 from syncsvc.formats.mail import compose_invitation
-from syncsvc.inputs.loader import load_config, load_ruleset
+from syncsvc.inputs.loader import load_config
 from syncsvc.inputs.settings import TargetSettings, load_settings
 from syncsvc.state.store import Store
+from tests.harness.convened import LINE, convened_config
 from tests.harness.exclusive import one_at_a_time
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,14 +235,17 @@ def _write_resources(directory: Path, generated: Generated) -> None:
 
 
 def _write_feeds(directory: Path, generated: Generated) -> None:
-    """Every configured feed plus an all-sessions feed (events and tasks), rendered twice:
+    """Every configured feed plus an all-sessions feed (events and tasks) and the feed of a
+    person convened as surveillant, juror and comédien, rendered twice:
     first publication, then after the statuses changed and a milestone was marked done."""
     settings = load_settings(CONFIG)
-    config = load_config(CONFIG, load_ruleset(settings.ruleset))
+    # the example, with a surveillant and a comédien who have their own feed (jury:<e-mail>)
+    config = convened_config(directory / "convened")
     names = {cid: c.name for cid, c in config.centres.items()}
     targets = [
         TargetSettings(name="f", kind="feed", audience="all"),
         TargetSettings(name="f-tasks", kind="feed", audience="all", items="tasks"),
+        TargetSettings(name="f-convened", kind="feed", audience=f"jury:{LINE}"),
         *(t for t in settings.targets if t.kind == "feed"),
     ]
     store = Store(f"sqlite:///{directory / 'state.db'}")
@@ -438,6 +442,13 @@ def test_feeds_are_clean_for_icaljs(
     found = counts(icaljs_results, generated.feeds)
     assert found["VEVENT"] > 0
     assert found["VTODO"] > 0
+    # the surveillant's feed: the 15 exam days of her three sessions, two zones, nothing else
+    convened = [p for p in generated.feeds if p.name.startswith("f-convened.")]
+    assert len(convened) == len(MOMENTS)
+    for path in convened:
+        components = icaljs_results[path]["components"]
+        assert (components["VEVENT"], components["VTODO"]) == (15, 0), path.name
+        assert components["VTIMEZONE"] == 2, path.name
 
 
 def test_feeds_are_clean_for_libical(

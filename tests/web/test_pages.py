@@ -297,7 +297,9 @@ def test_targets_page(served: Served) -> None:
     assert "Coordination — AFPAR Saint-André" in st_andre.group(0)
     assert re.search(r'class="num">1</td>', st_andre.group(0))
     assert "serveur injoignable" in jury.group(0)
-    assert "Jury — c.maillot@jury.example" in jury.group(0)
+    assert "Convocations (jury, surveillance, comédien) — c.maillot@jury.example" in html.unescape(
+        jury.group(0)
+    )
     assert 'class="count status-overdue">1<' in jury.group(0)
     for target in served.settings.targets:
         assert f'id="t-{target.name}"' in page
