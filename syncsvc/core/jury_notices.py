@@ -4,7 +4,8 @@ No mail of its own: each notice joins the person's one mail of the day
 (:mod:`syncsvc.core.daily_mail`), once, the day after it came up at the latest:
 
 - *answer_reminder*, to a juror invited and still NEEDS-ACTION, on each of ``jury_answer_days``
-  (7 and 14) after the invitation; never once they answered, nor after the session started;
+  (7 and 14) after the invitation; never once they answered, nor after the session started; a
+  juror who answered some exam days only is reminded of the others (:attr:`JuryNotice.days`);
 - *declined*, to the session's coordinators, when a juror's answer is DECLINED, with the other
   jurors of the directory (every juror of every session file) habilitated for the session and
   free on its dates (on no other overlapping session's jury, unless they declined there); a
@@ -90,7 +91,7 @@ def _reminders_to_jurors(
     """To each juror still NEEDS-ACTION: the latest reminder day whose time has come."""
     out: list[tuple[Recipient, JuryNotice]] = []
     for row in rows:
-        if row.invitation != "invited" or row.answered or row.invited_at is None:
+        if row.invitation != "invited" or not row.awaited or row.invited_at is None:
             continue
         invited_on = row.invited_at.astimezone(centre.tz).date()
         latest = None
@@ -109,6 +110,7 @@ def _reminders_to_jurors(
             email=row.email,
             sequence=row.sequence,
             role=row.role,
+            days=row.open_days,
         )
         out.append((Recipient(row.name, row.email, row.role), notice))
     return out

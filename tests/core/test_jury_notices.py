@@ -308,9 +308,12 @@ def test_a_juror_s_reminder_reads_well_with_its_two_links() -> None:
         "Jury du 15/03/2027 : merci de confirmer votre présence"
     )
 
-    def answer_links(session_id: str, email: str, sequence: int) -> tuple[str, str]:
+    def answer_links(
+        session_id: str, email: str, sequence: int, day: date | None
+    ) -> tuple[str, str]:
         base = f"https://examens.example.org/jury/{session_id}/{sequence}"
-        return f"{base}/accept?a={email}&t=x", f"{base}/decline?a={email}&t=x"
+        on = f"&d={day.isoformat()}" if day else ""
+        return f"{base}/accept?a={email}{on}&t=x", f"{base}/decline?a={email}{on}&t=x"
 
     message = compose(
         mail, "Examens <examens@centre.example>", at(date(2027, 1, 11)), answer_links=answer_links
