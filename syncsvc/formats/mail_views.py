@@ -418,14 +418,15 @@ def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeTex
         )
         return NoticeText(f"{session} — jury incomplet", lines)
     if n.kind == "declined":
+        then = f"le {french_date(n.day)}" if n.day is not None else "à ces dates"
         if n.alternatives:
-            others = "Membres habilités sur ce titre et libres à ces dates : " + ", ".join(
+            others = f"Membres habilités sur ce titre et libres {then} : " + ", ".join(
                 n.alternatives
             )
         else:
             others = (
                 "Aucun autre membre des fichiers de session n'est habilité sur ce titre et libre "
-                "à ces dates : cherchez dans la liste des jurés habilités (CERES)."
+                f"{then} : cherchez dans la liste des jurés habilités (CERES)."
             )
         if n.day is not None:
             day = french_date(n.day)

@@ -390,3 +390,50 @@ def test_a_coordinator_records_an_answer_for_one_day(invited: Served) -> None:
     assert standing(invited.store) == {MAILLOT: "ACCEPTED"}
     assert "A décliné le mardi 16 mars 2027" in after
     assert "au tribunal ce jour-là" in after
+
+
+def test_the_cli_and_the_panel_show_the_same_day_answers(
+    invited: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A day declined by link and a day accepted by hand: ``syncsvc jury`` and the panel say
+    the same of each juror."""
+    import json
+    import re
+
+    from syncsvc.cli import main
+
+    with invited.client() as client:
+        url = day_link(MAILLOT, "decline", TUESDAY)
+        client.post(url, data={"t": url.partition("&t=")[2]})
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={
+                "email": FONTAINE,
+                "partstat": "ACCEPTED",
+                "day": "2027-03-19",
+                "csrf": csrf_of(page.text),
+            },
+        )
+        panel = html.unescape(client.get(f"/sessions/{SESSION_ID}").text)
+    toml = invited.config / "syncsvc.toml"
+    text = re.sub(
+        r'(?m)^url = "sqlite:.*"$', f'url = "sqlite:///{invited.root}/state.db"', toml.read_text()
+    )
+    toml.write_text(text, encoding="utf-8")
+    config, now = str(invited.config), "2027-02-08T12:00+04:00"
+    assert main(["jury", SESSION_ID, "--config", config, "--now", now, "--format", "json"]) == 0
+    rows = {r["email"]: r for r in json.loads(capsys.readouterr().out)}
+    assert main(["jury", SESSION_ID, "--config", config, "--now", now]) == 0
+    table = capsys.readouterr().out
+    said = {
+        MAILLOT: ("NEEDS-ACTION", "DECLINED", "2027-03-16", "a décliné le mardi 16 mars 2027"),
+        FONTAINE: ("NEEDS-ACTION", "ACCEPTED", "2027-03-19", "a accepté le vendredi 19 mars 2027"),
+    }
+    for email, (partstat, answer, day, words) in said.items():
+        assert rows[email]["partstat"] == partstat
+        assert [(d["day"], d["partstat"]) for d in rows[email]["days"]] == [(day, answer)]
+        assert f'data-email="{email}" data-partstat="{partstat}"' in panel
+        assert f'data-day="{day}">{words.capitalize()}' in panel
+        assert words in table
