@@ -31,6 +31,7 @@ from syncsvc.core.cancellations import history_lines, lifted_warning
 from syncsvc.core.checks import check_session
 from syncsvc.core.clock import local_today
 from syncsvc.core.config import Config
+from syncsvc.core.exam_days import exam_days
 from syncsvc.core.jury import JurorRow, summary
 from syncsvc.core.mailboxes import ConfigWarning
 from syncsvc.core.model import Centre, Finding, Milestone, Session, Status
@@ -65,6 +66,11 @@ class SessionView:
     """« Annulée le … puis rétablie le … », one line per past cancellation (the store's)."""
     lifted: ConfigWarning | None = None
     """The avertissement of a session to come active again after a cancellation."""
+
+    @property
+    def exam_dates(self) -> tuple[date, ...]:
+        """The session's exam days (:func:`syncsvc.core.exam_days.exam_days`), in order."""
+        return tuple(d.day for d in exam_days(self.session, self.centre))
 
     @property
     def jury_summary(self) -> tuple[int, int]:

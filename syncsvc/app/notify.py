@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -31,7 +31,6 @@ from syncsvc.core.reminders import (
     due_notifications,
 )
 from syncsvc.formats.mail import (
-    AnswerLinks,
     AnswerLinksOf,
     DoneLink,
     PageLink,
@@ -103,19 +102,19 @@ def page_link_of(settings: Settings) -> PageLink | None:
     return lambda session_id: links.session_url(base, session_id)
 
 
-def answer_links_of(settings: Settings, now: datetime) -> AnswerLinksOf:
+def answer_links_of(settings: Settings, now: datetime) -> AnswerLinksOf | None:
     """A juror's two signed links (« Je serai présent(e) », « Je ne pourrai pas venir ») for
-    (session, e-mail, SEQUENCE), when the dashboard and the secret key exist; same expiry rule
-    as the done links."""
+    (session, e-mail, SEQUENCE, exam day — None: every day), when the dashboard and the secret
+    key exist (None otherwise); same expiry rule as the done links."""
     secret = os.environ.get(settings.secret_key_env)
     if not settings.dashboard_url or not secret:
-        return lambda _session, _email, _sequence: None
+        return None
     base, key = settings.dashboard_url, secret.encode()
     expires = now + timedelta(days=settings.reminders.link_days)
 
-    def of(session_id: str, email: str, sequence: int) -> AnswerLinks:
+    def of(session_id: str, email: str, sequence: int, day: date | None) -> tuple[str, str]:
         accept, decline = (
-            links.answer_url(base, key, session_id, email, sequence, answer, expires)
+            links.answer_url(base, key, session_id, email, sequence, answer, expires, day)
             for answer in ("accept", "decline")
         )
         return accept, decline
@@ -379,8 +378,7 @@ def _queue_invitations(
         if store.has_key(change.key) or change.session_id in failed:
             continue
         try:
-            found = answer_links(change.session_id, change.email, change.sequence)
-            message, event = compose_invitation(change, settings.mail.sender, moment, found)
+            message, event = compose_invitation(change, settings.mail.sender, moment, answer_links)
             data = message.as_bytes(policy=SMTP)
         except Exception as exc:  # the bulkhead: this message only
             failed[change.session_id] = (

@@ -183,6 +183,9 @@ class JurorRow:
     """Answers to single exam days that differ from :attr:`partstat`, by day."""
     recorded_at: datetime | None = None
     """When the answer in force was recorded."""
+    open_days: tuple[date, ...] = ()
+    """The exam days still without any answer, while the session as a whole is unanswered
+    (known when the rows are built with the session's exam days)."""
 
     @property
     def declined_days(self) -> tuple[date, ...]:
@@ -192,6 +195,11 @@ class JurorRow:
     def answered(self) -> bool:
         """Said something: for the session, or for one of its days."""
         return self.partstat != "NEEDS-ACTION" or bool(self.days)
+
+    @property
+    def awaited(self) -> bool:
+        """Still to answer: for the session (nothing said), or for some of its exam days."""
+        return self.partstat == "NEEDS-ACTION" and (not self.days or bool(self.open_days))
 
     @property
     def confirmed(self) -> bool:
@@ -238,6 +246,8 @@ def juror_rows(
             for day, r in sorted(per_day.items())
             if r.partstat != partstat
         )
+        unanswered = tuple(sorted(d for d in exam_dates if d not in per_day))
+        open_days = unanswered if partstat == "NEEDS-ACTION" and per_day else ()
         rows.append(
             JurorRow(
                 session.id,
@@ -256,6 +266,7 @@ def juror_rows(
                 role,
                 days,
                 answer.recorded_at if answer is not None else None,
+                open_days,
             )
         )
     return rows

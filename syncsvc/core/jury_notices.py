@@ -4,11 +4,14 @@ No mail of its own: each notice joins the person's one mail of the day
 (:mod:`syncsvc.core.daily_mail`), once, the day after it came up at the latest:
 
 - *answer_reminder*, to a juror invited and still NEEDS-ACTION, on each of ``jury_answer_days``
-  (7 and 14) after the invitation; never once they answered, nor after the session started;
+  (7 and 14) after the invitation; never once they answered, nor after the session started; a
+  juror who answered some exam days only is reminded of the others (:attr:`JuryNotice.days`);
 - *declined*, to the session's coordinators, when a juror's answer is DECLINED, with the other
   jurors of the directory (every juror of every session file) habilitated for the session and
-  free on its dates (on no other overlapping session's jury, unless they declined there); a
-  juror who declined one exam day only (a reply to one occurrence) is named for that day;
+  free on its exam days (on the jury of no other session that sits one of those days, unless
+  they declined that session or that day there); a juror who declined one exam day only (a
+  reply to one occurrence, a link, a manual entry) is named for that day, and the jurors
+  proposed are those free on that day;
 - *too_few*, to the coordinators, on the working day before J-31 (the jury's convocation
   deadline) and J-10 when fewer than two jurors accepted;
 - *counter*, to the coordinators, when a juror proposes another time (never applied).
@@ -28,6 +31,7 @@ from syncsvc.core.checks.common import MIN_JURY
 from syncsvc.core.checks.jury import can_sit
 from syncsvc.core.clock import Now, instant, local_moment
 from syncsvc.core.dates import working_days
+from syncsvc.core.exam_days import exam_days
 from syncsvc.core.jury import JurorRow, JuryReply
 from syncsvc.core.model import Centre, DirectoryJuror, JuryMember, Milestone, Session
 from syncsvc.core.reminder_model import JuryNotice, Policy, Recipient, moment, recipients
@@ -90,7 +94,7 @@ def _reminders_to_jurors(
     """To each juror still NEEDS-ACTION: the latest reminder day whose time has come."""
     out: list[tuple[Recipient, JuryNotice]] = []
     for row in rows:
-        if row.invitation != "invited" or row.answered or row.invited_at is None:
+        if row.invitation != "invited" or not row.awaited or row.invited_at is None:
             continue
         invited_on = row.invited_at.astimezone(centre.tz).date()
         latest = None
@@ -109,6 +113,7 @@ def _reminders_to_jurors(
             email=row.email,
             sequence=row.sequence,
             role=row.role,
+            days=row.open_days,
         )
         out.append((Recipient(row.name, row.email, row.role), notice))
     return out
@@ -146,7 +151,7 @@ def _declined(
                     email=row.email,
                     comment=comment or "",
                     alternatives=(
-                        _alternatives(session, planned, directory, all_rows, listed)
+                        _alternatives(session, centre, day, planned, directory, all_rows, listed)
                         if row.role == "jury"
                         else ()
                     ),
@@ -223,21 +228,20 @@ def _directory(sessions: Iterable[Session]) -> dict[str, JuryMember]:
 
 def _alternatives(
     session: Session,
+    centre: Centre,
+    day: date | None,
     planned: list[tuple[Session, Centre, list[Milestone]]],
     directory: dict[str, JuryMember],
     rows: Mapping[str, list[JurorRow]],
     listed: Mapping[str, DirectoryJuror] | None = None,
 ) -> tuple[str, ...]:
     """« Nom (adresse) » of the jurors of the directory who could sit on ``session`` and are
-    free then: habilitated (title, CCP, dates), no conflict, not already on its jury, on no
-    overlapping session's jury unless they declined it."""
+    free on ``day`` (None: on every exam day of ``session``): habilitated (title, CCP, dates),
+    no conflict, not already on its jury, on the jury of no other session sitting one of those
+    days, unless they declined that session or that day there."""
     own = {m.email for m in session.jury}
-    busy: set[str] = set()
-    for other, _, _ in planned:
-        if other.id == session.id or other.end < session.start or other.start > session.end:
-            continue
-        declined = {r.email for r in rows.get(other.id, []) if r.partstat == "DECLINED"}
-        busy |= {m.email for m in other.jury if m.email not in declined}
+    wanted = {day} if day is not None else {d.day for d in exam_days(session, centre)}
+    busy = _busy(session, wanted, planned, rows)
     code = session.title.code
     members: dict[str, JuryMember] = {}
     for email, juror in (listed or {}).items():  # the jury directory's first: its own titles
@@ -257,6 +261,36 @@ def _alternatives(
         if can_sit(session, candidate):
             out.append(f"{member.name} ({member.email})")
     return tuple(out)
+
+
+def _busy(
+    session: Session,
+    wanted: set[date],
+    planned: list[tuple[Session, Centre, list[Milestone]]],
+    rows: Mapping[str, list[JurorRow]],
+) -> set[str]:
+    """The jurors of other sessions who sit on one of the ``wanted`` days: a session keeps its
+    jurors busy on its exam days only (not from its start to its end), and not on the days they
+    declined there (every day, when they declined the session)."""
+    busy: set[str] = set()
+    for other, other_centre, _ in planned:
+        if other.id == session.id or other.end < min(wanted) or other.start > max(wanted):
+            continue
+        sitting = wanted & {d.day for d in exam_days(other, other_centre)}
+        if not sitting:
+            continue
+        answers = {r.email: r for r in rows.get(other.id, [])}
+        for member in other.jury:
+            found = answers.get(member.email)
+            if found is None:
+                free: set[date] = set()
+            elif found.partstat == "DECLINED":  # every day but those accepted apart
+                free = sitting - {d.day for d in found.days if d.partstat != "DECLINED"}
+            else:
+                free = set(found.declined_days)
+            if sitting - free:
+                busy.add(member.email)
+    return busy
 
 
 def _title_of(

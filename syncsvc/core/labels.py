@@ -99,6 +99,10 @@ DAY_ANSWER_VERBS: Final = {
     "TENTATIVE": "a répondu « peut-être »",
 }
 """A juror's answer to one exam day (a reply to one occurrence of the invitation)."""
+ALL_DAYS_LABEL: Final = "tous les jours"
+"""An answer for the whole session, beside the answers for one exam day (links, manual entry)."""
+ANSWER_LINK_LABELS: Final = {"accept": "Je serai présent(e)", "decline": "Je ne pourrai pas venir"}
+"""A juror's two signed links in an invitation or a reminder (the URL's word: its label)."""
 INVITATION_LABELS: Final = {
     "invited": "envoyée",
     "cancelled": "annulée",

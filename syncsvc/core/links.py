@@ -3,8 +3,10 @@ a juror's « Je serai présent(e) » / « Je ne pourrai pas venir » in an invit
 
 A token is ``<expiry>.<signature>`` where the signature is HMAC-SHA256 of
 ``done|<session>|<milestone>|<expiry>`` (or ``jury|<session>|<e-mail>|<sequence>|<answer>|
-<expiry>``) under the service's secret key: it can mark that one milestone done, or record that
-one answer of that juror to that invitation, until that moment, and nothing else. Anything
+<expiry>``, with ``|<day>`` before the expiry for an answer to one exam day) under the service's
+secret key: it can mark that one milestone done, or record that one answer of that juror to that
+invitation (for that day), until that moment, and nothing else. A link without a day answers
+for the whole session, as the links sent before the exam days did. Anything
 else (Unicode digits, a non-ASCII or oddly shaped signature, an expiry beyond any date) is
 simply not valid: :func:`verify` never raises on what a visitor can type.
 """
@@ -15,7 +17,7 @@ import base64
 import hashlib
 import hmac
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final
 from urllib.parse import quote
 
@@ -27,6 +29,7 @@ _TOKEN_RE: Final = re.compile(r"([0-9]{1,12})\.([A-Za-z0-9_-]{43})", re.ASCII)
 JURY_PURPOSE: Final = "jury"
 JURY_ANSWERS: Final = {"accept": "ACCEPTED", "decline": "DECLINED"}
 """The answers a juror's link can give (in the URL) and the PARTSTAT each records."""
+_DAY_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def _signed(key: bytes, fields: tuple[str, ...], expires: int) -> str:
@@ -66,24 +69,51 @@ def verify(key: bytes, session_id: str, milestone_id: str, token: str, now: date
     return _valid(key, (PURPOSE, session_id, milestone_id), token, now)
 
 
-def _jury_fields(session_id: str, email: str, sequence: int, answer: str) -> tuple[str, ...]:
-    return (JURY_PURPOSE, session_id, email.lower(), str(sequence), answer)
+def _jury_fields(
+    session_id: str, email: str, sequence: int, answer: str, day: date | None
+) -> tuple[str, ...]:
+    fields = (JURY_PURPOSE, session_id, email.lower(), str(sequence), answer)
+    return fields if day is None else (*fields, day.isoformat())
 
 
 def sign_answer(
-    key: bytes, session_id: str, email: str, sequence: int, answer: str, expires: datetime
+    key: bytes,
+    session_id: str,
+    email: str,
+    sequence: int,
+    answer: str,
+    expires: datetime,
+    day: date | None = None,
 ) -> str:
-    return _token(key, _jury_fields(session_id, email, sequence, answer), expires)
+    return _token(key, _jury_fields(session_id, email, sequence, answer, day), expires)
 
 
 def verify_answer(
-    key: bytes, session_id: str, email: str, sequence: int, answer: str, token: str, now: datetime
+    key: bytes,
+    session_id: str,
+    email: str,
+    sequence: int,
+    answer: str,
+    token: str,
+    now: datetime,
+    day: date | None = None,
 ) -> bool:
-    """True when ``token`` records this answer of this juror to this invitation (SEQUENCE) and
-    has not expired; False for anything else (never an exception)."""
+    """True when ``token`` records this answer of this juror to this invitation (SEQUENCE), for
+    ``day`` (None: the whole session), and has not expired; False for anything else (never an
+    exception)."""
     if answer not in JURY_ANSWERS:
         return False
-    return _valid(key, _jury_fields(session_id, email, sequence, answer), token, now)
+    return _valid(key, _jury_fields(session_id, email, sequence, answer, day), token, now)
+
+
+def parse_day(text: str) -> date | None:
+    """The day of a link's ``d=`` (``2027-03-16``); None for any other text."""
+    if _DAY_RE.fullmatch(text) is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def answer_url(
@@ -94,12 +124,14 @@ def answer_url(
     sequence: int,
     answer: str,
     expires: datetime,
+    day: date | None = None,
 ) -> str:
-    """``/jury/<session>/<sequence>/<answer>?a=<e-mail>&t=<token>``."""
-    token = sign_answer(key, session_id, email, sequence, answer, expires)
+    """``/jury/<session>/<sequence>/<answer>?a=<e-mail>[&d=<day>]&t=<token>``."""
+    token = sign_answer(key, session_id, email, sequence, answer, expires, day)
+    on_day = f"&d={day.isoformat()}" if day is not None else ""
     return (
         f"{base_url.rstrip('/')}/jury/{quote(session_id)}/{sequence}/{answer}"
-        f"?a={quote(email.lower(), safe='@')}&t={quote(token)}"
+        f"?a={quote(email.lower(), safe='@')}{on_day}&t={quote(token)}"
     )
 
 

@@ -126,6 +126,9 @@ class JuryNotice:
     """Who the juror is: ``jury``, ``surveillant`` or ``comedien``."""
     day: date | None = None
     """declined: the one exam day declined (None: the whole session)."""
+    days: tuple[date, ...] = ()
+    """answer_reminder: the exam days still unanswered when others are answered (empty: the
+    juror answered nothing yet)."""
 
     @property
     def urgency(self) -> tuple[int, date, str]:

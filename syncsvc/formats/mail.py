@@ -27,6 +27,7 @@ from syncsvc.core.entries import uid_for
 from syncsvc.core.exam_days import ExamDay, exam_days, exam_place
 from syncsvc.core.invitations import Briefing, Hold, InvitationChange
 from syncsvc.core.labels import (
+    ANSWER_LINK_LABELS,
     INVITATION_SUMMARIES,
     INVITED_AS,
     JUROR_DAY_NOTE,
@@ -53,6 +54,7 @@ from syncsvc.formats.mail_views import (
     daily_subject,
     digest_groups,
     digest_intro,
+    link_pairs,
     notice_intro,
     notice_subject,
     notice_texts,
@@ -73,6 +75,7 @@ def _templates() -> Environment:
     env.filters["frdate"] = french_date
     env.filters["sources_text"] = sources_text
     env.filters["citations"] = citations
+    env.globals["ANSWER_LINK_LABELS"] = ANSWER_LINK_LABELS
     return env
 
 
@@ -543,15 +546,13 @@ def _invitation_context(change: InvitationChange) -> dict[str, str]:
     }
 
 
-AnswerLinks = tuple[str, str]
-"""A juror's two signed links: « Je serai présent(e) », « Je ne pourrai pas venir »."""
-
-
 def compose_invitation(
-    change: InvitationChange, sender: str, now: datetime, links: AnswerLinks | None = None
+    change: InvitationChange, sender: str, now: datetime, links: AnswerLinksOf | None = None
 ) -> tuple[EmailMessage, str]:
     """The iMIP message, and the VEVENT text to remember for a later CANCEL. A plain reply goes
-    to the centre's organiser mailbox too (Reply-To), where syncsvc reads it."""
+    to the centre's organiser mailbox too (Reply-To), where syncsvc reads it. ``links`` signs
+    the juror's answer links: one pair for a one-day session; for several exam days, one for
+    every day and one per day."""
     event = invitation_event(change, now)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -593,7 +594,7 @@ def compose_invitation(
         method=change.method,
         update=change.update,
         sequence=change.sequence,
-        links=links if change.method == "REQUEST" else None,
+        links=_invitation_links(change, links) if change.method == "REQUEST" else (),
         role=change.role,
         invited_as=INVITED_AS[change.role],
         juror_note=JUROR_DAY_NOTE,
@@ -605,6 +606,17 @@ def compose_invitation(
     message.make_mixed()
     message.add_attachment(body, maintype="application", subtype="ics", filename="invite.ics")
     return message, event.to_ical().decode("utf-8")
+
+
+def _invitation_links(change: InvitationChange, links: AnswerLinksOf | None) -> tuple[object, ...]:
+    if links is None:
+        return ()
+    dates = (
+        [d.day for d in exam_days(change.session, change.centre)]
+        if change.session is not None and change.centre is not None
+        else []
+    )
+    return link_pairs(links, change.session_id, change.email, change.sequence, dates)
 
 
 # --- held jury invitations ---------------------------------------------------------------------

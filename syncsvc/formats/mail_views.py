@@ -11,15 +11,62 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from syncsvc.core.labels import INVITED_AS, KIND_LABELS, REDO_LABEL, fr_date, french_date
+from syncsvc.core.exam_days import exam_days
+from syncsvc.core.labels import (
+    ALL_DAYS_LABEL,
+    INVITED_AS,
+    KIND_LABELS,
+    REDO_LABEL,
+    fr_date,
+    french_date,
+)
 from syncsvc.core.model import Centre, Session
 from syncsvc.core.reminder_model import DigestEntry, Item, JuryNotice, Notification, Policy
 
 DoneLink = Callable[[str, str], str | None]
 PageLink = Callable[[str], str]
 """A session's dashboard page by session id (when the dashboard's public address is set)."""
-AnswerLinksOf = Callable[[str, str, int], tuple[str, str] | None]
-"""A juror's two signed links for (session, e-mail, SEQUENCE), or None (no dashboard/key)."""
+AnswerLinksOf = Callable[[str, str, int, date | None], tuple[str, str] | None]
+"""A juror's two signed links for (session, e-mail, SEQUENCE, exam day — None: every day), or
+None (no dashboard/key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPair:
+    """« Je serai présent(e) » and « Je ne pourrai pas venir », for every day or one day."""
+
+    heading: str
+    """« Pour tous les jours », « Pour le mardi 16 mars 2027 seulement »; empty for the one
+    pair of a one-day session."""
+    accept: str
+    decline: str
+
+
+def link_pairs(
+    links: AnswerLinksOf,
+    session_id: str,
+    email: str,
+    sequence: int,
+    exam_dates: Sequence[date],
+    open_days: Sequence[date] = (),
+) -> tuple[LinkPair, ...]:
+    """A juror's answer links: one pair for a one-day session; for several exam days, a pair
+    for every day and one per day, or only one per day of ``open_days`` (the days still
+    unanswered, when some are answered). Empty without signed links."""
+    wanted: list[tuple[str, date | None]]
+    if len(exam_dates) <= 1:
+        wanted = [("", None)]
+    else:
+        days = [d for d in exam_dates if d in open_days] if open_days else list(exam_dates)
+        wanted = [] if open_days else [(f"Pour {ALL_DAYS_LABEL}", None)]
+        wanted += [(f"Pour le {french_date(d)} seulement", d) for d in days]
+    out = []
+    for heading, day in wanted:
+        found = links(session_id, email, sequence, day)
+        if found is None:
+            return ()
+        out.append(LinkPair(heading, *found))
+    return tuple(out)
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -307,7 +354,7 @@ class NoticeText:
 
     heading: str
     lines: tuple[str, ...]
-    links: tuple[str, str] | None = None
+    links: tuple[LinkPair, ...] = ()
     page: str | None = None
     """The session's dashboard page (to the coordination, never to a juror)."""
 
@@ -371,14 +418,15 @@ def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeTex
         )
         return NoticeText(f"{session} — jury incomplet", lines)
     if n.kind == "declined":
+        then = f"le {french_date(n.day)}" if n.day is not None else "à ces dates"
         if n.alternatives:
-            others = "Membres habilités sur ce titre et libres à ces dates : " + ", ".join(
+            others = f"Membres habilités sur ce titre et libres {then} : " + ", ".join(
                 n.alternatives
             )
         else:
             others = (
                 "Aucun autre membre des fichiers de session n'est habilité sur ce titre et libre "
-                "à ces dates : cherchez dans la liste des jurés habilités (CERES)."
+                f"{then} : cherchez dans la liste des jurés habilités (CERES)."
             )
         if n.day is not None:
             day = french_date(n.day)
@@ -409,7 +457,19 @@ def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeTex
             if x
         )
         return NoticeText(f"{session} — nouvel horaire proposé", lines)
-    links = answer_links(n.session.id, n.email, n.sequence) if answer_links else None
+    dates = [d.day for d in exam_days(n.session, n.centre)]
+    links = (
+        link_pairs(answer_links, n.session.id, n.email, n.sequence, dates, n.days)
+        if answer_links
+        else ()
+    )
+    missing = (
+        "Votre réponse manque pour "
+        + enumeration([f"le {french_date(d)}" for d in dates if d in n.days])
+        + "."
+        if n.days
+        else ""
+    )
     lines = (
         f"Vous êtes invité(e) comme {INVITED_AS.get(n.role, 'membre du jury')} de la session "
         f"{n.session.title.code} "
@@ -423,4 +483,6 @@ def _notice_text(n: JuryNotice, answer_links: AnswerLinksOf | None) -> NoticeTex
             else ", ou en répondant simplement à l'invitation."
         ),
     )
+    if missing:
+        lines = (lines[0], missing, lines[1])
     return NoticeText(f"{session} — votre réponse est attendue", lines, links)

@@ -109,6 +109,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         OUTBOX_LABELS=labels.OUTBOX_LABELS,
         TARGET_KINDS=labels.TARGET_KINDS,
         PARTSTAT_LABELS=labels.PARTSTAT_LABELS,
+        ALL_DAYS_LABEL=labels.ALL_DAYS_LABEL,
         ROLE_NAMES=labels.ROLE_NAMES,
         INVITATION_LABELS=labels.INVITATION_LABELS,
         JURY_NEWS_LABELS=labels.JURY_NEWS_LABELS,

@@ -1,5 +1,6 @@
 """Recording by hand, from a session's « Jury » panel, an answer a juror gave in plain words
-(a text reply, a phone call): same CSRF check and roles as marking a milestone done."""
+(a text reply, a phone call): same CSRF check and roles as marking a milestone done. For a
+session of several exam days, the answer is for every day or for the one day chosen."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.core.jury import ANSWERS, JuryReply
+from syncsvc.core.links import parse_day
 from syncsvc.errors import ConfigError
 from syncsvc.web.common import Context, Form, Web, action, log, not_yours
 
@@ -49,6 +51,16 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
             "Ce membre n'a pas d'invitation en cours : il n'y a pas de réponse à enregistrer.",
             ctx,
         )
+    written = form.get("day", "")
+    day = parse_day(written) if written else None
+    if written and (day is None or day not in view.exam_dates):
+        return web.error(
+            request,
+            400,
+            "Jour inconnu",
+            "Choisissez un des jours d'examen de la session, ou « tous les jours ».",
+            ctx,
+        )
     note = " ".join(form.get("note", "").split())[:MAX_NOTE] or None
     now = web.clock()
     web.store.record_reply(
@@ -66,11 +78,18 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
             replied_at=now,
             recorded_at=now,
             by=ctx.user.name,
+            day=day,
         )
     )
     if handled is not None:
         web.store.mark_reply_handled(handled, ctx.user.name)
-    log.info("%s : réponse du jury saisie par %s (%s)", session_id, ctx.user.login, partstat)
+    log.info(
+        "%s : réponse du jury saisie par %s (%s%s)",
+        session_id,
+        ctx.user.login,
+        partstat,
+        f", le {day.isoformat()}" if day is not None else "",
+    )
     return _back(session_id)
 
 

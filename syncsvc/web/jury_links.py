@@ -5,12 +5,16 @@ The link opens a page that says what will be recorded, with one button: mail sca
 open every link (Safe Links and the like) record nothing; the button's POST does. A link of an
 invitation replaced since (the session changed: a new SEQUENCE) records nothing and says to use
 the latest message. A second click on the same answer keeps the first.
+
+A link with ``d=<day>`` (signed with it) answers that exam day only, as a reply to one occurrence
+of the invitation does; a link without one answers for the whole session.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +25,7 @@ from starlette.routing import Route
 from syncsvc.app.board import SessionView
 from syncsvc.core import links
 from syncsvc.core.invitations import invited_people
-from syncsvc.core.jury import JuryReply, answers
+from syncsvc.core.jury import JuryReply, answers, day_answers
 from syncsvc.errors import ConfigError, UsageError
 from syncsvc.web.common import Web, log, origin_refused, web_of
 
@@ -39,6 +43,8 @@ class Target:
     partstat: str
     current: int | None
     """The SEQUENCE of the invitation in force (None: none in force any more)."""
+    day: date | None = None
+    """The one exam day answered (None: the whole session)."""
 
 
 def _target(web: Web, request: Request, token: str) -> Target | None:
@@ -51,13 +57,18 @@ def _target(web: Web, request: Request, token: str) -> Target | None:
         return None
     if not token or len(token) > 200 or not email or len(email) > MAX_EMAIL:
         return None
-    if not links.verify_answer(web.key, session_id, email, sequence, answer, token, web.clock()):
+    written = request.query_params.get("d")
+    day = links.parse_day(written) if written is not None else None
+    if written is not None and day is None:
+        return None
+    now = web.clock()
+    if not links.verify_answer(web.key, session_id, email, sequence, answer, token, now, day):
         return None
     try:
         view = web.board.snapshot(web.clock()).by_id.get(session_id)
     except ConfigError:
         return None
-    if view is None:
+    if view is None or (day is not None and day not in view.exam_dates):
         return None
     member = next((m for m, _ in invited_people(view.session) if m.email == email), None)
     if member is None:
@@ -65,7 +76,7 @@ def _target(web: Web, request: Request, token: str) -> Target | None:
     state = web.store.invitation_states().get((session_id, email))
     current = state.sequence if state is not None and state.status == "invited" else None
     partstat = links.JURY_ANSWERS[answer]
-    return Target(view, email, member.name, sequence, answer, partstat, current)
+    return Target(view, email, member.name, sequence, answer, partstat, current, day)
 
 
 def _refused(web: Web, request: Request) -> Response:
@@ -123,11 +134,15 @@ async def answer_submit(request: Request) -> Response:
 
 
 def record(web: Web, target: Target) -> None:
-    """The answer into the ledger, unless it is already the juror's answer."""
+    """The answer into the ledger, unless it is already the juror's answer (for that day)."""
     session_id = target.view.session.id
     states = web.store.invitation_states()
-    standing = answers(web.store.jury_replies(session_id), states).get((session_id, target.email))
-    if standing is not None and standing.partstat == target.partstat:
+    replies = web.store.jury_replies(session_id)
+    key = (session_id, target.email)
+    whole = answers(replies, states).get(key)
+    days = day_answers(replies, states).get(key, {})
+    said = [whole, *days.values()] if target.day is None else [days.get(target.day) or whole]
+    if all(r is not None and r.partstat == target.partstat for r in said):
         return  # a second click: the first stands
     now = web.clock()
     web.store.record_reply(
@@ -144,6 +159,7 @@ def record(web: Web, target: Target) -> None:
             comment=None,
             replied_at=now,
             recorded_at=now,
+            day=target.day,
         )
     )
     log.info("%s : réponse du jury par lien (%s)", session_id, target.partstat)

@@ -3,13 +3,14 @@ could sit), fewer than two accepted at J-31 and J-10, a COUNTER — no mail of t
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncsvc.core.config import Config
-from syncsvc.core.jury import JurorRow, JuryReply
+from syncsvc.core.jury import DayAnswer, JurorRow, JuryReply
 from syncsvc.core.jury_notices import jury_notices
 from syncsvc.core.model import Centre, DirectoryJuror, Milestone, Session
 from syncsvc.core.planner import plan_sessions
@@ -261,6 +262,108 @@ def test_a_decline_also_proposes_the_jury_directorys_habilitated_jurors() -> Non
     assert declined.alternatives == ("Denise Annuaire (dir@jury.example)",)
 
 
+BUSY = {"name": "Bruno Busy", "email": "busy@jury.example", "habilitation_until": "2030-01-01"}
+
+
+def _declined_day(day: date) -> JurorRow:
+    """Patrick accepted the session, then declined ``day`` alone."""
+    when = at(date(2027, 1, 20), 10)
+    answer = DayAnswer(day, "DECLINED", when, when, "link", None)
+    return row("p@jury.example", "ACCEPTED", days=(answer,), recorded_at=when)
+
+
+def _proposed(
+    rows: list[JurorRow], *others: Session, more: dict[str, list[JurorRow]] | None = None
+) -> list[tuple[date | None, tuple[str, ...]]]:
+    found = notices(
+        rows,
+        at(date(2027, 1, 21)),
+        {},
+        sessions=(SA, *others),
+        more_rows=more or {o.id: [] for o in others},
+    )
+    return [
+        (n.day, n.alternatives)
+        for p, n in found
+        if n.kind == "declined" and p.email == NATHALIE and n.session.id == SA.id
+    ]
+
+
+def test_a_juror_declining_one_day_is_replaced_by_jurors_free_that_day() -> None:
+    """Bruno sits on another session of the same week whose only exam day is Thursday: he is
+    free on Tuesday (proposed for Tuesday), not on Thursday, nor for the whole week."""
+    thursday_only = session(
+        id="sa-jeudi",
+        days=[{"date": date(2027, 3, 18), "start": "08:30", "end": "17:00"}],
+        jury=[BUSY],
+    )
+    bruno = ("Bruno Busy (busy@jury.example)",)
+    tuesday, thursday = date(2027, 3, 16), date(2027, 3, 18)
+    assert _proposed([row("c@jury.example"), _declined_day(tuesday)], thursday_only) == [
+        (tuesday, bruno)
+    ]
+    assert _proposed([row("c@jury.example"), _declined_day(thursday)], thursday_only) == [
+        (thursday, ())
+    ]
+    whole = row("p@jury.example", "DECLINED", recorded_at=at(date(2027, 1, 20), 10))
+    assert _proposed([row("c@jury.example"), whole], thursday_only) == [(None, ())]
+
+
+def test_a_juror_who_declined_that_day_elsewhere_is_free_that_day() -> None:
+    """Bruno sits on another session of the whole week but declined its Tuesday: free on
+    Tuesday only."""
+    same_week = session(id="sa-autre", jury=[BUSY])
+    when = at(date(2027, 1, 19), 10)
+    declined = DayAnswer(date(2027, 3, 16), "DECLINED", when, when, "imip", None)
+    elsewhere = {"sa-autre": [row("busy@jury.example", "ACCEPTED", s=same_week, days=(declined,))]}
+    tuesday, wednesday = date(2027, 3, 16), date(2027, 3, 17)
+    rows = [row("c@jury.example"), _declined_day(tuesday)]
+    assert _proposed(rows, same_week, more=elsewhere) == [
+        (tuesday, ("Bruno Busy (busy@jury.example)",))
+    ]
+    rows = [row("c@jury.example"), _declined_day(wednesday)]
+    assert _proposed(rows, same_week, more=elsewhere) == [(wednesday, ())]
+
+
+def test_the_notice_of_one_day_says_who_is_free_that_day() -> None:
+    from syncsvc.formats.mail_views import notice_texts
+
+    tuesday = date(2027, 3, 16)
+    found = notices([row("c@jury.example"), _declined_day(tuesday)], at(date(2027, 1, 21)), {})
+    (notice,) = [n for p, n in found if n.kind == "declined" and p.email == NATHALIE]
+    (text,) = notice_texts([notice], None)
+    assert text.heading.endswith("un membre du jury ne pourra pas venir le mardi 16 mars 2027")
+    assert text.lines[-1].startswith(
+        "Aucun autre membre des fichiers de session n'est habilité sur ce titre et libre le "
+        "mardi 16 mars 2027"
+    )
+    with_one = dataclasses.replace(notice, alternatives=("Bruno Busy (busy@jury.example)",))
+    (text,) = notice_texts([with_one], None)
+    assert text.lines[-1] == (
+        "Membres habilités sur ce titre et libres le mardi 16 mars 2027 : "
+        "Bruno Busy (busy@jury.example)"
+    )
+
+
+def test_a_session_whose_span_overlaps_but_no_exam_day_does_not_keep_a_juror_busy() -> None:
+    """Exam days, not the start–end span: a session from Monday to the next Monday that sits on
+    the two Mondays only leaves its jurors free from Tuesday to Friday."""
+    mondays = session(
+        id="sa-lundis",
+        start=date(2027, 3, 15),
+        end=date(2027, 3, 22),
+        days=[
+            {"date": date(2027, 3, 15), "start": "08:30", "end": "17:00"},
+            {"date": date(2027, 3, 22), "start": "08:30", "end": "17:00"},
+        ],
+        jury=[BUSY],
+    )
+    friday = date(2027, 3, 19)
+    assert _proposed([row("c@jury.example"), _declined_day(friday)], mondays) == [
+        (friday, ("Bruno Busy (busy@jury.example)",))
+    ]
+
+
 def test_a_counter_is_news_for_the_coordinators() -> None:
     counter = reply(
         "p@jury.example",
@@ -308,9 +411,12 @@ def test_a_juror_s_reminder_reads_well_with_its_two_links() -> None:
         "Jury du 15/03/2027 : merci de confirmer votre présence"
     )
 
-    def answer_links(session_id: str, email: str, sequence: int) -> tuple[str, str]:
+    def answer_links(
+        session_id: str, email: str, sequence: int, day: date | None
+    ) -> tuple[str, str]:
         base = f"https://examens.example.org/jury/{session_id}/{sequence}"
-        return f"{base}/accept?a={email}&t=x", f"{base}/decline?a={email}&t=x"
+        on = f"&d={day.isoformat()}" if day else ""
+        return f"{base}/accept?a={email}{on}&t=x", f"{base}/decline?a={email}{on}&t=x"
 
     message = compose(
         mail, "Examens <examens@centre.example>", at(date(2027, 1, 11)), answer_links=answer_links

@@ -3,7 +3,8 @@ link of their invitation, and the coordinator sees the « Jury » panel change."
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from syncsvc.core import links
@@ -62,3 +63,57 @@ def test_a_juror_answers_by_link_and_the_panel_changes(served: Served, page: Pag
     expect(page.locator(f"#s-{SESSION_ID} .jury-count")).to_have_text(
         "jury : 1 confirmé / 2 invités"
     )
+
+
+def test_one_day_by_link_and_one_day_by_hand(served: Served, page: Page) -> None:
+    from playwright.sync_api import expect
+
+    invite(served.store, MAILLOT, "Corinne Maillot")
+    invite(served.store, FONTAINE, "Patrick Fontaine")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # The juror opens the Tuesday link of their invitation (no login).
+    url = links.answer_url(
+        served.base,
+        SECRET.encode(),
+        SESSION_ID,
+        MAILLOT,
+        0,
+        "decline",
+        NOW + timedelta(days=30),
+        date(2027, 3, 16),
+    )
+    juror_page = page.context.browser.new_context(locale="fr-FR").new_page()  # type: ignore[union-attr]
+    juror_page.goto(url)
+    expect(juror_page.locator("dl.facts")).to_contain_text("le mardi 16 mars 2027 seulement")
+    juror_page.get_by_role(
+        "button", name="Confirmer : je ne pourrai pas venir le mardi 16 mars 2027"
+    ).click()
+    expect(juror_page.get_by_role("status")).to_contain_text(
+        "Votre absence le mardi 16 mars 2027 à la session"
+    )
+    juror_page.screenshot(path=str(ARTIFACTS / "jury-answer-day.png"), full_page=True)
+    juror_page.context.close()
+
+    # The coordinator records that Patrick Fontaine cannot come on Friday (a phone call).
+    page.goto(served.base + f"/sessions/{SESSION_ID}")
+    page.get_by_label("Identifiant").fill(USER)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    panel = page.locator("section#jury")
+    maillot = panel.locator(f'tr[data-email="{MAILLOT}"]')
+    expect(maillot.locator(".day-answer")).to_have_text(
+        re.compile(r"^A décliné le mardi 16 mars 2027 \(.*lien de l'invitation\)")
+    )
+    fontaine = panel.locator(f'tr[data-email="{FONTAINE}"]')
+    fontaine.get_by_label("Réponse de Patrick Fontaine").select_option("DECLINED")
+    fontaine.get_by_label("Jour de la réponse (Patrick Fontaine)").select_option(
+        label="vendredi 19 mars 2027"
+    )
+    fontaine.get_by_label("Observation (Patrick Fontaine)").fill("au téléphone")
+    fontaine.get_by_role("button", name="Enregistrer la réponse de Patrick Fontaine").click()
+    fontaine = page.locator(f'section#jury tr[data-email="{FONTAINE}"]')
+    expect(fontaine).to_have_attribute("data-partstat", "NEEDS-ACTION")
+    expect(fontaine.locator(".day-answer")).to_contain_text("A décliné le vendredi 19 mars 2027")
+    expect(fontaine.locator(".day-answer")).to_contain_text("saisie manuelle")
+    page.locator("section#jury").screenshot(path=str(ARTIFACTS / "jury-panel-days.png"))

@@ -268,3 +268,172 @@ def test_a_juror_who_declined_one_day_is_shown_declining_that_day(invited: Serve
     # not confirmed for the session any more, not declining all of it either
     assert "jury : 0 confirmé / 2 invités" in text
     assert "jury : 0 confirmé / 2 invités" in listing
+
+
+# --- one exam day: the signed link and the manual entry -----------------------------------------
+
+TUESDAY = date(2027, 3, 16)
+
+
+def day_link(email: str, answer: str, day: date, sequence: int = 0) -> str:
+    key = SECRET.encode()
+    expires = NOW + timedelta(days=30)
+    return links.answer_url("", key, SESSION_ID, email, sequence, answer, expires, day)
+
+
+def test_a_day_link_answers_that_day_only(invited: Served) -> None:
+    url = day_link(MAILLOT, "decline", TUESDAY)
+    assert "&d=2027-03-16&t=" in url
+    with invited.client() as client:
+        page = client.get(url)
+        assert page.status_code == 200
+        text = html.unescape(page.text)
+        assert "mardi 16 mars 2027" in text
+        assert "Confirmer : je ne pourrai pas venir le mardi 16 mars 2027" in text
+        form_action = text.split('action="')[1].split('"')[0]
+        assert "d=2027-03-16" in form_action
+        done = client.post(form_action, data={"t": url.partition("&t=")[2]})
+        assert done.status_code == 200
+        assert "Votre absence le mardi 16 mars 2027" in html.unescape(done.text)
+        client.post(form_action, data={"t": url.partition("&t=")[2]})  # a second click
+    (reply,) = invited.store.jury_replies()
+    assert (reply.source, reply.partstat, reply.day) == ("link", "DECLINED", TUESDAY)
+    assert standing(invited.store) == {}  # the session as a whole is not answered
+    with invited.logged_in() as client:
+        panel = html.unescape(client.get(f"/sessions/{SESSION_ID}").text)
+    assert "A décliné le mardi 16 mars 2027" in panel
+
+
+def test_an_old_link_without_a_day_still_answers_the_whole_session(invited: Served) -> None:
+    with invited.client() as client:
+        url = day_link(MAILLOT, "decline", TUESDAY)
+        client.post(url, data={"t": url.partition("&t=")[2]})
+        invited.clock.now = invited.clock.now + timedelta(minutes=5)
+        old = link(MAILLOT, "accept")  # the form of the links sent before the days
+        assert "&d=" not in old
+        page = client.post(old, data={"t": old.partition("&t=")[2]})
+        assert page.status_code == 200
+        invited.clock.now = invited.clock.now + timedelta(minutes=5)
+        again = link(MAILLOT, "accept")  # a second click: the first stands
+        client.post(again, data={"t": again.partition("&t=")[2]})
+    assert [r.day for r in invited.store.jury_replies()] == [TUESDAY, None]
+    assert standing(invited.store) == {MAILLOT: "ACCEPTED"}
+    with invited.logged_in() as client:
+        panel = html.unescape(client.get(f"/sessions/{SESSION_ID}").text)
+    assert "A décliné le mardi 16 mars 2027" not in panel  # the later whole answer overrides it
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        day_link(MAILLOT, "decline", TUESDAY).replace("d=2027-03-16", "d=2027-03-17"),
+        day_link(MAILLOT, "decline", TUESDAY).replace("&d=2027-03-16", ""),  # day removed
+        link(MAILLOT, "decline").replace("&t=", "&d=2027-03-16&t="),  # day added to an old one
+        day_link(MAILLOT, "decline", TUESDAY).replace("d=2027-03-16", "d=2027-3-16"),
+        day_link(MAILLOT, "decline", TUESDAY).replace("d=2027-03-16", "d=%EF%BC%92027-03-16"),
+        day_link(MAILLOT, "decline", date(2027, 3, 20)),  # signed, but a Saturday: no exam day
+    ],
+)
+def test_a_tampered_day_is_refused(invited: Served, url: str) -> None:
+    with invited.client() as client:
+        page = client.get(url)
+        assert page.status_code == 403
+        assert REFUSED in html.unescape(page.text)
+        posted = client.post(url, data={"t": url.partition("&t=")[2]})
+        assert posted.status_code == 403
+    assert invited.store.jury_replies() == []
+
+
+def test_a_coordinator_records_an_answer_for_one_day(invited: Served) -> None:
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        text = html.unescape(page.text)
+        chooser = text.split('id="jday-1"')[1].split("</select>")[0]
+        assert '<option value="">tous les jours</option>' in chooser
+        assert '<option value="2027-03-16">mardi 16 mars 2027</option>' in chooser
+        assert chooser.count("<option") == 6  # every day, and the 5 exam days
+        wrong = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={
+                "email": FONTAINE,
+                "partstat": "DECLINED",
+                "day": "2027-03-20",
+                "csrf": csrf_of(page.text),
+            },
+        )
+        assert wrong.status_code == 400
+        assert "Jour inconnu" in html.unescape(wrong.text)
+        done = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={
+                "email": FONTAINE,
+                "partstat": "DECLINED",
+                "day": "2027-03-16",
+                "note": "au tribunal ce jour-là",
+                "csrf": csrf_of(page.text),
+            },
+        )
+        assert done.status_code == 303
+        client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={
+                "email": MAILLOT,
+                "partstat": "ACCEPTED",
+                "day": "",
+                "csrf": csrf_of(page.text),
+            },
+        )
+        after = html.unescape(client.get(done.headers["location"]).text)
+    fontaine, maillot = sorted(invited.store.jury_replies(), key=lambda r: r.email or "")[::-1]
+    assert (fontaine.email, fontaine.source, fontaine.day) == (FONTAINE, "manual", TUESDAY)
+    assert (maillot.email, maillot.day) == (MAILLOT, None)
+    assert standing(invited.store) == {MAILLOT: "ACCEPTED"}
+    assert "A décliné le mardi 16 mars 2027" in after
+    assert "au tribunal ce jour-là" in after
+
+
+def test_the_cli_and_the_panel_show_the_same_day_answers(
+    invited: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A day declined by link and a day accepted by hand: ``syncsvc jury`` and the panel say
+    the same of each juror."""
+    import json
+    import re
+
+    from syncsvc.cli import main
+
+    with invited.client() as client:
+        url = day_link(MAILLOT, "decline", TUESDAY)
+        client.post(url, data={"t": url.partition("&t=")[2]})
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={
+                "email": FONTAINE,
+                "partstat": "ACCEPTED",
+                "day": "2027-03-19",
+                "csrf": csrf_of(page.text),
+            },
+        )
+        panel = html.unescape(client.get(f"/sessions/{SESSION_ID}").text)
+    toml = invited.config / "syncsvc.toml"
+    text = re.sub(
+        r'(?m)^url = "sqlite:.*"$', f'url = "sqlite:///{invited.root}/state.db"', toml.read_text()
+    )
+    toml.write_text(text, encoding="utf-8")
+    config, now = str(invited.config), "2027-02-08T12:00+04:00"
+    assert main(["jury", SESSION_ID, "--config", config, "--now", now, "--format", "json"]) == 0
+    rows = {r["email"]: r for r in json.loads(capsys.readouterr().out)}
+    assert main(["jury", SESSION_ID, "--config", config, "--now", now]) == 0
+    table = capsys.readouterr().out
+    said = {
+        MAILLOT: ("NEEDS-ACTION", "DECLINED", "2027-03-16", "a décliné le mardi 16 mars 2027"),
+        FONTAINE: ("NEEDS-ACTION", "ACCEPTED", "2027-03-19", "a accepté le vendredi 19 mars 2027"),
+    }
+    for email, (partstat, answer, day, words) in said.items():
+        assert rows[email]["partstat"] == partstat
+        assert [(d["day"], d["partstat"]) for d in rows[email]["days"]] == [(day, answer)]
+        assert f'data-email="{email}" data-partstat="{partstat}"' in panel
+        assert f'data-day="{day}">{words.capitalize()}' in panel
+        assert words in table
