@@ -26,15 +26,16 @@ def stored_history(settings: Settings) -> dict[str, list[CancellationRecord]]:
     """The store's cancellation records, read only; none without a store (or one not yet
     migrated to keep them)."""
     from syncsvc.app.marks import store_exists
-    from syncsvc.state.schema import CANCELLATIONS_FROM
+    from syncsvc.state.schema import CANCELLATIONS_FROM, RESTORES_FROM
 
     if not store_exists(settings.store.url):
         return {}
     store = Store(settings.store.url)
     try:
-        if store.version() < CANCELLATIONS_FROM:
+        version = store.version()
+        if version < CANCELLATIONS_FROM:
             return {}
-        return store.cancellation_history()
+        return store.cancellation_history(attributed=version >= RESTORES_FROM)
     finally:
         store.close()
 

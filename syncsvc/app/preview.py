@@ -6,6 +6,7 @@ it is and the session as proposed are planned with the same planner and rendered
 renderer the sync uses (:func:`preview`), and compared:
 
 - *moves*: milestones whose due day changes (old → new), that appear or that disappear;
+- *resumed*: milestones cancelled before the change and running after it (a restored session);
 - *targets*: per calendar target, the items the next sync will create, update or remove;
 - *jury*: what the sender will do for each person invited to the exam, decided by the sender's
   own functions (:func:`syncsvc.core.invitations.changes` with the store's invitation states,
@@ -85,6 +86,9 @@ class Preview:
     changes: tuple[Change, ...]
     """Field by field (dotted paths), as the audit will record them."""
     moves: list[Move] = field(default_factory=list)
+    resumed: list[Milestone] = field(default_factory=list)
+    """Milestones cancelled before the change that run again after it (not done), as the
+    planner dates them."""
     targets: list[TargetNews] = field(default_factory=list)
     jury: list[JurorNews] = field(default_factory=list)
     past: bool = False
@@ -141,6 +145,11 @@ def _moves(before: Sequence[Milestone], after: Sequence[Milestone]) -> list[Move
     ]
     moves += [Move(m.id, m.title, m.due, None) for m in before if m.id not in new]
     return moves
+
+
+def _resumed(before: Sequence[Milestone], after: Sequence[Milestone]) -> list[Milestone]:
+    cancelled = {m.id for m in before if m.status == "cancelled"}
+    return [m for m in after if m.id in cancelled and m.status not in ("cancelled", "done")]
 
 
 def _jury(
@@ -202,6 +211,7 @@ def preview(
     old, new = _planned(config, before, marks, now), _planned(config, after, marks, now)
     result = Preview(field_changes(plain(before_values), plain(after_values)))
     result.moves = _moves(old.milestones if old else [], new.milestones if new else [])
+    result.resumed = _resumed(old.milestones if old else [], new.milestones if new else [])
     renderer = Renderer()
     for target in settings.targets:
         was = renderer.desired(target, [old] if old else [], settings.dashboard_url)

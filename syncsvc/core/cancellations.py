@@ -6,7 +6,9 @@ reason); a session whose ``cancelled:`` is gone closes it (``restored_at``). Rem
 ``cancelled:`` makes the session active again as before (items restored, a new invitation to
 the jury), but no longer without a trace: the session's page says « Annulée le … puis rétablie
 le … » (:func:`history_lines`) and ``validate`` and the dashboard warn while the session is to
-come (:func:`lifted_warning`), so that a coordinator sees it was not an accident.
+come (:func:`lifted_warning`), so that a coordinator sees it was not an accident. « Rétablir la
+session » on the dashboard closes the record itself, with who and why (« … par <nom> :
+<motif> »): it is not warned about.
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ class CancellationRecord:
     reason: str | None
     restored_at: datetime | None = None
     """When syncsvc first read the file without ``cancelled:`` again; None while cancelled."""
+    restored_by: str | None = None
+    """Who restored the session from the dashboard; None for a restore by editing the file."""
+    restored_note: str | None = None
+    """Why (the reason given on the dashboard)."""
+
+    @property
+    def deliberate(self) -> bool:
+        """Restored from the dashboard (deliberate and recorded), not by editing the file."""
+        return self.restored_by is not None
 
 
 Seen = tuple[date | None, str | None] | None
@@ -61,6 +72,10 @@ def history_lines(records: Sequence[CancellationRecord], tz: tzinfo) -> list[str
         line = _cancelled_on(record, tz)
         if record.restored_at is not None:
             line += f" puis rétablie le {fr_date(record.restored_at.astimezone(tz).date())}"
+            if record.restored_by is not None:
+                line += f" par {record.restored_by}"
+                if record.restored_note:
+                    line += f" : {record.restored_note}"
         lines.append(line)
     return lines
 
@@ -73,10 +88,13 @@ def lifted_warning(
     tz: tzinfo,
 ) -> ConfigWarning | None:
     """The warning for ``session`` active again after a cancellation (its last record), while
-    it is to come; None otherwise."""
+    it is to come; None otherwise, and None for a restore made from the dashboard (deliberate,
+    with who and why in the trace)."""
     if session.cancelled is not None or not records or session.end < today:
         return None
     last = records[-1]
+    if last.deliberate:
+        return None
     when = _cancelled_on(last, tz).replace("Annulée", "la session a été annulée", 1)
     if last.restored_at is not None:
         again = f"puis rétablie le {fr_date(last.restored_at.astimezone(tz).date())}"

@@ -177,6 +177,7 @@ AUDIT_LABELS: Final = {
     "edit": "modification",
     "postpone": "report",
     "cancel": "annulation",
+    "restore": "rétablissement",
     "archive": "archivage",
     "import": "import de tableur",
     "centres": "centres et agréments",

@@ -240,6 +240,8 @@ cancellations = Table(
     Column("cancelled_on", Date),  # the file's day (cancelled: {on: …}); null for « true »
     Column("reason", Text),  # the file's reason
     Column("restored_at", DateTime(timezone=True)),  # first read active again; null meanwhile
+    Column("restored_by", String(255)),  # restored from the dashboard: who (18); null by hand
+    Column("restored_note", Text),  # and why (the reason given) (18)
 )
 
 Step = Callable[[Connection], None]
@@ -302,10 +304,14 @@ MIGRATIONS: list[list[Step]] = [
     [columns(target_state, "stamp_parts")],
     [columns(jury_replies, "day")],  # 16: a juror's reply to one exam day only
     [tables(cancellations)],  # 17: each session's past cancellations (seen, then restored)
+    # 18: a cancellation lifted from the dashboard: who did it and why
+    [columns(cancellations, "restored_by", "restored_note")],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CANCELLATIONS_FROM = 17
 """The schema version from which the store keeps the cancellations."""
+RESTORES_FROM = 18
+"""The schema version from which a cancellation lifted from the dashboard says who and why."""
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,13 +1,13 @@
 """Changing sessions from the dashboard: create (or duplicate), edit with a preview, postpone,
-cancel. Every change is written by :class:`syncsvc.app.authoring.Authoring` (round-trip,
-validated by the loader, version-checked, atomic, audited); the daemon then plans it like a
-hand edit.
+cancel, restore a cancelled session. Every change is written by
+:class:`syncsvc.app.authoring.Authoring` (round-trip, validated by the loader, version-checked,
+atomic, audited); the daemon then plans it like a hand edit.
 
 Who: a user changes the sessions of the centres it may change (:meth:`User.may_change`); the
 buttons are shown to them only, and any other request gets a 403 page. Every form carries the
-CSRF token (:func:`action`); the edit, postpone and cancel forms carry the version of the file
-they were opened on: if it changed meanwhile, the person sees both versions and nothing is
-written.
+CSRF token (:func:`action`); the edit, postpone, cancel and restore forms carry the version of
+the file they were opened on: if it changed meanwhile, the person sees both versions and nothing
+is written.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.app.authoring import Authoring
-from syncsvc.app.preview import check_values, masked, preview, proposed_text
+from syncsvc.app.preview import Preview, check_values, masked, preview, proposed_text
+from syncsvc.core.cancellations import seen
 from syncsvc.core.clock import local_today
 from syncsvc.core.config import Config
 from syncsvc.core.identifiers import session_id_for
 from syncsvc.core.model import Session
+from syncsvc.core.words import cancellation_text
 from syncsvc.errors import ConfigError, Problem
 from syncsvc.inputs.loader import session_of
 from syncsvc.inputs.writer import WriteConflict, WriteRefused, plain, read_draft
@@ -295,7 +297,11 @@ def _checked(
     return built, state
 
 
-def _conflict(web: Web, ctx: Context, exc: WriteConflict, session_id: str) -> Response:
+def _conflict(
+    web: Web, ctx: Context, exc: WriteConflict, session_id: str, again: str = "modifier"
+) -> Response:
+    """The conflict page; ``again``: the page (``/sessions/<id>/<again>``) to start over on
+    the current version."""
     current, proposed = masked(exc.current), masked(exc.proposed)
     diff = "\n".join(
         difflib.unified_diff(
@@ -317,6 +323,7 @@ def _conflict(web: Web, ctx: Context, exc: WriteConflict, session_id: str) -> Re
         current=current,
         proposed=proposed,
         diff=diff,
+        again=again,
     )
 
 
@@ -481,16 +488,7 @@ def _preview(
 ) -> Response:
     """What writing ``proposed`` in place of ``values`` will do, with a form that confirms
     (the same fields again, and ``confirm``)."""
-    after = session_of(config, proposed)
-    if after is None:  # pragma: no cover - the loader's checks passed
-        raise ConfigError("session illisible après vérification")
-    marks = {
-        m: mark.done_on for (s, m), mark in web.store.done_mark_details().items() if s == session.id
-    }
-    states = web.store.invitation_states()
-    shown = preview(
-        config, web.settings, session, after, marks, web.clock(), values, proposed, states
-    )
+    shown = _shown(web, config, session, values, proposed)
     path = config.session_files[session.id]
     return web.html(
         ctx.request,
@@ -502,6 +500,23 @@ def _preview(
         proposed=masked(proposed_text(path, proposed)),
         what=what,
         target=PAGES[what],
+    )
+
+
+def _shown(
+    web: Web, config: Config, session: Session, values: dict[str, Any], proposed: dict[str, Any]
+) -> Preview:
+    """What writing ``proposed`` in place of ``values`` will do (the sync's planner and
+    renderer, the sender's decisions, with the store's marks and invitations)."""
+    after = session_of(config, proposed)
+    if after is None:  # pragma: no cover - the loader's checks passed
+        raise ConfigError("session illisible après vérification")
+    marks = {
+        m: mark.done_on for (s, m), mark in web.store.done_mark_details().items() if s == session.id
+    }
+    states = web.store.invitation_states()
+    return preview(
+        config, web.settings, session, after, marks, web.clock(), values, proposed, states
     )
 
 
@@ -710,6 +725,105 @@ def _write_event(
     return _saved(web, session.id, "reportee" if what == "postpone" else "annulee")
 
 
+# --- restore (a cancelled session active again) -------------------------------------------------
+
+
+def _cancelled(web: Web, ctx: Context) -> tuple[Config, Session, dict[str, Any], str] | Response:
+    found = _editable(web, ctx)
+    if isinstance(found, Response):
+        return found
+    if found[1].cancelled is None:
+        return web.error(
+            ctx.request,
+            409,
+            "Session non annulée",
+            "Cette session n'est pas annulée : il n'y a rien à rétablir.",
+            ctx,
+        )
+    return found
+
+
+def _restored(values: dict[str, Any]) -> dict[str, Any]:
+    """The session file's values without ``cancelled:`` (the rest as it is)."""
+    return {key: value for key, value in values.items() if key != "cancelled"}
+
+
+def _restore_page(
+    web: Web,
+    ctx: Context,
+    config: Config,
+    session: Session,
+    values: dict[str, Any],
+    version: str,
+    form: Form,
+    errors: dict[str, list[str]],
+    general: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """What comes back (the edit preview's own reckoning) and the reason to give."""
+    restored = _restored(values)
+    path = config.session_files[session.id]
+    return _reason_page(
+        web,
+        ctx,
+        "session_restore.j2",
+        session,
+        version,
+        form,
+        errors,
+        general,
+        status_code,
+        shown=_shown(web, config, session, values, restored),
+        proposed=masked(proposed_text(path, restored)),
+        cancellation=cancellation_text(session),
+    )
+
+
+@page
+def restore_form(web: Web, ctx: Context) -> Response:
+    found = _cancelled(web, ctx)
+    if isinstance(found, Response):
+        return found
+    config, session, values, version = found
+    return _restore_page(web, ctx, config, session, values, version, {}, {})
+
+
+@action
+def restore(web: Web, ctx: Context, form: Form) -> Response:
+    """``cancelled:`` taken out of the session's file, audited with the reason; the trace of
+    the cancellation closes with who and why (so no ``cancellation_lifted`` warning: this
+    restore was deliberate and is recorded)."""
+    found = _cancelled(web, ctx)
+    if isinstance(found, Response):
+        return found
+    config, session, values, _current = found
+    version = form.get("version", "")
+    reason = _reason(form)
+    if not reason:
+        errors = {"reason": [REASON_MISSING]}
+        return _restore_page(web, ctx, config, session, values, version, form, errors, None, 400)
+    now = web.clock()
+    try:
+        authoring_of(web).save_session(
+            user=ctx.user.login,
+            values=_restored(values),
+            version=version,
+            now=now,
+            action="restore",
+            note=reason,
+        )
+    except WriteConflict as exc:
+        return _conflict(web, ctx, exc, session.id, "retablir")
+    except WriteRefused as exc:
+        general = [f"{p.field} : {p.message}" if p.field else p.message for p in exc.problems]
+        return _restore_page(web, ctx, config, session, values, version, form, {}, general, 400)
+    web.store.record_restore(
+        session.id, seen(session) or (None, None), ctx.user.name, reason, since=now, now=now
+    )
+    log.info("session %s rétablie par %s (%s)", session.id, ctx.user.login, reason)
+    return _saved(web, session.id, "retablie")
+
+
 # --- retire (archive the file) --------------------------------------------------------------------
 
 
@@ -780,6 +894,8 @@ ROUTES = [
     Route("/sessions/{session_id}/reporter", postpone, methods=["POST"]),
     Route("/sessions/{session_id}/annuler", cancel_form),
     Route("/sessions/{session_id}/annuler", cancel, methods=["POST"]),
+    Route("/sessions/{session_id}/retablir", restore_form),
+    Route("/sessions/{session_id}/retablir", restore, methods=["POST"]),
     Route("/sessions/{session_id}/retirer", retire_form),
     Route("/sessions/{session_id}/retirer", retire, methods=["POST"]),
 ]

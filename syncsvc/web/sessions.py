@@ -101,6 +101,10 @@ def _flash(view: SessionView, query: dict[str, str]) -> str | None:
         "modifie": "La modification est enregistrée.",
         "reportee": "Le report est enregistré.",
         "annulee": "L'annulation est enregistrée.",
+        "retablie": (
+            "Le rétablissement est enregistré : la session est de nouveau active (ses éléments "
+            "d'agenda et le jury suivent au prochain passage)."
+        ),
     }
     for flag, message in saved.items():
         if flag in query:

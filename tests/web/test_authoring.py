@@ -463,7 +463,12 @@ def test_removing_a_juror_announces_a_cancellation_then_writes_it(served: Served
 
 @pytest.mark.parametrize(
     "url",
-    ["/nouvelle-session", f"/sessions/{SESSION_ID}/modifier", f"/sessions/{SESSION_ID}/annuler"],
+    [
+        "/nouvelle-session",
+        f"/sessions/{SESSION_ID}/modifier",
+        f"/sessions/{SESSION_ID}/annuler",
+        f"/sessions/{SESSION_ID}/retablir",
+    ],
 )
 def test_every_form_needs_its_csrf_token(served: Served, url: str) -> None:
     with served.logged_in() as client:

@@ -1,6 +1,6 @@
 """Changing sessions in a real browser (Chromium via Playwright): create with a field error
 then fixed, edit through the preview, a conflict between two tabs, duplicate, postpone, cancel,
-a coordinator refused on another centre, a viewer without buttons.
+restore after a cancellation, a coordinator refused on another centre, a viewer without buttons.
 
 Each flow checks the file on disk (read back by the loader) and the audit, then runs a sync
 pass and a notify pass (``syncsvc sync --once``, ``syncsvc notify``) against the in-test Radicale
@@ -513,6 +513,73 @@ def test_cancel_keeps_the_items_cancelled_and_tells_the_jury(world: World, page:
     calendars = [p.get_content() for p in mail.walk() if p.get_content_type() == "text/calendar"]
     assert calendars
     assert "METHOD:CANCEL" in str(calendars[0])
+
+
+def test_restore_shows_what_comes_back_asks_a_reason_then_invites_the_jury_again(
+    world: World, page: Page
+) -> None:
+    """Cancelled from the dashboard, synced and told; then « Rétablir la session »: the page
+    shows what comes back, the reason is required, the confirmation writes the file as it was
+    before the cancellation; the items lose their cancelled mark and the jury is invited again."""
+    from playwright.sync_api import expect
+
+    path = world.config / "sessions" / f"{SESSION_ID}.yaml"
+    original = path.read_text(encoding="utf-8")
+    world.sync()
+    world.notify()
+    base = world.served.base
+    login(page, base)
+    page.goto(f"{base}/sessions/{SESSION_ID}")
+    page.get_by_role("link", name="Annuler la session").click()
+    page.fill("#reason", "Trop peu de candidats")
+    page.get_by_role("button", name="Voir ce que l'annulation change").click()
+    page.get_by_role("button", name="Confirmer et enregistrer").click()
+    expect(page.get_by_role("status")).to_contain_text("L'annulation est enregistrée")
+    world.sync()
+    world.notify()
+    exam = world.item(f"{SESSION_ID}.exam_session@syncsvc")
+    assert exam is not None
+    assert "STATUS:CANCELLED" in exam
+    before = len(world.mails_to("c.maillot@jury.example"))
+
+    page.get_by_role("link", name="Rétablir la session").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rétablir la session SA 15/03")
+    expect(page.locator('#resumed tr[data-milestone="exam_session"]')).to_contain_text("15/03/2027")
+    expect(page.locator("#targets")).to_contain_text("coordination-st-andre")
+    expect(page.locator('#jury-news li[data-email="c.maillot@jury.example"]')).to_contain_text(
+        "recevra une invitation"
+    )
+    shot(page, "restore-preview")
+    page.get_by_role("button", name="Rétablir la session").click()  # no reason yet
+    expect(page.locator("#err-reason")).to_contain_text("motif obligatoire")
+    shot(page, "restore-reason-missing")
+    page.fill("#reason", "Candidats trouvés")
+    page.get_by_role("button", name="Rétablir la session").click()
+    expect(page.get_by_role("status")).to_contain_text("Le rétablissement est enregistré")
+    expect(page.locator(".cancellation-history")).to_have_text(
+        "Annulée le 08/02/2027 (Trop peu de candidats) puis rétablie le 08/02/2027 par Nathalie "
+        "Técher : Candidats trouvés"
+    )
+    expect(page.locator("#cancellation-lifted")).to_have_count(0)
+    expect(page.locator('#historique li[data-action="restore"]')).to_contain_text(
+        "Candidats trouvés"
+    )
+    shot(page, "restore-done")
+    assert path.read_text(encoding="utf-8") == original
+    assert world.session(SESSION_ID).cancelled is None
+    restored = world.served.store.audit_trail(SESSION_ID)[0]
+    assert (restored.action, restored.note) == ("restore", "Candidats trouvés")
+
+    world.sync()
+    exam = world.item(f"{SESSION_ID}.exam_session@syncsvc")
+    assert exam is not None
+    assert "STATUS:CANCELLED" not in exam
+    world.notify()
+    (mail,) = world.mails_to("c.maillot@jury.example")[before:]
+    assert str(mail["Subject"]).startswith("Invitation : Session d'examen TP-00374")
+    calendars = [p.get_content() for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    assert calendars
+    assert "METHOD:REQUEST" in str(calendars[0])
 
 
 def test_retire_archives_the_file_then_the_items_leave_once_confirmed(
