@@ -144,6 +144,8 @@ def _render_form(
     version: str = "",
     status_code: int = 200,
     copied_from: str | None = None,
+    template: str = "session_form.j2",
+    **more: Any,
 ) -> Response:
     choices = _choices(config, ctx, session.id if session else None)
     chosen = {e for e in choices.known if state.form.get(f"known_{e}")}
@@ -163,7 +165,7 @@ def _render_form(
     ]
     return web.html(
         ctx.request,
-        "session_form.j2",
+        template,
         status_code=status_code,
         ctx=ctx,
         editing=session,
@@ -181,6 +183,7 @@ def _render_form(
         jury_rows=forms.rows(state.form, "jury"),
         coord_rows=max(1, forms.rows(state.form, "coord")),
         copied_from=copied_from,
+        **more,
     )
 
 
