@@ -21,9 +21,11 @@ from syncsvc.inputs.writer import (
     Draft,
     Edit,
     PartialWrite,
+    Replaced,
     Written,
     archive,
     read_draft,
+    replace_text,
     write_edits,
     write_values,
 )
@@ -144,6 +146,45 @@ class Authoring:
             )
         )
         return moved
+
+    def repair_session(
+        self,
+        *,
+        user: str,
+        path: Path,
+        session_id: str,
+        data: bytes,
+        version: str,
+        now: datetime,
+        was: str,
+    ) -> Replaced:
+        """Replace the whole text of the session file in error at ``path`` (« Corriger le
+        fichier »): checked by the loader, the previous content copied to ``archive/<date>/``,
+        audited as ``repair`` (field by field when the previous text could be read, else the
+        error it had, ``was``) with the copy's path as note."""
+        config = self.load(self.directory)
+        replaced = replace_text(
+            path,
+            data,
+            version,
+            lambda p, d: check_session_file(config, p, d),
+            self.directory / ARCHIVE,
+            now.date(),
+            self.directory,
+        )
+        changed = tuple((c.field, c.before, c.after) for c in replaced.written.changes)
+        self.audit.record_audit(
+            AuditEntry(
+                at=now,
+                user=user,
+                action="repair",
+                file=self.relative(path),
+                session_id=session_id,
+                changes=changed or (("fichier", was, "se charge sans erreur"),),
+                note=f"copie du fichier d'avant : {self.relative(replaced.copy)}",
+            )
+        )
+        return replaced
 
     def _record(
         self,

@@ -185,6 +185,7 @@ AUDIT_LABELS: Final = {
     "jury_directory_retire": "annuaire du jury : membre retiré",
     "jury_directory_reactivate": "annuaire du jury : membre réactivé",
     "jury_address": "annuaire du jury : adresse changée",
+    "repair": "correction du fichier",
 }
 """The actions of the audit (« Historique » of a session)."""
 FIELD_LABELS: Final = {

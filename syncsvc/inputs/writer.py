@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from syncsvc.core.fields import spelling
@@ -111,8 +112,23 @@ class Draft:
 # --- reading ---------------------------------------------------------------------------------
 
 
+class _Constructor(RoundTripConstructor):
+    """The round-trip constructor, except that an impossible date (``2027-13-45``) stays text,
+    as the loader keeps it (a file in error is read to be repaired)."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            return str(node.value)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+
+
 def _yaml() -> YAML:
     rt = YAML(typ="rt")
+    rt.Constructor = _Constructor
     rt.preserve_quotes = True
     rt.width = 4096  # never re-wrap a person's lines
     rt.indent(mapping=2, sequence=4, offset=2)
@@ -350,6 +366,65 @@ def archive(
         _fsync_dir(path.parent)
         _fsync_dir(folder)
         return target
+
+
+REPAIRED_SUFFIX = ".avant-correction"
+"""A file replaced by « Corriger le fichier » is first copied to
+``archive/<date>/<stem>.avant-correction.yaml``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """A file whose whole text was replaced, and where its previous bytes were copied."""
+
+    written: Written
+    copy: Path
+
+
+def replace_text(
+    path: Path,
+    data: bytes,
+    version: str,
+    validate: Validate,
+    archive_dir: Path,
+    today: date,
+    lock_dir: Path | None = None,
+) -> Replaced:
+    """Replace the whole content of the existing file at ``path`` (if it still has ``version``)
+    by ``data``, once the loader accepts it; its previous bytes are first copied to
+    ``archive_dir/<today>/<stem>.avant-correction<suffix>`` (never read by the loader, never
+    deleted). For a file that may not parse, so that it cannot go through :func:`write_values`.
+
+    Raises :class:`WriteConflict` when the file changed (or is gone) since ``version`` was read,
+    :class:`WriteRefused` with the loader's problems when ``data`` is still invalid: nothing is
+    written, nothing is copied."""
+    with folder_lock(lock_dir or path.parent):
+        try:
+            current: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            current = None
+        proposed = data.decode("utf-8", "replace")
+        if current is None or version_of(current) != version:
+            shown = "" if current is None else current.decode("utf-8", "replace")
+            raise WriteConflict(path, shown, proposed)
+        problems = list(validate(path, data))
+        if problems:
+            raise WriteRefused(problems)
+        try:
+            before = plain(parse_yaml(current))
+        except FileProblem:
+            before = None
+        after = plain(parse_yaml(data))
+        found = changes(before, after) if isinstance(before, Mapping) else ()
+        folder = archive_dir / today.isoformat()
+        copy = folder / f"{path.stem}{REPAIRED_SUFFIX}{path.suffix}"
+        counter = 1
+        while copy.exists():
+            counter += 1
+            copy = folder / f"{path.stem}{REPAIRED_SUFFIX}-{counter}{path.suffix}"
+        atomic_write(copy, current)
+        atomic_write(path, data)
+        return Replaced(Written(path, version_of(data), False, found), copy)
 
 
 @dataclass(frozen=True, slots=True)

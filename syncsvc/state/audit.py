@@ -1,10 +1,10 @@
 """The audit: every change made to the configuration files through syncsvc, field by field.
 
 Who (the dashboard login, ``import`` for a spreadsheet import run from the command line), when,
-what (``create``, ``edit``, ``postpone``, ``cancel``, ``restore``, ``archive``…), in which file,
-and each field changed as before → after. Kept in the store, shown on the session page
-(« Historique »). Candidates' personal data never reaches the configuration files (counts
-only), hence never here.
+what (``create``, ``edit``, ``postpone``, ``cancel``, ``restore``, ``archive``, ``repair``…),
+in which file, and each field changed as before → after. Kept in the store, shown on the
+session page (« Historique »). Candidates' personal data never reaches the configuration
+files (counts only), hence never here.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ ACTIONS = frozenset(
         "jury_directory_retire",
         "jury_directory_reactivate",
         "jury_address",
+        "repair",
     }
 )
 

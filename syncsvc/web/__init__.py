@@ -60,6 +60,7 @@ from syncsvc.web import (
     login,
     metrics,
     outbox,
+    repair,
     sessions,
     spreadsheets,
     targets,
@@ -136,6 +137,7 @@ def create_app(
     source = config if isinstance(config, ConfigSource) else ConfigSource(config, settings.ruleset)
     routes = [
         *authoring.ROUTES,
+        *repair.ROUTES,
         *sessions.ROUTES,
         *jury.ROUTES,
         *jury_directory.ROUTES,

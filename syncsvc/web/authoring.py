@@ -146,6 +146,8 @@ def _render_form(
     version: str = "",
     status_code: int = 200,
     copied_from: str | None = None,
+    template: str = "session_form.j2",
+    **more: Any,
 ) -> Response:
     choices = _choices(config, ctx, session.id if session else None)
     chosen = {e for e in choices.known if state.form.get(f"known_{e}")}
@@ -165,7 +167,7 @@ def _render_form(
     ]
     return web.html(
         ctx.request,
-        "session_form.j2",
+        template,
         status_code=status_code,
         ctx=ctx,
         editing=session,
@@ -183,6 +185,7 @@ def _render_form(
         jury_rows=forms.rows(state.form, "jury"),
         coord_rows=max(1, forms.rows(state.form, "coord")),
         copied_from=copied_from,
+        **more,
     )
 
 

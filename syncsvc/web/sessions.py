@@ -22,6 +22,7 @@ from syncsvc.errors import ConfigError
 from syncsvc.formats.spliced import Fragment
 from syncsvc.formats.timeline import timeline_svg
 from syncsvc.web.common import Context, Form, Web, action, log, not_yours, page
+from syncsvc.web.repair import fix_links, session_fix_url
 
 MAX_NOTE: Final = 2000
 MAX_BY: Final = 120
@@ -78,6 +79,7 @@ def dashboard(web: Web, ctx: Context) -> Response:
             {v.centre.id: v.centre for v in snapshot.views}.values(), key=lambda c: c.name
         ),
         can_create=bool(ctx.user.changeable(snapshot.config.centres)),
+        fix_links=fix_links(web, ctx, snapshot.config),
     )
 
 
@@ -98,6 +100,7 @@ def _flash(view: SessionView, query: dict[str, str]) -> str | None:
         return "La réponse du jury est enregistrée."
     saved = {
         "cree": "La session est créée : ses jalons et ses événements suivent en quelques secondes.",
+        "corrige": "Le fichier est corrigé : la session se charge de nouveau.",
         "modifie": "La modification est enregistrée.",
         "reportee": "Le report est enregistré.",
         "annulee": "L'annulation est enregistrée.",
@@ -127,7 +130,8 @@ def session_page(web: Web, ctx: Context) -> Response:
     if view is None:
         broken = snapshot.broken_session(session_id)
         if broken is not None:  # its file is broken and no good state is known: say so
-            return web.html(request, "broken_session.j2", ctx=ctx, broken=broken)
+            fix = session_fix_url(web, ctx, snapshot.config, session_id)
+            return web.html(request, "broken_session.j2", ctx=ctx, broken=broken, fix_url=fix)
         message = "Aucune session ne porte cet identifiant."
         return web.error(request, 404, "Session introuvable", message, ctx)
     session = view.session
@@ -154,6 +158,7 @@ def session_page(web: Web, ctx: Context) -> Response:
         warnings=[w for w in snapshot.config.warnings if w.file == file],
         jury_replies=snapshot.jury.replies_of(session.id, (j.email for j in view.jurors)),
         history=web.store.audit_trail(session.id),
+        fix_url=session_fix_url(web, ctx, snapshot.config, session.id) if view.broken else None,
     )
 
 
