@@ -166,11 +166,13 @@ def test_cli_notify_twice_uses_the_configured_relay_and_rate(
         "rate_per_minute": 30,
     }
     set_toml_table(config_dir / "syncsvc.toml", "mail", mail)
-    sleeps: list[float] = []
+    fake = FakeClock()  # the limiter's clock moves only by its pauses: no real time counted
+    sleeps = fake.sleeps
+    monkeypatch.setattr(notify_module, "RateLimit", functools.partial(RateLimit, clock=fake.clock))
     monkeypatch.setattr(
         notify_module,
         "transport_of",
-        functools.partial(notify_module.transport_of, sleep=sleeps.append),
+        functools.partial(notify_module.transport_of, sleep=fake.sleep),
     )
     argv = ["notify", "--config", str(config_dir), "--now", NOW.isoformat()]
 
@@ -179,9 +181,9 @@ def test_cli_notify_twice_uses_the_configured_relay_and_rate(
     sent = len(smtp_server.handler.received)
     assert sent > 0
     assert f"{sent} message(s) mis en file ; envoyés : {sent}, à réessayer : 0" in out
-    # 30 messages a minute: one pause of (almost) 2 s before every message but the first.
+    # 30 messages a minute: one pause of 2 s before every message but the first.
     assert len(sleeps) == sent - 1
-    assert all(1.5 < pause <= 2.0 for pause in sleeps)
+    assert all(pause == pytest.approx(2.0) for pause in sleeps)
 
     assert cli.main(argv) == cli.EXIT_OK
     out = capsys.readouterr().out
