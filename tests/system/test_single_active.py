@@ -131,8 +131,13 @@ def test_two_daemons_started_together_on_sqlite_send_each_message_once(
         add_jurors(config)
         wait_for("the invitations", lambda: len(invitations_to_new_jurors(box)) == 10, seconds=60)
         time.sleep(2)
-        actives = [s for s in services if "instance active" in s.text()]
-        assert len(actives) == 1, [s.text()[-500:] for s in services]
+        # One active at a time: on a machine loaded enough for the active one to miss its
+        # renewals (4 s here), the other may take over, and then the first says it was replaced
+        # (seen at load 12); what must never happen is two sending at once (checked below).
+        activations = sum(s.text().count("instance active") for s in services)
+        replaced = sum(s.text().count("instance remplacée") for s in services)
+        assert activations >= 1
+        assert activations == 1 + replaced, [s.text()[-500:] for s in services]
         duplicated = {mid: n for mid, n in deliveries(box).items() if n > 1}
         assert duplicated == {}, duplicated
         assert invitations_to_new_jurors(box) == Counter({e: 1 for _, e in JURORS})
