@@ -68,6 +68,7 @@ def test_plan_needs_neither_web_nor_clients(tmp_path: Path, output: str) -> None
     assert code == 0
     assert "pydantic" in modules  # the probe sees what the command loaded
     assert modules & (WEB | OTHER_CLIENTS | HTTPX_CLI | {"httpx", "icalendar"}) == set()
+    assert "sqlalchemy" not in modules  # no store yet (the example's var/): nothing to read
     if output == "json":
         assert "rich" not in modules  # the table is rich's; JSON is not
 

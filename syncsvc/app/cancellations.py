@@ -5,13 +5,16 @@ about a session active again after a cancellation."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from syncsvc.core.cancellations import CancellationRecord, lifted_warning, seen
 from syncsvc.core.clock import Now, instant, local_today
 from syncsvc.core.config import Config
 from syncsvc.core.mailboxes import ConfigWarning
 from syncsvc.inputs.settings import Settings
-from syncsvc.state.store import Store
+
+if TYPE_CHECKING:  # imported where used: plan and validate without a store load no SQLAlchemy
+    from syncsvc.state.store import Store
 
 History = Mapping[str, Sequence[CancellationRecord]]
 
@@ -26,10 +29,12 @@ def stored_history(settings: Settings) -> dict[str, list[CancellationRecord]]:
     """The store's cancellation records, read only; none without a store (or one not yet
     migrated to keep them)."""
     from syncsvc.app.marks import store_exists
-    from syncsvc.state.schema import CANCELLATIONS_FROM, RESTORES_FROM
 
     if not store_exists(settings.store.url):
         return {}
+    from syncsvc.state.schema import CANCELLATIONS_FROM, RESTORES_FROM
+    from syncsvc.state.store import Store
+
     store = Store(settings.store.url)
     try:
         version = store.version()
