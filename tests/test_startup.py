@@ -98,3 +98,33 @@ def test_httpx_still_works_without_its_command_line_client() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "127.0.0.1"
+
+
+def test_plan_reads_an_existing_sqlite_store_without_sqlalchemy(tmp_path: Path) -> None:
+    """The marks and the cancellations of a SQLite store read through the standard library
+    (syncsvc.state.bare): the mark is in the plan, SQLAlchemy is not in the process."""
+    from datetime import UTC, date, datetime
+
+    from syncsvc.state.store import Store
+
+    (tmp_path / "var").mkdir()
+    store = Store(f"sqlite:///{tmp_path / 'var' / 'syncsvc.db'}")  # the example's store URL
+    store.migrate()
+    store.mark_done(
+        "sa-2027-03-st-andre", "dte_order", date(2026, 11, 20), "marie", None,
+        datetime(2026, 11, 20, 9, tzinfo=UTC),
+    )  # fmt: skip
+    store.close()
+    argv = ["plan", "sa-2027-03-st-andre", "--config", str(ROOT / "config"), "--now", NOW]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv, "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    plan, _, modules = done.stdout.rpartition("\nMODULES ")
+    assert '"done_on": "2026-11-20"' in plan
+    assert "sqlalchemy" not in modules.split()

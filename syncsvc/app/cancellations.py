@@ -32,10 +32,15 @@ def stored_history(settings: Settings) -> dict[str, list[CancellationRecord]]:
 
     if not store_exists(settings.store.url):
         return {}
-    from syncsvc.state.schema import CANCELLATIONS_FROM, RESTORES_FROM
-    from syncsvc.state.store import Store
+    from syncsvc.state.bare import BareStore
+    from syncsvc.state.versions import CANCELLATIONS_FROM, RESTORES_FROM
 
-    store = Store(settings.store.url)
+    # SQLite: read without SQLAlchemy (plan and validate); else the full store
+    store: BareStore | Store | None = BareStore.open(settings.store.url)
+    if store is None:
+        from syncsvc.state.store import Store
+
+        store = Store(settings.store.url)
     try:
         version = store.version()
         if version < CANCELLATIONS_FROM:

@@ -12,7 +12,7 @@ from syncsvc.core.model import Session
 from syncsvc.core.planner import implicit_marks, plan_session
 from syncsvc.errors import UsageError
 from syncsvc.inputs.settings import Settings
-from syncsvc.state.bare import sqlite_path
+from syncsvc.state.bare import BareStore, sqlite_path
 
 
 def store_exists(url: str) -> bool:
@@ -33,6 +33,12 @@ def stored_marks(settings: Settings, config_dir: Path) -> Mapping[str, Mapping[s
     machine creates nothing)."""
     if not store_exists(settings.store.url):
         return {}
+    bare = BareStore.open(settings.store.url)  # SQLite: read without SQLAlchemy
+    if bare is not None:
+        try:
+            return bare.done_marks() if bare.version() else {}
+        finally:
+            bare.close()
     from syncsvc.state.store import Store  # imported here: no store, no SQLAlchemy
 
     store = Store(settings.store.url)

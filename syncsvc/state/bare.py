@@ -27,10 +27,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import quote
 
 from syncsvc.core.reconcile import Recorded
+
+if TYPE_CHECKING:  # the quick sync loads no session model (syncsvc.core.model)
+    from syncsvc.core.cancellations import CancellationRecord
 
 NOW_SQL: Final = {
     "postgresql": "extract(epoch from clock_timestamp())",
@@ -78,6 +81,12 @@ def sqlite_path(url: str) -> Path | None:
                 return None
             return Path(rest)
     return None
+
+
+def _instant(stored: object) -> datetime:
+    """An instant as the store reads it back on SQLite (written UTC, without an offset)."""
+    moment = datetime.fromisoformat(str(stored))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def stored_instant(moment: datetime) -> str:
@@ -223,22 +232,61 @@ class BareStore:
         assert row is not None
         return row
 
-    def done_marks(self, sessions: Iterable[str]) -> dict[str, dict[str, date]]:
-        """The done days of ``sessions``, by session then milestone (as
+    def done_marks(self, sessions: Iterable[str] | None = None) -> dict[str, dict[str, date]]:
+        """The done days of ``sessions`` (None: every session), by session then milestone (as
         :meth:`syncsvc.state.store.Store.done_marks` gives them for every session)."""
-        wanted = sorted(set(sessions))
-        if not wanted:
-            return {}
+        query = "SELECT session_id, milestone_id, done_on FROM done_marks"
+        wanted: list[str] = []
+        if sessions is not None:
+            wanted = sorted(set(sessions))
+            if not wanted:
+                return {}
+            query += f" WHERE session_id IN ({', '.join('?' for _ in wanted)})"
         marks: dict[str, dict[str, date]] = {}
         with self._lock:
-            rows = self._db.execute(
-                "SELECT session_id, milestone_id, done_on FROM done_marks WHERE session_id IN "
-                f"({', '.join('?' for _ in wanted)})",
-                wanted,
-            ).fetchall()
+            rows = self._db.execute(query, wanted).fetchall()
         for session, milestone, done_on in rows:
             marks.setdefault(str(session), {})[str(milestone)] = date.fromisoformat(str(done_on))
         return marks
+
+    def version(self) -> int:
+        """The schema's version (0: no schema yet), as :meth:`Store.version` reads it."""
+        with self._lock:
+            if not self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+            ).fetchone():
+                return 0
+            row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def cancellation_history(
+        self, *, attributed: bool = True
+    ) -> dict[str, list[CancellationRecord]]:
+        """Each session's cancellation records, oldest first, as
+        :meth:`Store.cancellation_history` gives them (``attributed``: the store has the
+        columns of who restored and why)."""
+        from syncsvc.core.cancellations import CancellationRecord
+
+        who = "restored_by, restored_note" if attributed else "NULL, NULL"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT session_id, seen_at, cancelled_on, reason, restored_at, "
+                f"{who} FROM cancellations ORDER BY seen_at, id"
+            ).fetchall()
+        out: dict[str, list[CancellationRecord]] = {}
+        for session, seen_at, on, reason, restored_at, by, note in rows:
+            out.setdefault(str(session), []).append(
+                CancellationRecord(
+                    str(session),
+                    _instant(seen_at),
+                    None if on is None else date.fromisoformat(str(on)),
+                    _text(reason),
+                    None if restored_at is None else _instant(restored_at),
+                    _text(by),
+                    _text(note),
+                )
+            )
+        return out
 
     def session_fingerprints(self, target: str) -> dict[str, str]:
         with self._lock:

@@ -26,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateColumn
 
+from syncsvc.state.versions import CANCELLATIONS_FROM, RESTORES_FROM
+
 metadata = MetaData()
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
@@ -308,10 +310,7 @@ MIGRATIONS: list[list[Step]] = [
     [columns(cancellations, "restored_by", "restored_note")],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-CANCELLATIONS_FROM = 17
-"""The schema version from which the store keeps the cancellations."""
-RESTORES_FROM = 18
-"""The schema version from which a cancellation lifted from the dashboard says who and why."""
+assert SCHEMA_VERSION >= RESTORES_FROM > CANCELLATIONS_FROM  # syncsvc.state.versions
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -181,3 +181,38 @@ def test_the_writes_of_a_pass_are_the_full_store_s(pair: tuple[Store, BareStore]
     bare.record_failure("t", "erreur", later)
     state = store.target_state("t")
     assert (state.last_error, state.last_error_at, state.inputs_stamp) == ("erreur", later, None)
+
+
+def test_the_reads_of_plan_and_validate(pair: tuple[Store, BareStore]) -> None:
+    """`plan` and `validate` read the marks and the cancellations through the bare store on
+    SQLite (no SQLAlchemy): the same values as the full store's, times with their zone."""
+    store, bare = pair
+    assert bare.version() == store.version()
+    assert bare.done_marks() == store.done_marks() == {}
+    store.mark_done("s", "m", date(2027, 1, 14), "jean", None, T0)
+    store.mark_done("r", "m", date(2027, 1, 12), "jean", "note", T0)
+    assert bare.done_marks() == store.done_marks()
+    assert bare.done_marks(["s"]) == {"s": {"m": date(2027, 1, 14)}}
+    store.observe_cancellations({"a": (date(2027, 1, 11), "Jury incomplet"), "b": None}, T0)
+    store.observe_cancellations({"a": None}, T0 + timedelta(days=2))
+    store.observe_cancellations({"a": (None, None)}, T0 + timedelta(days=3))
+    store.observe_cancellations({"c": (None, "Salle")}, T0)
+    store.record_restore(
+        "c", (None, "Salle"), "Nathalie Técher", "Candidats trouvés",
+        since=T0 + timedelta(days=4), now=T0 + timedelta(days=4, hours=1),
+    )  # fmt: skip
+    history = bare.cancellation_history()
+    assert history == store.cancellation_history()
+    assert history["c"][0].restored_by == "Nathalie Técher"
+    assert history["a"][0].seen_at == T0
+    assert history["a"][0].seen_at.tzinfo is not None
+    unattributed = bare.cancellation_history(attributed=False)
+    assert unattributed == store.cancellation_history(attributed=False)
+    assert unattributed["c"][0].restored_by is None
+
+
+def test_a_database_without_a_schema_has_version_zero(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
+    bare = BareStore.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert bare is not None
+    assert bare.version() == 0

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import inspect, text, update
 
-from syncsvc.state.schema import CANCELLATIONS_FROM, RESTORES_FROM, SCHEMA_VERSION, schema_version
+from syncsvc.state.schema import SCHEMA_VERSION, schema_version
 from syncsvc.state.store import Store
+from syncsvc.state.versions import CANCELLATIONS_FROM, RESTORES_FROM
 
 SEEN = datetime(2027, 1, 11, 6, 0, tzinfo=UTC)
 BACK = datetime(2027, 1, 14, 9, 30, tzinfo=UTC)
