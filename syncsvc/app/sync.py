@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from syncsvc.app.apply import Applier, RetryPolicy
+from syncsvc.app.cancellations import observe as observe_cancellations
 from syncsvc.app.desired import Renderer as Renderer  # re-exported: the faces build it here
 from syncsvc.app.desired import (
     held_fingerprint,
@@ -120,6 +121,8 @@ class Syncer:
     ) -> list[TargetReport]:
         """One pass over every push target, or the ``only`` ones (feeds are served, not
         pushed). A session whose planning fails keeps its items as they are."""
+        if not dry_run:  # what the files say of cancellations, as the sending pass notes it
+            observe_cancellations(self.store, config, now)
         planning = plan_sessions(config, self.store.done_marks(), now)
         failed = {**planning.failed, **planning.centre_failed}
         for owner, reason in failed.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,39 @@ def test_a_changed_calendar_address_is_refused_not_ignored(
     assert "l'adresse a changé" in out
     assert "examens-autre" in out
     assert radicale.proxy.writes == 0
+
+
+def test_a_sync_alone_keeps_the_trace_of_a_cancellation(
+    radicale: CalDAVServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cancelled, synced, then restored in the file and synced again — without any `notify`
+    or dashboard in between: the store still says « annulée le … puis rétablie le … » (it
+    used to note cancellations only at the sending pass or the dashboard's display)."""
+    from syncsvc.state.store import Store
+
+    monkeypatch.setenv("TEST_CALDAV_PASSWORD", radicale.password)
+    config = write_config(tmp_path, radicale)
+    args = ["sync", "--once", "--config", str(config)]
+    session = config / "sessions" / "sa-2027-03-st-andre.yaml"
+    original = session.read_text(encoding="utf-8")
+    assert main([*args, "--now", "2026-11-23"]) == 0
+    session.write_text(
+        original + "cancelled:\n  on: 2026-11-24\n  reason: Jury incomplet\n", encoding="utf-8"
+    )
+    assert main([*args, "--now", "2026-11-24"]) == 0
+    assert "mise(s) à jour" in capsys.readouterr().out
+    session.write_text(original, encoding="utf-8")
+    assert main([*args, "--now", "2026-11-25"]) == 0
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        (record,) = store.cancellation_history()["sa-2027-03-st-andre"]
+    finally:
+        store.close()
+    assert (record.on, record.reason) == (date(2026, 11, 24), "Jury incomplet")
+    assert record.seen_at.date() == date(2026, 11, 24)  # the pass that saw it (--now)
+    assert record.restored_at is not None
+    assert record.restored_at.date() == date(2026, 11, 25)
+    assert record.restored_by is None  # by hand: the dashboard's restore names who
