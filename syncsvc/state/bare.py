@@ -1,6 +1,7 @@
 """The store without SQLAlchemy: what a sync with little or nothing to do reads and writes, on
 SQLite, through the standard library (see :mod:`syncsvc.app.unchanged` and
-:mod:`syncsvc.app.changed`).
+:mod:`syncsvc.app.changed`), and what ``plan``, ``validate``, ``jury`` and ``export`` read
+(:mod:`syncsvc.app.marks`, :mod:`syncsvc.app.cancellations`).
 
 Only a few statements, each the same as the :class:`~syncsvc.state.store.Store`'s on the same
 tables (tests/state/test_bare_store.py holds them side by side):
@@ -8,8 +9,8 @@ tables (tests/state/test_bare_store.py holds them side by side):
 - the instance lease — take, renew, give back, check — exactly as :mod:`syncsvc.state.lease`
   does it (same row, same epoch, the database's clock), so that a :class:`~syncsvc.app.fence.
   Fence` over this store fences as it does over the full one;
-- the reads of a target's stamp (its state, its recorded items, its sessions' fingerprints)
-  and of the done marks;
+- the reads of a target's stamp (its state, its recorded items, its sessions' fingerprints),
+  of the done marks, of the schema's version and of the cancellations' history;
 - the writes of a pass: each item written (or its error), its sessions' fingerprints, and,
   fenced — only while this process still holds the lease —, the target's new change token,
   its success or failure and its new stamp.
