@@ -57,7 +57,8 @@ poll_seconds = 3600
         wait_for("the reply recorded", lambda: len(store.jury_replies()) == 1, 30, service=service)
         (reply,) = store.jury_replies()
         assert (reply.email, reply.partstat) == ("e.lefevre@jury.example", "ACCEPTED")
-        assert "réponse du jury" in service.text()
+        # logged once the read is over, just after the store has the reply (seen in CI)
+        wait_for("the log line", lambda: "réponse du jury" in service.text(), service=service)
     finally:
         code = service.stop(signal.SIGTERM)
         store.close()
