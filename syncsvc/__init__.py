@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 import sys as _sys
 
 # httpx imports its own command-line client (click, pygments, rich) when they are installed,
-# as they are here (uvicorn needs click, rich pygments): some 50–90 ms of every process that
+# as they are here (uvicorn needs click, rich needs pygments): some 50–90 ms of every process that
 # talks HTTP, for a client syncsvc never runs. httpx falls back to a stub when that import
 # fails; marking the module absent makes it fail (tests/test_startup.py checks both).
 _sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

@@ -28,26 +28,16 @@ def observe(store: Store, config: Config, now: Now) -> None:
 def stored_history(settings: Settings) -> dict[str, list[CancellationRecord]]:
     """The store's cancellation records, read only; none without a store (or one not yet
     migrated to keep them)."""
-    from syncsvc.app.marks import store_exists
+    from syncsvc.app.marks import reading, store_exists
+    from syncsvc.state.versions import CANCELLATIONS_FROM, RESTORES_FROM
 
     if not store_exists(settings.store.url):
         return {}
-    from syncsvc.state.bare import BareStore
-    from syncsvc.state.versions import CANCELLATIONS_FROM, RESTORES_FROM
-
-    # SQLite: read without SQLAlchemy (plan and validate); else the full store
-    store: BareStore | Store | None = BareStore.open(settings.store.url)
-    if store is None:
-        from syncsvc.state.store import Store
-
-        store = Store(settings.store.url)
-    try:
+    with reading(settings.store.url) as store:
         version = store.version()
         if version < CANCELLATIONS_FROM:
             return {}
         return store.cancellation_history(attributed=version >= RESTORES_FROM)
-    finally:
-        store.close()
 
 
 def lifted_warnings(config: Config, history: History, now: Now) -> list[ConfigWarning]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syncsvc.core import audience
 from syncsvc.core.config import Config
@@ -13,6 +15,9 @@ from syncsvc.core.planner import implicit_marks, plan_session
 from syncsvc.errors import UsageError
 from syncsvc.inputs.settings import Settings
 from syncsvc.state.bare import BareStore, sqlite_path
+
+if TYPE_CHECKING:
+    from syncsvc.state.store import Store
 
 
 def store_exists(url: str) -> bool:
@@ -28,24 +33,28 @@ def store_exists(url: str) -> bool:
     return Path(parsed.database).is_file()
 
 
+@contextlib.contextmanager
+def reading(url: str) -> Iterator[BareStore | Store]:
+    """The existing store at ``url``, to read from: a SQLite file through the standard library
+    (no SQLAlchemy for ``plan``, ``validate``, ``jury``, ``export``), else the full store."""
+    store: BareStore | Store | None = BareStore.open(url)
+    if store is None:
+        from syncsvc.state.store import Store  # imported here: SQLite needs no SQLAlchemy
+
+        store = Store(url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def stored_marks(settings: Settings, config_dir: Path) -> Mapping[str, Mapping[str, date]]:
     """The store's done marks, or none when there is no store yet (``plan`` on a fresh
     machine creates nothing)."""
     if not store_exists(settings.store.url):
         return {}
-    bare = BareStore.open(settings.store.url)  # SQLite: read without SQLAlchemy
-    if bare is not None:
-        try:
-            return bare.done_marks() if bare.version() else {}
-        finally:
-            bare.close()
-    from syncsvc.state.store import Store  # imported here: no store, no SQLAlchemy
-
-    store = Store(settings.store.url)
-    try:
+    with reading(settings.store.url) as store:
         return store.done_marks() if store.version() else {}
-    finally:
-        store.close()
 
 
 def milestone_of(config: Config, session_id: str, milestone_id: str) -> Session:
