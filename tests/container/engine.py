@@ -178,17 +178,55 @@ def _apt_install(logs: Path, why: str) -> None:
     raise EngineUnavailable(f"apt-get install {' '.join(APT_PACKAGES)} failed:\n{tail(log)}")
 
 
-def _drop_stale_pidfile() -> None:
-    """A dockerd killed without notice leaves its pid file; if that pid now belongs to another
-    process, a new dockerd refuses to start."""
-    pidfile = Path("/var/run/docker.pid")
+PIDFILE: Final = Path("/var/run/docker.pid")
+
+
+def _alive(pid: int, name: str) -> bool:
+    """``pid`` is a running process called ``name`` (a zombie is not running)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    comm, _, rest = stat.partition(" (")[2].rpartition(") ")
+    return comm == name and not rest.startswith("Z")
+
+
+def clear_previous_dockerd(
+    answers: Callable[[], bool],
+    wait: float = 60,
+    pidfile: Path = PIDFILE,
+    name: str = "dockerd",
+    grace: float = 30,
+) -> bool:
+    """Make room for a new dockerd; True when the previous one answers after all.
+
+    A new dockerd refuses to start while ``pidfile`` names a live dockerd. That one may be an
+    earlier run's engine still shutting down (seen in CI: a clean clone started right after
+    another run) or still starting: wait for it to answer or to go, at most ``wait`` seconds,
+    then stop it (it answers nothing, so nothing is lost): SIGTERM, and SIGKILL after ``grace``
+    seconds. A pid file naming no dockerd (the
+    engine was killed without notice and the pid was reused) is dropped.
+    """
     try:
         pid = int(pidfile.read_text().strip())
-        name = Path(f"/proc/{pid}/comm").read_text().strip()
     except (OSError, ValueError):
-        name = ""
-    if pidfile.exists() and name != "dockerd":
         pidfile.unlink(missing_ok=True)
+        return False
+    deadline = time.monotonic() + wait
+    while _alive(pid, name) and time.monotonic() < deadline:
+        if answers():
+            return True
+        time.sleep(0.5)
+    if _alive(pid, name):
+        for sig, patience in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
+            os.kill(pid, sig)
+            until = time.monotonic() + patience
+            while _alive(pid, name) and time.monotonic() < until:
+                time.sleep(0.2)
+            if not _alive(pid, name):
+                break
+    pidfile.unlink(missing_ok=True)
+    return False
 
 
 def _compose_cli(cli: str) -> tuple[str, ...] | None:
@@ -235,7 +273,8 @@ class Engine:
             raise EngineUnavailable("dockerd is not installed (Debian package docker.io)")
         if os.geteuid() != 0:
             raise EngineUnavailable("no Docker engine answers, and only root can start dockerd")
-        _drop_stale_pidfile()
+        if clear_previous_dockerd(engine._answers):
+            return engine
         with (logs / "dockerd.log").open("ab") as log:
             engine.dockerd = subprocess.Popen(
                 [dockerd], stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
