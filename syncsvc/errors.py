@@ -32,18 +32,21 @@ class SyncsvcError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong in one file: ``file: field: message (attendu : …)``."""
+    """One thing wrong in one file: ``file: field: message (attendu : …)``, or
+    ``file: ligne 12, field: message`` when the line where the field is written is known (a
+    YAML file, see :func:`syncsvc.inputs.yaml_files.field_lines`)."""
 
     file: str
     field: str
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
-        return (
-            f"{self.file}: {self.field}: {self.message}"
-            if self.field
-            else (f"{self.file}: {self.message}")
-        )
+        if not self.field:
+            return f"{self.file}: {self.message}"
+        if self.line is not None:
+            return f"{self.file}: ligne {self.line}, {self.field}: {self.message}"
+        return f"{self.file}: {self.field}: {self.message}"
 
 
 class ConfigError(SyncsvcError):

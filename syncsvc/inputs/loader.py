@@ -39,7 +39,7 @@ from syncsvc.inputs.files import FileProblem, read_config_file
 from syncsvc.inputs.forked import ChildFailed, can_fork, in_child
 from syncsvc.inputs.problems import validation_problems
 from syncsvc.inputs.session_entries import SessionEntry, session_entries
-from syncsvc.inputs.yaml_files import load_text, parse_yaml
+from syncsvc.inputs.yaml_files import field_lines, load_text, parse_yaml
 
 _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 JURY_FILE = "jury.yaml"
@@ -135,7 +135,30 @@ def _load_centres(config: Config, path: Path, inside: Path) -> None:
     _centres_from(config, file, raw)
 
 
+def _placed(problems: list[Problem], start: int, file: str, data: bytes | None) -> None:
+    """Give each problem of ``file`` added from ``start`` the line where its field is written
+    in ``data`` (see :func:`~syncsvc.inputs.yaml_files.field_lines`)."""
+    todo = [
+        i
+        for i in range(start, len(problems))
+        if problems[i].file == file and problems[i].field and problems[i].line is None
+    ]
+    if not todo or data is None:
+        return
+    lines = field_lines(data, {problems[i].field for i in todo})
+    for i in todo:
+        line = lines.get(problems[i].field)
+        if line is not None:
+            problems[i] = replace(problems[i], line=line)
+
+
 def _centres_from(config: Config, file: str, raw: bytes) -> None:
+    start = len(config.problems)
+    _centres_in(config, file, raw)
+    _placed(config.problems, start, file, raw)
+
+
+def _centres_in(config: Config, file: str, raw: bytes) -> None:
     try:
         data = parse_yaml(raw)
     except FileProblem as exc:
@@ -203,6 +226,13 @@ def _load_jury(config: Config, path: Path, inside: Path) -> None:
 
 def _directory_from(file: str, raw: bytes, problems: list[Problem]) -> JuryDirectory:
     """The directory in ``raw``; each problem (file, juror's e-mail and field) in ``problems``."""
+    start = len(problems)
+    directory = _directory_in(file, raw, problems)
+    _placed(problems, start, file, raw)
+    return directory
+
+
+def _directory_in(file: str, raw: bytes, problems: list[Problem]) -> JuryDirectory:
     directory = JuryDirectory(exists=True, digest=hashlib.sha256(raw).hexdigest())
     try:
         data = parse_yaml(raw)
@@ -515,6 +545,7 @@ def _load_entry(config: Config, entry: SessionEntry, parser: SessionParser) -> N
                     config.jury_references[parsed.session.id] = parsed.references
     if raw_id is not None:
         config.file_ids[entry.file] = raw_id
+    _placed(config.problems, before, entry.file, entry.data)
     if len(config.problems) > before:
         # Protect the session under its file name (which must be its id) and under the id
         # written inside, when it can be read.

@@ -20,12 +20,13 @@ French, what is wrong and what was expected; it never quotes the file, except a 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
 import yaml
 
-from syncsvc.core.fields import shown
+from syncsvc.core.fields import shortened, shown
 from syncsvc.inputs.files import FileProblem
 from syncsvc.inputs.yaml_messages import (
     ALIAS,
@@ -270,3 +271,62 @@ def parse_yaml(data: bytes) -> Any:
 def load_text(text: str) -> Any:
     """Parse trusted YAML text (the shipped rulesets) with the same strict loader."""
     return yaml.load(text, Loader=_StrictLoader)
+
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def field_lines(data: bytes, fields: Iterable[str]) -> dict[str, int]:
+    """The line (from 1) where each field path of a problem is written in ``data``, a file
+    :func:`parse_yaml` read: ``days[2].end``, ``afpar-st-andre.rules.overrides.dte_order``
+    (keys as :func:`~syncsvc.core.fields.shortened` shows them, so a key with dots is found
+    whole). The deepest key or list item written is the one pointed at: a missing key points
+    at the block that lacks it. A path whose first key is not written (a required key left
+    out) has no line. Called only when a file has problems: the tree is composed again."""
+    try:
+        loader = _StrictLoader(data.decode("utf-8"))
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    if root is None:
+        return {}
+    found = {}
+    for field in fields:
+        line = _line_of(root, field)
+        if line is not None:
+            found[field] = line
+    return found
+
+
+def _line_of(node: yaml.Node, path: str) -> int | None:
+    line = None
+    rest = path
+    while rest:
+        index = _INDEX.match(rest)
+        if index is not None and isinstance(node, yaml.SequenceNode):
+            position = int(index.group(1)) - 1
+            if not 0 <= position < len(node.value):
+                break
+            node = node.value[position]
+            line = node.start_mark.line + 1
+            rest = rest[index.end() :].removeprefix(".")
+            continue
+        if not isinstance(node, yaml.MappingNode):
+            break
+        best: tuple[str, yaml.Node, yaml.Node] | None = None
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = shortened(str(key_node.value))
+            whole = rest == key or rest.startswith((f"{key}.", f"{key}["))
+            if whole and (best is None or len(key) > len(best[0])):
+                best = (key, key_node, value_node)
+        if best is None:
+            break
+        key, key_node, node = best
+        line = key_node.start_mark.line + 1
+        rest = rest[len(key) :].removeprefix(".")
+    return line

@@ -4,6 +4,7 @@ control character, bounded lengths, dates 2000–2099), and sensible defaults wh
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -248,13 +249,14 @@ def test_refusals_are_french_lines_naming_file_and_field(tmp_path: Path) -> None
     session_file = folder / "sessions" / "sa-test.yaml"
     centres_file = folder / "centres.yaml"
     expected = {
-        f"{session_file}: title.expires_on: date « 2027-02-30 » invalide",
-        f"{session_file}: candidates.list[1].recevabilite_until: recevabilité VAE",
-        f"{centres_file}: centre-test.phone: numéro de téléphone lu comme le nombre",
-        f"{centres_file}: centre-test.ud_name: texte",
+        (session_file, "title.expires_on: date « 2027-02-30 » invalide"),
+        (session_file, "candidates.list[1].recevabilite_until: recevabilité VAE"),
+        (centres_file, "centre-test.phone: numéro de téléphone lu comme le nombre"),
+        (centres_file, "centre-test.ud_name: texte"),
     }
-    for start in expected:
-        assert any(line.startswith(start) for line in lines), (start, lines)
+    for file, rest in expected:
+        start = re.compile(rf"{re.escape(str(file))}: ligne \d+, {re.escape(rest)}")
+        assert any(start.match(line) for line in lines), (start, lines)
     assert all("attendu" in line for line in lines), lines
     assert not any("Karim" in line or "2027-09-01" in line for line in lines), lines
 

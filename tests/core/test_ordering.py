@@ -131,11 +131,13 @@ def test_the_loader_reports_a_refused_override_as_one_line(tmp_path: Path) -> No
         '      dte_order: {offset: "-100d"}\n      ceres_session_create: {offset: "-93d"}',
     )
     (config_dir / "centres.yaml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index('      dte_order: {offset: "-100d"}') + 1
     config = load_config(config_dir)
     lines = [str(p) for p in config.problems]
     assert len(lines) == 1, lines
     assert lines[0].startswith(
-        f"{config_dir / 'centres.yaml'}: greta-lyon-venissieux.rules.overrides.dte_order.offset: "
+        f"{config_dir / 'centres.yaml'}: ligne {line}, "
+        "greta-lyon-venissieux.rules.overrides.dte_order.offset: "
         "-100d placerait « Commander le pli d'examen (DTE) » avant « Créer la session dans CERES »"
     ), lines[0]
 

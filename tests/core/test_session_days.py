@@ -76,8 +76,8 @@ def test_days_are_optional_and_read_in_date_order() -> None:
     [
         pytest.param(
             [{"date": "2027-03-22", "start": "08:30", "end": "17:00"}],
-            "sa-test.yaml: days: jour 1 (2027-03-22) hors de la session (attendu : une date du "
-            "2027-03-15 au 2027-03-19, entre start et end)",
+            "sa-test.yaml: ligne 28, days: jour 1 (2027-03-22) hors de la session (attendu : une "
+            "date du 2027-03-15 au 2027-03-19, entre start et end)",
             id="outside-the-session",
         ),
         pytest.param(
@@ -85,30 +85,32 @@ def test_days_are_optional_and_read_in_date_order() -> None:
                 {"date": "2027-03-15", "start": "08:30", "end": "17:00"},
                 {"date": "2027-03-15", "start": "13:00", "end": "17:00"},
             ],
-            "sa-test.yaml: days: jour 2 (2027-03-15) déjà listé (attendu : chaque date une seule "
-            "fois dans days)",
+            "sa-test.yaml: ligne 28, days: jour 2 (2027-03-15) déjà listé (attendu : chaque date "
+            "une seule fois dans days)",
             id="the-same-date-twice",
         ),
         pytest.param(
             [{"date": "2027-03-15", "start": "17:30", "end": "08:00"}],
-            "sa-test.yaml: days[1].end: l'heure de fin (08:00) ne suit pas l'heure de début "
-            "(17:30) (attendu : une fin après le début, le même jour)",
+            "sa-test.yaml: ligne 31, days[1].end: l'heure de fin (08:00) ne suit pas l'heure de "
+            "début (17:30) (attendu : une fin après le début, le même jour)",
             id="end-before-start",
         ),
         pytest.param(
             [{"date": "2027-03-15", "start": "08:30"}],
-            "sa-test.yaml: days[1].end: champ obligatoire manquant (attendu : une valeur pour end)",
+            "sa-test.yaml: ligne 29, days[1].end: champ obligatoire manquant (attendu : une valeur "
+            "pour end)",
             id="no-end",
         ),
         pytest.param(
             [{"date": "2027-03-15", "start": "08:30", "end": "12:00", "salle": "B"}],
-            "sa-test.yaml: days[1].salle: clé inconnue (attendu : une des clés date, start, end)",
+            "sa-test.yaml: ligne 32, days[1].salle: clé inconnue (attendu : une des clés date, "
+            "start, end)",
             id="unknown-key",
         ),
         pytest.param(
             [{"date": "2027-03-15", "start": 510, "end": "12:00"}],
-            "sa-test.yaml: days[1].start: heure lue comme le nombre « 510 » (attendu : une heure "
-            'entre guillemets, ex. "08:30")',
+            "sa-test.yaml: ligne 30, days[1].start: heure lue comme le nombre « 510 » (attendu : "
+            'une heure entre guillemets, ex. "08:30")',
             id="unquoted-time",
         ),
     ],

@@ -117,9 +117,16 @@ def only_problem(config: Config, file: Path) -> Problem:
 
 
 def assert_line(problem: Problem, file: Path, field: str) -> None:
-    """The printed line is ``file: field: message`` and the message says what is expected."""
+    """The printed line is ``file: field: message`` (``file: ligne N, field: message`` when
+    the field is written in the file) and the message says what is expected."""
     assert problem.field == field
-    assert str(problem).startswith(f"{file}: {field}: " if field else f"{file}: ")
+    if not field:
+        start = f"{file}: "
+    elif problem.line is not None:
+        start = f"{file}: ligne {problem.line}, {field}: "
+    else:
+        start = f"{file}: {field}: "
+    assert str(problem).startswith(start)
     assert "attendu" in problem.message
 
 

@@ -135,7 +135,7 @@ def test_validate_broken_folder_exits_1_with_error_lines(
     assert result.code == 1
     error_lines = [line for line in result.out.splitlines() if line.startswith(f"{broken}: ")]
     assert len(error_lines) == 1
-    assert error_lines[0].startswith(f"{broken}: nature: ")
+    assert error_lines[0].startswith(f"{broken}: ligne 4, nature: ")
     assert "« titr »" in error_lines[0]
     assert "attendu" in error_lines[0]
     assert "5 session(s) chargée(s)" in result.out
@@ -324,7 +324,7 @@ def test_plan_with_a_broken_file_plans_the_others_and_exits_1(
     rows = json.loads(result.out)
     assert {r["session"] for r in rows if r["session"] is not None} == EXAMPLE_IDS
     broken = broken_config / "sessions" / "sa-2027-09-cassee.yaml"
-    assert result.err.startswith(f"{broken}: nature: ")
+    assert result.err.startswith(f"{broken}: ligne 4, nature: ")
 
 
 # --- plan --format ics -------------------------------------------------------------------------
@@ -723,8 +723,10 @@ def test_validate_reports_every_bad_input_on_one_french_line(
     for file, field in expected.items():
         mine = [line for line in lines if line.startswith(f"{file}: ")]
         assert len(mine) == 1, (file, mine)
-        prefix = f"{file}: {field}: " if field else f"{file}: "
-        assert mine[0].startswith(prefix), mine[0]
+        # a field written in the file is named with its line (tests/inputs/test_field_lines.py)
+        prefix = rf"{re.escape(file)}: (ligne \d+, )?{re.escape(field)}: " if field else ""
+        assert mine[0].startswith(f"{file}: "), mine[0]
+        assert re.match(prefix, mine[0]), mine[0]
         assert "attendu" in mine[0]
         for word in ENGLISH:
             assert word not in mine[0], mine[0]
@@ -751,7 +753,7 @@ def test_validate_refuses_a_huge_time_zone(
 
     assert result.code == 1
     [line] = [x for x in result.out.splitlines() if x.startswith(f"{centres}: ")]
-    assert line.startswith(f"{centres}: afpar-st-andre.timezone: fuseau horaire")
+    assert line.startswith(f"{centres}: ligne 6, afpar-st-andre.timezone: fuseau horaire")
     assert "IANA" in line
     assert len(line) < 400
 

@@ -183,7 +183,7 @@ def test_an_administrator_changes_an_agrement_end_date(served: Served, page: Pag
         "ne se chargeraient plus :"
     )
     expect(alert).to_contain_text(
-        "sa-2027-03-st-andre.yaml: centre: centre « afpar-st-andre » inconnu ou invalide"
+        "sa-2027-03-st-andre.yaml: ligne 6, centre: centre « afpar-st-andre » inconnu ou invalide"
     )
     page.screenshot(path=str(ARTIFACTS / "centres-retrait-refuse.png"), full_page=True)
     assert (served.config / "centres.yaml").read_text(encoding="utf-8") == text
