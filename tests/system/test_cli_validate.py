@@ -87,7 +87,7 @@ def test_json_keeps_the_problems_of_broken_files_on_stderr(
     # finding was the DWWM's agrément request, « sans objet » since issue 11)
     code, rows, err = validate_json(capsys, "--config", str(root), "--now", "2027-02-01")
     assert code == 1
-    assert f"{broken}: end: " in err
+    assert f"{broken}: ligne 8, end: " in err
     assert rows
     assert all(row["session"] != "sa-2027-03-st-andre" for row in rows)
 
