@@ -20,6 +20,7 @@ passes — hundreds of people then cost nothing until their calendar client poll
 planning behind them is made once per state of the inputs for all of them. A token whose
 person is convened nowhere any more opens an empty calendar (their clients then drop the days
 rather than keep them as a 404 would make Google and Outlook do); a rotated token opens nothing.
+Its name, « Examens TP — mes convocations », never changes and names no one.
 """
 
 from __future__ import annotations
@@ -280,9 +281,4 @@ class FeedPublisher:
                 target = person_target(email) if email is not None else None
                 self._refresh(name, target, inputs, now)
                 self._people[name] = inputs.state
-        display = (
-            audience.calendar_name(f"jury:{email}", inputs.names)
-            if email is not None
-            else PERSON_FEED_NAME
-        )
-        return render(name, self.store, display, self.settings.feeds.refresh_minutes)
+        return render(name, self.store, PERSON_FEED_NAME, self.settings.feeds.refresh_minutes)

@@ -146,8 +146,10 @@ CONVENED_AUDIENCE: Final = "Convocations (jury, surveillance, comédien)"
 as a juror, the surveillant or the comédien (« Calendriers » page)."""
 PERSON_FEED_LINE: Final = "Vos journées d'examen dans votre agenda"
 """Before a convened person's own feed link, in their invitation (« … : <lien> (abonnement) »)."""
-PERSON_FEED_NAME: Final = "Examens TP — convocations"
-"""The name of a person's own feed once they are convened nowhere (it names no one)."""
+PERSON_FEED_NAME: Final = "Examens TP — mes convocations"
+"""The name of a convened person's own feed (``[feeds] per_person``), whatever becomes of their
+sessions: it never changes (a session file that fails to load, a person convened nowhere any
+more), and it names no one."""
 INVITATION_SUMMARIES: Final = {
     "jury": "Jury",
     "surveillant": "Surveillance",

@@ -115,7 +115,8 @@ def test_a_coordinator_finds_each_person_s_link_and_it_serves_their_exam_days(
     assert again.status_code == 304
     assert same.content == first.content  # stable body, stable ETag
     calendar = Calendar.from_ical(first.content)
-    assert str(calendar["X-WR-CALNAME"]) == f"Examens TP — convocations de {LINE}"
+    # one name whatever happens to her sessions (an empty calendar's too): her own agenda
+    assert str(calendar["X-WR-CALNAME"]) == "Examens TP — mes convocations"
     events = calendar.walk("VEVENT")
     assert not calendar.walk("VTODO")
     sessions = [str(e["X-SYNCSVC-SESSION"]) for e in events]
@@ -206,7 +207,7 @@ def test_a_person_convened_nowhere_any_more_gets_an_empty_calendar(served: Serve
     assert later.status_code == 200
     calendar = Calendar.from_ical(later.content)
     assert calendar.walk("VEVENT") == []
-    assert str(calendar["X-WR-CALNAME"]) == "Examens TP — convocations"  # names no one
+    assert str(calendar["X-WR-CALNAME"]) == "Examens TP — mes convocations"
     with served.logged_in() as client:
         page = client.get("/annuaire-jury").text
     assert link_of(page, LINE) is None  # no longer listed
@@ -267,3 +268,21 @@ def test_without_per_person_no_link_and_a_person_token_opens_nothing(
     assert "/feeds/" not in page
     assert refused.status_code == 404
     assert served.status_code == 404
+
+
+def test_a_broken_session_file_does_not_empty_a_person_s_feed(served: Served) -> None:
+    with served.logged_in() as client:
+        link = link_of(client.get("/annuaire-jury").text, PAUL)
+    assert link is not None
+    with httpx.Client(base_url=served.base, timeout=30) as client:
+        first = client.get(path_of(link))
+        before = Calendar.from_ical(first.content).walk("VEVENT")
+        assert {str(e["X-SYNCSVC-SESSION"]) for e in before} == {SA}
+        sa = served.config / "sessions" / f"{SA}.yaml"
+        text = sa.read_text(encoding="utf-8")
+        sa.write_text(text.replace("session_manager:", "session_manger:", 1), encoding="utf-8")
+        assert SA not in load_config(served.config).sessions  # the file no longer loads
+        later = client.get(path_of(link), headers={"If-None-Match": first.headers["etag"]})
+    print(later.status_code, len(Calendar.from_ical(later.content).walk("VEVENT")) if later.content else None)
+    import difflib; print("".join(difflib.unified_diff(first.text.splitlines(True), later.text.splitlines(True))))
+    assert later.status_code == 304  # his exam days stay as they were, named as they were
