@@ -57,7 +57,8 @@ PERSON_PREFIX = "person:"
 
 def person_key(email: str) -> str:
     """The store's name of the feed of the person convened under ``email``: a digest of the
-    address, not the address (too long for the store's key at times, and kept nowhere)."""
+    address, not the address (which may be longer than the store's key, and which the store
+    need not hold)."""
     digest = hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
     return PERSON_PREFIX + digest[:40]
 
