@@ -13,6 +13,7 @@ from email.policy import SMTP
 from pathlib import Path
 
 from syncsvc.app.cancellations import observe as observe_cancellations
+from syncsvc.app.feeds import person_links
 from syncsvc.app.fence import Fence
 from syncsvc.app.jury import jury_board
 from syncsvc.app.outbox import DrainReport, drain
@@ -378,7 +379,10 @@ def _queue_invitations(
         if store.has_key(change.key) or change.session_id in failed:
             continue
         try:
-            message, event = compose_invitation(change, settings.mail.sender, moment, answer_links)
+            feed = _feed_link(settings, store, change, moment, dry_run)
+            message, event = compose_invitation(
+                change, settings.mail.sender, moment, answer_links, feed
+            )
             data = message.as_bytes(policy=SMTP)
         except Exception as exc:  # the bulkhead: this message only
             failed[change.session_id] = (
@@ -402,6 +406,20 @@ def _queue_invitations(
             invitation=change.state(event),
         )
     return queued
+
+
+def _feed_link(
+    settings: Settings,
+    store: Store,
+    change: invitations.InvitationChange,
+    now: datetime,
+    dry_run: bool,
+) -> str | None:
+    """The recipient's own agenda link for an invitation or an update (``[feeds]
+    per_person``); none in a dry run, which creates no token."""
+    if not settings.feeds.per_person or change.method != "REQUEST" or dry_run:
+        return None
+    return person_links(settings, store, [change.email], now)[change.email]
 
 
 def _hold_invitations(

@@ -151,7 +151,8 @@ def _add_sync(commands: Any) -> None:
     feeds.add_argument(
         "--rotate",
         metavar="NOM",
-        help="remplacer le jeton du flux NOM (l'ancienne adresse cesse de marcher)",
+        help="remplacer le jeton du flux NOM, ou de l'agenda de la personne convoquée à cette "
+        "adresse e-mail (l'ancienne adresse cesse de marcher)",
     )
 
 

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace, now: Now) -> int:
     store.migrate()
     try:
         if args.command == "feeds":
-            return feeds(settings, store, now, args.rotate)
+            people = _load(args, settings) if settings.feeds.per_person else None
+            return feeds(settings, store, now, args.rotate, people)
         if args.command == "serve":
             return serve(args, settings, store)
         if args.command == "outbox":
@@ -297,20 +298,45 @@ def mark(
     return EXIT_OK
 
 
-def feeds(settings: Settings, store: Store, now: Now, rotate: str | None) -> int:
+def feeds(
+    settings: Settings,
+    store: Store,
+    now: Now,
+    rotate: str | None,
+    config: Config | None = None,
+) -> int:
+    """Every feed's secret address on standard output (never in a log line): the configured
+    feeds, then with ``[feeds] per_person`` (``config`` given) every convened person's, as
+    ``personne<TAB>e-mail<TAB>adresse``. ``rotate``: a feed's name, or a person's address."""
+    from syncsvc.app.feeds import person_links, rotate_person
+    from syncsvc.core.audience import convened_people
+
     published = [t for t in settings.targets if t.kind == "feed"]
+    people = convened_people(config.sessions.values()) if config is not None else {}
     moment = instant(now)
-    if rotate is not None:
+    if rotate is not None and "@" in rotate and config is not None:
+        email = rotate.strip().lower()
+        if email not in people:
+            raise UsageError(
+                f"« {rotate} » n'est convoquée à aucune session chargée (attendu : l'adresse "
+                "d'un membre du jury, d'un surveillant ou d'un comédien)"
+            )
+        rotate_person(store, email, moment)
+    elif rotate is not None:
         if rotate not in {t.name for t in published}:
             known = ", ".join(t.name for t in published) or "aucun"
-            raise UsageError(f"flux « {rotate} » inconnu (attendu : un de {known})")
+            people_too = " ou l'adresse d'une personne convoquée" if config is not None else ""
+            raise UsageError(f"flux « {rotate} » inconnu (attendu : un de {known}{people_too})")
         store.rotate_feed_token(rotate, moment)
-    if not published:
+    if not published and not people:
         print('aucun flux configuré (ajouter une cible kind = "feed" dans syncsvc.toml)')
     base = settings.feeds.base_url.rstrip("/")
     for target in published:
         token = store.feed_token(target.name, moment)
         print(f"{target.name}\t{target.audience}\t{base}/feeds/{token}.ics")
+    links = person_links(settings, store, people, moment)
+    for email in people:
+        print(f"personne\t{email}\t{links[email]}")
     return EXIT_OK
 
 

@@ -21,7 +21,10 @@ only (see :mod:`syncsvc.formats.ical`).
 
 from __future__ import annotations
 
-from syncsvc.core.model import Milestone, Session
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from syncsvc.core.model import ConvenedRole, Milestone, Session
 
 MANAGER_ROLES = frozenset({"session_manager", "deputy_manager"})
 
@@ -69,3 +72,32 @@ def calendar_name(audience: str, centre_names: dict[str, str]) -> str:
     if kind == "jury":
         return f"Examens TP — convocations de {who}"
     return "Examens TP — toutes les sessions"
+
+
+@dataclass(frozen=True, slots=True)
+class Convened:
+    """A person convened to exams, with every session they are convened to and as what: the
+    public ``jury:<email>`` has items for exactly these sessions."""
+
+    email: str
+    name: str
+    sittings: tuple[tuple[Session, ConvenedRole], ...]
+
+    @property
+    def centres(self) -> frozenset[str]:
+        return frozenset(session.centre for session, _ in self.sittings)
+
+
+def convened_people(sessions: Iterable[Session]) -> dict[str, Convened]:
+    """Everyone convened to the exam of one of ``sessions`` (juror, surveillant, comédien), by
+    address, sorted by name; each person's sessions earliest first, their name as the earliest
+    session spells it."""
+    found: dict[str, list[tuple[Session, str, ConvenedRole]]] = {}
+    for session in sorted(sessions, key=lambda s: (s.start, s.id)):
+        for person, role in session.convened():
+            found.setdefault(person.email, []).append((session, person.name, role))
+    people = [
+        Convened(email, sits[0][1], tuple((s, role) for s, _, role in sits))
+        for email, sits in found.items()
+    ]
+    return {p.email: p for p in sorted(people, key=lambda p: (p.name.casefold(), p.email))}

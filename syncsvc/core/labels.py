@@ -144,6 +144,12 @@ JUROR_DAY_NOTE: Final = (
 CONVENED_AUDIENCE: Final = "Convocations (jury, surveillance, comédien)"
 """The public of a ``jury:<e-mail>`` calendar or feed: every exam that address is convened to,
 as a juror, the surveillant or the comédien (« Calendriers » page)."""
+PERSON_FEED_LINE: Final = "Vos journées d'examen dans votre agenda"
+"""Before a convened person's own feed link, in their invitation (« … : <lien> (abonnement) »)."""
+PERSON_FEED_NAME: Final = "Examens TP — mes convocations"
+"""The name of a convened person's own feed (``[feeds] per_person``), whatever becomes of their
+sessions: it never changes (a session file that fails to load, a person convened nowhere any
+more), and it names no one."""
 INVITATION_SUMMARIES: Final = {
     "jury": "Jury",
     "surveillant": "Surveillance",
@@ -186,6 +192,7 @@ AUDIT_LABELS: Final = {
     "jury_directory_reactivate": "annuaire du jury : membre réactivé",
     "jury_address": "annuaire du jury : adresse changée",
     "repair": "correction du fichier",
+    "person_feed_rotate": "nouveau lien d'agenda personnel",
 }
 """The actions of the audit (« Historique » of a session)."""
 FIELD_LABELS: Final = {

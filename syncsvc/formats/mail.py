@@ -32,6 +32,7 @@ from syncsvc.core.labels import (
     INVITED_AS,
     JUROR_DAY_NOTE,
     JURY_WELCOME_LABEL,
+    PERSON_FEED_LINE,
     french_date,
     french_time,
 )
@@ -547,12 +548,17 @@ def _invitation_context(change: InvitationChange) -> dict[str, str]:
 
 
 def compose_invitation(
-    change: InvitationChange, sender: str, now: datetime, links: AnswerLinksOf | None = None
+    change: InvitationChange,
+    sender: str,
+    now: datetime,
+    links: AnswerLinksOf | None = None,
+    feed_link: str | None = None,
 ) -> tuple[EmailMessage, str]:
     """The iMIP message, and the VEVENT text to remember for a later CANCEL. A plain reply goes
     to the centre's organiser mailbox too (Reply-To), where syncsvc reads it. ``links`` signs
     the juror's answer links: one pair for a one-day session; for several exam days, one for
-    every day and one per day."""
+    every day and one per day. ``feed_link``: the recipient's own agenda feed (``[feeds]
+    per_person``), named in an invitation or an update, never in a cancellation."""
     event = invitation_event(change, now)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -598,6 +604,8 @@ def compose_invitation(
         role=change.role,
         invited_as=INVITED_AS[change.role],
         juror_note=JUROR_DAY_NOTE,
+        feed_link=feed_link if change.method == "REQUEST" else None,
+        feed_line=PERSON_FEED_LINE,
         **{k: v for k, v in context.items() if k != "text"},
     )
     message.set_content(text)

@@ -506,6 +506,19 @@ class DaemonSettings(Strict):
 class FeedSettings(Strict):
     base_url: str = "http://127.0.0.1:8080"
     refresh_minutes: int = Field(default=60, ge=5, le=1440)
+    per_person: bool = False
+    """Every person convened in a loaded session (juror, surveillant, comédien) has a feed of
+    their own — the ``jury:<e-mail>`` audience — with no ``[[targets]]`` block: its link is on
+    the « Annuaire du jury » page and in their invitation (see :mod:`syncsvc.app.feeds`)."""
+
+    @model_validator(mode="after")
+    def _people_need_an_address(self) -> FeedSettings:
+        if self.per_person and "base_url" not in self.model_fields_set:
+            raise ValueError(
+                "per_person = true demande base_url (attendu : l'adresse publique du service, "
+                'à laquelle les personnes s\'abonnent, ex. base_url = "https://examens.example.org")'
+            )
+        return self
 
 
 class Settings(Strict):

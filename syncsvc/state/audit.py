@@ -34,6 +34,7 @@ ACTIONS = frozenset(
         "jury_directory_reactivate",
         "jury_address",
         "repair",
+        "person_feed_rotate",
     }
 )
 

@@ -18,6 +18,11 @@ Not the session's « Jury » panel (:mod:`syncsvc.web.jury`), which follows the 
 - *Roles*: a coordinator whose account lists ``centres`` may add jurors, and change, retire,
   reactivate or re-address only a juror whose sessions are all in those centres (or who sits on
   none); an administrator, or a coordinator without ``centres``, any juror.
+- *Agendas personnels* (``[feeds] per_person = true``): the feed link of every person convened
+  in a loaded session — juror, surveillant, comédien, in the directory or not — shown to those
+  who may change one of the centres of that person's sessions, with « Nouveau lien » (the old
+  link then answers 404; audited). A viewer sees neither links nor buttons: a link is a secret
+  to give to its person only.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from urllib.parse import quote
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from syncsvc.app.feeds import person_links, rotate_person
+from syncsvc.core.audience import Convened, convened_people
 from syncsvc.core.config import Config
 from syncsvc.core.labels import fr_date
 from syncsvc.core.model import DirectoryJuror, Session
@@ -45,6 +52,8 @@ from syncsvc.inputs.writer import (
     plain,
     read_draft,
 )
+from syncsvc.state.audit import AuditEntry
+from syncsvc.web.auth import User
 from syncsvc.web.common import Context, Form, Web, action, log, page
 from syncsvc.web.config_forms import (
     authoring,
@@ -90,6 +99,27 @@ def _rows(config: Config, today: date) -> list[Row]:
     return [Row(j, sits.get(j.email, []), j.habilitation_until < today) for j in jurors]
 
 
+@dataclass(frozen=True, slots=True)
+class PersonFeed:
+    person: Convened
+    link: str
+
+
+def _sees_feed(user: User, person: Convened) -> bool:
+    """Whether ``user`` sees (and may renew) the person's feed link: they may change one of
+    the centres of the person's sessions (an administrator, a coordinator of all centres or
+    of one of those); a viewer never."""
+    return user.can_act and any(user.may_change(c) for c in person.centres)
+
+
+def _person_feeds(web: Web, ctx: Context, config: Config) -> list[PersonFeed]:
+    people = [
+        p for p in convened_people(config.sessions.values()).values() if _sees_feed(ctx.user, p)
+    ]
+    links = person_links(web.settings, web.store, (p.email for p in people), web.clock())
+    return [PersonFeed(p, links[p.email]) for p in people]
+
+
 def _upcoming(session: Session, today: date) -> bool:
     """Still to come (or under way) and not cancelled."""
     return session.cancelled is None and session.end >= today
@@ -128,6 +158,12 @@ def directory(web: Web, ctx: Context) -> Response:
         )
     if query.get("adresse"):
         flash = f"Adresse changée : {query.get('ancienne', '')} → {query['adresse']}."
+    if query.get("nouveau_lien"):
+        flash = (
+            f"Nouveau lien d'agenda pour {query['nouveau_lien']} : l'ancien ne fonctionne plus. "
+            "Transmettez-lui le nouveau."
+        )
+    per_person = web.settings.feeds.per_person
     return web.html(
         ctx.request,
         "jury_directory.j2",
@@ -143,6 +179,8 @@ def directory(web: Web, ctx: Context) -> Response:
         warnings=config.warnings,
         flash=flash,
         version=read_draft(web.source.config_dir / JURY_FILE).version if retired else "",
+        per_person=per_person,
+        person_feeds=_person_feeds(web, ctx, config) if per_person else [],
     )
 
 
@@ -689,6 +727,60 @@ def _address(web: Web, ctx: Context, typed: str, form: Form | None) -> Response:
     )
 
 
+# --- a convened person's agenda link --------------------------------------------------------------
+
+
+@action
+def rotate_person_feed(web: Web, ctx: Context, form: Form) -> Response:
+    """« Nouveau lien »: a new token for one person's feed (the old link answers 404)."""
+    if not web.settings.feeds.per_person:
+        return web.error(ctx.request, 404, "Introuvable", "Pas d'agendas personnels ici.", ctx)
+    try:
+        config = fresh_config(web)
+    except ConfigError as exc:
+        return web.error(ctx.request, 503, "Configuration illisible", str(exc), ctx)
+    email = form.get("email", "").strip().lower()
+    person = convened_people(config.sessions.values()).get(email)
+    if person is None:
+        return web.error(
+            ctx.request,
+            404,
+            "Personne introuvable",
+            "Cette adresse n'est convoquée à aucune session : elle n'a pas d'agenda personnel.",
+            ctx,
+        )
+    if not _sees_feed(ctx.user, person):
+        log.warning(
+            "POST %s 403 : %s ne coordonne aucun centre des sessions de %s",
+            ctx.request.url.path,
+            ctx.user.login,
+            email,
+        )
+        return web.error(
+            ctx.request,
+            403,
+            "Action réservée",
+            f"{email} n'est convoqué(e) qu'à des sessions de centres que vous ne coordonnez pas : "
+            "un administrateur ou un coordinateur de ces centres peut changer son lien.",
+            ctx,
+        )
+    now = web.clock()
+    rotate_person(web.store, email, now)
+    web.store.record_audit(
+        AuditEntry(
+            at=now,
+            user=ctx.user.login,
+            action="person_feed_rotate",
+            file="",
+            session_id=None,
+            changes=(("agenda", None, email),),
+            note=None,
+        )
+    )
+    log.info("annuaire du jury : nouveau lien d'agenda pour %s par %s", email, ctx.user.login)
+    return RedirectResponse(f"{PATH}?nouveau_lien={quote(email)}#agendas", status_code=303)
+
+
 ROUTES = [
     Route(PATH, directory),
     Route(f"{PATH}/nouveau", new_juror),
@@ -699,4 +791,5 @@ ROUTES = [
     Route(f"{PATH}/reactiver", reactivate_juror, methods=["POST"]),
     Route(f"{PATH}/adresse", address_form),
     Route(f"{PATH}/adresse", change_address, methods=["POST"]),
+    Route(f"{PATH}/agenda/nouveau-lien", rotate_person_feed, methods=["POST"]),
 ]

@@ -241,6 +241,21 @@ def test_rotate_creates_a_token_when_there_was_none(store: Store) -> None:
     assert store.feed_for_token(token) == "feed-jury"
 
 
+def test_feed_tokens_in_one_go_keep_the_existing_and_make_the_missing(store: Store) -> None:
+    """A page listing hundreds of people's feeds: the tokens already made are kept, the others
+    made, all unguessable and distinct (more names than one ``IN`` chunk)."""
+    kept = store.feed_token("person:kept", T0)
+    names = ["person:kept", *(f"person:{n:04d}" for n in range(1200))]
+    tokens = store.feed_tokens(names, T1)
+    assert set(tokens) == set(names)
+    assert tokens["person:kept"] == kept
+    assert len(set(tokens.values())) == len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43,}", t) for t in tokens.values())
+    assert store.feed_tokens(names, T1) == tokens  # stable
+    assert store.feed_for_token(tokens["person:0042"]) == "person:0042"
+    assert store.feed_token("person:0042", T1) == tokens["person:0042"]
+
+
 @pytest.mark.parametrize("token", ["", "unknown", "x" * 43])
 def test_unknown_token_resolves_to_nothing(store: Store, token: str) -> None:
     store.feed_token("feed-jury", T0)

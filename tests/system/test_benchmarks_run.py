@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("daemon_pass.py", ["--sessions", "20", "--repeat", "1"], "periodic no-op pass"),
         ("renderer.py", ["--sessions", "20", "--repeat", "1"], "kept by the renderer at rest"),
         ("dashboard.py", ["--sessions", "40", "--clients", "2", "--requests", "3"], "p95"),
+        ("person_feeds.py", ["--sessions", "10"], "what pre-rendering all would cost a pass"),
     ],
 )
 def test_benchmark_script_runs(script: str, args: list[str], expected: str) -> None:
