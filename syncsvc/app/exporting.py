@@ -3,17 +3,20 @@
 The export has the import's columns (same names, same cells: it imports back without a
 change) followed by its own: the next milestone (label, date, status), the milestone counts,
 the candidates' total and the findings of the checks. One sheet per centre, dates as real
-dates. Candidates appear as counts only.
+dates, then the « Échéances » sheet: one row per milestone of each session, as planned
+(:mod:`syncsvc.core.milestone_sheet`), where « Fait le » is typed to mark one done. Candidates
+appear as counts only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
 from syncsvc.app.importing import EXPORT_ONLY, known_of
+from syncsvc.core import milestone_sheet
 from syncsvc.core import session_sheet as sheet
 from syncsvc.core.config import Config
 from syncsvc.core.labels import SEVERITY_LABELS, STATUS_LABELS, capitalised
@@ -37,6 +40,8 @@ class Exported:
     centre: Centre
     milestones: Sequence[Milestone]
     findings: Sequence[Finding]
+    authors: Mapping[str, str] = field(default_factory=dict)
+    """Who made each of the store's done marks of the session, by milestone id."""
 
 
 def _widths() -> dict[str, int]:
@@ -166,6 +171,12 @@ def export_bytes(config: Config, items: Iterable[Exported], kind: str = "xlsx") 
         row = [sheet.cell(name, values) for name in names] + _extra(item)
         by_centre.setdefault(item.centre.id, []).append(row)
     widths = {**_widths(), **_EXPORT_WIDTHS}
+    milestones = [
+        row
+        for item in ordered
+        if item.session.id in files
+        for row in milestone_sheet.rows(item.session, item.milestones, item.authors)
+    ]
     sheets = [
         Sheet(
             config.centres[key].short_name if key in config.centres else key,
@@ -179,6 +190,15 @@ def export_bytes(config: Config, items: Iterable[Exported], kind: str = "xlsx") 
     ]
     if not sheets:
         sheets = [Sheet("Sessions", headers, [], widths=widths)]
+    sheets.append(
+        Sheet(
+            milestone_sheet.SHEET,
+            milestone_sheet.HEADERS,
+            milestones,
+            widths=milestone_sheet.WIDTHS,
+            wrap=[milestone_sheet.TITLE],
+        )
+    )
     if config.problems:
         sheets.append(
             Sheet(

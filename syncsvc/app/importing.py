@@ -8,6 +8,11 @@ problem with its line and column). :func:`apply_import` writes the rows without 
 :class:`syncsvc.app.authoring.Authoring` (round-trip, version-checked, audited). Nothing is
 ever deleted; a row in error is left aside and the others go through.
 
+The « Échéances » sheet of an export (:mod:`syncsvc.core.milestone_sheet`) is read apart: each
+row is a done mark to set or remove, unchanged, or in error, decided on the plan every face uses
+(:func:`syncsvc.core.planner.plan_sessions`, with the store's marks); :func:`apply_marks` writes
+them through :mod:`syncsvc.app.marks`, as the dashboard does.
+
 Candidates' personal data is never read: the rows carry counts, and the named list of an
 existing session is carried over untouched.
 """
@@ -19,20 +24,30 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from syncsvc.app import marks
 from syncsvc.app.authoring import Authoring
+from syncsvc.core import milestone_sheet
 from syncsvc.core import session_sheet as sheet
+from syncsvc.core.clock import local_today
 from syncsvc.core.config import Config
 from syncsvc.core.identifiers import session_id_for
 from syncsvc.core.labels import fr_date
+from syncsvc.core.milestone_sheet import MarkChange, RowError
+from syncsvc.core.planner import Marks, plan_sessions
 from syncsvc.core.session_sheet import Known, KnownJuror
 from syncsvc.errors import Problem
 from syncsvc.inputs import writer
 from syncsvc.inputs.loader import check_session_file, load_config
-from syncsvc.inputs.spreadsheets import Row, read_table
+from syncsvc.inputs.spreadsheets import Row, Side, read_table
+
+if TYPE_CHECKING:
+    from syncsvc.state.store import Store
 
 RowKind = Literal["create", "update", "unchanged", "error", "example"]
+MARKS_SIDE = Side(milestone_sheet.READ, also=milestone_sheet.SHOWN, marker=milestone_sheet.MARKER)
+"""The export's « Échéances » sheet, read apart from the sessions."""
 EXPORT_ONLY = (
     "Prochaine échéance",
     "Date de la prochaine échéance",
@@ -73,21 +88,82 @@ class RowPlan:
 
 
 @dataclass
+class MarkPlan:
+    """What one row of the « Échéances » sheet does: a mark to set or remove, or nothing."""
+
+    line: int
+    sheet: str | None
+    change: MarkChange | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        line = f"ligne {self.line}"
+        return f"feuille « {self.sheet} », {line}" if self.sheet else line
+
+    @property
+    def key(self) -> str:
+        """``session|milestone``: what the page's confirmation checks the change against."""
+        return f"{self.change.session_id}|{self.change.milestone_id}" if self.change else ""
+
+    @property
+    def shown(self) -> str:
+        """The change as the preview showed it (before and after), for the confirmation."""
+        if self.change is None:
+            return ""
+        before, after = self.change.before, self.change.after
+        return f"{before.isoformat() if before else '-'}>{after.isoformat() if after else '-'}"
+
+
+@dataclass
 class Preview:
     file: str
     rows: list[RowPlan]
     notes: list[str] = field(default_factory=list)
+    marks: list[MarkPlan] = field(default_factory=list)
+    """The rows of the « Échéances » sheet, in the file's order."""
 
     def of(self, kind: RowKind) -> list[RowPlan]:
         return [r for r in self.rows if r.kind == kind]
 
     @property
     def errors(self) -> int:
-        return len(self.of("error"))
+        """Rows in error, of sessions and of milestones."""
+        return len(self.of("error")) + len(self.mark_errors)
 
     @property
     def to_write(self) -> list[RowPlan]:
         return [r for r in self.rows if r.kind in ("create", "update")]
+
+    @property
+    def to_mark(self) -> list[MarkPlan]:
+        """Marks to set (done on a day)."""
+        return [m for m in self.marks if m.change and m.change.after and not m.problems]
+
+    @property
+    def to_unmark(self) -> list[MarkPlan]:
+        """Marks to remove."""
+        return [m for m in self.marks if m.change and not m.change.after and not m.problems]
+
+    @property
+    def marks_unchanged(self) -> list[MarkPlan]:
+        return [m for m in self.marks if m.change is None and not m.problems]
+
+    @property
+    def mark_errors(self) -> list[MarkPlan]:
+        return [m for m in self.marks if m.problems]
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem, sessions first, then milestones."""
+        return [p for r in self.of("error") for p in r.problems] + [
+            p for m in self.mark_errors for p in m.problems
+        ]
+
+    @property
+    def anything(self) -> bool:
+        """Whether confirming would write anything."""
+        return bool(self.to_write or self.to_mark or self.to_unmark)
 
 
 @dataclass
@@ -95,6 +171,19 @@ class Applied:
     created: list[RowPlan] = field(default_factory=list)
     updated: list[RowPlan] = field(default_factory=list)
     failed: list[RowPlan] = field(default_factory=list)
+    marked: list[MarkPlan] = field(default_factory=list)
+    unmarked: list[MarkPlan] = field(default_factory=list)
+    marks_failed: list[MarkPlan] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        """« Enregistré : 1 session(s) créée(s), 0 modifiée(s), 3 échéance(s) marquée(s). »"""
+        parts = [f"{len(self.created)} session(s) créée(s)", f"{len(self.updated)} modifiée(s)"]
+        if self.marked:
+            parts.append(f"{len(self.marked)} échéance(s) marquée(s)")
+        if self.unmarked:
+            parts.append(f"{len(self.unmarked)} marque(s) retirée(s)")
+        return f"Enregistré : {', '.join(parts)}."
 
 
 def problem_line(where: str, column: str | None, message: str) -> str:
@@ -200,21 +289,28 @@ def preview_import(
     *,
     allowed_centres: Collection[str] | None = None,
     load: Callable[[Path], Config] = load_config,
+    stored: Marks | None = None,
+    now: datetime | None = None,
 ) -> Preview:
     """What importing ``data`` (a file called ``name``) into ``directory`` would do.
 
-    ``allowed_centres``: the centres whose sessions the person may change (None: all).
+    ``allowed_centres``: the centres whose sessions the person may change (None: all);
+    ``stored`` and ``now``: the store's done marks and the moment, for an « Échéances » sheet.
     Raises UsageError when the file cannot be read at all."""
     names = [c.name for c in sheet.COLUMNS]
-    table = read_table(name, data, names, also=EXPORT_ONLY)
+    table = read_table(name, data, names, also=EXPORT_ONLY, side=MARKS_SIDE)
     config = load(directory)
     known, files = known_of(config)
     run = _Run(config, known, files, allowed_centres)
     preview = Preview(name, [_row(run, row) for row in table.rows])
+    if table.side:
+        if now is None:
+            raise ValueError("an « Échéances » sheet is read at a moment: pass now")
+        preview.marks = preview_marks(config, table.side, stored or {}, now, allowed_centres)
     for header in table.ignored:
         preview.notes.append(f"colonne « {header} » ignorée : elle n'est pas une colonne connue")
     missing = [c.name for c in sheet.COLUMNS if c.name not in table.columns]
-    if missing:
+    if missing and table.columns:
         preview.notes.append(
             "colonnes absentes du fichier (les sessions existantes gardent ces champs) : "
             + ", ".join(f"« {m} »" for m in missing)
@@ -355,6 +451,91 @@ def _generated(
     return candidate, None, writer.read_draft(_path(run, candidate))
 
 
+# --- the « Échéances » sheet ----------------------------------------------------------------
+
+
+def preview_marks(
+    config: Config,
+    rows: Collection[Row],
+    stored: Marks,
+    now: datetime,
+    allowed: Collection[str] | None,
+) -> list[MarkPlan]:
+    """Each row of an « Échéances » sheet, decided on the plan of every face (the planner with
+    the store's marks); a row naming a milestone twice is an error the second time."""
+    planning = plan_sessions(config, stored, now, centres=False)
+    apart = planning.not_applicable
+    planned = {
+        session.id: milestone_sheet.Planned(
+            session,
+            config.rulesets[centre.id],
+            milestones,
+            {n.rule.id: n for n in apart.get(session.id, [])},
+            stored.get(session.id, {}),
+            local_today(now, centre.tz),
+        )
+        for session, centre, milestones in planning.planned
+    }
+    broken = {*config.broken_session_ids, *planning.failed}
+    seen: dict[tuple[str, str], str] = {}
+    plans = []
+    for row in rows:
+        plan = MarkPlan(row.line, row.sheet)
+        plans.append(plan)
+        try:
+            plan.change = milestone_sheet.decide(row.cells, planned, broken, allowed)
+        except RowError as exc:
+            plan.problems = [problem_line(plan.where, exc.column, exc.message)]
+            continue
+        key = (plan.change.session_id, plan.change.milestone_id) if plan.change else _key(row)
+        if key in seen:
+            plan.change = None
+            plan.problems = [
+                problem_line(
+                    plan.where,
+                    milestone_sheet.KEY,
+                    f"échéance « {key[1]} » de la session « {key[0]} » déjà lue à la "
+                    f"{seen[key]} (attendu : une ligne par échéance)",
+                )
+            ]
+            continue
+        seen[key] = plan.where
+    return plans
+
+
+def _key(row: Row) -> tuple[str, str]:
+    cells = row.cells
+    return (
+        sheet.text(cells.get(milestone_sheet.IDENT)) or "",
+        sheet.text(cells.get(milestone_sheet.KEY)) or "",
+    )
+
+
+def apply_marks(
+    preview: Preview, store: Store, *, by: str, who: str, now: datetime, applied: Applied
+) -> None:
+    """Write the marks of ``preview`` through :mod:`syncsvc.app.marks` (``by``: « Fait par »;
+    ``who``: the login the log names), each noted with the file and the row."""
+    for plan in [*preview.to_mark, *preview.to_unmark]:
+        change = plan.change
+        assert change is not None
+        if change.after is None:
+            marks.mark_undone(store, change.session_id, change.milestone_id, who=who)
+            applied.unmarked.append(plan)
+            continue
+        marks.mark_done(
+            store,
+            change.session_id,
+            change.milestone_id,
+            change.after,
+            by=by,
+            note=f"import de « {preview.file} », {plan.where}",
+            at=now,
+            who=who,
+        )
+        applied.marked.append(plan)
+
+
 # --- applying ------------------------------------------------------------------------------
 
 
@@ -415,16 +596,26 @@ def preview_text(preview: Preview) -> list[str]:
                 f"      {column} : {old or '(vide)'} → {new or '(vide)'}"
                 for column, old, new in row.changes
             )
-    errors = preview.of("error")
+    marked: list[tuple[str, list[MarkPlan]]] = [
+        ("Échéances à marquer", preview.to_mark),
+        ("Marques à retirer", preview.to_unmark),
+    ]
+    for heading, plans in marked:
+        if plans:
+            lines.append(f"{heading} ({len(plans)}) :")
+            lines.extend(f"  {p.where} : {p.change.text}" for p in plans if p.change)
+    if preview.marks_unchanged:
+        lines.append(f"Échéances sans changement : {len(preview.marks_unchanged)}")
+    errors = preview.problems
     if errors:
-        lines.append(f"Lignes en erreur, non importées ({len(errors)}) :")
-        lines.extend(f"  {problem}" for row in errors for problem in row.problems)
+        lines.append(f"Lignes en erreur, non importées ({preview.errors}) :")
+        lines.extend(f"  {problem}" for problem in errors)
     examples = preview.of("example")
     if examples:
         lines.append(
             "Ligne d'exemple du modèle ignorée : " + ", ".join(row.where for row in examples)
         )
     lines.extend(f"Remarque : {note}" for note in preview.notes)
-    if not preview.to_write and not errors:
+    if not preview.anything and not errors:
         lines.append("Résultat : aucun changement, rien à importer.")
     return lines

@@ -1,23 +1,55 @@
-"""Marking milestones done or undone, and the marks every face plans with."""
+"""Marking milestones done or undone, and the marks every face plans with.
+
+:func:`mark_done` and :func:`mark_undone` are the one way a mark is written, whoever asks (the
+dashboard, the « Marquer comme fait » mail link, ``syncsvc done``, a spreadsheet import): the
+store keeps the day, who and their note and when; the log says who did it."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syncsvc.core import audience
 from syncsvc.core.config import Config
+from syncsvc.core.milestone_sheet import file_mark
 from syncsvc.core.model import Session
-from syncsvc.core.planner import implicit_marks, plan_session
+from syncsvc.core.planner import plan_session
 from syncsvc.errors import UsageError
 from syncsvc.inputs.settings import Settings
-from syncsvc.state.bare import BareStore, sqlite_path
+from syncsvc.state.bare import BareStore, DoneMark, sqlite_path
 
 if TYPE_CHECKING:
     from syncsvc.state.store import Store
+
+__all__ = ["file_mark"]  # where the dashboard and ``syncsvc undone`` look for it
+log = logging.getLogger("syncsvc.marks")
+
+
+def mark_done(
+    store: Store,
+    session_id: str,
+    milestone_id: str,
+    on: date,
+    *,
+    by: str,
+    note: str | None,
+    at: datetime,
+    who: str | None = None,
+) -> None:
+    """Mark a milestone done on ``on`` (replacing its earlier mark); ``by``: the name shown
+    (« Fait par »), ``who``: the login or origin the log names (``by`` when None)."""
+    store.mark_done(session_id, milestone_id, on, by, note, at)
+    log.info("%s / %s marqué fait le %s par %s", session_id, milestone_id, on, who or by)
+
+
+def mark_undone(store: Store, session_id: str, milestone_id: str, *, who: str) -> None:
+    """Remove the store's mark of a milestone (a mark written in the session file stays)."""
+    store.mark_undone(session_id, milestone_id)
+    log.info("%s / %s : marque retirée par %s", session_id, milestone_id, who)
 
 
 def store_exists(url: str) -> bool:
@@ -57,6 +89,14 @@ def stored_marks(settings: Settings, config_dir: Path) -> Mapping[str, Mapping[s
         return store.done_marks() if store.version() else {}
 
 
+def stored_mark_details(settings: Settings) -> dict[tuple[str, str], DoneMark]:
+    """The store's done marks with who made them, or none when there is no store yet."""
+    if not store_exists(settings.store.url):
+        return {}
+    with reading(settings.store.url) as store:
+        return store.done_mark_details() if store.version() else {}
+
+
 def milestone_of(config: Config, session_id: str, milestone_id: str) -> Session:
     """The session named, after checking it and its milestone exist (UsageError otherwise)."""
     session = config.sessions.get(session_id)
@@ -74,24 +114,6 @@ def milestone_of(config: Config, session_id: str, milestone_id: str) -> Session:
             f"jalon « {milestone_id} » inconnu (attendu : un de {', '.join(ruleset.ids)})"
         )
     return session
-
-
-def file_mark(session: Session, milestone_id: str) -> tuple[date, str] | None:
-    """(day, how to remove it) when the session file itself marks the milestone done: a line
-    under ``done:``, or ``declared_on`` for the CERES creation; None otherwise."""
-    ways = []
-    if milestone_id in session.done:
-        day = session.done[milestone_id]
-        ways.append(f"retirer la ligne « {milestone_id}: {day.isoformat()} » sous done:")
-    implied = implicit_marks(session).get(milestone_id)
-    if implied is not None:
-        ways.append(
-            f"retirer ou corriger « declared_on: {implied.isoformat()} » (jour de création "
-            "dans CERES, qui vaut marque)"
-        )
-    if not ways:
-        return None
-    return {**implicit_marks(session), **session.done}[milestone_id], " et ".join(ways)
 
 
 def targets_showing(

@@ -247,7 +247,13 @@ def mark(
 ) -> int:
     """Mark (or unmark) a milestone, then bring the calendars that show it up to date: at once
     when no service runs on this store, else the running service does it within seconds."""
-    from syncsvc.app.marks import file_mark, milestone_of, targets_showing
+    from syncsvc.app.marks import (
+        file_mark,
+        mark_done,
+        mark_undone,
+        milestone_of,
+        targets_showing,
+    )
     from syncsvc.app.sync import Syncer
 
     session = milestone_of(config, args.session, args.milestone)
@@ -262,7 +268,7 @@ def mark(
                 f"session {file}, pas par syncsvc done : rien n'est changé. Pour retirer la "
                 f"marque, {how} dans ce fichier."
             )
-        store.mark_undone(session.id, args.milestone)
+        mark_undone(store, session.id, args.milestone, who=os.environ.get("USER") or "inconnu")
         print(f"{session.id} / {args.milestone} : marque « fait » retirée")
         if in_file is not None:
             print(
@@ -278,7 +284,7 @@ def mark(
                 "ou avant)"
             )
         by = args.by or os.environ.get("USER") or "inconnu"
-        store.mark_done(session.id, args.milestone, on, by, args.note, instant(now))
+        mark_done(store, session.id, args.milestone, on, by=by, note=args.note, at=instant(now))
         print(f"{session.id} / {args.milestone} : fait le {fr_date(on)} par {by}")
     names = targets_showing(settings, config, session, args.milestone)
     if not names:

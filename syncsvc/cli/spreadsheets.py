@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,8 @@ def _kind(path: Path) -> str:
 def run(args: argparse.Namespace, now: Now) -> int:
     from syncsvc.app.authoring import Authoring
     from syncsvc.app.exporting import template_bytes
-    from syncsvc.app.importing import apply_import, preview_import, preview_text
+    from syncsvc.app.importing import apply_import, apply_marks, preview_import, preview_text
+    from syncsvc.app.marks import stored_marks
     from syncsvc.core.fields import spelling
     from syncsvc.inputs.loader import load_config, load_ruleset
     from syncsvc.inputs.settings import load_settings
@@ -102,16 +104,25 @@ def run(args: argparse.Namespace, now: Now) -> int:
             f"fichier « {spelling(str(args.file))} » illisible ({exc.strerror or exc}) "
             "(attendu : un fichier .xlsx, .ods ou .csv existant)"
         ) from None
-    preview = preview_import(args.config, args.file.name, data, load=load)
+    preview = preview_import(
+        args.config,
+        args.file.name,
+        data,
+        load=load,
+        stored=stored_marks(settings, args.config),
+        now=instant(now),
+    )
     for line in preview_text(preview):
         print(line)
     failed = preview.errors
-    if not preview.to_write:
+    if not preview.anything:
         return EXIT_INVALID if failed else EXIT_OK
     if not args.apply:
+        marks = len(preview.to_mark) + len(preview.to_unmark)
         print(
             f"Aperçu seulement : rien n'a été écrit. Relancer avec --apply pour enregistrer "
             f"{len(preview.to_write)} session(s)"
+            + (f" et {marks} marque(s) « fait »" if marks else "")
             + (f" (les {failed} ligne(s) en erreur restent de côté)." if failed else ".")
         )
         return EXIT_INVALID if failed else EXIT_OK
@@ -121,6 +132,9 @@ def run(args: argparse.Namespace, now: Now) -> int:
         applied = apply_import(
             preview, Authoring(args.config, store, load), user=IMPORT_USER, now=instant(now)
         )
+        apply_marks(
+            preview, store, by=IMPORT_USER, who=IMPORT_USER, now=instant(now), applied=applied
+        )
     finally:
         store.close()
     for line in applied_text(applied):
@@ -129,12 +143,11 @@ def run(args: argparse.Namespace, now: Now) -> int:
 
 
 def applied_text(applied: Applied) -> list[str]:
-    lines = [
-        f"Enregistré : {len(applied.created)} session(s) créée(s), "
-        f"{len(applied.updated)} modifiée(s)."
-    ]
+    lines = [applied.summary]
     lines.extend(f"  créée : {row.session_id}" for row in applied.created)
     lines.extend(f"  modifiée : {row.session_id}" for row in applied.updated)
+    lines.extend(f"  marquée : {p.change.text}" for p in applied.marked if p.change)
+    lines.extend(f"  marque retirée : {p.change.text}" for p in applied.unmarked if p.change)
     if applied.failed:
         lines.append(f"Non enregistrées ({len(applied.failed)}) :")
         lines.extend(f"  {problem}" for row in applied.failed for problem in row.problems)
@@ -143,15 +156,27 @@ def applied_text(applied: Applied) -> list[str]:
 
 def export(args: argparse.Namespace, settings: Any, config: Config, now: Now) -> int:
     from syncsvc.app.exporting import Exported, export_bytes
-    from syncsvc.app.marks import stored_marks
+    from syncsvc.app.marks import stored_mark_details
     from syncsvc.core.checks import check_session
     from syncsvc.core.planner import plan_sessions
 
     path = args.file
     kind = _kind(path)
-    planning = plan_sessions(config, stored_marks(settings, args.config), now)
+    details = stored_mark_details(settings)
+    marks: dict[str, dict[str, date]] = {}
+    authors: dict[str, dict[str, str]] = {}
+    for (session_id, milestone_id), mark in details.items():
+        marks.setdefault(session_id, {})[milestone_id] = mark.done_on
+        authors.setdefault(session_id, {})[milestone_id] = mark.by
+    planning = plan_sessions(config, marks, now)
     items = [
-        Exported(session, centre, milestones, check_session(session, centre, milestones, now))
+        Exported(
+            session,
+            centre,
+            milestones,
+            check_session(session, centre, milestones, now),
+            authors.get(session.id, {}),
+        )
         for session, centre, milestones in planning.planned
     ]
     path.write_bytes(export_bytes(config, items, kind))

@@ -7,8 +7,10 @@ read as Excel in France writes it: UTF-8 with or without a byte order mark, else
 Windows-1252; the separator (``;``, ``,`` or a tab) is the one the header line uses most. In a
 ``.xlsx`` or a ``.ods`` (LibreOffice), every visible sheet whose first non-empty row names at
 least two known columns is read (an export has one sheet per centre); the others
-(« Explications »…) are left aside. A ``.xls`` (Excel 97) is refused with the way out: save it
-as ``.xlsx`` or ``.ods``.
+(« Explications »…) are left aside. A *side sheet* — one whose header names every *marker*
+column of the :class:`Side` asked for (the export's « Échéances ») — is read apart, into
+:attr:`Table.side`, under its own columns; a file may hold side sheets only. A ``.xls``
+(Excel 97) is refused with the way out: save it as ``.xlsx`` or ``.ods``.
 
 Writing takes sheets of plain values (dates as dates, times as times) and lays them out:
 header in bold and frozen, column widths, dates shown ``jj/mm/aaaa``, drop-down lists. A text
@@ -56,6 +58,16 @@ class Row:
     """Known column name -> the cell's value (None when empty)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Side:
+    """Sheets of another kind, read apart: their known columns, those known but not read, and
+    the columns whose presence in a header makes a sheet one of them."""
+
+    columns: Sequence[str]
+    also: Sequence[str] = ()
+    marker: Sequence[str] = ()
+
+
 @dataclass
 class Table:
     name: str
@@ -64,6 +76,10 @@ class Table:
     rows: list[Row] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     """Headers no known column has (read, then left aside)."""
+    side: list[Row] = field(default_factory=list)
+    """The rows of the side sheets (each with its sheet's name, even when it is alone)."""
+    side_sheets: list[str] = field(default_factory=list)
+    """The titles of the side sheets read (« » for a .csv)."""
 
 
 def _refused(name: str, why: str) -> UsageError:
@@ -71,22 +87,27 @@ def _refused(name: str, why: str) -> UsageError:
 
 
 def read_table(
-    name: str, data: bytes, columns: Sequence[str], *, also: Sequence[str] = ()
+    name: str,
+    data: bytes,
+    columns: Sequence[str],
+    *,
+    also: Sequence[str] = (),
+    side: Side | None = None,
 ) -> Table:
     """The rows of ``data`` (a file called ``name``); ``columns``: the known headers, ``also``:
-    headers known but not read (an export's own columns). UsageError when the file cannot be
-    read at all (the message names it and says what is expected)."""
+    headers known but not read (an export's own columns); ``side``: sheets of another kind,
+    read apart. UsageError when the file cannot be read at all (the message names it and says
+    what is expected)."""
     if len(data) > MAX_BYTES:
         raise _refused(name, f"trop volumineux (attendu : au plus {MAX_BYTES // 1024 // 1024} Mo)")
     lowered = name.lower()
-    keys = {_key(c): c for c in columns}
-    extra = {_key(c) for c in also}
+    kinds = _Kinds({_key(c): c for c in columns}, {_key(c) for c in also}, side)
     if lowered.endswith(".csv"):
-        table = _read_csv(name, data, keys, extra)
+        table = _read_csv(name, data, kinds)
     elif lowered.endswith((".xlsx", ".xlsm")):
-        table = _read_xlsx(name, data, keys, extra)
+        table = _read_xlsx(name, data, kinds)
     elif lowered.endswith(".ods"):
-        table = _read_ods(name, data, keys, extra)
+        table = _read_ods(name, data, kinds)
     elif lowered.endswith(".xls"):
         raise _refused(
             name,
@@ -96,13 +117,33 @@ def read_table(
         )
     else:
         raise _refused(name, f"format inconnu (attendu : {EXPECTED})")
-    if len(table.rows) > MAX_ROWS:
-        raise _refused(name, f"trop de lignes : {len(table.rows)} (attendu : au plus {MAX_ROWS})")
+    count = len(table.rows) + len(table.side)
+    if count > MAX_ROWS:
+        raise _refused(name, f"trop de lignes : {count} (attendu : au plus {MAX_ROWS})")
     return table
 
 
 def _key(header: str) -> str:
     return " ".join(header.replace("*", " ").split()).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class _Kinds:
+    """The headers known: the main sheets' (``keys``, ``extra``), and the side sheets'."""
+
+    keys: Mapping[str, str]
+    extra: set[str]
+    side: Side | None
+
+    def side_headers(self, name: str, values: Sequence[Any]) -> list[str | None] | None:
+        """Each position's side column, when ``values`` is a side sheet's header."""
+        if self.side is None or not self.side.marker:
+            return None
+        written = {_key(str(v)) for v in values if v is not None}
+        if not all(_key(m) in written for m in self.side.marker):
+            return None
+        keys = {_key(c): c for c in self.side.columns}
+        return _headers(name, values, keys, {_key(c) for c in self.side.also}, Table(name))
 
 
 def _headers(
@@ -163,13 +204,14 @@ def _separator(first_line: str) -> str:
     return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ";"
 
 
-def _read_csv(name: str, data: bytes, keys: Mapping[str, str], extra: set[str]) -> Table:
+def _read_csv(name: str, data: bytes, kinds: _Kinds) -> Table:
     text = _decode(data)
     table = Table(name)
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(first))
     headers: list[str | None] | None = None
+    side = False
     try:
         while True:
             line = reader.line_num + 1
@@ -180,18 +222,24 @@ def _read_csv(name: str, data: bytes, keys: Mapping[str, str], extra: set[str]) 
             if all(_empty(v) for v in values):
                 continue
             if headers is None:
-                headers = _headers(name, values, keys, extra, table)
+                headers = kinds.side_headers(name, values)
+                side = headers is not None
+                if side:
+                    table.side_sheets.append("")
+                else:
+                    headers = _headers(name, values, kinds.keys, kinds.extra, table)
                 if headers is None:
                     break
-                table.columns = [h for h in headers if h is not None]
+                if not side:
+                    table.columns = [h for h in headers if h is not None]
                 continue
-            table.rows.append(_row(None, line, headers, values))
-            if len(table.rows) > MAX_ROWS:
+            (table.side if side else table.rows).append(_row(None, line, headers, values))
+            if len(table.rows) + len(table.side) > MAX_ROWS:
                 break
     except csv.Error as exc:
         raise _refused(name, f"ligne {reader.line_num} illisible ({exc})") from None
     if headers is None:
-        raise _refused(name, _no_header(keys))
+        raise _refused(name, _no_header(kinds.keys))
     return table
 
 
@@ -210,7 +258,7 @@ SheetRows = tuple[str, Iterable[tuple[int, Sequence[Any]]]]
 """A visible sheet's name and its rows (line number, values), in order."""
 
 
-def _read_xlsx(name: str, data: bytes, keys: Mapping[str, str], extra: set[str]) -> Table:
+def _read_xlsx(name: str, data: bytes, kinds: _Kinds) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
@@ -225,24 +273,21 @@ def _read_xlsx(name: str, data: bytes, keys: Mapping[str, str], extra: set[str])
                 for sheet in book.worksheets
                 if getattr(sheet, "sheet_state", "") != "hidden"
             ),
-            keys,
-            extra,
+            kinds,
         )
     finally:
         book.close()
 
 
-def _read_ods(name: str, data: bytes, keys: Mapping[str, str], extra: set[str]) -> Table:
+def _read_ods(name: str, data: bytes, kinds: _Kinds) -> Table:
     try:
         sheets = read_ods(data, max_lines=MAX_LINES, max_rows=MAX_ROWS)
     except OdsError as exc:
         raise _refused(name, f"illisible : {exc} (attendu : {EXPECTED})") from None
-    return _read_sheets(name, ((s.title, s.rows) for s in sheets if not s.hidden), keys, extra)
+    return _read_sheets(name, ((s.title, s.rows) for s in sheets if not s.hidden), kinds)
 
 
-def _read_sheets(
-    name: str, book: Iterable[SheetRows], keys: Mapping[str, str], extra: set[str]
-) -> Table:
+def _read_sheets(name: str, book: Iterable[SheetRows], kinds: _Kinds) -> Table:
     """The rows of every data sheet of ``book`` (the same for a .xlsx and a .ods)."""
     table = Table(name)
     sheets: list[tuple[str, list[str | None], list[tuple[int, Sequence[Any]]]]] = []
@@ -250,6 +295,7 @@ def _read_sheets(
         if title == LISTS_SHEET:
             continue
         headers: list[str | None] | None = None
+        side = False
         rows: list[tuple[int, Sequence[Any]]] = []
         for line, values in lines:
             if line > MAX_LINES:  # formatted empty rows by the million: not sessions
@@ -257,23 +303,31 @@ def _read_sheets(
             if all(_empty(v) for v in values):
                 continue
             if headers is None:
-                headers = _headers(name, values, keys, extra, table)
+                headers = kinds.side_headers(name, values)
+                side = headers is not None
+                if not side:
+                    headers = _headers(name, values, kinds.keys, kinds.extra, table)
                 if headers is None:
                     break
                 continue
             rows.append((line, values))
             if len(rows) > MAX_ROWS:
                 break
-        if headers is not None:
+        if headers is not None and side:
+            table.side_sheets.append(title)
+            table.side.extend(_row(title, line, headers, values) for line, values in rows)
+        elif headers is not None:
             sheets.append((title, headers, rows))
+    if not sheets and not table.side_sheets:
+        raise _refused(name, _no_header(kinds.keys))
     if not sheets:
-        raise _refused(name, _no_header(keys))
+        return table
     table.columns = [h for h in sheets[0][1] if h is not None]
     for title, headers, rows in sheets:
         for column in headers:
             if column is not None and column not in table.columns:
                 table.columns.append(column)
-        shown = title if len(sheets) > 1 else None
+        shown = title if len(sheets) + len(table.side_sheets) > 1 else None
         table.rows.extend(_row(shown, line, headers, values) for line, values in rows)
     return table
 

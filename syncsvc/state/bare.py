@@ -68,6 +68,16 @@ class BareTargetState:
     held_fingerprint: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DoneMark:
+    """A milestone marked done: the day, who, their note, and when it was marked."""
+
+    done_on: date
+    by: str
+    note: str | None
+    marked_at: datetime
+
+
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
@@ -249,6 +259,19 @@ class BareStore:
         for session, milestone, done_on in rows:
             marks.setdefault(str(session), {})[str(milestone)] = date.fromisoformat(str(done_on))
         return marks
+
+    def done_mark_details(self) -> dict[tuple[str, str], DoneMark]:
+        """Every done mark by (session, milestone), as
+        :meth:`syncsvc.state.store.Store.done_mark_details` gives them."""
+        query = "SELECT session_id, milestone_id, done_on, by, note, marked_at FROM done_marks"
+        with self._lock:
+            rows = self._db.execute(query).fetchall()
+        return {
+            (str(session), str(milestone)): DoneMark(
+                date.fromisoformat(str(done_on)), str(by), _text(note), _instant(marked_at)
+            )
+            for session, milestone, done_on, by, note, marked_at in rows
+        }
 
     def version(self) -> int:
         """The schema's version (0: no schema yet), as :meth:`Store.version` reads it."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
 
-from syncsvc.state.bare import MARKS_SQL
+from syncsvc.state.bare import MARKS_SQL, DoneMark
 from syncsvc.state.base import StorePart
 from syncsvc.state.schema import (
     EPOCH,
@@ -85,11 +84,4 @@ class Marks(StorePart):
         return int(count), str(latest)
 
 
-@dataclass(frozen=True, slots=True)
-class DoneMark:
-    """A milestone marked done: the day, who, their note, and when it was marked."""
-
-    done_on: date
-    by: str
-    note: str | None
-    marked_at: datetime
+__all__ = ["DoneMark", "Marks"]

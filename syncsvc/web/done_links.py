@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from syncsvc.app.board import SessionView
+from syncsvc.app.marks import mark_done
 from syncsvc.core import links
 from syncsvc.core.model import Milestone
 from syncsvc.errors import ConfigError, UsageError
@@ -69,11 +70,11 @@ async def done_link_submit(request: Request) -> Response:
         view, milestone = found
         if milestone.status == "done":  # a second click keeps the first mark
             return web.html(request, "done.j2", view=view, m=milestone, token="", noted=False)
-        web.store.mark_done(
-            view.session.id, milestone.id, view.today, DONE_LINK_BY, None, web.clock()
-        )
+        mark_done(
+            web.store, view.session.id, milestone.id, view.today, by=DONE_LINK_BY, note=None,
+            at=web.clock(), who="lien e-mail",
+        )  # fmt: skip
         web.marked()
-        log.info("%s / %s marqué fait par lien e-mail", view.session.id, milestone.id)
         milestone = next(
             m
             for m in web.board.snapshot(web.clock()).by_id[view.session.id].milestones

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from syncsvc.app import marks
 from syncsvc.app.board import Mark, SessionView, Snapshot, checklist
 from syncsvc.app.mailboxes import mailbox_warnings
 from syncsvc.app.marks import file_mark
@@ -21,7 +22,7 @@ from syncsvc.core.words import Citation, citations
 from syncsvc.errors import ConfigError
 from syncsvc.formats.spliced import Fragment
 from syncsvc.formats.timeline import timeline_svg
-from syncsvc.web.common import Context, Form, Web, action, log, not_yours, page
+from syncsvc.web.common import Context, Form, Web, action, not_yours, page
 from syncsvc.web.repair import fix_links, session_fix_url
 
 MAX_NOTE: Final = 2000
@@ -229,9 +230,11 @@ def mark_done(web: Web, ctx: Context, form: Form) -> Response:
         )
     by = " ".join(form.get("by", "").split())[:MAX_BY] or ctx.user.name
     note = form.get("note", "").strip()[:MAX_NOTE] or None
-    web.store.mark_done(view.session.id, milestone.id, on, by, note, web.clock())
+    marks.mark_done(
+        web.store, view.session.id, milestone.id, on, by=by, note=note, at=web.clock(),
+        who=ctx.user.login,
+    )  # fmt: skip
     web.marked()
-    log.info("%s / %s marqué fait par %s", view.session.id, milestone.id, ctx.user.login)
     return _back(view, milestone, "fait")
 
 
@@ -255,9 +258,8 @@ def mark_undone(web: Web, ctx: Context, form: Form) -> Response:
             f"{in_file[1]} dans ce fichier.",
             ctx,
         )
-    web.store.mark_undone(view.session.id, milestone.id)
+    marks.mark_undone(web.store, view.session.id, milestone.id, who=ctx.user.login)
     web.marked()
-    log.info("%s / %s : marque retirée par %s", view.session.id, milestone.id, ctx.user.login)
     return _back(view, milestone, "annule")
 
 

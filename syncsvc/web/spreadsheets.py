@@ -1,5 +1,7 @@
 """The « Tableur » page: import a spreadsheet of sessions (upload -> preview -> confirm), download
-the template and the export. The same behaviour as ``syncsvc import`` and ``syncsvc export``.
+the template and the export. The same behaviour as ``syncsvc import`` and ``syncsvc export``,
+done marks of the « Échéances » sheet included (written as the dashboard writes them, by the
+login).
 
 The upload is a ``multipart/form-data`` POST (read here with the standard library, at most
 5 Mo) carrying the CSRF token; the preview page carries the file back (base64) with the
@@ -14,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import date
 from email import policy
 from email.parser import BytesParser
 from typing import Any, Final
@@ -25,7 +28,13 @@ from starlette.routing import Route
 
 from syncsvc.app.authoring import Authoring
 from syncsvc.app.exporting import Exported, export_bytes, exported_today, template_bytes
-from syncsvc.app.importing import Preview, apply_import, preview_import, problem_line
+from syncsvc.app.importing import (
+    Preview,
+    apply_import,
+    apply_marks,
+    preview_import,
+    problem_line,
+)
 from syncsvc.core.config import Config
 from syncsvc.core.session_sheet import COLUMNS
 from syncsvc.errors import UsageError
@@ -92,7 +101,13 @@ def export_download(web: Web, ctx: Context) -> Response:
     kind = _kind(ctx)
     now = web.clock()
     snapshot = web.board.snapshot(now)
-    items = [Exported(v.session, v.centre, v.milestones, v.findings) for v in snapshot.views]
+    authors: dict[str, dict[str, str]] = {}
+    for (session_id, milestone_id), mark in snapshot.marks.items():
+        authors.setdefault(session_id, {})[milestone_id] = mark.by
+    items = [
+        Exported(v.session, v.centre, v.milestones, v.findings, authors.get(v.session.id, {}))
+        for v in snapshot.views
+    ]
     data = export_bytes(snapshot.config, items, kind)
     return _download(data, exported_today(now.astimezone(web.settings.zone).date(), kind), kind)
 
@@ -165,17 +180,22 @@ def _work(web: Web, ctx: Context, fields: Fields, stage: str) -> Response:
         if not name or not data:
             return _form_again(web, ctx, "Choisissez un fichier .xlsx, .ods ou .csv à importer.")
         versions: dict[str, str] | None = None
+        marks_shown: dict[str, str] = {}
     else:
         name = _value(fields, "nom") or "tableau"
         try:
             data = base64.b64decode(_value(fields, "donnees"), validate=True)
             versions = json.loads(_value(fields, "versions") or "{}")
+            marks_shown = json.loads(_value(fields, "marques") or "{}")
         except (binascii.Error, ValueError):
             return web.error(request, 400, "Requête refusée", "Formulaire illisible.", ctx)
-        if not isinstance(versions, dict):
+        if not isinstance(versions, dict) or not isinstance(marks_shown, dict):
             return web.error(request, 400, "Requête refusée", "Formulaire illisible.", ctx)
     source = web.source
     config = source.current()
+    stored: dict[str, dict[str, date]] = {}
+    for (session_id, milestone_id), mark in web.store.done_mark_details().items():
+        stored.setdefault(session_id, {})[milestone_id] = mark.done_on
     try:
         preview = preview_import(
             source.config_dir,
@@ -183,6 +203,8 @@ def _work(web: Web, ctx: Context, fields: Fields, stage: str) -> Response:
             data,
             allowed_centres=_allowed(ctx, config),
             load=lambda _: source.current(),
+            stored=stored,
+            now=web.clock(),
         )
     except UsageError as exc:
         return _form_again(web, ctx, exc.message)
@@ -197,6 +219,7 @@ def _work(web: Web, ctx: Context, fields: Fields, stage: str) -> Response:
             name=name,
             data=base64.b64encode(data).decode("ascii"),
             versions=json.dumps(_versions(preview)),
+            marks=json.dumps({p.key: p.shown for p in [*preview.to_mark, *preview.to_unmark]}),
         )
     for row in preview.to_write:
         # what was shown is what is written: a file changed since the preview is a conflict
@@ -213,16 +236,35 @@ def _work(web: Web, ctx: Context, fields: Fields, stage: str) -> Response:
                 "était pas à enregistrer (attendu : refaire l'aperçu)",
             )
         ]
+    for plan in [*preview.to_mark, *preview.to_unmark]:
+        # the same for the marks: one set or removed since the preview is not overwritten
+        if marks_shown.get(plan.key) != plan.shown:
+            plan.problems = [
+                problem_line(
+                    plan.where,
+                    None,
+                    f"l'échéance « {plan.key.replace('|', ' / ')} » a changé depuis l'aperçu "
+                    "(ou n'y était pas à marquer) : rien n'a été écrit pour cette ligne "
+                    "(attendu : refaire l'aperçu)",
+                )
+            ]
     authoring = Authoring(source.config_dir, web.store, lambda _: _fresh(web))
     applied = apply_import(preview, authoring, user=ctx.user.login, now=web.clock())
+    login = ctx.user.login
+    apply_marks(preview, web.store, by=login, who=login, now=web.clock(), applied=applied)
     source.invalidate()
+    if applied.marked or applied.unmarked:
+        web.marked()
     log.info(
-        "import de « %s » par %s : %d créée(s), %d modifiée(s), %d refusée(s), %d en erreur",
+        "import de « %s » par %s : %d créée(s), %d modifiée(s), %d refusée(s), "
+        "%d marque(s) posée(s), %d retirée(s), %d en erreur",
         name,
-        ctx.user.login,
+        login,
         len(applied.created),
         len(applied.updated),
         len(applied.failed),
+        len(applied.marked),
+        len(applied.unmarked),
         preview.errors,
     )
     return web.html(

@@ -320,9 +320,11 @@ def test_the_export_imports_back_without_a_change(folder: Path) -> None:
     planning = plan_sessions(config, {}, NOW)
     items = [Exported(s, c, m, check_session(s, c, m, NOW)) for s, c, m in planning.planned]
     data = export_bytes(config, items)
-    preview = preview_import(folder, "export.xlsx", data)
+    preview = preview_import(folder, "export.xlsx", data, now=NOW)
     assert len(preview.rows) == len(config.sessions) == 5
     assert {r.kind for r in preview.rows} == {"unchanged"}
+    assert len(preview.marks) == sum(len(m) for _, _, m in planning.planned)
+    assert len(preview.marks_unchanged) == len(preview.marks)  # « Échéances »: nothing either
     assert not preview.notes
     assert "aucun changement" in "\n".join(preview_text(preview))
 

@@ -193,6 +193,8 @@ def test_the_reads_of_plan_and_validate(pair: tuple[Store, BareStore]) -> None:
     store.mark_done("r", "m", date(2027, 1, 12), "jean", "note", T0)
     assert bare.done_marks() == store.done_marks()
     assert bare.done_marks(["s"]) == {"s": {"m": date(2027, 1, 14)}}
+    assert bare.done_mark_details() == store.done_mark_details()  # who and when: the export
+    assert bare.done_mark_details()[("r", "m")].note == "note"
     store.observe_cancellations({"a": (date(2027, 1, 11), "Jury incomplet"), "b": None}, T0)
     store.observe_cancellations({"a": None}, T0 + timedelta(days=2))
     store.observe_cancellations({"a": (None, None)}, T0 + timedelta(days=3))

@@ -200,7 +200,7 @@ def test_export_then_import_shows_no_change(
     assert main(["export", str(path), "--config", str(config), "--now", "2027-02-08"]) == 0
     assert "export écrit" in capsys.readouterr().out
     book = load_workbook(path)
-    assert book.sheetnames == ["St-André", "Vénissieux", "Strasbourg"]
+    assert book.sheetnames == ["St-André", "Vénissieux", "Strasbourg", "Échéances"]
     sheet = book["St-André"]
     headers = [c.value for c in sheet[1]]
     assert sheet.freeze_panes == "A2"

@@ -95,7 +95,8 @@ def _preview(client: httpx.Client, data: bytes, name: str = "programme.xlsx") ->
 
 def _confirm(client: httpx.Client, preview: str) -> httpx.Response:
     fields = {
-        n: (None, _hidden(preview, n).encode()) for n in ("csrf", "nom", "donnees", "versions")
+        n: (None, _hidden(preview, n).encode())
+        for n in ("csrf", "nom", "donnees", "versions", "marques")
     }
     return client.post("/import/apply", files=fields)
 
@@ -217,7 +218,7 @@ def test_template_and_export_downloads(served: Served) -> None:
         "Explications",
     ]
     book = load_workbook(io.BytesIO(export.content))
-    assert book.sheetnames == ["St-André", "Vénissieux", "Strasbourg"]
+    assert book.sheetnames == ["St-André", "Vénissieux", "Strasbourg", "Échéances"]
     # the export, uploaded back, changes nothing
     with served.logged_in() as client:
         preview = _preview(client, export.content, "sessions Vénissieux.xlsx")
@@ -287,7 +288,7 @@ def test_ods_template_and_export_downloads_and_the_export_uploaded_back(served: 
         assert 'filename="modele-sessions.ods"' in template.headers["content-disposition"]
         assert 'filename="sessions-2027-02-08.ods"' in export.headers["content-disposition"]
         titles = [s.title for s in read_ods(export.content, max_lines=100, max_rows=100)]
-        assert titles == ["St-André", "Vénissieux", "Strasbourg"]
+        assert titles == ["St-André", "Vénissieux", "Strasbourg", "Échéances"]
         form = client.get("/import")
         preview = client.post(
             "/import/preview",
