@@ -203,9 +203,9 @@ def export_bytes(config: Config, items: Iterable[Exported], kind: str = "xlsx") 
         sheets.append(
             Sheet(
                 "Problèmes",
-                ["Fichier", "Champ", "Problème"],
-                [[p.file, p.field, p.message] for p in config.problems],
-                widths={"Fichier": 50, "Champ": 24, "Problème": 90},
+                ["Fichier", "Ligne", "Champ", "Problème"],
+                [[p.file, p.line, p.field, p.message] for p in config.problems],
+                widths={"Fichier": 50, "Ligne": 8, "Champ": 24, "Problème": 90},
                 wrap=["Problème"],
             )
         )

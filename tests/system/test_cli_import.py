@@ -219,6 +219,25 @@ def test_export_then_import_shows_no_change(
     assert "aucun changement" in out
 
 
+def test_the_export_lists_the_files_in_error_with_their_line(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = config / "sessions" / "sa-2027-03-st-andre.yaml"
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text.replace("end: 2027-03-19", "end: 2027-02-30"), encoding="utf-8")
+    path = tmp_path / "sessions.xlsx"
+    # the export is written, and says there are files in error
+    assert main(["export", str(path), "--config", str(config), "--now", "2027-02-08"]) == 1
+    capsys.readouterr()
+    sheet = load_workbook(path)["Problèmes"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Fichier", "Ligne", "Champ", "Problème"]
+    [(file, line, field, message)] = rows[1:]
+    assert file.endswith("sessions/sa-2027-03-st-andre.yaml")
+    assert (line, field) == (text.splitlines().index("end: 2027-03-19") + 1, "end")
+    assert message.startswith("date « 2027-02-30 » invalide")
+
+
 def test_usage_mistakes_are_one_french_line(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
