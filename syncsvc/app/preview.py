@@ -7,7 +7,9 @@ renderer the sync uses (:func:`preview`), and compared:
 
 - *moves*: milestones whose due day changes (old → new), that appear or that disappear;
 - *resumed*: milestones cancelled before the change and running after it (a restored session);
-- *targets*: per calendar target, the items the next sync will create, update or remove;
+- *targets*: per calendar target, the items the next sync will create, update or remove
+  (compared with the session as it is, rendered; or, for a file in error whose items the sync
+  keeps as they are, with what the store recorded on each target: :func:`held_items`);
 - *jury*: what the sender will do for each person invited to the exam, decided by the sender's
   own functions (:func:`syncsvc.core.invitations.changes` with the store's invitation states,
   :func:`syncsvc.core.invitations.session_holds` from the findings): an invitation, an update,
@@ -22,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
@@ -34,11 +36,14 @@ from syncsvc.core.invitations import InvitationState, Role, changes, session_hol
 from syncsvc.core.model import Centre, Finding, Milestone, Session
 from syncsvc.core.planner import Planned, plan_session
 from syncsvc.core.rules import customise
-from syncsvc.errors import Problem
-from syncsvc.inputs.loader import check_session_file
+from syncsvc.errors import ConfigError, Problem
+from syncsvc.inputs.loader import check_session_file, session_of
 from syncsvc.inputs.settings import Settings
 from syncsvc.inputs.writer import Change, merge, plain, read_draft, render
 from syncsvc.inputs.writer import changes as field_changes
+
+if TYPE_CHECKING:
+    from syncsvc.state.store import Store
 
 JuryNews = Literal["invitation", "update", "cancel", "held"]
 
@@ -205,22 +210,27 @@ def preview(
     before_values: Any = None,
     after_values: Any = None,
     states: Mapping[tuple[str, str], InvitationState] | None = None,
+    held: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Preview:
     """What writing ``after`` in place of ``before`` (None: a new session) will do, with the
-    store's done ``marks`` of the session and its invitation ``states``, at ``now``."""
+    store's done ``marks`` of the session and its invitation ``states``, at ``now``. ``held``:
+    what each target holds now for the session (:func:`held_items`), compared instead of
+    ``before`` rendered."""
     old, new = _planned(config, before, marks, now), _planned(config, after, marks, now)
     result = Preview(field_changes(plain(before_values), plain(after_values)))
     result.moves = _moves(old.milestones if old else [], new.milestones if new else [])
     result.resumed = _resumed(old.milestones if old else [], new.milestones if new else [])
     renderer = Renderer()
     for target in settings.targets:
-        was = renderer.desired(target, [old] if old else [], settings.dashboard_url)
+        if held is None:
+            rendered = renderer.desired(target, [old] if old else [], settings.dashboard_url)
+            was = {uid: d.content_hash for uid, d in rendered.items()}
+        else:
+            was = dict(held.get(target.name, {}))
         will = renderer.desired(target, [new] if new else [], settings.dashboard_url)
         created = sum(1 for uid in will if uid not in was)
         removed = sum(1 for uid in was if uid not in will)
-        updated = sum(
-            1 for uid, d in will.items() if uid in was and was[uid].content_hash != d.content_hash
-        )
+        updated = sum(1 for uid, d in will.items() if uid in was and was[uid] != d.content_hash)
         result.targets.append(TargetNews(target.name, created, updated, removed))
     if new is not None and not upcoming(new.session, new.centre, now):
         result.past = True
@@ -228,6 +238,39 @@ def preview(
         result.jury = _jury(new, states or {}, now)
     result.errors = _new_errors(old, new, now)
     return result
+
+
+def held_items(settings: Settings, store: Store, session_id: str) -> dict[str, dict[str, str]]:
+    """What each calendar target holds now for ``session_id``, as the store recorded its
+    writes (UID → content hash): the items a file in error keeps."""
+    held: dict[str, dict[str, str]] = {}
+    for target in settings.targets:
+        recorded = store.recorded(target.name)
+        held[target.name] = {
+            uid: r.content_hash for uid, r in recorded.items() if r.session_id == session_id
+        }
+    return held
+
+
+def stored_preview(
+    config: Config,
+    settings: Settings,
+    store: Store,
+    before: Session | None,
+    values: Any,
+    proposed: Mapping[str, Any],
+    now: datetime,
+    held: Mapping[str, Mapping[str, str]] | None = None,
+) -> Preview:
+    """What writing ``proposed`` (a session file's plain values, checked by the loader) in place
+    of ``values`` will do, with the store's done marks and invitation states: the one preview
+    of every face (« Modifier », reporter, annuler, rétablir, corriger ; ``syncsvc restore``)."""
+    after = session_of(config, proposed)
+    if after is None:  # pragma: no cover - the loader's checks passed
+        raise ConfigError("session illisible après vérification")
+    marks = store.done_marks().get(after.id, {})
+    states = store.invitation_states()
+    return preview(config, settings, before, after, marks, now, values, proposed, states, held)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,26 +10,37 @@ written in it (read from the text when the YAML does not parse) and the centre o
 last good state kept by the store. A file that names no known centre is repaired only by a user
 who may change every centre (an administrator, a coordinator without ``centres``).
 
+Before it is written, a repair is previewed as « Modifier » previews a change
+(:func:`repair_preview`, the same :func:`syncsvc.app.preview.stored_preview`): the repaired
+session compared with what the calendars hold for it now (a file in error keeps its items as
+they are: the store's record of each target) and with its last good state (the milestones that
+move), the jury's messages decided from the store's invitation states.
+
 Writing goes through :meth:`syncsvc.app.authoring.Authoring.repair_session`: checked by the
 loader, version-checked, the previous content copied to ``archive/``, audited.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from syncsvc.app.preview import Preview, held_items, stored_preview
 from syncsvc.core.config import Config
 from syncsvc.core.fields import spelling
-from syncsvc.core.model import SESSION_ID_PATTERN
-from syncsvc.errors import Problem
+from syncsvc.core.model import SESSION_ID_PATTERN, Session
+from syncsvc.errors import ConfigError, Problem
 from syncsvc.formats.session_state import session_from_json
 from syncsvc.inputs.files import FileProblem, read_config_file
+from syncsvc.inputs.loader import session_of
 from syncsvc.inputs.session_entries import SESSION_SUFFIXES
-from syncsvc.inputs.writer import version_of
+from syncsvc.inputs.settings import Settings
+from syncsvc.inputs.writer import plain, version_of
 from syncsvc.inputs.yaml_files import parse_yaml
 from syncsvc.state.store import Store
 
@@ -134,12 +145,50 @@ def find_broken(config: Config, store: Store, session_id: str) -> BrokenFile | N
         value = None
     raw = value if isinstance(value, Mapping) else None
     centres = {written_centre(raw, data.decode("utf-8", "replace"))}
-    kept = store.last_good([session_id]).get(session_id)
-    last = session_from_json(kept) if kept else None
+    last = last_good(store, session_id)
     if last is not None:
         centres.add(last.centre)
     known = frozenset(c for c in centres if c is not None and c in config.centres)
     return BrokenFile(session_id, path, _shown(config, path), data, problems, raw, known)
+
+
+def last_good(store: Store, session_id: str) -> Session | None:
+    """The session as it last loaded without error, as the store kept it (None: unknown)."""
+    kept = store.last_good([session_id]).get(session_id)
+    return session_from_json(kept) if kept else None
+
+
+@dataclass(frozen=True, slots=True)
+class RepairPreview:
+    """What writing a repaired text will do."""
+
+    after: Session
+    """The session the repaired text makes."""
+    before: Session | None
+    """Its last good state (None: unknown, every milestone shows as new)."""
+    shown: Preview
+    version: str
+    """The version of the repaired text (:func:`version_of`): what a confirmation must write."""
+
+
+def repair_preview(
+    config: Config, settings: Settings, store: Store, broken: BrokenFile, data: bytes, now: datetime
+) -> RepairPreview:
+    """What writing ``data`` (checked by the loader: it makes a session) in place of ``broken``
+    will do: compared with what each calendar holds for the session now (its items kept since
+    the file broke), its last good state, and the store's marks and invitation states. Field
+    by field only when the previous text could be read (as the audit records it)."""
+    before = last_good(store, broken.session_id)
+    values = plain(broken.raw) if broken.raw is not None else None
+    proposed = plain(parse_yaml(data))
+    held = held_items(settings, store, broken.session_id)
+    shown = stored_preview(config, settings, store, before, values, proposed, now, held)
+    if values is None:
+        shown = dataclasses.replace(shown, changes=())
+    after = session_of(config, proposed)
+    if after is None:  # pragma: no cover - stored_preview refused it already
+        raise ConfigError("session illisible après vérification")
+    return RepairPreview(after, before, shown, version_of(data))
 
 
 def may_repair(broken: BrokenFile, config: Config, may_change: Callable[[str], bool]) -> bool:

@@ -123,6 +123,31 @@ HELD_BUT_INVITED: Final = (
     "les coordinateurs décident"
 )
 """After the reasons of a held invitation, for a person invited before the problem."""
+PREVIEW_HEADINGS: Final = {
+    "changes": "Champs modifiés",
+    "resumed": "Jalons qui reviennent",
+    "moves": "Jalons qui changent de date",
+    "targets": "Calendriers",
+    "jury": "Jury",
+    "errors": "Nouveaux constats de gravité « erreur »",
+}
+"""The sections of a change's preview (the dashboard's pages, ``syncsvc restore``)."""
+PREVIEW_NONE: Final = {
+    "moves": "Aucun jalon ne change de date.",
+    "targets": "Aucun calendrier n'est configuré.",
+    "jury": "Aucun membre du jury ne recevra de message.",
+    "past": "Session passée : aucun message n'est envoyé au jury.",
+}
+"""What a preview's section says when it has nothing to list."""
+
+
+def target_news(created: int, updated: int, removed: int) -> str:
+    """What the next pass does on one calendar, as a change's preview says it."""
+    if not (created or updated or removed):
+        return "rien ne change"
+    return f"{created} élément(s) créé(s), {updated} mis à jour, {removed} retiré(s)"
+
+
 ROLE_NAMES: Final = {"jury": "jury", "surveillant": "surveillant(e)", "comedien": "comédien(ne)"}
 """Who a person is on a session's exam (the panel, the CLI)."""
 INVITED_AS: Final = {

@@ -12,6 +12,7 @@ is written.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,21 +23,26 @@ from urllib.parse import quote
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from syncsvc.app import restoring
 from syncsvc.app.authoring import Authoring
-from syncsvc.app.preview import Preview, check_values, masked, preview, proposed_text
-from syncsvc.core.cancellations import seen
+from syncsvc.app.preview import Preview, check_values, masked, proposed_text, stored_preview
+from syncsvc.app.restoring import (
+    REASON_MISSING,
+    Cancelled,
+    read_cancelled,
+    reason_of,
+    restore_preview,
+)
 from syncsvc.core.clock import local_today
 from syncsvc.core.config import Config
 from syncsvc.core.identifiers import session_id_for
 from syncsvc.core.model import Session
 from syncsvc.core.words import cancellation_text
-from syncsvc.errors import ConfigError, Problem
-from syncsvc.inputs.loader import session_of
+from syncsvc.errors import Problem
 from syncsvc.inputs.writer import WriteConflict, WriteRefused, plain, read_draft
 from syncsvc.web import forms
 from syncsvc.web.common import Context, Form, Web, action, log, not_yours, page
 
-MAX_REASON: Final = 300
 NATURES: Final = {"titre": "Titre complet", "ccp": "CCP", "ccs": "CCS"}
 DROPPED_ON_COPY: Final = (
     "id",
@@ -511,16 +517,7 @@ def _shown(
 ) -> Preview:
     """What writing ``proposed`` in place of ``values`` will do (the sync's planner and
     renderer, the sender's decisions, with the store's marks and invitations)."""
-    after = session_of(config, proposed)
-    if after is None:  # pragma: no cover - the loader's checks passed
-        raise ConfigError("session illisible après vérification")
-    marks = {
-        m: mark.done_on for (s, m), mark in web.store.done_mark_details().items() if s == session.id
-    }
-    states = web.store.invitation_states()
-    return preview(
-        config, web.settings, session, after, marks, web.clock(), values, proposed, states
-    )
+    return stored_preview(config, web.settings, web.store, session, values, proposed, web.clock())
 
 
 PAGES: Final = {"edit": "modifier", "postpone": "reporter", "cancel": "annuler"}
@@ -530,11 +527,8 @@ PAGES: Final = {"edit": "modifier", "postpone": "reporter", "cancel": "annuler"}
 # --- postpone and cancel -------------------------------------------------------------------------
 
 
-REASON_MISSING = "motif obligatoire (attendu : un texte court)"
-
-
 def _reason(form: Form) -> str:
-    return " ".join(form.get("reason", "").split())[:MAX_REASON]
+    return reason_of(form.get("reason"))
 
 
 def _today(web: Web, config: Config, session: Session) -> date:
@@ -731,11 +725,12 @@ def _write_event(
 # --- restore (a cancelled session active again) -------------------------------------------------
 
 
-def _cancelled(web: Web, ctx: Context) -> tuple[Config, Session, dict[str, Any], str] | Response:
+def _cancelled(web: Web, ctx: Context) -> tuple[Config, Cancelled] | Response:
     found = _editable(web, ctx)
     if isinstance(found, Response):
         return found
-    if found[1].cancelled is None:
+    config, session, _values, _version = found
+    if session.cancelled is None:
         return web.error(
             ctx.request,
             409,
@@ -743,20 +738,14 @@ def _cancelled(web: Web, ctx: Context) -> tuple[Config, Session, dict[str, Any],
             "Cette session n'est pas annulée : il n'y a rien à rétablir.",
             ctx,
         )
-    return found
-
-
-def _restored(values: dict[str, Any]) -> dict[str, Any]:
-    """The session file's values without ``cancelled:`` (the rest as it is)."""
-    return {key: value for key, value in values.items() if key != "cancelled"}
+    return config, read_cancelled(config, session)
 
 
 def _restore_page(
     web: Web,
     ctx: Context,
     config: Config,
-    session: Session,
-    values: dict[str, Any],
+    found: Cancelled,
     version: str,
     form: Form,
     errors: dict[str, list[str]],
@@ -764,21 +753,19 @@ def _restore_page(
     status_code: int = 200,
 ) -> Response:
     """What comes back (the edit preview's own reckoning) and the reason to give."""
-    restored = _restored(values)
-    path = config.session_files[session.id]
     return _reason_page(
         web,
         ctx,
         "session_restore.j2",
-        session,
+        found.session,
         version,
         form,
         errors,
         general,
         status_code,
-        shown=_shown(web, config, session, values, restored),
-        proposed=masked(proposed_text(path, restored)),
-        cancellation=cancellation_text(session),
+        shown=restore_preview(config, web.settings, web.store, found, web.clock()),
+        proposed=found.proposed(),
+        cancellation=cancellation_text(found.session),
     )
 
 
@@ -787,42 +774,40 @@ def restore_form(web: Web, ctx: Context) -> Response:
     found = _cancelled(web, ctx)
     if isinstance(found, Response):
         return found
-    config, session, values, version = found
-    return _restore_page(web, ctx, config, session, values, version, {}, {})
+    config, cancelled = found
+    return _restore_page(web, ctx, config, cancelled, cancelled.version, {}, {})
 
 
 @action
 def restore(web: Web, ctx: Context, form: Form) -> Response:
     """``cancelled:`` taken out of the session's file, audited with the reason; the trace of
-    the cancellation closes with who and why (so no ``cancellation_lifted`` warning: this
-    restore was deliberate and is recorded)."""
+    the cancellation closes with who and why (:func:`syncsvc.app.restoring.restore`: no
+    ``cancellation_lifted`` warning, this restore was deliberate and is recorded)."""
     found = _cancelled(web, ctx)
     if isinstance(found, Response):
         return found
-    config, session, values, _current = found
+    config, cancelled = found
     version = form.get("version", "")
-    reason = _reason(form)
+    reason = reason_of(form.get("reason"))
     if not reason:
         errors = {"reason": [REASON_MISSING]}
-        return _restore_page(web, ctx, config, session, values, version, form, errors, None, 400)
-    now = web.clock()
+        return _restore_page(web, ctx, config, cancelled, version, form, errors, None, 400)
     try:
-        authoring_of(web).save_session(
+        restoring.restore(
+            authoring_of(web),
+            web.store,
+            dataclasses.replace(cancelled, version=version),
             user=ctx.user.login,
-            values=_restored(values),
-            version=version,
-            now=now,
-            action="restore",
-            note=reason,
+            name=ctx.user.name,
+            reason=reason,
+            now=web.clock(),
         )
     except WriteConflict as exc:
-        return _conflict(web, ctx, exc, session.id, "retablir")
+        return _conflict(web, ctx, exc, cancelled.session.id, "retablir")
     except WriteRefused as exc:
         general = [f"{p.field} : {p.message}" if p.field else p.message for p in exc.problems]
-        return _restore_page(web, ctx, config, session, values, version, form, {}, general, 400)
-    web.store.record_restore(
-        session.id, seen(session) or (None, None), ctx.user.name, reason, since=now, now=now
-    )
+        return _restore_page(web, ctx, config, cancelled, version, form, {}, general, 400)
+    session = cancelled.session
     log.info("session %s rétablie par %s (%s)", session.id, ctx.user.login, reason)
     return _saved(web, session.id, "retablie")
 

@@ -10,7 +10,13 @@ error (:mod:`syncsvc.app.repair` finds it, confined to ``config/sessions``):
   the lines the errors name marked above it; saving checks the text with the loader and refuses
   a still-invalid one (the new errors shown, the typed text kept).
 
-Either way the previous content is copied to ``archive/<date>/`` and the change is written in
+Either way, a valid repair is first previewed as « Modifier » previews a change (the same
+preview and template: :func:`syncsvc.app.repair.repair_preview`), compared with what the
+calendars hold for the session now; « Confirmer la correction » posts the same text (or fields)
+again with its version (``previewed``): a text that is not the one previewed, or a file changed
+since the page was opened, is refused, never written.
+
+Then the previous content is copied to ``archive/<date>/`` and the change is written in
 the session's history (:meth:`syncsvc.app.authoring.Authoring.repair_session`). Who: as every
 change of a session (:func:`syncsvc.app.repair.may_repair`); the text of a file that may hold
 the candidates' names is shown to administrators only. CSRF: :func:`action`.
@@ -27,11 +33,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.app.preview import masked, proposed_text
-from syncsvc.app.repair import BrokenFile, broken_session_files, find_broken, may_repair
+from syncsvc.app.repair import (
+    BrokenFile,
+    broken_session_files,
+    find_broken,
+    may_repair,
+    repair_preview,
+)
 from syncsvc.core.config import Config
 from syncsvc.errors import Problem
 from syncsvc.inputs.loader import check_session_file
-from syncsvc.inputs.writer import WriteConflict, WriteRefused, plain, read_draft
+from syncsvc.inputs.writer import WriteConflict, WriteRefused, plain, read_draft, version_of
 from syncsvc.inputs.yaml_files import parse_yaml
 from syncsvc.web import forms
 from syncsvc.web.authoring import (
@@ -272,6 +284,17 @@ def _save_text(web: Web, ctx: Context, config: Config, broken: BrokenFile, form:
             web, ctx, broken, text=text, version=version, problems=problems, refused=True,
             status_code=400,
         )  # fmt: skip
+    if form.get("back"):
+        return _text_page(web, ctx, broken, text=text, version=version, problems=broken.problems)
+    if version != broken.version:  # changed since the page was opened: said before any preview
+        exc = WriteConflict(broken.path, broken.text, text)
+        return _text_page(
+            web, ctx, broken, text=text, version=broken.version, problems=broken.problems,
+            conflict=str(exc), current=_current_shown(ctx, exc), status_code=409,
+        )  # fmt: skip
+    if not form.get("confirm") or form.get("previewed") != version_of(data):
+        hidden = {"version": version, "mode": "texte", "text": text}
+        return _preview(web, ctx, config, broken, data, hidden, "texte", form)
     try:
         authoring_of(web).repair_session(
             user=ctx.user.login,
@@ -327,7 +350,22 @@ def _save_form(web: Web, ctx: Context, config: Config, broken: BrokenFile, form:
             web, ctx, config, broken, state, version=version, problems=broken.problems,
             status_code=400,
         )  # fmt: skip
+    if form.get("back"):
+        return _form_page(
+            web, ctx, config, broken, state, version=version, problems=broken.problems
+        )
     data = proposed_text(broken.path, built.values).encode("utf-8")
+    if version != broken.version:  # changed since the page was opened: said before any preview
+        state.general = [str(WriteConflict(broken.path, broken.text, data.decode()))]
+        return _form_page(
+            web, ctx, config, broken, state, version=broken.version, problems=broken.problems,
+            conflict=_diff(broken.text, data.decode()), status_code=409,
+        )  # fmt: skip
+    if not form.get("confirm") or form.get("previewed") != version_of(data):
+        hidden = {
+            k: v for k, v in form.items() if k not in ("csrf", "confirm", "back", "previewed")
+        }
+        return _preview(web, ctx, config, broken, data, hidden, "formulaire", form)
     try:
         authoring_of(web).repair_session(
             user=ctx.user.login,
@@ -339,15 +377,10 @@ def _save_form(web: Web, ctx: Context, config: Config, broken: BrokenFile, form:
             was=_was(broken),
         )
     except WriteConflict as exc:
-        diff = "\n".join(
-            difflib.unified_diff(
-                masked(exc.current).splitlines(), masked(exc.proposed).splitlines(), lineterm=""
-            )
-        )
         state.general = [str(exc)]
         return _form_page(
             web, ctx, config, broken, state, version=broken.version, problems=broken.problems,
-            conflict=diff, status_code=409,
+            conflict=_diff(exc.current, exc.proposed), status_code=409,
         )  # fmt: skip
     except WriteRefused as exc:
         _problems(built, list(exc.problems), state)
@@ -356,6 +389,50 @@ def _save_form(web: Web, ctx: Context, config: Config, broken: BrokenFile, form:
             status_code=400,
         )  # fmt: skip
     return _saved(web, broken)
+
+
+def _diff(current: str, proposed: str) -> str:
+    return "\n".join(
+        difflib.unified_diff(
+            masked(current).splitlines(), masked(proposed).splitlines(), lineterm=""
+        )
+    )
+
+
+def _preview(
+    web: Web,
+    ctx: Context,
+    config: Config,
+    broken: BrokenFile,
+    data: bytes,
+    hidden: dict[str, str],
+    mode: str,
+    form: Form,
+) -> Response:
+    """What writing ``data`` will do (« Modifier »'s page), with a form that confirms it: the
+    same text or fields again, and the version of the text previewed. A confirmation whose text
+    is not the one previewed comes back here (409), nothing written."""
+    found = repair_preview(config, web.settings, web.store, broken, data, web.clock())
+    mismatch = bool(form.get("confirm"))
+    if mismatch:
+        log.warning("%s : correction confirmée sur un autre texte que l'aperçu", broken.shown)
+    return web.html(
+        ctx.request,
+        "session_preview.j2",
+        status_code=409 if mismatch else 200,
+        ctx=ctx,
+        s=found.after,
+        shown=found.shown,
+        hidden={**hidden, "previewed": found.version},
+        proposed=masked(data.decode("utf-8", "replace")),
+        what="repair",
+        action=fix_url(broken.session_id),
+        repair=found,
+        broken=broken,
+        was=_was(broken),
+        mode=mode,
+        mismatch=mismatch,
+    )
 
 
 ROUTES = [

@@ -15,12 +15,13 @@ import os
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
 from syncsvc.cli import main
 from syncsvc.inputs.loader import load_config, load_ruleset
 from tests.web.conftest import NOW, OTHER, OTHER_PASSWORD, SESSION_ID, USER, Served, csrf_of
-from tests.web.test_authoring import errors_of, inputs_of
+from tests.web.test_authoring import errors_of, inputs_of, jury_news, notified
 from tests.web.test_roles import TEE, roles  # noqa: F401 - the fixture of the limited roles
 
 FIX_URL = f"/sessions/{SESSION_ID}/corriger"
@@ -56,6 +57,30 @@ def textarea_of(page: str) -> str:
     found = re.search(r'<textarea id="text" name="text"[^>]*>\n?(.*?)</textarea>', page, re.S)
     assert found is not None, "no text editor on the page"
     return html.unescape(found.group(1))
+
+
+def hidden_of(page: str) -> dict[str, str]:
+    """The hidden fields of a page's forms (the preview's: what the confirmation posts)."""
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
+    return {name: html.unescape(value) for name, value in found}
+
+
+def previewed(client: httpx.Client, form: dict[str, str]) -> httpx.Response:
+    """Posting a valid repair shows what it will change; nothing is written yet."""
+    shown = client.post(FIX_URL, data=form)
+    assert shown.status_code == 200, shown.text
+    assert "Ce que la correction va changer" in html.unescape(shown.text)
+    assert "Confirmer la correction" in shown.text
+    return shown
+
+
+def confirm(client: httpx.Client, preview: str, **more: str) -> httpx.Response:
+    return client.post(FIX_URL, data={**hidden_of(preview), "confirm": "1", **more})
+
+
+def save(client: httpx.Client, form: dict[str, str]) -> httpx.Response:
+    """A repair previewed, then confirmed as previewed."""
+    return confirm(client, previewed(client, form).text)
 
 
 def validates(served: Served) -> int:
@@ -102,7 +127,8 @@ def test_invalid_fields_open_the_form_prefilled_and_saving_writes_a_valid_file(
             mode="formulaire",
             csrf=csrf_of(page.text),
         )
-        saved = client.post(FIX_URL, data=form)
+        assert archived(served) == []
+        saved = save(client, form)
         assert saved.status_code == 303, saved.text
         assert saved.headers["location"] == f"/sessions/{SESSION_ID}?corrige=1"
         shown = html.unescape(client.get(saved.headers["location"]).text)
@@ -168,9 +194,9 @@ def test_a_yaml_syntax_error_opens_a_text_editor_and_a_still_invalid_text_is_ref
         assert served.store.audit_trail(SESSION_ID) == []
 
         fixed = typed.replace("end: 2027-02-30", "end: 2027-03-19")
-        saved = client.post(
-            FIX_URL,
-            data={
+        saved = save(
+            client,
+            {
                 "csrf": csrf_of(refused.text),
                 "version": version.group(1),
                 "mode": "texte",
@@ -202,9 +228,9 @@ def test_the_text_editor_is_offered_for_readable_yaml_too(served: Served) -> Non
         assert textarea_of(editor.text) == broken
         version = re.search(r'name="version" value="([0-9a-f]+)"', editor.text)
         assert version is not None
-        saved = client.post(
-            FIX_URL,
-            data={
+        saved = save(
+            client,
+            {
                 "csrf": csrf_of(editor.text),
                 "version": version.group(1),
                 "mode": "texte",
@@ -360,9 +386,9 @@ def test_a_yml_file_is_fixed_in_place(served: Served, suffix: str) -> None:
         assert f"{SESSION_ID}{suffix}" in html.unescape(page.text)
         version = re.search(r'name="version" value="([0-9a-f]+)"', page.text)
         assert version is not None
-        saved = client.post(
-            FIX_URL,
-            data={
+        saved = save(
+            client,
+            {
                 "csrf": csrf_of(page.text),
                 "version": version.group(1),
                 "mode": "texte",
@@ -372,3 +398,118 @@ def test_a_yml_file_is_fixed_in_place(served: Served, suffix: str) -> None:
         assert saved.status_code == 303, saved.text
     assert not path.exists()
     assert "start: 2027-03-15" in other.read_text(encoding="utf-8")
+
+
+# --- the preview before a repair is written ----------------------------------------------------
+
+FEED = "flux-coordination-st-andre"
+
+
+def _feed(served: Served, client: httpx.Client) -> None:
+    """The coordination's feed read by a subscriber: the store records what it holds."""
+    token = served.store.feed_token(FEED, served.clock.now)
+    assert client.get(f"/feeds/{token}.ics").status_code == 200
+
+
+def _targets(page: str) -> dict[str, str]:
+    found = re.search(r'<ul id="targets">(.*?)</ul>', page, re.S)
+    assert found is not None
+    rows = re.findall(r"<li><strong>([^<]+)</strong> : ([^<]+)</li>", found.group(1))
+    return {name: html.unescape(said) for name, said in rows}
+
+
+def test_a_repair_is_previewed_against_what_the_calendars_hold_then_confirmed(
+    served: Served,
+) -> None:
+    """The session was seen (dashboard), its feed read and its jury invited before its file
+    broke; the repair moves its end a day earlier: the preview says which milestones move
+    (from its last good state), what each calendar will get compared with what it holds now
+    (the feed's kept items are updated; a calendar never written to gets them created), and
+    the jury's update; confirming writes exactly that text."""
+    assert {"c.maillot@jury.example", "p.fontaine@jury.example"} <= set(notified(served))
+    with served.logged_in() as client:
+        assert client.get(f"/sessions/{SESSION_ID}").status_code == 200  # its last good state
+        _feed(served, client)
+        held = {uid for uid, r in served.store.recorded(FEED).items() if r.session_id == SESSION_ID}
+        assert held
+        broken = break_fields(served)
+        page = client.get(FIX_URL)
+        form = {**inputs_of(page.text), "end": "18/03/2027", "training": "10"}
+        form.update(
+            centre="afpar-st-andre", title_code="TP-00374", nature="titre", mode="formulaire",
+            version=re.findall(r'name="version" value="([0-9a-f]+)"', page.text)[0],
+            csrf=csrf_of(page.text),
+        )  # fmt: skip
+        shown = previewed(client, form)
+        text = html.unescape(re.sub(r"<[^>]+>", "", shown.text))
+        assert _path(served).read_text(encoding="utf-8") == broken  # nothing written yet
+        assert archived(served) == []
+        moves = re.search(r'<table class="moves" id="moves">(.*?)</table>', shown.text, re.S)
+        assert moves is not None
+        assert 'data-milestone="results_entry"' in moves.group(1)
+        assert "19/03/2027" in moves.group(1)
+        assert "18/03/2027" in moves.group(1)
+        assert 'data-milestone="dte_order"' not in moves.group(1)  # counted from the start
+        targets = _targets(shown.text)
+        # the feed's kept items: updated, and the fifth exam day (19/03) withdrawn
+        kept = len(held) - 1
+        assert targets[FEED] == f"0 élément(s) créé(s), {kept} mis à jour, 1 retiré(s)"
+        # never written to (no pass yet): everything is created there, nothing updated
+        assert (
+            targets["coordination-st-andre"]
+            == f"{kept} élément(s) créé(s), 0 mis à jour, 0 retiré(s)"
+        )
+        news = jury_news(shown.text)
+        assert news["c.maillot@jury.example"][0] == "update"
+        assert news["p.fontaine@jury.example"][0] == "update"
+        assert "Champs modifiés" in text
+        assert "2027-13-45" in text  # field by field, as the audit will say
+        assert "end: 2027-03-18" in text  # the file as it will be written
+
+        back = client.post(FIX_URL, data={**hidden_of(shown.text), "back": "1"})
+        assert back.status_code == 200
+        assert inputs_of(back.text)["end"] == "18/03/2027"  # the form as it was typed
+        saved = confirm(client, shown.text)
+        assert saved.status_code == 303, saved.text
+    text = _path(served).read_text(encoding="utf-8")
+    assert "end: 2027-03-18" in text
+    (entry,) = served.store.audit_trail(SESSION_ID)
+    assert ("end", "2027-13-45", "18/03/2027") in entry.changes
+    assert validates(served) == 0
+
+
+def test_what_is_confirmed_is_what_was_previewed(served: Served) -> None:
+    """The text travels with the confirmation, its version with it: a text changed after the
+    preview is refused, not written; a file changed on disk after the preview too."""
+    broken = break_syntax(served)
+    fixed = broken.replace("start: [2027-03-15", "start: 2027-03-15")
+    with served.logged_in() as client:
+        page = client.get(FIX_URL)
+        form = {
+            "csrf": csrf_of(page.text),
+            "version": re.findall(r'name="version" value="([0-9a-f]+)"', page.text)[0],
+            "mode": "texte",
+            "text": fixed,
+        }
+        shown = previewed(client, form)
+        text = html.unescape(re.sub(r"<[^>]+>", "", shown.text))
+        assert "ne se lisait pas" in text  # no field by field: the old text did not read
+        assert hidden_of(shown.text)["text"] == fixed
+
+        back = client.post(FIX_URL, data={**hidden_of(shown.text), "back": "1"})
+        assert back.status_code == 200
+        assert textarea_of(back.text) == fixed
+
+        other = fixed.replace("salle B12", "salle B13")
+        tampered = confirm(client, shown.text, text=other)
+        assert tampered.status_code == 409
+        assert "n'est pas celui de l'aperçu" in html.unescape(tampered.text)
+        assert _path(served).read_text(encoding="utf-8") == broken
+
+        _path(served).write_text(broken.replace("salle B12", "salle B14"), encoding="utf-8")
+        stale = confirm(client, shown.text)
+        assert stale.status_code == 409
+        assert "a été modifié depuis l'ouverture du formulaire" in html.unescape(stale.text)
+    assert "salle B14" in _path(served).read_text(encoding="utf-8")
+    assert archived(served) == []
+    assert served.store.audit_trail(SESSION_ID) == []
