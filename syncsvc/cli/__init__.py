@@ -237,25 +237,24 @@ def _add_maintenance(commands: Any) -> None:
     _config_option(backup)
     backup.add_argument("file", type=Path, metavar="FICHIER", help="fichier de sauvegarde à créer")
     restore = commands.add_parser(
-        "restore",
-        help="rétablir une session annulée (SESSION_ID --motif …), ou remplacer la base d'état "
-        "SQLite par une sauvegarde (FICHIER, service arrêté)",
-        usage="syncsvc restore SESSION_ID --motif TEXTE [--par NOM] [--apply] [--config DOSSIER] "
-        "[--now …]\n       syncsvc restore FICHIER [--config DOSSIER]",
+        "restore", help="remplacer la base d'état SQLite par une sauvegarde (service arrêté)"
     )
-    _common(restore)
-    restore.add_argument(
-        "what",
-        metavar="SESSION_ID|FICHIER",
-        help="la session annulée à rétablir, ou la sauvegarde de la base d'état à restaurer",
+    _config_option(restore)
+    restore.add_argument("file", type=Path, metavar="FICHIER", help="sauvegarde à restaurer")
+    reinstate = commands.add_parser(
+        "reinstate",
+        help="rétablir une session annulée (aperçu, puis --apply), comme le bouton « Rétablir "
+        "la session » du tableau de bord",
     )
-    restore.add_argument(
+    _common(reinstate)
+    reinstate.add_argument("what", metavar="SESSION_ID", help="la session annulée à rétablir")
+    reinstate.add_argument(
         "--motif", default=None, metavar="TEXTE", help="pourquoi la session est rétablie"
     )
-    restore.add_argument(
+    reinstate.add_argument(
         "--par", default=None, metavar="NOM", help="qui la rétablit (défaut : $USER)"
     )
-    restore.add_argument(
+    reinstate.add_argument(
         "--apply",
         action="store_true",
         help="écrire le fichier et la trace (sans cette option : aperçu seulement)",
@@ -338,24 +337,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _restores_a_session(args: argparse.Namespace) -> bool:
-    """``restore X`` restores the session X, not a backup of the store, whenever it could:
-    an option only a session takes, a session file of that name, or no such backup file and a
-    name a session may have. Only an existing file that names no session is a backup."""
-    from syncsvc.core.model import SESSION_ID_PATTERN
-    from syncsvc.inputs.session_entries import SESSION_SUFFIXES
-
-    if args.motif is not None or args.par is not None or args.apply or args.now is not None:
-        return True
-    name = str(args.what)
-    if not re.fullmatch(SESSION_ID_PATTERN, name):
-        return False
-    folder = args.config / "sessions"
-    if any((folder / f"{name}{suffix}").exists() for suffix in SESSION_SUFFIXES):
-        return True
-    return not Path(name).is_file()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     now: Now = getattr(args, "now", None) or datetime.now(UTC)
@@ -369,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"dossier de configuration « {args.config} » introuvable (attendu : un dossier "
                 "contenant syncsvc.toml, centres.yaml et sessions/ ; option --config)"
             )
-        if args.command == "restore" and _restores_a_session(args):
+        if args.command == "reinstate":
             from syncsvc.cli import sessions
 
             return sessions.restore(args, now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
@@ -24,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
             maintenance.backup(store, args.file, seconds)
             print(f"sauvegarde écrite : {args.file}")
         elif args.command == "restore":
-            version = maintenance.restore(store, Path(args.what), seconds)
-            print(f"base d'état restaurée depuis {args.what} (schéma {version}, mis à jour)")
+            version = maintenance.restore(store, args.file, seconds)
+            print(f"base d'état restaurée depuis {args.file} (schéma {version}, mis à jour)")
         else:
             counts = maintenance.move(store, args.to, seconds)
             total = sum(counts.values())

@@ -104,7 +104,7 @@ def _cancel(config: Path) -> bytes:
 
 
 def _restore(config: Path, *more: str) -> list[str]:
-    return ["restore", SA, "--config", str(config), "--now", RESTORED, *more]
+    return ["reinstate", SA, "--config", str(config), "--now", RESTORED, *more]
 
 
 def test_preview_then_apply_writes_the_file_as_before_and_records_who_and_why(
@@ -222,7 +222,9 @@ def test_errors_name_the_session_and_write_nothing(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sessions = {p.name: p.read_bytes() for p in (config / "sessions").iterdir()}
-    assert main(["restore", "sa-2099-01-nulle-part", "--motif", "x", "--config", str(config)]) == 2
+    assert (
+        main(["reinstate", "sa-2099-01-nulle-part", "--motif", "x", "--config", str(config)]) == 2
+    )
     assert capsys.readouterr().err == (
         "syncsvc : session « sa-2099-01-nulle-part » inconnue : aucun fichier "
         "sessions/sa-2099-01-nulle-part.yaml (attendu : l'identifiant d'une session annulée ; "
@@ -247,8 +249,8 @@ def test_errors_name_the_session_and_write_nothing(
         "ses erreurs)\n"
     )
     assert path.read_bytes() == broken
-    # a session's name without --motif is never taken for a backup of the store
-    assert main(["restore", SA, "--config", str(config)]) == 2
+    # without --motif, nothing is written
+    assert main(["reinstate", SA, "--config", str(config)]) == 2
     assert "motif obligatoire" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in (config / "sessions").iterdir()} == {
         **sessions,
@@ -265,7 +267,7 @@ def test_the_real_command_line_says_it_in_french(config: Path) -> None:
             sys.executable,
             "-c",
             "from syncsvc.cli import main; raise SystemExit(main())",
-            "restore",
+            "reinstate",
             SA,
             "--motif",
             "Candidats trouvés",
