@@ -81,9 +81,15 @@ class BrokenFile:
 
     @staticmethod
     def lines_of(problems: Iterable[Problem]) -> list[int]:
-        """The lines ``problems`` name (« ligne 8, colonne 4 : … »), first one first."""
-        found = (int(m.group(1)) for p in problems if (m := _LINE.search(p.message)))
-        return sorted(set(found))
+        """The lines ``problems`` name (a syntax error's « ligne 8, colonne 4 : … », the line
+        where a field in error is written), first one first."""
+        found = set()
+        for problem in problems:
+            if problem.line is not None:
+                found.add(problem.line)
+            elif (m := _LINE.search(problem.message)) is not None:
+                found.add(int(m.group(1)))
+        return sorted(found)
 
     @staticmethod
     def names_candidates(text: str) -> bool:

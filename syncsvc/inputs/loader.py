@@ -636,7 +636,9 @@ def check_session_file(config: Config, path: Path, data: bytes) -> list[Problem]
     file = spelling(str(path))
     parsed = _parse_session(file, data, config.jury)
     if parsed.problems or parsed.session is None:
-        return list(parsed.problems)
+        problems = list(parsed.problems)
+        _placed(problems, 0, file, data)
+        return problems
     others = {k: v for k, v in config.session_files.items() if v != path}
     view = Config(
         directory=config.directory,
@@ -648,6 +650,7 @@ def check_session_file(config: Config, path: Path, data: bytes) -> list[Problem]
         session_files=others,
     )
     _check_session(view, path, parsed.session)
+    _placed(view.problems, 0, file, data)
     return view.problems
 
 

@@ -140,7 +140,7 @@ def _form_values(broken: BrokenFile) -> dict[str, Any] | None:
 
 def _lines(broken: BrokenFile, problems: Iterable[Problem]) -> list[str]:
     """The loader's problems as lines, the file named as a coordinator knows it."""
-    return [str(Problem(broken.shown, p.field, p.message)) for p in problems]
+    return [str(Problem(broken.shown, p.field, p.message, p.line)) for p in problems]
 
 
 def _excerpt(text: str, lines: list[int]) -> list[tuple[int, str, bool]]:

@@ -187,7 +187,7 @@ def test_a_yaml_syntax_error_opens_a_text_editor_and_a_still_invalid_text_is_ref
         said = html.unescape(refused.text)
         assert "Rien n'a été enregistré" in said
         assert "2027-02-30" in said
-        assert "end" in said
+        assert "ligne 8, end" in said  # the typed text's own line
         assert textarea_of(refused.text) == typed
         assert _path(served).read_text(encoding="utf-8") == broken
         assert archived(served) == []
@@ -226,6 +226,11 @@ def test_the_text_editor_is_offered_for_readable_yaml_too(served: Served) -> Non
         assert f'href="{FIX_URL}?texte=1"' in page.text
         editor = client.get(FIX_URL + "?texte=1")
         assert textarea_of(editor.text) == broken
+        # the field's line is named and marked in the text, as a syntax error's is
+        line = broken.split("\n").index("  agrement_chek: 2026-07-10") + 1
+        assert f"ligne {line}, done.agrement_chek" in html.unescape(editor.text)
+        marked = re.findall(r'<li class="error-line"[^>]*value="(\d+)"[^>]*>', editor.text)
+        assert marked == [str(line)]
         version = re.search(r'name="version" value="([0-9a-f]+)"', editor.text)
         assert version is not None
         saved = save(
