@@ -240,15 +240,26 @@ def _where(data: bytes, offset: int) -> str:
     return f"ligne {line}, colonne {column} : "
 
 
+def _not_utf8(data: bytes, offset: int) -> str:
+    """Where the first byte that is not UTF-8 is, and how to save the file right."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        found = "encodage UTF-16 (« Unicode » du Bloc-notes)"
+    else:
+        found = f"{_where(data, offset)}octet 0x{data[offset]:02X} : encodage non UTF-8"
+        found += " (sans doute Windows-1252 ou Latin-1, « ANSI » du Bloc-notes)"
+    return (
+        f"fichier illisible : {found} (attendu : un fichier enregistré en UTF-8 ; dans le "
+        "Bloc-notes : Fichier › Enregistrer sous, Encodage : UTF-8)"
+    )
+
+
 def parse_yaml(data: bytes) -> Any:
     """The YAML value of a file's bytes; FileProblem with a French message when it cannot be
     decoded, parsed, or is beyond the limits (see the module's docstring)."""
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FileProblem(
-            "fichier illisible : encodage non UTF-8 (attendu : un fichier enregistré en UTF-8)"
-        ) from None
+    except UnicodeDecodeError as exc:
+        raise FileProblem(_not_utf8(data, exc.start)) from None
     try:
         return _load(text)
     except yaml.MarkedYAMLError as exc:

@@ -352,8 +352,27 @@ def test_non_utf8_file_is_reported(tmp_path: Path) -> None:
 
     problem = only_problem(config, path)
     assert_line(problem, path, "")
-    assert "UTF-8" in problem.message
+    # the first byte that is not UTF-8 (the « é » of « Réunion », line 1), and how to save right
+    column = session().split("\n")[0].index("é") + 1
+    assert problem.message.startswith(
+        f"fichier illisible : ligne 1, colonne {column} : octet 0xE9 : encodage non UTF-8 "
+        "(sans doute Windows-1252 ou Latin-1, « ANSI » du Bloc-notes) (attendu : un fichier "
+        "enregistré en UTF-8 ; dans le Bloc-notes : Fichier › Enregistrer sous, Encodage : UTF-8)"
+    )
     assert config.broken_session_ids == {"latin1"}
+
+
+def test_a_utf16_file_is_named_as_such(tmp_path: Path) -> None:
+    """Notepad's « Unicode » is UTF-16 with a byte order mark: said so, not as a stray byte."""
+    root = make_config(tmp_path, {})
+    path = root / "sessions" / "unicode.yaml"
+    path.write_bytes(session().encode("utf-16"))
+
+    problem = only_problem(load_config(root), path)
+    assert problem.message.startswith(
+        "fichier illisible : encodage UTF-16 (« Unicode » du Bloc-notes) (attendu : un fichier "
+        "enregistré en UTF-8"
+    )
 
 
 def test_hidden_files_are_ignored_and_other_files_are_reported(tmp_path: Path) -> None:
