@@ -663,8 +663,14 @@ def check_centres_file(config: Config, path: Path, data: bytes) -> list[Problem]
     if view.problems:
         return view.problems
     for session_id, session_path in config.session_files.items():
-        session = config.sessions[session_id]
-        _check_session(view, session_path, session)
+        start = len(view.problems)
+        _check_session(view, session_path, config.sessions[session_id])
+        if len(view.problems) > start:
+            try:
+                written = session_path.read_bytes()
+            except OSError:
+                continue
+            _placed(view.problems, start, spelling(str(session_path)), written)
     return view.problems
 
 
@@ -702,5 +708,8 @@ def check_jury_and_sessions(
             raw = session_path.read_bytes()
         except OSError:
             continue
-        problems.extend(_parse_session(spelling(str(session_path)), raw, directory).problems)
+        start = len(problems)
+        file = spelling(str(session_path))
+        problems.extend(_parse_session(file, raw, directory).problems)
+        _placed(problems, start, file, raw)
     return problems
