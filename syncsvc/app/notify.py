@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from email.message import EmailMessage
@@ -208,6 +208,7 @@ def _queue_notifications(
     active = [p for p in planned if not p.session.cancelled]
     news = _jury_news(store, active, policy, now, listed or {})
     due = due_notifications(active, policy, now, failed, store.has_key, centre_milestones, news)
+    feeds = {} if dry_run else _reminder_feed_links(settings, store, due, moment)
     for n in due:
         if store.has_key(n.key):
             continue
@@ -231,6 +232,7 @@ def _queue_notifications(
             (link, answer_links, page_link_of(settings)),
             policy,
             failed,
+            feeds.get(n.recipient.email.lower()),
         )
         if composed is None:
             continue
@@ -253,6 +255,23 @@ def _queue_notifications(
             milestone_id=milestones.pop() if len(milestones) == 1 else None,
         )
     return queued
+
+
+def _reminder_feed_links(
+    settings: Settings, store: Store, due: Iterable[Notification], now: datetime
+) -> dict[str, str]:
+    """The own agenda link (``[feeds] per_person``) of each person a reminder to answer an
+    invitation is due to, by lower-case address; none without ``per_person``."""
+    if not settings.feeds.per_person:
+        return {}
+    people = {
+        n.recipient.email.lower()
+        for n in due
+        if not n.skipped
+        and not store.has_key(n.key)
+        and any(x.kind == "answer_reminder" for x in n.notices)
+    }
+    return person_links(settings, store, sorted(people), now) if people else {}
 
 
 def _zone(n: Notification) -> tzinfo | None:
@@ -287,10 +306,12 @@ def _composed_apart(
     link: Links,
     policy: Policy,
     failed: dict[str, str],
+    feed: str | None = None,
 ) -> tuple[Notification, EmailMessage, bytes] | None:
     """``n`` composed; when that fails, composed without the sessions that fail on their own,
-    each named in ``failed``: one session's defect never takes another's lines with it."""
-    outcome = _attempt(n, sender, now, link, policy)
+    each named in ``failed``: one session's defect never takes another's lines with it;
+    ``feed``: the recipient's own agenda link."""
+    outcome = _attempt(n, sender, now, link, policy, feed)
     if not isinstance(outcome, Exception):
         return n, *outcome
     reason = f"composition d'un message impossible ({type(outcome).__name__})"
@@ -301,12 +322,14 @@ def _composed_apart(
     broken = []
     for sid in ids:
         alone = n.without(set(ids) - {sid})
-        if alone is not None and isinstance(_attempt(alone, sender, now, link, policy), Exception):
+        if alone is not None and isinstance(
+            _attempt(alone, sender, now, link, policy, feed), Exception
+        ):
             broken.append(sid)
             failed[sid] = reason
     rest = n.without(broken) if broken else None
     if rest is not None:
-        retried = _attempt(rest, sender, now, link, policy)
+        retried = _attempt(rest, sender, now, link, policy, feed)
         if not isinstance(retried, Exception):
             return rest, *retried
     failed[n.key] = reason  # it fails as a whole: this message is set apart
@@ -314,12 +337,12 @@ def _composed_apart(
 
 
 def _attempt(
-    n: Notification, sender: str, now: Now, link: Links, policy: Policy
+    n: Notification, sender: str, now: Now, link: Links, policy: Policy, feed: str | None = None
 ) -> tuple[EmailMessage, bytes] | Exception:
     """The message and its bytes (rendered once: every retry sends exactly these), or why
     not."""
     try:
-        message = compose(n, sender, now, link[0], policy, link[1], link[2])
+        message = compose(n, sender, now, link[0], policy, link[1], link[2], feed)
         return message, message.as_bytes(policy=SMTP)
     except Exception as exc:  # the bulkhead: this message (the caller narrows it)
         return exc

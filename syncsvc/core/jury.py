@@ -187,6 +187,14 @@ class JurorRow:
     """The exam days still without any answer, while the session as a whole is unanswered
     (known when the rows are built with the session's exam days)."""
 
+    def answer_on(self, day: date) -> str | None:
+        """The answer in force for one exam day: the day's own, else the session's (None: no
+        answer)."""
+        own = next((d.partstat for d in self.days if d.day == day), None)
+        if own is not None:
+            return own
+        return self.partstat if self.partstat != "NEEDS-ACTION" else None
+
     @property
     def declined_days(self) -> tuple[date, ...]:
         return tuple(d.day for d in self.days if d.partstat == "DECLINED")
@@ -270,6 +278,34 @@ def juror_rows(
             )
         )
     return rows
+
+
+def manual_entries(
+    every_day: str | None,
+    wanted: Mapping[date, str | None],
+    shown: Mapping[date, str | None],
+    exam_dates: Collection[date],
+) -> list[tuple[date | None, str]]:
+    """The replies (day, answer) that one manual entry records, in this order; a day None
+    answers the whole session.
+
+    ``wanted`` is what the entry says of each exam day, ``shown`` what the panel showed of it
+    when the entry was filled in: only the days changed there count (a day left as shown is not
+    written again, so an answer that arrived meanwhile stands). ``every_day`` (« pour tous les
+    jours ») is written first, as the answer to the session, then the days changed to another
+    answer (« oui sauf jeudi »: ACCEPTED, then Thursday DECLINED). Without it, changes that
+    leave every exam day with the same answer are that one answer to the session (the
+    coordination is told once, not once a day). A day left « sans réponse » (None) is not
+    written: an answer is never taken back."""
+    changed = {d: a for d, a in sorted(wanted.items()) if a is not None and a != shown.get(d)}
+    if every_day is not None:
+        return [(None, every_day)] + [(d, a) for d, a in changed.items() if a != every_day]
+    if not changed:
+        return []
+    after = {changed.get(d, shown.get(d)) for d in exam_dates}
+    if len(exam_dates) > 1 and len(after) == 1 and None not in after:
+        return [(None, changed[min(changed)])]
+    return list(changed.items())
 
 
 def summary(rows: Iterable[JurorRow]) -> tuple[int, int]:

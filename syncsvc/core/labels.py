@@ -101,6 +101,8 @@ DAY_ANSWER_VERBS: Final = {
 """A juror's answer to one exam day (a reply to one occurrence of the invitation)."""
 ALL_DAYS_LABEL: Final = "tous les jours"
 """An answer for the whole session, beside the answers for one exam day (links, manual entry)."""
+BY_DAY_LABEL: Final = "jour par jour (ci-dessous)"
+"""The manual entry's « Pour tous les jours » left unchosen: each exam day answered apart."""
 ANSWER_LINK_LABELS: Final = {"accept": "Je serai présent(e)", "decline": "Je ne pourrai pas venir"}
 """A juror's two signed links in an invitation or a reminder (the URL's word: its label)."""
 INVITATION_LABELS: Final = {
@@ -289,6 +291,11 @@ def fr_date(day: date | datetime | None) -> str:
 def fr_day(day: date | datetime | None) -> str:
     """``lun. 15/03/2027``."""
     return "" if day is None else f"{WEEKDAYS_SHORT[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def fr_weekday_date(day: date | datetime) -> str:
+    """``jeudi 18/03/2027``."""
+    return f"{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
 
 
 def french_date(day: date | datetime) -> str:

@@ -134,10 +134,13 @@ def compose(
     policy: Policy = DEFAULT_POLICY,
     answer_links: AnswerLinksOf | None = None,
     page_link: PageLink | None = None,
+    feed_link: str | None = None,
 ) -> EmailMessage:
     """A mail of the day, a weekly point or a candidate notice; ``page_link`` adds each
     session's dashboard page for the people who have access to it (never a juror or a
-    candidate)."""
+    candidate). ``feed_link``: the recipient's own agenda feed (``[feeds] per_person``),
+    named once under the reminders to answer an invitation, in a mail that has one for
+    them."""
     subject = subject_for(n, now)
     message = _envelope(subject, sender, n.recipient.name, n.recipient.email, n.key, instant(now))
     context: dict[str, object] = {"subject": subject, "recipient": n.recipient}
@@ -145,6 +148,12 @@ def compose(
         context |= _daily_context(n, done_link, policy, page_link)
         page = page_for(n.recipient.email, page_link)
         context["notices"] = notice_texts(n.notices, answer_links, page)
+        theirs = any(
+            x.kind == "answer_reminder" and x.email.lower() == n.recipient.email.lower()
+            for x in n.notices
+        )
+        context["feed_link"] = feed_link if theirs else None
+        context["feed_line"] = PERSON_FEED_LINE
         if not n.items:
             context["intro"] = notice_intro(n)
     elif n.kind == "digest":

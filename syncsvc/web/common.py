@@ -90,6 +90,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
     env.filters.update(
         fr_date=labels.fr_date,
         fr_day=labels.fr_day,
+        fr_weekday_date=labels.fr_weekday_date,
         french_date=labels.french_date,
         fr_moment=moment,
         zone_note=zone_note,
@@ -110,6 +111,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         TARGET_KINDS=labels.TARGET_KINDS,
         PARTSTAT_LABELS=labels.PARTSTAT_LABELS,
         ALL_DAYS_LABEL=labels.ALL_DAYS_LABEL,
+        BY_DAY_LABEL=labels.BY_DAY_LABEL,
         ROLE_NAMES=labels.ROLE_NAMES,
         INVITATION_LABELS=labels.INVITATION_LABELS,
         JURY_NEWS_LABELS=labels.JURY_NEWS_LABELS,

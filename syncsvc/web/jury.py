@@ -1,22 +1,29 @@
 """Recording by hand, from a session's « Jury » panel, an answer a juror gave in plain words
 (a text reply, a phone call): same CSRF check and roles as marking a milestone done. For a
-session of several exam days, the answer is for every day or for the one day chosen."""
+session of several exam days, one entry answers every day (« pour tous les jours ») and each
+day apart (« oui sauf jeudi »): :func:`~syncsvc.core.jury.manual_entries` decides the replies,
+each recorded as a day's answer is."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Final
 from urllib.parse import quote
 
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from syncsvc.core.jury import ANSWERS, JuryReply
+from syncsvc.core.jury import ANSWERS, JuryReply, manual_entries
 from syncsvc.core.links import parse_day
 from syncsvc.errors import ConfigError
 from syncsvc.web.common import Context, Form, Web, action, log, not_yours
 
 MAX_NOTE: Final = 500
+DAY_FIELD: Final = "answer-"
+"""``answer-2027-03-18``: the entry's answer for one exam day (empty: none)."""
+SHOWN_FIELD: Final = "was-"
+"""``was-2027-03-18``: the answer the panel showed for that day when the entry was filled in."""
 
 
 @action
@@ -41,7 +48,7 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
     if partstat == "NONE" and handled is not None:  # a message that is no answer: filed
         web.store.mark_reply_handled(handled, ctx.user.name)
         return _back(session_id)
-    if partstat not in ANSWERS:
+    if partstat and partstat not in ANSWERS:
         return web.error(request, 400, "Réponse inconnue", "Choisissez une réponse.", ctx)
     if juror.invitation != "invited" or juror.sequence is None:
         return web.error(
@@ -51,9 +58,11 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
             "Ce membre n'a pas d'invitation en cours : il n'y a pas de réponse à enregistrer.",
             ctx,
         )
+    exam_dates = set(view.exam_dates)
     written = form.get("day", "")
     day = parse_day(written) if written else None
-    if written and (day is None or day not in view.exam_dates):
+    wanted = _day_answers(form, exam_dates)
+    if wanted is None or (written and (day is None or day not in exam_dates)):
         return web.error(
             request,
             400,
@@ -61,36 +70,68 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
             "Choisissez un des jours d'examen de la session, ou « tous les jours ».",
             ctx,
         )
+    if any(a is not None and a not in ANSWERS for a in wanted.values()):
+        return web.error(request, 400, "Réponse inconnue", "Choisissez une réponse.", ctx)
+    if day is not None:  # one day chosen in a single list (the form before the day rows)
+        entries: list[tuple[date | None, str]] = [(day, partstat)] if partstat else []
+    else:
+        shown = {
+            d: (form[f"{SHOWN_FIELD}{d.isoformat()}"] or None)
+            if f"{SHOWN_FIELD}{d.isoformat()}" in form
+            else juror.answer_on(d)
+            for d in exam_dates
+        }
+        entries = manual_entries(partstat or None, wanted, shown, exam_dates)
+    if not entries:
+        return web.error(
+            request,
+            400,
+            "Rien à enregistrer",
+            "Choisissez une réponse pour tous les jours, ou changez celle d'un des jours.",
+            ctx,
+        )
     note = " ".join(form.get("note", "").split())[:MAX_NOTE] or None
     now = web.clock()
-    web.store.record_reply(
-        JuryReply(
-            key=f"manual:{session_id}:{email}:{uuid.uuid4().hex}",
-            source="manual",
-            kind="reply",
-            status="applied",
-            session_id=session_id,
-            email=email,
-            name=juror.name,
-            partstat=partstat,
-            sequence=juror.sequence,
-            comment=note,
-            replied_at=now,
-            recorded_at=now,
-            by=ctx.user.name,
-            day=day,
+    for one_day, answer in entries:  # the per-day write path, once per answer, in order
+        web.store.record_reply(
+            JuryReply(
+                key=f"manual:{session_id}:{email}:{uuid.uuid4().hex}",
+                source="manual",
+                kind="reply",
+                status="applied",
+                session_id=session_id,
+                email=email,
+                name=juror.name,
+                partstat=answer,
+                sequence=juror.sequence,
+                comment=note,
+                replied_at=now,
+                recorded_at=now,
+                by=ctx.user.name,
+                day=one_day,
+            )
         )
-    )
     if handled is not None:
         web.store.mark_reply_handled(handled, ctx.user.name)
     log.info(
-        "%s : réponse du jury saisie par %s (%s%s)",
+        "%s : réponse du jury saisie par %s (%s)",
         session_id,
         ctx.user.login,
-        partstat,
-        f", le {day.isoformat()}" if day is not None else "",
+        ", ".join(f"{a}, le {d.isoformat()}" if d is not None else a for d, a in entries),
     )
     return _back(session_id)
+
+
+def _day_answers(form: Form, exam_dates: set[date]) -> dict[date, str | None] | None:
+    """What the entry says of each exam day it lists (None: a field names another day)."""
+    wanted: dict[date, str | None] = {}
+    for key, value in form.items():
+        if key.startswith(DAY_FIELD):
+            day = parse_day(key[len(DAY_FIELD) :])
+            if day is None or day not in exam_dates:
+                return None
+            wanted[day] = value or None
+    return wanted
 
 
 def _back(session_id: str) -> Response:

@@ -105,15 +105,32 @@ def test_one_day_by_link_and_one_day_by_hand(served: Served, page: Page) -> None
     expect(maillot.locator(".day-answer")).to_have_text(
         re.compile(r"^A décliné le mardi 16 mars 2027 \(.*lien de l'invitation\)")
     )
+    # her entry shows the answers in force: Tuesday declined, the other days unanswered
+    expect(maillot.get_by_label("mardi 16/03/2027")).to_have_value("DECLINED")
+    expect(maillot.get_by_label("jeudi 18/03/2027")).to_have_value("")
+
+    # The coordinator records, in one entry, that Patrick Fontaine comes every day but Friday
+    # (« oui sauf vendredi », on the phone).
     fontaine = panel.locator(f'tr[data-email="{FONTAINE}"]')
-    fontaine.get_by_label("Réponse de Patrick Fontaine").select_option("DECLINED")
-    fontaine.get_by_label("Jour de la réponse (Patrick Fontaine)").select_option(
-        label="vendredi 19 mars 2027"
-    )
-    fontaine.get_by_label("Observation (Patrick Fontaine)").fill("au téléphone")
+    fontaine.get_by_label("Pour tous les jours").select_option("ACCEPTED")
+    fontaine.get_by_label("vendredi 19/03/2027").select_option(label="Refusé")
+    fontaine.get_by_label("Observation (Patrick Fontaine)").fill("oui sauf vendredi, au téléphone")
     fontaine.get_by_role("button", name="Enregistrer la réponse de Patrick Fontaine").click()
     fontaine = page.locator(f'section#jury tr[data-email="{FONTAINE}"]')
-    expect(fontaine).to_have_attribute("data-partstat", "NEEDS-ACTION")
+    expect(fontaine).to_have_attribute("data-partstat", "ACCEPTED")
+    expect(fontaine.locator(".badge")).to_have_text("Accepté")
+    expect(fontaine.locator(".day-answer")).to_have_count(1)
     expect(fontaine.locator(".day-answer")).to_contain_text("A décliné le vendredi 19 mars 2027")
     expect(fontaine.locator(".day-answer")).to_contain_text("saisie manuelle")
+    for day in ("lundi 15/03/2027", "mardi 16/03/2027", "jeudi 18/03/2027"):
+        expect(fontaine.get_by_label(day)).to_have_value("ACCEPTED")
+    expect(fontaine.get_by_label("vendredi 19/03/2027")).to_have_value("DECLINED")
+    expect(page.locator("section#jury .jury-summary")).to_have_text("jury : 0 confirmé / 2 invités")
+
+    # Then Friday is settled after all: changing that day alone makes him confirmed.
+    fontaine.get_by_label("vendredi 19/03/2027").select_option("ACCEPTED")
+    fontaine.get_by_role("button", name="Enregistrer la réponse de Patrick Fontaine").click()
+    fontaine = page.locator(f'section#jury tr[data-email="{FONTAINE}"]')
+    expect(fontaine.locator(".day-answer")).to_have_count(0)
+    expect(page.locator("section#jury .jury-summary")).to_have_text("jury : 1 confirmé / 2 invités")
     page.locator("section#jury").screenshot(path=str(ARTIFACTS / "jury-panel-days.png"))

@@ -12,7 +12,7 @@ import pytest
 
 from syncsvc.core import links
 from syncsvc.core.invitations import InvitationState
-from syncsvc.core.jury import JuryReply, answers
+from syncsvc.core.jury import JurorRow, JuryReply, answers
 from syncsvc.inputs.settings import Settings, WebSettings, WebUser
 from syncsvc.state.store import Store
 from tests.web.conftest import (
@@ -348,10 +348,12 @@ def test_a_coordinator_records_an_answer_for_one_day(invited: Served) -> None:
     with invited.logged_in() as client:
         page = client.get(f"/sessions/{SESSION_ID}")
         text = html.unescape(page.text)
-        chooser = text.split('id="jday-1"')[1].split("</select>")[0]
-        assert '<option value="">tous les jours</option>' in chooser
-        assert '<option value="2027-03-16">mardi 16 mars 2027</option>' in chooser
-        assert chooser.count("<option") == 6  # every day, and the 5 exam days
+        shortcut = text.split('id="partstat-1"')[1].split("</select>")[0]
+        assert '<option value="">jour par jour (ci-dessous)</option>' in shortcut
+        assert '<label for="partstat-1">Pour tous les jours' in text
+        assert '<label for="jd-1-2027-03-16">mardi 16/03/2027</label>' in text
+        assert text.count('name="answer-') == 5 * 2  # each exam day, for each juror
+        # the single « day » list of the earlier form is still understood
         wrong = client.post(
             f"/sessions/{SESSION_ID}/jury/answer",
             data={
@@ -437,3 +439,233 @@ def test_the_cli_and_the_panel_show_the_same_day_answers(
         assert f'data-email="{email}" data-partstat="{partstat}"' in panel
         assert f'data-day="{day}">{words.capitalize()}' in panel
         assert words in table
+
+
+# --- every exam day in one entry: « oui sauf jeudi » ---------------------------------------------
+
+THURSDAY = date(2027, 3, 18)
+WEEK = [date(2027, 3, 15) + timedelta(days=n) for n in range(5)]
+
+
+def _days_form(page_text: str, row: int) -> str:
+    """The manual entry of the ``row``-th juror of the panel (its HTML)."""
+    return html.unescape(page_text).split(f'id="j-{row}"')[1].split("</form>")[0]
+
+
+def _selected(form: str, day: date) -> str:
+    """The option chosen for ``day`` in a juror's entry (its value)."""
+    chooser = form.split(f'name="answer-{day.isoformat()}"')[1].split("</select>")[0]
+    return chooser.split(" selected")[0].rsplit('value="', 1)[1].split('"')[0]
+
+
+def _board_row(served: Served, email: str) -> JurorRow:
+    """The juror's row as the mail of the day reads it (reminders, replacements)."""
+    from syncsvc.app.jury import jury_board
+    from syncsvc.core.planner import plan_sessions
+    from syncsvc.inputs.loader import load_config
+
+    planned = plan_sessions(load_config(served.config), {}, NOW).planned
+    board = jury_board(planned, served.store, NOW)
+    return next(r for r in board.of(SESSION_ID) if r.email == email)
+
+
+def test_a_coordinator_records_yes_except_thursday_in_one_entry(invited: Served) -> None:
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        form = _days_form(page.text, 2)  # Patrick Fontaine, the second juror
+        assert "Pour tous les jours" in form
+        assert "jeudi 18/03/2027" in form
+        assert "lundi 15/03/2027" in form
+        assert "vendredi 19/03/2027" in form
+        for day in WEEK:  # nothing answered yet: every day without an answer
+            assert _selected(form, day) == ""
+        assert form.count(">Sans réponse</option>") == 5
+        fields = {f"answer-{d.isoformat()}": "" for d in WEEK}
+        fields |= {f"was-{d.isoformat()}": "" for d in WEEK}
+        posted = {
+            **fields,
+            "email": FONTAINE,
+            "partstat": "ACCEPTED",
+            "answer-2027-03-18": "DECLINED",
+            "note": "oui sauf jeudi (au téléphone)",
+        }
+        no_csrf = client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted)
+        assert no_csrf.status_code == 403
+        done = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer", data={**posted, "csrf": csrf_of(page.text)}
+        )
+        assert done.status_code == 303
+        after = client.get(done.headers["location"])
+    whole, thursday = invited.store.jury_replies()
+    assert (whole.source, whole.partstat, whole.day, whole.by) == (
+        "manual",
+        "ACCEPTED",
+        None,
+        "Nathalie Técher",
+    )
+    assert (thursday.source, thursday.partstat, thursday.day, thursday.by) == (
+        "manual",
+        "DECLINED",
+        THURSDAY,
+        "Nathalie Técher",
+    )
+    assert whole.comment == thursday.comment == "oui sauf jeudi (au téléphone)"
+    assert whole.sequence == thursday.sequence == 0
+    text = html.unescape(after.text)
+    assert "La réponse du jury est enregistrée." in text
+    assert "A décliné le jeudi 18 mars 2027" in text
+    assert "jury : 0 confirmé / 2 invités" in text  # not confirmed: Thursday is declined
+    form = _days_form(after.text, 2)  # the entry now shows the answers in force
+    assert [_selected(form, d) for d in WEEK] == ["ACCEPTED"] * 3 + ["DECLINED", "ACCEPTED"]
+    assert ">Sans réponse</option>" not in form
+    row = _board_row(invited, FONTAINE)  # what the reminders and the replacements are told
+    assert (row.partstat, row.declined_days, row.awaited) == ("ACCEPTED", (THURSDAY,), False)
+
+
+def test_answers_day_by_day_leave_the_other_days_awaited(invited: Served) -> None:
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        token = csrf_of(page.text)
+        posted = {f"was-{d.isoformat()}": "" for d in WEEK} | {
+            "email": MAILLOT,
+            "partstat": "",  # « jour par jour »
+            "answer-2027-03-15": "ACCEPTED",
+            "answer-2027-03-16": "ACCEPTED",
+            "answer-2027-03-17": "DECLINED",
+            "answer-2027-03-18": "",
+            "answer-2027-03-19": "",
+            "csrf": token,
+        }
+        done = client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted)
+        assert done.status_code == 303
+        form = _days_form(client.get(f"/sessions/{SESSION_ID}").text, 1)
+    replies = invited.store.jury_replies()
+    assert [(r.day, r.partstat) for r in replies] == [
+        (date(2027, 3, 15), "ACCEPTED"),
+        (date(2027, 3, 16), "ACCEPTED"),
+        (date(2027, 3, 17), "DECLINED"),
+    ]
+    assert {r.source for r in replies} == {"manual"}
+    assert [_selected(form, d) for d in WEEK] == ["ACCEPTED", "ACCEPTED", "DECLINED", "", ""]
+    row = _board_row(invited, MAILLOT)  # reminded of Thursday and Friday only
+    assert row.open_days == (THURSDAY, date(2027, 3, 19))
+    assert row.awaited
+    assert row.declined_days == (date(2027, 3, 17),)
+
+
+def test_changing_one_day_writes_that_day_only(invited: Served) -> None:
+    with invited.client() as client:  # Corinne Maillot accepted the session by her link
+        url = link(MAILLOT, "accept")
+        client.post(url, data={"t": url.partition("&t=")[2]})
+    invited.clock.now = invited.clock.now + timedelta(hours=1)
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        form = _days_form(page.text, 1)
+        assert [_selected(form, d) for d in WEEK] == ["ACCEPTED"] * 5
+        shown = {f"was-{d.isoformat()}": "ACCEPTED" for d in WEEK}
+        answers_ = {f"answer-{d.isoformat()}": "ACCEPTED" for d in WEEK}
+        posted = shown | answers_ | {"email": MAILLOT, "partstat": "", "csrf": csrf_of(page.text)}
+        nothing = client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted)
+        assert nothing.status_code == 400
+        assert "Rien à enregistrer" in html.unescape(nothing.text)
+        posted["answer-2027-03-18"] = "TENTATIVE"
+        done = client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted)
+        assert done.status_code == 303
+    link_reply, manual = invited.store.jury_replies()
+    assert (link_reply.source, link_reply.day) == ("link", None)
+    assert (manual.source, manual.partstat, manual.day) == ("manual", "TENTATIVE", THURSDAY)
+    assert standing(invited.store) == {MAILLOT: "ACCEPTED"}
+
+
+def test_every_day_alike_is_one_answer_to_the_session(invited: Served) -> None:
+    """Five days declined one by one in the entry: one answer for the session, so the
+    coordination is told once, not five times."""
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        posted = {f"was-{d.isoformat()}": "" for d in WEEK}
+        posted |= {f"answer-{d.isoformat()}": "DECLINED" for d in WEEK}
+        posted |= {"email": FONTAINE, "partstat": "", "csrf": csrf_of(page.text)}
+        done = client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted)
+        assert done.status_code == 303
+    (reply,) = invited.store.jury_replies()
+    assert (reply.partstat, reply.day) == ("DECLINED", None)
+
+
+@pytest.mark.parametrize(
+    ("extra", "title"),
+    [
+        ({"answer-2027-03-20": "DECLINED"}, "Jour inconnu"),  # a Saturday: no exam day
+        ({"answer-2027-3-18": "DECLINED"}, "Jour inconnu"),
+        ({"answer-2027-03-18": "MAYBE"}, "Réponse inconnue"),
+        ({"answer-2027-03-18": "NEEDS-ACTION"}, "Réponse inconnue"),
+        ({"partstat": "OUI"}, "Réponse inconnue"),
+        ({}, "Rien à enregistrer"),
+    ],
+)
+def test_a_wrong_day_entry_records_nothing(
+    invited: Served, extra: dict[str, str], title: str
+) -> None:
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        posted = {"email": FONTAINE, "partstat": "", "csrf": csrf_of(page.text)} | extra
+        refused = client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted)
+    assert refused.status_code == 400
+    assert title in html.unescape(refused.text)
+    assert invited.store.jury_replies() == []
+
+
+def test_a_viewer_records_no_day_entry(with_viewer: Served) -> None:
+    from tests.web.conftest import OTHER_PASSWORD
+
+    with with_viewer.logged_in(OTHER, OTHER_PASSWORD) as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        assert "Pour tous les jours" not in page.text
+        refused = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer",
+            data={
+                "email": MAILLOT,
+                "partstat": "",
+                "answer-2027-03-18": "DECLINED",
+                "csrf": csrf_of(page.text),
+            },
+        )
+    assert refused.status_code == 403
+    assert with_viewer.store.jury_replies() == []
+
+
+def test_a_text_reply_is_recorded_day_by_day_and_filed(invited: Served) -> None:
+    invited.store.record_reply(
+        JuryReply(
+            key="imip:texte:1",
+            source="imip",
+            kind="text",
+            status="pending",
+            session_id=SESSION_ID,
+            email=FONTAINE,
+            name="Patrick Fontaine",
+            partstat=None,
+            sequence=None,
+            comment=None,
+            replied_at=NOW - timedelta(hours=1),
+            recorded_at=NOW,
+            subject="RE: Invitation",
+            excerpt="Oui, sauf jeudi.",
+        )
+    )
+    (pending,) = invited.store.jury_replies()
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        entry = html.unescape(page.text).split(f'data-reply="{pending.id}"')[1].split("</form>")[0]
+        assert "Pour tous les jours" in entry
+        assert "jeudi 18/03/2027" in entry
+        posted = {f"was-{d.isoformat()}": "" for d in WEEK} | {
+            "email": FONTAINE,
+            "reply": str(pending.id),
+            "partstat": "ACCEPTED",
+            "answer-2027-03-18": "DECLINED",
+            "csrf": csrf_of(page.text),
+        }
+        assert client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted).status_code == 303
+    assert invited.store.reply_by_id(pending.id or 0).status == "handled"  # type: ignore[union-attr]
+    manual = [(r.partstat, r.day) for r in invited.store.jury_replies() if r.source == "manual"]
+    assert manual == [("ACCEPTED", None), ("DECLINED", THURSDAY)]
