@@ -8,11 +8,13 @@ inbox, inserts nothing the second time. What a reply is worth is decided at read
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from syncsvc.core.jury import JuryReply
@@ -48,6 +50,28 @@ class Replies(StorePart):
 
     def record_reply(self, reply: JuryReply) -> bool:
         """Record ``reply`` unless its key is already there; True when it was new."""
+        try:
+            with self.begin(durable=True) as db:
+                return self._insert_reply(db, reply)
+        except IntegrityError:
+            return False  # recorded at the same moment by another process
+
+    def record_replies(
+        self, replies: Sequence[JuryReply], handled: int | None = None, by: str = ""
+    ) -> int:
+        """Record ``replies`` in one transaction, all or none (one manual entry answering
+        several exam days), with the text reply ``handled`` they answer marked handled by
+        ``by``: a key already there is skipped; any failure, on any of them, rolls back every
+        one. How many were new."""
+        with self.begin(durable=True) as db:
+            new = sum(self._insert_reply(db, reply) for reply in replies)
+            if handled is not None:
+                self._mark_handled(db, handled, by)
+        return new
+
+    def _insert_reply(self, db: Connection, reply: JuryReply) -> bool:
+        """The one write of a reply, inside the caller's transaction; False when its key is
+        already in the ledger."""
         values = {
             "key": reply.key[:400],
             "source": reply.source,
@@ -68,16 +92,12 @@ class Replies(StorePart):
             "recorded_at": utc(reply.recorded_at),
             "day": reply.day,
         }
-        try:
-            with self.begin(durable=True) as db:
-                found = db.execute(
-                    select(jury_replies.c.id).where(jury_replies.c.key == values["key"])
-                ).first()
-                if found is not None:
-                    return False
-                db.execute(insert(jury_replies).values(**values))
-        except IntegrityError:
-            return False  # recorded at the same moment by another process
+        found = db.execute(
+            select(jury_replies.c.id).where(jury_replies.c.key == values["key"])
+        ).first()
+        if found is not None:
+            return False
+        db.execute(insert(jury_replies).values(**values))
         return True
 
     def has_reply(self, key: str) -> bool:
@@ -101,11 +121,15 @@ class Replies(StorePart):
     def mark_reply_handled(self, reply_id: int, by: str) -> bool:
         """A text reply whose answer a person recorded: no longer waiting."""
         with self.begin(durable=True) as db:
-            done = db.execute(
-                update(jury_replies)
-                .where(jury_replies.c.id == reply_id, jury_replies.c.status == "pending")
-                .values(status="handled", by=by[:255])
-            )
+            return self._mark_handled(db, reply_id, by)
+
+    @staticmethod
+    def _mark_handled(db: Connection, reply_id: int, by: str) -> bool:
+        done = db.execute(
+            update(jury_replies)
+            .where(jury_replies.c.id == reply_id, jury_replies.c.status == "pending")
+            .values(status="handled", by=by[:255])
+        )
         return bool(done.rowcount)
 
     def jury_version(self) -> tuple[object, ...]:

@@ -2,7 +2,7 @@
 (a text reply, a phone call): same CSRF check and roles as marking a milestone done. For a
 session of several exam days, one entry answers every day (« pour tous les jours ») and each
 day apart (« oui sauf jeudi »): :func:`~syncsvc.core.jury.manual_entries` decides the replies,
-each recorded as a day's answer is."""
+recorded in one transaction (all or none)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from datetime import date
 from typing import Final
 from urllib.parse import quote
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from syncsvc.app.passes import reason_of
 from syncsvc.core.jury import ANSWERS, JuryReply, manual_entries
 from syncsvc.core.links import parse_day
 from syncsvc.errors import ConfigError
@@ -92,27 +94,37 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
         )
     note = " ".join(form.get("note", "").split())[:MAX_NOTE] or None
     now = web.clock()
-    for one_day, answer in entries:  # the per-day write path, once per answer, in order
-        web.store.record_reply(
-            JuryReply(
-                key=f"manual:{session_id}:{email}:{uuid.uuid4().hex}",
-                source="manual",
-                kind="reply",
-                status="applied",
-                session_id=session_id,
-                email=email,
-                name=juror.name,
-                partstat=answer,
-                sequence=juror.sequence,
-                comment=note,
-                replied_at=now,
-                recorded_at=now,
-                by=ctx.user.name,
-                day=one_day,
-            )
+    replies = [
+        JuryReply(
+            key=f"manual:{session_id}:{email}:{uuid.uuid4().hex}",
+            source="manual",
+            kind="reply",
+            status="applied",
+            session_id=session_id,
+            email=email,
+            name=juror.name,
+            partstat=answer,
+            sequence=juror.sequence,
+            comment=note,
+            replied_at=now,
+            recorded_at=now,
+            by=ctx.user.name,
+            day=one_day,
         )
-    if handled is not None:
-        web.store.mark_reply_handled(handled, ctx.user.name)
+        for one_day, answer in entries
+    ]
+    try:  # one entry, one transaction: every day's answer, or none
+        web.store.record_replies(replies, handled, ctx.user.name)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = reason_of(exc)
+        log.warning("%s : réponse du jury non enregistrée (%s)", session_id, reason)
+        return web.error(
+            request,
+            503,
+            "Réponse non enregistrée",
+            f"Rien n'a été enregistré ({reason}) : saisissez la réponse à nouveau.",
+            ctx,
+        )
     log.info(
         "%s : réponse du jury saisie par %s (%s)",
         session_id,

@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import inspect, text, update
+import pytest
+from sqlalchemy import Connection, inspect, text, update
 
 from syncsvc.core.invitations import InvitationState
 from syncsvc.core.jury import JuryReply, answers, day_answers, judge, session_of_uid
@@ -205,3 +206,47 @@ def test_the_answer_is_the_latest_for_the_current_sequence() -> None:
     # the invitation re-sent (SEQUENCE 1): the earlier answers no longer count
     assert answers([accepted, declined], {(SESSION, GIRARD): state(sequence=1)}) == {}
     assert answers([accepted], {}) == {}
+
+
+# --- one manual entry, one transaction -----------------------------------------------------------
+
+
+def test_several_replies_are_recorded_together(store: Store) -> None:
+    entry = [
+        reply("manual:a", "ACCEPTED", source="manual"),
+        reply("manual:b", "DECLINED", source="manual", day=date(2027, 6, 17)),
+    ]
+    assert store.record_replies(entry) == 2
+    assert store.record_replies(entry) == 0  # the same keys again: nothing twice
+    assert [(r.key, r.partstat, r.day) for r in store.jury_replies()] == [
+        ("manual:a", "ACCEPTED", None),
+        ("manual:b", "DECLINED", date(2027, 6, 17)),
+    ]
+
+
+def test_a_failure_after_the_first_reply_records_none_of_them(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies (here: the second write raises) after the first day's answer was
+    written: the whole entry is rolled back, on SQLite and PostgreSQL."""
+    write = store._insert_reply
+    calls: list[str] = []
+
+    def second_write_fails(db: Connection, one: JuryReply) -> bool:
+        calls.append(one.key)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return write(db, one)
+
+    monkeypatch.setattr(store, "_insert_reply", second_write_fails)
+    entry = [
+        reply("manual:a", "ACCEPTED", source="manual"),
+        reply("manual:b", "DECLINED", source="manual", day=date(2027, 6, 17)),
+    ]
+    with pytest.raises(OSError, match="No space left"):
+        store.record_replies(entry)
+    assert calls == ["manual:a", "manual:b"]  # the first was written, then rolled back
+    assert store.jury_replies() == []
+    monkeypatch.undo()
+    assert store.record_reply(reply("imip:aaa:0"))  # the single path is unchanged
+    assert [r.key for r in store.jury_replies()] == ["imip:aaa:0"]

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 
 from syncsvc.core import links
 from syncsvc.core.invitations import InvitationState
@@ -669,3 +671,39 @@ def test_a_text_reply_is_recorded_day_by_day_and_filed(invited: Served) -> None:
     assert invited.store.reply_by_id(pending.id or 0).status == "handled"  # type: ignore[union-attr]
     manual = [(r.partstat, r.day) for r in invited.store.jury_replies() if r.source == "manual"]
     assert manual == [("ACCEPTED", None), ("DECLINED", THURSDAY)]
+
+
+def test_an_entry_that_fails_halfway_records_nothing(
+    invited: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """« Oui sauf jeudi » is two replies: the second write fails (the disk is full), the first
+    is rolled back with it and the coordinator is told, in French, that nothing was saved."""
+    write = invited.store._insert_reply
+    calls: list[date | None] = []
+
+    def second_write_fails(db: Connection, one: JuryReply) -> bool:
+        calls.append(one.day)
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+        return write(db, one)
+
+    monkeypatch.setattr(invited.store, "_insert_reply", second_write_fails)
+    with invited.logged_in() as client:
+        page = client.get(f"/sessions/{SESSION_ID}")
+        posted = {f"was-{d.isoformat()}": "" for d in WEEK} | {
+            "email": FONTAINE,
+            "partstat": "ACCEPTED",
+            "answer-2027-03-18": "DECLINED",
+            "csrf": csrf_of(page.text),
+        }
+        failed = client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted)
+        after = client.get(f"/sessions/{SESSION_ID}")
+    assert calls == [None, THURSDAY]  # the session's answer was written, then Thursday failed
+    assert failed.status_code == 503
+    text = html.unescape(failed.text)
+    assert "Réponse non enregistrée" in text
+    assert "Rien n'a été enregistré" in text
+    assert "disque plein" in text
+    assert invited.store.jury_replies() == []
+    form = _days_form(after.text, 2)
+    assert [_selected(form, d) for d in WEEK] == [""] * 5
