@@ -16,6 +16,9 @@ at read time, against the invitations as they stand:
   occurrence ») answers that exam day only (:attr:`JuryReply.day`); a reply without one answers
   every day, and overrides the per-day answers older than it (same order: reply time, then
   recording order);
+- a manual entry of « sans réponse » (:data:`CLEARED`) takes an answer back (one recorded on the
+  wrong juror): for the whole session, every answer before it; for one day, that day's, which
+  is then unanswered again even while the session's answer stands for the other days;
 - a COUNTER (« proposer un nouvel horaire ») is shown to the coordinators, never applied;
 - a text reply waits for a person (*pending*) until one records the answer it gives
   (*handled*); mail that could not be read is kept as *unreadable*.
@@ -38,6 +41,8 @@ ReplyStatus = Literal["applied", "outdated", "unmatched", "pending", "handled", 
 Answer = Literal["ACCEPTED", "DECLINED", "TENTATIVE"]
 PARTSTATS: Final = ("NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE")
 ANSWERS: Final[tuple[Answer, ...]] = ("ACCEPTED", "DECLINED", "TENTATIVE")
+CLEARED: Final = "NEEDS-ACTION"
+"""The partstat of a manual entry that takes an answer back (« sans réponse »)."""
 EXAM_UID_TAIL: Final = f".exam_session{UID_SUFFIX}"
 
 
@@ -103,10 +108,13 @@ def judge(
 def _counted(
     replies: Iterable[JuryReply], states: Mapping[tuple[str, str], InvitationState]
 ) -> list[JuryReply]:
-    """The applied answers to the current SEQUENCE, by reply time, then recording order."""
+    """The applied answers (and clearings) to the current SEQUENCE, by reply time, then
+    recording order."""
     out = []
     for reply in sorted(replies, key=lambda r: (r.replied_at, r.id or 0)):
-        if reply.kind != "reply" or reply.status != "applied" or reply.partstat not in ANSWERS:
+        if reply.kind != "reply" or reply.status != "applied":
+            continue
+        if reply.partstat not in ANSWERS and not _clears(reply):
             continue
         if reply.session_id is None or reply.email is None:
             continue
@@ -121,24 +129,34 @@ def answers(
     replies: Iterable[JuryReply], states: Mapping[tuple[str, str], InvitationState]
 ) -> dict[tuple[str, str], JuryReply]:
     """Each invited person's answer for the whole session: their latest applied reply without
-    a day to the current SEQUENCE (by reply time, then recording order)."""
+    a day to the current SEQUENCE (by reply time, then recording order), unless it was cleared
+    since."""
     out: dict[tuple[str, str], JuryReply] = {}
     for reply in _counted(replies, states):
-        if reply.day is None:
-            out[(reply.session_id or "", reply.email or "")] = reply
+        key = (reply.session_id or "", reply.email or "")
+        if reply.day is None and _clears(reply):
+            out.pop(key, None)
+        elif reply.day is None:
+            out[key] = reply
     return out
+
+
+def _clears(reply: JuryReply) -> bool:
+    """A manual entry taking an answer back (only a person can say « sans réponse »)."""
+    return reply.source == "manual" and reply.partstat == CLEARED
 
 
 def day_answers(
     replies: Iterable[JuryReply], states: Mapping[tuple[str, str], InvitationState]
 ) -> dict[tuple[str, str], dict[date, JuryReply]]:
     """Each invited person's answers to single exam days that still stand: the latest per day,
-    unless a whole-session answer came after it."""
+    unless a whole-session answer (or clearing) came after it. A day cleared is kept, as its
+    clearing: it overrides the session's answer for that day."""
     out: dict[tuple[str, str], dict[date, JuryReply]] = {}
     for reply in _counted(replies, states):
         key = (reply.session_id or "", reply.email or "")
         if reply.day is None:
-            out.pop(key, None)  # the whole session answered again: every day with it
+            out.pop(key, None)  # the whole session answered (or cleared) again: every day too
         else:
             out.setdefault(key, {})[reply.day] = reply
     return out
@@ -185,14 +203,15 @@ class JurorRow:
     """When the answer in force was recorded."""
     open_days: tuple[date, ...] = ()
     """The exam days still without any answer, while the session as a whole is unanswered
-    (known when the rows are built with the session's exam days)."""
+    (known when the rows are built with the session's exam days); the days whose answer was
+    cleared, while the session's answer stands for the others."""
 
     def answer_on(self, day: date) -> str | None:
         """The answer in force for one exam day: the day's own, else the session's (None: no
         answer)."""
         own = next((d.partstat for d in self.days if d.day == day), None)
         if own is not None:
-            return own
+            return own if own != CLEARED else None
         return self.partstat if self.partstat != "NEEDS-ACTION" else None
 
     @property
@@ -207,7 +226,7 @@ class JurorRow:
     @property
     def awaited(self) -> bool:
         """Still to answer: for the session (nothing said), or for some of its exam days."""
-        return self.partstat == "NEEDS-ACTION" and (not self.days or bool(self.open_days))
+        return bool(self.open_days) or (self.partstat == "NEEDS-ACTION" and not self.days)
 
     @property
     def confirmed(self) -> bool:
@@ -243,8 +262,14 @@ def juror_rows(
         moments = sent.get((session.id, member.email, state.sequence)) if state else None
         answer = answered.get((session.id, member.email))
         per_day = dict((day_answered or {}).get((session.id, member.email), {}))
+        if answer is None:  # nothing to take back on those days: they are simply unanswered
+            per_day = {d: r for d, r in per_day.items() if r.partstat != CLEARED}
         if exam_dates:
             per_day = {d: r for d, r in per_day.items() if d in exam_dates}
+            if answer is not None and all(
+                per_day.get(d) is not None and per_day[d].partstat == CLEARED for d in exam_dates
+            ):  # every day cleared one by one: the session is unanswered
+                answer, per_day = None, {}
             same = len({r.partstat for r in per_day.values()}) == 1
             if answer is None and same and set(per_day) == set(exam_dates):  # each day, alike
                 answer = max(per_day.values(), key=lambda r: (r.replied_at, r.id or 0))
@@ -255,7 +280,8 @@ def juror_rows(
             if r.partstat != partstat
         )
         unanswered = tuple(sorted(d for d in exam_dates if d not in per_day))
-        open_days = unanswered if partstat == "NEEDS-ACTION" and per_day else ()
+        cleared = tuple(sorted(d for d, r in per_day.items() if r.partstat == CLEARED))
+        open_days = unanswered if partstat == "NEEDS-ACTION" and per_day else cleared
         rows.append(
             JurorRow(
                 session.id,
@@ -287,24 +313,30 @@ def manual_entries(
     exam_dates: Collection[date],
 ) -> list[tuple[date | None, str]]:
     """The replies (day, answer) that one manual entry records, in this order; a day None
-    answers the whole session.
+    answers the whole session, an answer :data:`CLEARED` takes one back (« sans réponse »).
 
-    ``wanted`` is what the entry says of each exam day, ``shown`` what the panel showed of it
-    when the entry was filled in: only the days changed there count (a day left as shown is not
-    written again, so an answer that arrived meanwhile stands). ``every_day`` (« pour tous les
-    jours ») is written first, as the answer to the session, then the days changed to another
-    answer (« oui sauf jeudi »: ACCEPTED, then Thursday DECLINED). Without it, changes that
-    leave every exam day with the same answer are that one answer to the session (the
-    coordination is told once, not once a day). A day left « sans réponse » (None) is not
-    written: an answer is never taken back."""
-    changed = {d: a for d, a in sorted(wanted.items()) if a is not None and a != shown.get(d)}
+    ``wanted`` is what the entry says of each exam day (None: « sans réponse »), ``shown`` what
+    the panel showed of it when the entry was filled in: only the days changed there count (a
+    day left as shown is not written again, so an answer that arrived meanwhile stands).
+    ``every_day`` (« pour tous les jours ») is written first, as the answer to the session (or
+    its clearing), then the days changed to another answer (« oui sauf jeudi »: ACCEPTED, then
+    Thursday DECLINED). Without it, changes that leave every exam day with the same answer are
+    that one answer to the session (the coordination is told once, not once a day), and
+    changes that leave every day « sans réponse » clear the session. A day set back to « sans
+    réponse » from an answer is cleared; clearing what has no answer records nothing."""
+    changed = {
+        d: a if a is not None else CLEARED for d, a in sorted(wanted.items()) if a != shown.get(d)
+    }
+    if every_day == CLEARED and not any(shown.get(d) for d in exam_dates):
+        every_day = None  # nothing answered: nothing to take back
+        changed = {d: a for d, a in changed.items() if a != CLEARED}
     if every_day is not None:
         return [(None, every_day)] + [(d, a) for d, a in changed.items() if a != every_day]
     if not changed:
         return []
-    after = {changed.get(d, shown.get(d)) for d in exam_dates}
-    if len(exam_dates) > 1 and len(after) == 1 and None not in after:
-        return [(None, changed[min(changed)])]
+    after = {changed.get(d, shown.get(d) or CLEARED) for d in exam_dates}
+    if len(exam_dates) > 1 and len(after) == 1:
+        return [(None, after.pop())]
     return list(changed.items())
 
 

@@ -33,7 +33,13 @@ def test_only_the_days_changed_are_written() -> None:
 
 def test_a_day_left_without_answer_is_not_written() -> None:
     shown = {**NOTHING, THU: "DECLINED"}
-    assert manual_entries(None, NOTHING, shown, WEEK) == []  # never taken back
+    assert manual_entries(None, shown, shown, WEEK) == []
+    assert manual_entries(None, NOTHING, NOTHING, WEEK) == []
+
+
+def test_a_day_set_back_to_no_answer_takes_it_back() -> None:
+    shown = {**NOTHING, THU: "DECLINED"}
+    assert manual_entries(None, NOTHING, shown, WEEK) == [(None, "NEEDS-ACTION")]  # nothing left
 
 
 def test_the_same_answer_on_every_day_is_one_answer() -> None:
