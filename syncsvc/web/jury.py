@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from syncsvc.app.passes import reason_of
-from syncsvc.core.jury import ANSWERS, JuryReply, manual_entries
+from syncsvc.core.jury import ANSWERS, CLEARED, JuryReply, manual_entries
 from syncsvc.core.links import parse_day
 from syncsvc.errors import ConfigError
 from syncsvc.web.common import Context, Form, Web, action, log, not_yours
@@ -50,7 +50,7 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
     if partstat == "NONE" and handled is not None:  # a message that is no answer: filed
         web.store.mark_reply_handled(handled, ctx.user.name)
         return _back(session_id)
-    if partstat and partstat not in ANSWERS:
+    if partstat and partstat not in (*ANSWERS, CLEARED):  # CLEARED: « sans réponse »
         return web.error(request, 400, "Réponse inconnue", "Choisissez une réponse.", ctx)
     if juror.invitation != "invited" or juror.sequence is None:
         return web.error(
@@ -129,9 +129,15 @@ def record_answer(web: Web, ctx: Context, form: Form) -> Response:
         "%s : réponse du jury saisie par %s (%s)",
         session_id,
         ctx.user.login,
-        ", ".join(f"{a}, le {d.isoformat()}" if d is not None else a for d, a in entries),
+        ", ".join(_logged(d, a) for d, a in entries),
     )
     return _back(session_id)
+
+
+def _logged(day: date | None, answer: str) -> str:
+    """``DECLINED le 2027-03-18``, ``réponse retirée`` (the whole session)."""
+    said = "réponse retirée" if answer == CLEARED else answer
+    return f"{said} le {day.isoformat()}" if day is not None else said
 
 
 def _day_answers(form: Form, exam_dates: set[date]) -> dict[date, str | None] | None:

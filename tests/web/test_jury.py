@@ -4,9 +4,11 @@ recording by hand an answer given in plain words."""
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection
@@ -519,7 +521,7 @@ def test_a_coordinator_records_yes_except_thursday_in_one_entry(invited: Served)
     assert "jury : 0 confirmé / 2 invités" in text  # not confirmed: Thursday is declined
     form = _days_form(after.text, 2)  # the entry now shows the answers in force
     assert [_selected(form, d) for d in WEEK] == ["ACCEPTED"] * 3 + ["DECLINED", "ACCEPTED"]
-    assert ">Sans réponse</option>" not in form
+    assert form.count(">Sans réponse</option>") == 6  # to take back a day, or the session
     row = _board_row(invited, FONTAINE)  # what the reminders and the replacements are told
     assert (row.partstat, row.declined_days, row.awaited) == ("ACCEPTED", (THURSDAY,), False)
 
@@ -602,6 +604,7 @@ def test_every_day_alike_is_one_answer_to_the_session(invited: Served) -> None:
         ({"answer-2027-03-18": "NEEDS-ACTION"}, "Réponse inconnue"),
         ({"partstat": "OUI"}, "Réponse inconnue"),
         ({}, "Rien à enregistrer"),
+        ({"partstat": "NEEDS-ACTION"}, "Rien à enregistrer"),  # no answer to take back
     ],
 )
 def test_a_wrong_day_entry_records_nothing(
@@ -707,3 +710,86 @@ def test_an_entry_that_fails_halfway_records_nothing(
     assert invited.store.jury_replies() == []
     form = _days_form(after.text, 2)
     assert [_selected(form, d) for d in WEEK] == [""] * 5
+
+
+# --- taking an answer back: « Sans réponse » ----------------------------------------------------
+
+
+def _yes_except_thursday(client: Any, page_text: str) -> None:
+    posted = {f"was-{d.isoformat()}": "" for d in WEEK} | {
+        f"answer-{d.isoformat()}": "" for d in WEEK
+    }
+    posted |= {"email": FONTAINE, "partstat": "ACCEPTED", "answer-2027-03-18": "DECLINED"}
+    done = client.post(
+        f"/sessions/{SESSION_ID}/jury/answer", data={**posted, "csrf": csrf_of(page_text)}
+    )
+    assert done.status_code == 303
+
+
+def test_a_day_recorded_by_mistake_is_set_back_to_no_answer(
+    invited: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Thursday's « décliné » was meant for another juror: the coordinator sets it back to
+    « Sans réponse »; the day is asked again, the other days keep their answer, and the ledger
+    and the log say who did it."""
+    caplog.set_level(logging.INFO, logger="syncsvc")
+    with invited.logged_in() as client:
+        _yes_except_thursday(client, client.get(f"/sessions/{SESSION_ID}").text)
+        invited.clock.now = invited.clock.now + timedelta(minutes=5)
+        page = client.get(f"/sessions/{SESSION_ID}")
+        form = _days_form(page.text, 2)
+        assert '<option value="">Sans réponse</option>' in form.split('name="answer-2027-03-18"')[1]
+        shown = {f"was-{d.isoformat()}": "ACCEPTED" for d in WEEK} | {"was-2027-03-18": "DECLINED"}
+        posted = shown | {f"answer-{d.isoformat()}": "ACCEPTED" for d in WEEK}
+        posted |= {"answer-2027-03-18": "", "email": FONTAINE, "partstat": ""}
+        posted |= {"note": "saisi sur le mauvais juré", "csrf": csrf_of(page.text)}
+        done = client.post(f"/sessions/{SESSION_ID}/jury/answer", data=posted)
+        assert done.status_code == 303
+        after = client.get(done.headers["location"])
+    cleared = invited.store.jury_replies()[-1]
+    assert (cleared.source, cleared.partstat, cleared.day, cleared.by, cleared.comment) == (
+        "manual",
+        "NEEDS-ACTION",
+        THURSDAY,
+        "Nathalie Técher",
+        "saisi sur le mauvais juré",
+    )
+    form = _days_form(after.text, 2)
+    assert [_selected(form, d) for d in WEEK] == ["ACCEPTED"] * 3 + ["", "ACCEPTED"]
+    text = html.unescape(after.text)
+    assert "A décliné le jeudi 18 mars 2027" not in text
+    assert "Sans réponse le jeudi 18 mars 2027" in text
+    row = _board_row(invited, FONTAINE)  # reminded of Thursday; busy that day, as unanswered
+    assert (row.partstat, row.open_days, row.awaited, row.declined_days) == (
+        "ACCEPTED",
+        (THURSDAY,),
+        True,
+        (),
+    )
+    assert "réponse retirée le 2027-03-18" in caplog.text
+    assert "saisie par coordination (réponse retirée le 2027-03-18)" in caplog.text
+
+
+def test_the_whole_session_is_set_back_to_no_answer(invited: Served) -> None:
+    with invited.logged_in() as client:
+        _yes_except_thursday(client, client.get(f"/sessions/{SESSION_ID}").text)
+        invited.clock.now = invited.clock.now + timedelta(minutes=5)
+        page = client.get(f"/sessions/{SESSION_ID}")
+        shown = {f"was-{d.isoformat()}": "ACCEPTED" for d in WEEK} | {"was-2027-03-18": "DECLINED"}
+        answered = {f"answer-{d.isoformat()}": "ACCEPTED" for d in WEEK} | {
+            "answer-2027-03-18": "DECLINED"
+        }
+        posted = shown | answered | {"email": FONTAINE, "partstat": "NEEDS-ACTION"}
+        done = client.post(
+            f"/sessions/{SESSION_ID}/jury/answer", data={**posted, "csrf": csrf_of(page.text)}
+        )
+        assert done.status_code == 303
+        after = client.get(done.headers["location"])
+    cleared = invited.store.jury_replies()[-1]
+    assert (cleared.partstat, cleared.day, cleared.by) == ("NEEDS-ACTION", None, "Nathalie Técher")
+    form = _days_form(after.text, 2)
+    assert [_selected(form, d) for d in WEEK] == [""] * 5
+    assert form.count(">Sans réponse</option>") == 5  # nothing left to take back as a whole
+    assert standing(invited.store) == {}
+    row = _board_row(invited, FONTAINE)
+    assert (row.partstat, row.days, row.awaited) == ("NEEDS-ACTION", (), True)
