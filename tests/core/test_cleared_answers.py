@@ -167,3 +167,9 @@ def test_the_reminder_asks_again_for_the_cleared_day_only() -> None:
     ]
     assert notices_for(replies, at(date(2027, 1, 18), 12)) == [(PATRICK, "answer_reminder", (THU,))]
     assert notices_for(replies[:1], at(date(2027, 1, 18), 12)) == []
+
+
+def test_a_single_day_session_is_cleared_by_its_one_list() -> None:
+    one = [THU]
+    assert manual_entries(CLEARED, {}, {THU: "DECLINED"}, one) == [(None, CLEARED)]
+    assert manual_entries(CLEARED, {}, {THU: None}, one) == []
