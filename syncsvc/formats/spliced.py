@@ -10,8 +10,10 @@ Vocabulary:
 A DEFLATE stream is a sequence of blocks: streams compressed apart, each ended by a sync flush
 (byte-aligned, not final) and the last one finished, joined end to end, are one valid stream
 (no back reference crosses a join, since each compressor started empty). The gzip member around
-them needs the CRC-32 and size of the whole: the CRC is computed per response (a few hundred
-microseconds for 800 kB), the compression of the fragment is not.
+them needs the CRC-32 and size of the whole: neither the compression of a fragment nor its CRC is
+computed again per response. CRC-32 is affine in its start value over GF(2): the CRC of a
+fragment following any piece is its CRC from 0 XOR the images of the start's set bits, each
+computed once (:meth:`Fragment.crc32`: 32 steps instead of 0.3 ms for 800 kB).
 
 Per-response pieces are *stored* (DEFLATE level 0), not compressed: they are small, and a
 secret (the CSRF token) is then never compressed together with anything (no BREACH-style
@@ -46,6 +48,21 @@ class Fragment:
         compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
         return compressor.compress(self.raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
+    @cached_property
+    def _crc_map(self) -> tuple[int, tuple[int, ...]]:
+        """``zlib.crc32(raw, start)`` as an affine map of ``start``: its value from 0, and what
+        each bit of ``start`` flips in it."""
+        base = zlib.crc32(self.raw, 0)
+        return base, tuple(zlib.crc32(self.raw, 1 << bit) ^ base for bit in range(32))
+
+    def crc32(self, start: int) -> int:
+        """``zlib.crc32(raw, start)``, without reading ``raw`` again."""
+        crc, flips = self._crc_map
+        for bit in range(32):
+            if start >> bit & 1:
+                crc ^= flips[bit]
+        return crc
+
 
 def joined(parts: Sequence[bytes | Fragment]) -> bytes:
     """The parts end to end, uncompressed."""
@@ -57,11 +74,11 @@ def gzipped(parts: Sequence[bytes | Fragment]) -> bytes:
     out = [GZIP_HEADER]
     crc, size = 0, 0
     for part in parts:
-        raw = part.raw if isinstance(part, Fragment) else part
-        crc, size = zlib.crc32(raw, crc), size + len(raw)
         if isinstance(part, Fragment):
+            crc, size = part.crc32(crc), size + len(part.raw)
             out.append(part.deflated)
         elif part:
+            crc, size = zlib.crc32(part, crc), size + len(part)
             stored = zlib.compressobj(0, zlib.DEFLATED, -15)
             out.append(stored.compress(part) + stored.flush(zlib.Z_SYNC_FLUSH))
     out.append(zlib.compressobj(0, zlib.DEFLATED, -15).flush(zlib.Z_FINISH))
