@@ -32,6 +32,11 @@ from typing import Final
 GZIP_HEADER: Final = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 """Magic, DEFLATE, no flags, no modification time, no extra flags, unknown OS (RFC 1952)."""
 LEVEL: Final = 6
+STORED_MAX: Final = 65535
+"""The most bytes one stored DEFLATE block holds (its length is 16 bits)."""
+FINAL_BLOCK: Final = b"\x03\x00"
+"""An empty final block (fixed Huffman codes, its end-of-block code only), after blocks that all
+end on a byte boundary (a fragment's sync flush, stored blocks)."""
 
 
 class Fragment:
@@ -79,11 +84,20 @@ def gzipped(parts: Sequence[bytes | Fragment]) -> bytes:
             out.append(part.deflated)
         elif part:
             crc, size = zlib.crc32(part, crc), size + len(part)
-            stored = zlib.compressobj(0, zlib.DEFLATED, -15)
-            out.append(stored.compress(part) + stored.flush(zlib.Z_SYNC_FLUSH))
-    out.append(zlib.compressobj(0, zlib.DEFLATED, -15).flush(zlib.Z_FINISH))
+            out += stored_blocks(part)
+    out.append(FINAL_BLOCK)
     out.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
     return b"".join(out)
+
+
+def stored_blocks(piece: bytes) -> list[bytes]:
+    """``piece`` as non-final stored DEFLATE blocks (RFC 1951 3.2.4), written here: a zlib
+    compressor for each piece cost more than the rest of the response (its state allocated)."""
+    blocks = []
+    for start in range(0, len(piece), STORED_MAX):
+        chunk = piece[start : start + STORED_MAX]
+        blocks += [struct.pack("<BHH", 0, len(chunk), len(chunk) ^ 0xFFFF), chunk]
+    return blocks
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

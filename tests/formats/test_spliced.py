@@ -62,6 +62,17 @@ def test_per_response_pieces_are_stored_not_compressed() -> None:
     assert secret in body
 
 
+@given(st.lists(st.binary(max_size=70_000) | st.builds(Fragment, st.binary(max_size=300))))
+def test_any_pieces_and_fragments_inflate_to_their_joined_bytes(
+    parts: list[bytes | Fragment],
+) -> None:
+    """Pieces over 65,535 bytes too (a stored DEFLATE block holds at most that)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    assert inflater.decompress(gzipped(parts)) == joined(parts)
+    assert inflater.eof
+    assert inflater.unused_data == b""
+
+
 def test_fragment_first_and_empty_parts() -> None:
     assert gzip.decompress(gzipped([Fragment(b""), b""])) == b""
     assert gzip.decompress(gzipped([Fragment(TABLE), Fragment(b"end")])) == TABLE + b"end"
