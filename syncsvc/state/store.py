@@ -111,11 +111,13 @@ class Store(
             path.parent.mkdir(parents=True, exist_ok=True)
             parsed = parsed.set(database=str(path))
         self.url = parsed
-        # pre_ping: a connection cut (database restarted, network) is replaced, not reused.
-        self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        # pre_ping: a connection cut (database restarted, network) is replaced, not reused; a
+        # SQLite file has no server to lose (no « SELECT 1 » before each read of a page).
+        sqlite = parsed.drivername.startswith("sqlite")
+        self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=not sqlite)
         self.dialect = self.engine.dialect.name
         self.durable_engine = self.engine
-        if parsed.drivername.startswith("sqlite"):
+        if sqlite:
             # WAL + NORMAL: a crash loses nothing committed; a power loss may lose the last
             # pushed-item records, which the next sync adopts (412 -> ours -> recorded).
             event.listen(self.engine, "connect", _sqlite_pragmas("NORMAL"))

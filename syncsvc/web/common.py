@@ -86,6 +86,7 @@ def environment(zone: tzinfo | None = None) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship with the package: no stat per request
     )
     env.filters.update(
         fr_date=labels.fr_date,

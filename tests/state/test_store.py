@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from syncsvc.core.reconcile import Recorded
 from syncsvc.state.schema import SCHEMA_VERSION, pushed_items, schema_version
@@ -298,6 +298,25 @@ def test_sqlite_is_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     with sqlite3.connect(path) as raw:  # WAL is persistent: a plain connection sees it too
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     raw.close()
+
+
+def test_sqlite_reads_are_not_preceded_by_a_ping(tmp_path: Path) -> None:
+    """A file has no server to lose: no « SELECT 1 » before each of the three store reads of a
+    dashboard page (PostgreSQL keeps its ping, to replace a cut connection)."""
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        store.migrate()
+        store.engine.dispose()
+        seen: list[str] = []
+        event.listen(
+            store.engine, "connect", lambda raw, record: raw.set_trace_callback(seen.append)
+        )
+        store.done_marks()
+        store.done_marks()
+    finally:
+        store.close()
+    assert any("done_marks" in statement for statement in seen)
+    assert [s for s in seen if s.strip().upper() == "SELECT 1"] == []
 
 
 def test_sqlite_relative_path_is_under_base_and_folders_are_created(tmp_path: Path) -> None:

@@ -66,8 +66,9 @@ def test_a_database_of_version_4_gains_the_web_tables(store: Store) -> None:
     assert store.migrate() == BEFORE_WEB
     # 7-9: targets; 10: briefings; 11: the jury's replies; 12: audit; 13: session fingerprints;
     # 14: last good sessions; 15: the stamp's parts; 16: the day a jury reply answers;
-    # 17: cancellations; 18: who restored a cancelled session and why
-    assert store.version() == SCHEMA_VERSION == BEFORE_WEB + 14
+    # 17: cancellations; 18: who restored a cancelled session and why; 19: the jury version's
+    # indexes
+    assert store.version() == SCHEMA_VERSION == BEFORE_WEB + 15
     store.open_web_session(SID, "marie", T0)
     assert store.find_web_session(SID) is not None
     store.save_upgraded_hash("marie", "scrypt$131072$8$1$c2Fs$aGFzaA==", "f" * 64, T0)

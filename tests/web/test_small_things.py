@@ -5,6 +5,7 @@ done in the file with an active button, milestone identifiers shown nowhere)."""
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -213,3 +214,19 @@ def test_a_session_page_shows_the_service_instants_in_the_centres_time(served: S
     assert "le 08/02/2027 11:00" in text  # Réunion time
     assert "08:00" not in text  # not Paris
     assert not re.search(r"\d\d:\d\d UTC", text)
+
+
+def test_templates_are_compiled_once_and_not_checked_on_disk_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """They ship with the package: a page does not stat its template files at every request."""
+    from syncsvc.web.common import environment
+
+    env = environment()
+    first = env.get_template("error.j2")
+
+    def no_disk(path: object) -> float:
+        raise AssertionError(f"template file read again: {path}")
+
+    monkeypatch.setattr(os.path, "getmtime", no_disk)
+    assert env.get_template("error.j2") is first
