@@ -353,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reinstate":
             from syncsvc.cli import sessions
 
-            return sessions.restore(args, now)
+            return sessions.reinstate(args, now)
         if args.command in ("backup", "restore", "migrate-store"):
             from syncsvc.cli import maintenance
 

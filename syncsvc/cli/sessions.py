@@ -1,4 +1,4 @@
-"""``syncsvc restore SESSION_ID --motif …``: a cancelled session restored from the command line,
+"""``syncsvc reinstate SESSION_ID --motif …``: a cancelled session restored from the command line,
 as « Rétablir la session » does it on the dashboard (:mod:`syncsvc.app.restoring`: the same
 preview, the same write, the same trace). Without ``--apply``, the preview only."""
 
@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 
 
-def restore(args: argparse.Namespace, now: Now) -> int:
+def reinstate(args: argparse.Namespace, now: Now) -> int:
     from syncsvc.app.authoring import Authoring
     from syncsvc.app.restoring import REASON_MISSING, find_cancelled, reason_of, restore_preview
-    from syncsvc.core.cancellations import history_lines
+    from syncsvc.core.cancellations import history_lines, restored_text
     from syncsvc.inputs.loader import load_config, load_ruleset
     from syncsvc.inputs.settings import load_settings
     from syncsvc.inputs.writer import WriteConflict
@@ -56,10 +56,8 @@ def restore(args: argparse.Namespace, now: Now) -> int:
             tz = config.centres[found.session.centre].tz
             for line in preview_lines(found, shown, config.directory):
                 print(line)
-            print(
-                "Sera noté dans l'historique de l'annulation : « puis rétablie le "
-                f"{fr_date(local_today(at, tz))} par {by} : {reason} »"
-            )
+            trace = restored_text(local_today(at, tz), by, reason)
+            print(f"Sera noté dans l'historique de l'annulation : « {trace} »")
             print(
                 "Aperçu seulement : rien n'a été écrit. Relancer avec --apply pour rétablir "
                 "la session."

@@ -64,6 +64,16 @@ def _cancelled_on(record: CancellationRecord, tz: tzinfo) -> str:
     return f"Annulée le {fr_date(day)}{reason}"
 
 
+def restored_text(day: date, by: str | None = None, note: str | None = None) -> str:
+    """« puis rétablie le 12/01/2027 par <nom> : <motif> » (who and why when recorded)."""
+    text = f"puis rétablie le {fr_date(day)}"
+    if by is not None:
+        text += f" par {by}"
+        if note:
+            text += f" : {note}"
+    return text
+
+
 def history_lines(records: Sequence[CancellationRecord], tz: tzinfo) -> list[str]:
     """« Annulée le 11/01/2027 (motif) puis rétablie le 12/01/2027 », oldest first; the day of
     the cancellation is the file's, else the day syncsvc saw it (in ``tz``, the centre's)."""
@@ -71,11 +81,8 @@ def history_lines(records: Sequence[CancellationRecord], tz: tzinfo) -> list[str
     for record in records:
         line = _cancelled_on(record, tz)
         if record.restored_at is not None:
-            line += f" puis rétablie le {fr_date(record.restored_at.astimezone(tz).date())}"
-            if record.restored_by is not None:
-                line += f" par {record.restored_by}"
-                if record.restored_note:
-                    line += f" : {record.restored_note}"
+            day = record.restored_at.astimezone(tz).date()
+            line += f" {restored_text(day, record.restored_by, record.restored_note)}"
         lines.append(line)
     return lines
 
@@ -97,7 +104,7 @@ def lifted_warning(
         return None
     when = _cancelled_on(last, tz).replace("Annulée", "la session a été annulée", 1)
     if last.restored_at is not None:
-        again = f"puis rétablie le {fr_date(last.restored_at.astimezone(tz).date())}"
+        again = restored_text(last.restored_at.astimezone(tz).date())
         effect = "ses éléments d'agenda ne sont plus annulés et le jury a reçu (ou reçoit)"
     else:
         again = "et son fichier ne le dit plus"
