@@ -264,7 +264,7 @@ def stored_preview(
 ) -> Preview:
     """What writing ``proposed`` (a session file's plain values, checked by the loader) in place
     of ``values`` will do, with the store's done marks and invitation states: the one preview
-    of every face (« Modifier », reporter, annuler, rétablir, corriger ; ``syncsvc restore``)."""
+    of every face (« Modifier », reporter, annuler, rétablir, corriger ; ``syncsvc reinstate``)."""
     after = session_of(config, proposed)
     if after is None:  # pragma: no cover - the loader's checks passed
         raise ConfigError("session illisible après vérification")

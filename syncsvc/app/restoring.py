@@ -1,4 +1,4 @@
-"""Restoring a cancelled session (« Rétablir la session », ``syncsvc restore``): one use case for
+"""Restoring a cancelled session (« Rétablir la session », ``syncsvc reinstate``): one use case for
 every face.
 
 The file loses ``cancelled:`` and nothing else (comments, order, quotes kept: the writer merges

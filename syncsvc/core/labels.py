@@ -133,7 +133,7 @@ PREVIEW_HEADINGS: Final = {
     "jury": "Jury",
     "errors": "Nouveaux constats de gravité « erreur »",
 }
-"""The sections of a change's preview (the dashboard's pages, ``syncsvc restore``)."""
+"""The sections of a change's preview (the dashboard's pages, ``syncsvc reinstate``)."""
 PREVIEW_NONE: Final = {
     "moves": "Aucun jalon ne change de date.",
     "targets": "Aucun calendrier n'est configuré.",

@@ -1,4 +1,4 @@
-"""``syncsvc restore SESSION --motif …``: a cancelled session restored from the command line, on
+"""``syncsvc reinstate SESSION --motif …``: a cancelled session restored from the command line, on
 a SQLite and a PostgreSQL store. Without ``--apply``, the dashboard's preview in French (what
 comes back, per calendar, per juror: the same computation); with ``--apply``, the dashboard's
 write: the file loses ``cancelled:`` only (byte for byte as before the cancellation), audited
